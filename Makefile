@@ -1,0 +1,35 @@
+# mtgt — top-level entry points. The build rules live in build.mk; every folder
+# lists its own sources in its module.mk.
+
+.DEFAULT_GOAL := all
+include build.mk
+
+DEPS_STAMP := build/.deps-ok
+
+# Install missing Debian packages once per machine (idempotent; cheap when done).
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/install-deps.sh
+	@bash scripts/install-deps.sh
+	@mkdir -p build && touch $@
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p var
+	@echo "mtgt: starting the demo target iqn.2026-11.org.mtgt:demo on 127.0.0.1:3260"
+	@echo "mtgt: connect with e.g.  iscsi-ls iscsi://127.0.0.1/   or   iscsi-inq iscsi://127.0.0.1/iqn.2026-11.org.mtgt:demo/0"
+	@echo "mtgt: admin:  build/bin/mtgtctl -s var/mtgtd.sock status   (Ctrl-C stops the target)"
+	exec build/bin/mtgtd -f
+
+test: deps
+	@$(MAKE) --no-print-directory all tests
+	@bash tests/run-all.sh
+
+conformance: deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/conformance/run.sh
+
+bench-ring: deps
+	@$(MAKE) --no-print-directory build/bin/bench-ring
+	@build/bin/bench-ring
+
+.PHONY: deps run test conformance bench-ring

@@ -1,0 +1,55 @@
+# Non-recursive build. Each module.mk appends to:
+#   LIB_SRCS           sources of libmtgt.a (shm/, common/), linked into every program
+#   PROGS              program names built into build/bin/
+#   <prog>_SRCS        sources of one program;  <prog>_LIBS  extra link flags
+#   TEST_PROGS         test/bench programs built into build/bin/ by `make tests`
+
+CC      ?= cc
+B       := build
+CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+           -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
+           -D_GNU_SOURCE -I. -MMD -MP $(EXTRA_CFLAGS)
+LDFLAGS := $(EXTRA_LDFLAGS)
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+B       := build/san
+endif
+
+LIB_SRCS   :=
+PROGS      :=
+TEST_PROGS :=
+
+include $(sort $(wildcard */module.mk */*/module.mk))
+
+LIB      := $(B)/libmtgt.a
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+
+# Programs always land in build/bin (the sanitizer build replaces them there) so
+# that scripts and the supervisor find their siblings in one place.
+BIN := build/bin
+
+define prog_rules
+$(BIN)/$(1): $$($(1)_SRCS:%.c=$(B)/obj/%.o) $(LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$($(1)_LIBS) -lpthread
+endef
+$(foreach p,$(PROGS) $(TEST_PROGS),$(eval $(call prog_rules,$(p))))
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+all: $(PROGS:%=$(BIN)/%)
+tests: $(TEST_PROGS:%=$(BIN)/%)
+
+clean:
+	rm -rf build
+
+.PHONY: all tests clean
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,49 @@
+/* Control channel between the supervisor and each child: a SOCK_SEQPACKET
+ * socketpair carrying typed, length-checked messages and fds (SCM_RIGHTS).
+ * Commands never travel here. An unknown type or a bad length is a protocol
+ * violation: the receiver reports it and drops the peer.
+ *
+ * Payloads are JSON text (NUL-terminated on receipt) unless noted.
+ */
+#ifndef MTGT_COMMON_CTL_H
+#define MTGT_COMMON_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum ctl_type {
+	CTL_INIT = 1,       /* sup -> child: JSON resources and config (first message) */
+	CTL_READY,          /* child -> sup: initialized, serving */
+	CTL_PING,           /* sup -> child: heartbeat; payload 8-byte sequence */
+	CTL_PONG,           /* child -> sup: echo of the sequence */
+	CTL_SHUTDOWN,       /* sup -> child: finish in-flight work, then exit 0 */
+	CTL_VIOLATION,      /* child -> sup: {"link":id,"reason":"..."}: restart the peer */
+	CTL_LINK_DOWN,      /* sup -> core: {"link":id}: its peer died */
+	CTL_LINK_UP,        /* sup -> core: {"link":{...}} + fds: peer's new incarnation */
+	CTL_LINK_DRAINED,   /* core -> sup: {"link":id}: no command of a dead frontend
+	                     * still uses its arena; it may be reused */
+	CTL_STATS,          /* sup -> child: request; child -> sup: JSON counters */
+	CTL_TYPE_MAX
+};
+
+#define CTL_MAX_PAYLOAD (1u << 20)
+#define CTL_MAX_FDS     64
+
+struct ctl_msg {
+	uint32_t type;
+	uint32_t len;       /* payload bytes (not counting the added NUL) */
+	char    *data;      /* malloc'ed, NUL-terminated; NULL if len == 0 */
+	int      nfds;
+	int      fds[CTL_MAX_FDS];
+};
+
+int  ctl_send(int sock, uint32_t type, const void *data, size_t len,
+	      const int *fds, int nfds);
+/* Receive one message (blocking or not, per the socket). Returns 1 on a
+ * message, 0 on orderly EOF, -EAGAIN if none, -EPROTO on a malformed message
+ * (any fds received with it are closed), other -errno on error. */
+int  ctl_recv(int sock, struct ctl_msg *m);
+void ctl_msg_free(struct ctl_msg *m);
+const char *ctl_type_name(uint32_t type);
+
+#endif

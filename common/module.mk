@@ -1,0 +1,1 @@
+LIB_SRCS += common/log.c common/ctl.c common/child.c

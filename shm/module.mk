@@ -1,0 +1,1 @@
+LIB_SRCS += shm/ring.c shm/pool.c shm/link.c
