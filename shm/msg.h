@@ -156,6 +156,8 @@ struct msg_cmd_rsp {
 	uint8_t  sense_len;
 	uint16_t reserved;
 	uint32_t data_len;  /* data-in bytes valid at the start of the buffer */
+	uint32_t cdb_xfer_len; /* bytes the CDB asked to transfer (for residuals);
+	                        * 0 when the command failed before it was decoded */
 	uint8_t  sense[MSG_SENSE_MAX];
 };
 
