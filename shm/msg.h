@@ -129,8 +129,15 @@ struct msg_cmd {
 	uint8_t  cdb[MSG_CDB_MAX];
 };
 
-/* MSG_XFER_RDY: the core wants `length` bytes of data-out in the buffer
- * (always the whole transfer in this version: offset 0, length edtl). */
+/* Write data flow: the frontend submits MSG_CMD as soon as the command PDU
+ * (and any immediate data) is in. The core checks the CDB first, so a bad
+ * command fails before any data is pulled. If the core needs more data-out
+ * than imm_len, it sends MSG_XFER_RDY with the byte count it wants (from offset
+ * 0, at most buf.length); the frontend solicits the rest and answers
+ * MSG_DATA_READY once that many bytes are in the buffer. If imm_len already
+ * covers it, the core goes on without XFER_RDY. Unsolicited data-out that
+ * arrives after the submission goes into the buffer as usual. */
+/* MSG_XFER_RDY: the core wants `length` bytes of data-out in the buffer. */
 struct msg_xfer_rdy {
 	struct msg_hdr h;
 	uint32_t length;
