@@ -267,7 +267,7 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		if (r <= 0) {
 			/* EOF: the pidfd reports the death itself. */
-			if (r < 0)
+			if (r == -EPROTO)
 				kill_proc(p, "malformed control message");
 			ev_io_stop(loop, &p->ctl_w);
 			return;
