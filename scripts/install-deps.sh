@@ -8,6 +8,7 @@ PKGS=(
   libev-dev libjansson-dev liburing-dev libseccomp-dev libcmocka-dev
   libiscsi-dev libiscsi-bin   # the initiator used by tests and conformance
   tgt                         # the peer target for benchmarks
+  clang libclang-rt-14-dev    # libFuzzer for make fuzz
   procps iproute2 python3 util-linux
 )
 

@@ -242,9 +242,9 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 	t->luns = calloc(json_array_size(v), sizeof(*t->luns));
 	json_array_foreach(v, i, e) {
 		snprintf(w, sizeof(w), "%s.luns[%zu]", where, i);
+		t->nluns++; /* counted first so sup_config_free() sees a half-parsed one */
 		if ((r = parse_lun(e, &t->luns[i], w, err, errlen)))
 			return r;
-		t->nluns++;
 		for (size_t k = 0; k < i; k++)
 			if (t->luns[k].lun == t->luns[i].lun)
 				return fail(err, errlen, "%s.lun: LUN %u defined twice", w,
@@ -312,9 +312,9 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 	cfg->targets = calloc(json_array_size(v) + 1, sizeof(*cfg->targets));
 	json_array_foreach(v, i, e) {
 		snprintf(w, sizeof(w), "targets[%zu]", i);
+		cfg->ntargets++;
 		if ((r = parse_target(e, &cfg->targets[i], w, err, errlen)))
 			return r;
-		cfg->ntargets++;
 		for (size_t k = 0; k < i; k++)
 			if (!strcasecmp(cfg->targets[k].name, cfg->targets[i].name))
 				return fail(err, errlen, "%s.name: target %s defined twice", w,
