@@ -14,3 +14,8 @@ test-iscsi-params_SRCS := tests/unit/test_iscsi_params.c $(ISCSI_PURE)
 test-iscsi-params_LIBS := -lcmocka
 test-iscsi-pdu_SRCS := tests/unit/test_iscsi_pdu.c $(ISCSI_PURE)
 test-iscsi-pdu_LIBS := -lcmocka
+
+# test helper: fake supervisor+core with a RAM disk (not shipped)
+TEST_PROGS += test-iscsi-fakecore
+test-iscsi-fakecore_SRCS := tests/helpers/iscsi_fake_core.c
+test-iscsi-fakecore_LIBS := -ljansson
