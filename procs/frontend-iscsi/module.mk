@@ -19,3 +19,7 @@ test-iscsi-pdu_LIBS := -lcmocka
 TEST_PROGS += test-iscsi-fakecore
 test-iscsi-fakecore_SRCS := tests/helpers/iscsi_fake_core.c
 test-iscsi-fakecore_LIBS := -ljansson
+# integration test: libiscsi initiator against a running target
+TEST_PROGS += test-iscsi-io
+test-iscsi-io_SRCS := tests/integration/test_iscsi_io.c
+test-iscsi-io_LIBS := -liscsi
