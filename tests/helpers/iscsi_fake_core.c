@@ -158,12 +158,13 @@ static void do_cmd(const struct msg_cmd *c, uint8_t *buf, struct msg_cmd_rsp *r)
 		else { lba = get_be(cdb + 2, 8); nblk = get_be(cdb + 10, 4); }
 		r->cdb_xfer_len = (uint32_t)(nblk * BLK);
 		if ((lba + nblk) * BLK > disk_bytes) { sense_set(r, 5, 0x21, 0); return; }
-		if (nblk * BLK > c->edtl) { sense_set(r, 5, 0x24, 0); return; }
+		/* like a real target: move no more than the initiator expects */
+		n = nblk * BLK < c->edtl ? (uint32_t)(nblk * BLK) : c->edtl;
 		if (cdb[0] == 0x28 || cdb[0] == 0x88) {
-			memcpy(buf, d + lba * BLK, nblk * BLK);
-			r->data_len = (uint32_t)(nblk * BLK);
+			memcpy(buf, d + lba * BLK, n);
+			r->data_len = n;
 		} else {
-			memcpy(d + lba * BLK, buf, nblk * BLK);
+			memcpy(d + lba * BLK, buf, n);
 		}
 		return;
 	default:
@@ -232,7 +233,9 @@ static void handle(union msg *m)
 		uint32_t need = write_len(m->cmd.cdb);
 		b = m->cmd.buf.length ? pool_ptr(&pool, &m->cmd.buf) : NULL;
 		if (m->cmd.buf.length && !b) { fprintf(stderr, "fakecore: bad handle\n"); exit(1); }
-		if (m->cmd.dir == MSG_DIR_WRITE && need && need <= m->cmd.edtl && m->cmd.imm_len < need) {
+		if (need > m->cmd.edtl)
+			need = m->cmd.edtl;
+		if (m->cmd.dir == MSG_DIR_WRITE && need && m->cmd.imm_len < need) {
 			uint32_t i = (uint32_t)m->h.tag % 4096;
 			while (pend[i].used) i = (i + 1) % 4096;
 			pend[i].used = 1;
