@@ -97,6 +97,10 @@ static void do_cmd(const struct msg_cmd *c, uint8_t *buf, struct msg_cmd_rsp *r)
 	uint32_t n = 0, alloc;
 
 	memset(tmp, 0, sizeof(tmp));
+	if (!d) {
+		sense_set(r, 5, 0x25, 0);
+		return;
+	}
 	if (c->lun != 0 && cdb[0] != 0x12 && cdb[0] != 0xa0) {
 		sense_set(r, 5, 0x25, 0);
 		return;
@@ -161,10 +165,12 @@ static void do_cmd(const struct msg_cmd *c, uint8_t *buf, struct msg_cmd_rsp *r)
 		/* like a real target: move no more than the initiator expects */
 		n = nblk * BLK < c->edtl ? (uint32_t)(nblk * BLK) : c->edtl;
 		if (cdb[0] == 0x28 || cdb[0] == 0x88) {
-			memcpy(buf, d + lba * BLK, n);
+			if (n)
+				memcpy(buf, d + lba * BLK, n);
 			r->data_len = n;
 		} else {
-			memcpy(d + lba * BLK, buf, n);
+			if (n)
+				memcpy(d + lba * BLK, buf, n);
 		}
 		return;
 	default:
@@ -175,7 +181,8 @@ static void do_cmd(const struct msg_cmd *c, uint8_t *buf, struct msg_cmd_rsp *r)
 		n = r->cdb_xfer_len;
 	if (n > c->edtl)
 		n = c->edtl;
-	memcpy(buf, tmp, n);
+	if (n)
+		memcpy(buf, tmp, n);
 	r->data_len = n;
 }
 

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Hostile-initiator smoke test for mtgt-iscsi: random and mutated PDUs
+before and after login, oversized lengths, bad AHS, Data-Out for unknown
+tasks, SNACK, abrupt closes. Afterwards the target must still serve a normal
+login. Usage: iscsi_fuzz.py HOST PORT TARGET [rounds] [seed]"""
+import os, random, socket, struct, sys
+
+HOST, PORT, TARGET = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+ROUNDS = int(sys.argv[4]) if len(sys.argv) > 4 else 300
+rnd = random.Random(int(sys.argv[5]) if len(sys.argv) > 5 else 1)
+INI = "iqn.2026-11.org.mtgt:fuzzer"
+
+def pad(b):
+    return b + b"\0" * ((4 - len(b) % 4) % 4)
+
+def bhs(op, flags, dlen=0, ahs=0, lun=0, itt=0, rest=b""):
+    h = struct.pack(">BBH", op, flags, 0) + struct.pack(">B", ahs) + dlen.to_bytes(3, "big")
+    h += struct.pack(">QI", lun, itt) + rest
+    return h.ljust(48, b"\0")[:48]
+
+def login_pdu(keys, csg=1, nsg=3, transit=True, isid=b"\x80\x01\x02\x03\x00\x00", tsih=0, cmdsn=1):
+    data = b"".join(k.encode() + b"\0" for k in keys)
+    flags = (0x80 if transit else 0) | (csg << 2) | nsg
+    h = bytearray(bhs(0x43, flags, len(data), itt=1))
+    h[8:14] = isid
+    h[14:16] = struct.pack(">H", tsih)
+    h[24:28] = struct.pack(">I", cmdsn)
+    return bytes(h) + pad(data)
+
+def recv_pdu(s):
+    h = b""
+    while len(h) < 48:
+        c = s.recv(48 - len(h))
+        if not c:
+            return None, None
+        h += c
+    ahs = h[4] * 4
+    dl = int.from_bytes(h[5:8], "big")
+    need = ahs + dl + (4 - dl % 4) % 4
+    d = b""
+    while len(d) < need:
+        c = s.recv(need - len(d))
+        if not c:
+            return h, None
+        d += c
+    return h, d[ahs:ahs + dl]
+
+def connect():
+    s = socket.create_connection((HOST, PORT), timeout=3)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+def normal_login(s, isid=b"\x80\x01\x02\x03\x00\x00", tsih=0):
+    s.sendall(login_pdu(["InitiatorName=" + INI, "TargetName=" + TARGET,
+                         "SessionType=Normal", "ImmediateData=Yes",
+                         "InitialR2T=No", "MaxRecvDataSegmentLength=8192"],
+                        isid=isid, tsih=tsih))
+    h, d = recv_pdu(s)
+    return h
+
+def check_alive(tag):
+    s = connect()
+    h = normal_login(s)
+    assert h is not None and h[0] & 0x3f == 0x23, "no login response after " + tag
+    assert h[36] == 0 and h[37] == 0, "login failed after %s: %02x%02x" % (tag, h[36], h[37])
+    # TEST UNIT READY
+    cdb = bytes(16)
+    s.sendall(bhs(0x01, 0x80, 0, lun=0, itt=7, rest=struct.pack(">III", 0, 1, 0) + cdb[:16]).ljust(48, b"\0"))
+    h, d = recv_pdu(s)
+    assert h is not None and h[0] & 0x3f == 0x21 and h[3] == 0, "TUR failed after " + tag
+    s.close()
+
+def expect_login_status(keys, status, **kw):
+    s = connect()
+    s.sendall(login_pdu(keys, **kw))
+    h, d = recv_pdu(s)
+    got = (h[36] << 8 | h[37]) if h else None
+    s.close()
+    assert got == status, "login %r: status %r, want %04x" % (keys, got, status)
+
+# ---- login failures with the right status ----
+expect_login_status(["InitiatorName=" + INI, "TargetName=iqn.2026-11.org.mtgt:nope"], 0x0203)
+expect_login_status(["InitiatorName=" + INI, "TargetName=iqn.2026-11.org.mtgt:hidden"], 0x0203)
+expect_login_status(["TargetName=" + TARGET], 0x0207)
+expect_login_status(["InitiatorName=" + INI], 0x0207)
+expect_login_status(["InitiatorName=" + INI, "TargetName=" + TARGET], 0x020a, tsih=0x7777)
+expect_login_status(["InitiatorName=" + INI, "TargetName=" + TARGET, "AuthMethod=CHAP"], 0x0201, csg=0, nsg=1)
+expect_login_status(["InitiatorName=" + INI, "SessionType=Weird"], 0x0209)
+expect_login_status(["InitiatorName=" + INI, "TargetName=" + TARGET, "MaxBurstLength=1", "MaxBurstLength=2"], 0x0200)
+
+# ---- second connection to a live session is refused (MaxConnections=1) ----
+s1 = connect()
+h = normal_login(s1)
+tsih = struct.unpack(">H", h[14:16])[0]
+assert tsih != 0
+expect_login_status(["InitiatorName=" + INI, "TargetName=" + TARGET], 0x0206, tsih=tsih)
+# ---- session reinstatement: same ISID, TSIH 0 closes the old session ----
+s2 = connect()
+h = normal_login(s2)
+assert h[36] == 0
+s1.settimeout(3)
+try:
+    assert s1.recv(1) == b"", "old session not closed on reinstatement"
+except ConnectionResetError:
+    pass
+s1.close()
+s2.close()
+
+# ---- random garbage and mutations ----
+ops = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x10, 0x1f, 0x3f, 0x20, 0x25]
+for r in range(ROUNDS):
+    try:
+        s = connect()
+        mode = rnd.randrange(4)
+        if mode >= 1:
+            isid = bytes([0x80, rnd.randrange(256), rnd.randrange(256), 0, 0, rnd.randrange(256)])
+            normal_login(s, isid=isid)
+        for _ in range(rnd.randrange(1, 8)):
+            kind = rnd.randrange(6)
+            if kind == 0:
+                pdu = os.urandom(rnd.randrange(1, 200))
+            else:
+                op = rnd.choice(ops) | (0x40 if rnd.random() < 0.3 else 0)
+                dlen = rnd.choice([0, 1, 3, 4, 100, 512, 8192, 8193, 262144, 0xffffff])
+                ahs = rnd.choice([0, 0, 1, 4, 5, 255])
+                h = bytearray(os.urandom(48))
+                h[0] = op
+                h[4] = ahs
+                h[5:8] = dlen.to_bytes(3, "big")
+                if kind == 2:
+                    h[20:24] = b"\xff\xff\xff\xff"
+                if kind == 3:  # SCSI command with a plausible window
+                    h[24:28] = struct.pack(">I", 1 + rnd.randrange(3))
+                body = os.urandom(min(ahs * 4 + dlen, 4096))
+                pdu = bytes(h) + body
+            s.sendall(pdu)
+        if rnd.random() < 0.5:
+            s.settimeout(0.05)
+            try:
+                while s.recv(65536):
+                    pass
+            except Exception:
+                pass
+        s.close()
+    except (ConnectionError, socket.timeout, BrokenPipeError, OSError):
+        pass
+check_alive("fuzzing")
+print("fuzz: OK (%d rounds)" % ROUNDS)
