@@ -22,6 +22,7 @@
 #define ISCSI_NOP_INTERVAL  30.0  /* idle seconds before a NOP-In ping */
 #define ISCSI_NOP_TIMEOUT   30.0  /* seconds to answer it */
 #define ISCSI_DISC_BUF      65536 /* target names from the core */
+#define ISCSI_SPILL_MAX     (32u << 20) /* private memory for commands waiting on the pool */
 
 struct iscsi_tgt;
 struct iscsi_conn;
@@ -70,7 +71,15 @@ struct iscsi_cmd {
 	bool     counted;                 /* holds a CmdSN window slot */
 	bool     in_core;
 	struct buf_handle buf;
-	uint8_t *data;
+	uint8_t *data;                    /* pool buffer, or spill while waiting */
+	uint32_t data_cap;                /* bytes data can take */
+	/* pool exhausted: the command waits in t->bw (FIFO) for a buffer while
+	 * the stream keeps flowing; data that arrives meanwhile goes to spill */
+	bool     wait_buf;
+	bool     pdu_done;
+	uint8_t *spill;
+	uint32_t spill_len;
+	struct iscsi_cmd *wnext;
 	uint32_t imm_len;
 	/* data-out: with DataPDUInOrder and DataSequenceInOrder both Yes, all
 	 * data arrives at increasing offsets, so one running offset tracks it */
@@ -219,6 +228,8 @@ struct iscsi_tgt {
 	struct iscsi_conn *dead;          /* closed, freed in the prepare watcher */
 	struct iscsi_conn *flush;         /* with queued tx */
 	struct iscsi_conn *pool_waiters;
+	struct iscsi_cmd *bw_head, *bw_tail; /* commands waiting for a buffer */
+	uint64_t spill_bytes;
 	struct iscsi_session *sessions;
 	uint16_t next_tsih;
 	uint32_t next_nexus;
@@ -309,6 +320,7 @@ void  iscsi_cmd_rsp(struct iscsi_tgt *t, struct iscsi_cmd *cmd, const struct msg
 void  iscsi_cmd_put(struct iscsi_tgt *t, struct iscsi_cmd *cmd);
 struct iscsi_cmd *iscsi_cmd_find(struct iscsi_conn *c, uint32_t itt);
 void  iscsi_cmds_conn_lost(struct iscsi_conn *c);
+void  iscsi_cmd_retry_waiters(struct iscsi_tgt *t);
 
 /* ---- iscsi_tmf.c ---- */
 void  iscsi_rx_tmf(struct iscsi_conn *c);

@@ -13,6 +13,7 @@
 #define SCSI_STATUS_GOOD            0x00
 #define SCSI_STATUS_CHECK_CONDITION 0x02
 #define SCSI_STATUS_BUSY            0x08
+#define SCSI_STATUS_TASK_SET_FULL   0x28
 
 /* ILLEGAL REQUEST, INVALID FIELD IN CDB (fixed format sense) */
 static const uint8_t sense_invalid_cdb[18] = {
@@ -30,6 +31,10 @@ void iscsi_cmd_put(struct iscsi_tgt *t, struct iscsi_cmd *cmd)
 {
 	if (--cmd->refs > 0)
 		return;
+	if (cmd->spill) {
+		t->spill_bytes -= cmd->spill_len;
+		free(cmd->spill);
+	}
 	if (cmd->buf.length) {
 		pool_free(&t->alloc, &cmd->buf);
 		iscsi_conn_pool_freed(t);
@@ -67,6 +72,23 @@ static void cmd_attach(struct iscsi_conn *c, struct iscsi_cmd *cmd)
 	c->ncmds++;
 }
 
+static void waiter_unlink(struct iscsi_tgt *t, struct iscsi_cmd *cmd)
+{
+	struct iscsi_cmd **pp = &t->bw_head, *prev = NULL;
+
+	while (*pp && *pp != cmd) {
+		prev = *pp;
+		pp = &(*pp)->wnext;
+	}
+	if (!*pp)
+		return;
+	*pp = cmd->wnext;
+	if (t->bw_tail == cmd)
+		t->bw_tail = prev;
+	cmd->wnext = NULL;
+	cmd->wait_buf = false;
+}
+
 /* The connection is done with the command (status queued, aborted, or the
  * connection is gone): it stops being findable and frees its window slot. */
 static void cmd_detach(struct iscsi_cmd *cmd)
@@ -75,6 +97,8 @@ static void cmd_detach(struct iscsi_cmd *cmd)
 
 	if (!c)
 		return;
+	if (cmd->wait_buf)
+		waiter_unlink(c->t, cmd);
 	if (cmd->hashed) {
 		struct iscsi_cmd **pp = &c->itt_hash[itt_bucket(cmd->itt)];
 
@@ -326,6 +350,8 @@ void iscsi_cmd_xfer_rdy(struct iscsi_tgt *t, struct iscsi_cmd *cmd, uint32_t len
 
 /* ---- receiving SCSI Command ---- */
 
+static void cmd_submit(struct iscsi_tgt *t, struct iscsi_cmd *cmd);
+
 static uint8_t map_attr(uint8_t a)
 {
 	switch (a) {
@@ -375,18 +401,29 @@ int iscsi_cmd_rx_start(struct iscsi_conn *c)
 		return rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_TASK_IN_PROGRESS);
 	if (c->hi.immediate && c->ncmds >= 2 * ISCSI_QDEPTH)
 		return rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_IMM_CMD);
-	/* the buffer first: waiting for it must leave no trace (CmdSN) */
+	bool wait = false, busy = false;
+	uint32_t spill_len = 0;
+
 	if (edtl && !(rbit && wbit) && !t->shutting_down) {
 		if (edtl > t->arena_size / 2) {
 			local_e2big = true;
 		} else {
-			r = pool_alloc(&t->alloc, edtl, &buf);
+			/* behind earlier waiters, so commands reach the core in order */
+			r = t->bw_head ? -ENOMEM : pool_alloc(&t->alloc, edtl, &buf);
 			if (r == -ENOMEM) {
-				iscsi_conn_wait_pool(c);
-				return -EAGAIN;
-			}
-			if (r < 0)
+				/* Do not stop reading: Data-Out that older commands
+				 * need (to complete and free buffers) is behind this
+				 * PDU in the stream. Wait for a buffer off-stream;
+				 * data arriving before it lands in private memory. */
+				if (dlen || (wbit && !c->hi.final && !p->initial_r2t))
+					spill_len = edtl < p->first_burst ? edtl : p->first_burst;
+				if (t->spill_bytes + spill_len > ISCSI_SPILL_MAX)
+					busy = true; /* TASK SET FULL: the initiator retries */
+				else
+					wait = true;
+			} else if (r < 0) {
 				local_e2big = true;
+			}
 		}
 	}
 	if (!iscsi_cmdsn_accept(c, cmdsn, c->hi.immediate)) {
@@ -419,6 +456,22 @@ int iscsi_cmd_rx_start(struct iscsi_conn *c)
 			pool_free(&t->alloc, &buf);
 			return -EFAULT;
 		}
+		cmd->data_cap = buf.length;
+	} else if (wait) {
+		if (spill_len && !(cmd->spill = malloc(spill_len))) {
+			free(cmd);
+			return -ENOMEM;
+		}
+		cmd->spill_len = spill_len;
+		t->spill_bytes += spill_len;
+		cmd->data = cmd->spill;
+		cmd->data_cap = spill_len;
+		cmd->wait_buf = true;
+		if (t->bw_tail)
+			t->bw_tail->wnext = cmd;
+		else
+			t->bw_head = cmd;
+		t->bw_tail = cmd;
 	}
 	if (!cmd->immediate) {
 		cmd->counted = true;
@@ -434,6 +487,8 @@ int iscsi_cmd_rx_start(struct iscsi_conn *c)
 		c->rx_action = RX_ACT_CLOSE + 2;
 	else if (t->shutting_down)
 		c->rx_action = RX_ACT_CLOSE + 3;
+	else if (busy)
+		c->rx_action = RX_ACT_CLOSE + 4;
 	return 0;
 }
 
@@ -442,7 +497,6 @@ void iscsi_cmd_rx_done(struct iscsi_conn *c)
 	struct iscsi_tgt *t = c->t;
 	struct iscsi_cmd *cmd = c->rx_cmd;
 	const uint8_t *b = c->bhs;
-	union msg m;
 
 	if (!cmd) {
 		if (c->rx_action == RX_ACT_REJECT)
@@ -453,6 +507,8 @@ void iscsi_cmd_rx_done(struct iscsi_conn *c)
 	if (c->rx_action > RX_ACT_CLOSE || !iscsi_core_usable(t)) {
 		if (c->rx_action == RX_ACT_CLOSE + 3)
 			cmd_local_status(c, cmd, SCSI_STATUS_BUSY, NULL, 0);
+		else if (c->rx_action == RX_ACT_CLOSE + 4)
+			cmd_local_status(c, cmd, SCSI_STATUS_TASK_SET_FULL, NULL, 0);
 		else
 			cmd_local_status(c, cmd, SCSI_STATUS_CHECK_CONDITION,
 					 sense_invalid_cdb, sizeof(sense_invalid_cdb));
@@ -469,10 +525,22 @@ void iscsi_cmd_rx_done(struct iscsi_conn *c)
 		if (cmd->rx_off >= cmd->unsol_end)
 			cmd->unsol_open = false;
 	}
+	cmd->pdu_done = true;
+	if (!cmd->wait_buf)
+		cmd_submit(t, cmd);
+	else if (t->bw_head == cmd)
+		iscsi_cmd_retry_waiters(t);
+	iscsi_cmd_put(t, cmd); /* the read's reference */
+}
+
+static void cmd_submit(struct iscsi_tgt *t, struct iscsi_cmd *cmd)
+{
+	struct iscsi_conn *c = cmd->conn;
+	union msg m;
+
 	cmd->tag = iscsi_req_new(t, REQ_CMD, cmd);
 	if (!cmd->tag) {
 		cmd_local_status(c, cmd, SCSI_STATUS_BUSY, NULL, 0);
-		iscsi_cmd_put(t, cmd);
 		return;
 	}
 	cmd->in_core = true;
@@ -490,8 +558,41 @@ void iscsi_cmd_rx_done(struct iscsi_conn *c)
 	m.cmd.buf = cmd->buf;
 	memcpy(m.cmd.cdb, cmd->cdb, cmd->cdb_len);
 	iscsi_core_send(t, &m);
-	iscsi_cmd_put(t, cmd); /* the read's reference */
 }
+
+/* Buffers were freed: hand them to waiting commands, oldest first. */
+void iscsi_cmd_retry_waiters(struct iscsi_tgt *t)
+{
+	struct iscsi_cmd *cmd;
+
+	while ((cmd = t->bw_head)) {
+		struct buf_handle buf;
+
+		/* a read into its spill is under way: resume after it */
+		if (cmd->conn && cmd->conn->rx_cmd == cmd)
+			return;
+		if (pool_alloc(&t->alloc, cmd->edtl, &buf) < 0)
+			return;
+		t->bw_head = cmd->wnext;
+		if (!t->bw_head)
+			t->bw_tail = NULL;
+		cmd->wnext = NULL;
+		cmd->wait_buf = false;
+		cmd->buf = buf;
+		cmd->data = pool_ptr(&t->c->pool, &buf);
+		cmd->data_cap = buf.length;
+		if (cmd->spill) {
+			/* the slow path's one copy: what arrived while waiting */
+			memcpy(cmd->data, cmd->spill, cmd->rx_off);
+			t->spill_bytes -= cmd->spill_len;
+			free(cmd->spill);
+			cmd->spill = NULL;
+		}
+		if (cmd->conn && cmd->pdu_done)
+			cmd_submit(t, cmd);
+	}
+}
+
 
 /* ---- receiving Data-Out ---- */
 
@@ -520,7 +621,7 @@ int iscsi_dataout_rx_start(struct iscsi_conn *c)
 		    len > r->len - r->got || datasn != r->datasn)
 			return -EPROTO;
 	}
-	if ((uint64_t)off + len > cmd->buf.length)
+	if ((uint64_t)off + len > cmd->data_cap)
 		return -EPROTO;
 	cmd_get(cmd);
 	c->rx_cmd = cmd;
@@ -559,6 +660,8 @@ void iscsi_dataout_rx_done(struct iscsi_conn *c)
 		}
 	}
 	write_progress(t, cmd);
+	if (cmd->wait_buf && t->bw_head == cmd)
+		iscsi_cmd_retry_waiters(t);
 	iscsi_cmd_put(t, cmd);
 }
 

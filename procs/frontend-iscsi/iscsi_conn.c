@@ -282,7 +282,10 @@ void iscsi_conn_wait_pool(struct iscsi_conn *c)
 
 void iscsi_conn_pool_freed(struct iscsi_tgt *t)
 {
-	struct iscsi_conn *c = t->pool_waiters;
+	struct iscsi_conn *c;
+
+	iscsi_cmd_retry_waiters(t);
+	c = t->pool_waiters;
 
 	t->pool_waiters = NULL;
 	while (c) {

@@ -317,6 +317,8 @@ int main(int argc, char **argv)
 	char *js;
 	json_t *doc;
 
+	if (getenv("ISCSI_ARENA_MB"))
+		sizes[1] = (uint64_t)atoi(getenv("ISCSI_ARENA_MB")) << 20;
 	disk_bytes = (argc > 3 ? (uint64_t)atoi(argv[3]) : 64) << 20;
 	disk[0] = calloc(1, disk_bytes);
 	disk[1] = calloc(1, disk_bytes);

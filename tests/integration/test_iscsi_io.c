@@ -101,19 +101,24 @@ static void async_cb(struct iscsi_context *i, int status, void *data, void *priv
 	outstanding--;
 }
 
+static uint32_t qd_size = 16384;
+
+/* 64 writes then 64 reads in flight at once; with a large qd_size this
+ * exceeds the frontend's arena and exercises pool back-pressure. */
 static void queue_depth(struct iscsi_context *i)
 {
-	static unsigned char buf[64][16384];
+	unsigned char *buf = malloc((size_t)64 * qd_size);
+	uint64_t blocks = qd_size / 512;
 	int n = 0;
 
 	for (int k = 0; k < 64; k++) {
-		fill(buf[k], sizeof(buf[k]), (unsigned)k);
-		if (iscsi_write16_task(i, 0, 4096 + (uint64_t)k * 32, buf[k], sizeof(buf[k]), 512,
-				       0, 0, 0, 0, 0, async_cb, NULL))
+		fill(buf + (size_t)k * qd_size, qd_size, (unsigned)k);
+		if (iscsi_write16_task(i, 0, (uint64_t)k * blocks, buf + (size_t)k * qd_size,
+				       qd_size, 512, 0, 0, 0, 0, 0, async_cb, NULL))
 			outstanding++;
 	}
 	for (int k = 0; k < 64; k++)
-		if (iscsi_read16_task(i, 0, 4096 + (uint64_t)k * 32, sizeof(buf[k]), 512,
+		if (iscsi_read16_task(i, 0, (uint64_t)k * blocks, qd_size, 512,
 				      0, 0, 0, 0, 0, async_cb, NULL))
 			outstanding++;
 	while (outstanding > 0 && n++ < 100000) {
@@ -129,6 +134,7 @@ static void queue_depth(struct iscsi_context *i)
 		}
 	}
 	CHECK(outstanding == 0, "async outstanding %d", outstanding);
+	free(buf);
 }
 
 int main(int argc, char **argv)
@@ -138,6 +144,17 @@ int main(int argc, char **argv)
 
 	portal = argc > 1 ? argv[1] : "127.0.0.1:3300";
 	target = argc > 2 ? argv[2] : "iqn.2026-11.org.mtgt:test";
+	if (argc > 3) {
+		/* stress only: queue depth with big commands */
+		struct iscsi_context *i = login(0, 1);
+
+		qd_size = (uint32_t)atoi(argv[3]);
+		queue_depth(i);
+		iscsi_logout_sync(i);
+		iscsi_destroy_context(i);
+		fprintf(stderr, "%s (%d failures)\n", failures ? "FAILED" : "OK", failures);
+		return failures ? 1 : 0;
+	}
 	for (int mode = 0; mode < 4; mode++) {
 		struct iscsi_context *i = login(mode & 1, mode & 2);
 
