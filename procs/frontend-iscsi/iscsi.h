@@ -321,6 +321,8 @@ void  iscsi_cmd_put(struct iscsi_tgt *t, struct iscsi_cmd *cmd);
 struct iscsi_cmd *iscsi_cmd_find(struct iscsi_conn *c, uint32_t itt);
 void  iscsi_cmds_conn_lost(struct iscsi_conn *c);
 void  iscsi_cmd_retry_waiters(struct iscsi_tgt *t);
+int   iscsi_cmds_abort_waiting(struct iscsi_conn *c, uint64_t lun, bool all_luns,
+			       uint32_t itt, bool one);
 
 /* ---- iscsi_tmf.c ---- */
 void  iscsi_rx_tmf(struct iscsi_conn *c);

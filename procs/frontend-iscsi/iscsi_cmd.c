@@ -665,6 +665,30 @@ void iscsi_dataout_rx_done(struct iscsi_conn *c)
 	iscsi_cmd_put(t, cmd);
 }
 
+/* ---- task management ---- */
+
+/* A TMF arrived: commands that came before it but still wait for a buffer
+ * never reached the core, so the core cannot abort them; drop them here
+ * (no status, as for any aborted task). all_luns for target-wide functions.
+ * Returns how many were dropped. */
+int iscsi_cmds_abort_waiting(struct iscsi_conn *c, uint64_t lun, bool all_luns,
+			     uint32_t itt, bool one)
+{
+	struct iscsi_cmd *cmd, *n;
+	int dropped = 0;
+
+	for (cmd = c->cmds; cmd; cmd = n) {
+		n = cmd->next;
+		if (!cmd->wait_buf || c->rx_cmd == cmd)
+			continue;
+		if (one ? cmd->itt != itt : (!all_luns && cmd->lun != lun))
+			continue;
+		cmd_finish(c->t, cmd);
+		dropped++;
+	}
+	return dropped;
+}
+
 /* ---- connection loss ---- */
 
 void iscsi_cmds_conn_lost(struct iscsi_conn *c)

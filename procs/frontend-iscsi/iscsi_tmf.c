@@ -53,6 +53,11 @@ void iscsi_rx_tmf(struct iscsi_conn *c)
 	case ISCSI_TMF_ABORT_TASK: {
 		struct iscsi_cmd *cmd = iscsi_cmd_find(c, rtt);
 
+		if (cmd && cmd->wait_buf &&
+		    iscsi_cmds_abort_waiting(c, 0, false, rtt, true)) {
+			tmf_respond(c, itt, ISCSI_TMF_RSP_COMPLETE, false);
+			return;
+		}
 		if (!cmd || !cmd->in_core) {
 			/* RFC 7143 11.5.1: a task we no longer have whose
 			 * command we did receive has completed: done */
@@ -80,6 +85,8 @@ void iscsi_rx_tmf(struct iscsi_conn *c)
 		tmf_respond(c, itt, ISCSI_TMF_RSP_NOT_SUPPORTED, false);
 		return;
 	}
+	if (fn != ISCSI_TMF_ABORT_TASK && fn != ISCSI_TMF_CLEAR_ACA)
+		iscsi_cmds_abort_waiting(c, m.tmf.lun, fn >= ISCSI_TMF_TARGET_WARM_RESET, 0, false);
 	tm = calloc(1, sizeof(*tm));
 	if (!tm) {
 		tmf_respond(c, itt, ISCSI_TMF_RSP_REJECTED, false);

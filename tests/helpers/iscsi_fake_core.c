@@ -384,6 +384,7 @@ int main(int argc, char **argv)
 	}
 	ctl_send(ctl_fd, CTL_INIT, js, strlen(js), NULL, 0);
 	free(js);
+	json_decref(doc);
 	if (link_attach(&lk, 0, memfd, len, LINK_SIDE_B, efd_b, efd_a, 22, 11) < 0) {
 		fprintf(stderr, "attach\n");
 		return 1;

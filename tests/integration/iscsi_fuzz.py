@@ -106,6 +106,62 @@ except ConnectionResetError:
 s1.close()
 s2.close()
 
+# ---- login text continuation (C bit), then full feature checks ----
+def login_cont():
+    s = connect()
+    keys = ["InitiatorName=" + INI, "TargetName=" + TARGET, "SessionType=Normal",
+            "MaxRecvDataSegmentLength=8192"]
+    data = b"".join(k.encode() + b"\0" for k in keys)
+    cut = 20
+    for part, last in ((data[:cut], False), (data[cut:], True)):
+        flags = (0x80 | 0x04 | 0x03) if last else (0x40 | 0x04)
+        h = bytearray(bhs(0x43, flags, len(part), itt=1))
+        h[8:14] = b"\x80\x09\x09\x09\x00\x01"
+        h[24:28] = struct.pack(">I", 1)
+        s.sendall(bytes(h) + pad(part))
+        r, d = recv_pdu(s)
+        assert r is not None and r[0] & 0x3f == 0x23 and r[36] == 0, "continued login"
+        if not last:
+            assert r[1] & 0x80 == 0 and len(d) == 0, "answer to C-bit PDU must be empty"
+        else:
+            assert r[1] & 0x80 and struct.unpack(">H", r[14:16])[0] != 0, "final login"
+    stat = struct.unpack(">I", r[24:28])[0]
+    exp = struct.unpack(">I", r[28:32])[0]
+    # NOP-Out ping with data is echoed, StatSN advances
+    payload = b"hello-nop-data"
+    h = bytearray(bhs(0x40, 0x80, len(payload), itt=0x1234))
+    h[20:24] = b"\xff\xff\xff\xff"
+    h[24:28] = struct.pack(">I", exp)
+    h[28:32] = struct.pack(">I", stat + 1)
+    s.sendall(bytes(h) + pad(payload))
+    r, d = recv_pdu(s)
+    assert r[0] & 0x3f == 0x20 and d == payload and struct.unpack(">I", r[16:20])[0] == 0x1234
+    assert struct.unpack(">I", r[24:28])[0] == stat + 1, "NOP-In StatSN"
+    # SendTargets in a normal session: only this session's target
+    t = b"SendTargets=\0"
+    h = bytearray(bhs(0x44, 0x80, len(t), itt=0x55))
+    h[20:24] = b"\xff\xff\xff\xff"
+    h[24:28] = struct.pack(">I", exp)
+    s.sendall(bytes(h) + pad(t))
+    r, d = recv_pdu(s)
+    assert r[0] & 0x3f == 0x24 and r[1] & 0x80, "text response"
+    assert d.split(b"\0")[0] == b"TargetName=" + TARGET.encode(), d
+    assert b"TargetAddress=%s:%d,1" % (HOST.encode(), PORT) in d, d
+    # SNACK is rejected at ERL 0
+    s.sendall(bhs(0x10, 0x80, 0, itt=0xffffffff))
+    r, d = recv_pdu(s)
+    assert r[0] & 0x3f == 0x3f and r[2] == 0x04 and d[0] == 0x10, "SNACK reject"
+    # Logout (close session) is answered, then the connection closes
+    h = bytearray(bhs(0x46, 0x80, 0, itt=0x77))
+    h[24:28] = struct.pack(">I", exp)
+    s.sendall(bytes(h))
+    r, d = recv_pdu(s)
+    assert r[0] & 0x3f == 0x26 and r[2] == 0, "logout response"
+    assert s.recv(1) == b"", "connection closed after logout"
+    s.close()
+
+login_cont()
+
 # ---- random garbage and mutations ----
 ops = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x10, 0x1f, 0x3f, 0x20, 0x25]
 for r in range(ROUNDS):
