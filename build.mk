@@ -44,7 +44,7 @@ $(LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-all: $(PROGS:%=$(BIN)/%)
+all: $(LIB) $(PROGS:%=$(BIN)/%)
 tests: $(TEST_PROGS:%=$(BIN)/%)
 
 clean:

@@ -1,0 +1,13 @@
+/* Sealed memfds for shared memory between processes that do not trust each
+ * other: the size is sealed, so no peer can shrink a mapping into SIGBUS. */
+#ifndef MTGT_SHM_FD_H
+#define MTGT_SHM_FD_H
+
+#include <stdint.h>
+
+/* Create a memfd of `size` bytes, sealed against shrink, grow and re-sealing. */
+int shm_memfd_create(const char *name, uint64_t size);
+/* Check that fd is a memfd of at least `size` bytes sealed against shrinking. */
+int shm_fd_check(int fd, uint64_t size);
+
+#endif
