@@ -39,6 +39,7 @@ struct be_dev {
 	int      fd;            /* -1 when the kind needs none (null) */
 	uint64_t size;          /* bytes */
 	uint32_t block_size;
+	bool     readonly;      /* writes fail with -EROFS, never reach the kind */
 	char    *path;          /* for logs only */
 	void    *priv;          /* the kind's per-device state */
 };

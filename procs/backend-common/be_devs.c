@@ -34,6 +34,7 @@ int be_devs_parse(const json_t *arr, bool needs_fd, struct be_dev *devs,
 		uint64_t idx, size, bs;
 		json_t *fdv = json_object_get(o, "fd");
 		json_t *pathv = json_object_get(o, "path");
+		json_t *rov = json_object_get(o, "readonly");
 		struct be_dev *d;
 
 		if (!json_is_object(o) || be_json_u64(o, "dev", &idx) ||
@@ -74,6 +75,7 @@ int be_devs_parse(const json_t *arr, bool needs_fd, struct be_dev *devs,
 		d->fd = (int)json_integer_value(fdv);
 		d->size = size;
 		d->block_size = (uint32_t)bs;
+		d->readonly = json_is_true(rov);
 		d->path = strdup(json_is_string(pathv) ? json_string_value(pathv) : "");
 		if (!d->path) {
 			*reason = "out of memory";

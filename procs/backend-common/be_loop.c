@@ -8,15 +8,6 @@
 #include "common/log.h"
 #include "procs/backend-common/be_impl.h"
 
-static inline void be_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
-}
-
 static void be_link_violation(struct be *b, struct be_link *bl, const char *why)
 {
 	if (!bl->live)
@@ -147,7 +138,10 @@ static uint32_t be_take(struct be *b, struct be_link *bl)
 		io->stage = 0;
 		bl->outstanding++;
 		n++;
-		if (io->req.op != MSG_IO_FLUSH && io->req.length == 0)
+		if (dev->readonly && io->req.op != MSG_IO_READ &&
+		    io->req.op != MSG_IO_FLUSH)
+			be_io_done(b, io, -EROFS, 0);
+		else if (io->req.op != MSG_IO_FLUSH && io->req.length == 0)
 			be_io_done(b, io, 0, 0);
 		else
 			b->ops->submit(b, io);
@@ -201,7 +195,10 @@ static void be_sleep(struct be *b)
 			if (!ring_cons_prepare_sleep(&bl->l->rx))
 				may_sleep = false;
 		}
-		if (bl->done_head) {
+		/* A full completion ring stops us (completions queued, or no
+		 * room to take more): the core frees space and wakes us. */
+		if (bl->done_head ||
+		    ring_prod_inflight(&bl->l->tx) >= bl->l->tx.count) {
 			tx_armed[i] = true;
 			if (!ring_prod_prepare_wait(&bl->l->tx))
 				may_sleep = false;
@@ -259,7 +256,7 @@ void be_run(struct be *b)
 		if (b->draining && be_drained(b))
 			return;
 		if (idle++ < b->tune.spin) {
-			be_cpu_relax();
+			ring_pause();
 			continue;
 		}
 		idle = 0;

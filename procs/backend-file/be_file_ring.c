@@ -56,7 +56,10 @@ static int be_file_restrict(struct be_file *f)
 		res[i].opcode = IORING_RESTRICTION_SQE_OP;
 		res[i].sqe_op = ops[i];
 	}
-	return io_uring_register_restrictions(&f->ring, res, sizeof(ops));
+	/* Debian's liburing 2.3 does not export io_uring_register_restrictions
+	 * or io_uring_enable_rings; its raw io_uring_register() does the same. */
+	return io_uring_register((unsigned)f->ring.ring_fd,
+				 IORING_REGISTER_RESTRICTIONS, res, sizeof(ops));
 }
 
 int be_file_ring_init(struct be_file *f, const struct pool *pool, uint32_t depth)
@@ -94,7 +97,8 @@ int be_file_ring_init(struct be_file *f, const struct pool *pool, uint32_t depth
 		log_err("io_uring_register_restrictions: %s", strerror(-rc));
 		goto fail;
 	}
-	rc = io_uring_enable_rings(&f->ring);
+	rc = io_uring_register((unsigned)f->ring.ring_fd,
+			       IORING_REGISTER_ENABLE_RINGS, NULL, 0);
 	if (rc < 0) {
 		log_err("io_uring_enable_rings: %s", strerror(-rc));
 		goto fail;

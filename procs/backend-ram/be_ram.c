@@ -21,7 +21,8 @@ static int be_ram_open(struct be *b, struct be_dev *d)
 	 * memfd smaller than the device it claims to be. */
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < d->size)
 		return -EINVAL;
-	p = mmap(NULL, d->size, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, 0);
+	p = mmap(NULL, d->size, d->readonly ? PROT_READ : PROT_READ | PROT_WRITE,
+		 MAP_SHARED, d->fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	d->priv = p;
