@@ -1,0 +1,10 @@
+# Tests of shm/ (rings, links, the data pool).
+TEST_PROGS += test-ring-stress
+test-ring-stress_SRCS = tests/unit/test_ring_stress.c
+test-ring-stress_LIBS = -lcmocka
+TEST_PROGS += test-ring-hostile
+test-ring-hostile_SRCS = tests/unit/test_ring_hostile.c
+test-ring-hostile_LIBS = -lcmocka
+TEST_PROGS += test-pool
+test-pool_SRCS = tests/unit/test_pool.c
+test-pool_LIBS = -lcmocka
