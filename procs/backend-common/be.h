@@ -118,6 +118,8 @@ void  be_set_priv(struct be *b, void *priv);
 /* An eventfd the kind's completions signal, folded into the process's wait. */
 void  be_set_completion_fd(struct be *b, int fd);
 const struct pool *be_pool(struct be *b);
+/* The "config" object of CTL_INIT (never NULL), for kind-specific knobs. */
+const json_t *be_config(struct be *b);
 const struct be_tune *be_tune(struct be *b);
 
 /* The whole process: init, serve until CTL_SHUTDOWN, exit. */

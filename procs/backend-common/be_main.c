@@ -16,6 +16,18 @@ void  be_set_completion_fd(struct be *b, int fd) { b->completion_fd = fd; }
 const struct pool *be_pool(struct be *b) { return &b->c.pool; }
 const struct be_tune *be_tune(struct be *b) { return &b->tune; }
 
+const json_t *be_config(struct be *b)
+{
+	static json_t *empty;
+	json_t *cfg = json_object_get(b->c.init, "config");
+
+	if (json_is_object(cfg))
+		return cfg;
+	if (!empty)
+		empty = json_object();
+	return empty;
+}
+
 static void __attribute__((noreturn)) be_fatal(const char *what, int err)
 {
 	log_err("%s: %s", what, err ? strerror(err < 0 ? -err : err) : "invalid");

@@ -29,8 +29,11 @@ static int be_file_setup(struct be *b)
 	struct be_file *f = &be_file_state;
 	int rc;
 
-	/* One SQE per slot at a time, so the rings can never overflow. */
-	rc = be_file_ring_init(f, be_pool(b), be_tune(b)->queue_depth);
+	/* One SQE per slot at a time, so the rings can never overflow.
+	 * "fixed_buffers": false in the config forces the unregistered path
+	 * (for tests, and for kernels that cannot pin the pool). */
+	rc = be_file_ring_init(f, be_pool(b), be_tune(b)->queue_depth,
+			       !json_is_false(json_object_get(be_config(b), "fixed_buffers")));
 	if (rc)
 		return rc;
 	be_set_priv(b, f);

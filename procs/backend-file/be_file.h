@@ -25,7 +25,8 @@ extern const struct be_ops be_file_ops;
 
 /* Ring setup: fixed buffers (or the fallback), completion eventfd, opcode
  * restrictions. */
-int  be_file_ring_init(struct be_file *f, const struct pool *pool, uint32_t depth);
+int  be_file_ring_init(struct be_file *f, const struct pool *pool, uint32_t depth,
+		       bool want_fixed);
 void be_file_ring_fini(struct be_file *f);
 /* The registered buffer index covering [arena offset, +len), or -1. */
 int  be_file_fixed_index(const struct be_file *f, const struct pool *pool,

@@ -62,7 +62,8 @@ static int be_file_restrict(struct be_file *f)
 				 IORING_REGISTER_RESTRICTIONS, res, sizeof(ops));
 }
 
-int be_file_ring_init(struct be_file *f, const struct pool *pool, uint32_t depth)
+int be_file_ring_init(struct be_file *f, const struct pool *pool, uint32_t depth,
+		      bool want_fixed)
 {
 	int rc;
 
@@ -72,8 +73,11 @@ int be_file_ring_init(struct be_file *f, const struct pool *pool, uint32_t depth
 		log_err("io_uring_queue_init(%u): %s", depth, strerror(-rc));
 		return rc;
 	}
-	rc = be_file_register_pool(f, pool);
-	if (rc < 0) {
+	rc = want_fixed ? be_file_register_pool(f, pool) : -ECANCELED;
+	if (rc == -ECANCELED) {
+		log_info("fixed buffers disabled by configuration");
+		f->fixed = false;
+	} else if (rc < 0) {
 		/* Typically RLIMIT_MEMLOCK. Plain READ/WRITE still go straight
 		 * into the pool buffer; the kernel just pins pages per I/O. */
 		log_warn("cannot register the data pool as fixed buffers (%s); "
@@ -81,6 +85,7 @@ int be_file_ring_init(struct be_file *f, const struct pool *pool, uint32_t depth
 		f->fixed = false;
 	} else {
 		f->fixed = true;
+		log_info("data pool registered as fixed buffers");
 	}
 	f->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (f->efd < 0) {
