@@ -20,6 +20,7 @@ LIB_SRCS   :=
 PROGS      :=
 TEST_PROGS :=
 
+.SECONDEXPANSION:
 include $(sort $(wildcard */module.mk */*/module.mk))
 
 LIB      := $(B)/libmtgt.a

@@ -27,7 +27,7 @@ int pool_create(struct pool *p, uint32_t narenas, const uint64_t *sizes)
 		p->arenas[i].size = sz;
 		off += sz;
 	}
-	fd = shm_memfd_create("mtgt-pool", off);
+	fd = shm_memfd_create_huge("mtgt-pool", off);
 	if (fd < 0)
 		return fd;
 	p->fd = fd;

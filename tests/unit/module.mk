@@ -1,3 +1,7 @@
+TEST_PROGS += test-sup-config
+test-sup-config_SRCS := tests/unit/test_sup_config.c supervisor/sup_config.c
+test-sup-config_LIBS := -ljansson -lcmocka
+
 # Tests of shm/ (rings, links, the data pool).
 TEST_PROGS += test-ring-stress
 test-ring-stress_SRCS = tests/unit/test_ring_stress.c
