@@ -31,6 +31,7 @@ struct be {
 	struct be_io *slots;
 	struct be_io *free_slots;
 	uint32_t busy_slots;
+	uint32_t in_kind;       /* started and not yet finished by the kind */
 	void    *priv;
 	int      completion_fd;
 	struct ev_loop *loop;

@@ -98,8 +98,8 @@ static void be_drain_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct be *b = w->data;
 
-	log_warn("shutdown: %u I/O still unfinished or unacknowledged; exiting anyway",
-		 b->busy_slots);
+	log_warn("shutdown: %u I/O still unfinished after 10 s; exiting anyway",
+		 b->in_kind);
 	b->drain_expired = true;
 }
 
@@ -109,7 +109,7 @@ static void be_on_shutdown(struct child *c)
 
 	if (b->draining)
 		return;
-	log_info("shutdown: finishing %u I/O in flight", b->busy_slots);
+	log_info("shutdown: finishing %u I/O in flight", b->in_kind);
 	b->draining = true;
 	ev_timer_init(&b->drain_w, be_drain_timeout, 10.0, 0.0);
 	b->drain_w.data = b;

@@ -526,6 +526,33 @@ static void test_shutdown(void **state)
 	close(dev.fd);
 }
 
+/* The core is stopped before the backends: a full completion ring nobody
+ * reads must not hold a shutdown up. */
+static void test_shutdown_core_gone(void **state)
+{
+	struct h_dev dev = { .fd = temp_file(DEV_SIZE), .size = DEV_SIZE };
+	struct harness h;
+	struct buf_handle b;
+	struct timespec t0, t1;
+
+	assert_int_equal(h_start(&h, "file", &dev, 1, 8, NULL), 0);
+	b = alloc_buf(&h, 4096);
+	for (uint64_t t = 0; t < 16; t++)
+		assert_int_equal(h_queue(&h, MSG_IO_WRITE, 0, t * 4096, 4096, &b, 0, t), 0);
+	h_publish(&h);
+	usleep(100000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(ctl_send(h.ctl, CTL_SHUTDOWN, NULL, 0, NULL, 0), 0);
+	assert_int_equal(h_wait_exit(&h, 5000), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+	/* the first 8 were accepted and completed; the rest never taken */
+	assert_int_equal(ring_cons_pending(&h.link.rx), 8);
+	assert_int_equal(ring_prod_inflight(&h.link.tx), 8);
+	h_stop(&h);
+	close(dev.fd);
+}
+
 static void test_stats(void **state)
 {
 	struct h_dev dev = { .fd = -1, .size = DEV_SIZE };
@@ -559,6 +586,7 @@ int main(void)
 		cmocka_unit_test(test_violations),
 		cmocka_unit_test(test_backpressure),
 		cmocka_unit_test(test_shutdown),
+		cmocka_unit_test(test_shutdown_core_gone),
 		cmocka_unit_test(test_stats),
 	};
 
