@@ -422,6 +422,7 @@ static void on_link_up(struct core *co, struct ctl_msg *m)
 	enum core_role role;
 	uint32_t id, arena;
 	bool had_slot;
+	int err;
 
 	if (json_link_id(m, &root, &id) || !json_is_object(desc = json_object_get(root, "link"))) {
 		log_err("LINK_UP: malformed payload");
@@ -457,10 +458,16 @@ static void on_link_up(struct core *co, struct ctl_msg *m)
 		goto out;
 	}
 	memset(&nl, 0, sizeof(nl));
-	if (child_attach_link(co->c, copy, &nl)) {
-		log_err("LINK_UP link %u: attach failed", id);
+	err = child_attach_link(co->c, copy, &nl);
+	/* child_attach_link closed the memfd either way; ctl_msg_free must not */
+	m->fds[json_integer_value(json_object_get(desc, "fd"))] = -1;
+	if (err) {
+		log_err("LINK_UP link %u: attach failed: %s", id, strerror(-err));
 		goto out;
 	}
+	/* the eventfds now belong to the link */
+	m->fds[json_integer_value(json_object_get(desc, "wake_self"))] = -1;
+	m->fds[json_integer_value(json_object_get(desc, "wake_peer"))] = -1;
 	/* a replacement without LINK_DOWN first (e.g. an upgrade) is a down + up */
 	if (cl)
 		link_down(co, cl);
@@ -470,8 +477,16 @@ static void on_link_up(struct core *co, struct ctl_msg *m)
 		link_detach(&nl);
 		goto out;
 	}
-	if (had_slot)
+	if (had_slot) {
 		link_detach(slot);
+		/* link_detach leaves the eventfds of the old incarnation open */
+		if (slot->wake_self >= 0 && slot->wake_self != nl.wake_self &&
+		    slot->wake_self != nl.wake_peer)
+			close(slot->wake_self);
+		if (slot->wake_peer >= 0 && slot->wake_peer != nl.wake_self &&
+		    slot->wake_peer != nl.wake_peer)
+			close(slot->wake_peer);
+	}
 	*slot = nl;
 	if (!cl) {
 		cl = &co->links[co->nlinks++];
