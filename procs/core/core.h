@@ -215,8 +215,9 @@ struct core_nexus *core_nexus_find(struct core_link *cl, uint32_t id);
 /* core_tmf.c */
 void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf *m);
 void core_handle_nexus_del(struct core *co, struct core_link *cl, const struct msg_nexus_del *m);
-/* An aborted command came back from its backend: release its TMF's wait. */
-void core_tmf_release(struct core *co, struct core_cmd *cmd);
+/* An aborted command came back from its backend: release the wait of the TMF
+ * (slot idx, generation gen) that aborted it. */
+void core_tmf_release(struct core *co, uint32_t idx, uint32_t gen);
 void core_nexus_free(struct core *co, struct core_link *cl, struct core_nexus *nx);
 void core_frontend_down(struct core *co, struct core_link *cl);
 void core_backend_down(struct core *co, struct core_link *cl);

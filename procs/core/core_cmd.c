@@ -722,11 +722,16 @@ static void be_released(struct core *co, struct core_cmd *cmd)
 		return;
 	}
 	if (cmd->aborted) {
+		bool ref = cmd->tmf_ref;
+		uint32_t idx = cmd->tmf_idx, gen = cmd->tmf_gen;
+
 		cmd->res.status = SCSI_GOOD;
 		cmd->res.sense_len = 0;
 		cmd->res.data_len = 0;
-		core_tmf_release(co, cmd);
+		/* the aborted command's answer goes out before the TMF's */
 		core_cmd_complete(co, cmd);
+		if (ref)
+			core_tmf_release(co, idx, gen);
 		return;
 	}
 }

@@ -11,17 +11,14 @@
 #include "common/log.h"
 #include "procs/core/core.h"
 
-void core_tmf_release(struct core *co, struct core_cmd *cmd)
+void core_tmf_release(struct core *co, uint32_t idx, uint32_t gen)
 {
 	struct core_cmd *tmf;
 
-	if (!cmd->tmf_ref)
+	if (idx >= co->ncmds)
 		return;
-	cmd->tmf_ref = false;
-	if (cmd->tmf_idx >= co->ncmds)
-		return;
-	tmf = &co->cmds[cmd->tmf_idx];
-	if (tmf->gen != cmd->tmf_gen || tmf->kind != CK_TMF || tmf->state != CS_TMF_WAIT)
+	tmf = &co->cmds[idx];
+	if (tmf->gen != gen || tmf->kind != CK_TMF || tmf->state != CS_TMF_WAIT)
 		return; /* the TMF's frontend went away meanwhile */
 	if (tmf->tmf_waiting && --tmf->tmf_waiting == 0)
 		core_cmd_complete(co, tmf);

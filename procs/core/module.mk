@@ -11,3 +11,8 @@ test-scsi-emul_SRCS := tests/unit/test_scsi_emul.c $(CORE_SCSI_SRCS)
 test-scsi-emul_LIBS := -lcmocka
 test-scsi-rw_SRCS := tests/unit/test_scsi_rw.c $(CORE_SCSI_SRCS)
 test-scsi-rw_LIBS := -lcmocka
+
+# plays supervisor, frontend and backend around a real mtgt-core process
+TEST_PROGS += test-core-proc
+test-core-proc_SRCS := tests/unit/test_core_proc.c
+test-core-proc_LIBS := -ljansson
