@@ -233,8 +233,6 @@ void core_cmd_complete(struct core *co, struct core_cmd *cmd)
 	struct core_link *fl = core_link_get(co, cmd->fe_link);
 	uint8_t op;
 
-	if (cmd->enrolled)
-		task_leave(co, cmd);
 	taghash_del(co, cmd);
 	if (!fl || !fl->up || fl->broken || fl->gen != cmd->fe_gen || cmd->orphan) {
 		core_cmd_free(co, cmd);
@@ -249,6 +247,10 @@ void core_cmd_complete(struct core *co, struct core_cmd *cmd)
 	cmd->state = CS_DONE;
 	/* an XFER_RDY still queued is replaced by the answer, keeping its place */
 	core_tx_enqueue(co, fl, cmd, op);
+	/* only now: leaving the task set may start (and answer) younger commands,
+	 * whose answers must not overtake this one */
+	if (cmd->enrolled)
+		task_leave(co, cmd);
 }
 
 static void complete_check(struct core *co, struct core_cmd *cmd, uint8_t key, uint16_t asc)

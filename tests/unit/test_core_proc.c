@@ -502,6 +502,81 @@ static void test_abort_task(void)
 	CHECK(rsp.status == SCSI_GOOD);
 }
 
+/* More I/Os than the backend ring holds: the core queues, nothing is lost. */
+static void test_backpressure(void)
+{
+	enum { N = 150 };
+	uint8_t r10[10] = { READ_10, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+	union msg m, r;
+	unsigned served = 0, answered = 0;
+	uint64_t first = next_tag;
+
+	for (unsigned i = 0; i < N; i++) {
+		memset(&m, 0, sizeof(m));
+		r10[5] = (uint8_t)i;
+		m.cmd = mkcmd(1, 0, r10, 10, MSG_DIR_READ, 512, fe_buf(1048576 + i * 4096, 512));
+		send_msg(&fe, &m);
+	}
+	/* serve and collect, interleaved, since both rings are smaller than N */
+	for (int guard = 0; guard < 10 * N && answered < N; guard++) {
+		union msg io;
+		int rr;
+
+		while (served < N && (rr = ring_cons_pop(&be.rx, &io)) == 1) {
+			union msg d;
+
+			REQUIRE(io.h.type == MSG_IO);
+			memset(&d, 0, sizeof(d));
+			d.h.type = MSG_IO_DONE;
+			d.h.tag = io.h.tag;
+			d.io_done.length = (uint32_t)io.io.length;
+			memcpy(pool_ptr(&pool, &io.io.buf), disk + io.io.offset, io.io.length);
+			ring_cons_release(&be.rx);
+			send_msg(&be, &d);
+			served++;
+		}
+		while ((rr = ring_cons_pop(&fe.rx, &r)) == 1) {
+			ring_cons_release(&fe.rx);
+			CHECK(r.h.type == MSG_CMD_RSP && r.cmd_rsp.status == SCSI_GOOD);
+			CHECK(r.h.tag >= first && r.h.tag < first + N);
+			answered++;
+		}
+		usleep(1000);
+	}
+	CHECK(served == N);
+	CHECK(answered == N);
+	for (unsigned i = 0; i < N; i++)
+		CHECK(!memcmp(bufp(fe_buf(1048576 + i * 4096, 512)), disk + i * 512, 512));
+}
+
+/* An ORDERED command waits for the older commands of its LU. */
+static void test_ordered(void)
+{
+	uint8_t r10[10] = { READ_10, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+	uint8_t tur[6] = { TEST_UNIT_READY };
+	union msg m, t, io, r, d;
+
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, r10, 10, MSG_DIR_READ, 512, fe_buf(458752, 512));
+	send_msg(&fe, &m);
+	io = recv_msg(&be, 2000);
+	REQUIRE(io.h.type == MSG_IO);
+	memset(&t, 0, sizeof(t));
+	t.cmd = mkcmd(1, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0));
+	t.cmd.attr = MSG_TASK_ORDERED;
+	send_msg(&fe, &t);
+	CHECK(quiet(&fe, 100));
+	memset(&d, 0, sizeof(d));
+	d.h.type = MSG_IO_DONE;
+	d.h.tag = io.h.tag;
+	d.io_done.length = 512;
+	send_msg(&be, &d);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.h.tag == m.cmd.h.tag);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.h.tag == t.cmd.h.tag && r.cmd_rsp.status == SCSI_GOOD);
+}
+
 /* Backend dies holding an I/O: the core reissues it to the new instance. */
 static void test_backend_restart(void)
 {
@@ -603,6 +678,8 @@ int main(int argc, char **argv)
 	test_emulated();
 	test_read_write();
 	test_abort_task();
+	test_backpressure();
+	test_ordered();
 	test_backend_restart();
 	test_violation_and_frontend_down();
 	test_backend_stale_tag();
