@@ -120,6 +120,7 @@ struct core_cmd {
 	struct buf_handle buf;
 	struct scsi_io io;
 	uint32_t io_len;          /* bytes moved by the backend */
+	uint32_t data_cap;        /* data-in bytes the initiator has room for */
 	uint32_t xfer_want;       /* XFER_RDY length */
 	uint32_t be_link;
 	uint32_t be_dev;

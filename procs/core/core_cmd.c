@@ -358,21 +358,22 @@ static bool plan_media(struct core *co, struct core_cmd *cmd)
 		return true;
 	}
 	if (io->dir == MSG_DIR_READ) {
-		if (cmd->dir == MSG_DIR_WRITE) {
-			scsi_invalid_cdb(&cmd->res, 0, -1);
-			return false;
-		}
 		/* overflow: move only what the initiator has room for; the frontend
-		 * reports the residual from cdb_xfer_len */
-		uint64_t len = io->length < cmd->edtl ? io->length : cmd->edtl;
+		 * reports the residual from cdb_xfer_len. A data-out command with a
+		 * READ CDB has no room at all: nothing is read, as with edtl 0. */
+		uint64_t want = cmd->dir == MSG_DIR_READ ?
+				(io->length < cmd->edtl ? io->length : cmd->edtl) : 0;
+		uint64_t aligned = (want + bs - 1) / bs * bs;
 
-		len -= len % bs;
-		cmd->io_len = (uint32_t)len;
-		if (len == 0) {
+		if (want == 0) {
 			scsi_result_good(&cmd->res);
 			cmd->res.data_len = 0;
 			return false;
 		}
+		/* a partial last block is read whole when the buffer has room for it
+		 * (backends may need block alignment), and cut at data_cap */
+		cmd->io_len = (uint32_t)(aligned <= cmd->buf.length ? aligned : want);
+		cmd->data_cap = (uint32_t)want;
 		return true;
 	}
 	/* write: data the initiator never sends cannot be written */
@@ -770,7 +771,8 @@ void core_handle_backend(struct core *co, struct core_link *cl, const union msg 
 		scsi_check_io_error(&cmd->res, -EIO, cmd->io.op == MSG_IO_WRITE);
 	} else {
 		scsi_result_good(&cmd->res);
-		cmd->res.data_len = cmd->io.op == MSG_IO_READ ? cmd->io_len : 0;
+		cmd->res.data_len = cmd->io.op != MSG_IO_READ ? 0 :
+				    cmd->io_len < cmd->data_cap ? cmd->io_len : cmd->data_cap;
 	}
 	core_cmd_complete(co, cmd);
 }

@@ -4,10 +4,11 @@
 
 #include "procs/core/scsi.h"
 
-/* Range check shared by every media command: lba + n must not pass the end. */
+/* Range check shared by every media command: the LBA must exist (even for a
+ * zero-length transfer) and lba + n must not pass the end. */
 static bool lba_ok(const struct scsi_lu *lu, uint64_t lba, uint64_t n)
 {
-	return lba <= lu->nblocks && n <= lu->nblocks - lba;
+	return lba < lu->nblocks && n <= lu->nblocks - lba;
 }
 
 int scsi_rw_decode(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io *io,
@@ -76,7 +77,7 @@ int scsi_rw_decode(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io 
 			scsi_invalid_cdb(r, 1, -1);
 			return 0;
 		}
-		if (n == 0 && lba <= lu->nblocks)
+		if (n == 0 && lba < lu->nblocks)
 			n = lu->nblocks - lba; /* 0 = through the last block */
 		if (!lba_ok(lu, lba, n)) {
 			scsi_check(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);

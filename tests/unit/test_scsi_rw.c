@@ -64,6 +64,10 @@ static void test_read_variants(void **st)
 	r10[8] = 0;
 	assert_int_equal(scsi_rw_decode(&lu, r10, &io, &r), 0);
 	assert_int_equal(r.status, SCSI_GOOD);
+	/* ... but its LBA must still exist */
+	scsi_put32(r10 + 2, 1000);
+	assert_int_equal(scsi_rw_decode(&lu, r10, &io, &r), 0);
+	assert_sense(&r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
 }
 
 static void test_ranges(void **st)
