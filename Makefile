@@ -33,3 +33,12 @@ bench-ring: deps
 	@build/bin/bench-ring
 
 .PHONY: deps run test conformance bench-ring
+
+# Fuzzing: `make fuzz` runs each harness for FUZZ_SECONDS (default 60);
+# `make fuzz-short` (part of make test) runs a fixed number of inputs.
+FUZZ_SECONDS ?= 60
+fuzz: deps $(FUZZERS:%=build/fuzz/%)
+	@bash tests/fuzz/run.sh -max_total_time=$(FUZZ_SECONDS) $(FUZZERS)
+fuzz-short: deps $(FUZZERS:%=build/fuzz/%)
+	@bash tests/fuzz/run.sh -runs=20000 $(FUZZERS)
+.PHONY: fuzz fuzz-short

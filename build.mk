@@ -20,6 +20,7 @@ LIB_SRCS   :=
 PROGS      :=
 TEST_PROGS :=
 
+.SECONDEXPANSION:
 include $(sort $(wildcard */module.mk */*/module.mk))
 
 LIB      := $(B)/libmtgt.a
@@ -44,7 +45,7 @@ $(LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-all: $(PROGS:%=$(BIN)/%)
+all: $(LIB) $(PROGS:%=$(BIN)/%)
 tests: $(TEST_PROGS:%=$(BIN)/%)
 
 clean:

@@ -29,6 +29,7 @@
 #define CHILD_MAX_LINKS 64
 
 struct ev_loop;
+struct ctl_msg;
 
 struct child {
 	const char *name;

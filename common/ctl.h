@@ -43,6 +43,8 @@ int  ctl_send(int sock, uint32_t type, const void *data, size_t len,
  * message, 0 on orderly EOF, -EAGAIN if none, -EPROTO on a malformed message
  * (any fds received with it are closed), other -errno on error. */
 int  ctl_recv(int sock, struct ctl_msg *m);
+/* Frees the payload and closes every fd still in m->fds (set an entry to -1
+ * to keep that fd). */
 void ctl_msg_free(struct ctl_msg *m);
 const char *ctl_type_name(uint32_t type);
 

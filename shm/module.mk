@@ -1,1 +1,1 @@
-LIB_SRCS += shm/ring.c shm/pool.c shm/link.c
+LIB_SRCS += shm/ring.c shm/pool.c shm/link.c shm/shm_fd.c

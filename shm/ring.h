@@ -52,6 +52,16 @@ struct ring_shared {
 
 #define RING_HDR_SIZE sizeof(struct ring_shared)
 
+/* One iteration of a spin-wait: tells the CPU (and a hypervisor) we are polling. */
+static inline void ring_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
 /* Private view of one end. */
 struct ring {
 	struct ring_shared *sh;

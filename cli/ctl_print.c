@@ -1,0 +1,54 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/ctl_print.h"
+
+static void print_procs(json_t *procs)
+{
+	size_t i;
+	json_t *p;
+
+	printf("%-16s %-14s %8s %-10s %8s  %s\n", "NAME", "KIND", "PID", "STATE", "RESTARTS",
+	       "LAST EXIT");
+	json_array_foreach(procs, i, p) {
+		printf("%-16s %-14s %8lld %-10s %8lld  %s\n",
+		       json_string_value(json_object_get(p, "name")) ?: "?",
+		       json_string_value(json_object_get(p, "kind")) ?: "?",
+		       (long long)json_integer_value(json_object_get(p, "pid")),
+		       json_string_value(json_object_get(p, "state")) ?: "?",
+		       (long long)json_integer_value(json_object_get(p, "restarts")),
+		       json_string_value(json_object_get(p, "last_exit")) ?: "-");
+	}
+}
+
+void ctl_print(const char *method, json_t *r)
+{
+	size_t i;
+	json_t *e;
+
+	if (!strcmp(method, "status")) {
+		printf("mtgtd pid %lld%s\n", (long long)json_integer_value(json_object_get(r, "pid")),
+		       json_is_true(json_object_get(r, "shutting_down")) ? " (shutting down)" : "");
+		printf("portals:");
+		json_array_foreach(json_object_get(r, "portals"), i, e)
+			printf(" %s", json_string_value(e));
+		printf("\ntargets:\n");
+		json_array_foreach(json_object_get(r, "targets"), i, e)
+			printf("  %s (%lld LUNs)\n", json_string_value(json_object_get(e, "name")),
+			       (long long)json_integer_value(json_object_get(e, "luns")));
+		printf("\n");
+		print_procs(json_object_get(r, "processes"));
+	} else if (!strcmp(method, "proc.list")) {
+		print_procs(r);
+	} else if (!strcmp(method, "rpc.methods")) {
+		json_array_foreach(r, i, e)
+			printf("%-16s %s\n", json_string_value(json_object_get(e, "name")),
+			       json_string_value(json_object_get(e, "help")));
+	} else {
+		char *s = json_dumps(r, JSON_INDENT(2));
+
+		printf("%s\n", s);
+		free(s);
+	}
+}

@@ -1,0 +1,93 @@
+/* mtgtctl: thin admin client. `mtgtctl [-s SOCKET] [--json] NOUN VERB [ARGS]`. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli/ctl_rpc.h"
+#include "cli/ctl_print.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mtgtctl [-s SOCKET] [--json] COMMAND\n"
+		"  -s, --socket PATH  admin socket (default: $MTGT_SOCKET, ./var/mtgtd.sock,\n"
+		"                     /run/mtgt/mtgtd.sock)\n"
+		"  --json             print the raw JSON result\n"
+		"commands:\n"
+		"  status             supervisor, processes (pid, state, restarts), portals, targets\n"
+		"  proc list          processes\n"
+		"  rpc methods        methods the server offers\n");
+}
+
+static const char *default_socket(void)
+{
+	const char *env = getenv("MTGT_SOCKET");
+
+	if (env && *env)
+		return env;
+	if (access("var/mtgtd.sock", F_OK) == 0)
+		return "var/mtgtd.sock";
+	return "/run/mtgt/mtgtd.sock";
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = NULL, *method;
+	bool as_json = false;
+	json_t *result = NULL;
+	char err[256];
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': sock = optarg; break;
+		case 'j': as_json = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 1 && !strcmp(argv[0], "status"))
+		method = "status";
+	else if (argc == 2 && !strcmp(argv[0], "proc") && !strcmp(argv[1], "list"))
+		method = "proc.list";
+	else if (argc == 2 && !strcmp(argv[0], "rpc") && !strcmp(argv[1], "methods"))
+		method = "rpc.methods";
+	else {
+		if (argc)
+			fprintf(stderr, "mtgtctl: unknown command '%s%s%s'\n", argv[0],
+				argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+		usage(stderr);
+		return 2;
+	}
+	if (!sock)
+		sock = default_socket();
+	if (ctl_rpc_call(sock, method, NULL, &result, err, sizeof(err))) {
+		fprintf(stderr, "mtgtctl: %s\n", err);
+		return 1;
+	}
+	if (as_json) {
+		char *s = json_dumps(result, JSON_INDENT(2));
+
+		printf("%s\n", s);
+		free(s);
+	} else {
+		ctl_print(method, result);
+	}
+	json_decref(result);
+	return 0;
+}

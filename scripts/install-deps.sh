@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mtgt needs to build, run and test. Idempotent:
+# asks apt only for what is missing.
+set -euo pipefail
+
+PKGS=(
+  build-essential pkg-config
+  libev-dev libjansson-dev liburing-dev libseccomp-dev libcmocka-dev
+  libiscsi-dev libiscsi-bin   # the initiator used by tests and conformance
+  tgt                         # the peer target for benchmarks
+  clang libclang-rt-14-dev    # libFuzzer for make fuzz
+  procps iproute2 python3 util-linux
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# tgt's package starts a service where systemd runs; we only need its binary.
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,110 @@
+/* The supervisor's state: resources it owns and the children it runs. */
+#ifndef MTGT_SUP_H
+#define MTGT_SUP_H
+
+#include <ev.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "shm/pool.h"
+#include "supervisor/sup_config.h"
+
+#define SUP_MAX_PROCS 16
+#define SUP_LINK_ENTRIES 512
+
+enum sup_kind { SUP_CORE, SUP_FRONTEND, SUP_BACKEND };
+
+enum sup_state {
+	SUP_ST_STARTING,   /* spawned, waiting for READY */
+	SUP_ST_RUNNING,
+	SUP_ST_STOPPING,   /* sent SHUTDOWN */
+	SUP_ST_DRAINING,   /* frontend died; waiting until the core frees its arena */
+	SUP_ST_BACKOFF,    /* waiting to restart */
+	SUP_ST_EXITED,     /* stopped for good (shutdown) */
+	SUP_ST_FAILED,     /* gave up restarting */
+};
+
+/* One link between a child and the core, recreated for every incarnation of
+ * the child so a dead process's half-written ring is never reused. */
+struct sup_link {
+	uint32_t id;
+	int      memfd;
+	size_t   len;
+	int      efd_a;        /* wakes side A */
+	int      efd_b;        /* wakes side B */
+	bool     valid;
+};
+
+struct sup_proc {
+	char     name[32];
+	char     kind_name[32];   /* "core", "iscsi", "backend-file" */
+	char     binary[64];
+	enum sup_kind kind;
+	enum sup_backend backend; /* SUP_BACKEND only */
+	uint32_t arena;           /* SUP_FRONTEND only */
+	enum sup_state state;
+	pid_t    pid;
+	int      pidfd;
+	int      ctl;             /* our end of the control socketpair */
+	uint32_t epoch;
+	uint32_t restarts;
+	double   started_at;
+	double   backoff;         /* seconds before the next restart */
+	uint64_t ping_seq;
+	double   last_pong;
+	char     last_exit[128];
+	struct sup_link link;     /* link to the core (not for the core itself) */
+	ev_io    pid_w;
+	ev_io    ctl_w;
+	ev_timer restart_w;
+	struct sup *sup;
+};
+
+struct sup {
+	struct ev_loop *loop;
+	struct sup_config cfg;
+	char     bindir[4096];
+	struct pool pool;
+	int      listen_fds[SUP_MAX_PORTALS];
+	uint32_t nprocs;
+	struct sup_proc procs[SUP_MAX_PROCS];
+	struct sup_proc *core;
+	uint32_t next_epoch;
+	uint32_t next_link_id;
+	bool     shutting_down;
+	int      exit_code;
+	int      admin_fd;
+	ev_io    admin_w;
+	ev_timer heartbeat_w;
+	ev_timer shutdown_deadline_w;
+	ev_signal sigterm_w, sigint_w;
+};
+
+/* sup_resources.c: things the supervisor opens and hands over */
+int  sup_open_backing(struct sup *s);
+int  sup_bind_portals(struct sup *s);
+int  sup_create_pool(struct sup *s);
+int  sup_link_new(struct sup *s, struct sup_link *l, uint32_t epoch_a, uint32_t epoch_b);
+void sup_link_close(struct sup_link *l);
+
+/* sup_proc.c: spawning, watching, restarting */
+void sup_procs_setup(struct sup *s);
+int  sup_start_all(struct sup *s);
+void sup_begin_shutdown(struct sup *s);
+void sup_heartbeat(struct sup *s);
+const char *sup_state_name(enum sup_state st);
+
+/* sup_init_msg.c: the CTL_INIT document of each child */
+json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int max_fds);
+json_t *sup_link_desc(struct sup *s, struct sup_proc *peer, bool core_side, int *fds,
+		      int *nfds, int fd_base);
+
+/* sup_admin.c: the admin socket */
+int  sup_admin_start(struct sup *s);
+void sup_admin_stop(struct sup *s);
+
+double sup_now(void);
+
+#endif

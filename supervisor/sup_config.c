@@ -1,0 +1,371 @@
+/* Config parsing. Every error names the field, as in "targets[0].luns[1].size". */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "supervisor/sup_config.h"
+
+static const char *const backend_names[SUP_BE_COUNT] = { "file", "null", "ram" };
+
+const char *sup_backend_name(enum sup_backend b)
+{
+	return b < SUP_BE_COUNT ? backend_names[b] : "?";
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int sup_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case 0: break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	case 'p': case 'P': shift = 50; end++; break;
+	default: return -EINVAL;
+	}
+	if (shift && (*end == 'i' || *end == 'I'))
+		end++;
+	if (shift && (*end == 'b' || *end == 'B'))
+		end++;
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/* Only keys we know are accepted: a typo must not silently mean "default". */
+static int check_keys(json_t *obj, const char *const *allowed, const char *where,
+		      char *err, size_t errlen)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		bool ok = false;
+
+		for (const char *const *a = allowed; *a; a++)
+			if (!strcmp(*a, key))
+				ok = true;
+		if (!ok)
+			return fail(err, errlen, "%s%s%s: unknown field", where, *where ? "." : "",
+				    key);
+	}
+	return 0;
+}
+
+static char *abs_path(const char *p)
+{
+	char cwd[PATH_MAX], *r;
+
+	if (p[0] == '/')
+		return strdup(p);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	if (asprintf(&r, "%s/%s", cwd, p) < 0)
+		return NULL;
+	return r;
+}
+
+/* iSCSI names: iqn./eui./naa. forms, printable, no spaces, at most 223 bytes. */
+static bool valid_iscsi_name(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (len < 5 || len > 223)
+		return false;
+	if (strncasecmp(n, "iqn.", 4) && strncasecmp(n, "eui.", 4) && strncasecmp(n, "naa.", 4))
+		return false;
+	for (const char *p = n; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(".-:", *p))
+			return false;
+	return true;
+}
+
+static int parse_portal(const char *s, struct sup_portal *p)
+{
+	const char *colon = strrchr(s, ':');
+	char host[64];
+	unsigned char tmp[16];
+	char *end;
+	long port;
+	size_t hl;
+
+	if (!colon || strlen(s) >= sizeof(p->text))
+		return -EINVAL;
+	hl = (size_t)(colon - s);
+	if (hl == 0 || hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hl);
+	host[hl] = 0;
+	if (host[0] == '[') {
+		if (hl < 3 || host[hl - 1] != ']')
+			return -EINVAL;
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = 0;
+		if (inet_pton(AF_INET6, host, tmp) != 1)
+			return -EINVAL;
+	} else if (inet_pton(AF_INET, host, tmp) != 1) {
+		return -EINVAL;
+	}
+	port = strtol(colon + 1, &end, 10);
+	if (*end || port < 1 || port > 65535)
+		return -EINVAL;
+	snprintf(p->text, sizeof(p->text), "%s", s);
+	snprintf(p->host, sizeof(p->host), "%s", host);
+	p->port = (uint16_t)port;
+	return 0;
+}
+
+static int parse_lun(json_t *j, struct sup_lun *l, const char *where, char *err,
+		     size_t errlen)
+{
+	static const char *const keys[] = { "lun", "backend", "path", "size", "block_size",
+					    "readonly", NULL };
+	json_t *v;
+	int r;
+
+	if (!json_is_object(j))
+		return fail(err, errlen, "%s: must be an object", where);
+	if ((r = check_keys(j, keys, where, err, errlen)))
+		return r;
+	l->fd = -1;
+	v = json_object_get(j, "lun");
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) >= SUP_MAX_LUNS)
+		return fail(err, errlen, "%s.lun: must be an integer 0..%d", where, SUP_MAX_LUNS - 1);
+	l->lun = (uint32_t)json_integer_value(v);
+
+	v = json_object_get(j, "backend");
+	if (!json_is_string(v))
+		return fail(err, errlen, "%s.backend: missing (file, null or ram)", where);
+	for (l->backend = 0; l->backend < SUP_BE_COUNT; l->backend++)
+		if (!strcmp(json_string_value(v), backend_names[l->backend]))
+			break;
+	if (l->backend == SUP_BE_COUNT)
+		return fail(err, errlen, "%s.backend: unknown backend \"%s\" (file, null or ram)",
+			    where, json_string_value(v));
+
+	v = json_object_get(j, "path");
+	if (l->backend == SUP_BE_FILE) {
+		if (!json_is_string(v) || !*json_string_value(v))
+			return fail(err, errlen, "%s.path: required for a file LUN", where);
+		l->path = abs_path(json_string_value(v));
+		if (!l->path)
+			return fail(err, errlen, "%s.path: cannot resolve", where);
+	} else if (v) {
+		return fail(err, errlen, "%s.path: only a file LUN has a path", where);
+	}
+
+	v = json_object_get(j, "size");
+	if (json_is_string(v)) {
+		if (sup_parse_size(json_string_value(v), &l->size))
+			return fail(err, errlen, "%s.size: bad size \"%s\" (e.g. 512M, 10G)", where,
+				    json_string_value(v));
+	} else if (json_is_integer(v) && json_integer_value(v) > 0) {
+		l->size = (uint64_t)json_integer_value(v);
+	} else if (v) {
+		return fail(err, errlen, "%s.size: must be a size like \"10G\" or a byte count",
+			    where);
+	} else if (l->backend != SUP_BE_FILE) {
+		return fail(err, errlen, "%s.size: required for a %s LUN", where,
+			    backend_names[l->backend]);
+	}
+
+	v = json_object_get(j, "block_size");
+	l->block_size = 512;
+	if (v) {
+		if (!json_is_integer(v) ||
+		    (json_integer_value(v) != 512 && json_integer_value(v) != 4096))
+			return fail(err, errlen, "%s.block_size: must be 512 or 4096", where);
+		l->block_size = (uint32_t)json_integer_value(v);
+	}
+	if (l->size && l->size < l->block_size)
+		return fail(err, errlen, "%s.size: smaller than one block", where);
+	if (l->size)
+		l->size -= l->size % l->block_size;
+
+	v = json_object_get(j, "readonly");
+	if (v && !json_is_boolean(v))
+		return fail(err, errlen, "%s.readonly: must be true or false", where);
+	l->readonly = json_is_true(v);
+	return 0;
+}
+
+static int parse_target(json_t *j, struct sup_target *t, const char *where, char *err,
+			size_t errlen)
+{
+	static const char *const keys[] = { "name", "luns", "initiators", NULL };
+	char w[96];
+	json_t *v, *e;
+	size_t i;
+	int r;
+
+	if (!json_is_object(j))
+		return fail(err, errlen, "%s: must be an object", where);
+	if ((r = check_keys(j, keys, where, err, errlen)))
+		return r;
+	v = json_object_get(j, "name");
+	if (!json_is_string(v) || !valid_iscsi_name(json_string_value(v)))
+		return fail(err, errlen, "%s.name: missing or not a valid iSCSI name (iqn.…)", where);
+	t->name = strdup(json_string_value(v));
+
+	v = json_object_get(j, "luns");
+	if (!json_is_array(v) || json_array_size(v) == 0 ||
+	    json_array_size(v) > SUP_MAX_LUNS)
+		return fail(err, errlen, "%s.luns: must be a non-empty array", where);
+	t->luns = calloc(json_array_size(v), sizeof(*t->luns));
+	json_array_foreach(v, i, e) {
+		snprintf(w, sizeof(w), "%s.luns[%zu]", where, i);
+		t->nluns++; /* counted first so sup_config_free() sees a half-parsed one */
+		if ((r = parse_lun(e, &t->luns[i], w, err, errlen)))
+			return r;
+		for (size_t k = 0; k < i; k++)
+			if (t->luns[k].lun == t->luns[i].lun)
+				return fail(err, errlen, "%s.lun: LUN %u defined twice", w,
+					    t->luns[i].lun);
+	}
+
+	v = json_object_get(j, "initiators");
+	if (!json_is_array(v) || json_array_size(v) == 0 ||
+	    json_array_size(v) > SUP_MAX_INITIATORS)
+		return fail(err, errlen,
+			    "%s.initiators: must list initiator names, or [\"*\"] for any", where);
+	t->initiators = calloc(json_array_size(v), sizeof(char *));
+	json_array_foreach(v, i, e) {
+		const char *s = json_string_value(e);
+
+		if (!s || (strcmp(s, "*") && !valid_iscsi_name(s)))
+			return fail(err, errlen, "%s.initiators[%zu]: not an iSCSI name or \"*\"",
+				    where, i);
+		t->initiators[t->ninitiators++] = strdup(s);
+	}
+	return 0;
+}
+
+int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "admin_socket", "state_dir", "portals", "targets",
+					    NULL };
+	char w[64];
+	json_t *v, *e;
+	size_t i;
+	int r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!json_is_object(root))
+		return fail(err, errlen, "config: must be a JSON object");
+	if ((r = check_keys(root, keys, "", err, errlen)))
+		return r;
+
+	v = json_object_get(root, "state_dir");
+	if (v && (!json_is_string(v) || !*json_string_value(v)))
+		return fail(err, errlen, "state_dir: must be a path");
+	cfg->state_dir = abs_path(v ? json_string_value(v) : "/var/lib/mtgt");
+
+	v = json_object_get(root, "admin_socket");
+	if (v && (!json_is_string(v) || !*json_string_value(v)))
+		return fail(err, errlen, "admin_socket: must be a path");
+	cfg->admin_socket = abs_path(v ? json_string_value(v) : "/run/mtgt/mtgtd.sock");
+	if (strlen(cfg->admin_socket) >= 108)
+		return fail(err, errlen, "admin_socket: path longer than 107 bytes");
+
+	v = json_object_get(root, "portals");
+	if (!json_is_array(v) || json_array_size(v) == 0 ||
+	    json_array_size(v) > SUP_MAX_PORTALS)
+		return fail(err, errlen, "portals: must be a non-empty array of \"IP:port\"");
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e) || parse_portal(json_string_value(e), &cfg->portals[i]))
+			return fail(err, errlen, "portals[%zu]: not \"IPv4:port\" or \"[IPv6]:port\"",
+				    i);
+		cfg->nportals++;
+	}
+
+	v = json_object_get(root, "targets");
+	if (!json_is_array(v) || json_array_size(v) > SUP_MAX_TARGETS)
+		return fail(err, errlen, "targets: must be an array");
+	cfg->targets = calloc(json_array_size(v) + 1, sizeof(*cfg->targets));
+	json_array_foreach(v, i, e) {
+		snprintf(w, sizeof(w), "targets[%zu]", i);
+		cfg->ntargets++;
+		if ((r = parse_target(e, &cfg->targets[i], w, err, errlen)))
+			return r;
+		for (size_t k = 0; k < i; k++)
+			if (!strcasecmp(cfg->targets[k].name, cfg->targets[i].name))
+				return fail(err, errlen, "%s.name: target %s defined twice", w,
+					    cfg->targets[i].name);
+	}
+	return 0;
+}
+
+int sup_config_load_file(struct sup_config *cfg, const char *path, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	int r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!root)
+		return fail(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+	r = sup_config_load_json(cfg, root, err, errlen);
+	json_decref(root);
+	return r;
+}
+
+int sup_config_default(struct sup_config *cfg, char *err, size_t errlen)
+{
+	json_t *root = json_pack(
+		"{s:s, s:s, s:[s], s:[{s:s, s:[{s:i, s:s, s:s, s:s, s:i}], s:[s]}]}",
+		"admin_socket", "var/mtgtd.sock", "state_dir", "var", "portals", "127.0.0.1:3260",
+		"targets", "name", "iqn.2026-11.org.mtgt:demo", "luns", "lun", 0, "backend",
+		"file", "path", "var/disk0.img", "size", "1G", "block_size", 512, "initiators",
+		"*");
+	int r = sup_config_load_json(cfg, root, err, errlen);
+
+	json_decref(root);
+	return r;
+}
+
+void sup_config_free(struct sup_config *cfg)
+{
+	for (uint32_t i = 0; i < cfg->ntargets; i++) {
+		struct sup_target *t = &cfg->targets[i];
+
+		for (uint32_t k = 0; k < t->nluns; k++)
+			free(t->luns[k].path);
+		for (uint32_t k = 0; k < t->ninitiators; k++)
+			free(t->initiators[k]);
+		free(t->luns);
+		free(t->initiators);
+		free(t->name);
+	}
+	free(cfg->targets);
+	free(cfg->admin_socket);
+	free(cfg->state_dir);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,65 @@
+/* mtgtd configuration: the JSON file of `mtgtd -c`, or the embedded demo. */
+#ifndef MTGT_SUP_CONFIG_H
+#define MTGT_SUP_CONFIG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SUP_MAX_TARGETS    256
+#define SUP_MAX_LUNS       16384
+#define SUP_MAX_PORTALS    16
+#define SUP_MAX_INITIATORS 256
+
+enum sup_backend { SUP_BE_FILE = 0, SUP_BE_NULL, SUP_BE_RAM, SUP_BE_COUNT };
+
+struct sup_lun {
+	uint32_t lun;
+	enum sup_backend backend;
+	char    *path;         /* file backend: absolute path */
+	uint64_t size;         /* bytes; 0 = take the existing file's size */
+	uint32_t block_size;
+	bool     readonly;
+	/* filled at start-up */
+	int      fd;
+	uint32_t dev;          /* index within its backend process */
+};
+
+struct sup_target {
+	char    *name;
+	uint32_t nluns;
+	struct sup_lun *luns;
+	uint32_t ninitiators;
+	char   **initiators;   /* "*" = anyone */
+};
+
+struct sup_portal {
+	char     text[64];     /* as written: "127.0.0.1:3260" */
+	char     host[64];
+	uint16_t port;
+};
+
+struct sup_config {
+	char    *admin_socket;
+	char    *state_dir;
+	uint32_t nportals;
+	struct sup_portal portals[SUP_MAX_PORTALS];
+	uint32_t ntargets;
+	struct sup_target *targets;
+};
+
+const char *sup_backend_name(enum sup_backend b);
+
+/* Parse and check a config. On error returns -EINVAL and writes a message
+ * naming the offending field into err. Relative paths are made absolute
+ * against the current directory. */
+int  sup_config_load_file(struct sup_config *cfg, const char *path, char *err, size_t errlen);
+int  sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t errlen);
+/* The embedded default: demo target, 1 GiB sparse file LUN in ./var. */
+int  sup_config_default(struct sup_config *cfg, char *err, size_t errlen);
+void sup_config_free(struct sup_config *cfg);
+
+/* "10G", "256M", "512", "1T" -> bytes (binary units). */
+int  sup_parse_size(const char *s, uint64_t *out);
+
+#endif

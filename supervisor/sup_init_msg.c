@@ -1,0 +1,137 @@
+/* The CTL_INIT document each child receives, and link descriptions. Fds named
+ * in a document are numbers in the receiving process: fd_base + index into the
+ * list of fds handed over (inherited across exec: base 4, since fd 3 is the
+ * control socket; or SCM_RIGHTS with a CTL_LINK_UP: base 0, an index). */
+#include <string.h>
+
+#include "supervisor/sup.h"
+
+#define CHILD_FD_BASE 4
+
+static int add_fd(int *fds, int *nfds, int max, int fd, int base)
+{
+	if (*nfds >= max)
+		return -1;
+	fds[(*nfds)++] = fd;
+	return base + *nfds - 1;
+}
+
+static struct sup_proc *backend_proc(struct sup *s, enum sup_backend b)
+{
+	for (uint32_t i = 0; i < s->nprocs; i++)
+		if (s->procs[i].kind == SUP_BACKEND && s->procs[i].backend == b)
+			return &s->procs[i];
+	return NULL;
+}
+
+json_t *sup_link_desc(struct sup *s, struct sup_proc *peer, bool core_side, int *fds,
+		      int *nfds, int fd_base)
+{
+	struct sup_link *l = &peer->link;
+	bool fe = peer->kind == SUP_FRONTEND;
+	/* Side A submits: the frontend on its link, the core on a backend link. */
+	bool side_a = core_side ? !fe : fe;
+	int efd_self = side_a ? l->efd_a : l->efd_b, efd_peer = side_a ? l->efd_b : l->efd_a;
+	json_t *d = json_object();
+
+	json_object_set_new(d, "id", json_integer(l->id));
+	json_object_set_new(d, "fd", json_integer(add_fd(fds, nfds, 256, l->memfd, fd_base)));
+	json_object_set_new(d, "len", json_integer((json_int_t)l->len));
+	json_object_set_new(d, "side", json_string(side_a ? "a" : "b"));
+	json_object_set_new(d, "wake_self", json_integer(add_fd(fds, nfds, 256, efd_self, fd_base)));
+	json_object_set_new(d, "wake_peer", json_integer(add_fd(fds, nfds, 256, efd_peer, fd_base)));
+	json_object_set_new(d, "peer", json_string(core_side ? peer->name : "core"));
+	json_object_set_new(d, "peer_kind", json_string(core_side ? peer->kind_name : "core"));
+	json_object_set_new(d, "peer_epoch", json_integer(core_side ? peer->epoch : s->core->epoch));
+	if (fe)
+		json_object_set_new(d, "arena", json_integer(peer->arena));
+	return d;
+}
+
+static json_t *core_config(struct sup *s)
+{
+	json_t *targets = json_array();
+
+	for (uint32_t i = 0; i < s->cfg.ntargets; i++) {
+		struct sup_target *t = &s->cfg.targets[i];
+		json_t *luns = json_array(), *inits = json_array();
+
+		for (uint32_t k = 0; k < t->nluns; k++) {
+			struct sup_lun *l = &t->luns[k];
+			struct sup_proc *be = backend_proc(s, l->backend);
+
+			json_array_append_new(luns, json_pack(
+				"{s:i, s:i, s:i, s:I, s:i, s:s, s:s, s:b}", "lun", l->lun, "link",
+				be->link.id, "dev", l->dev, "size", (json_int_t)l->size, "block_size",
+				l->block_size, "backend", sup_backend_name(l->backend), "path",
+				l->path ? l->path : "", "readonly", l->readonly));
+		}
+		for (uint32_t k = 0; k < t->ninitiators; k++)
+			json_array_append_new(inits, json_string(t->initiators[k]));
+		json_array_append_new(targets, json_pack("{s:s, s:o, s:o}", "name", t->name, "luns",
+							 luns, "initiators", inits));
+	}
+	return json_pack("{s:o}", "targets", targets);
+}
+
+json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int max_fds)
+{
+	json_t *doc = json_object(), *arenas = json_array(), *links = json_array();
+	json_t *pool;
+
+	*nfds = 0;
+	json_object_set_new(doc, "name", json_string(p->name));
+	json_object_set_new(doc, "kind", json_string(p->kind_name));
+	json_object_set_new(doc, "epoch", json_integer(p->epoch));
+	json_object_set_new(doc, "core_arena", json_integer(0));
+	for (uint32_t i = 0; i < s->pool.narenas; i++)
+		json_array_append_new(arenas, json_pack("{s:I, s:I}", "offset",
+			(json_int_t)s->pool.arenas[i].offset, "size",
+			(json_int_t)s->pool.arenas[i].size));
+	pool = json_pack("{s:i, s:I, s:o}", "fd",
+			 add_fd(fds, nfds, max_fds, s->pool.fd, CHILD_FD_BASE), "size",
+			 (json_int_t)s->pool.size, "arenas", arenas);
+	/* A frontend sees only its own arena of the pool. */
+	json_object_set_new(pool, "map", p->kind == SUP_FRONTEND ? json_integer(p->arena)
+								  : json_string("all"));
+	json_object_set_new(doc, "pool", pool);
+
+	if (p->kind == SUP_CORE) {
+		for (uint32_t i = 0; i < s->nprocs; i++)
+			if (&s->procs[i] != p && s->procs[i].link.valid)
+				json_array_append_new(links, sup_link_desc(s, &s->procs[i], true, fds,
+									   nfds, CHILD_FD_BASE));
+		json_object_set_new(doc, "config", core_config(s));
+	} else {
+		json_array_append_new(links, sup_link_desc(s, p, false, fds, nfds, CHILD_FD_BASE));
+	}
+	json_object_set_new(doc, "links", links);
+
+	if (p->kind == SUP_FRONTEND) {
+		json_t *ls = json_array();
+
+		for (uint32_t i = 0; i < s->cfg.nportals; i++)
+			json_array_append_new(ls, json_pack("{s:i, s:s}", "fd",
+				add_fd(fds, nfds, max_fds, s->listen_fds[i], CHILD_FD_BASE), "addr",
+				s->cfg.portals[i].text));
+		json_object_set_new(doc, "listeners", ls);
+	}
+	if (p->kind == SUP_BACKEND) {
+		json_t *devs = json_array();
+
+		for (uint32_t i = 0; i < s->cfg.ntargets; i++)
+			for (uint32_t k = 0; k < s->cfg.targets[i].nluns; k++) {
+				struct sup_lun *l = &s->cfg.targets[i].luns[k];
+
+				if (l->backend != p->backend)
+					continue;
+				json_array_append_new(devs, json_pack(
+					"{s:i, s:i, s:I, s:i, s:s, s:b}", "dev", l->dev, "fd",
+					l->fd >= 0 ? add_fd(fds, nfds, max_fds, l->fd, CHILD_FD_BASE) : -1,
+					"size", (json_int_t)l->size, "block_size", l->block_size,
+					"path", l->path ? l->path : "", "readonly", l->readonly));
+			}
+		json_object_set_new(doc, "devices", devs);
+	}
+	return doc;
+}

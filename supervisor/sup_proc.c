@@ -1,0 +1,504 @@
+/* Children: spawn with an explicit fd list, watch through pidfds, answer their
+ * control messages, restart them after a death, stop them in order. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/ctl.h"
+#include "common/log.h"
+#include "supervisor/sup.h"
+
+#define SUP_MAX_FDS         4096
+#define SUP_HEARTBEAT_S     2.0
+#define SUP_HEARTBEAT_DEAD  10.0  /* no PONG for this long: the child hangs */
+#define SUP_BACKOFF_FIRST   0.1
+#define SUP_BACKOFF_MAX     10.0
+#define SUP_HEALTHY_S       60.0  /* running this long resets the backoff */
+#define SUP_SHUTDOWN_S      30.0
+
+static void spawn(struct sup *s, struct sup_proc *p);
+static void shutdown_step(struct sup *s);
+
+double sup_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+const char *sup_state_name(enum sup_state st)
+{
+	static const char *const n[] = { "starting", "running", "stopping", "draining",
+					 "backoff", "exited", "failed" };
+	return st <= SUP_ST_FAILED ? n[st] : "?";
+}
+
+static struct sup_proc *add_proc(struct sup *s, const char *name, const char *kind,
+				 const char *binary, enum sup_kind k)
+{
+	struct sup_proc *p = &s->procs[s->nprocs++];
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->kind_name, sizeof(p->kind_name), "%s", kind);
+	snprintf(p->binary, sizeof(p->binary), "%s", binary);
+	p->kind = k;
+	p->pid = -1;
+	p->pidfd = p->ctl = -1;
+	p->state = SUP_ST_EXITED;
+	p->sup = s;
+	return p;
+}
+
+void sup_procs_setup(struct sup *s)
+{
+	bool used[SUP_BE_COUNT] = { false };
+
+	s->core = add_proc(s, "core", "core", "mtgt-core", SUP_CORE);
+	for (uint32_t i = 0; i < s->cfg.ntargets; i++)
+		for (uint32_t k = 0; k < s->cfg.targets[i].nluns; k++)
+			used[s->cfg.targets[i].luns[k].backend] = true;
+	for (int b = 0; b < SUP_BE_COUNT; b++) {
+		char name[32], bin[64];
+
+		if (!used[b])
+			continue;
+		snprintf(name, sizeof(name), "backend-%s", sup_backend_name(b));
+		snprintf(bin, sizeof(bin), "mtgt-backend-%s", sup_backend_name(b));
+		add_proc(s, name, name, bin, SUP_BACKEND)->backend = b;
+	}
+	add_proc(s, "iscsi0", "iscsi", "mtgt-iscsi", SUP_FRONTEND);
+}
+
+static void describe_exit(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exit code %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		snprintf(buf, len, "killed by seccomp (SIGSYS)");
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (%s)%s", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)), WCOREDUMP(status) ? ", core dumped" : "");
+	else
+		snprintf(buf, len, "status 0x%x", status);
+}
+
+static void kill_proc(struct sup_proc *p, const char *why)
+{
+	if (p->pid > 0 && p->pidfd >= 0) {
+		log_warn("killing %s (pid %d): %s", p->name, p->pid, why);
+		/* Through the pidfd: never a recycled pid. */
+		syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
+	}
+}
+
+static void send_link_up(struct sup *s, struct sup_proc *p)
+{
+	int fds[8], nfds = 0;
+	json_t *d = json_pack("{s:o}", "link", sup_link_desc(s, p, true, fds, &nfds, 0));
+	char *txt = json_dumps(d, JSON_COMPACT);
+
+	if (s->core->state == SUP_ST_RUNNING || s->core->state == SUP_ST_STARTING)
+		ctl_send(s->core->ctl, CTL_LINK_UP, txt, strlen(txt), fds, nfds);
+	free(txt);
+	json_decref(d);
+}
+
+static void send_link_down(struct sup *s, struct sup_proc *p)
+{
+	char buf[64];
+
+	if (s->core->ctl < 0 || !p->link.valid)
+		return;
+	snprintf(buf, sizeof(buf), "{\"link\":%u}", p->link.id);
+	ctl_send(s->core->ctl, CTL_LINK_DOWN, buf, strlen(buf), NULL, 0);
+}
+
+static void restart_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct sup_proc *p = w->data;
+	struct sup *s = p->sup;
+
+	if (s->shutting_down)
+		return;
+	if (p->kind == SUP_CORE) {
+		/* The core holds every link's other end: start the whole data path
+		 * afresh. (Keeping sessions across a core restart is a later step.) */
+		for (uint32_t i = 0; i < s->nprocs; i++)
+			if (s->procs[i].pid > 0)
+				return; /* wait until everyone is gone */
+		sup_start_all(s);
+		return;
+	}
+	p->restarts++;
+	spawn(s, p);
+	if (p->state == SUP_ST_STARTING)
+		send_link_up(s, p);
+}
+
+static void schedule_restart(struct sup *s, struct sup_proc *p)
+{
+	double now = sup_now(), delay;
+
+	if (now - p->started_at > SUP_HEALTHY_S)
+		p->backoff = 0;
+	delay = p->backoff;
+	p->backoff = p->backoff ? p->backoff * 2 : SUP_BACKOFF_FIRST;
+	if (p->backoff > SUP_BACKOFF_MAX)
+		p->backoff = SUP_BACKOFF_MAX;
+	p->state = SUP_ST_BACKOFF;
+	log_info("restarting %s in %.1f s", p->name, delay);
+	ev_timer_stop(s->loop, &p->restart_w);
+	ev_timer_init(&p->restart_w, restart_cb, delay, 0);
+	p->restart_w.data = p;
+	ev_timer_start(s->loop, &p->restart_w);
+}
+
+static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
+{
+	char why[128];
+
+	describe_exit(status, why, sizeof(why));
+	snprintf(p->last_exit, sizeof(p->last_exit), "%s", why);
+	ev_io_stop(s->loop, &p->pid_w);
+	ev_io_stop(s->loop, &p->ctl_w);
+	close(p->pidfd);
+	close(p->ctl);
+	p->pidfd = p->ctl = -1;
+	p->pid = -1;
+
+	if (s->shutting_down) {
+		if (p->state != SUP_ST_STOPPING)
+			log_warn("%s ended during shutdown: %s", p->name, why);
+		else
+			log_info("%s stopped: %s", p->name, why);
+		p->state = SUP_ST_EXITED;
+		if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+			s->exit_code = 1;
+		shutdown_step(s);
+		return;
+	}
+	log_warn("%s ended: %s", p->name, why);
+	if (p->kind == SUP_CORE) {
+		for (uint32_t i = 0; i < s->nprocs; i++)
+			if (s->procs[i].pid > 0)
+				kill_proc(&s->procs[i], "core restarts");
+		schedule_restart(s, p);
+	} else if (s->core->pid < 0) {
+		/* Part of a core restart: the core's timer restarts everyone. */
+		p->state = SUP_ST_BACKOFF;
+		if (s->core->state == SUP_ST_BACKOFF && !ev_is_active(&s->core->restart_w))
+			schedule_restart(s, s->core);
+	} else if (p->kind == SUP_BACKEND) {
+		/* The core keeps the in-flight I/O and reissues it to the new one. */
+		send_link_down(s, p);
+		schedule_restart(s, p);
+	} else {
+		/* The arena may still be the target of backend I/O: wait for the
+		 * core to say it is free before a new frontend reuses it. */
+		send_link_down(s, p);
+		p->state = SUP_ST_DRAINING;
+	}
+}
+
+static void pid_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct sup_proc *p = w->data;
+	int status;
+
+	if (waitpid(p->pid, &status, WNOHANG) == p->pid)
+		on_exit_of(p->sup, p, status);
+}
+
+static struct sup_proc *proc_by_link(struct sup *s, uint32_t id)
+{
+	for (uint32_t i = 0; i < s->nprocs; i++)
+		if (s->procs[i].link.valid && s->procs[i].link.id == id)
+			return &s->procs[i];
+	return NULL;
+}
+
+static void on_violation(struct sup *s, struct sup_proc *p, const char *data)
+{
+	json_t *j = json_loads(data ? data : "", 0, NULL);
+	json_t *lj = json_object_get(j, "link");
+	const char *reason = json_string_value(json_object_get(j, "reason"));
+	struct sup_proc *peer = NULL;
+
+	if (json_is_integer(lj)) {
+		uint32_t id = (uint32_t)json_integer_value(lj);
+
+		if (p->kind == SUP_CORE)
+			peer = proc_by_link(s, id);
+		else if (p->link.valid && p->link.id == id)
+			peer = s->core;
+	}
+	if (peer) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "protocol violation reported by %s: %s", p->name,
+			 reason ? reason : "?");
+		kill_proc(peer, why);
+	} else {
+		kill_proc(p, "bogus violation report");
+	}
+	json_decref(j);
+}
+
+static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct sup_proc *p = w->data;
+	struct sup *s = p->sup;
+
+	for (int budget = 0; budget < 64 && p->ctl >= 0; budget++) {
+		struct ctl_msg m;
+		int r = ctl_recv(p->ctl, &m);
+
+		if (r == -EAGAIN)
+			return;
+		if (r <= 0) {
+			/* EOF: the pidfd reports the death itself. */
+			if (r == -EPROTO)
+				kill_proc(p, "malformed control message");
+			ev_io_stop(loop, &p->ctl_w);
+			return;
+		}
+		switch (m.type) {
+		case CTL_READY:
+			if (p->state == SUP_ST_STARTING) {
+				p->state = SUP_ST_RUNNING;
+				log_info("%s ready (pid %d)", p->name, p->pid);
+			}
+			break;
+		case CTL_PONG:
+			p->last_pong = sup_now();
+			break;
+		case CTL_VIOLATION:
+			on_violation(s, p, m.data);
+			break;
+		case CTL_LINK_DRAINED: {
+			json_t *j = json_loads(m.data ? m.data : "", 0, NULL);
+			json_t *id = json_object_get(j, "link");
+			struct sup_proc *fe = json_is_integer(id) && p->kind == SUP_CORE
+				? proc_by_link(s, (uint32_t)json_integer_value(id)) : NULL;
+
+			if (fe && fe->kind == SUP_FRONTEND && fe->state == SUP_ST_DRAINING &&
+			    !s->shutting_down)
+				schedule_restart(s, fe);
+			json_decref(j);
+			break;
+		}
+		default:
+			kill_proc(p, "unexpected control message");
+		}
+		ctl_msg_free(&m);
+	}
+}
+
+/* In the child between fork and exec: put fds[i] at 4+i, ctl at 3. */
+static void child_exec(struct sup *s, struct sup_proc *p, int ctl, int *fds, int nfds)
+{
+	char path[4200];
+	sigset_t all;
+	int hi = 3 + nfds + 1 + 16;
+
+	/* Move everything out of the way first so dup2 into 3.. cannot clobber a
+	 * source that sits in the target range. */
+	ctl = fcntl(ctl, F_DUPFD, hi);
+	for (int i = 0; i < nfds; i++)
+		fds[i] = fcntl(fds[i], F_DUPFD, hi);
+	if (ctl < 0 || dup2(ctl, 3) < 0)
+		_exit(127);
+	for (int i = 0; i < nfds; i++)
+		if (fds[i] < 0 || dup2(fds[i], 4 + i) < 0)
+			_exit(127);
+	syscall(SYS_close_range, 4 + nfds, ~0u, 0);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* Own process group: a terminal's Ctrl-C reaches only the supervisor,
+	 * which then stops the children in order. */
+	setpgid(0, 0);
+	snprintf(path, sizeof(path), "%s/%s", s->bindir, p->binary);
+	execl(path, p->binary, (char *)NULL);
+	_exit(127);
+}
+
+/* A new incarnation: new epoch and, for a core peer, a brand-new link. */
+static int prepare(struct sup *s, struct sup_proc *p)
+{
+	p->epoch = s->next_epoch++;
+	if (p->kind == SUP_CORE)
+		return 0;
+	if (sup_link_new(s, &p->link, p->kind == SUP_FRONTEND ? p->epoch : s->core->epoch,
+			 p->kind == SUP_FRONTEND ? s->core->epoch : p->epoch) < 0) {
+		log_err("%s: cannot create its link", p->name);
+		return -EMFILE;
+	}
+	return 0;
+}
+
+static void launch(struct sup *s, struct sup_proc *p)
+{
+	static int fds[SUP_MAX_FDS];
+	int nfds = 0, sv[2], big = 4 << 20;
+	json_t *doc;
+	char *txt;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		goto fail;
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
+	doc = sup_init_doc(s, p, fds, &nfds, SUP_MAX_FDS);
+	txt = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	pid = fork();
+	if (pid == 0)
+		child_exec(s, p, sv[1], fds, nfds);
+	close(sv[1]);
+	if (pid < 0) {
+		log_err("%s: fork: %s", p->name, strerror(errno));
+		close(sv[0]);
+		free(txt);
+		goto fail;
+	}
+	p->pid = pid;
+	p->ctl = sv[0];
+	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (ctl_send(p->ctl, CTL_INIT, txt, strlen(txt), NULL, 0) < 0)
+		log_err("%s: cannot send its init message", p->name);
+	free(txt);
+	fcntl(p->ctl, F_SETFL, O_NONBLOCK);
+	p->state = SUP_ST_STARTING;
+	p->started_at = p->last_pong = sup_now();
+	ev_io_init(&p->pid_w, pid_cb, p->pidfd, EV_READ);
+	p->pid_w.data = p;
+	ev_io_start(s->loop, &p->pid_w);
+	ev_io_init(&p->ctl_w, ctl_cb, p->ctl, EV_READ);
+	p->ctl_w.data = p;
+	ev_io_start(s->loop, &p->ctl_w);
+	log_info("started %s (pid %d, epoch %u)", p->name, pid, p->epoch);
+	return;
+fail:
+	p->state = SUP_ST_FAILED;
+}
+
+static void spawn(struct sup *s, struct sup_proc *p)
+{
+	if (prepare(s, p) < 0) {
+		p->state = SUP_ST_FAILED;
+		return;
+	}
+	launch(s, p);
+}
+
+int sup_start_all(struct sup *s)
+{
+	/* The core's epoch first: every link is stamped with it. */
+	if (prepare(s, s->core) < 0)
+		return -EMFILE;
+	for (uint32_t i = 0; i < s->nprocs; i++)
+		if (&s->procs[i] != s->core && prepare(s, &s->procs[i]) < 0)
+			return -EMFILE;
+	for (uint32_t i = 0; i < s->nprocs; i++)
+		launch(s, &s->procs[i]);
+	return 0;
+}
+
+static bool all_stopped(struct sup *s, enum sup_kind k)
+{
+	for (uint32_t i = 0; i < s->nprocs; i++)
+		if (s->procs[i].kind == k && s->procs[i].pid > 0)
+			return false;
+	return true;
+}
+
+static void stop_kind(struct sup *s, enum sup_kind k)
+{
+	for (uint32_t i = 0; i < s->nprocs; i++) {
+		struct sup_proc *p = &s->procs[i];
+
+		ev_timer_stop(s->loop, &p->restart_w);
+		if (p->kind != k)
+			continue;
+		if (p->pid > 0 && p->state != SUP_ST_STOPPING) {
+			p->state = SUP_ST_STOPPING;
+			ctl_send(p->ctl, CTL_SHUTDOWN, NULL, 0, NULL, 0);
+		} else if (p->pid <= 0) {
+			p->state = SUP_ST_EXITED;
+		}
+	}
+}
+
+/* Frontends first (they stop taking commands and finish theirs), then the
+ * core, then the backends, so nothing in flight loses its destination. */
+static void shutdown_step(struct sup *s)
+{
+	if (!all_stopped(s, SUP_FRONTEND)) {
+		stop_kind(s, SUP_FRONTEND);
+		return;
+	}
+	if (!all_stopped(s, SUP_CORE)) {
+		stop_kind(s, SUP_CORE);
+		return;
+	}
+	if (!all_stopped(s, SUP_BACKEND)) {
+		stop_kind(s, SUP_BACKEND);
+		return;
+	}
+	log_info("all processes stopped");
+	ev_break(s->loop, EVBREAK_ALL);
+}
+
+static void shutdown_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct sup *s = w->data;
+
+	log_err("shutdown did not finish in %.0f s; killing what is left", SUP_SHUTDOWN_S);
+	s->exit_code = 1;
+	for (uint32_t i = 0; i < s->nprocs; i++)
+		kill_proc(&s->procs[i], "shutdown deadline");
+}
+
+void sup_begin_shutdown(struct sup *s)
+{
+	if (s->shutting_down)
+		return;
+	s->shutting_down = true;
+	log_info("shutting down: no new connections; finishing in-flight commands");
+	/* Stop accepting: the frontends close their copies of the listeners. */
+	for (uint32_t i = 0; i < s->cfg.nportals; i++) {
+		close(s->listen_fds[i]);
+		s->listen_fds[i] = -1;
+	}
+	ev_timer_init(&s->shutdown_deadline_w, shutdown_deadline_cb, SUP_SHUTDOWN_S, 0);
+	s->shutdown_deadline_w.data = s;
+	ev_timer_start(s->loop, &s->shutdown_deadline_w);
+	shutdown_step(s);
+}
+
+void sup_heartbeat(struct sup *s)
+{
+	double now = sup_now();
+
+	for (uint32_t i = 0; i < s->nprocs; i++) {
+		struct sup_proc *p = &s->procs[i];
+
+		if (p->pid <= 0 || p->ctl < 0)
+			continue;
+		if (now - p->last_pong > SUP_HEARTBEAT_DEAD) {
+			kill_proc(p, "heartbeat timeout (hung)");
+			continue;
+		}
+		p->ping_seq++;
+		ctl_send(p->ctl, CTL_PING, &p->ping_seq, sizeof(p->ping_seq), NULL, 0);
+	}
+}

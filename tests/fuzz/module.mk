@@ -1,0 +1,12 @@
+# Coverage-guided fuzzers (clang + libFuzzer + ASan/UBSan). Built only by
+# `make fuzz` / `make fuzz-short`; each harness lists the sources it needs.
+FUZZ_CC     := clang
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I.
+FUZZERS     := fuzz-config fuzz-ring
+fuzz-config_SRCS := tests/fuzz/fuzz_config.c supervisor/sup_config.c
+fuzz-config_LIBS := -ljansson
+fuzz-ring_SRCS   := tests/fuzz/fuzz_ring.c shm/ring.c
+
+build/fuzz/%: $$(%_SRCS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $($*_SRCS) $($*_LIBS)

@@ -1,0 +1,113 @@
+/* mtgtd config parsing: good configs load, every bad one names its field. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "supervisor/sup_config.h"
+
+static void expect_error(const char *json, const char *field)
+{
+	struct sup_config cfg;
+	json_t *root = json_loads(json, 0, NULL);
+	char err[512] = "";
+
+	assert_non_null(root);
+	assert_int_equal(sup_config_load_json(&cfg, root, err, sizeof(err)), -EINVAL);
+	if (!strstr(err, field))
+		fail_msg("error \"%s\" does not name \"%s\"", err, field);
+	sup_config_free(&cfg);
+	json_decref(root);
+}
+
+#define BASE_PRE  "{\"admin_socket\":\"/tmp/x.sock\",\"portals\":[\"127.0.0.1:3260\"],\"targets\":[{\"name\":\"iqn.2026-11.org.t:a\",\"initiators\":[\"*\"],\"luns\":["
+#define BASE_POST "]}]}"
+
+static void test_good(void **state)
+{
+	struct sup_config cfg;
+	char err[512];
+	json_t *root = json_loads(BASE_PRE
+		"{\"lun\":0,\"backend\":\"file\",\"path\":\"/tmp/d.img\",\"size\":\"10G\"},"
+		"{\"lun\":1,\"backend\":\"null\",\"size\":\"1T\"},"
+		"{\"lun\":2,\"backend\":\"ram\",\"size\":\"256M\",\"block_size\":4096,\"readonly\":true}"
+		BASE_POST, 0, NULL);
+
+	assert_int_equal(sup_config_load_json(&cfg, root, err, sizeof(err)), 0);
+	assert_int_equal(cfg.ntargets, 1);
+	assert_int_equal(cfg.targets[0].nluns, 3);
+	assert_int_equal(cfg.targets[0].luns[0].size, 10ull << 30);
+	assert_int_equal(cfg.targets[0].luns[1].size, 1ull << 40);
+	assert_int_equal(cfg.targets[0].luns[2].block_size, 4096);
+	assert_true(cfg.targets[0].luns[2].readonly);
+	assert_int_equal(cfg.portals[0].port, 3260);
+	sup_config_free(&cfg);
+	json_decref(root);
+}
+
+static void test_default(void **state)
+{
+	struct sup_config cfg;
+	char err[512];
+
+	assert_int_equal(sup_config_default(&cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.targets[0].name, "iqn.2026-11.org.mtgt:demo");
+	assert_int_equal(cfg.targets[0].luns[0].size, 1ull << 30);
+	assert_string_equal(cfg.portals[0].text, "127.0.0.1:3260");
+	sup_config_free(&cfg);
+}
+
+static void test_errors(void **state)
+{
+	expect_error("[]", "config");
+	expect_error("{\"portals\":[\"127.0.0.1:3260\"],\"targets\":[],\"bogus\":1}", "bogus");
+	expect_error("{\"portals\":[\"1.2.3:80\"],\"targets\":[]}", "portals[0]");
+	expect_error("{\"portals\":[\"127.0.0.1:99999\"],\"targets\":[]}", "portals[0]");
+	expect_error("{\"targets\":[]}", "portals");
+	expect_error(BASE_PRE "{\"lun\":0,\"backend\":\"tape\",\"size\":\"1G\"}" BASE_POST,
+		     "targets[0].luns[0].backend");
+	expect_error(BASE_PRE "{\"lun\":0,\"backend\":\"file\",\"size\":\"1G\"}" BASE_POST,
+		     "targets[0].luns[0].path");
+	expect_error(BASE_PRE "{\"lun\":0,\"backend\":\"null\",\"size\":\"12Q\"}" BASE_POST,
+		     "targets[0].luns[0].size");
+	expect_error(BASE_PRE "{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\",\"block_size\":1000}" BASE_POST,
+		     "targets[0].luns[0].block_size");
+	expect_error(BASE_PRE "{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"},{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"}" BASE_POST,
+		     "targets[0].luns[1].lun");
+	expect_error(BASE_PRE "{\"lun\":-1,\"backend\":\"null\",\"size\":\"1G\"}" BASE_POST,
+		     "targets[0].luns[0].lun");
+	expect_error("{\"portals\":[\"127.0.0.1:3260\"],\"targets\":[{\"name\":\"bad name\",\"initiators\":[\"*\"],\"luns\":[{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"}]}]}",
+		     "targets[0].name");
+	expect_error("{\"portals\":[\"127.0.0.1:3260\"],\"targets\":[{\"name\":\"iqn.2026-11.a:b\",\"initiators\":[],\"luns\":[{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"}]}]}",
+		     "targets[0].initiators");
+}
+
+static void test_sizes(void **state)
+{
+	uint64_t v;
+
+	assert_int_equal(sup_parse_size("512", &v), 0);
+	assert_int_equal(v, 512);
+	assert_int_equal(sup_parse_size("4k", &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(sup_parse_size("2GiB", &v), 0);
+	assert_int_equal(v, 2ull << 30);
+	assert_int_not_equal(sup_parse_size("", &v), 0);
+	assert_int_not_equal(sup_parse_size("-1G", &v), 0);
+	assert_int_not_equal(sup_parse_size("99999999999P", &v), 0);
+	assert_int_not_equal(sup_parse_size("1G1", &v), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_default),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_sizes),
+	};
+	return cmocka_run_group_tests_name("sup_config", tests, NULL, NULL);
+}
