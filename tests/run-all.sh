@@ -20,7 +20,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # Programs in build/bin named test-* that are tools driven by the scripts,
 # not unit tests.
-NOT_UNIT=" test-iscsi-io "
+NOT_UNIT=" test-initiator test-iscsi-io test-iscsi-fakecore "
 
 passed=0
 failed=0

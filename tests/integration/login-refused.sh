@@ -34,7 +34,7 @@ echo "$out" | grep -q -i "not found" || tl_log "note: unknown target answered: $
 
 # Refused logins leave the target serving.
 tl_tio 30 -i "$BAD" -s 1M capacity "$(tl_url "" 0)" >/dev/null 2>&1 &&
-	tl_fail "test-iscsi-io logged in as an unlisted initiator"
+	tl_fail "test-initiator logged in as an unlisted initiator"
 tl_tio 30 -i "$OK" -s 4M writeverify "$(tl_url "" 0)" >"$TL_DIR/tio.log" 2>&1 ||
 	tl_fail "I/O after refused logins: $(tail -3 "$TL_DIR/tio.log")"
 

@@ -1,4 +1,4 @@
-/* test-iscsi-io: an initiator-side test tool built on libiscsi. It writes and
+/* test-initiator: an initiator-side test tool built on libiscsi. It writes and
  * verifies deterministic pseudo-random data at a chosen queue depth, checks
  * INQUIRY and READ CAPACITY answers, and sends malformed PDUs over a raw
  * socket while a libiscsi session keeps doing I/O.

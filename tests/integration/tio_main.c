@@ -1,4 +1,4 @@
-/* test-iscsi-io: see tio.h. */
+/* test-initiator: see tio.h. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: test-iscsi-io [options] COMMAND iscsi://HOST:PORT/IQN/LUN\n"
+"usage: test-initiator [options] COMMAND iscsi://HOST:PORT/IQN/LUN\n"
 "commands:\n"
 "  write        write the pattern of --seed over the region\n"
 "  verify       read the region back and compare with the pattern of --seed\n"
@@ -59,7 +59,7 @@ static const struct option longopts[] = {
 static int num(const char *name, const char *s, uint64_t *v)
 {
 	if (tio_parse_size(s, v)) {
-		fprintf(stderr, "test-iscsi-io: bad value for --%s: %s\n", name, s);
+		fprintf(stderr, "test-initiator: bad value for --%s: %s\n", name, s);
 		return -1;
 	}
 	return 0;
@@ -121,7 +121,7 @@ int main(int argc, char **argv)
 		return tio_cmd_capacity(&o);
 	if (!strcmp(cmd, "malformed"))
 		return tio_cmd_malformed(&o);
-	fprintf(stderr, "test-iscsi-io: unknown command %s\n", cmd);
+	fprintf(stderr, "test-initiator: unknown command %s\n", cmd);
 	usage(stderr);
 	return 2;
 }

@@ -279,5 +279,5 @@ tl_fail() {
 tl_tio() { # seconds args...
 	local secs=$(tl_secs "$1")
 	shift
-	timeout -k 5 $((secs + 10)) "$TL_BIN/test-iscsi-io" -t "$secs" "$@"
+	timeout -k 5 $((secs + 10)) "$TL_BIN/test-initiator" -t "$secs" "$@"
 }
