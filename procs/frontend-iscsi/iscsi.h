@@ -39,6 +39,9 @@ struct iscsi_txpdu {
 	void    *owned;          /* freed after the write */
 	struct iscsi_cmd *cmd;   /* reference dropped after the write */
 	bool     close_after;    /* Logout Response, login failure */
+	uint8_t  hdig[4];        /* CRC32C digests, when negotiated */
+	uint8_t  ddig[4];
+	uint8_t  hdlen, ddlen;
 };
 
 struct iscsi_r2t {
@@ -97,7 +100,7 @@ struct iscsi_cmd {
 	uint32_t datasn_in;
 };
 
-enum iscsi_rx_state { RX_BHS, RX_AHS, RX_HDR_READY, RX_DATA };
+enum iscsi_rx_state { RX_BHS, RX_AHS, RX_HDIG, RX_HDR_READY, RX_DATA };
 enum iscsi_conn_state { CONN_LOGIN, CONN_FFP, CONN_CLOSED };
 
 struct iscsi_login;
@@ -136,6 +139,10 @@ struct iscsi_conn {
 	uint32_t rx_have;                 /* data+pad bytes in */
 	uint8_t *rx_buf;                  /* malloc'ed data of non-data PDUs */
 	uint8_t  rx_pad[4];
+	bool     hdigest, ddigest;        /* CRC32C in force (full feature phase) */
+	uint8_t  hdig_rx[4];
+	uint32_t hdig_have;
+	uint8_t  ddig_rx[4];
 	struct iscsi_cmd *rx_cmd;         /* command whose buffer is being filled */
 	ev_tstamp last_rx;
 	/* tx */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "procs/frontend-iscsi/iscsi_crc32c.h"
 
 #define TXQ_HIGH (8u << 20) /* stop reading a connection whose peer does not read */
 
@@ -97,6 +98,8 @@ void iscsi_conn_accept(struct iscsi_tgt *t, struct iscsi_listener *l)
 
 /* ---- tx ---- */
 
+static const uint8_t zero_pad[4];
+
 struct iscsi_txpdu *iscsi_txpdu_new(uint8_t opcode, uint8_t flags)
 {
 	struct iscsi_txpdu *p = calloc(1, sizeof(*p));
@@ -124,6 +127,18 @@ void iscsi_conn_queue(struct iscsi_conn *c, struct iscsi_txpdu *p)
 		return;
 	}
 	iscsi_put24(p->bhs + 5, p->dlen);
+	if (c->hdigest) {
+		iscsi_digest_put(p->hdig, iscsi_crc32c(p->bhs, ISCSI_BHS_LEN));
+		p->hdlen = 4;
+	}
+	if (c->ddigest && p->dlen) {
+		/* one read pass over the payload, wherever it lives */
+		uint32_t crc = iscsi_crc32c_update(ISCSI_CRC32C_INIT, p->data, p->dlen);
+
+		crc = iscsi_crc32c_update(crc, zero_pad, iscsi_pad4(p->dlen));
+		iscsi_digest_put(p->ddig, iscsi_crc32c_final(crc));
+		p->ddlen = 4;
+	}
 	p->next = NULL;
 	if (c->txq_tail)
 		c->txq_tail->next = p;
@@ -138,8 +153,6 @@ void iscsi_conn_queue(struct iscsi_conn *c, struct iscsi_txpdu *p)
 	}
 }
 
-static const uint8_t zero_pad[4];
-
 /* Write as much of the queue as the socket takes. Returns -1 if the
  * connection was closed. */
 static int conn_flush(struct iscsi_conn *c)
@@ -152,13 +165,15 @@ static int conn_flush(struct iscsi_conn *c)
 		int n = 0;
 		ssize_t w;
 
-		for (p = c->txq; p && n + 3 <= ISCSI_TX_IOV; p = p->next) {
-			struct { const void *b; uint32_t l; } seg[3] = {
+		for (p = c->txq; p && n + 5 <= ISCSI_TX_IOV; p = p->next) {
+			struct { const void *b; uint32_t l; } seg[5] = {
 				{ p->bhs, ISCSI_BHS_LEN },
+				{ p->hdig, p->hdlen },
 				{ p->data, p->dlen },
 				{ zero_pad, iscsi_pad4(p->dlen) },
+				{ p->ddig, p->ddlen },
 			};
-			for (int k = 0; k < 3; k++) {
+			for (int k = 0; k < 5; k++) {
 				if (skip >= seg[k].l) {
 					skip -= seg[k].l;
 					continue;
@@ -187,7 +202,8 @@ static int conn_flush(struct iscsi_conn *c)
 		uint64_t done = (uint64_t)w + c->tx_off;
 
 		while ((p = c->txq)) {
-			uint32_t total = ISCSI_BHS_LEN + p->dlen + iscsi_pad4(p->dlen);
+			uint32_t total = ISCSI_BHS_LEN + p->hdlen + p->dlen +
+					 iscsi_pad4(p->dlen) + p->ddlen;
 			bool close_after;
 
 			if (done < total)
@@ -405,7 +421,9 @@ static void conn_rx(struct iscsi_conn *c)
 				return;
 			}
 			c->ahs_have = 0;
-			c->rx_state = c->hi.ahs_len ? RX_AHS : RX_HDR_READY;
+			c->hdig_have = 0;
+			c->rx_state = c->hi.ahs_len ? RX_AHS :
+				      c->hdigest ? RX_HDIG : RX_HDR_READY;
 			continue;
 		case RX_AHS:
 			iov[0].iov_base = c->ahs + c->ahs_have;
@@ -415,8 +433,30 @@ static void conn_rx(struct iscsi_conn *c)
 				return;
 			c->ahs_have += (uint32_t)n;
 			if (c->ahs_have == c->hi.ahs_len)
-				c->rx_state = RX_HDR_READY;
+				c->rx_state = c->hdigest ? RX_HDIG : RX_HDR_READY;
 			continue;
+		case RX_HDIG: {
+			uint32_t crc;
+
+			iov[0].iov_base = c->hdig_rx + c->hdig_have;
+			iov[0].iov_len = 4 - c->hdig_have;
+			n = rx_read(c, iov, 1);
+			if (n <= 0)
+				return;
+			c->hdig_have += (uint32_t)n;
+			if (c->hdig_have < 4)
+				continue;
+			crc = iscsi_crc32c_update(ISCSI_CRC32C_INIT, c->bhs, ISCSI_BHS_LEN);
+			crc = iscsi_crc32c_update(crc, c->ahs, c->hi.ahs_len);
+			if (iscsi_crc32c_final(crc) != iscsi_digest_get(c->hdig_rx)) {
+				/* nothing in this header can be trusted, not even
+				 * its lengths: the stream is lost (ERL 0) */
+				iscsi_conn_close(c, "header digest error");
+				return;
+			}
+			c->rx_state = RX_HDR_READY;
+			continue;
+		}
 		case RX_HDR_READY: {
 			int r = rx_header(c);
 
@@ -432,7 +472,8 @@ static void conn_rx(struct iscsi_conn *c)
 		}
 		case RX_DATA: {
 			uint32_t pad = iscsi_pad4(c->rx_len);
-			uint32_t total = c->rx_len + pad;
+			uint32_t dd = c->ddigest && c->rx_len ? 4 : 0;
+			uint32_t total = c->rx_len + pad + dd;
 			bool partial_sink = false;
 			int cnt = 0;
 
@@ -453,9 +494,15 @@ static void conn_rx(struct iscsi_conn *c)
 			if (!partial_sink && c->rx_have < total) {
 				uint32_t k = c->rx_have > c->rx_len ? c->rx_have - c->rx_len : 0;
 
-				if (pad - k) {
+				if (k < pad) {
 					iov[cnt].iov_base = c->rx_pad + k;
 					iov[cnt].iov_len = pad - k;
+					cnt++;
+					k = pad;
+				}
+				if (dd) {
+					iov[cnt].iov_base = c->ddig_rx + (k - pad);
+					iov[cnt].iov_len = pad + dd - k;
 					cnt++;
 				}
 				/* read ahead the next header: saves a syscall per PDU */
@@ -476,6 +523,17 @@ static void conn_rx(struct iscsi_conn *c)
 				c->rx_have += (uint32_t)n;
 				if (c->rx_have < total)
 					continue;
+			}
+			if (dd && c->rx_dst) {
+				uint32_t crc = iscsi_crc32c_update(ISCSI_CRC32C_INIT, c->rx_dst,
+								   c->rx_len);
+
+				crc = iscsi_crc32c_update(crc, c->rx_pad, pad);
+				if (iscsi_crc32c_final(crc) != iscsi_digest_get(c->ddig_rx)) {
+					/* ERL 0 has no way to ask for the data again */
+					iscsi_conn_close(c, "data digest error");
+					return;
+				}
 			}
 			c->rx_state = RX_BHS;
 			rx_pdu(c);

@@ -74,12 +74,13 @@ static void login_complete(struct iscsi_conn *c)
 	ev_timer_set(&c->timer, 5.0, 0);
 	ev_timer_start(c->t->loop, &c->timer);
 	log_info("conn %llu: %s session tsih %u: %s -> %s (MaxRecvDSL in %u out %u, "
-		 "burst %u/%u, InitialR2T %d, ImmediateData %d, MaxR2T %u)",
+		 "burst %u/%u, InitialR2T %d, ImmediateData %d, MaxR2T %u, digests %s/%s)",
 		 (unsigned long long)c->id,
 		 s->p.session_type == ISCSI_SESSION_DISCOVERY ? "discovery" : "normal",
 		 s->tsih, s->p.initiator_name, s->p.target_name, s->p.mrdsl_rx,
 		 s->p.mrdsl_tx, s->p.first_burst, s->p.max_burst, s->p.initial_r2t,
-		 s->p.immediate_data, s->p.max_outstanding_r2t);
+		 s->p.immediate_data, s->p.max_outstanding_r2t,
+		 s->p.header_digest ? "CRC32C" : "None", s->p.data_digest ? "CRC32C" : "None");
 }
 
 /* Send the next piece of the pending response text. */
@@ -127,8 +128,12 @@ static void login_respond(struct iscsi_conn *c)
 		iscsi_put16(p->bhs + 14, c->sess->tsih);
 	iscsi_fill_sn(c, p->bhs, true);
 	iscsi_conn_queue(c, p);
-	if (c->state == CONN_FFP)
+	if (c->state == CONN_FFP) {
+		/* digests start with the first PDU after the final response */
+		c->hdigest = c->sess->p.header_digest;
+		c->ddigest = c->sess->p.data_digest;
 		iscsi_login_free(c);
+	}
 }
 
 static int nexus_add(struct iscsi_conn *c)

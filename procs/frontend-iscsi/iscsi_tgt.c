@@ -71,7 +71,7 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 	t->spin_us = cfg_u32(cfg, "spin_us", 20, 0, 10000);
 	alias = cfg ? json_string_value(json_object_get(cfg, "target_alias")) : NULL;
 	t->lim.target_alias = alias;
-	t->lim.crc32c = false;
+	t->lim.crc32c = true;
 	/* a burst must fit the buffers we can ever hand out */
 	if (t->lim.max_burst > t->arena_size / 2)
 		t->lim.max_burst = t->arena_size / 2 < 512 ? 512 : t->arena_size / 2;

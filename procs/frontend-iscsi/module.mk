@@ -1,5 +1,5 @@
 ISCSI_DIR := procs/frontend-iscsi
-ISCSI_PURE := $(ISCSI_DIR)/iscsi_pdu.c $(ISCSI_DIR)/iscsi_params.c
+ISCSI_PURE := $(ISCSI_DIR)/iscsi_pdu.c $(ISCSI_DIR)/iscsi_params.c $(ISCSI_DIR)/iscsi_crc32c.c
 
 PROGS += mtgt-iscsi
 mtgt-iscsi_SRCS := $(ISCSI_DIR)/main.c $(ISCSI_DIR)/iscsi_tgt.c \

@@ -162,6 +162,78 @@ def login_cont():
 
 login_cont()
 
+# ---- CRC32C header and data digests ----
+_T = []
+for i in range(256):
+    c = i
+    for _ in range(8):
+        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+    _T.append(c)
+
+def crc32c(b):
+    c = 0xFFFFFFFF
+    for x in b:
+        c = _T[(c ^ x) & 0xFF] ^ (c >> 8)
+    return struct.pack("<I", c ^ 0xFFFFFFFF)
+
+def recv_exact(s, n):
+    d = b""
+    while len(d) < n:
+        c = s.recv(n - len(d))
+        if not c:
+            return None
+        d += c
+    return d
+
+def recv_pdu_dig(s):
+    h = recv_exact(s, 48)
+    hd = recv_exact(s, 4)
+    assert h and hd == crc32c(h), "bad header digest from target"
+    dl = int.from_bytes(h[5:8], "big")
+    d = b""
+    if dl:
+        body = recv_exact(s, dl + (4 - dl % 4) % 4)
+        dd = recv_exact(s, 4)
+        assert dd == crc32c(body), "bad data digest from target"
+        d = body[:dl]
+    return h, d
+
+def digests(corrupt=False):
+    s = connect()
+    s.sendall(login_pdu(["InitiatorName=" + INI, "TargetName=" + TARGET,
+                         "HeaderDigest=CRC32C", "DataDigest=CRC32C,None",
+                         "ImmediateData=Yes"], isid=b"\x80\x07\x07\x07\x00\x02"))
+    h, d = recv_pdu(s)
+    assert h[36] == 0 and b"HeaderDigest=CRC32C" in d and b"DataDigest=CRC32C" in d, d
+    exp = struct.unpack(">I", h[28:32])[0]
+    block = bytes((i * 7) & 0xFF for i in range(512))
+    cdb = bytes([0x2A, 0, 0, 0, 0, 9, 0, 0, 1, 0]).ljust(16, b"\0")
+    w = bytearray(bhs(0x01, 0xA0, 512, itt=0x21, rest=struct.pack(">III", 512, exp, 0) + cdb))
+    data = block
+    dd = crc32c(data)
+    if corrupt:
+        dd = bytes([dd[0] ^ 1]) + dd[1:]
+    s.sendall(bytes(w) + crc32c(bytes(w)) + data + dd)
+    if corrupt:
+        s.settimeout(3)
+        try:
+            assert s.recv(100) == b"", "data digest error must close the connection"
+        except ConnectionResetError:
+            pass
+        s.close()
+        return
+    h, d = recv_pdu_dig(s)
+    assert h[0] & 0x3F == 0x21 and h[3] == 0, "write with digests"
+    cdb = bytes([0x28, 0, 0, 0, 0, 9, 0, 0, 1, 0]).ljust(16, b"\0")
+    r = bhs(0x01, 0xC0, 0, itt=0x22, rest=struct.pack(">III", 512, exp + 1, 0) + cdb)
+    s.sendall(r + crc32c(r))
+    h, d = recv_pdu_dig(s)
+    assert h[0] & 0x3F == 0x25 and h[1] & 0x01 and d == block, "read with digests"
+    s.close()
+
+digests()
+digests(corrupt=True)
+
 # ---- random garbage and mutations ----
 ops = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x10, 0x1f, 0x3f, 0x20, 0x25]
 for r in range(ROUNDS):

@@ -17,13 +17,13 @@ static int failures;
 
 #define CHECK(cond, ...) do { if (!(cond)) { failures++; fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
 
-static struct iscsi_context *login(int initial_r2t, int immediate)
+static struct iscsi_context *login(int initial_r2t, int immediate, int hdigest)
 {
 	struct iscsi_context *i = iscsi_create_context("iqn.2026-11.org.mtgt:test-initiator");
 
 	iscsi_set_targetname(i, target);
 	iscsi_set_session_type(i, ISCSI_SESSION_NORMAL);
-	iscsi_set_header_digest(i, ISCSI_HEADER_DIGEST_NONE);
+	iscsi_set_header_digest(i, hdigest ? ISCSI_HEADER_DIGEST_CRC32C : ISCSI_HEADER_DIGEST_NONE);
 	iscsi_set_initial_r2t(i, initial_r2t ? ISCSI_INITIAL_R2T_YES : ISCSI_INITIAL_R2T_NO);
 	iscsi_set_immediate_data(i, immediate ? ISCSI_IMMEDIATE_DATA_YES : ISCSI_IMMEDIATE_DATA_NO);
 	if (iscsi_full_connect_sync(i, portal, 0) != 0) {
@@ -150,7 +150,7 @@ int main(int argc, char **argv)
 	target = argc > 2 ? argv[2] : "iqn.2026-11.org.mtgt:test";
 	if (argc > 3) {
 		/* stress only: queue depth with big commands */
-		struct iscsi_context *i = login(0, 1);
+		struct iscsi_context *i = login(0, 1, 0);
 
 		qd_size = (uint32_t)atoi(argv[3]);
 		queue_depth(i);
@@ -159,12 +159,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s (%d failures)\n", failures ? "FAILED" : "OK", failures);
 		return failures ? 1 : 0;
 	}
-	for (int mode = 0; mode < 4; mode++) {
-		struct iscsi_context *i = login(mode & 1, mode & 2);
+	for (int mode = 0; mode < 6; mode++) {
+		struct iscsi_context *i = login(mode & 1, mode & 2, mode >= 4);
 
 		for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
 			rw(i, (uint64_t)k * 8192 + (uint64_t)mode, sizes[k], (unsigned)(mode * 100 + k));
-		if (mode == 0) {
+		if (mode == 0 || mode == 4) {
 			residuals(i);
 			queue_depth(i);
 			CHECK(iscsi_task_mgmt_abort_task_set_sync(i, 0) == 0, "abort task set");
@@ -172,7 +172,8 @@ int main(int argc, char **argv)
 		}
 		CHECK(iscsi_logout_sync(i) == 0, "logout: %s", iscsi_get_error(i));
 		iscsi_destroy_context(i);
-		fprintf(stderr, "mode InitialR2T=%d ImmediateData=%d done\n", mode & 1, !!(mode & 2));
+		fprintf(stderr, "mode InitialR2T=%d ImmediateData=%d HeaderDigest=%s done\n",
+			mode & 1, !!(mode & 2), mode >= 4 ? "CRC32C" : "None");
 	}
 	fprintf(stderr, "%s (%d failures)\n", failures ? "FAILED" : "OK", failures);
 	return failures ? 1 : 0;

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <errno.h>
 
+#include "procs/frontend-iscsi/iscsi_crc32c.h"
 #include "procs/frontend-iscsi/iscsi_pdu.h"
 
 static void test_bhs_decode(void **s)
@@ -128,6 +129,30 @@ static void test_byteorder(void **s)
 	assert_int_equal(iscsi_get16(b), 0xabcd);
 }
 
+/* RFC 3720 Appendix B.4 vectors */
+static void test_crc32c(void **s)
+{
+	uint8_t b[48];
+
+	memset(b, 0, 32);
+	assert_int_equal(iscsi_crc32c(b, 32), 0x8a9136aa);
+	memset(b, 0xff, 32);
+	assert_int_equal(iscsi_crc32c(b, 32), 0x62a8ab43);
+	for (int i = 0; i < 32; i++)
+		b[i] = (uint8_t)i;
+	assert_int_equal(iscsi_crc32c(b, 32), 0x46dd794e);
+	for (int i = 0; i < 32; i++)
+		b[i] = (uint8_t)(31 - i);
+	assert_int_equal(iscsi_crc32c(b, 32), 0x113fdb5c);
+	/* streaming gives the same result as one pass */
+	uint32_t c = iscsi_crc32c_update(ISCSI_CRC32C_INIT, b, 5);
+	c = iscsi_crc32c_update(c, b + 5, 27);
+	assert_int_equal(iscsi_crc32c_final(c), 0x113fdb5c);
+	iscsi_digest_put(b, 0x8a9136aa);
+	assert_int_equal(b[0], 0xaa);
+	assert_int_equal(iscsi_digest_get(b), 0x8a9136aa);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,6 +162,7 @@ int main(void)
 		cmocka_unit_test(test_residual),
 		cmocka_unit_test(test_serial),
 		cmocka_unit_test(test_byteorder),
+		cmocka_unit_test(test_crc32c),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
