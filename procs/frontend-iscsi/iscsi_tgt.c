@@ -68,7 +68,7 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 	t->lim.initial_r2t = cfg_u32(cfg, "initial_r2t", 0, 0, 1);
 	t->lim.immediate_data = cfg_u32(cfg, "immediate_data", 1, 0, 1);
 	t->lim.tpgt = (uint16_t)cfg_u32(cfg, "tpgt", 1, 1, 65535);
-	t->spin_us = cfg_u32(cfg, "spin_us", 20, 0, 10000);
+	t->spin_us = cfg_u32(cfg, "spin_us", 0, 0, 10000);
 	alias = cfg ? json_string_value(json_object_get(cfg, "target_alias")) : NULL;
 	t->lim.target_alias = alias;
 	t->lim.crc32c = true;

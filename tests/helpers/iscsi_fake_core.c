@@ -370,7 +370,7 @@ int main(int argc, char **argv)
 			"links", "id", 0, "fd", 5, "len", (json_int_t)len, "side", "a", "wake_self", 6,
 			"wake_peer", 7, "peer", "core", "peer_epoch", 22,
 			"listeners", "fd", 8, "addr", "127.0.0.1:0",
-			"config", "spin_us", getenv("SPIN_US") ? atoi(getenv("SPIN_US")) : 20);
+			"config", "spin_us", getenv("SPIN_US") ? atoi(getenv("SPIN_US")) : 0);
 	js = json_dumps(doc, JSON_COMPACT);
 	json_object_set_new(doc, "x", json_null());
 	{
