@@ -113,14 +113,12 @@ struct iscsi_conn {
 	struct iscsi_tgt *t;
 	struct iscsi_conn *prev, *next;   /* t->conns */
 	struct iscsi_conn *flush_next;    /* t->flush list */
-	struct iscsi_conn *wait_next;     /* t->pool_waiters */
 	int      fd;
 	uint64_t id;
 	ev_io    rio, wio;
 	ev_timer timer;
 	enum iscsi_conn_state state;
-	bool     rx_on, wio_on, in_flush, pool_waiting;
-	bool     stall_pool;              /* waiting for a pool buffer */
+	bool     rx_on, wio_on, in_flush;
 	bool     stall_core;              /* waiting for the core (login) */
 	bool     closing_after_tx;        /* stop reading, close when sent */
 	char     local[64];               /* "ip:port" of our end, for TargetAddress */
@@ -234,7 +232,6 @@ struct iscsi_tgt {
 	uint32_t nconns;
 	struct iscsi_conn *dead;          /* closed, freed in the prepare watcher */
 	struct iscsi_conn *flush;         /* with queued tx */
-	struct iscsi_conn *pool_waiters;
 	struct iscsi_cmd *bw_head, *bw_tail; /* commands waiting for a buffer */
 	uint64_t spill_bytes;
 	struct iscsi_session *sessions;
@@ -283,7 +280,6 @@ void  iscsi_conn_flush_all(struct iscsi_tgt *t);
 void  iscsi_conn_reap(struct iscsi_tgt *t);
 struct iscsi_txpdu *iscsi_txpdu_new(uint8_t opcode, uint8_t flags);
 void  iscsi_conn_queue(struct iscsi_conn *c, struct iscsi_txpdu *p);
-void  iscsi_conn_wait_pool(struct iscsi_conn *c);
 void  iscsi_conn_pool_freed(struct iscsi_tgt *t);
 void  iscsi_conns_update_rx(struct iscsi_tgt *t);
 

@@ -257,7 +257,7 @@ void iscsi_conn_update_rx(struct iscsi_conn *c)
 {
 	struct iscsi_tgt *t = c->t;
 	bool want = c->state != CONN_CLOSED && !c->closing_after_tx &&
-		    !c->stall_pool && !c->stall_core && !t->core_blocked &&
+		    !c->stall_core && !t->core_blocked &&
 		    c->txq_bytes < TXQ_HIGH;
 
 	if (want && !c->rx_on) {
@@ -285,34 +285,9 @@ void iscsi_conn_kick(struct iscsi_conn *c)
 		ev_feed_event(c->t->loop, &c->rio, EV_READ);
 }
 
-void iscsi_conn_wait_pool(struct iscsi_conn *c)
-{
-	c->stall_pool = true;
-	if (!c->pool_waiting) {
-		c->pool_waiting = true;
-		c->wait_next = c->t->pool_waiters;
-		c->t->pool_waiters = c;
-	}
-	iscsi_conn_update_rx(c);
-}
-
 void iscsi_conn_pool_freed(struct iscsi_tgt *t)
 {
-	struct iscsi_conn *c;
-
 	iscsi_cmd_retry_waiters(t);
-	c = t->pool_waiters;
-
-	t->pool_waiters = NULL;
-	while (c) {
-		struct iscsi_conn *n = c->wait_next;
-
-		c->pool_waiting = false;
-		c->stall_pool = false;
-		if (c->state != CONN_CLOSED)
-			iscsi_conn_kick(c);
-		c = n;
-	}
 }
 
 /* ---- rx ---- */
@@ -461,7 +436,7 @@ static void conn_rx(struct iscsi_conn *c)
 			int r = rx_header(c);
 
 			if (r == -EAGAIN)
-				return; /* stalled; the pool waiter kicks us */
+				return; /* stalled */
 			if (r < 0) {
 				iscsi_conn_close(c, "bad PDU header");
 				return;
@@ -636,16 +611,10 @@ void iscsi_conn_reap(struct iscsi_tgt *t)
 {
 	struct iscsi_conn *c;
 
-	/* the flush and pool-waiter lists may still name dead connections */
+	/* the flush list may still name dead connections */
 	if (!t->dead)
 		return;
 	iscsi_conn_flush_all(t);
-	for (struct iscsi_conn **pp = &t->pool_waiters; *pp;) {
-		if ((*pp)->state == CONN_CLOSED)
-			*pp = (*pp)->wait_next;
-		else
-			pp = &(*pp)->wait_next;
-	}
 	while ((c = t->dead)) {
 		t->dead = c->next;
 		ev_clear_pending(t->loop, &c->rio);

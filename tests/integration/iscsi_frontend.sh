@@ -1,7 +1,7 @@
 #!/bin/bash
 # End-to-end tests of mtgt-iscsi against the fake supervisor+core helper
 # (tests/helpers/iscsi_fake_core.c) with real libiscsi initiators.
-# Ports 3310-3312 on 127.0.0.1. Run from the repository root after
+# Ports 3310-3313 on 127.0.0.1. Run from the repository root after
 # `make all tests` (or `make SAN=1 all tests`).
 set -u
 BIN=build/bin
@@ -10,7 +10,11 @@ TGT=iqn.2026-11.org.mtgt:test
 fail=0
 pids=()
 
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; }
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	sleep 0.5
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+}
 trap cleanup EXIT
 
 start() { # port [env...]
@@ -47,12 +51,18 @@ check timeout 120 $BIN/test-iscsi-io 127.0.0.1:$((PORT + 1)) $TGT 1048576
 step "shutdown drains and exits 0"
 start $((PORT + 2)) || exit 1
 SD=$LAST
-timeout 20 iscsi-perf -t 5 iscsi://127.0.0.1:$((PORT + 2))/$TGT/0 > /dev/null 2>&1 &
+iscsi-perf -t 5 iscsi://127.0.0.1:$((PORT + 2))/$TGT/0 > /dev/null 2>&1 &
 pids+=($!)
 sleep 1
 kill -USR1 $SD
 for _ in $(seq 50); do kill -0 $SD 2>/dev/null || break; sleep 0.1; done
 check grep -q "frontend exited, status 0x0" /tmp/mtgt-iscsi-fake-$((PORT + 2)).log
+
+step "a core that breaks the ring protocol is reported, not obeyed"
+start $((PORT + 3)) FAKE_EVIL=1 || exit 1
+timeout 10 iscsi-inq iscsi://127.0.0.1:$((PORT + 3))/$TGT/0 > /dev/null 2>&1
+check grep -q "ctl VIOLATION .*completion with a tag we did not issue" /tmp/mtgt-iscsi-fake-$((PORT + 3)).log
+check bash -c "! timeout 10 iscsi-inq iscsi://127.0.0.1:$((PORT + 3))/$TGT/0 > /dev/null 2>&1"
 
 [ $fail = 0 ] && echo "iscsi frontend: ALL OK" || echo "iscsi frontend: FAILURES"
 exit $fail

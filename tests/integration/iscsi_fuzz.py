@@ -234,6 +234,69 @@ def digests(corrupt=False):
 digests()
 digests(corrupt=True)
 
+# ---- several outstanding R2Ts, bursts of MaxBurstLength ----
+def multi_r2t():
+    s = connect()
+    s.sendall(login_pdu(["InitiatorName=" + INI, "TargetName=" + TARGET,
+                         "InitialR2T=Yes", "ImmediateData=No", "MaxBurstLength=65536",
+                         "FirstBurstLength=65536", "MaxOutstandingR2T=4",
+                         "MaxRecvDataSegmentLength=16384"],
+                        isid=b"\x80\x05\x05\x05\x00\x03"))
+    h, d = recv_pdu(s)
+    assert h[36] == 0 and b"MaxOutstandingR2T=4" in d and b"MaxBurstLength=65536" in d, d
+    exp = struct.unpack(">I", h[28:32])[0]
+    size = 262144 + 4096
+    data = bytes((i * 13 + 5) & 0xFF for i in range(size))
+    nblk = size // 512
+    cdb = bytes([0x2A, 0, 0, 0, 0x10, 0, 0, nblk >> 8, nblk & 0xFF, 0]).ljust(16, b"\0")
+    s.sendall(bhs(0x01, 0xA0, 0, itt=0x31, rest=struct.pack(">III", size, exp, 0) + cdb))
+    r2ts = []
+    for _ in range(4):
+        h, _ = recv_pdu(s)
+        assert h[0] & 0x3F == 0x31, "expected R2T, got %02x" % h[0]
+        r2ts.append(struct.unpack(">IIIII", h[20:24] + h[36:48] + b"\0" * 4)[:4])
+    assert [r[1] for r in r2ts] == [0, 1, 2, 3], "R2TSN"
+    assert [r[2] for r in r2ts] == [0, 65536, 131072, 196608], "offsets"
+    assert all(r[3] == 65536 for r in r2ts), "burst lengths"
+    def send_burst(ttt, off, ln):
+        pos, sn = off, 0
+        while pos < off + ln:
+            n = min(8192, off + ln - pos)
+            fl = 0x80 if pos + n == off + ln else 0
+            h = bytearray(bhs(0x05, fl, n, itt=0x31))
+            h[20:24] = struct.pack(">I", ttt)
+            h[36:40] = struct.pack(">I", sn)
+            h[40:44] = struct.pack(">I", pos)
+            s.sendall(bytes(h) + pad(data[pos:pos + n]))
+            pos += n
+            sn += 1
+    for ttt, sn, off, ln in r2ts:
+        send_burst(ttt, off, ln)
+    h, _ = recv_pdu(s)   # the fifth R2T for the last 4 KiB
+    assert h[0] & 0x3F == 0x31 and struct.unpack(">I", h[40:44])[0] == 262144, "last R2T"
+    assert struct.unpack(">I", h[36:40])[0] == 4 and struct.unpack(">I", h[44:48])[0] == 4096
+    send_burst(struct.unpack(">I", h[20:24])[0], 262144, 4096)
+    h, _ = recv_pdu(s)
+    assert h[0] & 0x3F == 0x21 and h[3] == 0 and struct.unpack(">I", h[36:40])[0] == 5, "write status / ExpDataSN"
+    # read it back: Data-In in 16 KiB segments (our MaxRecvDataSegmentLength), F per 64 KiB burst
+    cdb = bytes([0x28, 0, 0, 0, 0x10, 0, 0, nblk >> 8, nblk & 0xFF, 0]).ljust(16, b"\0")
+    s.sendall(bhs(0x01, 0xC0, 0, itt=0x32, rest=struct.pack(">III", size, exp + 1, 0) + cdb))
+    got, sn = b"", 0
+    while True:
+        h, d = recv_pdu(s)
+        assert h[0] & 0x3F == 0x25 and len(d) <= 16384
+        assert struct.unpack(">I", h[36:40])[0] == sn and struct.unpack(">I", h[40:44])[0] == len(got)
+        got += d
+        sn += 1
+        if len(got) % 65536 == 0 or len(got) == size:
+            assert h[1] & 0x80, "F bit at the end of each burst"
+        if h[1] & 0x01:
+            break
+    assert got == data, "read back"
+    s.close()
+
+multi_r2t()
+
 # ---- random garbage and mutations ----
 ops = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x10, 0x1f, 0x3f, 0x20, 0x25]
 for r in range(ROUNDS):
