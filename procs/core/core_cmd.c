@@ -376,12 +376,25 @@ static bool plan_media(struct core *co, struct core_cmd *cmd)
 		cmd->data_cap = (uint32_t)want;
 		return true;
 	}
-	/* write: data the initiator never sends cannot be written */
-	if (cmd->dir != MSG_DIR_WRITE || io->length > cmd->edtl) {
+	/* write: a data-in command cannot carry a write's data */
+	if (cmd->dir == MSG_DIR_READ && cmd->edtl) {
 		scsi_invalid_cdb(&cmd->res, 0, -1);
 		return false;
 	}
-	cmd->io_len = (uint32_t)io->length;
+	/* overflow: only what the initiator sends is written, in whole blocks
+	 * (the frontend reports the residual); a partial block cannot be */
+	uint64_t want = io->length < cmd->edtl ? io->length : cmd->edtl;
+
+	if (want % bs) {
+		scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
+		return false;
+	}
+	cmd->io_len = (uint32_t)want;
+	if (want == 0) {
+		scsi_result_good(&cmd->res);
+		cmd->res.data_len = 0;
+		return false;
+	}
 	return true;
 }
 

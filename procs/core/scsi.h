@@ -32,6 +32,7 @@
 
 /* additional sense codes, packed asc << 8 | ascq */
 #define ASC_NO_ADDITIONAL_SENSE      0x0000
+#define ASC_INVALID_FIELD_IN_IU      0x0e03
 #define ASC_WRITE_ERROR              0x0c00
 #define ASC_UNRECOVERED_READ_ERROR   0x1100
 #define ASC_PARAM_LIST_LENGTH_ERROR  0x1a00

@@ -420,6 +420,24 @@ static void test_read_write(void)
 	r = recv_msg(&fe, 2000);
 	CHECK(r.cmd_rsp.data_len == 4096 && r.cmd_rsp.cdb_xfer_len == 8192);
 
+	/* write overflow: only the blocks the initiator sends are written */
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, w10, 10, MSG_DIR_WRITE, 1024, h);
+	m.cmd.imm_len = 1024;
+	send_msg(&fe, &m);
+	io = be_serve(&be, 0);
+	CHECK(io.op == MSG_IO_WRITE && io.length == 1024);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.cmd_rsp.status == SCSI_GOOD &&
+	      r.cmd_rsp.cdb_xfer_len == 8192);
+	/* ... but never a partial block */
+	m.cmd.h.tag = next_tag++;
+	m.cmd.edtl = m.cmd.imm_len = 200;
+	send_msg(&fe, &m);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.cmd_rsp.status == SCSI_CHECK_CONDITION &&
+	      r.cmd_rsp.sense[12] == 0x0e && r.cmd_rsp.sense[13] == 0x03);
+
 	/* out of range, read-only LUN, backend error */
 	uint8_t r16[16] = { READ_16 };
 	scsi_put64(r16 + 2, DISK_BYTES / 512);
