@@ -145,6 +145,7 @@ struct core_link {
 	bool     broken;        /* violated the protocol: not served until replaced */
 	uint32_t gen;
 	uint32_t arena;         /* frontends: the only arena they may name */
+	char     peer[64];      /* the peer process' name, from the link description */
 	ev_io    io;
 	bool     io_active;
 	struct clist txq;       /* commands waiting to send on this link */

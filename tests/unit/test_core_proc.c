@@ -29,6 +29,7 @@
 #define BE_EPOCH   9
 #define FE_LINK    1
 #define BE_LINK    2
+#define BE_LINK2   12  /* the restarted backend's link */
 #define FE_ARENA   1
 #define DISK_BYTES (4u << 20)
 
@@ -236,7 +237,7 @@ static void start_core(const char *bin)
 		"{s:s, s:s, s:i, s:i,"
 		" s:{s:i, s:I, s:s, s:[{s:I, s:I}, {s:I, s:I}]},"
 		" s:[{s:i, s:i, s:I, s:s, s:i, s:i, s:i, s:i},"
-		"    {s:i, s:i, s:I, s:s, s:i, s:i, s:i}],"
+		"    {s:i, s:i, s:I, s:s, s:i, s:i, s:i, s:s}],"
 		" s:{s:[{s:s, s:[s], s:[{s:i, s:i, s:i, s:I, s:i, s:s, s:b},"
 		"                        {s:i, s:i, s:i, s:I, s:i, s:s, s:b}]},"
 		"       {s:s, s:[s], s:[]}]}}",
@@ -248,7 +249,7 @@ static void start_core(const char *bin)
 		"id", FE_LINK, "fd", 5, "len", (json_int_t)kf.len, "side", "b", "wake_self", 6,
 		"wake_peer", 7, "peer_epoch", FE_EPOCH, "arena", FE_ARENA,
 		"id", BE_LINK, "fd", 8, "len", (json_int_t)kb.len, "side", "a", "wake_self", 9,
-		"wake_peer", 10, "peer_epoch", BE_EPOCH,
+		"wake_peer", 10, "peer_epoch", BE_EPOCH, "peer", "backend-test",
 		"config", "targets",
 		"name", "iqn.2026-11.org.mtgt:demo", "initiators", "*", "luns",
 		"lun", 0, "link", BE_LINK, "dev", 0, "size", (json_int_t)DISK_BYTES, "block_size", 512,
@@ -614,12 +615,15 @@ static void test_backend_restart(void)
 	REQUIRE(ctl_send(ctl, CTL_LINK_DOWN, js, strlen(js), NULL, 0) == 0);
 	link_detach(&be);
 	make_link(&kb, CORE_EPOCH, BE_EPOCH + 1);
+	/* the supervisor gives the new instance a new link id: the core matches
+	 * it to the dead one by peer name */
 	snprintf(js, sizeof(js),
 		 "{\"link\":{\"id\":%d,\"fd\":0,\"len\":%zu,\"side\":\"a\",\"wake_self\":1,"
-		 "\"wake_peer\":2,\"peer_epoch\":%d}}", BE_LINK, kb.len, BE_EPOCH + 1);
+		 "\"wake_peer\":2,\"peer_epoch\":%d,\"peer\":\"backend-test\"}}", BE_LINK2, kb.len,
+		 BE_EPOCH + 1);
 	int fds[3] = { kb.memfd, kb.efd_a, kb.efd_b };
 	REQUIRE(ctl_send(ctl, CTL_LINK_UP, js, strlen(js), fds, 3) == 0);
-	REQUIRE(link_attach(&be, BE_LINK, kb.memfd, kb.len, LINK_SIDE_B, kb.efd_b, kb.efd_a,
+	REQUIRE(link_attach(&be, BE_LINK2, kb.memfd, kb.len, LINK_SIDE_B, kb.efd_b, kb.efd_a,
 			    BE_EPOCH + 1, CORE_EPOCH) == 0);
 	struct msg_io again = be_serve(&be, 0);
 	CHECK(again.op == MSG_IO_READ && again.offset == io.io.offset &&
@@ -674,7 +678,7 @@ static void test_backend_stale_tag(void)
 	d.h.tag = 0x12345678ull << 32 | 77;
 	send_msg(&be, &d);
 	REQUIRE(ctl_expect(CTL_VIOLATION, payload, sizeof(payload)));
-	CHECK(strstr(payload, "\"link\":2") != NULL);
+	CHECK(strstr(payload, "\"link\":12") != NULL);
 }
 
 int main(int argc, char **argv)
