@@ -681,6 +681,161 @@ static void test_backend_stale_tag(void)
 	CHECK(strstr(payload, "\"link\":12") != NULL);
 }
 
+/* ---- a hostile frontend: random messages, the core must survive ---- */
+
+static uint32_t fe_id = FE_LINK;
+static unsigned n_violations, n_replies, n_ios;
+
+/* Serve the backend, answer XFER_RDY, drop replies, watch the control socket.
+ * Returns the control message type seen (0 if none). */
+static uint32_t pump(int ms, uint32_t want)
+{
+	for (int t = 0; t < ms; t++) {
+		union msg m;
+		struct ctl_msg cm;
+		struct pollfd p = { .fd = ctl, .events = POLLIN };
+
+		while (ring_cons_pop(&be.rx, &m) == 1) {
+			union msg d;
+
+			ring_cons_release(&be.rx);
+			memset(&d, 0, sizeof(d));
+			d.h.type = MSG_IO_DONE;
+			d.h.tag = m.h.tag;
+			d.io_done.length = (uint32_t)m.io.length;
+			send_msg(&be, &d);
+			n_ios++;
+		}
+		while (ring_cons_pop(&fe.rx, &m) == 1) {
+			ring_cons_release(&fe.rx);
+			n_replies++;
+			if (m.h.type == MSG_XFER_RDY) {
+				union msg d;
+
+				memset(&d, 0, sizeof(d));
+				d.h.type = MSG_DATA_READY;
+				d.h.tag = m.h.tag;
+				d.data_ready.length = m.xfer_rdy.length;
+				send_msg(&fe, &d);
+			}
+		}
+		if (poll(&p, 1, 1) == 1 && ctl_recv(ctl, &cm) == 1) {
+			uint32_t type = cm.type;
+
+			ctl_msg_free(&cm);
+			if (type == CTL_VIOLATION)
+				n_violations++;
+			if (type == want || (want == 0 && type == CTL_VIOLATION))
+				return type;
+		}
+	}
+	return 0;
+}
+
+/* The supervisor's part after a frontend dies: LINK_DOWN, wait for
+ * LINK_DRAINED, then LINK_UP of a new instance on a new link id. */
+static void fe_replace(bool down_first)
+{
+	struct mklink k;
+	char js[512];
+
+	if (down_first) {
+		snprintf(js, sizeof(js), "{\"link\":%u}", fe_id);
+		REQUIRE(ctl_send(ctl, CTL_LINK_DOWN, js, strlen(js), NULL, 0) == 0);
+		REQUIRE(pump(3000, CTL_LINK_DRAINED) == CTL_LINK_DRAINED);
+	}
+	link_detach(&fe);
+	close(fe.wake_self);
+	close(fe.wake_peer);
+	fe_id = fe_id < 100 ? 100 : fe_id + 1;
+	make_link(&k, FE_EPOCH, CORE_EPOCH);
+	snprintf(js, sizeof(js),
+		 "{\"link\":{\"id\":%u,\"fd\":0,\"len\":%zu,\"side\":\"b\",\"wake_self\":1,"
+		 "\"wake_peer\":2,\"peer_epoch\":%d,\"arena\":%d,\"peer\":\"fe\"}}",
+		 fe_id, k.len, FE_EPOCH, FE_ARENA);
+	int fds[3] = { k.memfd, k.efd_b, k.efd_a };
+	REQUIRE(ctl_send(ctl, CTL_LINK_UP, js, strlen(js), fds, 3) == 0);
+	REQUIRE(link_attach(&fe, fe_id, k.memfd, k.len, LINK_SIDE_A, k.efd_a, k.efd_b,
+			    FE_EPOCH, CORE_EPOCH) == 0);
+	close(k.memfd);
+	CHECK(nexus_add(1, "iqn.2026-11.org.test:one", "iqn.2026-11.org.mtgt:demo") == 0);
+}
+
+static uint32_t rnd(void)
+{
+	static uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return (uint32_t)x;
+}
+
+static void test_hostile_frontend(void)
+{
+	static const uint8_t ops[] = { TEST_UNIT_READY, REQUEST_SENSE, READ_6, WRITE_6, INQUIRY,
+		MODE_SENSE_6, READ_CAPACITY_10, READ_10, WRITE_10, SYNCHRONIZE_CACHE_10,
+		MODE_SENSE_10, READ_16, WRITE_16, SYNCHRONIZE_CACHE_16, SERVICE_ACTION_IN_16,
+		REPORT_LUNS, READ_12, WRITE_12, 0x7f, 0xff, 0x42 };
+	static const uint64_t luns[] = { 0, 1ull << 48, 7ull << 48, 0xc101ull << 48,
+		0x4001ull << 48, 1 };
+
+	fe_replace(false);
+	for (int i = 0; i < 400; i++) {
+		union msg m;
+		uint8_t *raw = m.raw;
+
+		for (unsigned b = 0; b < sizeof(m); b++)
+			raw[b] = (uint8_t)rnd();
+		m.h.type = (uint8_t)(rnd() % 24 ? MSG_CMD : rnd() % 64);
+		m.h.tag = next_tag++;
+		if (m.h.type == MSG_CMD && rnd() % 16) {
+			/* mostly plausible commands, with random CDB bytes */
+			m.cmd.nexus = rnd() % 16 ? 1 : rnd();
+			m.cmd.dir = (uint8_t)(rnd() % 3);
+			m.cmd.attr = (uint8_t)(rnd() % 8 ? MSG_TASK_SIMPLE : MSG_TASK_ORDERED);
+			m.cmd.cdb_len = 16;
+			m.cmd.cdb[0] = rnd() % 2 ? ops[rnd() % 3 + 7] : ops[rnd() % sizeof(ops)];
+			m.cmd.cdb[1] &= (uint8_t)(rnd() % 4 ? 0x08 : 0xff);
+			if (rnd() % 4) { /* small lengths and LBAs */
+				memset(m.cmd.cdb + 2, 0, 8);
+				m.cmd.cdb[5] = (uint8_t)rnd();
+				m.cmd.cdb[8] = (uint8_t)(rnd() % 16);
+				m.cmd.cdb[13] = (uint8_t)(rnd() % 16);
+				m.cmd.cdb[4] = (uint8_t)(rnd() % 16);
+			}
+			static const uint8_t glen[8] = { 6, 10, 10, 16, 16, 12, 16, 16 };
+			if (rnd() % 8)
+				m.cmd.cdb[glen[m.cmd.cdb[0] >> 5] - 1] = 0; /* CONTROL */
+			if (rnd() % 2)
+				m.cmd.dir = MSG_DIR_READ;
+			m.cmd.lun = rnd() % 4 ? luns[rnd() % 2] : luns[rnd() % 6];
+			m.cmd.edtl = m.cmd.dir ? (rnd() % 5) * 4096 : 0;
+			m.cmd.imm_len = m.cmd.dir == MSG_DIR_WRITE ? m.cmd.edtl / (1 + rnd() % 3) : 0;
+			m.cmd.buf = fe_buf(2097152 + (rnd() % 64) * 65536, m.cmd.edtl);
+		} else if (m.h.type == MSG_TMF && rnd() % 2) {
+			m.tmf.nexus = 1;
+			m.tmf.fn = (uint8_t)(rnd() % 10);
+			m.tmf.lun = luns[rnd() % 6];
+			m.tmf.ref_tag = next_tag - 1 - rnd() % 4;
+		}
+		send_msg(&fe, &m);
+		if (pump(5, 0) == CTL_VIOLATION)
+			fe_replace(true);
+	}
+	pump(50, 0);
+	fe_replace(true);
+	fprintf(stderr, "hostile frontend: %u violations, %u replies, %u backend I/Os\n",
+		n_violations, n_replies, n_ios);
+	CHECK(n_violations > 5 && n_replies > 200 && n_ios > 5);
+	/* still alive and answering */
+	REQUIRE(ctl_send(ctl, CTL_STATS, NULL, 0, NULL, 0) == 0);
+	CHECK(pump(2000, CTL_STATS) == CTL_STATS);
+	uint8_t tur[6] = { TEST_UNIT_READY };
+	struct msg_cmd_rsp r = do_cmd(mkcmd(1, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(r.status == SCSI_GOOD || r.sense[2] == SK_UNIT_ATTENTION);
+}
+
 int main(int argc, char **argv)
 {
 	char bin[4096], self[4096];
@@ -704,6 +859,7 @@ int main(int argc, char **argv)
 	test_ordered();
 	test_backend_restart();
 	test_violation_and_frontend_down();
+	test_hostile_frontend();
 	test_backend_stale_tag();
 	REQUIRE(ctl_send(ctl, CTL_SHUTDOWN, NULL, 0, NULL, 0) == 0);
 	for (int i = 0; i < 200; i++) {
