@@ -18,6 +18,7 @@
 #define CORE_MAX_INITIATORS  256    /* per target ACL */
 #define CORE_NEXUS_BUCKETS   256
 #define CORE_TAG_BUCKETS     1024
+#define CORE_VERIFY_CHUNK    (1u << 20) /* bytes read per VERIFY backend I/O */
 
 /* ---- configuration (core_config.c) ---- */
 
@@ -171,6 +172,8 @@ struct core {
 	uint32_t ncmds;
 	uint32_t *free_stack;
 	uint32_t nfree;
+	struct pool_alloc arena_alloc; /* the core's own arena */
+	struct buf_handle verify_buf;  /* VERIFY reads land here (content unused) */
 	uint8_t *scratch;       /* emulation output before it is copied out */
 	uint32_t scratch_len;
 	unsigned spin;          /* empty polls before sleeping */
@@ -196,6 +199,8 @@ void core_on_shutdown(struct child *c);
 
 /* core_cmd.c */
 int  core_cmds_init(struct core *co, uint32_t n);
+/* The core-arena buffer VERIFY reads into; VERIFY is refused without it. */
+void core_verify_buf_init(struct core *co);
 struct core_cmd *core_cmd_alloc(struct core *co);
 void core_cmd_free(struct core *co, struct core_cmd *cmd);
 /* Take a command off its nexus, tag hash and task set (not its link queue). */

@@ -346,6 +346,36 @@ static void cmd_start(struct core *co, struct core_cmd *cmd)
 	core_tx_enqueue(co, bl, cmd, MSG_IO);
 }
 
+void core_verify_buf_init(struct core *co)
+{
+	const struct pool *p = &co->c->pool;
+	uint32_t arena = co->c->core_arena;
+	uint64_t len = CORE_VERIFY_CHUNK;
+	int err;
+
+	if (arena >= p->narenas || pool_alloc_init(&co->arena_alloc, p, arena)) {
+		log_warn("no core arena: VERIFY is not available");
+		return;
+	}
+	if (p->arenas[arena].size < len)
+		len = p->arenas[arena].size;
+	err = pool_alloc(&co->arena_alloc, (uint32_t)len, &co->verify_buf);
+	if (err) {
+		memset(&co->verify_buf, 0, sizeof(co->verify_buf));
+		log_warn("core arena: no room for the VERIFY buffer (%d)", err);
+	}
+}
+
+/* Next piece of a VERIFY: read at most the verify buffer's length. */
+static void verify_chunk(struct core *co, struct core_cmd *cmd)
+{
+	uint64_t len = cmd->io.length;
+
+	if (len > co->verify_buf.length)
+		len = co->verify_buf.length;
+	cmd->io_len = (uint32_t)len;
+}
+
 /* Work out what the backend moves, given what the transport expects. Returns
  * true when an I/O is needed. */
 static bool plan_media(struct core *co, struct core_cmd *cmd)
@@ -355,6 +385,18 @@ static bool plan_media(struct core *co, struct core_cmd *cmd)
 
 	if (io->op == MSG_IO_FLUSH) {
 		cmd->io_len = 0;
+		return true;
+	}
+	if (io->verify) {
+		/* BYTCHK=0: the medium is read for real, into the core's own buffer,
+		 * in pieces; nothing reaches the initiator */
+		if (!co->verify_buf.length) {
+			scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
+			return false;
+		}
+		cmd->buf = co->verify_buf;
+		cmd->data_cap = 0;
+		verify_chunk(co, cmd);
 		return true;
 	}
 	if (io->dir == MSG_DIR_READ) {
@@ -639,7 +681,8 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		core_cmd_complete(co, cmd);
 		return;
 	}
-	cmd->res.xfer_len = cmd->io.op == MSG_IO_FLUSH ? 0 : (uint32_t)cmd->io.length;
+	cmd->res.xfer_len = cmd->io.op == MSG_IO_FLUSH || cmd->io.verify ? 0 :
+			    (uint32_t)cmd->io.length;
 	cmd->be_link = cmd->lun->link;
 	cmd->be_dev = cmd->lun->dev;
 	task_enroll(cmd);
@@ -782,6 +825,17 @@ void core_handle_backend(struct core *co, struct core_link *cl, const union msg 
 	} else if (cmd->io.op != MSG_IO_FLUSH && d->length != cmd->io_len) {
 		/* a short transfer is an error, never silently less data */
 		scsi_check_io_error(&cmd->res, -EIO, cmd->io.op == MSG_IO_WRITE);
+	} else if (cmd->io.verify && cmd->io.length > cmd->io_len) {
+		/* more to verify: the next piece goes to the same backend */
+		cmd->io.offset += cmd->io_len;
+		cmd->io.length -= cmd->io_len;
+		verify_chunk(co, cmd);
+		cmd->state = CS_BE_QUEUED;
+		core_tx_enqueue(co, cl, cmd, MSG_IO);
+		return;
+	} else if (cmd->io.verify) {
+		scsi_result_good(&cmd->res);
+		cmd->res.data_len = 0;
 	} else {
 		scsi_result_good(&cmd->res);
 		cmd->res.data_len = cmd->io.op != MSG_IO_READ ? 0 :

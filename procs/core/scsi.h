@@ -69,15 +69,18 @@ enum scsi_opcode {
 	READ_CAPACITY_10 = 0x25,
 	READ_10 = 0x28,
 	WRITE_10 = 0x2a,
+	VERIFY_10 = 0x2f,
 	SYNCHRONIZE_CACHE_10 = 0x35,
 	MODE_SENSE_10 = 0x5a,
 	READ_16 = 0x88,
+	VERIFY_16 = 0x8f,
 	WRITE_16 = 0x8a,
 	SYNCHRONIZE_CACHE_16 = 0x91,
 	SERVICE_ACTION_IN_16 = 0x9e,
 	REPORT_LUNS = 0xa0,
 	READ_12 = 0xa8,
 	WRITE_12 = 0xaa,
+	VERIFY_12 = 0xaf,
 };
 #define SAI_READ_CAPACITY_16 0x10
 
@@ -141,7 +144,7 @@ void scsi_check_io_error(struct scsi_result *r, int err, bool is_write);
 /* ---- scsi_cdb.c ---- */
 /* CDB length implied by the opcode's group code; 0 when unknown. */
 unsigned scsi_cdb_len(uint8_t opcode);
-/* True for commands that go to a backend (READ/WRITE/SYNCHRONIZE CACHE). */
+/* True for commands that go to a backend (READ/WRITE/VERIFY/SYNCHRONIZE CACHE). */
 bool scsi_is_media(const uint8_t *cdb);
 /* Check the CDB length and the CONTROL byte. Returns 0, or fills r and returns -1. */
 int scsi_cdb_check(const uint8_t *cdb, unsigned cdb_len, struct scsi_result *r);
@@ -182,6 +185,7 @@ void scsi_mode_sense(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out,
 struct scsi_io {
 	uint8_t  op;            /* MSG_IO_READ/WRITE/FLUSH */
 	bool     fua;
+	bool     verify;        /* VERIFY: read the medium, transfer nothing */
 	uint8_t  dir;           /* MSG_DIR_* the CDB implies */
 	uint64_t lba;
 	uint64_t nblocks;

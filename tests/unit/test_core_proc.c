@@ -456,6 +456,21 @@ static void test_read_write(void)
 	CHECK(r.cmd_rsp.status == SCSI_CHECK_CONDITION && r.cmd_rsp.sense[2] == SK_MEDIUM_ERROR &&
 	      r.cmd_rsp.sense[12] == 0x11);
 
+	/* VERIFY (BYTCHK=0) reads the medium into the core's arena, in pieces */
+	uint8_t v10[10] = { VERIFY_10, 0, 0, 0, 0, 0, 0, 0x0b, 0xb8, 0 }; /* 3000 blocks */
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, v10, 10, MSG_DIR_NONE, 0, fe_buf(0, 0));
+	send_msg(&fe, &m);
+	io = be_serve(&be, 0);
+	CHECK(io.op == MSG_IO_READ && io.offset == 0 && io.length == 1u << 20 && io.buf.arena == 0);
+	io = be_serve(&be, 0);
+	CHECK(io.op == MSG_IO_READ && io.offset == 1u << 20 && io.length == 3000 * 512 - (1u << 20));
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.cmd_rsp.status == SCSI_GOOD && r.cmd_rsp.data_len == 0);
+	v10[1] = 0x02; /* BYTCHK: compare with data-out, not implemented */
+	rsp = do_cmd(mkcmd(1, 0, v10, 10, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[12] == 0x24);
+
 	/* SYNCHRONIZE CACHE goes to the backend as a flush */
 	uint8_t sc[10] = { SYNCHRONIZE_CACHE_10 };
 	memset(&m, 0, sizeof(m));
