@@ -122,6 +122,10 @@ struct core_cmd {
 	struct scsi_io io;
 	uint32_t io_len;          /* bytes moved by the backend */
 	uint32_t data_cap;        /* data-in bytes the initiator has room for */
+	uint32_t out_len;         /* data-out bytes needed before starting */
+	struct buf_handle vbuf;   /* VERIFY: where the medium is read to */
+	bool     vbuf_own;        /* vbuf allocated for this command */
+	uint32_t vdone;           /* VERIFY: bytes verified so far */
 	uint32_t xfer_want;       /* XFER_RDY length */
 	uint32_t be_link;
 	uint32_t be_dev;
@@ -199,8 +203,14 @@ void core_on_shutdown(struct child *c);
 
 /* core_cmd.c */
 int  core_cmds_init(struct core *co, uint32_t n);
-/* The core-arena buffer VERIFY reads into; VERIFY is refused without it. */
+/* core_verify.c: VERIFY reads the medium into the core's own arena. */
 void core_verify_buf_init(struct core *co);
+/* Plan a VERIFY; false when cmd->res already holds the answer. */
+bool core_verify_plan(struct core *co, struct core_cmd *cmd);
+/* A VERIFY piece came back: compare it, queue the next piece (returns true)
+ * or leave the final answer in cmd->res (returns false). */
+bool core_verify_piece_done(struct core *co, struct core_link *bl, struct core_cmd *cmd);
+void core_verify_release(struct core *co, struct core_cmd *cmd);
 struct core_cmd *core_cmd_alloc(struct core *co);
 void core_cmd_free(struct core *co, struct core_cmd *cmd);
 /* Take a command off its nexus, tag hash and task set (not its link queue). */

@@ -114,6 +114,7 @@ void core_cmd_free(struct core *co, struct core_cmd *cmd)
 	if (cmd->state == CS_FREE)
 		return;
 	core_cmd_detach(co, cmd);
+	core_verify_release(co, cmd);
 	if (cmd->qlist)
 		clist_remove(cmd->qlist, &cmd->qnode);
 	cmd->qlist = NULL;
@@ -346,36 +347,6 @@ static void cmd_start(struct core *co, struct core_cmd *cmd)
 	core_tx_enqueue(co, bl, cmd, MSG_IO);
 }
 
-void core_verify_buf_init(struct core *co)
-{
-	const struct pool *p = &co->c->pool;
-	uint32_t arena = co->c->core_arena;
-	uint64_t len = CORE_VERIFY_CHUNK;
-	int err;
-
-	if (arena >= p->narenas || pool_alloc_init(&co->arena_alloc, p, arena)) {
-		log_warn("no core arena: VERIFY is not available");
-		return;
-	}
-	if (p->arenas[arena].size < len)
-		len = p->arenas[arena].size;
-	err = pool_alloc(&co->arena_alloc, (uint32_t)len, &co->verify_buf);
-	if (err) {
-		memset(&co->verify_buf, 0, sizeof(co->verify_buf));
-		log_warn("core arena: no room for the VERIFY buffer (%d)", err);
-	}
-}
-
-/* Next piece of a VERIFY: read at most the verify buffer's length. */
-static void verify_chunk(struct core *co, struct core_cmd *cmd)
-{
-	uint64_t len = cmd->io.length;
-
-	if (len > co->verify_buf.length)
-		len = co->verify_buf.length;
-	cmd->io_len = (uint32_t)len;
-}
-
 /* Work out what the backend moves, given what the transport expects. Returns
  * true when an I/O is needed. */
 static bool plan_media(struct core *co, struct core_cmd *cmd)
@@ -387,18 +358,8 @@ static bool plan_media(struct core *co, struct core_cmd *cmd)
 		cmd->io_len = 0;
 		return true;
 	}
-	if (io->verify) {
-		/* BYTCHK=0: the medium is read for real, into the core's own buffer,
-		 * in pieces; nothing reaches the initiator */
-		if (!co->verify_buf.length) {
-			scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
-			return false;
-		}
-		cmd->buf = co->verify_buf;
-		cmd->data_cap = 0;
-		verify_chunk(co, cmd);
-		return true;
-	}
+	if (io->verify)
+		return core_verify_plan(co, cmd);
 	if (io->dir == MSG_DIR_READ) {
 		/* overflow: move only what the initiator has room for; the frontend
 		 * reports the residual from cdb_xfer_len. A data-out command with a
@@ -432,6 +393,7 @@ static bool plan_media(struct core *co, struct core_cmd *cmd)
 		return false;
 	}
 	cmd->io_len = (uint32_t)want;
+	cmd->out_len = (uint32_t)want;
 	if (want == 0) {
 		scsi_result_good(&cmd->res);
 		cmd->res.data_len = 0;
@@ -681,14 +643,14 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		core_cmd_complete(co, cmd);
 		return;
 	}
-	cmd->res.xfer_len = cmd->io.op == MSG_IO_FLUSH || cmd->io.verify ? 0 :
-			    (uint32_t)cmd->io.length;
+	if (cmd->io.op == MSG_IO_FLUSH || (cmd->io.verify && !cmd->io.bytchk))
+		cmd->res.xfer_len = 0;
 	cmd->be_link = cmd->lun->link;
 	cmd->be_dev = cmd->lun->dev;
 	task_enroll(cmd);
-	if (cmd->io.op == MSG_IO_WRITE && cmd->io_len > cmd->imm_len) {
+	if (cmd->out_len > cmd->imm_len) {
 		cmd->state = CS_DATA_WAIT;
-		cmd->xfer_want = cmd->io_len;
+		cmd->xfer_want = cmd->out_len;
 		taghash_add(cl, cmd);
 		core_tx_enqueue(co, cl, cmd, MSG_XFER_RDY);
 		return;
@@ -825,17 +787,9 @@ void core_handle_backend(struct core *co, struct core_link *cl, const union msg 
 	} else if (cmd->io.op != MSG_IO_FLUSH && d->length != cmd->io_len) {
 		/* a short transfer is an error, never silently less data */
 		scsi_check_io_error(&cmd->res, -EIO, cmd->io.op == MSG_IO_WRITE);
-	} else if (cmd->io.verify && cmd->io.length > cmd->io_len) {
-		/* more to verify: the next piece goes to the same backend */
-		cmd->io.offset += cmd->io_len;
-		cmd->io.length -= cmd->io_len;
-		verify_chunk(co, cmd);
-		cmd->state = CS_BE_QUEUED;
-		core_tx_enqueue(co, cl, cmd, MSG_IO);
-		return;
 	} else if (cmd->io.verify) {
-		scsi_result_good(&cmd->res);
-		cmd->res.data_len = 0;
+		if (core_verify_piece_done(co, cl, cmd))
+			return;
 	} else {
 		scsi_result_good(&cmd->res);
 		cmd->res.data_len = cmd->io.op != MSG_IO_READ ? 0 :
@@ -889,7 +843,7 @@ void core_cmd_fill(struct core *co, struct core_link *cl, struct core_cmd *cmd, 
 		if (cmd->io.op != MSG_IO_FLUSH) {
 			io->offset = cmd->io.offset;
 			io->length = cmd->io_len;
-			io->buf = cmd->buf;
+			io->buf = cmd->io.verify ? cmd->vbuf : cmd->buf;
 			io->buf.length = cmd->io_len;
 		}
 		break;

@@ -29,6 +29,7 @@
 #define SK_UNIT_ATTENTION  0x6
 #define SK_DATA_PROTECT    0x7
 #define SK_ABORTED_COMMAND 0xb
+#define SK_MISCOMPARE      0xe
 
 /* additional sense codes, packed asc << 8 | ascq */
 #define ASC_NO_ADDITIONAL_SENSE      0x0000
@@ -39,6 +40,7 @@
 #define ASC_INVALID_OPCODE           0x2000
 #define ASC_LBA_OUT_OF_RANGE         0x2100
 #define ASC_INVALID_FIELD_IN_CDB     0x2400
+#define ASC_MISCOMPARE_DURING_VERIFY 0x1d00
 #define ASC_LUN_NOT_SUPPORTED        0x2500
 #define ASC_INVALID_FIELD_IN_PARAM   0x2600
 #define ASC_WRITE_PROTECTED          0x2700
@@ -138,6 +140,8 @@ size_t scsi_sense_build(uint8_t *out, size_t cap, bool desc, uint8_t key, uint16
 			const uint8_t *sks);
 /* Re-encode fixed-format sense (as kept in a scsi_result) in either format. */
 size_t scsi_sense_convert(const uint8_t *fixed, size_t len, bool desc, uint8_t *out, size_t cap);
+/* Set the INFORMATION field of the fixed-format sense in r. */
+void scsi_sense_set_info(struct scsi_result *r, uint32_t info);
 /* Map a backend -errno to sense for a failed media command. */
 void scsi_check_io_error(struct scsi_result *r, int err, bool is_write);
 
@@ -185,7 +189,8 @@ void scsi_mode_sense(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out,
 struct scsi_io {
 	uint8_t  op;            /* MSG_IO_READ/WRITE/FLUSH */
 	bool     fua;
-	bool     verify;        /* VERIFY: read the medium, transfer nothing */
+	bool     verify;        /* VERIFY: read the medium */
+	bool     bytchk;        /* VERIFY: compare with the data-out (BYTCHK=01b) */
 	uint8_t  dir;           /* MSG_DIR_* the CDB implies */
 	uint64_t lba;
 	uint64_t nblocks;

@@ -118,18 +118,28 @@ int scsi_rw_decode(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io 
 			scsi_invalid_cdb(r, 1, 7);
 			return 0;
 		}
-		if (flags & 0x06) {
-			scsi_invalid_cdb(r, 1, (flags & 0x04) ? 2 : 1);
+		/* BYTCHK 01b compares the data-out with the medium; 11b (one
+		 * block against each) is not implemented */
+		if ((flags & 0x06) != 0 && (flags & 0x06) != 0x02) {
+			scsi_invalid_cdb(r, 1, 2);
 			return 0;
 		}
+		io->bytchk = (flags & 0x06) == 0x02;
 		r->xfer_len = 0;
+		if (io->bytchk) {
+			if (n << lu->block_shift > SCSI_MAX_XFER_BYTES) {
+				scsi_invalid_cdb(r, cdb[0] == VERIFY_10 ? 7 : cdb[0] == VERIFY_12 ? 6 : 10, -1);
+				return 0;
+			}
+			r->xfer_len = (uint32_t)(n << lu->block_shift);
+		}
 		if (!lba_ok(lu, lba, n)) {
 			scsi_check(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
 			return 0;
 		}
 		io->op = MSG_IO_READ;
 		io->verify = true;
-		io->dir = MSG_DIR_NONE;
+		io->dir = io->bytchk ? MSG_DIR_WRITE : MSG_DIR_NONE;
 		io->lba = lba;
 		io->nblocks = n;
 		io->offset = lba << lu->block_shift;

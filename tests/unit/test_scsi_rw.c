@@ -156,8 +156,12 @@ static void test_verify(void **st)
 	scsi_put32(v16 + 10, 991);
 	assert_int_equal(scsi_rw_decode(&lu, v16, &io, &r), 0);
 	assert_sense(&r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
-	v16[1] = 0x02; /* BYTCHK */
-	scsi_put32(v16 + 10, 1);
+	v16[1] = 0x02; /* BYTCHK 01b: compare with data-out */
+	scsi_put32(v16 + 10, 2);
+	assert_int_equal(scsi_rw_decode(&lu, v16, &io, &r), 1);
+	assert_true(io.verify && io.bytchk && io.dir == MSG_DIR_WRITE);
+	assert_int_equal(r.xfer_len, 1024);
+	v16[1] = 0x06; /* BYTCHK 11b: not implemented */
 	assert_int_equal(scsi_rw_decode(&lu, v16, &io, &r), 0);
 	assert_sense(&r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 	v16[1] = 0x20; /* VRPROTECT */
