@@ -80,11 +80,13 @@ enum scsi_opcode {
 	SYNCHRONIZE_CACHE_16 = 0x91,
 	SERVICE_ACTION_IN_16 = 0x9e,
 	REPORT_LUNS = 0xa0,
+	MAINTENANCE_IN = 0xa3,
 	READ_12 = 0xa8,
 	WRITE_12 = 0xaa,
 	VERIFY_12 = 0xaf,
 };
 #define SAI_READ_CAPACITY_16 0x10
+#define MI_REPORT_SUPPORTED_OPCODES 0x0c
 
 enum scsi_rotation { SCSI_ROT_NOT_REPORTED = 0, SCSI_ROT_NONE = 1 };
 
@@ -218,6 +220,9 @@ enum scsi_ua_bits {
 bool scsi_ua_check(uint8_t *pending, const uint8_t *cdb, struct scsi_result *r);
 /* For REQUEST SENSE: take the highest pending UA into fixed sense; returns its length or 0. */
 size_t scsi_ua_take_sense(uint8_t *pending, uint8_t *sense, size_t cap);
+
+/* ---- scsi_opcodes.c ---- */
+void scsi_report_opcodes(const uint8_t *cdb, uint8_t *out, uint32_t cap, struct scsi_result *r);
 
 /* ---- scsi_emul.c ---- */
 struct scsi_emul_req {
