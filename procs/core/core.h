@@ -115,7 +115,7 @@ struct core_cmd {
 	struct clist_node nnode;  /* nexus->cmds */
 	struct clist_node lnode;  /* lun->tasks */
 	struct clist_node qnode;  /* a link's txq or inflight list */
-	struct core_cmd *tnext;   /* frontend tag hash (DATA_WAIT only) */
+	struct core_cmd *tnext;   /* frontend tag hash (SCSI commands not yet answered) */
 	uint8_t  cdb[MSG_CDB_MAX];
 	uint32_t edtl, imm_len;
 	struct buf_handle buf;
@@ -228,6 +228,8 @@ void core_cmd_abort(struct core *co, struct core_cmd *cmd, struct core_cmd *tmf)
 void core_sched_hold(struct core *co);
 void core_sched_release(struct core *co);
 struct core_nexus *core_nexus_find(struct core_link *cl, uint32_t id);
+/* The SCSI command with this frontend tag on cl not yet answered, or NULL. */
+struct core_cmd *core_cmd_by_tag(struct core_link *cl, uint64_t tag);
 
 /* core_tmf.c */
 void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf *m);

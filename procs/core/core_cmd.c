@@ -89,7 +89,7 @@ static void taghash_del(struct core *co, struct core_cmd *cmd)
 	cmd->in_taghash = false;
 }
 
-static struct core_cmd *taghash_find(struct core_link *cl, uint64_t tag)
+struct core_cmd *core_cmd_by_tag(struct core_link *cl, uint64_t tag)
 {
 	for (struct core_cmd *c = cl->tag_hash[tag_bucket(tag)]; c; c = c->tnext)
 		if (c->fe_tag == tag && c->fe_gen == cl->gen)
@@ -583,6 +583,11 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		core_violation(co, cl, why);
 		return;
 	}
+	/* DATA_READY and ABORT TASK name commands by tag: it must be unique */
+	if (core_cmd_by_tag(cl, m->h.tag)) {
+		core_violation(co, cl, "CMD with the tag of a command still in flight");
+		return;
+	}
 	cmd = core_cmd_alloc(co);
 	if (!cmd)
 		return;
@@ -594,6 +599,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 	cmd->nexus = nx;
 	clist_push_back(&nx->cmds, &cmd->nnode);
 	cmd->in_nexus = true;
+	taghash_add(cl, cmd);
 	cmd->state = CS_WAIT;
 	cmd->attr = m->attr == MSG_TASK_ACA ? MSG_TASK_SIMPLE : m->attr;
 	cmd->dir = m->dir;
@@ -651,7 +657,6 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 	if (cmd->out_len > cmd->imm_len) {
 		cmd->state = CS_DATA_WAIT;
 		cmd->xfer_want = cmd->out_len;
-		taghash_add(cl, cmd);
 		core_tx_enqueue(co, cl, cmd, MSG_XFER_RDY);
 		return;
 	}
@@ -660,7 +665,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 
 static void fe_data_ready(struct core *co, struct core_link *cl, const struct msg_data_ready *m)
 {
-	struct core_cmd *cmd = taghash_find(cl, m->h.tag);
+	struct core_cmd *cmd = core_cmd_by_tag(cl, m->h.tag);
 
 	if (!cmd || cmd->state != CS_DATA_WAIT) {
 		/* an abort may have crossed the DATA_READY on the rings: not an error */
@@ -673,7 +678,6 @@ static void fe_data_ready(struct core *co, struct core_link *cl, const struct ms
 		core_violation(co, cl, "DATA_READY with less data than XFER_RDY asked");
 		return;
 	}
-	taghash_del(co, cmd);
 	if (cmd->qlist) {
 		/* DATA_READY before our XFER_RDY left: impossible for a sane peer */
 		core_violation(co, cl, "DATA_READY before XFER_RDY was sent");

@@ -868,6 +868,26 @@ static void test_hostile_frontend(void)
 	uint8_t tur[6] = { TEST_UNIT_READY };
 	struct msg_cmd_rsp r = do_cmd(mkcmd(1, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
 	CHECK(r.status == SCSI_GOOD || r.sense[2] == SK_UNIT_ATTENTION);
+
+	/* a tag still in flight may not be reused */
+	uint8_t r10[10] = { READ_10, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+	union msg a, b;
+	memset(&a, 0, sizeof(a));
+	a.cmd = mkcmd(1, 0, r10, 10, MSG_DIR_READ, 512, fe_buf(524288, 512));
+	send_msg(&fe, &a);
+	union msg held = recv_msg(&be, 2000);         /* held by the backend */
+	REQUIRE(held.h.type == MSG_IO);
+	b = a;
+	b.cmd.buf = fe_buf(589824, 512);
+	send_msg(&fe, &b);
+	unsigned v = n_violations;
+	CHECK(pump(2000, CTL_VIOLATION) == CTL_VIOLATION && n_violations == v + 1);
+	memset(&b, 0, sizeof(b));
+	b.h.type = MSG_IO_DONE;
+	b.h.tag = held.h.tag;
+	b.io_done.length = 512;
+	send_msg(&be, &b);
+	fe_replace(true);
 }
 
 int main(int argc, char **argv)
