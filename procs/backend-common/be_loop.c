@@ -2,6 +2,7 @@
  * the completions once per batch, and spin briefly before sleeping on the
  * eventfds (link wakeups, the kind's completion fd, the control socket). */
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -257,7 +258,12 @@ void be_run(struct be *b)
 		if (b->draining && be_drained(b))
 			return;
 		if (idle++ < b->tune.spin) {
-			ring_pause();
+			/* Let a peer that shares our CPU run: it is the one
+			 * that will give us work. */
+			if (b->tune.yield && idle % b->tune.yield == 0)
+				sched_yield();
+			else
+				ring_pause();
 			continue;
 		}
 		idle = 0;

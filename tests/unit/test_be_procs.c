@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -318,8 +319,60 @@ static void rate(const char *kind, struct h_dev *dev)
 	h_stop(&h);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Queue depth 1 round trips through a null backend with a given wait policy;
+ * the test side spins (yielding) like a busy core would. */
+static void latency(const char *config)
+{
+	enum { N = 20000 };
+	struct h_dev dev = { .fd = -1, .size = DEV_SIZE };
+	struct harness h;
+	struct buf_handle b;
+	uint64_t *lat = malloc(sizeof(uint64_t) * N);
+	struct timespec t0, t1, start;
+	int n = 0;
+
+	assert_int_equal(h_start(&h, "null", &dev, 1, 64, config), 0);
+	b = alloc_buf(&h, 4096);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (; n < N; n++) {
+		union msg m;
+		uint32_t spins = 0;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		assert_int_equal(h_queue(&h, MSG_IO_READ, 0, 0, 4096, &b, 0, (uint64_t)n), 0);
+		h_publish(&h);
+		while (ring_cons_pop(&h.link.rx, &m) != 1) {
+			if (++spins % 16 == 0)
+				sched_yield();
+			else
+				ring_pause();
+		}
+		ring_cons_release(&h.link.rx);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		lat[n] = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull +
+			 (uint64_t)(t1.tv_nsec - t0.tv_nsec);
+		if (t1.tv_sec - start.tv_sec >= 1)
+			break;
+	}
+	qsort(lat, (size_t)n, sizeof(uint64_t), cmp_u64);
+	printf("null backend, queue depth 1, config %s: p50 %.2f us, p99 %.2f us (%d I/O)\n",
+	       config ? config : "default", lat[n / 2] / 1e3, lat[n * 99 / 100] / 1e3, n);
+	free(lat);
+	h_stop(&h);
+}
+
 static void test_rates(void **state)
 {
+	latency(NULL);
+	latency("{\"spin\": 200, \"yield\": 0}");
+	latency("{\"spin\": 0}");
 	struct h_dev null = { .fd = -1, .size = DEV_SIZE };
 	struct h_dev ram = { .fd = shm_memfd_create("rate", DEV_SIZE), .size = DEV_SIZE };
 	struct h_dev file = { .fd = temp_file(DEV_SIZE), .size = DEV_SIZE };
