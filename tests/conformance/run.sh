@@ -1,0 +1,109 @@
+#!/bin/bash
+# libiscsi's iscsi-test-cu against a fresh target (file LUN, any initiator).
+#
+#   bash tests/conformance/run.sh            # the whole ALL family (make conformance)
+#   CONFORMANCE_SHORT=1 bash tests/conformance/run.sh   # a quick subset (make test)
+#   CONFORMANCE_TESTS=SCSI.Read10 bash tests/conformance/run.sh  # any selection
+#   CONFORMANCE_URL=iscsi://127.0.0.1:3399/iqn.x/1 ...  # run against another target
+#
+# Prints "conformance: P passed, F failed, S skipped" (a test that printed
+# [SKIPPED] counts as skipped, not passed). Failures are tolerated for now; the
+# exit status is 0 when iscsi-test-cu ran to its summary and no mtgt process
+# crashed or restarted, non-zero otherwise. The log of each run is kept in
+# build/conformance/.
+. "$(dirname "$0")/../lib/target.sh"
+
+SHORT_TESTS=SCSI.TestUnitReady,SCSI.Inquiry,SCSI.ReadCapacity10,SCSI.ReadCapacity16,SCSI.Read10,SCSI.Write10,SCSI.Read16,SCSI.Write16,SCSI.ModeSense6,SCSI.ReportSupportedOpcodes
+if [ "${CONFORMANCE_SHORT:-0}" = 1 ]; then
+	name=conformance-short port=3352 tests=${CONFORMANCE_TESTS:-$SHORT_TESTS} limit=180
+else
+	name=conformance port=3351 tests=${CONFORMANCE_TESTS:-ALL} limit=${CONFORMANCE_TIMEOUT:-900}
+fi
+
+OUT=$TL_ROOT/build/conformance
+mkdir -p "$OUT"
+LOG=$OUT/$name-$(date -u +%Y%m%dT%H%M%SZ).log
+
+# Count per test from iscsi-test-cu's verbose output: a test opens with
+# "  Test: NAME ..." and ends in a line "passed" or "FAILED" (or "...passed"
+# right after the name when the test printed nothing).
+count() { # logfile
+	awk '
+	function close_test() {
+		if (!open) return
+		if (res == "FAILED") failed++
+		else if (res == "passed" && skipped) skip++
+		else if (res == "passed") passed++
+		else incomplete++
+		open = 0
+	}
+	/^Suite: / { close_test(); suite = substr($0, 8); next }
+	/^  Test: / {
+		close_test(); open = 1; res = ""; skipped = 0
+		t = $0; sub(/^  Test: /, "", t); sub(/ \.\.\..*/, "", t); test = suite "." t
+	}
+	/^Run Summary:/ { close_test(); summary = 1 }
+	open && /\[SKIPPED\]/ { skipped = 1 }
+	# the first verdict counts: a later test'"'"'s stray output can follow it
+	open && res == "" && (/^passed$/ || /\.\.\.passed/) { res = "passed" }
+	open && res == "" && (/^FAILED$/ || /\.\.\.FAILED/) { res = "FAILED"; failures = failures " " test }
+	END {
+		close_test()
+		printf "%d %d %d %d %d\n", passed, failed, skip, incomplete, summary
+		print failures > "/dev/stderr"
+	}' "$1"
+}
+
+if [ -n "${CONFORMANCE_URL:-}" ]; then
+	# an external target (e.g. tgtd for comparison): no process checks
+	TL_NAME=$name
+	URL=$CONFORMANCE_URL
+else
+	tl_init "$name" "$port"
+	TL_FILE_SIZE=${CONFORMANCE_LUN_SIZE:-128M}
+	tl_config_simple >"$TL_DIR/mtgtd.json"
+	tl_start "$TL_DIR/mtgtd.json"
+	tl_wait_ready || tl_fail "target not ready"
+	URL=$(tl_url "" 0)
+	before=$(tl_procs | awk '{ print $1, $3, $5 }' | sort)
+fi
+
+echo "[$name] iscsi-test-cu -d -t $tests $URL  (log $LOG)" >&2
+start=$(date +%s)
+timeout -k 10 "$(tl_secs "$limit")" iscsi-test-cu -d -t "$tests" "$URL" >"$LOG" 2>&1
+cu_rc=$?
+secs=$(( $(date +%s) - start ))
+
+read -r passed failed skipped incomplete summary < <(count "$LOG" 2>"$LOG.failures")
+echo "conformance: $passed passed, $failed failed, $skipped skipped"
+# cross-check with CUnit's own summary line ("tests  total ran passed failed inactive")
+read -r _ cu_total _ _ cu_failed _ < <(grep -E '^ +tests +[0-9]' "$LOG" | head -1)
+if [ -n "${cu_total:-}" ] && { [ "$cu_total" != $((passed + failed + skipped)) ] || [ "$cu_failed" != "$failed" ]; }; then
+	echo "[$name] note: CUnit summary says $cu_total tests, $cu_failed failed" >&2
+fi
+[ -s "$LOG.failures" ] && [ -n "$(tr -d ' \n' <"$LOG.failures")" ] &&
+	echo "[$name] failed:$(cat "$LOG.failures")" >&2
+echo "[$name] $secs s, iscsi-test-cu exit $cu_rc, log $LOG" >&2
+
+problem=
+[ "$cu_rc" = 124 ] || [ "$cu_rc" = 137 ] && problem="iscsi-test-cu timed out after $(tl_secs "$limit") s"
+[ -z "$problem" ] && [ "$summary" != 1 ] && problem="iscsi-test-cu did not reach its summary (exit $cu_rc)"
+[ -z "$problem" ] && [ "$incomplete" != 0 ] && problem="$incomplete tests without a result"
+[ -z "$problem" ] && [ $((passed + failed + skipped)) = 0 ] && problem="no test ran"
+
+if [ -n "${CONFORMANCE_URL:-}" ]; then
+	[ -z "$problem" ] || { echo "FAIL $name: $problem"; exit 1; }
+	echo "PASS $name"
+	exit 0
+fi
+
+[ -n "$problem" ] && tl_fail "$problem"
+kill -0 "$TL_PID" 2>/dev/null || tl_fail "mtgtd died during the run"
+after=$(tl_procs | awk '{ print $1, $3, $5 }' | sort)
+[ "$before" = "$after" ] || tl_fail "a process crashed or restarted: before [$(echo $before)] after [$(echo $after)]"
+awk '$4 != "running"' <<<"$(tl_procs)" | grep -q . && tl_fail "not all processes running: $(tl_procs | tr '\n' ';')"
+grep -q -E "ERROR: AddressSanitizer|runtime error:" "$TL_LOG" && cp "$TL_LOG" "$LOG.mtgtd"
+tl_stop || tl_fail "stop failed"
+[ "$TL_EXIT" = 0 ] || tl_fail "mtgtd exit status $TL_EXIT after the run"
+cp "$TL_LOG" "$LOG.mtgtd"
+tl_pass

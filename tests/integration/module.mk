@@ -1,0 +1,6 @@
+# Initiator-side test tool for the integration tests (libiscsi).
+TEST_PROGS += test-initiator
+test-initiator_SRCS := tests/integration/tio_main.c tests/integration/tio_conn.c \
+                      tests/integration/tio_io.c tests/integration/tio_scsi.c \
+                      tests/integration/tio_raw.c
+test-initiator_LIBS := -liscsi
