@@ -384,6 +384,28 @@ static void test_rates(void **state)
 	close(file.fd);
 }
 
+/* WRITE_ZEROES by writing zero pages (the path for file systems without
+ * fallocate), over more than one 1 MiB chunk. */
+static void test_file_zero_by_write(void **state)
+{
+	struct h_dev dev = { .fd = temp_file(DEV_SIZE), .size = DEV_SIZE };
+	struct harness h;
+	uint8_t *buf = malloc(DEV_SIZE);
+
+	memset(buf, 0x77, DEV_SIZE);
+	assert_int_equal(pwrite(dev.fd, buf, DEV_SIZE, 0), DEV_SIZE);
+	assert_int_equal(h_start(&h, "file", &dev, 1, 64, "{\"write_zeroes\": \"write\"}"), 0);
+	assert_int_equal(h_io(&h, MSG_IO_WRITE_ZEROES, 0, 512, (3u << 20) + 1024, NULL, 0,
+			      NULL), 0);
+	assert_int_equal(pread(dev.fd, buf, DEV_SIZE, 0), DEV_SIZE);
+	assert_int_equal(buf[511], 0x77);
+	assert_true(all_zero(buf + 512, (3u << 20) + 1024));
+	assert_int_equal(buf[512 + (3u << 20) + 1024], 0x77);
+	h_stop(&h);
+	free(buf);
+	close(dev.fd);
+}
+
 /* A file shorter than its device reads as zeros past its end. */
 static void test_file_short(void **state)
 {
@@ -631,6 +653,7 @@ int main(void)
 		cmocka_unit_test(test_ram),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_file_unregistered),
+		cmocka_unit_test(test_file_zero_by_write),
 		cmocka_unit_test(test_file_short),
 		cmocka_unit_test(test_two_devices),
 		cmocka_unit_test(test_rates),
