@@ -121,6 +121,16 @@ void be_devs_free(struct be_dev *devs, uint32_t ndevs);
 /* Finish an I/O: result 0 or -errno, length bytes transferred. */
 void be_io_done(struct be *b, struct be_io *io, int32_t result, uint32_t length);
 
+/* IO_DONE.length of a successful I/O: the bytes of the device it covered
+ * (READ, WRITE, WRITE_ZEROES, UNMAP; saturating, since the field is 32 bits
+ * and a zeroing range need not be), 0 for FLUSH. */
+static inline uint32_t be_io_span(const struct be_io *io)
+{
+	if (io->req.op == MSG_IO_FLUSH)
+		return 0;
+	return io->req.length > UINT32_MAX ? UINT32_MAX : (uint32_t)io->req.length;
+}
+
 /* The kind's private state (set in setup). */
 void *be_priv(struct be *b);
 void  be_set_priv(struct be *b, void *priv);

@@ -235,7 +235,7 @@ static void be_file_complete(struct be *b, struct be_io *io, int res)
 		io->done += (uint64_t)res;
 		if (io->done < len)
 			goto again;
-		be_io_done(b, io, 0, (uint32_t)len);
+		be_io_done(b, io, 0, be_io_span(io));
 		return;
 	case MSG_IO_WRITE:
 		if (res < 0)
@@ -247,12 +247,12 @@ static void be_file_complete(struct be *b, struct be_io *io, int res)
 		io->done += (uint64_t)res;
 		if (io->done < len)
 			goto again;
-		be_io_done(b, io, 0, (uint32_t)len);
+		be_io_done(b, io, 0, be_io_span(io));
 		return;
 	case MSG_IO_WRITE_ZEROES:
 		if (io->stage != BE_ZERO_WRITE) {
 			if (res >= 0) {
-				be_io_done(b, io, 0, 0);
+				be_io_done(b, io, 0, be_io_span(io));
 				return;
 			}
 			if (!be_file_unsupported(res))
@@ -269,13 +269,13 @@ static void be_file_complete(struct be *b, struct be_io *io, int res)
 		io->done += (uint64_t)res;
 		if (io->done < len)
 			goto again;
-		be_io_done(b, io, 0, 0);
+		be_io_done(b, io, 0, be_io_span(io));
 		return;
 	case MSG_IO_FLUSH:
 	case MSG_IO_UNMAP:
 		if (res < 0)
 			break;
-		be_io_done(b, io, 0, 0);
+		be_io_done(b, io, 0, be_io_span(io));
 		return;
 	}
 	be_io_done(b, io, res, 0);

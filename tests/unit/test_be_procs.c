@@ -98,7 +98,8 @@ static void rw_checks(struct harness *h, uint8_t *store)
 	fill(wp, 64 << 10, 99);
 	assert_int_equal(h_io(h, MSG_IO_WRITE, 0, 2 << 20, 64 << 10, &w, 0, NULL), 0);
 	assert_int_equal(h_io(h, MSG_IO_WRITE_ZEROES, 0, (2 << 20) + 512, 10240, NULL, 0,
-			      NULL), 0);
+			      &len), 0);
+	assert_int_equal(len, 10240);
 	assert_int_equal(h_io(h, MSG_IO_READ, 0, 2 << 20, 64 << 10, &r, 0, NULL), 0);
 	assert_memory_equal(rp, wp, 512);
 	assert_true(all_zero(rp + 512, 10240));
@@ -445,7 +446,11 @@ static void test_null(void **state)
 	assert_true(all_zero(h_buf(&h, &b), 65536));
 	assert_int_equal(h_io(&h, MSG_IO_FLUSH, 0, 0, 0, NULL, 0, NULL), 0);
 	assert_int_equal(h_io(&h, MSG_IO_WRITE_ZEROES, 0, 0, DEV_SIZE, NULL, 0, &len), 0);
-	assert_int_equal(h_io(&h, MSG_IO_UNMAP, 0, 0, DEV_SIZE, NULL, 0, NULL), 0);
+	assert_int_equal(len, DEV_SIZE);
+	assert_int_equal(h_io(&h, MSG_IO_UNMAP, 0, 4096, 8192, NULL, 0, &len), 0);
+	assert_int_equal(len, 8192);
+	assert_int_equal(h_io(&h, MSG_IO_FLUSH, 0, 0, 0, NULL, 0, &len), 0);
+	assert_int_equal(len, 0);
 	random_checks(&h, 100, 16, false);
 	h_stop(&h);
 }
