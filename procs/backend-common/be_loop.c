@@ -123,7 +123,6 @@ static uint32_t be_take(struct be *b, struct be_link *bl)
 			be_link_violation(b, bl, "impossible tail on the submission ring");
 			break;
 		}
-		bl->popped = true;
 		if (be_io_check(&m, b->devs, b->ndevs, &b->c.pool, &dev, &buf, &why)) {
 			be_link_violation(b, bl, why);
 			break;
@@ -173,10 +172,10 @@ static bool be_pass(struct be *b)
 
 		if (be_push_done(b, bl))
 			progress = true;
-		if (bl->popped && bl->live) {
+		/* Also hands back slots of stale messages that pop skipped;
+		 * a no-op when nothing was consumed. */
+		if (bl->live)
 			ring_cons_release(&bl->l->rx);
-			bl->popped = false;
-		}
 	}
 	return progress;
 }

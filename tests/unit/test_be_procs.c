@@ -536,6 +536,31 @@ static void test_violations(void **state)
 	}
 }
 
+/* Messages from a dead incarnation of the core are skipped, and their slots
+ * handed back even when nothing valid follows them. */
+static void test_stale(void **state)
+{
+	struct h_dev dev = { .fd = -1, .size = DEV_SIZE };
+	struct harness h;
+	struct buf_handle b;
+	union msg m;
+
+	assert_int_equal(h_start(&h, "null", &dev, 1, 8, NULL), 0);
+	b = alloc_buf(&h, 4096);
+	for (uint64_t t = 0; t < 8; t++) {
+		assert_int_equal(h_queue(&h, MSG_IO_READ, 0, 0, 4096, &b, 0, t), 0);
+		((union msg *)(h.link.tx.ents + (size_t)((h.link.tx.local - 1) & h.link.tx.mask) *
+			       RING_ENTRY_SIZE))->h.epoch = 10;
+	}
+	h_publish(&h);
+	for (int i = 0; i < 200 && ring_prod_inflight(&h.link.tx); i++)
+		usleep(5000);
+	assert_int_equal(ring_prod_inflight(&h.link.tx), 0);
+	assert_int_equal(h_reap(&h, &m, 100), 0);
+	assert_int_equal(h_io(&h, MSG_IO_READ, 0, 0, 4096, &b, 0, NULL), 0);
+	h_stop(&h);
+}
+
 /* Completion ring of 8: the backend takes at most 8 commands until we consume
  * completions; then everything completes, in order, nothing lost. */
 static void test_backpressure(void **state)
@@ -665,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_null),
 		cmocka_unit_test(test_readonly),
 		cmocka_unit_test(test_violations),
+		cmocka_unit_test(test_stale),
 		cmocka_unit_test(test_backpressure),
 		cmocka_unit_test(test_shutdown),
 		cmocka_unit_test(test_shutdown_core_gone),
