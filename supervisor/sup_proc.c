@@ -346,7 +346,8 @@ static int prepare(struct sup *s, struct sup_proc *p)
 	p->epoch = s->next_epoch++;
 	if (p->kind == SUP_CORE)
 		return 0;
-	if (sup_link_new(s, &p->link, p->kind == SUP_FRONTEND ? p->epoch : s->core->epoch,
+	if (sup_link_new(s, &p->link, (uint32_t)(p - s->procs),
+			 p->kind == SUP_FRONTEND ? p->epoch : s->core->epoch,
 			 p->kind == SUP_FRONTEND ? s->core->epoch : p->epoch) < 0) {
 		log_err("%s: cannot create its link", p->name);
 		return -EMFILE;

@@ -65,8 +65,12 @@ static void residuals(struct iscsi_context *i)
 
 	CHECK(t && t->status == SCSI_STATUS_GOOD, "inquiry");
 	if (t) {
-		CHECK(t->residual_status == SCSI_RESIDUAL_UNDERFLOW && t->residual == 255 - 36,
-		      "inquiry residual %d %zu", t->residual_status, t->residual);
+		/* Standard INQUIRY data is at least 36 bytes; the residual is what
+		 * the target did not send of the 255 asked for. */
+		CHECK(t->datain.size >= 36 && t->residual_status == SCSI_RESIDUAL_UNDERFLOW &&
+		      t->residual == 255 - (size_t)t->datain.size,
+		      "inquiry residual %d %zu (data %d)", t->residual_status, t->residual,
+		      t->datain.size);
 		scsi_free_scsi_task(t);
 	}
 	/* READ(16) of 8 blocks with an expected length of only 2048 bytes */
