@@ -743,7 +743,13 @@ static void orphan_done(struct core *co, struct core_cmd *cmd)
 static void be_released(struct core *co, struct core_cmd *cmd)
 {
 	if (cmd->orphan) {
+		/* a TMF of another frontend (LUN RESET...) may be waiting for it */
+		bool ref = cmd->tmf_ref;
+		uint32_t idx = cmd->tmf_idx, gen = cmd->tmf_gen;
+
 		orphan_done(co, cmd);
+		if (ref)
+			core_tmf_release(co, idx, gen);
 		return;
 	}
 	if (cmd->aborted) {

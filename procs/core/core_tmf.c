@@ -209,7 +209,6 @@ void core_frontend_down(struct core *co, struct core_link *cl)
 			/* the backend writes into this arena until it answers */
 			c->orphan = true;
 			c->aborted = true;
-			c->tmf_ref = false;
 			core_cmd_detach(co, c);
 			cl->orphans++;
 			continue;
