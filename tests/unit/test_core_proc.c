@@ -15,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -890,6 +891,40 @@ static void test_hostile_frontend(void)
 	fe_replace(true);
 }
 
+/* QD1 round trips through the core, this process spinning as frontend and
+ * backend: the core's own share of the latency (printed, not asserted). */
+static void measure_qd1(void)
+{
+	enum { N = 3000 };
+	uint8_t r10[10] = { READ_10, 0, 0, 0, 0, 0, 0, 0, 8, 0 };
+	struct timespec t0, t1;
+	union msg m, x;
+	int polls;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < N; i++) {
+		memset(&m, 0, sizeof(m));
+		m.cmd = mkcmd(1, 0, r10, 10, MSG_DIR_READ, 4096, fe_buf(655360, 4096));
+		send_msg(&fe, &m);
+		for (polls = 0; ring_cons_pop(&be.rx, &x) != 1 && polls < 100000000; polls++)
+			ring_pause();
+		ring_cons_release(&be.rx);
+		REQUIRE(x.h.type == MSG_IO);
+		memset(&m, 0, sizeof(m));
+		m.h.type = MSG_IO_DONE;
+		m.h.tag = x.h.tag;
+		m.io_done.length = 4096;
+		send_msg(&be, &m);
+		for (polls = 0; ring_cons_pop(&fe.rx, &x) != 1 && polls < 100000000; polls++)
+			ring_pause();
+		ring_cons_release(&fe.rx);
+		REQUIRE(x.h.type == MSG_CMD_RSP && x.cmd_rsp.status == SCSI_GOOD);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "qd1 through the core: %.1f us per command (%d commands)\n",
+		((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / 1e3 / N, N);
+}
+
 int main(int argc, char **argv)
 {
 	char bin[4096], self[4096];
@@ -911,6 +946,7 @@ int main(int argc, char **argv)
 	test_abort_task();
 	test_backpressure();
 	test_ordered();
+	measure_qd1();
 	test_backend_restart();
 	test_violation_and_frontend_down();
 	test_hostile_frontend();
