@@ -146,6 +146,14 @@ static unsigned poll_all(struct core *co)
 	return n;
 }
 
+static bool backends_busy(const struct core *co)
+{
+	for (uint32_t i = 0; i < co->nlinks; i++)
+		if (co->links[i].role == CORE_ROLE_BACKEND && co->links[i].inflight.len)
+			return true;
+	return false;
+}
+
 static void maybe_exit(struct core *co)
 {
 	if (!co->shutting_down || core_cmds_busy(co))
@@ -158,7 +166,7 @@ static void maybe_exit(struct core *co)
 static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct core *co = w->data;
-	unsigned idle = 0, rounds = 0;
+	unsigned idle = 0, rounds = 0, budget;
 	bool more = false;
 
 	(void)revents;
@@ -171,7 +179,11 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 			}
 			continue;
 		}
-		if (idle++ >= co->spin)
+		/* spin for a completion a backend owes us; with nothing at a
+		 * backend the next message is an initiator round trip away, and
+		 * on a 2-core machine the spin would only take its CPU */
+		budget = backends_busy(co) ? co->spin : co->spin / 8;
+		if (idle++ >= budget)
 			break;
 		cpu_relax();
 	}
