@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/ctl.h"  /* child.h uses struct ctl_msg without declaring it */
+#include "common/ctl.h"
 #include "common/child.h"
 #include "procs/core/core_list.h"
 #include "procs/core/scsi.h"
