@@ -193,12 +193,12 @@ tl_wait_gone() { # pid [seconds]
 # does not exit, SIGKILL it and return 1. Also returns 1 if a child it had
 # outlives it.
 tl_stop() { # [seconds]
-	local limit=$(( $(tl_secs "${1:-10}") * 10 )) i rc=0 p
+	local limit=$(( $(tl_secs "${1:-10}") * 10 )) i rc=0 p cur
 	[ -n "$TL_PID" ] || return 0
-	# children as last seen, so that leftovers can be detected
-	if [ ${#TL_CHILD_PIDS[@]} -eq 0 ]; then
-		TL_CHILD_PIDS=($(tl_procs | awk '$3 > 0 && $3 != "'"$TL_PID"'" { print $3 }'))
-	fi
+	# the children as they are now (a restart changes pids), so that any
+	# leftover can be detected; the list from tl_wait_ready if mtgtd is mute
+	cur=($(tl_procs | awk '$3 > 0 && $3 != "'"$TL_PID"'" { print $3 }'))
+	[ ${#cur[@]} -gt 0 ] && TL_CHILD_PIDS=("${cur[@]}")
 	kill -TERM "$TL_PID" 2>/dev/null
 	for ((i = 0; i < limit; i++)); do
 		kill -0 "$TL_PID" 2>/dev/null || break
