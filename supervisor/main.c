@@ -138,7 +138,9 @@ int main(int argc, char **argv)
 			dup2(fd, 2);
 	}
 	signal(SIGPIPE, SIG_IGN);
-	s.loop = EV_DEFAULT;
+	/* Not the default loop: that one reaps every child on SIGCHLD behind our
+	 * back, and we learn of deaths through pidfds with their real status. */
+	s.loop = ev_loop_new(EVFLAG_AUTO);
 	sup_procs_setup(&s);
 	if ((r = sup_create_pool(&s))) {
 		log_err("cannot create the data pool: %s", strerror(-r));

@@ -72,7 +72,6 @@ struct sup {
 	struct sup_proc procs[SUP_MAX_PROCS];
 	struct sup_proc *core;
 	uint32_t next_epoch;
-	uint32_t next_link_id;
 	bool     shutting_down;
 	int      exit_code;
 	int      admin_fd;
@@ -86,7 +85,8 @@ struct sup {
 int  sup_open_backing(struct sup *s);
 int  sup_bind_portals(struct sup *s);
 int  sup_create_pool(struct sup *s);
-int  sup_link_new(struct sup *s, struct sup_link *l, uint32_t epoch_a, uint32_t epoch_b);
+int  sup_link_new(struct sup *s, struct sup_link *l, uint32_t id, uint32_t epoch_a,
+		  uint32_t epoch_b);
 void sup_link_close(struct sup_link *l);
 
 /* sup_proc.c: spawning, watching, restarting */

@@ -136,6 +136,7 @@ static void restart_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		for (uint32_t i = 0; i < s->nprocs; i++)
 			if (s->procs[i].pid > 0)
 				return; /* wait until everyone is gone */
+		p->restarts++;
 		sup_start_all(s);
 		return;
 	}
@@ -215,8 +216,15 @@ static void pid_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct sup_proc *p = w->data;
 	int status;
 
-	if (waitpid(p->pid, &status, WNOHANG) == p->pid)
+	pid_t r = waitpid(p->pid, &status, WNOHANG);
+
+	if (r == p->pid) {
 		on_exit_of(p->sup, p, status);
+	} else if (r < 0) {
+		/* Someone else reaped it; it is gone all the same. */
+		log_warn("%s (pid %d): exit status lost: %s", p->name, p->pid, strerror(errno));
+		on_exit_of(p->sup, p, 0x7f00);
+	}
 }
 
 static struct sup_proc *proc_by_link(struct sup *s, uint32_t id)
@@ -338,7 +346,8 @@ static int prepare(struct sup *s, struct sup_proc *p)
 	p->epoch = s->next_epoch++;
 	if (p->kind == SUP_CORE)
 		return 0;
-	if (sup_link_new(s, &p->link, p->kind == SUP_FRONTEND ? p->epoch : s->core->epoch,
+	if (sup_link_new(s, &p->link, (uint32_t)(p - s->procs),
+			 p->kind == SUP_FRONTEND ? p->epoch : s->core->epoch,
 			 p->kind == SUP_FRONTEND ? s->core->epoch : p->epoch) < 0) {
 		log_err("%s: cannot create its link", p->name);
 		return -EMFILE;

@@ -170,7 +170,8 @@ int sup_create_pool(struct sup *s)
 	return pool_create(&s->pool, n, sizes);
 }
 
-int sup_link_new(struct sup *s, struct sup_link *l, uint32_t epoch_a, uint32_t epoch_b)
+int sup_link_new(struct sup *s, struct sup_link *l, uint32_t id, uint32_t epoch_a,
+		 uint32_t epoch_b)
 {
 	int err;
 
@@ -184,7 +185,9 @@ int sup_link_new(struct sup *s, struct sup_link *l, uint32_t epoch_a, uint32_t e
 		sup_link_close(l);
 		return -EMFILE;
 	}
-	l->id = s->next_link_id++;
+	/* The id names the logical link (the LUN table routes by it); only the
+	 * memory and the epochs are new for each incarnation. */
+	l->id = id;
 	l->valid = true;
 	return 0;
 }

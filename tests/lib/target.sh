@@ -41,7 +41,8 @@ tl_log() { echo "[$TL_NAME] $*" >&2; }
 
 tl_init() {
 	TL_NAME=$1
-	TL_PORT=$2
+	# TEST_PORT_OFFSET lets two copies of the suite run side by side.
+	TL_PORT=$(( $2 + ${TEST_PORT_OFFSET:-0} ))
 	TL_DIR=$(mktemp -d "/tmp/mtgt-test.$TL_NAME.XXXXXX") || { echo "FAIL $TL_NAME: mktemp"; exit 1; }
 	TL_SOCK=$TL_DIR/mtgtd.sock
 	TL_LOG=$TL_DIR/mtgtd.log

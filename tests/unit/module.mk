@@ -1,3 +1,14 @@
 TEST_PROGS += test-sup-config
 test-sup-config_SRCS := tests/unit/test_sup_config.c supervisor/sup_config.c
 test-sup-config_LIBS := -ljansson -lcmocka
+
+# Tests of shm/ (rings, links, the data pool).
+TEST_PROGS += test-ring-stress
+test-ring-stress_SRCS = tests/unit/test_ring_stress.c
+test-ring-stress_LIBS = -lcmocka
+TEST_PROGS += test-ring-hostile
+test-ring-hostile_SRCS = tests/unit/test_ring_hostile.c
+test-ring-hostile_LIBS = -lcmocka
+TEST_PROGS += test-pool
+test-pool_SRCS = tests/unit/test_pool.c
+test-pool_LIBS = -lcmocka

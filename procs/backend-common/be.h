@@ -1,0 +1,128 @@
+/* Backend framework: what every mtgt-backend-<kind> process shares.
+ *
+ * The framework owns the child runtime (CTL_INIT, control channel), the
+ * device table, the links to the core (this process is side B: it consumes
+ * MSG_IO and produces MSG_IO_DONE), message validation, batching, back-pressure
+ * and the spin-then-sleep wait. A backend kind only supplies a small ops table
+ * that starts I/O on a device and reports it finished.
+ *
+ * Back-pressure rule: a submission is taken off a link only when a completion
+ * slot is guaranteed for it, i.e. taken-but-not-yet-published completions never
+ * exceed the free space of the completion ring. So a slow core fills its own
+ * submission ring and stops; nothing is ever dropped and no queue grows without
+ * bound.
+ */
+#ifndef MTGT_BE_H
+#define MTGT_BE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include <jansson.h>
+
+#include "shm/msg.h"
+#include "shm/pool.h"
+
+#define BE_MAX_DEVS      4096
+#define BE_DEF_QD        128     /* I/Os in flight per process */
+#define BE_MAX_QD        4096
+#define BE_DEF_SPIN      200     /* idle polls before sleeping (2-core default) */
+#define BE_DEF_BATCH     64      /* submissions taken per link per pass */
+
+struct be;
+struct be_link;
+
+struct be_dev {
+	uint32_t index;
+	bool     present;
+	int      fd;            /* -1 when the kind needs none (null) */
+	uint64_t size;          /* bytes */
+	uint32_t block_size;
+	bool     readonly;      /* writes fail with -EROFS, never reach the kind */
+	char    *path;          /* for logs only */
+	void    *priv;          /* the kind's per-device state */
+};
+
+/* One I/O taken from a link; lives in a fixed slot until its completion is
+ * published. Fields below `req` are the kind's scratch space. */
+struct be_io {
+	struct msg_io   req;    /* validated copy of the submission */
+	void           *buf;    /* pool bytes for READ/WRITE (req.length of them) */
+	struct be_dev  *dev;
+	struct be_link *link;
+	int32_t         result; /* set by be_io_done */
+	uint32_t        length;
+	struct be_io   *next;   /* free list / done queue */
+	/* kind scratch */
+	uint64_t        done;   /* bytes transferred so far */
+	int             stage;
+	struct iovec    iov;
+};
+
+struct be_ops {
+	const char *kind;
+	bool needs_fd;          /* every device must come with an fd */
+	/* After the pool is mapped, before any device is opened; may set
+	 * b->completion_fd. */
+	int  (*setup)(struct be *b);
+	int  (*dev_open)(struct be *b, struct be_dev *d);
+	void (*dev_close)(struct be *b, struct be_dev *d);
+	/* Start one validated I/O. Finish it with be_io_done(), now or later
+	 * from poll(). */
+	void (*submit)(struct be *b, struct be_io *io);
+	/* End of a batch: hand queued work to the kernel (optional). */
+	void (*flush)(struct be *b);
+	/* Reap finished asynchronous I/O without blocking; returns how many
+	 * events were handled (optional). */
+	int  (*poll)(struct be *b);
+	void (*teardown)(struct be *b);
+};
+
+/* Tunables (CTL_INIT "config": {"spin": N, "queue_depth": N, "batch": N}). */
+struct be_tune {
+	uint32_t spin;
+	uint32_t queue_depth;
+	uint32_t batch;
+};
+
+struct be_stats {
+	uint64_t ios;
+	uint64_t bytes_read;
+	uint64_t bytes_written;
+	uint64_t errors;
+	uint64_t violations;
+	uint64_t sleeps;
+	uint64_t batches;
+};
+
+/* Validate a message received from the core. Returns 0 and sets *buf (NULL
+ * unless READ/WRITE with a length) and *dev, or -EPROTO with *reason set.
+ * `devs` is indexed by device number, `ndevs` entries. */
+int be_io_check(const union msg *m, struct be_dev *devs, uint32_t ndevs,
+		const struct pool *pool, struct be_dev **dev, void **buf,
+		const char **reason);
+
+/* Parse the "devices" array of CTL_INIT into devs[], indexed by "dev";
+ * *ndevs is one past the highest index. Returns 0 or -EINVAL with *reason. */
+int be_devs_parse(const json_t *arr, bool needs_fd, struct be_dev *devs,
+		  uint32_t max, uint32_t *ndevs, const char **reason);
+void be_devs_free(struct be_dev *devs, uint32_t ndevs);
+
+/* Finish an I/O: result 0 or -errno, length bytes transferred. */
+void be_io_done(struct be *b, struct be_io *io, int32_t result, uint32_t length);
+
+/* The kind's private state (set in setup). */
+void *be_priv(struct be *b);
+void  be_set_priv(struct be *b, void *priv);
+/* An eventfd the kind's completions signal, folded into the process's wait. */
+void  be_set_completion_fd(struct be *b, int fd);
+const struct pool *be_pool(struct be *b);
+/* The "config" object of CTL_INIT (never NULL), for kind-specific knobs. */
+const json_t *be_config(struct be *b);
+const struct be_tune *be_tune(struct be *b);
+
+/* The whole process: init, serve until CTL_SHUTDOWN, exit. */
+int be_main(int argc, char **argv, const struct be_ops *ops);
+
+#endif

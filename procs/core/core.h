@@ -1,0 +1,227 @@
+/* The SCSI core process: configuration, links, nexuses, in-flight commands. */
+#ifndef MTGT_CORE_CORE_H
+#define MTGT_CORE_CORE_H
+
+#include <ev.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/ctl.h"  /* child.h uses struct ctl_msg without declaring it */
+#include "common/child.h"
+#include "procs/core/core_list.h"
+#include "procs/core/scsi.h"
+#include "shm/msg.h"
+
+#define CORE_MAX_TARGETS     256
+#define CORE_MAX_LUNS        1024   /* per target */
+#define CORE_MAX_INITIATORS  256    /* per target ACL */
+#define CORE_NEXUS_BUCKETS   256
+#define CORE_TAG_BUCKETS     1024
+
+/* ---- configuration (core_config.c) ---- */
+
+struct core_lun {
+	struct scsi_lu lu;
+	uint32_t link;          /* backend link serving it */
+	uint32_t dev;           /* device index in that backend */
+	char     backend[16];
+	char     path[256];     /* informational */
+	/* task set: enrolled commands in arrival order */
+	struct clist tasks;
+	uint32_t nordered;      /* ORDERED commands on tasks */
+	bool     in_sched, resched;
+	uint32_t index;         /* in the target's table */
+	struct core_target *tgt;
+};
+
+struct core_target {
+	char     name[MSG_NAME_MAX];
+	bool     any_initiator;
+	uint32_t ninitiators;
+	char   **initiators;
+	uint32_t nluns;
+	struct core_lun *luns;  /* sorted by LUN */
+	uint32_t *lun_ids;      /* sorted LUN numbers, for REPORT LUNS */
+	struct clist nexuses;   /* live nexuses on this target */
+};
+
+struct core_config {
+	uint32_t ntargets;
+	struct core_target *targets;
+};
+
+int  core_config_load(json_t *cfg, struct core_config *out, char *err, size_t errlen);
+void core_config_free(struct core_config *cfg);
+struct core_target *core_config_target(struct core_config *cfg, const char *name);
+bool core_target_allows(const struct core_target *t, const char *initiator);
+struct core_lun *core_target_lun(struct core_target *t, uint32_t lun);
+/* Strings compare as iSCSI names do: case-insensitively. */
+bool core_name_eq(const char *a, const char *b);
+
+/* ---- runtime ---- */
+
+enum core_role { CORE_ROLE_NONE = 0, CORE_ROLE_FRONTEND, CORE_ROLE_BACKEND };
+
+struct core_nexus {
+	uint32_t id;
+	uint32_t link;
+	uint64_t isid;
+	struct core_nexus *hnext;
+	struct core_target *tgt;
+	uint8_t *ua;            /* per LUN index of tgt: pending unit attentions */
+	struct clist cmds;      /* commands of this nexus not yet answered */
+	struct clist_node tnode; /* on tgt->nexuses */
+	char initiator[MSG_NAME_MAX];
+};
+
+enum core_cmd_kind { CK_CMD = 1, CK_NEXUS_ADD, CK_DISCOVER, CK_TMF };
+
+enum core_cmd_state {
+	CS_FREE = 0,
+	CS_DATA_WAIT,   /* XFER_RDY asked for data-out, no DATA_READY yet */
+	CS_WAIT,        /* enrolled on the LU, not started (ordering or data) */
+	CS_BE_QUEUED,   /* waiting for room on (or a live instance of) its backend */
+	CS_AT_BE,       /* the backend owns the buffer until IO_DONE */
+	CS_TMF_WAIT,    /* a TMF waiting for aborted commands to come back */
+	CS_DONE,        /* answer queued toward the frontend */
+};
+
+struct core_cmd {
+	uint32_t idx;
+	uint32_t gen;           /* bumped at every allocation: stale tags miss */
+	uint8_t  kind;
+	uint8_t  state;
+	uint8_t  txop;          /* message to send while on a tx queue */
+	bool     ready;         /* data-out is in (or none needed) */
+	bool     started;
+	bool     aborted;
+	bool     orphan;        /* frontend is gone; only the backend still matters */
+	bool     enrolled;      /* on lun->tasks */
+	bool     in_nexus;      /* on nexus->cmds */
+	struct clist *qlist;    /* the link queue it is on, if any */
+	bool     in_taghash;
+	bool     emulated;
+	uint8_t  attr;
+	uint8_t  dir;
+	uint8_t  cdb_len;
+	uint32_t fe_link;
+	uint32_t fe_gen;
+	uint64_t fe_tag;
+	struct core_nexus *nexus;
+	struct core_lun *lun;
+	uint64_t wire_lun;
+	struct clist_node nnode;  /* nexus->cmds */
+	struct clist_node lnode;  /* lun->tasks */
+	struct clist_node qnode;  /* a link's txq or inflight list */
+	struct core_cmd *tnext;   /* frontend tag hash (DATA_WAIT only) */
+	uint8_t  cdb[MSG_CDB_MAX];
+	uint32_t edtl, imm_len;
+	struct buf_handle buf;
+	struct scsi_io io;
+	uint32_t io_len;          /* bytes moved by the backend */
+	uint32_t data_cap;        /* data-in bytes the initiator has room for */
+	uint32_t xfer_want;       /* XFER_RDY length */
+	uint32_t be_link;
+	uint32_t be_dev;
+	struct scsi_result res;
+	/* TMF this aborted command reports to (idx/gen, checked on use) */
+	uint32_t tmf_idx, tmf_gen;
+	bool     tmf_ref;
+	/* CK_TMF */
+	uint32_t tmf_waiting;
+	uint8_t  tmf_result;
+	/* CK_NEXUS_ADD / CK_DISCOVER answers */
+	uint32_t nexus_id;
+	int32_t  result;
+	uint32_t length;
+};
+
+struct core_link {
+	uint32_t id;
+	enum core_role role;
+	struct link *l;         /* in child->links; NULL when down */
+	bool     up;
+	bool     broken;        /* violated the protocol: not served until replaced */
+	uint32_t gen;
+	uint32_t arena;         /* frontends: the only arena they may name */
+	ev_io    io;
+	bool     io_active;
+	struct clist txq;       /* commands waiting to send on this link */
+	bool     tx_dirty;
+	bool     tx_waiting;
+	bool     rx_sleeping;
+	/* frontend */
+	struct core_nexus *nexus_hash[CORE_NEXUS_BUCKETS];
+	struct core_cmd *tag_hash[CORE_TAG_BUCKETS];
+	uint32_t orphans;       /* commands of a dead incarnation at backends */
+	bool     drain_pending;
+	/* backend */
+	struct clist inflight;  /* CS_AT_BE commands, in issue order */
+};
+
+struct core {
+	struct child *c;
+	struct ev_loop *loop;
+	struct core_config cfg;
+	struct core_link links[CHILD_MAX_LINKS];
+	uint32_t nlinks;
+	struct core_cmd *cmds;
+	uint32_t ncmds;
+	uint32_t *free_stack;
+	uint32_t nfree;
+	uint8_t *scratch;       /* emulation output before it is copied out */
+	uint32_t scratch_len;
+	unsigned spin;          /* empty polls before sleeping */
+	ev_prepare prep;
+	ev_check check;
+	ev_idle idle;
+	bool     shutting_down;
+	unsigned sched_hold;    /* bulk aborts: defer task-set scheduling */
+	/* counters */
+	uint64_t n_cmds, n_ios, n_violations, n_stale_data_ready;
+};
+
+/* core_link.c */
+int  core_links_init(struct core *co);
+void core_loop_start(struct core *co);
+struct core_link *core_link_get(struct core *co, uint32_t id);
+void core_violation(struct core *co, struct core_link *cl, const char *reason);
+/* Queue a command's next message on a link and try to send it now. */
+void core_tx_enqueue(struct core *co, struct core_link *cl, struct core_cmd *cmd, uint8_t op);
+void core_tx_flush(struct core *co, struct core_link *cl);
+void core_on_ctl(struct child *c, struct ctl_msg *m);
+void core_on_shutdown(struct child *c);
+
+/* core_cmd.c */
+int  core_cmds_init(struct core *co, uint32_t n);
+struct core_cmd *core_cmd_alloc(struct core *co);
+void core_cmd_free(struct core *co, struct core_cmd *cmd);
+/* Take a command off its nexus, tag hash and task set (not its link queue). */
+void core_cmd_detach(struct core *co, struct core_cmd *cmd);
+uint32_t core_cmds_busy(const struct core *co);
+void core_handle_frontend(struct core *co, struct core_link *cl, const union msg *m);
+void core_handle_backend(struct core *co, struct core_link *cl, const union msg *m);
+/* Fill a ring entry for cmd's pending message (cmd->txop); the tx path then
+ * calls core_cmd_sent(). */
+void core_cmd_fill(struct core *co, struct core_link *cl, struct core_cmd *cmd, union msg *m);
+void core_cmd_sent(struct core *co, struct core_link *cl, struct core_cmd *cmd);
+void core_cmd_complete(struct core *co, struct core_cmd *cmd);
+/* Abort a command on behalf of tmf (may be NULL). */
+void core_cmd_abort(struct core *co, struct core_cmd *cmd, struct core_cmd *tmf);
+void core_sched_hold(struct core *co);
+void core_sched_release(struct core *co);
+struct core_nexus *core_nexus_find(struct core_link *cl, uint32_t id);
+
+/* core_tmf.c */
+void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf *m);
+void core_handle_nexus_del(struct core *co, struct core_link *cl, const struct msg_nexus_del *m);
+/* An aborted command came back from its backend: release the wait of the TMF
+ * (slot idx, generation gen) that aborted it. */
+void core_tmf_release(struct core *co, uint32_t idx, uint32_t gen);
+void core_nexus_free(struct core *co, struct core_link *cl, struct core_nexus *nx);
+void core_frontend_down(struct core *co, struct core_link *cl);
+void core_backend_down(struct core *co, struct core_link *cl);
+void core_backend_up(struct core *co, struct core_link *cl);
+
+#endif

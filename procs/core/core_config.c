@@ -1,0 +1,242 @@
+/* The LUN table, targets and ACLs, from the "config" object of CTL_INIT. The
+ * supervisor is trusted, but a bad table must stop the core with a clear
+ * message rather than serve something half understood. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "procs/core/core.h"
+
+#define CFG_ERR(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
+
+bool core_name_eq(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}
+
+/* iSCSI names: printable ASCII without spaces, 1..223 bytes. */
+static bool name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 223)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= 0x20 || s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+static int lun_cmp(const void *a, const void *b)
+{
+	const struct core_lun *x = a, *y = b;
+
+	return x->lu.lun < y->lu.lun ? -1 : x->lu.lun > y->lu.lun;
+}
+
+static bool get_u64(json_t *o, const char *key, uint64_t *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return false;
+	*out = (uint64_t)json_integer_value(v);
+	return true;
+}
+
+static int load_lun(json_t *jl, struct core_target *t, uint32_t i, char *err, size_t errlen)
+{
+	struct core_lun *l = &t->luns[i];
+	uint64_t v, size, bs;
+	json_t *s;
+
+	if (!json_is_object(jl))
+		CFG_ERR("target %s: lun entry %u is not an object", t->name, i);
+	if (!get_u64(jl, "lun", &v) || v > SCSI_LUN_MAX)
+		CFG_ERR("target %s: lun entry %u: \"lun\" must be 0..%u", t->name, i, SCSI_LUN_MAX);
+	l->lu.lun = (uint32_t)v;
+	if (!get_u64(jl, "link", &v) || v > UINT32_MAX)
+		CFG_ERR("target %s lun %u: \"link\" missing or invalid", t->name, l->lu.lun);
+	l->link = (uint32_t)v;
+	if (!get_u64(jl, "dev", &v) || v > UINT32_MAX)
+		CFG_ERR("target %s lun %u: \"dev\" missing or invalid", t->name, l->lu.lun);
+	l->dev = (uint32_t)v;
+	if (!get_u64(jl, "block_size", &bs))
+		bs = 512;
+	if (bs != 512 && bs != 4096)
+		CFG_ERR("target %s lun %u: block_size must be 512 or 4096", t->name, l->lu.lun);
+	if (!get_u64(jl, "size", &size) || size < bs || size % bs)
+		CFG_ERR("target %s lun %u: size must be a positive multiple of block_size",
+			t->name, l->lu.lun);
+	l->lu.block_size = (uint32_t)bs;
+	l->lu.block_shift = bs == 512 ? 9 : 12;
+	l->lu.nblocks = size / bs;
+	s = json_object_get(jl, "backend");
+	if (!json_is_string(s) || json_string_length(s) == 0 ||
+	    json_string_length(s) >= sizeof(l->backend))
+		CFG_ERR("target %s lun %u: \"backend\" missing or invalid", t->name, l->lu.lun);
+	snprintf(l->backend, sizeof(l->backend), "%s", json_string_value(s));
+	s = json_object_get(jl, "path");
+	if (s && !json_is_string(s))
+		CFG_ERR("target %s lun %u: \"path\" must be a string", t->name, l->lu.lun);
+	if (s)
+		snprintf(l->path, sizeof(l->path), "%s", json_string_value(s));
+	s = json_object_get(jl, "readonly");
+	if (s && !json_is_boolean(s))
+		CFG_ERR("target %s lun %u: \"readonly\" must be a boolean", t->name, l->lu.lun);
+	l->lu.readonly = s && json_is_true(s);
+	/* ram and null never spin; a file's medium is unknown to us */
+	if (!strcmp(l->backend, "ram") || !strcmp(l->backend, "null"))
+		l->lu.rotation = SCSI_ROT_NONE;
+	else
+		l->lu.rotation = SCSI_ROT_NOT_REPORTED;
+	/* a file has the page cache in front of it, and SYNCHRONIZE CACHE flushes it */
+	l->lu.wce = !strcmp(l->backend, "file");
+	l->lu.target_name = t->name;
+	l->lu.rel_port = 1;
+	l->index = i;
+	l->tgt = t;
+	return 0;
+fail:
+	return -1;
+}
+
+static int load_target(json_t *jt, struct core_target *t, char *err, size_t errlen)
+{
+	json_t *name = json_object_get(jt, "name");
+	json_t *inits = json_object_get(jt, "initiators");
+	json_t *luns = json_object_get(jt, "luns");
+	size_t i;
+
+	if (!json_is_string(name) || !name_ok(json_string_value(name)))
+		CFG_ERR("target: \"name\" missing or not a valid iSCSI name");
+	snprintf(t->name, sizeof(t->name), "%s", json_string_value(name));
+	if (!json_is_array(inits) || json_array_size(inits) > CORE_MAX_INITIATORS)
+		CFG_ERR("target %s: \"initiators\" must be an array of at most %d names",
+			t->name, CORE_MAX_INITIATORS);
+	t->initiators = calloc(json_array_size(inits) + 1, sizeof(char *));
+	if (!t->initiators)
+		CFG_ERR("out of memory");
+	for (i = 0; i < json_array_size(inits); i++) {
+		json_t *s = json_array_get(inits, i);
+
+		if (!json_is_string(s))
+			CFG_ERR("target %s: initiator %zu is not a string", t->name, i);
+		if (!strcmp(json_string_value(s), "*")) {
+			t->any_initiator = true;
+			continue;
+		}
+		if (!name_ok(json_string_value(s)))
+			CFG_ERR("target %s: initiator \"%s\" is not a valid name", t->name,
+				json_string_value(s));
+		t->initiators[t->ninitiators] = strdup(json_string_value(s));
+		if (!t->initiators[t->ninitiators])
+			CFG_ERR("out of memory");
+		t->ninitiators++;
+	}
+	if (!json_is_array(luns) || json_array_size(luns) > CORE_MAX_LUNS)
+		CFG_ERR("target %s: \"luns\" must be an array of at most %d", t->name, CORE_MAX_LUNS);
+	t->nluns = (uint32_t)json_array_size(luns);
+	t->luns = calloc(t->nluns ? t->nluns : 1, sizeof(*t->luns));
+	t->lun_ids = calloc(t->nluns ? t->nluns : 1, sizeof(uint32_t));
+	if (!t->luns || !t->lun_ids)
+		CFG_ERR("out of memory");
+	for (i = 0; i < t->nluns; i++)
+		if (load_lun(json_array_get(luns, i), t, (uint32_t)i, err, errlen))
+			return -1;
+	qsort(t->luns, t->nluns, sizeof(*t->luns), lun_cmp);
+	for (i = 0; i < t->nluns; i++) {
+		if (i && t->luns[i].lu.lun == t->luns[i - 1].lu.lun)
+			CFG_ERR("target %s: lun %u listed twice", t->name, t->luns[i].lu.lun);
+		t->luns[i].index = (uint32_t)i;
+		t->lun_ids[i] = t->luns[i].lu.lun;
+		scsi_lu_make_ids(&t->luns[i].lu);
+	}
+	return 0;
+fail:
+	return -1;
+}
+
+int core_config_load(json_t *cfg, struct core_config *out, char *err, size_t errlen)
+{
+	json_t *targets;
+	size_t i, j;
+
+	memset(out, 0, sizeof(*out));
+	if (!json_is_object(cfg))
+		CFG_ERR("\"config\" missing or not an object");
+	targets = json_object_get(cfg, "targets");
+	if (!json_is_array(targets) || json_array_size(targets) > CORE_MAX_TARGETS)
+		CFG_ERR("config: \"targets\" must be an array of at most %d", CORE_MAX_TARGETS);
+	out->ntargets = (uint32_t)json_array_size(targets);
+	out->targets = calloc(out->ntargets ? out->ntargets : 1, sizeof(*out->targets));
+	if (!out->targets)
+		CFG_ERR("out of memory");
+	for (i = 0; i < out->ntargets; i++) {
+		json_t *jt = json_array_get(targets, i);
+
+		if (!json_is_object(jt))
+			CFG_ERR("config: target %zu is not an object", i);
+		if (load_target(jt, &out->targets[i], err, errlen))
+			goto fail;
+		for (j = 0; j < i; j++)
+			if (core_name_eq(out->targets[j].name, out->targets[i].name))
+				CFG_ERR("config: target %s listed twice", out->targets[i].name);
+	}
+	return 0;
+fail:
+	core_config_free(out);
+	return -1;
+}
+
+void core_config_free(struct core_config *cfg)
+{
+	for (uint32_t i = 0; i < cfg->ntargets; i++) {
+		struct core_target *t = &cfg->targets[i];
+
+		if (t->initiators)
+			for (uint32_t j = 0; j < t->ninitiators; j++)
+				free(t->initiators[j]);
+		free(t->initiators);
+		free(t->luns);
+		free(t->lun_ids);
+	}
+	free(cfg->targets);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+struct core_target *core_config_target(struct core_config *cfg, const char *name)
+{
+	for (uint32_t i = 0; i < cfg->ntargets; i++)
+		if (core_name_eq(cfg->targets[i].name, name))
+			return &cfg->targets[i];
+	return NULL;
+}
+
+bool core_target_allows(const struct core_target *t, const char *initiator)
+{
+	if (t->any_initiator)
+		return true;
+	for (uint32_t i = 0; i < t->ninitiators; i++)
+		if (core_name_eq(t->initiators[i], initiator))
+			return true;
+	return false;
+}
+
+struct core_lun *core_target_lun(struct core_target *t, uint32_t lun)
+{
+	uint32_t lo = 0, hi = t->nluns;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (t->luns[mid].lu.lun == lun)
+			return &t->luns[mid];
+		if (t->luns[mid].lu.lun < lun)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}

@@ -1,0 +1,239 @@
+/* Task management, nexus loss and frontend loss: everything that aborts
+ * commands. Commands not yet at a backend are answered at once; commands a
+ * backend holds are marked and answered when it gives the buffer back, and the
+ * TMF answer waits for them, so the frontend never frees a buffer that a backend
+ * may still write into. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "procs/core/core.h"
+
+void core_tmf_release(struct core *co, uint32_t idx, uint32_t gen)
+{
+	struct core_cmd *tmf;
+
+	if (idx >= co->ncmds)
+		return;
+	tmf = &co->cmds[idx];
+	if (tmf->gen != gen || tmf->kind != CK_TMF || tmf->state != CS_TMF_WAIT)
+		return; /* the TMF's frontend went away meanwhile */
+	if (tmf->tmf_waiting && --tmf->tmf_waiting == 0)
+		core_cmd_complete(co, tmf);
+}
+
+/* Abort every command in an LU's task set (commands stay enrolled while a
+ * backend holds them); only_nexus != NULL limits it to that nexus. */
+static void abort_lun(struct core *co, struct core_lun *l, struct core_nexus *only_nexus,
+		      struct core_cmd *tmf)
+{
+	struct clist_node *n, *next;
+
+	for (n = l->tasks.first; n; n = next) {
+		struct core_cmd *c = clist_entry(n, struct core_cmd, lnode);
+
+		next = n->next;
+		if (only_nexus && c->nexus != only_nexus)
+			continue;
+		core_cmd_abort(co, c, tmf);
+	}
+}
+
+/* Commands of one nexus (on one LU, or all when l is NULL). */
+static void abort_nexus_lun(struct core *co, struct core_nexus *nx, struct core_lun *l,
+			    struct core_cmd *tmf)
+{
+	struct clist_node *n, *next;
+
+	for (n = nx->cmds.first; n; n = next) {
+		struct core_cmd *c = clist_entry(n, struct core_cmd, nnode);
+
+		next = n->next;
+		if (c->kind == CK_CMD && (!l || c->lun == l))
+			core_cmd_abort(co, c, tmf);
+	}
+}
+
+static void set_ua_others(struct core_lun *l, struct core_nexus *except, uint8_t bit)
+{
+	for (struct clist_node *n = l->tgt->nexuses.first; n; n = n->next) {
+		struct core_nexus *nx = clist_entry(n, struct core_nexus, tnode);
+
+		if (nx != except)
+			nx->ua[l->index] |= bit;
+	}
+}
+
+static struct core_lun *tmf_lun(struct core_nexus *nx, uint64_t wire)
+{
+	uint32_t lunno;
+
+	if (scsi_lun_decode(wire, &lunno) != SCSI_LUN_NORMAL)
+		return NULL;
+	return core_target_lun(nx->tgt, lunno);
+}
+
+void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf *m)
+{
+	struct core_nexus *nx = core_nexus_find(cl, m->nexus);
+	struct core_cmd *tmf, *found = NULL;
+	struct core_lun *l;
+	struct clist_node *n;
+
+	if (!nx) {
+		core_violation(co, cl, "TMF on an unknown nexus");
+		return;
+	}
+	tmf = core_cmd_alloc(co);
+	if (!tmf)
+		return;
+	tmf->kind = CK_TMF;
+	tmf->fe_link = cl->id;
+	tmf->fe_gen = cl->gen;
+	tmf->fe_tag = m->h.tag;
+	tmf->state = CS_TMF_WAIT;
+	tmf->tmf_result = MSG_TMF_COMPLETE;
+	core_sched_hold(co);
+	switch (m->fn) {
+	case MSG_TMF_ABORT_TASK:
+	case MSG_TMF_QUERY_TASK:
+		for (n = nx->cmds.first; n; n = n->next) {
+			struct core_cmd *c = clist_entry(n, struct core_cmd, nnode);
+
+			if (c->kind == CK_CMD && c->fe_tag == m->ref_tag && !c->aborted &&
+			    c->state != CS_DONE) {
+				found = c;
+				break;
+			}
+		}
+		if (m->fn == MSG_TMF_QUERY_TASK)
+			tmf->tmf_result = found ? MSG_TMF_SUCCEEDED : MSG_TMF_COMPLETE;
+		else if (!found)
+			tmf->tmf_result = MSG_TMF_NO_TASK;
+		else
+			core_cmd_abort(co, found, tmf);
+		break;
+	case MSG_TMF_ABORT_TASK_SET:
+		l = tmf_lun(nx, m->lun);
+		if (!l) {
+			tmf->tmf_result = MSG_TMF_NO_LUN;
+			break;
+		}
+		abort_nexus_lun(co, nx, l, tmf);
+		break;
+	case MSG_TMF_CLEAR_TASK_SET:
+		l = tmf_lun(nx, m->lun);
+		if (!l) {
+			tmf->tmf_result = MSG_TMF_NO_LUN;
+			break;
+		}
+		abort_lun(co, l, NULL, tmf);
+		set_ua_others(l, nx, SCSI_UA_CMDS_CLEARED);
+		break;
+	case MSG_TMF_LUN_RESET:
+		l = tmf_lun(nx, m->lun);
+		if (!l) {
+			tmf->tmf_result = MSG_TMF_NO_LUN;
+			break;
+		}
+		abort_lun(co, l, NULL, tmf);
+		set_ua_others(l, nx, SCSI_UA_LUN_RESET);
+		log_info("LUN RESET of %s lun %u by %s", nx->tgt->name, l->lu.lun, nx->initiator);
+		break;
+	case MSG_TMF_TARGET_WARM_RESET:
+	case MSG_TMF_TARGET_COLD_RESET:
+		for (uint32_t i = 0; i < nx->tgt->nluns; i++) {
+			abort_lun(co, &nx->tgt->luns[i], NULL, tmf);
+			set_ua_others(&nx->tgt->luns[i], nx, SCSI_UA_LUN_RESET);
+		}
+		log_info("TARGET RESET of %s by %s", nx->tgt->name, nx->initiator);
+		break;
+	case MSG_TMF_CLEAR_ACA: /* no ACA support (NACA is refused in every CDB) */
+	default:
+		tmf->tmf_result = MSG_TMF_NOT_SUPPORTED;
+		break;
+	}
+	core_sched_release(co);
+	if (tmf->tmf_waiting == 0)
+		core_cmd_complete(co, tmf);
+}
+
+void core_nexus_free(struct core *co, struct core_link *cl, struct core_nexus *nx)
+{
+	struct core_nexus **pp;
+	struct clist_node *n, *next;
+
+	for (pp = &cl->nexus_hash[(nx->id * 2654435761u) >> 24 & (CORE_NEXUS_BUCKETS - 1)]; *pp;
+	     pp = &(*pp)->hnext) {
+		if (*pp == nx) {
+			*pp = nx->hnext;
+			break;
+		}
+	}
+	/* commands still answering later must not point at freed memory */
+	for (n = nx->cmds.first; n; n = next) {
+		struct core_cmd *c = clist_entry(n, struct core_cmd, nnode);
+
+		next = n->next;
+		clist_remove(&nx->cmds, n);
+		c->in_nexus = false;
+		c->nexus = NULL;
+	}
+	clist_remove(&nx->tgt->nexuses, &nx->tnode);
+	free(nx->ua);
+	free(nx);
+}
+
+void core_handle_nexus_del(struct core *co, struct core_link *cl, const struct msg_nexus_del *m)
+{
+	struct core_nexus *nx = core_nexus_find(cl, m->nexus);
+
+	if (!nx) {
+		core_violation(co, cl, "NEXUS_DEL for an unknown nexus");
+		return;
+	}
+	core_sched_hold(co);
+	/* answered with MSG_RSP_ABORTED so the frontend gets its buffers back */
+	abort_nexus_lun(co, nx, NULL, NULL);
+	core_nexus_free(co, cl, nx);
+	core_sched_release(co);
+	log_info("nexus %u on link %u removed", m->nexus, cl->id);
+}
+
+void core_frontend_down(struct core *co, struct core_link *cl)
+{
+	char js[64];
+
+	core_sched_hold(co);
+	for (uint32_t i = 0; i < co->ncmds; i++) {
+		struct core_cmd *c = &co->cmds[i];
+
+		if (c->state == CS_FREE || c->fe_link != cl->id || c->orphan)
+			continue;
+		if (c->state == CS_AT_BE) {
+			/* the backend writes into this arena until it answers */
+			c->orphan = true;
+			c->aborted = true;
+			c->tmf_ref = false;
+			core_cmd_detach(co, c);
+			cl->orphans++;
+			continue;
+		}
+		core_cmd_free(co, c);
+	}
+	for (unsigned b = 0; b < CORE_NEXUS_BUCKETS; b++)
+		while (cl->nexus_hash[b])
+			core_nexus_free(co, cl, cl->nexus_hash[b]);
+	memset(cl->tag_hash, 0, sizeof(cl->tag_hash));
+	core_sched_release(co);
+	if (cl->orphans == 0) {
+		snprintf(js, sizeof(js), "{\"link\":%u}", cl->id);
+		ctl_send(CHILD_CTL_FD, CTL_LINK_DRAINED, js, strlen(js), NULL, 0);
+		log_info("link %u drained", cl->id);
+	} else {
+		cl->drain_pending = true;
+		log_info("link %u down: waiting for %u I/Os at backends", cl->id, cl->orphans);
+	}
+}

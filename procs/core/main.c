@@ -1,0 +1,64 @@
+/* mtgt-core: the SCSI core. Serves frontend links (side b), drives backend
+ * links (side a); the LUN table comes from the init message's "config". */
+#include <ev.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ctl.h"
+#include "common/log.h"
+#include "procs/core/core.h"
+
+#define CORE_DEFAULT_CMDS  4096
+#define CORE_DEFAULT_SPIN  200
+#define CORE_SCRATCH       (64u << 10)
+
+static unsigned env_uint(const char *name, unsigned def, unsigned max)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return def;
+	v = strtoul(s, &end, 10);
+	if (*end || v > max)
+		return def;
+	return (unsigned)v;
+}
+
+int main(void)
+{
+	static struct child c;
+	static struct core co;
+	char err[256];
+
+	child_init(&c, "core");
+	co.c = &c;
+	c.user = &co;
+	if (core_config_load(json_object_get(c.init, "config"), &co.cfg, err, sizeof(err))) {
+		log_err("bad configuration: %s", err);
+		exit(1);
+	}
+	/* spin budget: a short spin hides wakeup latency without stealing the
+	 * initiator's CPU on a 2-core machine */
+	co.spin = env_uint("MTGT_CORE_SPIN", CORE_DEFAULT_SPIN, 1000000);
+	co.scratch_len = CORE_SCRATCH;
+	co.scratch = malloc(co.scratch_len);
+	if (!co.scratch ||
+	    core_cmds_init(&co, env_uint("MTGT_CORE_CMDS", CORE_DEFAULT_CMDS, 1u << 20) ?: 1)) {
+		log_err("out of memory");
+		exit(1);
+	}
+	if (core_links_init(&co))
+		exit(1);
+	co.loop = ev_default_loop(0);
+	c.on_ctl = core_on_ctl;
+	c.on_shutdown = core_on_shutdown;
+	core_loop_start(&co);
+	child_watch_ctl(&c, co.loop);
+	child_ready(&c);
+	log_info("serving %u targets on %u links (spin %u)", co.cfg.ntargets, co.nlinks, co.spin);
+	ev_run(co.loop, 0);
+	return 0;
+}

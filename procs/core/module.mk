@@ -1,0 +1,18 @@
+PROGS += mtgt-core
+CORE_SCSI_SRCS := procs/core/scsi_sense.c procs/core/scsi_cdb.c procs/core/scsi_luns.c \
+	procs/core/scsi_inquiry.c procs/core/scsi_mode.c procs/core/scsi_rw.c \
+	procs/core/scsi_ua.c procs/core/scsi_emul.c
+mtgt-core_SRCS := procs/core/main.c procs/core/core_config.c procs/core/core_link.c \
+	procs/core/core_cmd.c procs/core/core_tmf.c $(CORE_SCSI_SRCS)
+mtgt-core_LIBS := -lev -ljansson
+
+TEST_PROGS += test-scsi-emul test-scsi-rw
+test-scsi-emul_SRCS := tests/unit/test_scsi_emul.c $(CORE_SCSI_SRCS)
+test-scsi-emul_LIBS := -lcmocka
+test-scsi-rw_SRCS := tests/unit/test_scsi_rw.c $(CORE_SCSI_SRCS)
+test-scsi-rw_LIBS := -lcmocka
+
+# plays supervisor, frontend and backend around a real mtgt-core process
+TEST_PROGS += test-core-proc
+test-core-proc_SRCS := tests/unit/test_core_proc.c
+test-core-proc_LIBS := -ljansson

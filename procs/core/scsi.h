@@ -1,0 +1,226 @@
+/* SCSI device-server emulation shared by the core's scsi_*.c files.
+ *
+ * Everything declared here is pure: it looks at a logical-unit description and a
+ * CDB and writes a result, never touching rings, links or the pool, so the unit
+ * tests can drive it directly.
+ */
+#ifndef MTGT_CORE_SCSI_H
+#define MTGT_CORE_SCSI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shm/msg.h"
+
+/* status */
+#define SCSI_GOOD            0x00
+#define SCSI_CHECK_CONDITION 0x02
+#define SCSI_BUSY            0x08
+#define SCSI_TASK_SET_FULL   0x28
+
+/* sense keys */
+#define SK_NO_SENSE        0x0
+#define SK_RECOVERED_ERROR 0x1
+#define SK_NOT_READY       0x2
+#define SK_MEDIUM_ERROR    0x3
+#define SK_HARDWARE_ERROR  0x4
+#define SK_ILLEGAL_REQUEST 0x5
+#define SK_UNIT_ATTENTION  0x6
+#define SK_DATA_PROTECT    0x7
+#define SK_ABORTED_COMMAND 0xb
+
+/* additional sense codes, packed asc << 8 | ascq */
+#define ASC_NO_ADDITIONAL_SENSE      0x0000
+#define ASC_WRITE_ERROR              0x0c00
+#define ASC_UNRECOVERED_READ_ERROR   0x1100
+#define ASC_PARAM_LIST_LENGTH_ERROR  0x1a00
+#define ASC_INVALID_OPCODE           0x2000
+#define ASC_LBA_OUT_OF_RANGE         0x2100
+#define ASC_INVALID_FIELD_IN_CDB     0x2400
+#define ASC_LUN_NOT_SUPPORTED        0x2500
+#define ASC_INVALID_FIELD_IN_PARAM   0x2600
+#define ASC_WRITE_PROTECTED          0x2700
+#define ASC_SPACE_ALLOC_FAILED_WP    0x2707
+#define ASC_POWER_ON_RESET           0x2900
+#define ASC_BUS_DEVICE_RESET         0x2903
+#define ASC_I_T_NEXUS_LOSS           0x2907
+#define ASC_COMMANDS_CLEARED_BY_OTHER 0x2f00
+#define ASC_SAVING_PARAMS_UNSUP      0x3900
+#define ASC_INTERNAL_TARGET_FAILURE  0x4400
+#define ASC_LU_COMM_FAILURE          0x0800
+#define ASC_OUT_OF_RESOURCES         0x5500
+
+#define SCSI_SENSE_FIXED_LEN 18
+#define SCSI_SENSE_DESC_LEN  8   /* header only */
+
+/* Largest transfer one command may ask for: what a frontend can buffer. */
+#define SCSI_MAX_XFER_BYTES (8u << 20)
+
+/* Opcodes handled (others: INVALID COMMAND OPERATION CODE). */
+enum scsi_opcode {
+	TEST_UNIT_READY = 0x00,
+	REQUEST_SENSE = 0x03,
+	READ_6 = 0x08,
+	WRITE_6 = 0x0a,
+	INQUIRY = 0x12,
+	MODE_SENSE_6 = 0x1a,
+	READ_CAPACITY_10 = 0x25,
+	READ_10 = 0x28,
+	WRITE_10 = 0x2a,
+	SYNCHRONIZE_CACHE_10 = 0x35,
+	MODE_SENSE_10 = 0x5a,
+	READ_16 = 0x88,
+	WRITE_16 = 0x8a,
+	SYNCHRONIZE_CACHE_16 = 0x91,
+	SERVICE_ACTION_IN_16 = 0x9e,
+	REPORT_LUNS = 0xa0,
+	READ_12 = 0xa8,
+	WRITE_12 = 0xaa,
+};
+#define SAI_READ_CAPACITY_16 0x10
+
+enum scsi_rotation { SCSI_ROT_NOT_REPORTED = 0, SCSI_ROT_NONE = 1 };
+
+/* What the device server knows about one logical unit. */
+struct scsi_lu {
+	uint32_t lun;           /* 0..16383 */
+	uint64_t nblocks;
+	uint32_t block_size;    /* 512 or 4096 */
+	uint8_t  block_shift;
+	bool     readonly;
+	bool     wce;           /* volatile write cache that SYNC CACHE flushes */
+	enum scsi_rotation rotation;
+	uint8_t  naa[16];       /* NAA 6 designator, stable across restarts */
+	char     serial[17];    /* 16 hex digits */
+	const char *target_name;
+	uint16_t rel_port;      /* relative target port identifier (>= 1) */
+};
+
+/* What the emulation produced. Sense is fixed format unless noted. */
+struct scsi_result {
+	uint8_t  status;
+	uint8_t  sense_len;
+	uint32_t data_len;      /* data-in bytes produced (after allocation length) */
+	uint32_t xfer_len;      /* bytes the CDB asked to transfer */
+	uint8_t  sense[MSG_SENSE_MAX];
+};
+
+/* ---- big-endian helpers ---- */
+static inline uint16_t scsi_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t scsi_be24(const uint8_t *p) { return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2]; }
+static inline uint32_t scsi_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline uint64_t scsi_be64(const uint8_t *p) { return (uint64_t)scsi_be32(p) << 32 | scsi_be32(p + 4); }
+static inline void scsi_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void scsi_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+static inline void scsi_put64(uint8_t *p, uint64_t v) { scsi_put32(p, (uint32_t)(v >> 32)); scsi_put32(p + 4, (uint32_t)v); }
+
+/* ---- scsi_sense.c ---- */
+void scsi_result_good(struct scsi_result *r);
+/* CHECK CONDITION with fixed-format sense; asc is ASC_* (asc << 8 | ascq). */
+void scsi_check(struct scsi_result *r, uint8_t key, uint16_t asc);
+/* ILLEGAL REQUEST, INVALID FIELD IN CDB with the field pointer (byte, bit; bit < 0:
+ * no bit pointer). */
+void scsi_invalid_cdb(struct scsi_result *r, uint16_t byte, int bit);
+/* Build sense data: fixed (0x70) or descriptor (0x72) format; sks is the 3-byte
+ * sense-key-specific field or NULL. Returns its length. */
+size_t scsi_sense_build(uint8_t *out, size_t cap, bool desc, uint8_t key, uint16_t asc,
+			const uint8_t *sks);
+/* Re-encode fixed-format sense (as kept in a scsi_result) in either format. */
+size_t scsi_sense_convert(const uint8_t *fixed, size_t len, bool desc, uint8_t *out, size_t cap);
+/* Map a backend -errno to sense for a failed media command. */
+void scsi_check_io_error(struct scsi_result *r, int err, bool is_write);
+
+/* ---- scsi_cdb.c ---- */
+/* CDB length implied by the opcode's group code; 0 when unknown. */
+unsigned scsi_cdb_len(uint8_t opcode);
+/* True for commands that go to a backend (READ/WRITE/SYNCHRONIZE CACHE). */
+bool scsi_is_media(const uint8_t *cdb);
+/* Check the CDB length and the CONTROL byte. Returns 0, or fills r and returns -1. */
+int scsi_cdb_check(const uint8_t *cdb, unsigned cdb_len, struct scsi_result *r);
+/* Copy `len` bytes of built parameter data into out (cap bytes), truncate to the
+ * allocation length, and mark r GOOD. */
+void scsi_emit(const uint8_t *data, uint32_t len, uint32_t alloc, uint8_t *out, uint32_t cap,
+	       struct scsi_result *r);
+/* Commands that a pending unit attention does not fail. */
+bool scsi_ua_exempt(const uint8_t *cdb);
+/* Commands permitted to a LUN that does not exist. */
+bool scsi_no_lun_ok(const uint8_t *cdb);
+
+/* ---- scsi_luns.c ---- */
+enum scsi_lun_kind { SCSI_LUN_NORMAL, SCSI_LUN_WLUN_REPORT_LUNS, SCSI_LUN_INVALID };
+#define SCSI_LUN_MAX 16383
+#define SCSI_WLUN_REPORT_LUNS 0xc101
+/* Decode a SAM LUN (8 wire bytes as a big-endian value). */
+enum scsi_lun_kind scsi_lun_decode(uint64_t wire, uint32_t *lun);
+/* Encode a LUN number (peripheral below 256, flat space above). */
+uint64_t scsi_lun_encode(uint32_t lun);
+/* REPORT LUNS: luns is the sorted list visible to the nexus. */
+void scsi_report_luns(const uint8_t *cdb, const uint32_t *luns, uint32_t nluns,
+		      uint8_t *out, uint32_t cap, struct scsi_result *r);
+
+/* ---- scsi_inquiry.c ---- */
+/* lu == NULL: the LUN does not exist (peripheral qualifier 011b); wlun: the
+ * REPORT LUNS well-known LU. */
+void scsi_inquiry(const struct scsi_lu *lu, bool wlun, const uint8_t *cdb,
+		  uint8_t *out, uint32_t cap, struct scsi_result *r);
+/* Fill naa/serial from the target name and LUN (FNV-1a, stable across runs). */
+void scsi_lu_make_ids(struct scsi_lu *lu);
+
+/* ---- scsi_mode.c ---- */
+void scsi_mode_sense(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out,
+		     uint32_t cap, struct scsi_result *r);
+
+/* ---- scsi_rw.c ---- */
+struct scsi_io {
+	uint8_t  op;            /* MSG_IO_READ/WRITE/FLUSH */
+	bool     fua;
+	uint8_t  dir;           /* MSG_DIR_* the CDB implies */
+	uint64_t lba;
+	uint64_t nblocks;
+	uint64_t offset;        /* bytes */
+	uint64_t length;        /* bytes the CDB transfers */
+};
+/* Decode a media CDB and check it against the LU. Returns 1 with *io filled
+ * when a backend I/O is needed, 0 when r holds the final result (an error, or
+ * nothing to transfer). */
+int scsi_rw_decode(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io *io,
+		   struct scsi_result *r);
+void scsi_read_capacity(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out,
+			uint32_t cap, struct scsi_result *r);
+
+/* ---- scsi_ua.c ---- */
+/* Unit attentions pending for one I_T nexus on one LU: a bit set, reported
+ * highest priority first, each once. */
+enum scsi_ua_bits {
+	SCSI_UA_POWER_ON = 1u << 0,      /* 29/00 */
+	SCSI_UA_LUN_RESET = 1u << 1,     /* 29/03 */
+	SCSI_UA_CMDS_CLEARED = 1u << 2,  /* 2F/00 */
+};
+/* If a UA is pending and the command is not exempt, take it: fills r with the
+ * CHECK CONDITION and returns true. */
+bool scsi_ua_check(uint8_t *pending, const uint8_t *cdb, struct scsi_result *r);
+/* For REQUEST SENSE: take the highest pending UA into fixed sense; returns its length or 0. */
+size_t scsi_ua_take_sense(uint8_t *pending, uint8_t *sense, size_t cap);
+
+/* ---- scsi_emul.c ---- */
+struct scsi_emul_req {
+	const struct scsi_lu *lu;  /* NULL: no such LUN */
+	bool     wlun;             /* addressed to the REPORT LUNS well-known LUN */
+	const uint8_t *cdb;
+	const uint32_t *luns;      /* LUNs visible to this nexus, sorted */
+	uint32_t nluns;
+	uint8_t *ua_pending;       /* this nexus' UAs on this LU (may be NULL) */
+	uint8_t *out;              /* scratch for data-in */
+	uint32_t cap;
+};
+/* Execute a non-media command (or answer that it is not supported). */
+void scsi_emulate(const struct scsi_emul_req *q, struct scsi_result *r);
+
+#endif

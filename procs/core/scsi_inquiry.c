@@ -1,0 +1,223 @@
+/* INQUIRY: standard data and the vital product data pages. */
+#include <stdio.h>
+#include <string.h>
+
+#include "procs/core/scsi.h"
+
+#define INQ_VENDOR   "MTGT    "          /* 8 bytes, T10 vendor identification */
+#define INQ_PRODUCT  "VIRTUAL-DISK    "  /* 16 bytes */
+#define INQ_REVISION "0001"              /* 4 bytes */
+/* No IEEE company id is registered for mtgt; 0 keeps NAA 6 well formed without
+ * claiming someone else's. The 100 bits that follow come from the stable hash. */
+#define MTGT_NAA_COMPANY_ID 0x000000u
+
+#define VPD_SUPPORTED   0x00
+#define VPD_SERIAL      0x80
+#define VPD_DEVICE_ID   0x83
+#define VPD_BLOCK_LIMITS 0xb0
+#define VPD_BLOCK_CHARS 0xb1
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n--) {
+		h ^= *b++;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+void scsi_lu_make_ids(struct scsi_lu *lu)
+{
+	uint8_t lb[4];
+	uint64_t h1, h2;
+	const char *t = lu->target_name ? lu->target_name : "";
+
+	scsi_put32(lb, lu->lun);
+	h1 = fnv1a(0xcbf29ce484222325ull, t, strlen(t) + 1);
+	h1 = fnv1a(h1, lb, 4);
+	h2 = fnv1a(h1 ^ 0x6d7467746d746774ull, "naa-ext", 7);
+	h2 = fnv1a(h2, lb, 4);
+
+	/* NAA 6: naa(4) company id(24) vendor specific id(36) extension(64) */
+	uint64_t hi = (uint64_t)6 << 60 | (uint64_t)MTGT_NAA_COMPANY_ID << 36 |
+		      (h1 & 0xfffffffffull);
+	scsi_put64(lu->naa, hi);
+	scsi_put64(lu->naa + 8, h2);
+	snprintf(lu->serial, sizeof(lu->serial), "%016llx", (unsigned long long)h1);
+}
+
+static uint32_t inquiry_standard(const struct scsi_lu *lu, bool wlun, uint8_t *b)
+{
+	static const uint16_t versions[] = {
+		0x00a0, /* SAM-5 (no version claimed) */
+		0x0460, /* SPC-4 (no version claimed) */
+		0x04c0, /* SBC-3 (no version claimed) */
+		0x0960, /* iSCSI (no version claimed) */
+	};
+	uint32_t len = 74, i;
+
+	memset(b, 0, len);
+	if (wlun)
+		b[0] = 0x1e;            /* well known logical unit */
+	else if (!lu)
+		b[0] = 0x7f;            /* qualifier 011b: no LU here, type 1Fh */
+	else
+		b[0] = 0x00;            /* direct access block device */
+	b[2] = 0x06;                    /* SPC-4 */
+	b[3] = 0x02 | 0x10;             /* response data format 2, HISUP */
+	b[4] = (uint8_t)(len - 5);
+	b[7] = 0x02;                    /* CMDQUE */
+	memcpy(b + 8, INQ_VENDOR, 8);
+	memcpy(b + 16, INQ_PRODUCT, 16);
+	memcpy(b + 32, INQ_REVISION, 4);
+	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
+		scsi_put16(b + 58 + 2 * i, versions[i]);
+	return len;
+}
+
+static uint32_t vpd_supported(const struct scsi_lu *lu, uint8_t *b)
+{
+	uint32_t n = 0;
+
+	b[4 + n++] = VPD_SUPPORTED;
+	if (lu) {
+		b[4 + n++] = VPD_SERIAL;
+		b[4 + n++] = VPD_DEVICE_ID;
+		b[4 + n++] = VPD_BLOCK_LIMITS;
+		b[4 + n++] = VPD_BLOCK_CHARS;
+	}
+	scsi_put16(b + 2, (uint16_t)n);
+	return 4 + n;
+}
+
+static uint32_t vpd_serial(const struct scsi_lu *lu, uint8_t *b)
+{
+	uint32_t n = (uint32_t)strlen(lu->serial);
+
+	memcpy(b + 4, lu->serial, n);
+	scsi_put16(b + 2, (uint16_t)n);
+	return 4 + n;
+}
+
+/* Appends one designation descriptor; returns its size. */
+static uint32_t desig(uint8_t *p, uint8_t code_set, uint8_t assoc, uint8_t type,
+		      const void *data, uint32_t len)
+{
+	p[0] = code_set;
+	p[1] = (uint8_t)(assoc << 4 | type);
+	p[2] = 0;
+	p[3] = (uint8_t)len;
+	memcpy(p + 4, data, len);
+	return 4 + len;
+}
+
+static uint32_t vpd_device_id(const struct scsi_lu *lu, uint8_t *b)
+{
+	uint8_t tmp[256];
+	uint32_t n = 4, tlen;
+	const char *t = lu->target_name ? lu->target_name : "";
+
+	/* logical unit: NAA, then T10 vendor id (vendor + serial) */
+	n += desig(b + n, 0x01, 0, 0x3, lu->naa, 16);
+	memcpy(tmp, INQ_VENDOR, 8);
+	memcpy(tmp + 8, lu->serial, 16);
+	n += desig(b + n, 0x02, 0, 0x1, tmp, 24);
+	/* target port: relative target port identifier */
+	memset(tmp, 0, 4);
+	scsi_put16(tmp + 2, lu->rel_port);
+	n += desig(b + n, 0x01, 1, 0x4, tmp, 4);
+	/* target device: SCSI name string, NUL terminated, padded to 4 bytes */
+	tlen = (uint32_t)strnlen(t, MSG_NAME_MAX - 1);
+	if (tlen > 0 && tlen <= 223) {
+		uint32_t padded = (tlen + 1 + 3) & ~3u;
+
+		memset(tmp, 0, padded);
+		memcpy(tmp, t, tlen);
+		n += desig(b + n, 0x03, 2, 0x8, tmp, padded);
+	}
+	scsi_put16(b + 2, (uint16_t)(n - 4));
+	return n;
+}
+
+static uint32_t vpd_block_limits(const struct scsi_lu *lu, uint8_t *b)
+{
+	uint32_t bs = lu->block_size;
+	uint32_t gran = bs < 4096 ? 4096 / bs : 1;
+
+	scsi_put16(b + 2, 0x3c);
+	scsi_put16(b + 6, (uint16_t)gran);                 /* optimal transfer granularity */
+	scsi_put32(b + 8, SCSI_MAX_XFER_BYTES / bs);       /* maximum transfer length */
+	scsi_put32(b + 12, (1u << 20) / bs);               /* optimal transfer length */
+	/* UNMAP and WRITE SAME limits stay 0 until those commands exist */
+	return 64;
+}
+
+static uint32_t vpd_block_chars(const struct scsi_lu *lu, uint8_t *b)
+{
+	scsi_put16(b + 2, 0x3c);
+	scsi_put16(b + 4, lu->rotation == SCSI_ROT_NONE ? 1 : 0);
+	return 64;
+}
+
+void scsi_inquiry(const struct scsi_lu *lu, bool wlun, const uint8_t *cdb,
+		  uint8_t *out, uint32_t cap, struct scsi_result *r)
+{
+	uint8_t b[512];
+	uint32_t alloc = scsi_be16(cdb + 3), len;
+	const struct scsi_lu *vlu = wlun ? NULL : lu;
+
+	r->xfer_len = alloc;
+	if (cdb[1] & 0x02) { /* CMDDT, obsolete */
+		scsi_invalid_cdb(r, 1, 1);
+		return;
+	}
+	if (cdb[1] & 0xfc) {
+		scsi_invalid_cdb(r, 1, -1);
+		return;
+	}
+	if (!(cdb[1] & 0x01)) {
+		if (cdb[2] != 0) {
+			scsi_invalid_cdb(r, 2, -1);
+			return;
+		}
+		len = inquiry_standard(lu, wlun, b);
+		scsi_emit(b, len, alloc, out, cap, r);
+		return;
+	}
+	memset(b, 0, sizeof(b));
+	b[0] = wlun ? 0x1e : (lu ? 0x00 : 0x7f);
+	b[1] = cdb[2];
+	switch (cdb[2]) {
+	case VPD_SUPPORTED:
+		len = vpd_supported(vlu, b);
+		break;
+	case VPD_SERIAL:
+		if (!vlu)
+			goto bad_page;
+		len = vpd_serial(vlu, b);
+		break;
+	case VPD_DEVICE_ID:
+		if (!vlu)
+			goto bad_page;
+		len = vpd_device_id(vlu, b);
+		break;
+	case VPD_BLOCK_LIMITS:
+		if (!vlu)
+			goto bad_page;
+		len = vpd_block_limits(vlu, b);
+		break;
+	case VPD_BLOCK_CHARS:
+		if (!vlu)
+			goto bad_page;
+		len = vpd_block_chars(vlu, b);
+		break;
+	default:
+		goto bad_page;
+	}
+	scsi_emit(b, len, alloc, out, cap, r);
+	return;
+bad_page:
+	scsi_invalid_cdb(r, 2, -1);
+}

@@ -1,0 +1,318 @@
+/* mtgt-iscsi internals: the objects of the iSCSI frontend and the functions the
+ * files of this process call in each other. */
+#ifndef MTGT_ISCSI_H
+#define MTGT_ISCSI_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/ctl.h" /* child.h uses struct ctl_msg without including it */
+#include "common/child.h"
+#include "procs/frontend-iscsi/iscsi_params.h"
+#include "procs/frontend-iscsi/iscsi_pdu.h"
+#include "shm/msg.h"
+#include "shm/pool.h"
+
+#define ISCSI_QDEPTH        128   /* commands per session (CmdSN window) */
+#define ISCSI_MAX_R2T       8     /* MaxOutstandingR2T we accept */
+#define ISCSI_ITT_HASH      256
+#define ISCSI_TX_IOV        64
+#define ISCSI_LOGIN_TIMEOUT 30.0  /* seconds for a whole login */
+#define ISCSI_NOP_INTERVAL  30.0  /* idle seconds before a NOP-In ping */
+#define ISCSI_NOP_TIMEOUT   30.0  /* seconds to answer it */
+#define ISCSI_DISC_BUF      65536 /* target names from the core */
+
+struct iscsi_tgt;
+struct iscsi_conn;
+struct iscsi_session;
+struct iscsi_cmd;
+
+/* One PDU waiting to be written: header, then data straight from where it
+ * lives (pool buffer for Data-In, `owned` memory otherwise), then padding. */
+struct iscsi_txpdu {
+	struct iscsi_txpdu *next;
+	uint8_t  bhs[ISCSI_BHS_LEN];
+	const uint8_t *data;
+	uint32_t dlen;
+	void    *owned;          /* freed after the write */
+	struct iscsi_cmd *cmd;   /* reference dropped after the write */
+	bool     close_after;    /* Logout Response, login failure */
+};
+
+struct iscsi_r2t {
+	uint32_t ttt;
+	uint32_t off;
+	uint32_t len;
+	uint32_t got;
+	uint32_t datasn;
+};
+
+/* Core request kinds: the tag of every message we send names one of these. */
+enum iscsi_req_kind { REQ_NONE = 0, REQ_CMD, REQ_NEXUS, REQ_DISCOVER, REQ_TMF };
+
+struct iscsi_cmd {
+	struct iscsi_conn *conn;          /* NULL once the connection is gone */
+	struct iscsi_cmd *hnext;          /* conn ITT hash */
+	struct iscsi_cmd *prev, *next;    /* conn->cmds */
+	int      refs;
+	uint64_t tag;                     /* core tag; 0 when not in the core */
+	uint32_t itt;
+	uint32_t cmdsn;
+	uint32_t edtl;
+	uint64_t lun;
+	uint8_t  dir;                     /* enum msg_dir */
+	uint8_t  attr;
+	uint8_t  cdb_len;
+	uint8_t  cdb[MSG_CDB_MAX];
+	bool     immediate;
+	bool     hashed;
+	bool     counted;                 /* holds a CmdSN window slot */
+	bool     in_core;
+	struct buf_handle buf;
+	uint8_t *data;
+	uint32_t imm_len;
+	/* data-out: with DataPDUInOrder and DataSequenceInOrder both Yes, all
+	 * data arrives at increasing offsets, so one running offset tracks it */
+	uint32_t rx_off;
+	uint32_t unsol_end;               /* unsolicited data runs up to here */
+	bool     unsol_open;              /* unsolicited Data-Out still coming */
+	uint32_t unsol_datasn;
+	uint32_t want;                    /* XFER_RDY length; 0 = not asked */
+	bool     xfer;                    /* XFER_RDY received */
+	bool     data_ready_sent;
+	uint32_t r2t_next;                /* next offset to solicit */
+	uint32_t r2tsn;
+	uint8_t  nr2t;
+	struct iscsi_r2t r2t[ISCSI_MAX_R2T];
+	uint32_t datasn_in;
+};
+
+enum iscsi_rx_state { RX_BHS, RX_AHS, RX_HDR_READY, RX_DATA };
+enum iscsi_conn_state { CONN_LOGIN, CONN_FFP, CONN_CLOSED };
+
+struct iscsi_login;
+struct iscsi_tmf;
+struct iscsi_disc;
+
+enum { RX_ACT_NONE = 0, RX_ACT_REJECT, RX_ACT_IGNORE, RX_ACT_CLOSE };
+
+struct iscsi_conn {
+	struct iscsi_tgt *t;
+	struct iscsi_conn *prev, *next;   /* t->conns */
+	struct iscsi_conn *flush_next;    /* t->flush list */
+	struct iscsi_conn *wait_next;     /* t->pool_waiters */
+	int      fd;
+	uint64_t id;
+	ev_io    rio, wio;
+	ev_timer timer;
+	enum iscsi_conn_state state;
+	bool     rx_on, wio_on, in_flush, pool_waiting;
+	bool     stall_pool;              /* waiting for a pool buffer */
+	bool     stall_core;              /* waiting for the core (login) */
+	bool     closing_after_tx;        /* stop reading, close when sent */
+	char     local[64];               /* "ip:port" of our end, for TargetAddress */
+	char     peer[64];
+	/* rx */
+	enum iscsi_rx_state rx_state;
+	uint8_t  bhs[ISCSI_BHS_LEN];
+	uint32_t bhs_have;
+	uint8_t  bhs_next[ISCSI_BHS_LEN]; /* read ahead with the data segment */
+	uint32_t next_have;
+	uint8_t  ahs[ISCSI_AHS_MAX];
+	uint32_t ahs_have;
+	struct iscsi_bhs_info hi;
+	uint8_t *rx_dst;                  /* NULL: discard */
+	uint32_t rx_len;                  /* data bytes */
+	uint32_t rx_have;                 /* data+pad bytes in */
+	uint8_t *rx_buf;                  /* malloc'ed data of non-data PDUs */
+	uint8_t  rx_pad[4];
+	struct iscsi_cmd *rx_cmd;         /* command whose buffer is being filled */
+	ev_tstamp last_rx;
+	/* tx */
+	struct iscsi_txpdu *txq, *txq_tail;
+	uint32_t tx_off;                  /* bytes of txq head already written */
+	uint64_t txq_bytes;
+	/* session */
+	struct iscsi_session *sess;
+	uint32_t stat_sn;
+	uint32_t exp_stat_sn;
+	uint16_t cid;
+	struct iscsi_login *login;
+	/* commands */
+	struct iscsi_cmd *cmds;
+	struct iscsi_cmd *itt_hash[ISCSI_ITT_HASH];
+	uint32_t ncmds;
+	uint32_t next_ttt;
+	/* text exchange in full feature phase */
+	struct iscsi_text txt_in;
+	struct iscsi_text txt_out;
+	size_t   txt_off;
+	uint32_t txt_ttt;
+	uint32_t txt_itt;
+	bool     txt_busy;                /* waiting for the core (SendTargets) */
+	struct iscsi_tmf *tmfs;           /* TMF requests at the core */
+	struct iscsi_disc *disc;          /* SendTargets at the core */
+	/* local action for a PDU whose data we only skip */
+	uint8_t  rx_action;
+	uint8_t  rx_reason;
+	/* logout */
+	bool     logout_pending;
+	uint32_t logout_itt;
+	uint8_t  logout_reason;
+	/* target NOP-In ping */
+	bool     nop_out;
+	uint32_t nop_ttt;
+	ev_tstamp nop_sent;
+};
+
+struct iscsi_session {
+	struct iscsi_tgt *t;
+	struct iscsi_session *prev, *next; /* t->sessions (after login) */
+	struct iscsi_conn *conn;
+	struct iscsi_params p;
+	uint8_t  isid[6];
+	uint16_t tsih;
+	bool     listed;
+	uint32_t nexus;
+	bool     nexus_added;
+	struct iscsi_nexus_req *nreq;     /* NEXUS_ADD in flight */
+	uint32_t exp_cmd_sn;
+	uint32_t max_cmd_sn;              /* last MaxCmdSN sent (never decreases) */
+	uint32_t active;                  /* commands holding a window slot */
+};
+
+/* NEXUS_ADD in flight; outlives its session if that dies meanwhile. */
+struct iscsi_nexus_req {
+	struct iscsi_session *sess;
+	uint32_t nexus;
+	uint64_t tag;
+	struct buf_handle buf;
+};
+
+struct iscsi_listener {
+	struct iscsi_tgt *t;
+	ev_io    w;
+	int      fd;
+	char     addr[64];
+};
+
+struct iscsi_req_slot {
+	uint32_t gen;
+	uint8_t  kind;
+	void    *obj;
+	uint32_t next_free;
+};
+
+struct iscsi_tgt {
+	struct child *c;
+	struct ev_loop *loop;
+	struct link *link;
+	bool     link_ok;
+	struct pool_alloc alloc;
+	uint32_t arena_size;
+	struct iscsi_limits lim;
+	struct iscsi_listener *lis;
+	uint32_t nlis;
+	struct iscsi_conn *conns;
+	uint32_t nconns;
+	struct iscsi_conn *dead;          /* closed, freed in the prepare watcher */
+	struct iscsi_conn *flush;         /* with queued tx */
+	struct iscsi_conn *pool_waiters;
+	struct iscsi_session *sessions;
+	uint16_t next_tsih;
+	uint32_t next_nexus;
+	uint64_t next_conn_id;
+	/* core requests */
+	struct iscsi_req_slot *slots;
+	uint32_t nslots;
+	uint32_t free_slot;               /* UINT32_MAX: none */
+	uint32_t inflight;                /* requests awaiting the core */
+	/* messages that found the ring full */
+	union msg *backlog;
+	uint32_t bl_head, bl_len, bl_cap;
+	bool     core_blocked;
+	bool     prod_waiting;
+	bool     cons_sleeping;
+	uint32_t pushed;                  /* pushed since last publish */
+	ev_io    wake_w;
+	ev_prepare prep;
+	ev_check chk;
+	ev_idle  idle;
+	ev_timer tick;
+	uint32_t spin_us;
+	bool     shutting_down;
+	uint8_t  scratch[65536];          /* sink for data we must skip */
+};
+
+/* ---- iscsi_core.c: the link to the core ---- */
+int   iscsi_core_init(struct iscsi_tgt *t);
+void  iscsi_core_send(struct iscsi_tgt *t, const union msg *m);
+void  iscsi_core_poll(struct iscsi_tgt *t);
+void  iscsi_core_publish(struct iscsi_tgt *t);
+uint64_t iscsi_req_new(struct iscsi_tgt *t, enum iscsi_req_kind kind, void *obj);
+void  iscsi_req_set(struct iscsi_tgt *t, uint64_t tag, void *obj);
+void  iscsi_req_free(struct iscsi_tgt *t, uint64_t tag);
+bool  iscsi_core_usable(struct iscsi_tgt *t);
+void  iscsi_core_violation(struct iscsi_tgt *t, const char *why);
+
+/* ---- iscsi_conn.c: sockets, rx state machine, tx queue ---- */
+void  iscsi_conn_accept(struct iscsi_tgt *t, struct iscsi_listener *l);
+void  iscsi_conn_close(struct iscsi_conn *c, const char *why);
+void  iscsi_conn_update_rx(struct iscsi_conn *c);
+void  iscsi_conn_kick(struct iscsi_conn *c);
+void  iscsi_conn_flush_all(struct iscsi_tgt *t);
+void  iscsi_conn_reap(struct iscsi_tgt *t);
+struct iscsi_txpdu *iscsi_txpdu_new(uint8_t opcode, uint8_t flags);
+void  iscsi_conn_queue(struct iscsi_conn *c, struct iscsi_txpdu *p);
+void  iscsi_conn_wait_pool(struct iscsi_conn *c);
+void  iscsi_conn_pool_freed(struct iscsi_tgt *t);
+void  iscsi_conns_update_rx(struct iscsi_tgt *t);
+
+/* ---- iscsi_session.c: sessions, sequence numbers, NOP, logout, reject ---- */
+struct iscsi_session *iscsi_session_new(struct iscsi_conn *c);
+void  iscsi_session_free(struct iscsi_session *s);
+void  iscsi_session_list(struct iscsi_session *s);
+struct iscsi_session *iscsi_session_by_tsih(struct iscsi_tgt *t, uint16_t tsih);
+void  iscsi_session_reinstate(struct iscsi_tgt *t, struct iscsi_session *s);
+/* Fill StatSN (advancing it when `status`), ExpCmdSN, MaxCmdSN at 24/28/32. */
+void  iscsi_fill_sn(struct iscsi_conn *c, uint8_t *bhs, bool status);
+/* CmdSN check of a non-immediate PDU: true if it may be processed. */
+bool  iscsi_cmdsn_accept(struct iscsi_conn *c, uint32_t cmdsn, bool immediate);
+void  iscsi_window_release(struct iscsi_conn *c);
+void  iscsi_send_reject(struct iscsi_conn *c, uint8_t reason, const uint8_t *bhs);
+void  iscsi_rx_nop_out(struct iscsi_conn *c, const uint8_t *data);
+void  iscsi_rx_logout(struct iscsi_conn *c);
+void  iscsi_logout_try(struct iscsi_conn *c);
+void  iscsi_nop_ping(struct iscsi_conn *c);
+int   iscsi_rx_ffp(struct iscsi_conn *c, const uint8_t *data);
+
+/* ---- iscsi_login.c ---- */
+int   iscsi_rx_login(struct iscsi_conn *c, const uint8_t *data);
+void  iscsi_login_free(struct iscsi_conn *c);
+void  iscsi_login_nexus_added(struct iscsi_tgt *t, struct iscsi_nexus_req *nr,
+			      int32_t result);
+void  iscsi_login_reject(struct iscsi_conn *c, uint16_t status);
+
+/* ---- iscsi_discovery.c: Text requests, SendTargets ---- */
+void  iscsi_rx_text(struct iscsi_conn *c, const uint8_t *data);
+void  iscsi_discover_done(struct iscsi_tgt *t, void *obj, const struct msg_discover_done *m);
+void  iscsi_discover_orphan(struct iscsi_conn *c);
+
+/* ---- iscsi_cmd.c: SCSI commands and their data ---- */
+int   iscsi_cmd_rx_start(struct iscsi_conn *c);
+void  iscsi_cmd_rx_done(struct iscsi_conn *c);
+int   iscsi_dataout_rx_start(struct iscsi_conn *c);
+void  iscsi_dataout_rx_done(struct iscsi_conn *c);
+void  iscsi_cmd_xfer_rdy(struct iscsi_tgt *t, struct iscsi_cmd *cmd, uint32_t len);
+void  iscsi_cmd_rsp(struct iscsi_tgt *t, struct iscsi_cmd *cmd, const struct msg_cmd_rsp *m);
+void  iscsi_cmd_put(struct iscsi_tgt *t, struct iscsi_cmd *cmd);
+struct iscsi_cmd *iscsi_cmd_find(struct iscsi_conn *c, uint32_t itt);
+void  iscsi_cmds_conn_lost(struct iscsi_conn *c);
+
+/* ---- iscsi_tmf.c ---- */
+void  iscsi_rx_tmf(struct iscsi_conn *c);
+void  iscsi_tmf_done(struct iscsi_tgt *t, void *obj, uint8_t result);
+void  iscsi_tmf_orphan(struct iscsi_conn *c);
+
+#endif

@@ -1,0 +1,579 @@
+/* SCSI commands: from the Command PDU (with immediate data read straight into
+ * the pool buffer) to the core, the write data phase (unsolicited Data-Out,
+ * R2Ts within MaxBurstLength/MaxOutstandingR2T), and the answer (Data-In sent
+ * from the pool buffer, status, sense, residuals). */
+#include "procs/frontend-iscsi/iscsi.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+#define SCSI_STATUS_GOOD            0x00
+#define SCSI_STATUS_CHECK_CONDITION 0x02
+#define SCSI_STATUS_BUSY            0x08
+
+/* ILLEGAL REQUEST, INVALID FIELD IN CDB (fixed format sense) */
+static const uint8_t sense_invalid_cdb[18] = {
+	0x70, 0, 0x05, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x24, 0x00, 0, 0, 0, 0,
+};
+
+/* ---- lifetime ---- */
+
+static void cmd_get(struct iscsi_cmd *cmd)
+{
+	cmd->refs++;
+}
+
+void iscsi_cmd_put(struct iscsi_tgt *t, struct iscsi_cmd *cmd)
+{
+	if (--cmd->refs > 0)
+		return;
+	if (cmd->buf.length) {
+		pool_free(&t->alloc, &cmd->buf);
+		iscsi_conn_pool_freed(t);
+	}
+	free(cmd);
+}
+
+static unsigned itt_bucket(uint32_t itt)
+{
+	return (itt ^ (itt >> 8) ^ (itt >> 16)) & (ISCSI_ITT_HASH - 1);
+}
+
+struct iscsi_cmd *iscsi_cmd_find(struct iscsi_conn *c, uint32_t itt)
+{
+	struct iscsi_cmd *cmd;
+
+	for (cmd = c->itt_hash[itt_bucket(itt)]; cmd; cmd = cmd->hnext)
+		if (cmd->itt == itt)
+			return cmd;
+	return NULL;
+}
+
+static void cmd_attach(struct iscsi_conn *c, struct iscsi_cmd *cmd)
+{
+	unsigned b = itt_bucket(cmd->itt);
+
+	cmd->conn = c;
+	cmd->next = c->cmds;
+	if (c->cmds)
+		c->cmds->prev = cmd;
+	c->cmds = cmd;
+	cmd->hnext = c->itt_hash[b];
+	c->itt_hash[b] = cmd;
+	cmd->hashed = true;
+	c->ncmds++;
+}
+
+/* The connection is done with the command (status queued, aborted, or the
+ * connection is gone): it stops being findable and frees its window slot. */
+static void cmd_detach(struct iscsi_cmd *cmd)
+{
+	struct iscsi_conn *c = cmd->conn;
+
+	if (!c)
+		return;
+	if (cmd->hashed) {
+		struct iscsi_cmd **pp = &c->itt_hash[itt_bucket(cmd->itt)];
+
+		while (*pp && *pp != cmd)
+			pp = &(*pp)->hnext;
+		if (*pp)
+			*pp = cmd->hnext;
+		cmd->hashed = false;
+	}
+	if (cmd->prev)
+		cmd->prev->next = cmd->next;
+	else
+		c->cmds = cmd->next;
+	if (cmd->next)
+		cmd->next->prev = cmd->prev;
+	cmd->prev = cmd->next = NULL;
+	if (cmd->counted) {
+		iscsi_window_release(c);
+		cmd->counted = false;
+	}
+	c->ncmds--;
+	cmd->conn = NULL;
+}
+
+static void cmd_finish(struct iscsi_tgt *t, struct iscsi_cmd *cmd)
+{
+	struct iscsi_conn *c = cmd->conn;
+
+	cmd_detach(cmd);
+	iscsi_cmd_put(t, cmd); /* the connection's reference */
+	if (c)
+		iscsi_logout_try(c);
+}
+
+/* ---- responses ---- */
+
+/* SCSI Response PDU; takes a reference on cmd for the buffer it may name. */
+static void queue_scsi_rsp(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint8_t status,
+			   const uint8_t *sense, uint32_t sense_len, uint8_t resid_flags,
+			   uint32_t residual, uint32_t exp_datasn)
+{
+	struct iscsi_txpdu *p = iscsi_txpdu_new(ISCSI_OP_SCSI_RSP,
+						ISCSI_FLAG_FINAL | resid_flags);
+
+	p->bhs[2] = 0; /* command completed at target */
+	p->bhs[3] = status;
+	iscsi_put32(p->bhs + 16, cmd->itt);
+	iscsi_fill_sn(c, p->bhs, true);
+	iscsi_put32(p->bhs + 36, exp_datasn);
+	iscsi_put32(p->bhs + 44, residual);
+	if (sense_len) {
+		uint8_t *d = malloc(2 + sense_len);
+
+		if (d) {
+			iscsi_put16(d, (uint16_t)sense_len);
+			memcpy(d + 2, sense, sense_len);
+			p->owned = d;
+			p->data = d;
+			p->dlen = 2 + sense_len;
+		}
+	}
+	cmd_get(cmd);
+	p->cmd = cmd;
+	iscsi_conn_queue(c, p);
+}
+
+/* Answer a command without the core (the CmdSN slot is released first so
+ * this very response advertises it). */
+static void cmd_local_status(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint8_t status,
+			     const uint8_t *sense, uint32_t sense_len)
+{
+	uint32_t residual;
+	uint8_t rf = iscsi_residual(cmd->edtl, 0, 0, &residual);
+
+	if (cmd->counted) {
+		iscsi_window_release(c);
+		cmd->counted = false;
+	}
+	queue_scsi_rsp(c, cmd, status, sense, sense_len, rf, residual, 0);
+	cmd_finish(c->t, cmd);
+}
+
+/* Data-In PDUs straight from the pool buffer, in segments the initiator can
+ * receive and bursts of MaxBurstLength; status rides in the last one. */
+static void queue_data_in(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint32_t len,
+			  bool with_status, uint8_t status, uint8_t rf, uint32_t residual)
+{
+	const struct iscsi_params *p = &c->sess->p;
+	uint32_t seg = p->mrdsl_tx, burst = p->max_burst, off = 0, in_burst = 0;
+
+	if (seg == 0)
+		seg = ISCSI_LOGIN_DSL;
+	while (off < len) {
+		uint32_t n = len - off, room = burst - in_burst;
+		bool last, end_burst;
+		struct iscsi_txpdu *d;
+
+		if (n > seg)
+			n = seg;
+		if (n > room)
+			n = room;
+		last = off + n == len;
+		in_burst += n;
+		end_burst = last || in_burst == burst;
+		d = iscsi_txpdu_new(ISCSI_OP_DATA_IN, end_burst ? ISCSI_FLAG_FINAL : 0);
+		iscsi_put64(d->bhs + 8, cmd->lun);
+		iscsi_put32(d->bhs + 16, cmd->itt);
+		iscsi_put32(d->bhs + 20, ISCSI_RSVD_TAG);
+		if (last && with_status) {
+			d->bhs[1] |= ISCSI_DATAIN_STATUS | rf;
+			d->bhs[3] = status;
+			iscsi_fill_sn(c, d->bhs, true);
+			iscsi_put32(d->bhs + 44, residual);
+			cmd_get(cmd);
+			d->cmd = cmd;
+		} else {
+			iscsi_fill_sn(c, d->bhs, false);
+			iscsi_put32(d->bhs + 24, 0);
+		}
+		iscsi_put32(d->bhs + 36, cmd->datasn_in++);
+		iscsi_put32(d->bhs + 40, off);
+		d->data = cmd->data + off;
+		d->dlen = n;
+		iscsi_conn_queue(c, d);
+		if (end_burst)
+			in_burst = 0;
+		off += n;
+	}
+}
+
+void iscsi_cmd_rsp(struct iscsi_tgt *t, struct iscsi_cmd *cmd, const struct msg_cmd_rsp *m)
+{
+	struct iscsi_conn *c = cmd->conn;
+
+	cmd->in_core = false;
+	if (!c || (m->h.flags & MSG_RSP_ABORTED)) {
+		/* aborted (TMF, nexus loss) or nobody to tell: no status */
+		if (c)
+			cmd_finish(t, cmd);
+		iscsi_cmd_put(t, cmd);
+		return;
+	}
+	if (cmd->counted) {
+		iscsi_window_release(c);
+		cmd->counted = false;
+	}
+	uint32_t residual, done;
+	uint8_t rf;
+
+	if (cmd->dir == MSG_DIR_READ) {
+		done = m->data_len < cmd->edtl ? m->data_len : cmd->edtl;
+		rf = iscsi_residual(cmd->edtl, m->cdb_xfer_len, done, &residual);
+		if (done && m->sense_len == 0) {
+			queue_data_in(c, cmd, done, true, m->status, rf, residual);
+		} else {
+			if (done)
+				queue_data_in(c, cmd, done, false, 0, 0, 0);
+			queue_scsi_rsp(c, cmd, m->status, m->sense, m->sense_len, rf,
+				       residual, cmd->datasn_in);
+		}
+	} else {
+		done = m->cdb_xfer_len < cmd->edtl ? m->cdb_xfer_len : cmd->edtl;
+		rf = iscsi_residual(cmd->edtl, m->cdb_xfer_len, done, &residual);
+		queue_scsi_rsp(c, cmd, m->status, m->sense, m->sense_len, rf, residual,
+			       cmd->r2tsn);
+	}
+	cmd_finish(t, cmd);
+	iscsi_cmd_put(t, cmd); /* the core's reference */
+}
+
+/* ---- write data phase ---- */
+
+static void send_data_ready(struct iscsi_tgt *t, struct iscsi_cmd *cmd, int32_t result)
+{
+	union msg m;
+
+	if (cmd->data_ready_sent)
+		return;
+	cmd->data_ready_sent = true;
+	memset(&m, 0, sizeof(m));
+	m.h.type = MSG_DATA_READY;
+	m.h.tag = cmd->tag;
+	m.data_ready.length = result ? 0 : cmd->want;
+	m.data_ready.result = result;
+	iscsi_core_send(t, &m);
+}
+
+static void issue_r2ts(struct iscsi_conn *c, struct iscsi_cmd *cmd)
+{
+	const struct iscsi_params *p = &c->sess->p;
+	uint32_t maxr2t = p->max_outstanding_r2t;
+
+	if (maxr2t > ISCSI_MAX_R2T)
+		maxr2t = ISCSI_MAX_R2T;
+	while (cmd->nr2t < maxr2t && cmd->r2t_next < cmd->want) {
+		struct iscsi_r2t *r = &cmd->r2t[cmd->nr2t++];
+		struct iscsi_txpdu *pdu;
+		uint32_t len = cmd->want - cmd->r2t_next;
+
+		if (len > p->max_burst)
+			len = p->max_burst;
+		r->ttt = c->next_ttt++;
+		if (r->ttt == ISCSI_RSVD_TAG)
+			r->ttt = c->next_ttt++;
+		r->off = cmd->r2t_next;
+		r->len = len;
+		r->got = 0;
+		r->datasn = 0;
+		cmd->r2t_next += len;
+		pdu = iscsi_txpdu_new(ISCSI_OP_R2T, ISCSI_FLAG_FINAL);
+		iscsi_put64(pdu->bhs + 8, cmd->lun);
+		iscsi_put32(pdu->bhs + 16, cmd->itt);
+		iscsi_put32(pdu->bhs + 20, r->ttt);
+		iscsi_fill_sn(c, pdu->bhs, false);
+		iscsi_put32(pdu->bhs + 36, cmd->r2tsn++);
+		iscsi_put32(pdu->bhs + 40, r->off);
+		iscsi_put32(pdu->bhs + 44, r->len);
+		iscsi_conn_queue(c, pdu);
+	}
+}
+
+static void write_progress(struct iscsi_tgt *t, struct iscsi_cmd *cmd)
+{
+	if (!cmd->xfer || cmd->data_ready_sent || !cmd->in_core)
+		return;
+	if (cmd->rx_off >= cmd->want) {
+		send_data_ready(t, cmd, 0);
+		return;
+	}
+	/* solicit only once unsolicited data is over, so the R2Ts start
+	 * exactly where it ended */
+	if (cmd->conn && !cmd->unsol_open) {
+		if (cmd->r2t_next < cmd->rx_off)
+			cmd->r2t_next = cmd->rx_off;
+		issue_r2ts(cmd->conn, cmd);
+	}
+}
+
+void iscsi_cmd_xfer_rdy(struct iscsi_tgt *t, struct iscsi_cmd *cmd, uint32_t len)
+{
+	cmd->xfer = true;
+	cmd->want = len;
+	if (!cmd->conn) {
+		send_data_ready(t, cmd, -ECONNRESET);
+		return;
+	}
+	write_progress(t, cmd);
+}
+
+/* ---- receiving SCSI Command ---- */
+
+static uint8_t map_attr(uint8_t a)
+{
+	switch (a) {
+	case 2: return MSG_TASK_ORDERED;
+	case 3: return MSG_TASK_HEAD_OF_QUEUE;
+	case 4: return MSG_TASK_ACA;
+	default: return MSG_TASK_SIMPLE; /* 0 untagged, 1 simple */
+	}
+}
+
+static int rx_skip(struct iscsi_conn *c, uint8_t action, uint8_t reason)
+{
+	c->rx_dst = NULL;
+	c->rx_action = action;
+	c->rx_reason = reason;
+	return 0;
+}
+
+int iscsi_cmd_rx_start(struct iscsi_conn *c)
+{
+	struct iscsi_tgt *t = c->t;
+	const struct iscsi_params *p = &c->sess->p;
+	const uint8_t *b = c->bhs;
+	bool rbit = b[1] & ISCSI_CMD_READ, wbit = b[1] & ISCSI_CMD_WRITE;
+	uint32_t edtl = iscsi_get32(b + 20), dlen = c->hi.data_len;
+	uint32_t cmdsn = iscsi_get32(b + 24);
+	uint8_t cdb[MSG_CDB_MAX];
+	struct buf_handle buf = { 0 };
+	struct iscsi_cmd *cmd;
+	int cdb_len, r;
+	bool local_e2big = false;
+
+	c->exp_stat_sn = iscsi_get32(b + 28);
+	if (p->session_type != ISCSI_SESSION_NORMAL)
+		return rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_PROTOCOL);
+	if (c->logout_pending)
+		return rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_WAITING_LOGOUT);
+	if ((b[1] & ISCSI_CMD_ATTR_MASK) > 4 || (!rbit && !wbit && edtl) ||
+	    (dlen && !wbit) || dlen > edtl)
+		return rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_INVALID_FIELD);
+	if (dlen && (!p->immediate_data || dlen > p->first_burst))
+		return rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_PROTOCOL);
+	cdb_len = iscsi_cdb_extract(b, c->ahs, c->hi.ahs_len, cdb, sizeof(cdb));
+	if (cdb_len < 0)
+		return rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_INVALID_FIELD);
+	if (iscsi_cmd_find(c, c->hi.itt))
+		return rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_TASK_IN_PROGRESS);
+	if (c->hi.immediate && c->ncmds >= 2 * ISCSI_QDEPTH)
+		return rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_IMM_CMD);
+	/* the buffer first: waiting for it must leave no trace (CmdSN) */
+	if (edtl && !(rbit && wbit) && !t->shutting_down) {
+		if (edtl > t->arena_size / 2) {
+			local_e2big = true;
+		} else {
+			r = pool_alloc(&t->alloc, edtl, &buf);
+			if (r == -ENOMEM) {
+				iscsi_conn_wait_pool(c);
+				return -EAGAIN;
+			}
+			if (r < 0)
+				local_e2big = true;
+		}
+	}
+	if (!iscsi_cmdsn_accept(c, cmdsn, c->hi.immediate)) {
+		if (buf.length)
+			pool_free(&t->alloc, &buf);
+		return rx_skip(c, RX_ACT_IGNORE, 0);
+	}
+	cmd = calloc(1, sizeof(*cmd));
+	if (!cmd) {
+		if (buf.length)
+			pool_free(&t->alloc, &buf);
+		return -ENOMEM;
+	}
+	cmd->refs = 1;
+	cmd->itt = c->hi.itt;
+	cmd->cmdsn = cmdsn;
+	cmd->edtl = edtl;
+	cmd->lun = iscsi_get64(b + 8);
+	cmd->dir = rbit ? MSG_DIR_READ : wbit ? MSG_DIR_WRITE : MSG_DIR_NONE;
+	cmd->attr = map_attr(b[1] & ISCSI_CMD_ATTR_MASK);
+	cmd->cdb_len = (uint8_t)cdb_len;
+	memcpy(cmd->cdb, cdb, (size_t)cdb_len);
+	cmd->immediate = c->hi.immediate;
+	cmd->buf = buf;
+	if (buf.length) {
+		cmd->data = pool_ptr(&t->c->pool, &buf);
+		if (!cmd->data) {
+			log_err("pool_ptr refused our own buffer");
+			free(cmd);
+			pool_free(&t->alloc, &buf);
+			return -EFAULT;
+		}
+	}
+	if (!cmd->immediate) {
+		cmd->counted = true;
+		c->sess->active++;
+	}
+	cmd_attach(c, cmd);
+	cmd_get(cmd); /* held while its data is read */
+	c->rx_cmd = cmd;
+	c->rx_dst = cmd->data; /* NULL (skip) when answered locally */
+	if (rbit && wbit)
+		c->rx_action = RX_ACT_CLOSE + 1;     /* bidirectional: not supported */
+	else if (local_e2big)
+		c->rx_action = RX_ACT_CLOSE + 2;
+	else if (t->shutting_down)
+		c->rx_action = RX_ACT_CLOSE + 3;
+	return 0;
+}
+
+void iscsi_cmd_rx_done(struct iscsi_conn *c)
+{
+	struct iscsi_tgt *t = c->t;
+	struct iscsi_cmd *cmd = c->rx_cmd;
+	const uint8_t *b = c->bhs;
+	union msg m;
+
+	if (!cmd) {
+		if (c->rx_action == RX_ACT_REJECT)
+			iscsi_send_reject(c, c->rx_reason, b);
+		return;
+	}
+	c->rx_cmd = NULL;
+	if (c->rx_action > RX_ACT_CLOSE || !iscsi_core_usable(t)) {
+		if (c->rx_action == RX_ACT_CLOSE + 3)
+			cmd_local_status(c, cmd, SCSI_STATUS_BUSY, NULL, 0);
+		else
+			cmd_local_status(c, cmd, SCSI_STATUS_CHECK_CONDITION,
+					 sense_invalid_cdb, sizeof(sense_invalid_cdb));
+		iscsi_cmd_put(t, cmd);
+		return;
+	}
+	cmd->imm_len = c->hi.data_len;
+	cmd->rx_off = cmd->imm_len;
+	if (cmd->dir == MSG_DIR_WRITE && !c->hi.final && !c->sess->p.initial_r2t) {
+		uint32_t fb = c->sess->p.first_burst;
+
+		cmd->unsol_open = true;
+		cmd->unsol_end = cmd->edtl < fb ? cmd->edtl : fb;
+		if (cmd->rx_off >= cmd->unsol_end)
+			cmd->unsol_open = false;
+	}
+	cmd->tag = iscsi_req_new(t, REQ_CMD, cmd);
+	if (!cmd->tag) {
+		cmd_local_status(c, cmd, SCSI_STATUS_BUSY, NULL, 0);
+		iscsi_cmd_put(t, cmd);
+		return;
+	}
+	cmd->in_core = true;
+	cmd_get(cmd); /* the core's reference, dropped at CMD_RSP */
+	memset(&m, 0, sizeof(m));
+	m.h.type = MSG_CMD;
+	m.h.tag = cmd->tag;
+	m.cmd.nexus = c->sess->nexus;
+	m.cmd.dir = cmd->dir;
+	m.cmd.attr = cmd->attr;
+	m.cmd.cdb_len = cmd->cdb_len;
+	m.cmd.lun = cmd->lun;
+	m.cmd.edtl = cmd->edtl;
+	m.cmd.imm_len = cmd->imm_len;
+	m.cmd.buf = cmd->buf;
+	memcpy(m.cmd.cdb, cmd->cdb, cmd->cdb_len);
+	iscsi_core_send(t, &m);
+	iscsi_cmd_put(t, cmd); /* the read's reference */
+}
+
+/* ---- receiving Data-Out ---- */
+
+int iscsi_dataout_rx_start(struct iscsi_conn *c)
+{
+	const uint8_t *b = c->bhs;
+	uint32_t ttt = iscsi_get32(b + 20), off = iscsi_get32(b + 40);
+	uint32_t datasn = iscsi_get32(b + 36), len = c->hi.data_len;
+	struct iscsi_cmd *cmd = iscsi_cmd_find(c, c->hi.itt);
+
+	if (!cmd || cmd->dir != MSG_DIR_WRITE || !cmd->data) {
+		/* e.g. the command already failed and was answered: the
+		 * initiator may still be sending its unsolicited data */
+		log_debug("conn %llu: Data-Out for unknown ITT 0x%x skipped",
+			  (unsigned long long)c->id, c->hi.itt);
+		return rx_skip(c, RX_ACT_IGNORE, 0);
+	}
+	if (ttt == ISCSI_RSVD_TAG) {
+		if (!cmd->unsol_open || off != cmd->rx_off || len > cmd->unsol_end - off ||
+		    datasn != cmd->unsol_datasn)
+			return -EPROTO;
+	} else {
+		struct iscsi_r2t *r = &cmd->r2t[0];
+
+		if (!cmd->nr2t || r->ttt != ttt || off != r->off + r->got ||
+		    len > r->len - r->got || datasn != r->datasn)
+			return -EPROTO;
+	}
+	if ((uint64_t)off + len > cmd->buf.length)
+		return -EPROTO;
+	cmd_get(cmd);
+	c->rx_cmd = cmd;
+	c->rx_dst = cmd->data + off;
+	return 0;
+}
+
+void iscsi_dataout_rx_done(struct iscsi_conn *c)
+{
+	struct iscsi_tgt *t = c->t;
+	struct iscsi_cmd *cmd = c->rx_cmd;
+	uint32_t len = c->hi.data_len;
+
+	if (!cmd)
+		return;
+	c->rx_cmd = NULL;
+	cmd->rx_off += len;
+	if (iscsi_get32(c->bhs + 20) == ISCSI_RSVD_TAG) {
+		cmd->unsol_datasn++;
+		if (c->hi.final || cmd->rx_off >= cmd->unsol_end)
+			cmd->unsol_open = false;
+	} else {
+		struct iscsi_r2t *r = &cmd->r2t[0];
+
+		r->got += len;
+		r->datasn++;
+		if (r->got == r->len || c->hi.final) {
+			if (r->got != r->len) {
+				iscsi_cmd_put(t, cmd);
+				iscsi_conn_close(c, "Data-Out sequence ended early");
+				return;
+			}
+			memmove(&cmd->r2t[0], &cmd->r2t[1],
+				(size_t)(cmd->nr2t - 1) * sizeof(cmd->r2t[0]));
+			cmd->nr2t--;
+		}
+	}
+	write_progress(t, cmd);
+	iscsi_cmd_put(t, cmd);
+}
+
+/* ---- connection loss ---- */
+
+void iscsi_cmds_conn_lost(struct iscsi_conn *c)
+{
+	struct iscsi_tgt *t = c->t;
+	struct iscsi_cmd *cmd;
+
+	while ((cmd = c->cmds)) {
+		/* the core keeps waiting for data it will never get unless told */
+		if (cmd->in_core && cmd->xfer)
+			send_data_ready(t, cmd, -ECONNRESET);
+		cmd_detach(cmd);
+		iscsi_cmd_put(t, cmd);
+	}
+}

@@ -1,0 +1,412 @@
+/* The link to the core: tags of outstanding requests, sending with a local
+ * backlog when the ring is full (which stops socket reads: back-pressure),
+ * receiving and validating completions, and the loop watchers that batch
+ * publications and sleep without losing a wakeup. */
+#include "procs/frontend-iscsi/iscsi.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "shm/link.h"
+#include "shm/ring.h"
+
+#define SLOT_NONE UINT32_MAX
+
+static void core_dead(struct iscsi_tgt *t, const char *why)
+{
+	struct iscsi_conn *c, *n;
+
+	if (!t->link_ok)
+		return;
+	log_err("core link: %s; closing every connection", why);
+	child_violation(t->c, t->link->id, why);
+	t->link_ok = false;
+	/* Without a core no command can complete, so sessions cannot go on;
+	 * buffers stay allocated (the core may still touch them). */
+	for (c = t->conns; c; c = n) {
+		n = c->next;
+		iscsi_conn_close(c, "core link lost");
+	}
+}
+
+void iscsi_core_violation(struct iscsi_tgt *t, const char *why)
+{
+	core_dead(t, why);
+}
+
+bool iscsi_core_usable(struct iscsi_tgt *t)
+{
+	return t->link_ok;
+}
+
+/* ---- request tags: generation << 32 | slot ---- */
+
+uint64_t iscsi_req_new(struct iscsi_tgt *t, enum iscsi_req_kind kind, void *obj)
+{
+	struct iscsi_req_slot *s;
+	uint32_t i;
+
+	if (t->free_slot == SLOT_NONE) {
+		uint32_t n = t->nslots ? t->nslots * 2 : 256;
+		struct iscsi_req_slot *ns = realloc(t->slots, n * sizeof(*ns));
+
+		if (!ns)
+			return 0;
+		for (i = t->nslots; i < n; i++) {
+			ns[i].gen = 1;
+			ns[i].kind = REQ_NONE;
+			ns[i].obj = NULL;
+			ns[i].next_free = i + 1 < n ? i + 1 : SLOT_NONE;
+		}
+		t->free_slot = t->nslots;
+		t->slots = ns;
+		t->nslots = n;
+	}
+	i = t->free_slot;
+	s = &t->slots[i];
+	t->free_slot = s->next_free;
+	s->kind = (uint8_t)kind;
+	s->obj = obj;
+	t->inflight++;
+	return (uint64_t)s->gen << 32 | i;
+}
+
+static struct iscsi_req_slot *req_slot(struct iscsi_tgt *t, uint64_t tag)
+{
+	uint32_t i = (uint32_t)tag;
+
+	if (i >= t->nslots || t->slots[i].gen != (uint32_t)(tag >> 32) ||
+	    t->slots[i].kind == REQ_NONE)
+		return NULL;
+	return &t->slots[i];
+}
+
+void iscsi_req_set(struct iscsi_tgt *t, uint64_t tag, void *obj)
+{
+	struct iscsi_req_slot *s = req_slot(t, tag);
+
+	if (s)
+		s->obj = obj;
+}
+
+void iscsi_req_free(struct iscsi_tgt *t, uint64_t tag)
+{
+	struct iscsi_req_slot *s = req_slot(t, tag);
+
+	if (!s)
+		return;
+	s->kind = REQ_NONE;
+	s->obj = NULL;
+	if (++s->gen == 0)
+		s->gen = 1;
+	s->next_free = t->free_slot;
+	t->free_slot = (uint32_t)(s - t->slots);
+	t->inflight--;
+}
+
+/* ---- sending ---- */
+
+static bool backlog_flush(struct iscsi_tgt *t)
+{
+	int err = 0;
+
+	while (t->bl_len) {
+		union msg *slot = ring_prod_reserve(&t->link->tx, &err);
+
+		if (!slot) {
+			if (err) {
+				core_dead(t, "core published an impossible ring head");
+				t->bl_len = 0;
+			}
+			return false;
+		}
+		memcpy(slot, &t->backlog[t->bl_head], sizeof(*slot));
+		ring_prod_push(&t->link->tx);
+		t->pushed++;
+		t->bl_head = (t->bl_head + 1) % t->bl_cap;
+		t->bl_len--;
+	}
+	return true;
+}
+
+void iscsi_core_send(struct iscsi_tgt *t, const union msg *m)
+{
+	if (!t->link_ok)
+		return;
+	if (!t->bl_len) {
+		int err = 0;
+		union msg *slot = ring_prod_reserve(&t->link->tx, &err);
+
+		if (slot) {
+			memcpy(slot, m, sizeof(*slot));
+			ring_prod_push(&t->link->tx);
+			t->pushed++;
+			/* a large batch should not wait for the end of the
+			 * loop iteration: the core may be idle */
+			if (t->pushed >= 32)
+				iscsi_core_publish(t);
+			return;
+		}
+		if (err) {
+			core_dead(t, "core published an impossible ring head");
+			return;
+		}
+	}
+	/* Ring full: keep the message (it may be a NEXUS_DEL or DATA_READY that
+	 * must not be lost) and stop taking new work until it is out. */
+	if (t->bl_len == t->bl_cap) {
+		uint32_t ncap = t->bl_cap ? t->bl_cap * 2 : 64, i;
+		union msg *nb = malloc(ncap * sizeof(*nb));
+
+		if (!nb) {
+			log_err("out of memory for the core backlog");
+			abort();
+		}
+		for (i = 0; i < t->bl_len; i++)
+			nb[i] = t->backlog[(t->bl_head + i) % t->bl_cap];
+		free(t->backlog);
+		t->backlog = nb;
+		t->bl_cap = ncap;
+		t->bl_head = 0;
+	}
+	t->backlog[(t->bl_head + t->bl_len) % t->bl_cap] = *m;
+	t->bl_len++;
+	if (!t->core_blocked) {
+		t->core_blocked = true;
+		iscsi_conns_update_rx(t);
+	}
+}
+
+void iscsi_core_publish(struct iscsi_tgt *t)
+{
+	if (!t->link_ok)
+		return;
+	if (t->prod_waiting) {
+		ring_prod_end_wait(&t->link->tx);
+		t->prod_waiting = false;
+	}
+	for (int i = 0; i < 4 && t->bl_len; i++) {
+		backlog_flush(t);
+		if (t->pushed) {
+			ring_prod_publish(&t->link->tx);
+			t->pushed = 0;
+		}
+		if (!t->bl_len)
+			break;
+		/* still full: ask the core to wake us when it frees space */
+		if (ring_prod_prepare_wait(&t->link->tx)) {
+			t->prod_waiting = true;
+			break;
+		}
+	}
+	if (t->pushed) {
+		ring_prod_publish(&t->link->tx);
+		t->pushed = 0;
+	}
+	if (!t->bl_len && t->core_blocked) {
+		t->core_blocked = false;
+		iscsi_conns_update_rx(t);
+	}
+}
+
+/* ---- receiving ---- */
+
+static void *req_take(struct iscsi_tgt *t, const union msg *m, enum iscsi_req_kind kind,
+		      bool keep)
+{
+	struct iscsi_req_slot *s = req_slot(t, m->h.tag);
+	void *obj;
+
+	if (!s || s->kind != kind) {
+		core_dead(t, "completion with a tag we did not issue");
+		return NULL;
+	}
+	obj = s->obj;
+	if (!keep)
+		iscsi_req_free(t, m->h.tag);
+	return obj;
+}
+
+static void core_msg(struct iscsi_tgt *t, const union msg *m)
+{
+	void *obj;
+
+	switch (m->h.type) {
+	case MSG_NEXUS_ADDED: {
+		struct iscsi_nexus_req *nr = req_take(t, m, REQ_NEXUS, false);
+
+		if (!nr)
+			return;
+		if (nr->nexus != m->nexus_added.nexus) {
+			core_dead(t, "NEXUS_ADDED for another nexus");
+			return;
+		}
+		iscsi_login_nexus_added(t, nr, m->nexus_added.result);
+		return;
+	}
+	case MSG_DISCOVER_DONE:
+		if ((obj = req_take(t, m, REQ_DISCOVER, false)))
+			iscsi_discover_done(t, obj, &m->discover_done);
+		return;
+	case MSG_XFER_RDY: {
+		struct iscsi_cmd *cmd = req_take(t, m, REQ_CMD, true);
+
+		if (!cmd)
+			return;
+		if (cmd->dir != MSG_DIR_WRITE || cmd->xfer ||
+		    m->xfer_rdy.length == 0 || m->xfer_rdy.length > cmd->edtl) {
+			core_dead(t, "XFER_RDY that does not fit its command");
+			return;
+		}
+		iscsi_cmd_xfer_rdy(t, cmd, m->xfer_rdy.length);
+		return;
+	}
+	case MSG_CMD_RSP: {
+		struct iscsi_cmd *cmd = req_take(t, m, REQ_CMD, true);
+
+		if (!cmd)
+			return;
+		if (m->cmd_rsp.sense_len > MSG_SENSE_MAX ||
+		    m->cmd_rsp.data_len > cmd->buf.length) {
+			core_dead(t, "CMD_RSP with impossible lengths");
+			return;
+		}
+		iscsi_req_free(t, m->h.tag);
+		cmd->tag = 0;
+		iscsi_cmd_rsp(t, cmd, &m->cmd_rsp);
+		return;
+	}
+	case MSG_TMF_RSP:
+		if (m->tmf_rsp.result > MSG_TMF_SUCCEEDED) {
+			core_dead(t, "TMF_RSP with an unknown result");
+			return;
+		}
+		if ((obj = req_take(t, m, REQ_TMF, false)))
+			iscsi_tmf_done(t, obj, m->tmf_rsp.result);
+		return;
+	default:
+		core_dead(t, "message type not allowed from the core");
+		return;
+	}
+}
+
+void iscsi_core_poll(struct iscsi_tgt *t)
+{
+	union msg m;
+	int r, n = 0;
+
+	if (!t->link_ok)
+		return;
+	/* bounded so sockets get their turn; the prepare watcher comes back */
+	while (n < 256 && (r = ring_cons_pop(&t->link->rx, &m)) > 0) {
+		n++;
+		core_msg(t, &m);
+		if (!t->link_ok)
+			return;
+	}
+	if (n)
+		ring_cons_release(&t->link->rx);
+	if (r < 0)
+		core_dead(t, "core published an impossible ring tail");
+}
+
+/* ---- loop integration ---- */
+
+static void wake_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct iscsi_tgt *t = w->data;
+
+	link_drain_wake(t->link);
+	iscsi_core_poll(t);
+	iscsi_core_publish(t);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+/* Once per loop iteration, before libev blocks: write what the handlers
+ * queued, publish the batch to the core, and if answers are due soon spin a
+ * little (a sleeping peer costs ~40 us to wake on 2 cores) before arming
+ * NEED_WAKEUP. */
+static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct iscsi_tgt *t = w->data;
+	int round;
+
+	for (round = 0; round < 8; round++) {
+		iscsi_core_poll(t);
+		iscsi_conn_flush_all(t);
+		iscsi_core_publish(t);
+		iscsi_conn_reap(t);
+		if (!t->link_ok)
+			break;
+		if (t->inflight && t->spin_us && !ring_cons_pending(&t->link->rx)) {
+			ev_tstamp end;
+
+			ev_now_update(loop);
+			end = ev_now(loop) + t->spin_us * 1e-6;
+			for (unsigned k = 0; ; k++) {
+				if (ring_cons_pending(&t->link->rx))
+					break;
+				for (int j = 0; j < 32; j++)
+					cpu_relax();
+				if ((k & 15) == 15) {
+					ev_now_update(loop);
+					if (ev_now(loop) >= end)
+						break;
+				}
+			}
+		}
+		if (ring_cons_pending(&t->link->rx))
+			continue;
+		if (ring_cons_prepare_sleep(&t->link->rx)) {
+			t->cons_sleeping = true;
+			return;
+		}
+	}
+	/* work appeared while arming the flag: do not block this iteration */
+	if (t->link_ok)
+		ev_idle_start(loop, &t->idle);
+}
+
+static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct iscsi_tgt *t = w->data;
+
+	if (t->cons_sleeping) {
+		ring_cons_end_sleep(&t->link->rx);
+		t->cons_sleeping = false;
+	}
+	ev_idle_stop(loop, &t->idle);
+	iscsi_core_poll(t);
+}
+
+static void idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+}
+
+int iscsi_core_init(struct iscsi_tgt *t)
+{
+	t->free_slot = SLOT_NONE;
+	t->link_ok = true;
+	ev_io_init(&t->wake_w, wake_cb, t->link->wake_self, EV_READ);
+	t->wake_w.data = t;
+	ev_io_start(t->loop, &t->wake_w);
+	ev_prepare_init(&t->prep, prepare_cb);
+	t->prep.data = t;
+	ev_prepare_start(t->loop, &t->prep);
+	ev_check_init(&t->chk, check_cb);
+	t->chk.data = t;
+	ev_check_start(t->loop, &t->chk);
+	ev_idle_init(&t->idle, idle_cb);
+	t->idle.data = t;
+	return 0;
+}

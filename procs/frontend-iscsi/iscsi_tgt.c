@@ -1,0 +1,149 @@
+/* Process-wide setup: limits from the init message, listeners, the pool
+ * allocator, and shutdown draining. */
+#include "procs/frontend-iscsi/iscsi_tgt.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+static void listen_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct iscsi_listener *l = w->data;
+
+	iscsi_conn_accept(l->t, l);
+}
+
+static uint32_t cfg_u32(json_t *cfg, const char *key, uint32_t def, uint32_t lo, uint32_t hi)
+{
+	json_t *v = cfg ? json_object_get(cfg, key) : NULL;
+
+	if (!json_is_integer(v))
+		return def;
+	json_int_t x = json_integer_value(v);
+	if (x < lo || x > hi) {
+		log_warn("config %s=%lld out of [%u, %u]; using %u", key, (long long)x,
+			 lo, hi, def);
+		return def;
+	}
+	return (uint32_t)x;
+}
+
+int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
+{
+	json_t *cfg = json_object_get(c->init, "config");
+	json_t *lis = json_object_get(c->init, "listeners");
+	const char *alias;
+	size_t i;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	t->c = c;
+	t->loop = loop;
+	t->next_tsih = 1;
+	t->next_nexus = 1;
+	if (c->nlinks != 1 || c->own_arena < 0) {
+		log_err("need exactly one link (to the core) and an own arena");
+		return -EINVAL;
+	}
+	t->link = &c->links[0];
+	if (t->link->side != LINK_SIDE_A) {
+		log_err("the core link must be side A here");
+		return -EINVAL;
+	}
+	r = pool_alloc_init(&t->alloc, &c->pool, (uint32_t)c->own_arena);
+	if (r < 0) {
+		log_err("pool allocator: %s", strerror(-r));
+		return r;
+	}
+	t->arena_size = (uint32_t)c->pool.arenas[c->own_arena].size;
+
+	t->lim.max_recv_dsl = cfg_u32(cfg, "max_recv_data_segment_length", 262144,
+				      512, ISCSI_DSL_MAX);
+	t->lim.max_burst = cfg_u32(cfg, "max_burst_length", 1048576, 512, ISCSI_DSL_MAX);
+	t->lim.first_burst = cfg_u32(cfg, "first_burst_length", 262144, 512, ISCSI_DSL_MAX);
+	t->lim.max_outstanding_r2t = cfg_u32(cfg, "max_outstanding_r2t", 4, 1, ISCSI_MAX_R2T);
+	t->lim.initial_r2t = cfg_u32(cfg, "initial_r2t", 0, 0, 1);
+	t->lim.immediate_data = cfg_u32(cfg, "immediate_data", 1, 0, 1);
+	t->lim.tpgt = (uint16_t)cfg_u32(cfg, "tpgt", 1, 1, 65535);
+	t->spin_us = cfg_u32(cfg, "spin_us", 20, 0, 10000);
+	alias = cfg ? json_string_value(json_object_get(cfg, "target_alias")) : NULL;
+	t->lim.target_alias = alias;
+	t->lim.crc32c = false;
+	/* a burst must fit the buffers we can ever hand out */
+	if (t->lim.max_burst > t->arena_size / 2)
+		t->lim.max_burst = t->arena_size / 2 < 512 ? 512 : t->arena_size / 2;
+	if (t->lim.first_burst > t->lim.max_burst)
+		t->lim.first_burst = t->lim.max_burst;
+
+	r = iscsi_core_init(t);
+	if (r < 0)
+		return r;
+
+	if (!json_is_array(lis) || json_array_size(lis) == 0) {
+		log_err("no listeners in the init message");
+		return -EINVAL;
+	}
+	t->nlis = (uint32_t)json_array_size(lis);
+	t->lis = calloc(t->nlis, sizeof(*t->lis));
+	if (!t->lis)
+		return -ENOMEM;
+	for (i = 0; i < t->nlis; i++) {
+		json_t *e = json_array_get(lis, i);
+		json_t *fd = json_object_get(e, "fd");
+		const char *addr = json_string_value(json_object_get(e, "addr"));
+		struct iscsi_listener *l = &t->lis[i];
+
+		if (!json_is_integer(fd) || json_integer_value(fd) < 0) {
+			log_err("listener %zu: bad fd", i);
+			return -EINVAL;
+		}
+		l->t = t;
+		l->fd = (int)json_integer_value(fd);
+		snprintf(l->addr, sizeof(l->addr), "%s", addr ? addr : "?");
+		ev_io_init(&l->w, listen_cb, l->fd, EV_READ);
+		l->w.data = l;
+		ev_io_start(loop, &l->w);
+		log_info("listening on %s", l->addr);
+	}
+	return 0;
+}
+
+/* Once a second while draining: close idle connections, exit when done. */
+static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct iscsi_tgt *t = w->data;
+	struct iscsi_conn *c, *n;
+	static int ticks;
+
+	for (c = t->conns; c; c = n) {
+		n = c->next;
+		if (c->state != CONN_FFP || (!c->ncmds && !c->txq && !c->tmfs && !c->disc))
+			iscsi_conn_close(c, "target shutting down");
+	}
+	iscsi_conn_reap(t);
+	iscsi_core_publish(t);
+	/* commands of closed connections wait for their CMD_RSP so the core
+	 * is done with their buffers; give it a bounded time */
+	if (!t->conns && (t->inflight == 0 || ++ticks > 100 || !t->link_ok)) {
+		log_info("shutdown complete");
+		exit(0);
+	}
+}
+
+void iscsi_tgt_shutdown(struct iscsi_tgt *t)
+{
+	if (t->shutting_down)
+		return;
+	log_info("shutting down: draining %u connections", t->nconns);
+	t->shutting_down = true;
+	for (uint32_t i = 0; i < t->nlis; i++) {
+		ev_io_stop(t->loop, &t->lis[i].w);
+		close(t->lis[i].fd);
+	}
+	ev_timer_init(&t->tick, drain_cb, 0.0, 0.1);
+	t->tick.data = t;
+	ev_timer_start(t->loop, &t->tick);
+}

@@ -1,0 +1,10 @@
+/* Process-level entry points of the iSCSI frontend, for main.c. */
+#ifndef MTGT_ISCSI_TGT_H
+#define MTGT_ISCSI_TGT_H
+
+#include "procs/frontend-iscsi/iscsi.h"
+
+int  iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop);
+void iscsi_tgt_shutdown(struct iscsi_tgt *t);
+
+#endif

@@ -1,0 +1,139 @@
+/* Task Management Function requests: mapped to MSG_TMF for the core, answered
+ * with its result. Task reassignment needs ERL 2 and is refused here. */
+#include "procs/frontend-iscsi/iscsi.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+struct iscsi_tmf {
+	struct iscsi_conn *c;       /* NULL once the connection is gone */
+	struct iscsi_tmf *next;
+	uint32_t itt;
+	uint8_t  fn;
+};
+
+static void tmf_respond(struct iscsi_conn *c, uint32_t itt, uint8_t rsp, bool close_after)
+{
+	struct iscsi_txpdu *p = iscsi_txpdu_new(ISCSI_OP_TMF_RSP, ISCSI_FLAG_FINAL);
+
+	p->bhs[2] = rsp;
+	iscsi_put32(p->bhs + 16, itt);
+	iscsi_fill_sn(c, p->bhs, true);
+	if (close_after) {
+		p->close_after = true;
+		c->closing_after_tx = true;
+		iscsi_conn_update_rx(c);
+	}
+	iscsi_conn_queue(c, p);
+}
+
+void iscsi_rx_tmf(struct iscsi_conn *c)
+{
+	struct iscsi_tgt *t = c->t;
+	const uint8_t *b = c->bhs;
+	uint8_t fn = b[1] & 0x7f;
+	uint32_t itt = c->hi.itt, rtt = iscsi_get32(b + 20);
+	uint32_t refcmdsn = iscsi_get32(b + 32);
+	struct iscsi_tmf *tm;
+	union msg m;
+
+	if (c->sess->p.session_type != ISCSI_SESSION_NORMAL) {
+		iscsi_send_reject(c, ISCSI_REJECT_PROTOCOL, b);
+		return;
+	}
+	if (!iscsi_cmdsn_accept(c, iscsi_get32(b + 24), c->hi.immediate))
+		return;
+	memset(&m, 0, sizeof(m));
+	m.h.type = MSG_TMF;
+	m.tmf.nexus = c->sess->nexus;
+	m.tmf.lun = iscsi_get64(b + 8);
+	switch (fn) {
+	case ISCSI_TMF_ABORT_TASK: {
+		struct iscsi_cmd *cmd = iscsi_cmd_find(c, rtt);
+
+		if (!cmd || !cmd->in_core) {
+			/* RFC 7143 11.5.1: a task we no longer have whose
+			 * command we did receive has completed: done */
+			bool seen = iscsi_sn_lt(refcmdsn, c->sess->exp_cmd_sn);
+
+			tmf_respond(c, itt, seen ? ISCSI_TMF_RSP_COMPLETE :
+				    ISCSI_TMF_RSP_NO_TASK, false);
+			return;
+		}
+		m.tmf.fn = MSG_TMF_ABORT_TASK;
+		m.tmf.ref_tag = cmd->tag;
+		m.tmf.lun = cmd->lun;
+		break;
+	}
+	case ISCSI_TMF_ABORT_TASK_SET: m.tmf.fn = MSG_TMF_ABORT_TASK_SET; break;
+	case ISCSI_TMF_CLEAR_ACA: m.tmf.fn = MSG_TMF_CLEAR_ACA; break;
+	case ISCSI_TMF_CLEAR_TASK_SET: m.tmf.fn = MSG_TMF_CLEAR_TASK_SET; break;
+	case ISCSI_TMF_LUN_RESET: m.tmf.fn = MSG_TMF_LUN_RESET; break;
+	case ISCSI_TMF_TARGET_WARM_RESET: m.tmf.fn = MSG_TMF_TARGET_WARM_RESET; break;
+	case ISCSI_TMF_TARGET_COLD_RESET: m.tmf.fn = MSG_TMF_TARGET_COLD_RESET; break;
+	case ISCSI_TMF_TASK_REASSIGN:
+		tmf_respond(c, itt, ISCSI_TMF_RSP_NO_REASSIGN, false);
+		return;
+	default:
+		tmf_respond(c, itt, ISCSI_TMF_RSP_NOT_SUPPORTED, false);
+		return;
+	}
+	tm = calloc(1, sizeof(*tm));
+	if (!tm) {
+		tmf_respond(c, itt, ISCSI_TMF_RSP_REJECTED, false);
+		return;
+	}
+	tm->c = c;
+	tm->itt = itt;
+	tm->fn = fn;
+	m.h.tag = iscsi_req_new(t, REQ_TMF, tm);
+	if (!m.h.tag) {
+		free(tm);
+		tmf_respond(c, itt, ISCSI_TMF_RSP_REJECTED, false);
+		return;
+	}
+	tm->next = c->tmfs;
+	c->tmfs = tm;
+	log_info("conn %llu: TMF function %u", (unsigned long long)c->id, fn);
+	iscsi_core_send(t, &m);
+}
+
+void iscsi_tmf_done(struct iscsi_tgt *t, void *obj, uint8_t result)
+{
+	struct iscsi_tmf *tm = obj;
+	struct iscsi_conn *c = tm->c;
+	uint8_t rsp;
+
+	if (c) {
+		struct iscsi_tmf **pp = &c->tmfs;
+
+		while (*pp && *pp != tm)
+			pp = &(*pp)->next;
+		if (*pp)
+			*pp = tm->next;
+		switch (result) {
+		case MSG_TMF_COMPLETE:
+		case MSG_TMF_SUCCEEDED: rsp = ISCSI_TMF_RSP_COMPLETE; break;
+		case MSG_TMF_NO_TASK: rsp = ISCSI_TMF_RSP_NO_TASK; break;
+		case MSG_TMF_NO_LUN: rsp = ISCSI_TMF_RSP_NO_LUN; break;
+		case MSG_TMF_NOT_SUPPORTED: rsp = ISCSI_TMF_RSP_NOT_SUPPORTED; break;
+		default: rsp = ISCSI_TMF_RSP_REJECTED; break;
+		}
+		/* a cold reset also drops the connections (SAM: hard reset) */
+		tmf_respond(c, tm->itt, rsp, tm->fn == ISCSI_TMF_TARGET_COLD_RESET &&
+			    rsp == ISCSI_TMF_RSP_COMPLETE);
+	}
+	free(tm);
+}
+
+void iscsi_tmf_orphan(struct iscsi_conn *c)
+{
+	struct iscsi_tmf *tm;
+
+	while ((tm = c->tmfs)) {
+		c->tmfs = tm->next;
+		tm->c = NULL;
+	}
+}

@@ -1,0 +1,698 @@
+/* Process-level test of mtgt-core: this program plays supervisor, frontend and
+ * backend. It creates the pool and links, starts mtgt-core with fd 3 = control
+ * socket, sends CTL_INIT, then drives commands over real rings: nexus and ACL,
+ * discovery, unit attention, emulated commands, WRITE with XFER_RDY, READ,
+ * errors, ABORT TASK while the backend holds the buffer, backend restart with
+ * reissue, frontend loss with LINK_DRAINED, a protocol violation and shutdown. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/ctl.h"
+#include "shm/link.h"
+#include "shm/pool.h"
+#include "procs/core/scsi.h"
+
+#define CORE_EPOCH 5
+#define FE_EPOCH   7
+#define BE_EPOCH   9
+#define FE_LINK    1
+#define BE_LINK    2
+#define FE_ARENA   1
+#define DISK_BYTES (4u << 20)
+
+static int failures;
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #c); failures++; } } while (0)
+#define REQUIRE(c) do { if (!(c)) { fprintf(stderr, "FATAL %s:%d: %s\n", __FILE__, __LINE__, #c); finish(1); } } while (0)
+
+static struct pool pool;
+static struct link fe, be;
+static int ctl = -1;
+static pid_t core_pid = -1;
+static uint8_t disk[DISK_BYTES];
+static uint64_t next_tag = 100;
+
+static void finish(int fail)
+{
+	if (core_pid > 0) {
+		kill(core_pid, SIGKILL);
+		waitpid(core_pid, NULL, 0);
+	}
+	exit(fail || failures ? 1 : 0);
+}
+
+struct mklink { int memfd; size_t len; int efd_a, efd_b; };
+
+static void make_link(struct mklink *k, uint32_t ea, uint32_t eb)
+{
+	REQUIRE(link_create(64, ea, eb, &k->memfd, &k->len) == 0);
+	k->efd_a = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	k->efd_b = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	REQUIRE(k->efd_a >= 0 && k->efd_b >= 0);
+}
+
+static int ctl_wait(struct ctl_msg *m, int ms)
+{
+	struct pollfd p = { .fd = ctl, .events = POLLIN };
+
+	if (poll(&p, 1, ms) != 1)
+		return 0;
+	return ctl_recv(ctl, m);
+}
+
+/* Wait for a control message of `type`, skipping others (PONG, STATS). */
+static bool ctl_expect(uint32_t type, char *payload, size_t cap)
+{
+	for (int i = 0; i < 20; i++) {
+		struct ctl_msg m;
+
+		if (ctl_wait(&m, 2000) != 1)
+			return false;
+		if (m.type == type) {
+			if (payload)
+				snprintf(payload, cap, "%s", m.data ? m.data : "");
+			ctl_msg_free(&m);
+			return true;
+		}
+		ctl_msg_free(&m);
+	}
+	return false;
+}
+
+static void send_msg(struct link *l, const union msg *m)
+{
+	union msg *e;
+	int err = 0;
+
+	for (int i = 0; i < 1000 && !(e = ring_prod_reserve(&l->tx, &err)); i++)
+		usleep(1000);
+	REQUIRE(e);
+	memcpy(e, m, sizeof(*m));
+	ring_prod_push(&l->tx);
+	ring_prod_publish(&l->tx);
+}
+
+/* Next message on l within ~2 s, or type MSG_NONE. */
+static union msg recv_msg(struct link *l, int ms)
+{
+	union msg m;
+
+	memset(&m, 0, sizeof(m));
+	for (int i = 0; i < ms / 10 + 1; i++) {
+		int r = ring_cons_pop(&l->rx, &m);
+
+		if (r == 1) {
+			ring_cons_release(&l->rx);
+			return m;
+		}
+		REQUIRE(r == 0);
+		link_wait(l, 100, 10);
+	}
+	m.h.type = MSG_NONE;
+	return m;
+}
+
+static bool quiet(struct link *l, int ms)
+{
+	union msg m = recv_msg(l, ms);
+
+	return m.h.type == MSG_NONE;
+}
+
+/* ---- frontend helpers ---- */
+
+static struct buf_handle fe_buf(uint32_t off, uint32_t len)
+{
+	struct buf_handle h = { .arena = FE_ARENA, .offset = off, .length = len };
+
+	return h;
+}
+
+static uint8_t *bufp(struct buf_handle h)
+{
+	return pool_ptr(&pool, &h);
+}
+
+static int nexus_add(uint32_t id, const char *ini, const char *tgt)
+{
+	struct buf_handle h = fe_buf(0, 4096);
+	union msg m, r;
+	size_t a = strlen(ini) + 1;
+
+	memcpy(bufp(h), ini, a);
+	memcpy(bufp(h) + a, tgt, strlen(tgt) + 1);
+	memset(&m, 0, sizeof(m));
+	m.h.type = MSG_NEXUS_ADD;
+	m.h.tag = next_tag++;
+	m.nexus_add.nexus = id;
+	m.nexus_add.buf = h;
+	send_msg(&fe, &m);
+	r = recv_msg(&fe, 2000);
+	REQUIRE(r.h.type == MSG_NEXUS_ADDED);
+	CHECK(r.h.tag == m.h.tag);
+	CHECK(r.nexus_added.nexus == id);
+	return r.nexus_added.result;
+}
+
+static struct msg_cmd mkcmd(uint32_t nexus, uint32_t lun, const uint8_t *cdb, unsigned cdb_len,
+			    uint8_t dir, uint32_t edtl, struct buf_handle h)
+{
+	struct msg_cmd c;
+
+	memset(&c, 0, sizeof(c));
+	c.h.type = MSG_CMD;
+	c.h.tag = next_tag++;
+	c.nexus = nexus;
+	c.dir = dir;
+	c.cdb_len = (uint8_t)cdb_len;
+	c.lun = (uint64_t)lun << 48;
+	c.edtl = edtl;
+	c.buf = h;
+	memcpy(c.cdb, cdb, cdb_len);
+	return c;
+}
+
+static struct msg_cmd_rsp do_cmd(struct msg_cmd c)
+{
+	union msg m, r;
+
+	memset(&m, 0, sizeof(m));
+	m.cmd = c;
+	send_msg(&fe, &m);
+	r = recv_msg(&fe, 2000);
+	REQUIRE(r.h.type == MSG_CMD_RSP);
+	CHECK(r.h.tag == c.h.tag);
+	return r.cmd_rsp;
+}
+
+/* Serve one backend I/O from `disk`; returns the I/O served. */
+static struct msg_io be_serve(struct link *l, int result)
+{
+	union msg m = recv_msg(l, 2000), d;
+
+	REQUIRE(m.h.type == MSG_IO);
+	struct msg_io io = m.io;
+	uint8_t *p = io.op == MSG_IO_FLUSH ? NULL : pool_ptr(&pool, &io.buf);
+
+	CHECK(io.op == MSG_IO_FLUSH || (p && io.buf.length == io.length));
+	CHECK(io.op == MSG_IO_FLUSH || io.offset + io.length <= DISK_BYTES);
+	if (!result && io.op == MSG_IO_READ && p)
+		memcpy(p, disk + io.offset, io.length);
+	if (!result && io.op == MSG_IO_WRITE && p)
+		memcpy(disk + io.offset, p, io.length);
+	memset(&d, 0, sizeof(d));
+	d.h.type = MSG_IO_DONE;
+	d.h.tag = io.h.tag;
+	d.io_done.result = result;
+	d.io_done.length = result ? 0 : (uint32_t)io.length;
+	send_msg(l, &d);
+	return io;
+}
+
+static void start_core(const char *bin)
+{
+	uint64_t sizes[2] = { 1u << 20, 32u << 20 };
+	struct mklink kf, kb;
+	int sv[2];
+	char *js;
+
+	REQUIRE(pool_create(&pool, 2, sizes) == 0);
+	make_link(&kf, FE_EPOCH, CORE_EPOCH);  /* frontend is side a */
+	make_link(&kb, CORE_EPOCH, BE_EPOCH);  /* core is side a */
+	REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+
+	json_t *init = json_pack(
+		"{s:s, s:s, s:i, s:i,"
+		" s:{s:i, s:I, s:s, s:[{s:I, s:I}, {s:I, s:I}]},"
+		" s:[{s:i, s:i, s:I, s:s, s:i, s:i, s:i, s:i},"
+		"    {s:i, s:i, s:I, s:s, s:i, s:i, s:i}],"
+		" s:{s:[{s:s, s:[s], s:[{s:i, s:i, s:i, s:I, s:i, s:s, s:b},"
+		"                        {s:i, s:i, s:i, s:I, s:i, s:s, s:b}]},"
+		"       {s:s, s:[s], s:[]}]}}",
+		"name", "core", "kind", "core", "epoch", CORE_EPOCH, "core_arena", 0,
+		"pool", "fd", 4, "size", (json_int_t)pool.size, "map", "all", "arenas",
+		"offset", (json_int_t)pool.arenas[0].offset, "size", (json_int_t)pool.arenas[0].size,
+		"offset", (json_int_t)pool.arenas[1].offset, "size", (json_int_t)pool.arenas[1].size,
+		"links",
+		"id", FE_LINK, "fd", 5, "len", (json_int_t)kf.len, "side", "b", "wake_self", 6,
+		"wake_peer", 7, "peer_epoch", FE_EPOCH, "arena", FE_ARENA,
+		"id", BE_LINK, "fd", 8, "len", (json_int_t)kb.len, "side", "a", "wake_self", 9,
+		"wake_peer", 10, "peer_epoch", BE_EPOCH,
+		"config", "targets",
+		"name", "iqn.2026-11.org.mtgt:demo", "initiators", "*", "luns",
+		"lun", 0, "link", BE_LINK, "dev", 0, "size", (json_int_t)DISK_BYTES, "block_size", 512,
+		"backend", "file", "readonly", 0,
+		"lun", 1, "link", BE_LINK, "dev", 1, "size", (json_int_t)DISK_BYTES, "block_size", 4096,
+		"backend", "ram", "readonly", 1,
+		"name", "iqn.2026-11.org.mtgt:private", "initiators", "iqn.2026-11.org.test:Allowed",
+		"luns");
+	REQUIRE(init);
+	js = json_dumps(init, JSON_COMPACT);
+
+	core_pid = fork();
+	REQUIRE(core_pid >= 0);
+	if (core_pid == 0) {
+		int src[8] = { sv[1], pool.fd, kf.memfd, kf.efd_b, kf.efd_a, kb.memfd, kb.efd_a, kb.efd_b };
+		int hi[8];
+
+		for (int i = 0; i < 8; i++)
+			hi[i] = fcntl(src[i], F_DUPFD, 100);
+		for (int i = 0; i < 8; i++)
+			dup2(hi[i], 3 + i);
+		execl(bin, "mtgt-core", (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	ctl = sv[0];
+	REQUIRE(ctl_send(ctl, CTL_INIT, js, strlen(js), NULL, 0) == 0);
+	free(js);
+	json_decref(init);
+
+	REQUIRE(pool_map_all(&pool) == 0);
+	REQUIRE(link_attach(&fe, FE_LINK, kf.memfd, kf.len, LINK_SIDE_A, kf.efd_a, kf.efd_b,
+			    FE_EPOCH, CORE_EPOCH) == 0);
+	REQUIRE(link_attach(&be, BE_LINK, kb.memfd, kb.len, LINK_SIDE_B, kb.efd_b, kb.efd_a,
+			    BE_EPOCH, CORE_EPOCH) == 0);
+	REQUIRE(ctl_expect(CTL_READY, NULL, 0));
+}
+
+static void test_nexus_and_discovery(void)
+{
+	union msg m, r;
+	struct buf_handle h = fe_buf(8192, 4096);
+	const char *p;
+
+	CHECK(nexus_add(1, "iqn.2026-11.org.test:one", "iqn.2026-11.org.mtgt:demo") == 0);
+	CHECK(nexus_add(2, "iqn.2026-11.org.test:one", "iqn.2026-11.org.mtgt:nope") == -ENOENT);
+	CHECK(nexus_add(3, "iqn.2026-11.org.test:one", "iqn.2026-11.org.mtgt:private") == -EACCES);
+	/* ACL and target names compare case-insensitively */
+	CHECK(nexus_add(4, "IQN.2026-11.ORG.TEST:ALLOWED", "iqn.2026-11.org.mtgt:PRIVATE") == 0);
+
+	strcpy((char *)bufp(h), "iqn.2026-11.org.test:one");
+	memset(&m, 0, sizeof(m));
+	m.h.type = MSG_DISCOVER;
+	m.h.tag = next_tag++;
+	m.discover.buf = h;
+	send_msg(&fe, &m);
+	r = recv_msg(&fe, 2000);
+	REQUIRE(r.h.type == MSG_DISCOVER_DONE);
+	CHECK(r.discover_done.result == 0);
+	p = (const char *)bufp(h);
+	CHECK(r.discover_done.length == strlen("iqn.2026-11.org.mtgt:demo") + 1);
+	CHECK(!strcmp(p, "iqn.2026-11.org.mtgt:demo"));
+
+	strcpy((char *)bufp(h), "iqn.2026-11.org.test:allowed");
+	send_msg(&fe, &m);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.discover_done.result == 0);
+	CHECK(r.discover_done.length == 2 * 26 + 3);
+
+	/* too small for the list */
+	strcpy((char *)bufp(h), "iqn.2026-11.org.test:allowed");
+	m.discover.buf = fe_buf(8192, 30);
+	send_msg(&fe, &m);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.discover_done.result == -ENOSPC);
+}
+
+static void test_emulated(void)
+{
+	uint8_t tur[6] = { TEST_UNIT_READY };
+	uint8_t inq[6] = { INQUIRY, 0, 0, 0, 255, 0 };
+	uint8_t rl[12] = { REPORT_LUNS, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0 };
+	struct buf_handle h = fe_buf(16384, 4096);
+	struct msg_cmd_rsp r;
+
+	/* INQUIRY is exempt from the power-on UA */
+	r = do_cmd(mkcmd(1, 0, inq, 6, MSG_DIR_READ, 255, h));
+	CHECK(r.status == SCSI_GOOD);
+	CHECK(r.data_len == 74);
+	CHECK(r.cdb_xfer_len == 255);
+	CHECK(!memcmp(bufp(h) + 8, "MTGT    ", 8));
+	/* first other command: POWER ON UA, once */
+	r = do_cmd(mkcmd(1, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(r.status == SCSI_CHECK_CONDITION);
+	CHECK(r.sense_len == 18 && r.sense[2] == SK_UNIT_ATTENTION && r.sense[12] == 0x29);
+	r = do_cmd(mkcmd(1, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(r.status == SCSI_GOOD);
+	/* UA is per LU */
+	r = do_cmd(mkcmd(1, 1, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(r.status == SCSI_CHECK_CONDITION && r.sense[12] == 0x29);
+	/* missing LUN */
+	r = do_cmd(mkcmd(1, 7, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(r.status == SCSI_CHECK_CONDITION && r.sense[12] == 0x25);
+	r = do_cmd(mkcmd(1, 7, inq, 6, MSG_DIR_READ, 255, h));
+	CHECK(r.status == SCSI_GOOD && bufp(h)[0] == 0x7f);
+	r = do_cmd(mkcmd(1, 7, rl, 12, MSG_DIR_READ, 256, h));
+	CHECK(r.status == SCSI_GOOD && r.data_len == 24);
+	/* unsupported opcode */
+	uint8_t ws[16] = { 0x93 };
+	r = do_cmd(mkcmd(1, 0, ws, 16, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(r.status == SCSI_CHECK_CONDITION && r.sense[12] == 0x20);
+}
+
+static void test_read_write(void)
+{
+	uint8_t w10[10] = { WRITE_10, 0, 0, 0, 0, 8, 0, 0, 16, 0 };  /* lba 8, 16 blocks */
+	uint8_t r10[10] = { READ_10, 0, 0, 0, 0, 8, 0, 0, 16, 0 };
+	struct buf_handle h = fe_buf(65536, 8192);
+	union msg m, r;
+	struct msg_io io;
+	struct msg_cmd_rsp rsp;
+
+	/* WRITE with 1 KiB immediate data: core asks for all 8 KiB */
+	for (int i = 0; i < 8192; i++)
+		bufp(h)[i] = (uint8_t)(i * 7 + 3);
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, w10, 10, MSG_DIR_WRITE, 8192, h);
+	m.cmd.imm_len = 1024;
+	m.cmd.h.flags = 0;
+	m.cmd.cdb[1] = 0x08; /* FUA */
+	send_msg(&fe, &m);
+	r = recv_msg(&fe, 2000);
+	REQUIRE(r.h.type == MSG_XFER_RDY);
+	CHECK(r.h.tag == m.cmd.h.tag && r.xfer_rdy.length == 8192);
+	CHECK(quiet(&be, 50));  /* nothing reaches the backend before the data */
+	union msg d;
+	memset(&d, 0, sizeof(d));
+	d.h.type = MSG_DATA_READY;
+	d.h.tag = m.cmd.h.tag;
+	d.data_ready.length = 8192;
+	send_msg(&fe, &d);
+	io = be_serve(&be, 0);
+	CHECK(io.op == MSG_IO_WRITE && io.offset == 8 * 512 && io.length == 8192);
+	CHECK(io.h.flags & MSG_IO_FUA);
+	CHECK(io.buf.arena == FE_ARENA && io.buf.offset == 65536);
+	r = recv_msg(&fe, 2000);
+	REQUIRE(r.h.type == MSG_CMD_RSP);
+	CHECK(r.cmd_rsp.status == SCSI_GOOD && r.cmd_rsp.cdb_xfer_len == 8192);
+
+	/* READ it back into another buffer */
+	struct buf_handle h2 = fe_buf(131072, 8192);
+	memset(bufp(h2), 0, 8192);
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, r10, 10, MSG_DIR_READ, 8192, h2);
+	send_msg(&fe, &m);
+	io = be_serve(&be, 0);
+	CHECK(io.op == MSG_IO_READ && io.length == 8192 && !(io.h.flags & MSG_IO_FUA));
+	r = recv_msg(&fe, 2000);
+	REQUIRE(r.h.type == MSG_CMD_RSP);
+	CHECK(r.cmd_rsp.status == SCSI_GOOD && r.cmd_rsp.data_len == 8192);
+	CHECK(!memcmp(bufp(h), bufp(h2), 8192));
+
+	/* read overflow: initiator expects 4 KiB of an 8 KiB read */
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, r10, 10, MSG_DIR_READ, 4096, h2);
+	send_msg(&fe, &m);
+	io = be_serve(&be, 0);
+	CHECK(io.length == 4096);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.cmd_rsp.data_len == 4096 && r.cmd_rsp.cdb_xfer_len == 8192);
+
+	/* out of range, read-only LUN, backend error */
+	uint8_t r16[16] = { READ_16 };
+	scsi_put64(r16 + 2, DISK_BYTES / 512);
+	scsi_put32(r16 + 10, 1);
+	rsp = do_cmd(mkcmd(1, 0, r16, 16, MSG_DIR_READ, 512, h2));
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[12] == 0x21);
+	uint8_t w6[6] = { WRITE_6, 0, 0, 0, 1, 0 };
+	rsp = do_cmd(mkcmd(1, 1, w6, 6, MSG_DIR_WRITE, 4096, h2));
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[2] == SK_DATA_PROTECT);
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, r10, 10, MSG_DIR_READ, 8192, h2);
+	send_msg(&fe, &m);
+	be_serve(&be, -EIO);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.cmd_rsp.status == SCSI_CHECK_CONDITION && r.cmd_rsp.sense[2] == SK_MEDIUM_ERROR &&
+	      r.cmd_rsp.sense[12] == 0x11);
+
+	/* SYNCHRONIZE CACHE goes to the backend as a flush */
+	uint8_t sc[10] = { SYNCHRONIZE_CACHE_10 };
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, sc, 10, MSG_DIR_NONE, 0, fe_buf(0, 0));
+	send_msg(&fe, &m);
+	io = be_serve(&be, 0);
+	CHECK(io.op == MSG_IO_FLUSH);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.cmd_rsp.status == SCSI_GOOD);
+}
+
+static void test_abort_task(void)
+{
+	uint8_t r10[10] = { READ_10, 0, 0, 0, 0, 0, 0, 0, 8, 0 };
+	struct buf_handle h = fe_buf(262144, 4096);
+	union msg m, t, io, r, d;
+
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, r10, 10, MSG_DIR_READ, 4096, h);
+	send_msg(&fe, &m);
+	io = recv_msg(&be, 2000);
+	REQUIRE(io.h.type == MSG_IO);
+	memset(&t, 0, sizeof(t));
+	t.h.type = MSG_TMF;
+	t.h.tag = next_tag++;
+	t.tmf.nexus = 1;
+	t.tmf.fn = MSG_TMF_ABORT_TASK;
+	t.tmf.ref_tag = m.cmd.h.tag;
+	send_msg(&fe, &t);
+	/* the backend still holds the buffer: no answer yet */
+	CHECK(quiet(&fe, 100));
+	memset(&d, 0, sizeof(d));
+	d.h.type = MSG_IO_DONE;
+	d.h.tag = io.h.tag;
+	d.io_done.length = 4096;
+	send_msg(&be, &d);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.h.tag == m.cmd.h.tag &&
+	      (r.cmd_rsp.h.flags & MSG_RSP_ABORTED));
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_TMF_RSP && r.h.tag == t.h.tag &&
+	      r.tmf_rsp.result == MSG_TMF_COMPLETE);
+	/* unknown task */
+	t.h.tag = next_tag++;
+	t.tmf.ref_tag = 999999;
+	send_msg(&fe, &t);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_TMF_RSP && r.tmf_rsp.result == MSG_TMF_NO_TASK);
+	/* LUN RESET: other nexuses see a UA */
+	CHECK(nexus_add(5, "iqn.2026-11.org.test:two", "iqn.2026-11.org.mtgt:demo") == 0);
+	uint8_t tur[6] = { TEST_UNIT_READY };
+	struct msg_cmd_rsp rsp = do_cmd(mkcmd(5, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(rsp.sense[12] == 0x29 && rsp.sense[13] == 0x00);
+	t.h.tag = next_tag++;
+	t.tmf.fn = MSG_TMF_LUN_RESET;
+	t.tmf.lun = 0;
+	send_msg(&fe, &t);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_TMF_RSP && r.tmf_rsp.result == MSG_TMF_COMPLETE);
+	rsp = do_cmd(mkcmd(5, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[12] == 0x29 && rsp.sense[13] == 0x03);
+	rsp = do_cmd(mkcmd(1, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(rsp.status == SCSI_GOOD);
+}
+
+/* More I/Os than the backend ring holds: the core queues, nothing is lost. */
+static void test_backpressure(void)
+{
+	enum { N = 150 };
+	uint8_t r10[10] = { READ_10, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+	union msg m, r;
+	unsigned served = 0, answered = 0;
+	uint64_t first = next_tag;
+
+	for (unsigned i = 0; i < N; i++) {
+		memset(&m, 0, sizeof(m));
+		r10[5] = (uint8_t)i;
+		m.cmd = mkcmd(1, 0, r10, 10, MSG_DIR_READ, 512, fe_buf(1048576 + i * 4096, 512));
+		send_msg(&fe, &m);
+	}
+	/* serve and collect, interleaved, since both rings are smaller than N */
+	for (int guard = 0; guard < 10 * N && answered < N; guard++) {
+		union msg io;
+		int rr;
+
+		while (served < N && (rr = ring_cons_pop(&be.rx, &io)) == 1) {
+			union msg d;
+
+			REQUIRE(io.h.type == MSG_IO);
+			memset(&d, 0, sizeof(d));
+			d.h.type = MSG_IO_DONE;
+			d.h.tag = io.h.tag;
+			d.io_done.length = (uint32_t)io.io.length;
+			memcpy(pool_ptr(&pool, &io.io.buf), disk + io.io.offset, io.io.length);
+			ring_cons_release(&be.rx);
+			send_msg(&be, &d);
+			served++;
+		}
+		while ((rr = ring_cons_pop(&fe.rx, &r)) == 1) {
+			ring_cons_release(&fe.rx);
+			CHECK(r.h.type == MSG_CMD_RSP && r.cmd_rsp.status == SCSI_GOOD);
+			CHECK(r.h.tag >= first && r.h.tag < first + N);
+			answered++;
+		}
+		usleep(1000);
+	}
+	CHECK(served == N);
+	CHECK(answered == N);
+	for (unsigned i = 0; i < N; i++)
+		CHECK(!memcmp(bufp(fe_buf(1048576 + i * 4096, 512)), disk + i * 512, 512));
+}
+
+/* An ORDERED command waits for the older commands of its LU. */
+static void test_ordered(void)
+{
+	uint8_t r10[10] = { READ_10, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+	uint8_t tur[6] = { TEST_UNIT_READY };
+	union msg m, t, io, r, d;
+
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, r10, 10, MSG_DIR_READ, 512, fe_buf(458752, 512));
+	send_msg(&fe, &m);
+	io = recv_msg(&be, 2000);
+	REQUIRE(io.h.type == MSG_IO);
+	memset(&t, 0, sizeof(t));
+	t.cmd = mkcmd(1, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0));
+	t.cmd.attr = MSG_TASK_ORDERED;
+	send_msg(&fe, &t);
+	CHECK(quiet(&fe, 100));
+	memset(&d, 0, sizeof(d));
+	d.h.type = MSG_IO_DONE;
+	d.h.tag = io.h.tag;
+	d.io_done.length = 512;
+	send_msg(&be, &d);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.h.tag == m.cmd.h.tag);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.h.tag == t.cmd.h.tag && r.cmd_rsp.status == SCSI_GOOD);
+}
+
+/* Backend dies holding an I/O: the core reissues it to the new instance. */
+static void test_backend_restart(void)
+{
+	uint8_t r10[10] = { READ_10, 0, 0, 0, 0, 8, 0, 0, 8, 0 };
+	struct buf_handle h = fe_buf(327680, 4096);
+	union msg m, io, r;
+	struct mklink kb;
+	char js[256];
+
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, r10, 10, MSG_DIR_READ, 4096, h);
+	send_msg(&fe, &m);
+	io = recv_msg(&be, 2000);
+	REQUIRE(io.h.type == MSG_IO);
+	/* the old backend never answers */
+	snprintf(js, sizeof(js), "{\"link\":%d}", BE_LINK);
+	REQUIRE(ctl_send(ctl, CTL_LINK_DOWN, js, strlen(js), NULL, 0) == 0);
+	link_detach(&be);
+	make_link(&kb, CORE_EPOCH, BE_EPOCH + 1);
+	snprintf(js, sizeof(js),
+		 "{\"link\":{\"id\":%d,\"fd\":0,\"len\":%zu,\"side\":\"a\",\"wake_self\":1,"
+		 "\"wake_peer\":2,\"peer_epoch\":%d}}", BE_LINK, kb.len, BE_EPOCH + 1);
+	int fds[3] = { kb.memfd, kb.efd_a, kb.efd_b };
+	REQUIRE(ctl_send(ctl, CTL_LINK_UP, js, strlen(js), fds, 3) == 0);
+	REQUIRE(link_attach(&be, BE_LINK, kb.memfd, kb.len, LINK_SIDE_B, kb.efd_b, kb.efd_a,
+			    BE_EPOCH + 1, CORE_EPOCH) == 0);
+	struct msg_io again = be_serve(&be, 0);
+	CHECK(again.op == MSG_IO_READ && again.offset == io.io.offset &&
+	      again.length == io.io.length);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.h.tag == m.cmd.h.tag && r.cmd_rsp.status == SCSI_GOOD);
+	CHECK(!memcmp(bufp(h), disk + 8 * 512, 4096));
+}
+
+static void test_violation_and_frontend_down(void)
+{
+	uint8_t tur[6] = { TEST_UNIT_READY };
+	uint8_t r10[10] = { READ_10, 0, 0, 0, 0, 0, 0, 0, 8, 0 };
+	union msg m, io, d;
+	char payload[256];
+
+	/* a READ at the backend when the frontend breaks the protocol */
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, r10, 10, MSG_DIR_READ, 4096, fe_buf(393216, 4096));
+	send_msg(&fe, &m);
+	io = recv_msg(&be, 2000);
+	REQUIRE(io.h.type == MSG_IO);
+	/* buffer in the core's arena: not the frontend's to name */
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, tur, 6, MSG_DIR_READ, 512, fe_buf(0, 512));
+	m.cmd.buf.arena = 0;
+	send_msg(&fe, &m);
+	REQUIRE(ctl_expect(CTL_VIOLATION, payload, sizeof(payload)));
+	CHECK(strstr(payload, "\"link\":1") != NULL);
+	/* supervisor: frontend died */
+	snprintf(payload, sizeof(payload), "{\"link\":%d}", FE_LINK);
+	REQUIRE(ctl_send(ctl, CTL_LINK_DOWN, payload, strlen(payload), NULL, 0) == 0);
+	/* not drained while the backend holds a buffer of its arena */
+	struct ctl_msg cm;
+	CHECK(ctl_wait(&cm, 200) == 0);
+	memset(&d, 0, sizeof(d));
+	d.h.type = MSG_IO_DONE;
+	d.h.tag = io.h.tag;
+	d.io_done.length = 4096;
+	send_msg(&be, &d);
+	REQUIRE(ctl_expect(CTL_LINK_DRAINED, payload, sizeof(payload)));
+	CHECK(strstr(payload, "\"link\":1") != NULL);
+}
+
+static void test_backend_stale_tag(void)
+{
+	union msg d;
+	char payload[256];
+
+	memset(&d, 0, sizeof(d));
+	d.h.type = MSG_IO_DONE;
+	d.h.tag = 0x12345678ull << 32 | 77;
+	send_msg(&be, &d);
+	REQUIRE(ctl_expect(CTL_VIOLATION, payload, sizeof(payload)));
+	CHECK(strstr(payload, "\"link\":2") != NULL);
+}
+
+int main(int argc, char **argv)
+{
+	char bin[4096], self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int status;
+
+	(void)argc;
+	(void)argv;
+	signal(SIGPIPE, SIG_IGN);
+	REQUIRE(n > 0);
+	self[n] = 0;
+	snprintf(bin, sizeof(bin), "%s/mtgt-core", dirname(self));
+	for (unsigned i = 0; i < DISK_BYTES; i++)
+		disk[i] = (uint8_t)(i * 13);
+	start_core(bin);
+	test_nexus_and_discovery();
+	test_emulated();
+	test_read_write();
+	test_abort_task();
+	test_backpressure();
+	test_ordered();
+	test_backend_restart();
+	test_violation_and_frontend_down();
+	test_backend_stale_tag();
+	REQUIRE(ctl_send(ctl, CTL_SHUTDOWN, NULL, 0, NULL, 0) == 0);
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(core_pid, &status, WNOHANG) == core_pid) {
+			CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+			core_pid = -1;
+			break;
+		}
+		usleep(10000);
+	}
+	CHECK(core_pid == -1);
+	printf("test-core-proc: %s\n", failures ? "FAILED" : "all passed");
+	finish(0);
+}
