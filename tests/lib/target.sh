@@ -150,9 +150,9 @@ tl_wait_ready() { # [seconds]
 tl_wait_restarted() { # name old-pid [seconds]
 	local limit=$(( $(tl_secs "${3:-10}") * 10 )) i pid state
 	for ((i = 0; i < limit; i++)); do
-		pid=$(tl_pid "$1")
-		state=$(tl_proc_field "$1" state)
-		if [ -n "$pid" ] && [ "$pid" != 0 ] && [ "$pid" != "$2" ] && [ "$state" = running ]; then
+		# pid and state from one snapshot: the pid is -1 between incarnations
+		read -r pid state < <(tl_procs | awk -v n="$1" '$1 == n || $2 == n { print $3, $4; exit }')
+		if [ "${pid:-0}" -gt 0 ] 2>/dev/null && [ "$pid" != "$2" ] && [ "$state" = running ]; then
 			echo "$pid"
 			return 0
 		fi
