@@ -80,6 +80,10 @@ if selected conformance-short && [ -f "$LOGS/conformance-short.log" ]; then
 	grep -h '^conformance:' "$LOGS/conformance-short.log" | sed 's/^/    /'
 fi
 
+echo "== soak and fuzz (short)"
+run_one soak-short 180 env SOAK_SECONDS=20 bash "$ROOT/tests/soak/soak.sh"
+run_one fuzz-short 600 make -C "$ROOT" --no-print-directory fuzz-short
+
 if [ $failed -gt 0 ]; then
 	echo "failed: ${failures[*]} (logs in ${LOGS#$ROOT/}/)"
 fi
