@@ -15,6 +15,11 @@ mkdir -p "$LOGS"
 export SAN=${SAN:-0}
 SLOW=1
 [ "$SAN" = 1 ] && SLOW=3
+# should the sanitizer build ever get a bin directory of its own
+if [ "$SAN" = 1 ] && [ -x "$ROOT/build/san/bin/mtgtd" ]; then
+	BIN=$ROOT/build/san/bin
+	export TL_BIN=$BIN
+fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
