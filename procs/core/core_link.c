@@ -22,15 +22,6 @@
 #define CORE_RX_BATCH   64    /* messages per link per round */
 #define CORE_MAX_ROUNDS 64    /* busy rounds before libev gets a turn */
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
-
 struct core_link *core_link_get(struct core *co, uint32_t id)
 {
 	for (uint32_t i = 0; i < co->nlinks; i++)
@@ -185,7 +176,7 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		budget = backends_busy(co) ? co->spin : co->spin / 8;
 		if (idle++ >= budget)
 			break;
-		cpu_relax();
+		ring_pause();
 	}
 	maybe_exit(co);
 	if (!more) {
