@@ -42,3 +42,11 @@ fuzz: deps $(FUZZERS:%=build/fuzz/%)
 fuzz-short: deps $(FUZZERS:%=build/fuzz/%)
 	@bash tests/fuzz/run.sh -runs=20000 $(FUZZERS)
 .PHONY: fuzz fuzz-short
+
+# Soak: SOAK_SECONDS of I/O while processes are killed in turn (make test runs
+# a 20 s version).
+SOAK_SECONDS ?= 600
+soak: deps
+	@$(MAKE) --no-print-directory all tests
+	@SOAK_SECONDS=$(SOAK_SECONDS) bash tests/soak/soak.sh
+.PHONY: soak

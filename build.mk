@@ -27,13 +27,17 @@ LIB      := $(B)/libmtgt.a
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 
 # Programs always land in build/bin (the sanitizer build replaces them there) so
-# that scripts and the supervisor find their siblings in one place.
+# that scripts and the supervisor find their siblings in one place. The flavor
+# file changes when SAN does, which relinks every program into build/bin.
 BIN := build/bin
+FLAVOR := $(if $(filter 1,$(SAN)),san,plain)
+FLAVOR_FILE := build/.flavor
+$(shell mkdir -p build; [ "$$(cat $(FLAVOR_FILE) 2>/dev/null)" = "$(FLAVOR)" ] || echo $(FLAVOR) > $(FLAVOR_FILE))
 
 define prog_rules
-$(BIN)/$(1): $$($(1)_SRCS:%.c=$(B)/obj/%.o) $(LIB)
+$(BIN)/$(1): $$($(1)_SRCS:%.c=$(B)/obj/%.o) $(LIB) $(FLAVOR_FILE)
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$($(1)_LIBS) -lpthread
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $$($(1)_LIBS) -lpthread
 endef
 $(foreach p,$(PROGS) $(TEST_PROGS),$(eval $(call prog_rules,$(p))))
 

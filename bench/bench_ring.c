@@ -8,6 +8,8 @@
  *   ping-pong, spin1000   ~1000 pause iterations (longer than a cross-CPU
  *                         wakeup on these VMs), then sleep
  *   ping-pong, sleep      sleep at once
+ *   ping-pong, yield1000  ~1000 pauses with a sched_yield() every 16, then
+ *                         sleep: a spinner that lets a peer on its CPU run
  *
  * each with the two processes left to the scheduler, pinned to the same CPU
  * and pinned to different CPUs. Every case runs for about `seconds` (default
@@ -43,15 +45,17 @@ struct bench_case {
 	const char *name;
 	bool pingpong;
 	uint32_t spin;   /* pause iterations before sleeping */
+	bool yield;      /* sched_yield() every 16 pauses while spinning */
 };
 
 static const struct bench_case cases[] = {
-	{ "throughput, busy",     false, SPIN_FOREVER },
-	{ "throughput, sleeping", false, 0 },
-	{ "ping-pong, spin",      true,  SPIN_FOREVER },
-	{ "ping-pong, spin100",   true,  100 },
-	{ "ping-pong, spin1000",  true,  1000 },
-	{ "ping-pong, sleep",     true,  0 },
+	{ "throughput, busy",     false, SPIN_FOREVER, false },
+	{ "throughput, sleeping", false, 0, false },
+	{ "ping-pong, spin",      true,  SPIN_FOREVER, false },
+	{ "ping-pong, spin100",   true,  100, false },
+	{ "ping-pong, spin1000",  true,  1000, false },
+	{ "ping-pong, sleep",     true,  0, false },
+	{ "ping-pong, yield1000", true,  1000, true },
 };
 
 struct side {
@@ -89,13 +93,22 @@ static void sleep_on(struct side *s)
 }
 
 /* Wait until rx has a message. */
+static bool yield_mode;
+
+static void spin_once(uint32_t i)
+{
+	ring_pause();
+	if (yield_mode && (i & 15) == 15)
+		sched_yield();
+}
+
 static void wait_rx(struct side *s, uint32_t spin)
 {
 	for (uint32_t i = 0; ; i++) {
 		if (ring_cons_pending(&s->l.rx))
 			return;
 		if (spin == SPIN_FOREVER || i < spin) {
-			ring_pause();
+			spin_once(i);
 			continue;
 		}
 		if (ring_cons_prepare_sleep(&s->l.rx))
@@ -112,7 +125,7 @@ static void wait_tx(struct side *s, uint32_t spin)
 		if (ring_prod_inflight(&s->l.tx) < s->l.tx.count)
 			return;
 		if (spin == SPIN_FOREVER || i < spin) {
-			ring_pause();
+			spin_once(i);
 			continue;
 		}
 		if (ring_prod_prepare_wait(&s->l.tx))
@@ -274,6 +287,7 @@ static int run_case(const struct bench_case *c, enum place pl, double secs, stru
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
+	yield_mode = c->yield;
 	if (link_create(ENTRIES, EPOCH_A, EPOCH_B, &memfd, &len))
 		return -1;
 	efd_a = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

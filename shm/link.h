@@ -36,7 +36,8 @@ int link_attach(struct link *l, uint32_t id, int memfd, size_t len,
 		uint32_t my_epoch, uint32_t peer_epoch);
 void link_detach(struct link *l);
 
-/* Read (and reset) our eventfd after a wakeup. */
+/* Read (and reset) our eventfd after a wakeup. The eventfds must be
+ * non-blocking (child_attach_link() makes them so). */
 void link_drain_wake(struct link *l);
 
 /* Wait for the link to need attention: spins ~spin iterations checking the rx

@@ -220,6 +220,10 @@ void pool_free(struct pool_alloc *a, const struct buf_handle *h)
 	n = (uint32_t)(((uint64_t)h->length + POOL_PAGE - 1) / POOL_PAGE);
 	if (first >= a->npages || n > a->npages - first)
 		return;
+	/* Count only pages that were in use: a double free must not inflate
+	 * the free count (the bitmap alone decides what is handed out). */
+	for (uint32_t i = first; i < first + n; i++)
+		if (page_used(a, i))
+			a->free_pages++;
 	mark(a, first, n, false);
-	a->free_pages += n;
 }

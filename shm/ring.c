@@ -169,8 +169,12 @@ int ring_cons_pop(struct ring *r, union msg *out)
 			    tail - r->local > tail - r->published)
 				return -EPROTO;
 			r->seen = tail;
-			if (r->local == r->seen)
+			if (r->local == r->seen) {
+				/* Stale entries skipped in this call still hold slots;
+				 * hand them back even if the caller got nothing. */
+				ring_cons_release(r);
 				return 0;
+			}
 		}
 		slot = r->ents + (size_t)(r->local & r->mask) * RING_ENTRY_SIZE;
 		memcpy(out, slot, sizeof(*out));

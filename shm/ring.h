@@ -113,8 +113,9 @@ uint32_t ring_prod_inflight(struct ring *r);
 
 /* Copy the next message out. Returns 1 with *out filled, 0 if empty, -EPROTO if
  * the producer published an impossible tail. Messages with a stale epoch are
- * skipped (counted in r->stale). The slot is not released until
- * ring_cons_release(). */
+ * skipped (counted in r->stale). Slots are handed back by ring_cons_release()
+ * (once per batch), and also whenever a pop finds the ring empty, so skipped
+ * stale entries can never stay held. */
 int ring_cons_pop(struct ring *r, union msg *out);
 /* Hand consumed slots back to the producer (once per batch). */
 void ring_cons_release(struct ring *r);

@@ -15,6 +15,11 @@ mkdir -p "$LOGS"
 export SAN=${SAN:-0}
 SLOW=1
 [ "$SAN" = 1 ] && SLOW=3
+# should the sanitizer build ever get a bin directory of its own
+if [ "$SAN" = 1 ] && [ -x "$ROOT/build/san/bin/mtgtd" ]; then
+	BIN=$ROOT/build/san/bin
+	export TL_BIN=$BIN
+fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -74,6 +79,10 @@ CONFORMANCE_SHORT=1 run_one conformance-short 300 bash "$ROOT/tests/conformance/
 if selected conformance-short && [ -f "$LOGS/conformance-short.log" ]; then
 	grep -h '^conformance:' "$LOGS/conformance-short.log" | sed 's/^/    /'
 fi
+
+echo "== soak and fuzz (short)"
+run_one soak-short 180 env SOAK_SECONDS=20 bash "$ROOT/tests/soak/soak.sh"
+run_one fuzz-short 600 make -C "$ROOT" --no-print-directory fuzz-short
 
 if [ $failed -gt 0 ]; then
 	echo "failed: ${failures[*]} (logs in ${LOGS#$ROOT/}/)"

@@ -2,6 +2,7 @@
  * the completions once per batch, and spin briefly before sleeping on the
  * eventfds (link wakeups, the kind's completion fd, the control socket). */
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -122,7 +123,6 @@ static uint32_t be_take(struct be *b, struct be_link *bl)
 			be_link_violation(b, bl, "impossible tail on the submission ring");
 			break;
 		}
-		bl->popped = true;
 		if (be_io_check(&m, b->devs, b->ndevs, &b->c.pool, &dev, &buf, &why)) {
 			be_link_violation(b, bl, why);
 			break;
@@ -172,10 +172,10 @@ static bool be_pass(struct be *b)
 
 		if (be_push_done(b, bl))
 			progress = true;
-		if (bl->popped && bl->live) {
+		/* Also hands back slots of stale messages that pop skipped;
+		 * a no-op when nothing was consumed. */
+		if (bl->live)
 			ring_cons_release(&bl->l->rx);
-			bl->popped = false;
-		}
 	}
 	return progress;
 }
@@ -257,7 +257,12 @@ void be_run(struct be *b)
 		if (b->draining && be_drained(b))
 			return;
 		if (idle++ < b->tune.spin) {
-			ring_pause();
+			/* Let a peer that shares our CPU run: it is the one
+			 * that will give us work. */
+			if (b->tune.yield && idle % b->tune.yield == 0)
+				sched_yield();
+			else
+				ring_pause();
 			continue;
 		}
 		idle = 0;

@@ -56,6 +56,7 @@ static void be_tune_load(struct be *b)
 	json_t *cfg = json_object_get(b->c.init, "config");
 
 	b->tune.spin = be_tune_get(cfg, "spin", BE_DEF_SPIN, 0, 10000000);
+	b->tune.yield = be_tune_get(cfg, "yield", BE_DEF_YIELD, 0, 10000000);
 	b->tune.queue_depth = be_tune_get(cfg, "queue_depth", BE_DEF_QD, 1, BE_MAX_QD);
 	b->tune.batch = be_tune_get(cfg, "batch", BE_DEF_BATCH, 1, BE_MAX_QD);
 }
@@ -230,8 +231,8 @@ int be_main(int argc, char **argv, const struct be_ops *ops)
 	b->c.on_ctl = be_on_ctl;
 	child_watch_ctl(&b->c, b->loop);
 	child_ready(&b->c);
-	log_info("serving %u link(s), queue depth %u, spin %u", b->nlinks,
-		 b->tune.queue_depth, b->tune.spin);
+	log_info("serving %u link(s), queue depth %u, spin %u, yield %u", b->nlinks,
+		 b->tune.queue_depth, b->tune.spin, b->tune.yield);
 
 	be_run(b);
 

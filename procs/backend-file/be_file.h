@@ -19,6 +19,7 @@ struct be_file {
 	uint32_t queued;                            /* SQEs not yet submitted */
 	uint32_t in_kernel;                         /* SQEs submitted, CQE pending */
 	void    *zeros;                             /* WRITE_ZEROES by writing */
+	bool     zero_by_write;                     /* skip the fallocate tries */
 };
 
 extern const struct be_ops be_file_ops;

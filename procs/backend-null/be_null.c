@@ -8,8 +8,7 @@ static void be_null_submit(struct be *b, struct be_io *io)
 {
 	if (io->req.op == MSG_IO_READ)
 		memset(io->buf, 0, io->req.length);
-	/* length counts bytes moved through the buffer: READ and WRITE only */
-	be_io_done(b, io, 0, io->buf ? (uint32_t)io->req.length : 0);
+	be_io_done(b, io, 0, be_io_span(io));
 }
 
 const struct be_ops be_null_ops = {

@@ -69,14 +69,12 @@ static void be_ram_submit(struct be *b, struct be_io *io)
 	case MSG_IO_WRITE_ZEROES:
 	case MSG_IO_UNMAP:
 		be_ram_discard(io->dev, off, len);
-		len = 0; /* no data moved through the buffer */
 		break;
 	case MSG_IO_FLUSH:
 		/* memory is the medium: nothing below it to flush */
-		len = 0;
 		break;
 	}
-	be_io_done(b, io, 0, (uint32_t)len);
+	be_io_done(b, io, 0, be_io_span(io));
 }
 
 const struct be_ops be_ram_ops = {

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/ctl.h"  /* child.h uses struct ctl_msg without declaring it */
+#include "common/ctl.h"
 #include "common/child.h"
 #include "procs/core/core_list.h"
 #include "procs/core/scsi.h"
@@ -18,6 +18,7 @@
 #define CORE_MAX_INITIATORS  256    /* per target ACL */
 #define CORE_NEXUS_BUCKETS   256
 #define CORE_TAG_BUCKETS     1024
+#define CORE_VERIFY_CHUNK    (1u << 20) /* bytes read per VERIFY backend I/O */
 
 /* ---- configuration (core_config.c) ---- */
 
@@ -114,13 +115,17 @@ struct core_cmd {
 	struct clist_node nnode;  /* nexus->cmds */
 	struct clist_node lnode;  /* lun->tasks */
 	struct clist_node qnode;  /* a link's txq or inflight list */
-	struct core_cmd *tnext;   /* frontend tag hash (DATA_WAIT only) */
+	struct core_cmd *tnext;   /* frontend tag hash (SCSI commands not yet answered) */
 	uint8_t  cdb[MSG_CDB_MAX];
 	uint32_t edtl, imm_len;
 	struct buf_handle buf;
 	struct scsi_io io;
 	uint32_t io_len;          /* bytes moved by the backend */
 	uint32_t data_cap;        /* data-in bytes the initiator has room for */
+	uint32_t out_len;         /* data-out bytes needed before starting */
+	struct buf_handle vbuf;   /* VERIFY: where the medium is read to */
+	bool     vbuf_own;        /* vbuf allocated for this command */
+	uint32_t vdone;           /* VERIFY: bytes verified so far */
 	uint32_t xfer_want;       /* XFER_RDY length */
 	uint32_t be_link;
 	uint32_t be_dev;
@@ -145,6 +150,7 @@ struct core_link {
 	bool     broken;        /* violated the protocol: not served until replaced */
 	uint32_t gen;
 	uint32_t arena;         /* frontends: the only arena they may name */
+	char     peer[64];      /* the peer process' name, from the link description */
 	ev_io    io;
 	bool     io_active;
 	struct clist txq;       /* commands waiting to send on this link */
@@ -170,6 +176,8 @@ struct core {
 	uint32_t ncmds;
 	uint32_t *free_stack;
 	uint32_t nfree;
+	struct pool_alloc arena_alloc; /* the core's own arena */
+	struct buf_handle verify_buf;  /* VERIFY reads land here (content unused) */
 	uint8_t *scratch;       /* emulation output before it is copied out */
 	uint32_t scratch_len;
 	unsigned spin;          /* empty polls before sleeping */
@@ -195,6 +203,14 @@ void core_on_shutdown(struct child *c);
 
 /* core_cmd.c */
 int  core_cmds_init(struct core *co, uint32_t n);
+/* core_verify.c: VERIFY reads the medium into the core's own arena. */
+void core_verify_buf_init(struct core *co);
+/* Plan a VERIFY; false when cmd->res already holds the answer. */
+bool core_verify_plan(struct core *co, struct core_cmd *cmd);
+/* A VERIFY piece came back: compare it, queue the next piece (returns true)
+ * or leave the final answer in cmd->res (returns false). */
+bool core_verify_piece_done(struct core *co, struct core_link *bl, struct core_cmd *cmd);
+void core_verify_release(struct core *co, struct core_cmd *cmd);
 struct core_cmd *core_cmd_alloc(struct core *co);
 void core_cmd_free(struct core *co, struct core_cmd *cmd);
 /* Take a command off its nexus, tag hash and task set (not its link queue). */
@@ -212,6 +228,8 @@ void core_cmd_abort(struct core *co, struct core_cmd *cmd, struct core_cmd *tmf)
 void core_sched_hold(struct core *co);
 void core_sched_release(struct core *co);
 struct core_nexus *core_nexus_find(struct core_link *cl, uint32_t id);
+/* The SCSI command with this frontend tag on cl not yet answered, or NULL. */
+struct core_cmd *core_cmd_by_tag(struct core_link *cl, uint64_t tag);
 
 /* core_tmf.c */
 void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf *m);

@@ -89,7 +89,7 @@ static void taghash_del(struct core *co, struct core_cmd *cmd)
 	cmd->in_taghash = false;
 }
 
-static struct core_cmd *taghash_find(struct core_link *cl, uint64_t tag)
+struct core_cmd *core_cmd_by_tag(struct core_link *cl, uint64_t tag)
 {
 	for (struct core_cmd *c = cl->tag_hash[tag_bucket(tag)]; c; c = c->tnext)
 		if (c->fe_tag == tag && c->fe_gen == cl->gen)
@@ -114,6 +114,7 @@ void core_cmd_free(struct core *co, struct core_cmd *cmd)
 	if (cmd->state == CS_FREE)
 		return;
 	core_cmd_detach(co, cmd);
+	core_verify_release(co, cmd);
 	if (cmd->qlist)
 		clist_remove(cmd->qlist, &cmd->qnode);
 	cmd->qlist = NULL;
@@ -357,6 +358,8 @@ static bool plan_media(struct core *co, struct core_cmd *cmd)
 		cmd->io_len = 0;
 		return true;
 	}
+	if (io->verify)
+		return core_verify_plan(co, cmd);
 	if (io->dir == MSG_DIR_READ) {
 		/* overflow: move only what the initiator has room for; the frontend
 		 * reports the residual from cdb_xfer_len. A data-out command with a
@@ -376,12 +379,26 @@ static bool plan_media(struct core *co, struct core_cmd *cmd)
 		cmd->data_cap = (uint32_t)want;
 		return true;
 	}
-	/* write: data the initiator never sends cannot be written */
-	if (cmd->dir != MSG_DIR_WRITE || io->length > cmd->edtl) {
+	/* write: a data-in command cannot carry a write's data */
+	if (cmd->dir == MSG_DIR_READ && cmd->edtl) {
 		scsi_invalid_cdb(&cmd->res, 0, -1);
 		return false;
 	}
-	cmd->io_len = (uint32_t)io->length;
+	/* overflow: only what the initiator sends is written, in whole blocks
+	 * (the frontend reports the residual); a partial block cannot be */
+	uint64_t want = io->length < cmd->edtl ? io->length : cmd->edtl;
+
+	if (want % bs) {
+		scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
+		return false;
+	}
+	cmd->io_len = (uint32_t)want;
+	cmd->out_len = (uint32_t)want;
+	if (want == 0) {
+		scsi_result_good(&cmd->res);
+		cmd->res.data_len = 0;
+		return false;
+	}
 	return true;
 }
 
@@ -566,6 +583,11 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		core_violation(co, cl, why);
 		return;
 	}
+	/* DATA_READY and ABORT TASK name commands by tag: it must be unique */
+	if (core_cmd_by_tag(cl, m->h.tag)) {
+		core_violation(co, cl, "CMD with the tag of a command still in flight");
+		return;
+	}
 	cmd = core_cmd_alloc(co);
 	if (!cmd)
 		return;
@@ -577,6 +599,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 	cmd->nexus = nx;
 	clist_push_back(&nx->cmds, &cmd->nnode);
 	cmd->in_nexus = true;
+	taghash_add(cl, cmd);
 	cmd->state = CS_WAIT;
 	cmd->attr = m->attr == MSG_TASK_ACA ? MSG_TASK_SIMPLE : m->attr;
 	cmd->dir = m->dir;
@@ -626,14 +649,14 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		core_cmd_complete(co, cmd);
 		return;
 	}
-	cmd->res.xfer_len = cmd->io.op == MSG_IO_FLUSH ? 0 : (uint32_t)cmd->io.length;
+	if (cmd->io.op == MSG_IO_FLUSH || (cmd->io.verify && !cmd->io.bytchk))
+		cmd->res.xfer_len = 0;
 	cmd->be_link = cmd->lun->link;
 	cmd->be_dev = cmd->lun->dev;
 	task_enroll(cmd);
-	if (cmd->io.op == MSG_IO_WRITE && cmd->io_len > cmd->imm_len) {
+	if (cmd->out_len > cmd->imm_len) {
 		cmd->state = CS_DATA_WAIT;
-		cmd->xfer_want = cmd->io_len;
-		taghash_add(cl, cmd);
+		cmd->xfer_want = cmd->out_len;
 		core_tx_enqueue(co, cl, cmd, MSG_XFER_RDY);
 		return;
 	}
@@ -642,7 +665,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 
 static void fe_data_ready(struct core *co, struct core_link *cl, const struct msg_data_ready *m)
 {
-	struct core_cmd *cmd = taghash_find(cl, m->h.tag);
+	struct core_cmd *cmd = core_cmd_by_tag(cl, m->h.tag);
 
 	if (!cmd || cmd->state != CS_DATA_WAIT) {
 		/* an abort may have crossed the DATA_READY on the rings: not an error */
@@ -655,7 +678,6 @@ static void fe_data_ready(struct core *co, struct core_link *cl, const struct ms
 		core_violation(co, cl, "DATA_READY with less data than XFER_RDY asked");
 		return;
 	}
-	taghash_del(co, cmd);
 	if (cmd->qlist) {
 		/* DATA_READY before our XFER_RDY left: impossible for a sane peer */
 		core_violation(co, cl, "DATA_READY before XFER_RDY was sent");
@@ -721,7 +743,13 @@ static void orphan_done(struct core *co, struct core_cmd *cmd)
 static void be_released(struct core *co, struct core_cmd *cmd)
 {
 	if (cmd->orphan) {
+		/* a TMF of another frontend (LUN RESET...) may be waiting for it */
+		bool ref = cmd->tmf_ref;
+		uint32_t idx = cmd->tmf_idx, gen = cmd->tmf_gen;
+
 		orphan_done(co, cmd);
+		if (ref)
+			core_tmf_release(co, idx, gen);
 		return;
 	}
 	if (cmd->aborted) {
@@ -769,6 +797,9 @@ void core_handle_backend(struct core *co, struct core_link *cl, const union msg 
 	} else if (cmd->io.op != MSG_IO_FLUSH && d->length != cmd->io_len) {
 		/* a short transfer is an error, never silently less data */
 		scsi_check_io_error(&cmd->res, -EIO, cmd->io.op == MSG_IO_WRITE);
+	} else if (cmd->io.verify) {
+		if (core_verify_piece_done(co, cl, cmd))
+			return;
 	} else {
 		scsi_result_good(&cmd->res);
 		cmd->res.data_len = cmd->io.op != MSG_IO_READ ? 0 :
@@ -822,7 +853,7 @@ void core_cmd_fill(struct core *co, struct core_link *cl, struct core_cmd *cmd, 
 		if (cmd->io.op != MSG_IO_FLUSH) {
 			io->offset = cmd->io.offset;
 			io->length = cmd->io_len;
-			io->buf = cmd->buf;
+			io->buf = cmd->io.verify ? cmd->vbuf : cmd->buf;
 			io->buf.length = cmd->io_len;
 		}
 		break;

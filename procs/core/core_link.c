@@ -22,15 +22,6 @@
 #define CORE_RX_BATCH   64    /* messages per link per round */
 #define CORE_MAX_ROUNDS 64    /* busy rounds before libev gets a turn */
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
-
 struct core_link *core_link_get(struct core *co, uint32_t id)
 {
 	for (uint32_t i = 0; i < co->nlinks; i++)
@@ -146,6 +137,14 @@ static unsigned poll_all(struct core *co)
 	return n;
 }
 
+static bool backends_busy(const struct core *co)
+{
+	for (uint32_t i = 0; i < co->nlinks; i++)
+		if (co->links[i].role == CORE_ROLE_BACKEND && co->links[i].inflight.len)
+			return true;
+	return false;
+}
+
 static void maybe_exit(struct core *co)
 {
 	if (!co->shutting_down || core_cmds_busy(co))
@@ -158,7 +157,7 @@ static void maybe_exit(struct core *co)
 static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct core *co = w->data;
-	unsigned idle = 0, rounds = 0;
+	unsigned idle = 0, rounds = 0, budget;
 	bool more = false;
 
 	(void)revents;
@@ -171,9 +170,13 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 			}
 			continue;
 		}
-		if (idle++ >= co->spin)
+		/* spin for a completion a backend owes us; with nothing at a
+		 * backend the next message is an initiator round trip away, and
+		 * on a 2-core machine the spin would only take its CPU */
+		budget = backends_busy(co) ? co->spin : co->spin / 8;
+		if (idle++ >= budget)
 			break;
-		cpu_relax();
+		ring_pause();
 	}
 	maybe_exit(co);
 	if (!more) {
@@ -278,6 +281,13 @@ static int link_params(struct core *co, json_t *desc, enum core_role *role, uint
 	return -EINVAL;
 }
 
+static void set_peer(struct core_link *cl, json_t *desc)
+{
+	json_t *p = json_object_get(desc, "peer");
+
+	snprintf(cl->peer, sizeof(cl->peer), "%s", json_is_string(p) ? json_string_value(p) : "");
+}
+
 int core_links_init(struct core *co)
 {
 	json_t *links = json_object_get(co->c->init, "links");
@@ -306,6 +316,7 @@ int core_links_init(struct core *co)
 			log_err("init: link %u: bad side or arena", cl->id);
 			return -EINVAL;
 		}
+		set_peer(cl, d);
 		cl->l = child_link(co->c, cl->id);
 		if (!cl->l) {
 			log_err("init: link %u was not attached", cl->id);
@@ -401,6 +412,60 @@ out:
 	json_decref(root);
 }
 
+/* Give an existing entry (and its slot in the child's table) a new link id. */
+static void rename_link(struct core *co, struct core_link *cl, uint32_t id)
+{
+	struct link *slot = child_link(co->c, cl->id);
+
+	if (slot)
+		slot->id = id;
+	cl->id = id;
+}
+
+/* A restarted backend may come back on a new link id: the down backend link of
+ * the same peer is the one it replaces, with its LUNs and queued I/Os. */
+static struct core_link *adopt_backend(struct core *co, json_t *desc, uint32_t id)
+{
+	json_t *p = json_object_get(desc, "peer");
+	const char *peer = json_is_string(p) ? json_string_value(p) : "";
+
+	if (!*peer)
+		return NULL;
+	for (uint32_t i = 0; i < co->nlinks; i++) {
+		struct core_link *cl = &co->links[i];
+		uint32_t old = cl->id;
+
+		if (cl->role != CORE_ROLE_BACKEND || cl->up || strcmp(cl->peer, peer))
+			continue;
+		for (uint32_t t = 0; t < co->cfg.ntargets; t++)
+			for (uint32_t l = 0; l < co->cfg.targets[t].nluns; l++)
+				if (co->cfg.targets[t].luns[l].link == old)
+					co->cfg.targets[t].luns[l].link = id;
+		for (uint32_t k = 0; k < co->ncmds; k++)
+			if (co->cmds[k].state != CS_FREE && co->cmds[k].be_link == old)
+				co->cmds[k].be_link = id;
+		rename_link(co, cl, id);
+		log_info("link %u replaces backend link %u (%s)", id, old, peer);
+		return cl;
+	}
+	return NULL;
+}
+
+/* A dead frontend's entry, once drained, can serve a new link. */
+static struct core_link *reuse_frontend(struct core *co, uint32_t id)
+{
+	for (uint32_t i = 0; i < co->nlinks; i++) {
+		struct core_link *cl = &co->links[i];
+
+		if (cl->role == CORE_ROLE_FRONTEND && !cl->up && !cl->orphans &&
+		    !cl->drain_pending && !cl->txq.len) {
+			rename_link(co, cl, id);
+			return cl;
+		}
+	}
+	return NULL;
+}
+
 /* Slot for a link in the child's table: the old one, or a new one. */
 static struct link *child_slot(struct child *c, uint32_t id)
 {
@@ -453,6 +518,10 @@ static void on_link_up(struct core *co, struct ctl_msg *m)
 		log_err("LINK_UP link %u changes its side: refused", id);
 		goto out;
 	}
+	if (!cl && role == CORE_ROLE_BACKEND)
+		cl = adopt_backend(co, desc, id);
+	if (!cl && role == CORE_ROLE_FRONTEND)
+		cl = reuse_frontend(co, id);
 	if (!cl && co->nlinks >= CHILD_MAX_LINKS) {
 		log_err("LINK_UP link %u: too many links", id);
 		goto out;
@@ -496,6 +565,7 @@ static void on_link_up(struct core *co, struct ctl_msg *m)
 	}
 	cl->l = slot;
 	cl->arena = arena;
+	set_peer(cl, desc);
 	cl->gen++;
 	cl->broken = false;
 	cl->up = true;

@@ -80,7 +80,6 @@ void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf
 	struct core_nexus *nx = core_nexus_find(cl, m->nexus);
 	struct core_cmd *tmf, *found = NULL;
 	struct core_lun *l;
-	struct clist_node *n;
 
 	if (!nx) {
 		core_violation(co, cl, "TMF on an unknown nexus");
@@ -99,15 +98,9 @@ void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf
 	switch (m->fn) {
 	case MSG_TMF_ABORT_TASK:
 	case MSG_TMF_QUERY_TASK:
-		for (n = nx->cmds.first; n; n = n->next) {
-			struct core_cmd *c = clist_entry(n, struct core_cmd, nnode);
-
-			if (c->kind == CK_CMD && c->fe_tag == m->ref_tag && !c->aborted &&
-			    c->state != CS_DONE) {
-				found = c;
-				break;
-			}
-		}
+		found = core_cmd_by_tag(cl, m->ref_tag);
+		if (found && (found->nexus != nx || found->aborted || found->state == CS_DONE))
+			found = NULL;
 		if (m->fn == MSG_TMF_QUERY_TASK)
 			tmf->tmf_result = found ? MSG_TMF_SUCCEEDED : MSG_TMF_COMPLETE;
 		else if (!found)
@@ -216,7 +209,6 @@ void core_frontend_down(struct core *co, struct core_link *cl)
 			/* the backend writes into this arena until it answers */
 			c->orphan = true;
 			c->aborted = true;
-			c->tmf_ref = false;
 			core_cmd_detach(co, c);
 			cl->orphans++;
 			continue;

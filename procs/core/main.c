@@ -10,7 +10,12 @@
 #include "procs/core/core.h"
 
 #define CORE_DEFAULT_CMDS  4096
-#define CORE_DEFAULT_SPIN  200
+/* Measured on the 2-core build machines (QD1 4 KiB through mtgt-iscsi, the
+ * core and the null backend, each of those spinning 200): core spin 0 gave
+ * 8-9K IOPS, 200 gave 3.4-5.5K; through the core alone with a spinning peer,
+ * 19 us against 34 us per command. Spinning here only takes the CPU that the
+ * frontend, the backend or the initiator needs. MTGT_CORE_SPIN sets it. */
+#define CORE_DEFAULT_SPIN  0
 #define CORE_SCRATCH       (64u << 10)
 
 static unsigned env_uint(const char *name, unsigned def, unsigned max)
@@ -40,8 +45,6 @@ int main(void)
 		log_err("bad configuration: %s", err);
 		exit(1);
 	}
-	/* spin budget: a short spin hides wakeup latency without stealing the
-	 * initiator's CPU on a 2-core machine */
 	co.spin = env_uint("MTGT_CORE_SPIN", CORE_DEFAULT_SPIN, 1000000);
 	co.scratch_len = CORE_SCRATCH;
 	co.scratch = malloc(co.scratch_len);
@@ -52,6 +55,7 @@ int main(void)
 	}
 	if (core_links_init(&co))
 		exit(1);
+	core_verify_buf_init(&co);
 	co.loop = ev_default_loop(0);
 	c.on_ctl = core_on_ctl;
 	c.on_shutdown = core_on_shutdown;

@@ -29,15 +29,18 @@
 #define SK_UNIT_ATTENTION  0x6
 #define SK_DATA_PROTECT    0x7
 #define SK_ABORTED_COMMAND 0xb
+#define SK_MISCOMPARE      0xe
 
 /* additional sense codes, packed asc << 8 | ascq */
 #define ASC_NO_ADDITIONAL_SENSE      0x0000
+#define ASC_INVALID_FIELD_IN_IU      0x0e03
 #define ASC_WRITE_ERROR              0x0c00
 #define ASC_UNRECOVERED_READ_ERROR   0x1100
 #define ASC_PARAM_LIST_LENGTH_ERROR  0x1a00
 #define ASC_INVALID_OPCODE           0x2000
 #define ASC_LBA_OUT_OF_RANGE         0x2100
 #define ASC_INVALID_FIELD_IN_CDB     0x2400
+#define ASC_MISCOMPARE_DURING_VERIFY 0x1d00
 #define ASC_LUN_NOT_SUPPORTED        0x2500
 #define ASC_INVALID_FIELD_IN_PARAM   0x2600
 #define ASC_WRITE_PROTECTED          0x2700
@@ -68,17 +71,22 @@ enum scsi_opcode {
 	READ_CAPACITY_10 = 0x25,
 	READ_10 = 0x28,
 	WRITE_10 = 0x2a,
+	VERIFY_10 = 0x2f,
 	SYNCHRONIZE_CACHE_10 = 0x35,
 	MODE_SENSE_10 = 0x5a,
 	READ_16 = 0x88,
+	VERIFY_16 = 0x8f,
 	WRITE_16 = 0x8a,
 	SYNCHRONIZE_CACHE_16 = 0x91,
 	SERVICE_ACTION_IN_16 = 0x9e,
 	REPORT_LUNS = 0xa0,
+	MAINTENANCE_IN = 0xa3,
 	READ_12 = 0xa8,
 	WRITE_12 = 0xaa,
+	VERIFY_12 = 0xaf,
 };
 #define SAI_READ_CAPACITY_16 0x10
+#define MI_REPORT_SUPPORTED_OPCODES 0x0c
 
 enum scsi_rotation { SCSI_ROT_NOT_REPORTED = 0, SCSI_ROT_NONE = 1 };
 
@@ -134,13 +142,15 @@ size_t scsi_sense_build(uint8_t *out, size_t cap, bool desc, uint8_t key, uint16
 			const uint8_t *sks);
 /* Re-encode fixed-format sense (as kept in a scsi_result) in either format. */
 size_t scsi_sense_convert(const uint8_t *fixed, size_t len, bool desc, uint8_t *out, size_t cap);
+/* Set the INFORMATION field of the fixed-format sense in r. */
+void scsi_sense_set_info(struct scsi_result *r, uint32_t info);
 /* Map a backend -errno to sense for a failed media command. */
 void scsi_check_io_error(struct scsi_result *r, int err, bool is_write);
 
 /* ---- scsi_cdb.c ---- */
 /* CDB length implied by the opcode's group code; 0 when unknown. */
 unsigned scsi_cdb_len(uint8_t opcode);
-/* True for commands that go to a backend (READ/WRITE/SYNCHRONIZE CACHE). */
+/* True for commands that go to a backend (READ/WRITE/VERIFY/SYNCHRONIZE CACHE). */
 bool scsi_is_media(const uint8_t *cdb);
 /* Check the CDB length and the CONTROL byte. Returns 0, or fills r and returns -1. */
 int scsi_cdb_check(const uint8_t *cdb, unsigned cdb_len, struct scsi_result *r);
@@ -181,6 +191,8 @@ void scsi_mode_sense(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out,
 struct scsi_io {
 	uint8_t  op;            /* MSG_IO_READ/WRITE/FLUSH */
 	bool     fua;
+	bool     verify;        /* VERIFY: read the medium */
+	bool     bytchk;        /* VERIFY: compare with the data-out (BYTCHK=01b) */
 	uint8_t  dir;           /* MSG_DIR_* the CDB implies */
 	uint64_t lba;
 	uint64_t nblocks;
@@ -208,6 +220,9 @@ enum scsi_ua_bits {
 bool scsi_ua_check(uint8_t *pending, const uint8_t *cdb, struct scsi_result *r);
 /* For REQUEST SENSE: take the highest pending UA into fixed sense; returns its length or 0. */
 size_t scsi_ua_take_sense(uint8_t *pending, uint8_t *sense, size_t cap);
+
+/* ---- scsi_opcodes.c ---- */
+void scsi_report_opcodes(const uint8_t *cdb, uint8_t *out, uint32_t cap, struct scsi_result *r);
 
 /* ---- scsi_emul.c ---- */
 struct scsi_emul_req {

@@ -22,6 +22,7 @@ bool scsi_is_media(const uint8_t *cdb)
 	case READ_6: case READ_10: case READ_12: case READ_16:
 	case WRITE_6: case WRITE_10: case WRITE_12: case WRITE_16:
 	case SYNCHRONIZE_CACHE_10: case SYNCHRONIZE_CACHE_16:
+	case VERIFY_10: case VERIFY_12: case VERIFY_16:
 		return true;
 	default:
 		return false;

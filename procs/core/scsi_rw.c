@@ -16,7 +16,7 @@ int scsi_rw_decode(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io 
 {
 	uint64_t lba = 0, n = 0;
 	uint16_t len_byte = 0;   /* where the transfer length sits, for the field pointer */
-	bool is_write = false, is_sync = false;
+	bool is_write = false, is_sync = false, is_verify = false;
 	uint8_t flags = 0;
 
 	memset(io, 0, sizeof(*io));
@@ -61,6 +61,24 @@ int scsi_rw_decode(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io 
 		n = scsi_be16(cdb + 7);
 		is_sync = true;
 		break;
+	case VERIFY_10:
+		lba = scsi_be32(cdb + 2);
+		n = scsi_be16(cdb + 7);
+		flags = cdb[1];
+		is_verify = true;
+		break;
+	case VERIFY_12:
+		lba = scsi_be32(cdb + 2);
+		n = scsi_be32(cdb + 6);
+		flags = cdb[1];
+		is_verify = true;
+		break;
+	case VERIFY_16:
+		lba = scsi_be64(cdb + 2);
+		n = scsi_be32(cdb + 10);
+		flags = cdb[1];
+		is_verify = true;
+		break;
 	case SYNCHRONIZE_CACHE_16:
 		lba = scsi_be64(cdb + 2);
 		n = scsi_be32(cdb + 10);
@@ -90,6 +108,47 @@ int scsi_rw_decode(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io 
 		io->offset = lba << lu->block_shift;
 		io->length = n << lu->block_shift;
 		r->xfer_len = 0;
+		return 1;
+	}
+
+	if (is_verify) {
+		/* VRPROTECT: no protection information; BYTCHK != 0 would compare
+		 * data-out with the medium, which is not implemented */
+		if (flags & 0xe0) {
+			scsi_invalid_cdb(r, 1, 7);
+			return 0;
+		}
+		/* BYTCHK 01b compares the data-out with the medium; 11b (one
+		 * block against each) is not implemented */
+		if ((flags & 0x06) != 0 && (flags & 0x06) != 0x02) {
+			scsi_invalid_cdb(r, 1, 2);
+			return 0;
+		}
+		io->bytchk = (flags & 0x06) == 0x02;
+		r->xfer_len = 0;
+		if (io->bytchk) {
+			if (n << lu->block_shift > SCSI_MAX_XFER_BYTES) {
+				scsi_invalid_cdb(r, cdb[0] == VERIFY_10 ? 7 : cdb[0] == VERIFY_12 ? 6 : 10, -1);
+				return 0;
+			}
+			r->xfer_len = (uint32_t)(n << lu->block_shift);
+		}
+		if (!lba_ok(lu, lba, n)) {
+			scsi_check(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+			return 0;
+		}
+		io->op = MSG_IO_READ;
+		io->verify = true;
+		io->dir = io->bytchk ? MSG_DIR_WRITE : MSG_DIR_NONE;
+		io->lba = lba;
+		io->nblocks = n;
+		io->offset = lba << lu->block_shift;
+		io->length = n << lu->block_shift;
+		if (n == 0) {
+			scsi_result_good(r);   /* nothing to verify */
+			r->data_len = 0;
+			return 0;
+		}
 		return 1;
 	}
 

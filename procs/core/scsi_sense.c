@@ -118,3 +118,11 @@ void scsi_check_io_error(struct scsi_result *r, int err, bool is_write)
 		break;
 	}
 }
+
+void scsi_sense_set_info(struct scsi_result *r, uint32_t info)
+{
+	if (r->sense_len < 7)
+		return;
+	r->sense[0] |= 0x80;   /* VALID */
+	scsi_put32(r->sense + 3, info);
+}

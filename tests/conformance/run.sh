@@ -31,22 +31,25 @@ count() { # logfile
 	awk '
 	function close_test() {
 		if (!open) return
-		if (res == "FAILED") failed++
+		if (res == "FAILED") { failed++; failures = failures " " test }
 		else if (res == "passed" && skipped) skip++
 		else if (res == "passed") passed++
-		else incomplete++
+		else { incomplete++; failures = failures " " test "(no-result)" }
 		open = 0
 	}
 	/^Suite: / { close_test(); suite = substr($0, 8); next }
+	/^Run Summary:/ { close_test(); summary = 1; next }
 	/^  Test: / {
 		close_test(); open = 1; res = ""; skipped = 0
 		t = $0; sub(/^  Test: /, "", t); sub(/ \.\.\..*/, "", t); test = suite "." t
+		rest = $0; sub(/^[^.]*\.\.\./, "", rest)
+		# the verdict directly after the dots, or later on a line of its own
+		if (rest ~ /^(passed|FAILED)/) res = substr(rest, 1, 6)
+		else if (index(rest, "[SKIPPED]")) skipped = 1
+		next
 	}
-	/^Run Summary:/ { close_test(); summary = 1 }
-	open && /\[SKIPPED\]/ { skipped = 1 }
-	# the first verdict counts: a later test'"'"'s stray output can follow it
-	open && res == "" && (/^passed$/ || /\.\.\.passed/) { res = "passed" }
-	open && res == "" && (/^FAILED$/ || /\.\.\.FAILED/) { res = "FAILED"; failures = failures " " test }
+	open && res == "" && /^(passed|FAILED)/ { res = substr($0, 1, 6); next }
+	open && res == "" && /\[SKIPPED\]/ { skipped = 1 }
 	END {
 		close_test()
 		printf "%d %d %d %d %d\n", passed, failed, skip, incomplete, summary

@@ -60,7 +60,7 @@ int  tio_parse_size(const char *s, uint64_t *out);
 /* tio_io.c: the queue-depth engine */
 enum tio_op { TIO_WRITE, TIO_VERIFY };
 struct tio_io_stats {
-	uint64_t cmds, bytes, errors, miscompares;
+	uint64_t cmds, bytes, errors, miscompares, ua_retries;
 };
 int tio_run_region(struct tio_conn *c, enum tio_op op, uint64_t off, uint64_t size,
 		   uint64_t seed, const struct tio_opts *o, uint64_t deadline_ms,

@@ -32,8 +32,11 @@ struct req {
 	struct engine *e;
 	uint64_t lba;
 	uint32_t nblk;
+	unsigned ua_retries;
 	uint8_t *buf;
 };
+
+static int issue(struct engine *e, struct req *r);
 
 static void report_task_error(struct engine *e, struct req *r, int status,
 			      struct scsi_task *task)
@@ -60,6 +63,22 @@ static void io_done(struct iscsi_context *ctx, int status, void *data, void *pri
 
 	(void)ctx;
 	e->inflight--;
+	/* A new nexus (after a reconnect) reports a unit attention once; an
+	 * initiator retries the command, as the Linux SCSI midlayer does. */
+	if (status == SCSI_STATUS_CHECK_CONDITION && task &&
+	    task->sense.key == SCSI_SENSE_UNIT_ATTENTION && r->ua_retries < 3) {
+		r->ua_retries++;
+		e->st->ua_retries++;
+		scsi_free_scsi_task(task);
+		if (issue(e, r) == 0)
+			return;
+		e->st->errors++;
+		if (!e->tolerate)
+			e->fatal = -EIO;
+		free(r->buf);
+		free(r);
+		return;
+	}
 	if (status != SCSI_STATUS_GOOD) {
 		e->st->errors++;
 		report_task_error(e, r, status, task);
@@ -94,13 +113,32 @@ static void io_done(struct iscsi_context *ctx, int status, void *data, void *pri
 	free(r);
 }
 
+static int issue(struct engine *e, struct req *r)
+{
+	uint32_t bs = e->c->block_size;
+	struct scsi_task *t;
+
+	if (e->op == TIO_WRITE)
+		t = iscsi_write16_task(e->c->ctx, e->c->lun, r->lba, r->buf, r->nblk * bs,
+				       (int)bs, 0, 0, 0, 0, 0, io_done, r);
+	else
+		t = iscsi_read16_task(e->c->ctx, e->c->lun, r->lba, r->nblk * bs, (int)bs,
+				      0, 0, 0, 0, 0, io_done, r);
+	if (!t) {
+		fprintf(stderr, "tio: cannot queue a command: %s\n", iscsi_get_error(e->c->ctx));
+		return -EIO;
+	}
+	e->inflight++;
+	return 0;
+}
+
 static int submit_one(struct engine *e)
 {
 	uint32_t bs = e->c->block_size;
 	uint64_t left = e->end_lba - e->next_lba;
 	uint32_t n = 1 + (uint32_t)(tio_rand(&e->rng) % e->max_blocks);
-	struct scsi_task *t;
 	struct req *r;
+	int rc;
 
 	if (n > left)
 		n = (uint32_t)left;
@@ -117,20 +155,14 @@ static int submit_one(struct engine *e)
 			return -ENOMEM;
 		}
 		tio_pattern_fill(r->buf, r->lba * bs, (size_t)n * bs, e->seed);
-		t = iscsi_write16_task(e->c->ctx, e->c->lun, r->lba, r->buf, n * bs, (int)bs,
-				       0, 0, 0, 0, 0, io_done, r);
-	} else {
-		t = iscsi_read16_task(e->c->ctx, e->c->lun, r->lba, n * bs, (int)bs,
-				      0, 0, 0, 0, 0, io_done, r);
 	}
-	if (!t) {
-		fprintf(stderr, "tio: cannot queue a command: %s\n", iscsi_get_error(e->c->ctx));
+	rc = issue(e, r);
+	if (rc) {
 		free(r->buf);
 		free(r);
-		return -EIO;
+		return rc;
 	}
 	e->next_lba += n;
-	e->inflight++;
 	return 0;
 }
 
@@ -297,8 +329,9 @@ int tio_cmd_mixed(const struct tio_opts *o)
 		passes++;
 	}
 	printf("tio: mixed: %u passes; verify: %" PRIu64 " cmds %" PRIu64 " errors %" PRIu64
-	       " miscompares; write: %" PRIu64 " cmds %" PRIu64 " errors\n", passes, a.cmds,
-	       a.errors, a.miscompares, b.cmds, b.errors);
+	       " miscompares; write: %" PRIu64 " cmds %" PRIu64 " errors; %" PRIu64
+	       " unit attentions retried\n", passes, a.cmds, a.errors, a.miscompares, b.cmds,
+	       b.errors, a.ua_retries + b.ua_retries);
 	if (rc) {
 		fprintf(stderr, "tio: mixed failed (%s)\n", strerror(-rc));
 		return 1;

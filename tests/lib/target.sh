@@ -150,9 +150,9 @@ tl_wait_ready() { # [seconds]
 tl_wait_restarted() { # name old-pid [seconds]
 	local limit=$(( $(tl_secs "${3:-10}") * 10 )) i pid state
 	for ((i = 0; i < limit; i++)); do
-		pid=$(tl_pid "$1")
-		state=$(tl_proc_field "$1" state)
-		if [ -n "$pid" ] && [ "$pid" != 0 ] && [ "$pid" != "$2" ] && [ "$state" = running ]; then
+		# pid and state from one snapshot: the pid is -1 between incarnations
+		read -r pid state < <(tl_procs | awk -v n="$1" '$1 == n || $2 == n { print $3, $4; exit }')
+		if [ "${pid:-0}" -gt 0 ] 2>/dev/null && [ "$pid" != "$2" ] && [ "$state" = running ]; then
 			echo "$pid"
 			return 0
 		fi
@@ -194,12 +194,12 @@ tl_wait_gone() { # pid [seconds]
 # does not exit, SIGKILL it and return 1. Also returns 1 if a child it had
 # outlives it.
 tl_stop() { # [seconds]
-	local limit=$(( $(tl_secs "${1:-10}") * 10 )) i rc=0 p
+	local limit=$(( $(tl_secs "${1:-10}") * 10 )) i rc=0 p cur
 	[ -n "$TL_PID" ] || return 0
-	# children as last seen, so that leftovers can be detected
-	if [ ${#TL_CHILD_PIDS[@]} -eq 0 ]; then
-		TL_CHILD_PIDS=($(tl_procs | awk '$3 > 0 && $3 != "'"$TL_PID"'" { print $3 }'))
-	fi
+	# the children as they are now (a restart changes pids), so that any
+	# leftover can be detected; the list from tl_wait_ready if mtgtd is mute
+	cur=($(tl_procs | awk '$3 > 0 && $3 != "'"$TL_PID"'" { print $3 }'))
+	[ ${#cur[@]} -gt 0 ] && TL_CHILD_PIDS=("${cur[@]}")
 	kill -TERM "$TL_PID" 2>/dev/null
 	for ((i = 0; i < limit; i++)); do
 		kill -0 "$TL_PID" 2>/dev/null || break

@@ -15,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -29,6 +30,7 @@
 #define BE_EPOCH   9
 #define FE_LINK    1
 #define BE_LINK    2
+#define BE_LINK2   12  /* the restarted backend's link */
 #define FE_ARENA   1
 #define DISK_BYTES (4u << 20)
 
@@ -236,7 +238,7 @@ static void start_core(const char *bin)
 		"{s:s, s:s, s:i, s:i,"
 		" s:{s:i, s:I, s:s, s:[{s:I, s:I}, {s:I, s:I}]},"
 		" s:[{s:i, s:i, s:I, s:s, s:i, s:i, s:i, s:i},"
-		"    {s:i, s:i, s:I, s:s, s:i, s:i, s:i}],"
+		"    {s:i, s:i, s:I, s:s, s:i, s:i, s:i, s:s}],"
 		" s:{s:[{s:s, s:[s], s:[{s:i, s:i, s:i, s:I, s:i, s:s, s:b},"
 		"                        {s:i, s:i, s:i, s:I, s:i, s:s, s:b}]},"
 		"       {s:s, s:[s], s:[]}]}}",
@@ -248,7 +250,7 @@ static void start_core(const char *bin)
 		"id", FE_LINK, "fd", 5, "len", (json_int_t)kf.len, "side", "b", "wake_self", 6,
 		"wake_peer", 7, "peer_epoch", FE_EPOCH, "arena", FE_ARENA,
 		"id", BE_LINK, "fd", 8, "len", (json_int_t)kb.len, "side", "a", "wake_self", 9,
-		"wake_peer", 10, "peer_epoch", BE_EPOCH,
+		"wake_peer", 10, "peer_epoch", BE_EPOCH, "peer", "backend-test",
 		"config", "targets",
 		"name", "iqn.2026-11.org.mtgt:demo", "initiators", "*", "luns",
 		"lun", 0, "link", BE_LINK, "dev", 0, "size", (json_int_t)DISK_BYTES, "block_size", 512,
@@ -420,6 +422,24 @@ static void test_read_write(void)
 	r = recv_msg(&fe, 2000);
 	CHECK(r.cmd_rsp.data_len == 4096 && r.cmd_rsp.cdb_xfer_len == 8192);
 
+	/* write overflow: only the blocks the initiator sends are written */
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, w10, 10, MSG_DIR_WRITE, 1024, h);
+	m.cmd.imm_len = 1024;
+	send_msg(&fe, &m);
+	io = be_serve(&be, 0);
+	CHECK(io.op == MSG_IO_WRITE && io.length == 1024);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.cmd_rsp.status == SCSI_GOOD &&
+	      r.cmd_rsp.cdb_xfer_len == 8192);
+	/* ... but never a partial block */
+	m.cmd.h.tag = next_tag++;
+	m.cmd.edtl = m.cmd.imm_len = 200;
+	send_msg(&fe, &m);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.cmd_rsp.status == SCSI_CHECK_CONDITION &&
+	      r.cmd_rsp.sense[12] == 0x0e && r.cmd_rsp.sense[13] == 0x03);
+
 	/* out of range, read-only LUN, backend error */
 	uint8_t r16[16] = { READ_16 };
 	scsi_put64(r16 + 2, DISK_BYTES / 512);
@@ -436,6 +456,40 @@ static void test_read_write(void)
 	r = recv_msg(&fe, 2000);
 	CHECK(r.cmd_rsp.status == SCSI_CHECK_CONDITION && r.cmd_rsp.sense[2] == SK_MEDIUM_ERROR &&
 	      r.cmd_rsp.sense[12] == 0x11);
+
+	/* VERIFY (BYTCHK=0) reads the medium into the core's arena, in pieces */
+	uint8_t v10[10] = { VERIFY_10, 0, 0, 0, 0, 0, 0, 0x0b, 0xb8, 0 }; /* 3000 blocks */
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, v10, 10, MSG_DIR_NONE, 0, fe_buf(0, 0));
+	send_msg(&fe, &m);
+	/* a 1 MiB core arena: pieces of 256 KiB */
+	for (uint64_t off = 0; off < 3000 * 512; off += 262144) {
+		io = be_serve(&be, 0);
+		CHECK(io.op == MSG_IO_READ && io.offset == off && io.buf.arena == 0 &&
+		      io.length == (3000 * 512 - off < 262144 ? 3000 * 512 - off : 262144));
+	}
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.cmd_rsp.status == SCSI_GOOD && r.cmd_rsp.data_len == 0);
+	/* BYTCHK=1: compare 2 blocks at LBA 8 with the data-out */
+	uint8_t vc[10] = { VERIFY_10, 0x02, 0, 0, 0, 8, 0, 0, 2, 0 };
+	struct buf_handle hv = fe_buf(196608, 1024);
+	memcpy(bufp(hv), disk + 8 * 512, 1024);
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, vc, 10, MSG_DIR_WRITE, 1024, hv);
+	m.cmd.imm_len = 1024;
+	send_msg(&fe, &m);
+	io = be_serve(&be, 0);
+	CHECK(io.op == MSG_IO_READ && io.offset == 8 * 512 && io.length == 1024 && io.buf.arena == 0);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.cmd_rsp.status == SCSI_GOOD);
+	bufp(hv)[700] ^= 0x5a;
+	m.cmd.h.tag = next_tag++;
+	send_msg(&fe, &m);
+	io = be_serve(&be, 0);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.cmd_rsp.status == SCSI_CHECK_CONDITION &&
+	      r.cmd_rsp.sense[2] == SK_MISCOMPARE && r.cmd_rsp.sense[12] == 0x1d &&
+	      (r.cmd_rsp.sense[0] & 0x80) && scsi_be32(r.cmd_rsp.sense + 3) == 700);
 
 	/* SYNCHRONIZE CACHE goes to the backend as a flush */
 	uint8_t sc[10] = { SYNCHRONIZE_CACHE_10 };
@@ -596,12 +650,15 @@ static void test_backend_restart(void)
 	REQUIRE(ctl_send(ctl, CTL_LINK_DOWN, js, strlen(js), NULL, 0) == 0);
 	link_detach(&be);
 	make_link(&kb, CORE_EPOCH, BE_EPOCH + 1);
+	/* the supervisor gives the new instance a new link id: the core matches
+	 * it to the dead one by peer name */
 	snprintf(js, sizeof(js),
 		 "{\"link\":{\"id\":%d,\"fd\":0,\"len\":%zu,\"side\":\"a\",\"wake_self\":1,"
-		 "\"wake_peer\":2,\"peer_epoch\":%d}}", BE_LINK, kb.len, BE_EPOCH + 1);
+		 "\"wake_peer\":2,\"peer_epoch\":%d,\"peer\":\"backend-test\"}}", BE_LINK2, kb.len,
+		 BE_EPOCH + 1);
 	int fds[3] = { kb.memfd, kb.efd_a, kb.efd_b };
 	REQUIRE(ctl_send(ctl, CTL_LINK_UP, js, strlen(js), fds, 3) == 0);
-	REQUIRE(link_attach(&be, BE_LINK, kb.memfd, kb.len, LINK_SIDE_B, kb.efd_b, kb.efd_a,
+	REQUIRE(link_attach(&be, BE_LINK2, kb.memfd, kb.len, LINK_SIDE_B, kb.efd_b, kb.efd_a,
 			    BE_EPOCH + 1, CORE_EPOCH) == 0);
 	struct msg_io again = be_serve(&be, 0);
 	CHECK(again.op == MSG_IO_READ && again.offset == io.io.offset &&
@@ -656,7 +713,216 @@ static void test_backend_stale_tag(void)
 	d.h.tag = 0x12345678ull << 32 | 77;
 	send_msg(&be, &d);
 	REQUIRE(ctl_expect(CTL_VIOLATION, payload, sizeof(payload)));
-	CHECK(strstr(payload, "\"link\":2") != NULL);
+	CHECK(strstr(payload, "\"link\":12") != NULL);
+}
+
+/* ---- a hostile frontend: random messages, the core must survive ---- */
+
+static uint32_t fe_id = FE_LINK;
+static unsigned n_violations, n_replies, n_ios;
+
+/* Serve the backend, answer XFER_RDY, drop replies, watch the control socket.
+ * Returns the control message type seen (0 if none). */
+static uint32_t pump(int ms, uint32_t want)
+{
+	for (int t = 0; t < ms; t++) {
+		union msg m;
+		struct ctl_msg cm;
+		struct pollfd p = { .fd = ctl, .events = POLLIN };
+
+		while (ring_cons_pop(&be.rx, &m) == 1) {
+			union msg d;
+
+			ring_cons_release(&be.rx);
+			memset(&d, 0, sizeof(d));
+			d.h.type = MSG_IO_DONE;
+			d.h.tag = m.h.tag;
+			d.io_done.length = (uint32_t)m.io.length;
+			send_msg(&be, &d);
+			n_ios++;
+		}
+		while (ring_cons_pop(&fe.rx, &m) == 1) {
+			ring_cons_release(&fe.rx);
+			n_replies++;
+			if (m.h.type == MSG_XFER_RDY) {
+				union msg d;
+
+				memset(&d, 0, sizeof(d));
+				d.h.type = MSG_DATA_READY;
+				d.h.tag = m.h.tag;
+				d.data_ready.length = m.xfer_rdy.length;
+				send_msg(&fe, &d);
+			}
+		}
+		if (poll(&p, 1, 1) == 1 && ctl_recv(ctl, &cm) == 1) {
+			uint32_t type = cm.type;
+
+			ctl_msg_free(&cm);
+			if (type == CTL_VIOLATION)
+				n_violations++;
+			if (type == want || (want == 0 && type == CTL_VIOLATION))
+				return type;
+		}
+	}
+	return 0;
+}
+
+/* The supervisor's part after a frontend dies: LINK_DOWN, wait for
+ * LINK_DRAINED, then LINK_UP of a new instance on a new link id. */
+static void fe_replace(bool down_first)
+{
+	struct mklink k;
+	char js[512];
+
+	if (down_first) {
+		snprintf(js, sizeof(js), "{\"link\":%u}", fe_id);
+		REQUIRE(ctl_send(ctl, CTL_LINK_DOWN, js, strlen(js), NULL, 0) == 0);
+		REQUIRE(pump(3000, CTL_LINK_DRAINED) == CTL_LINK_DRAINED);
+	}
+	link_detach(&fe);
+	close(fe.wake_self);
+	close(fe.wake_peer);
+	fe_id = fe_id < 100 ? 100 : fe_id + 1;
+	make_link(&k, FE_EPOCH, CORE_EPOCH);
+	snprintf(js, sizeof(js),
+		 "{\"link\":{\"id\":%u,\"fd\":0,\"len\":%zu,\"side\":\"b\",\"wake_self\":1,"
+		 "\"wake_peer\":2,\"peer_epoch\":%d,\"arena\":%d,\"peer\":\"fe\"}}",
+		 fe_id, k.len, FE_EPOCH, FE_ARENA);
+	int fds[3] = { k.memfd, k.efd_b, k.efd_a };
+	REQUIRE(ctl_send(ctl, CTL_LINK_UP, js, strlen(js), fds, 3) == 0);
+	REQUIRE(link_attach(&fe, fe_id, k.memfd, k.len, LINK_SIDE_A, k.efd_a, k.efd_b,
+			    FE_EPOCH, CORE_EPOCH) == 0);
+	close(k.memfd);
+	CHECK(nexus_add(1, "iqn.2026-11.org.test:one", "iqn.2026-11.org.mtgt:demo") == 0);
+}
+
+static uint32_t rnd(void)
+{
+	static uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return (uint32_t)x;
+}
+
+static void test_hostile_frontend(void)
+{
+	static const uint8_t ops[] = { TEST_UNIT_READY, REQUEST_SENSE, READ_6, WRITE_6, INQUIRY,
+		MODE_SENSE_6, READ_CAPACITY_10, READ_10, WRITE_10, SYNCHRONIZE_CACHE_10,
+		MODE_SENSE_10, READ_16, WRITE_16, SYNCHRONIZE_CACHE_16, SERVICE_ACTION_IN_16,
+		REPORT_LUNS, READ_12, WRITE_12, 0x7f, 0xff, 0x42 };
+	static const uint64_t luns[] = { 0, 1ull << 48, 7ull << 48, 0xc101ull << 48,
+		0x4001ull << 48, 1 };
+
+	fe_replace(false);
+	for (int i = 0; i < 400; i++) {
+		union msg m;
+		uint8_t *raw = m.raw;
+
+		for (unsigned b = 0; b < sizeof(m); b++)
+			raw[b] = (uint8_t)rnd();
+		m.h.type = (uint8_t)(rnd() % 24 ? MSG_CMD : rnd() % 64);
+		m.h.tag = next_tag++;
+		if (m.h.type == MSG_CMD && rnd() % 16) {
+			/* mostly plausible commands, with random CDB bytes */
+			m.cmd.nexus = rnd() % 16 ? 1 : rnd();
+			m.cmd.dir = (uint8_t)(rnd() % 3);
+			m.cmd.attr = (uint8_t)(rnd() % 8 ? MSG_TASK_SIMPLE : MSG_TASK_ORDERED);
+			m.cmd.cdb_len = 16;
+			m.cmd.cdb[0] = rnd() % 2 ? ops[rnd() % 3 + 7] : ops[rnd() % sizeof(ops)];
+			m.cmd.cdb[1] &= (uint8_t)(rnd() % 4 ? 0x08 : 0xff);
+			if (rnd() % 4) { /* small lengths and LBAs */
+				memset(m.cmd.cdb + 2, 0, 8);
+				m.cmd.cdb[5] = (uint8_t)rnd();
+				m.cmd.cdb[8] = (uint8_t)(rnd() % 16);
+				m.cmd.cdb[13] = (uint8_t)(rnd() % 16);
+				m.cmd.cdb[4] = (uint8_t)(rnd() % 16);
+			}
+			static const uint8_t glen[8] = { 6, 10, 10, 16, 16, 12, 16, 16 };
+			if (rnd() % 8)
+				m.cmd.cdb[glen[m.cmd.cdb[0] >> 5] - 1] = 0; /* CONTROL */
+			if (rnd() % 2)
+				m.cmd.dir = MSG_DIR_READ;
+			m.cmd.lun = rnd() % 4 ? luns[rnd() % 2] : luns[rnd() % 6];
+			m.cmd.edtl = m.cmd.dir ? (rnd() % 5) * 4096 : 0;
+			m.cmd.imm_len = m.cmd.dir == MSG_DIR_WRITE ? m.cmd.edtl / (1 + rnd() % 3) : 0;
+			m.cmd.buf = fe_buf(2097152 + (rnd() % 64) * 65536, m.cmd.edtl);
+		} else if (m.h.type == MSG_TMF && rnd() % 2) {
+			m.tmf.nexus = 1;
+			m.tmf.fn = (uint8_t)(rnd() % 10);
+			m.tmf.lun = luns[rnd() % 6];
+			m.tmf.ref_tag = next_tag - 1 - rnd() % 4;
+		}
+		send_msg(&fe, &m);
+		if (pump(5, 0) == CTL_VIOLATION)
+			fe_replace(true);
+	}
+	pump(50, 0);
+	fe_replace(true);
+	fprintf(stderr, "hostile frontend: %u violations, %u replies, %u backend I/Os\n",
+		n_violations, n_replies, n_ios);
+	CHECK(n_violations > 5 && n_replies > 200 && n_ios > 5);
+	/* still alive and answering */
+	REQUIRE(ctl_send(ctl, CTL_STATS, NULL, 0, NULL, 0) == 0);
+	CHECK(pump(2000, CTL_STATS) == CTL_STATS);
+	uint8_t tur[6] = { TEST_UNIT_READY };
+	struct msg_cmd_rsp r = do_cmd(mkcmd(1, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(r.status == SCSI_GOOD || r.sense[2] == SK_UNIT_ATTENTION);
+
+	/* a tag still in flight may not be reused */
+	uint8_t r10[10] = { READ_10, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+	union msg a, b;
+	memset(&a, 0, sizeof(a));
+	a.cmd = mkcmd(1, 0, r10, 10, MSG_DIR_READ, 512, fe_buf(524288, 512));
+	send_msg(&fe, &a);
+	union msg held = recv_msg(&be, 2000);         /* held by the backend */
+	REQUIRE(held.h.type == MSG_IO);
+	b = a;
+	b.cmd.buf = fe_buf(589824, 512);
+	send_msg(&fe, &b);
+	unsigned v = n_violations;
+	CHECK(pump(2000, CTL_VIOLATION) == CTL_VIOLATION && n_violations == v + 1);
+	memset(&b, 0, sizeof(b));
+	b.h.type = MSG_IO_DONE;
+	b.h.tag = held.h.tag;
+	b.io_done.length = 512;
+	send_msg(&be, &b);
+	fe_replace(true);
+}
+
+/* QD1 round trips through the core, this process spinning as frontend and
+ * backend: the core's own share of the latency (printed, not asserted). */
+static void measure_qd1(void)
+{
+	enum { N = 3000 };
+	uint8_t r10[10] = { READ_10, 0, 0, 0, 0, 0, 0, 0, 8, 0 };
+	struct timespec t0, t1;
+	union msg m, x;
+	int polls;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < N; i++) {
+		memset(&m, 0, sizeof(m));
+		m.cmd = mkcmd(1, 0, r10, 10, MSG_DIR_READ, 4096, fe_buf(655360, 4096));
+		send_msg(&fe, &m);
+		for (polls = 0; ring_cons_pop(&be.rx, &x) != 1 && polls < 100000000; polls++)
+			ring_pause();
+		ring_cons_release(&be.rx);
+		REQUIRE(x.h.type == MSG_IO);
+		memset(&m, 0, sizeof(m));
+		m.h.type = MSG_IO_DONE;
+		m.h.tag = x.h.tag;
+		m.io_done.length = 4096;
+		send_msg(&be, &m);
+		for (polls = 0; ring_cons_pop(&fe.rx, &x) != 1 && polls < 100000000; polls++)
+			ring_pause();
+		ring_cons_release(&fe.rx);
+		REQUIRE(x.h.type == MSG_CMD_RSP && x.cmd_rsp.status == SCSI_GOOD);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "qd1 through the core: %.1f us per command (%d commands)\n",
+		((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / 1e3 / N, N);
 }
 
 int main(int argc, char **argv)
@@ -680,8 +946,10 @@ int main(int argc, char **argv)
 	test_abort_task();
 	test_backpressure();
 	test_ordered();
+	measure_qd1();
 	test_backend_restart();
 	test_violation_and_frontend_down();
+	test_hostile_frontend();
 	test_backend_stale_tag();
 	REQUIRE(ctl_send(ctl, CTL_SHUTDOWN, NULL, 0, NULL, 0) == 0);
 	for (int i = 0; i < 200; i++) {

@@ -393,6 +393,70 @@ static void test_unsupported(void **st)
 	assert_sense(&r, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
 }
 
+static void test_report_opcodes(void **st)
+{
+	struct scsi_lu lu = mk_lu(0, 1 << 30, 512, false);
+	uint8_t cdb[12] = { MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPCODES, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0 };
+	struct scsi_result r;
+	uint32_t len, off;
+	bool read10 = false, rc16 = false;
+
+	(void)st;
+	/* all commands */
+	run(&lu, false, cdb, &r);
+	assert_int_equal(r.status, SCSI_GOOD);
+	len = scsi_be32(out);
+	assert_int_equal(len % 8, 0);
+	assert_int_equal(r.data_len, len + 4);
+	for (off = 4; off < 4 + len; off += 8) {
+		if (out[off] == READ_10) {
+			read10 = true;
+			assert_int_equal(out[off + 5], 0);
+			assert_int_equal(scsi_be16(out + off + 6), 10);
+		}
+		if (out[off] == SERVICE_ACTION_IN_16) {
+			rc16 = true;
+			assert_int_equal(scsi_be16(out + off + 2), SAI_READ_CAPACITY_16);
+			assert_int_equal(out[off + 5], 0x01);   /* SERVACTV */
+		}
+		/* nothing listed that the device server refuses */
+		assert_int_not_equal(out[off], 0x93);
+		assert_int_not_equal(out[off], 0x42);
+	}
+	assert_true(read10 && rc16);
+	/* with timeouts descriptors: 20 bytes per command */
+	cdb[2] = 0x80;
+	run(&lu, false, cdb, &r);
+	assert_int_equal(scsi_be32(out), len / 8 * 20);
+	/* one command: READ (10), DPO and FUA evaluated */
+	cdb[2] = 0x01;
+	cdb[3] = READ_10;
+	run(&lu, false, cdb, &r);
+	assert_int_equal(out[1] & 0x07, 0x03);
+	assert_int_equal(scsi_be16(out + 2), 10);
+	assert_int_equal(out[4], READ_10);
+	assert_int_equal(out[5] & 0x18, 0x18);
+	/* one command that is not supported */
+	cdb[3] = 0x93;
+	run(&lu, false, cdb, &r);
+	assert_int_equal(r.status, SCSI_GOOD);
+	assert_int_equal(out[1] & 0x07, 0x01);
+	/* option 1 for a command with service actions: invalid */
+	cdb[3] = SERVICE_ACTION_IN_16;
+	run(&lu, false, cdb, &r);
+	assert_sense(&r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+	/* option 2 with its service action */
+	cdb[2] = 0x02;
+	scsi_put16(cdb + 4, SAI_READ_CAPACITY_16);
+	run(&lu, false, cdb, &r);
+	assert_int_equal(out[1] & 0x07, 0x03);
+	assert_int_equal(scsi_be16(out + 2), 16);
+	/* another MAINTENANCE IN service action */
+	cdb[1] = 0x0d;
+	run(&lu, false, cdb, &r);
+	assert_sense(&r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_report_luns),
 		cmocka_unit_test(test_unit_attention),
 		cmocka_unit_test(test_unsupported),
+		cmocka_unit_test(test_report_opcodes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -139,6 +139,40 @@ static void test_sync_cache(void **st)
 	assert_int_equal(scsi_rw_decode(&lu, s16, &io, &r), 1);
 }
 
+static void test_verify(void **st)
+{
+	struct scsi_lu lu = mk_lu(1000, 512, true);
+	struct scsi_io io;
+	struct scsi_result r;
+	uint8_t v16[16] = { VERIFY_16 };
+
+	(void)st;
+	scsi_put64(v16 + 2, 10);
+	scsi_put32(v16 + 10, 990);
+	assert_int_equal(scsi_rw_decode(&lu, v16, &io, &r), 1);
+	assert_true(io.verify && io.op == MSG_IO_READ && io.dir == MSG_DIR_NONE);
+	assert_true(io.offset == 10 * 512 && io.length == 990 * 512);
+	assert_int_equal(r.xfer_len, 0);
+	scsi_put32(v16 + 10, 991);
+	assert_int_equal(scsi_rw_decode(&lu, v16, &io, &r), 0);
+	assert_sense(&r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+	v16[1] = 0x02; /* BYTCHK 01b: compare with data-out */
+	scsi_put32(v16 + 10, 2);
+	assert_int_equal(scsi_rw_decode(&lu, v16, &io, &r), 1);
+	assert_true(io.verify && io.bytchk && io.dir == MSG_DIR_WRITE);
+	assert_int_equal(r.xfer_len, 1024);
+	v16[1] = 0x06; /* BYTCHK 11b: not implemented */
+	assert_int_equal(scsi_rw_decode(&lu, v16, &io, &r), 0);
+	assert_sense(&r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+	v16[1] = 0x20; /* VRPROTECT */
+	assert_int_equal(scsi_rw_decode(&lu, v16, &io, &r), 0);
+	assert_sense(&r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
+	v16[1] = 0;
+	scsi_put32(v16 + 10, 0);   /* nothing to verify */
+	assert_int_equal(scsi_rw_decode(&lu, v16, &io, &r), 0);
+	assert_int_equal(r.status, SCSI_GOOD);
+}
+
 static void test_cdb_check(void **st)
 {
 	struct scsi_result r;
@@ -216,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_protect_and_readonly),
 		cmocka_unit_test(test_sync_cache),
+		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_cdb_check),
 		cmocka_unit_test(test_lun_addressing),
 		cmocka_unit_test(test_sense_formats),
