@@ -207,6 +207,7 @@ struct iscsi_nexus_req {
 struct iscsi_listener {
 	struct iscsi_tgt *t;
 	ev_io    w;
+	ev_timer pause;                   /* out of fds: stop accepting for a while */
 	int      fd;
 	char     addr[64];
 };

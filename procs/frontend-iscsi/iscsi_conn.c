@@ -52,8 +52,17 @@ void iscsi_conn_accept(struct iscsi_tgt *t, struct iscsi_listener *l)
 
 		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* the socket stays readable: without a pause this
+				 * would spin; pending peers wait in the backlog */
+				log_warn("accept on %s: %s; pausing 1 s", l->addr, strerror(errno));
+				ev_io_stop(t->loop, &l->w);
+				ev_timer_set(&l->pause, 1.0, 0);
+				ev_timer_start(t->loop, &l->pause);
+			} else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
 				log_warn("accept on %s: %s", l->addr, strerror(errno));
+			}
 			return;
 		}
 		if (t->shutting_down || !t->link_ok) {

@@ -16,6 +16,14 @@ static void listen_cb(struct ev_loop *loop, ev_io *w, int revents)
 	iscsi_conn_accept(l->t, l);
 }
 
+static void pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct iscsi_listener *l = w->data;
+
+	if (!l->t->shutting_down)
+		ev_io_start(loop, &l->w);
+}
+
 static uint32_t cfg_u32(json_t *cfg, const char *key, uint32_t def, uint32_t lo, uint32_t hi)
 {
 	json_t *v = cfg ? json_object_get(cfg, key) : NULL;
@@ -105,6 +113,8 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 		snprintf(l->addr, sizeof(l->addr), "%s", addr ? addr : "?");
 		ev_io_init(&l->w, listen_cb, l->fd, EV_READ);
 		l->w.data = l;
+		ev_timer_init(&l->pause, pause_cb, 1.0, 0);
+		l->pause.data = l;
 		ev_io_start(loop, &l->w);
 		log_info("listening on %s", l->addr);
 	}
@@ -141,6 +151,7 @@ void iscsi_tgt_shutdown(struct iscsi_tgt *t)
 	t->shutting_down = true;
 	for (uint32_t i = 0; i < t->nlis; i++) {
 		ev_io_stop(t->loop, &t->lis[i].w);
+		ev_timer_stop(t->loop, &t->lis[i].pause);
 		close(t->lis[i].fd);
 	}
 	ev_timer_init(&t->tick, drain_cb, 0.0, 0.1);
