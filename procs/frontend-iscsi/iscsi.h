@@ -258,6 +258,17 @@ struct iscsi_tgt {
 	ev_timer tick;
 	uint32_t spin_us;
 	bool     shutting_down;
+	struct {
+		uint64_t conns;           /* accepted */
+		uint64_t logins;          /* sessions in full feature phase */
+		uint64_t login_failures;
+		uint64_t commands;        /* sent to the core */
+		uint64_t local_status;    /* answered without the core */
+		uint64_t bytes_in;        /* immediate + Data-Out payload */
+		uint64_t bytes_out;       /* Data-In payload */
+		uint64_t rejects;
+		uint64_t protocol_closes; /* connections ended for bad input */
+	} st;
 	uint8_t  scratch[65536];          /* sink for data we must skip */
 };
 

@@ -173,6 +173,7 @@ static void cmd_local_status(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint8_
 	uint32_t residual;
 	uint8_t rf = iscsi_residual(cmd->edtl, 0, 0, &residual);
 
+	c->t->st.local_status++;
 	if (cmd->counted) {
 		iscsi_window_release(c);
 		cmd->counted = false;
@@ -189,6 +190,7 @@ static void queue_data_in(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint32_t 
 	const struct iscsi_params *p = &c->sess->p;
 	uint32_t seg = p->mrdsl_tx, burst = p->max_burst, off = 0, in_burst = 0;
 
+	c->t->st.bytes_out += len;
 	if (seg == 0)
 		seg = ISCSI_LOGIN_DSL;
 	while (off < len) {
@@ -544,6 +546,7 @@ static void cmd_submit(struct iscsi_tgt *t, struct iscsi_cmd *cmd)
 		return;
 	}
 	cmd->in_core = true;
+	t->st.commands++;
 	cmd_get(cmd); /* the core's reference, dropped at CMD_RSP */
 	memset(&m, 0, sizeof(m));
 	m.h.type = MSG_CMD;

@@ -82,6 +82,7 @@ void iscsi_conn_accept(struct iscsi_tgt *t, struct iscsi_listener *l)
 		sl = sizeof(ss);
 		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 			addr_str(&ss, c->local, sizeof(c->local));
+		t->st.conns++;
 		c->state = CONN_LOGIN;
 		c->rx_state = RX_BHS;
 		c->next_ttt = 1;
@@ -351,8 +352,10 @@ static void rx_pdu(struct iscsi_conn *c)
 	}
 	free(c->rx_buf);
 	c->rx_buf = NULL;
-	if (r < 0 && c->state != CONN_CLOSED)
+	if (r < 0 && c->state != CONN_CLOSED) {
+		c->t->st.protocol_closes++;
 		iscsi_conn_close(c, "protocol error");
+	}
 }
 
 static bool rx_can_run(struct iscsi_conn *c)
@@ -401,6 +404,7 @@ static void conn_rx(struct iscsi_conn *c)
 				log_warn("conn %llu: %s data segment %u > %u",
 					 (unsigned long long)c->id, iscsi_op_name(c->hi.opcode),
 					 c->hi.data_len, rx_limit(c));
+				c->t->st.protocol_closes++;
 				iscsi_conn_close(c, "data segment too long");
 				return;
 			}
@@ -435,6 +439,7 @@ static void conn_rx(struct iscsi_conn *c)
 			if (iscsi_crc32c_final(crc) != iscsi_digest_get(c->hdig_rx)) {
 				/* nothing in this header can be trusted, not even
 				 * its lengths: the stream is lost (ERL 0) */
+				c->t->st.protocol_closes++;
 				iscsi_conn_close(c, "header digest error");
 				return;
 			}
@@ -447,6 +452,7 @@ static void conn_rx(struct iscsi_conn *c)
 			if (r == -EAGAIN)
 				return; /* stalled */
 			if (r < 0) {
+				c->t->st.protocol_closes++;
 				iscsi_conn_close(c, "bad PDU header");
 				return;
 			}
@@ -515,10 +521,14 @@ static void conn_rx(struct iscsi_conn *c)
 				crc = iscsi_crc32c_update(crc, c->rx_pad, pad);
 				if (iscsi_crc32c_final(crc) != iscsi_digest_get(c->ddig_rx)) {
 					/* ERL 0 has no way to ask for the data again */
+					c->t->st.protocol_closes++;
 					iscsi_conn_close(c, "data digest error");
 					return;
 				}
 			}
+			if (c->rx_dst && (c->hi.opcode == ISCSI_OP_SCSI_CMD ||
+					  c->hi.opcode == ISCSI_OP_DATA_OUT))
+				c->t->st.bytes_in += c->rx_len;
 			c->rx_state = RX_BHS;
 			rx_pdu(c);
 			if (c->next_have) {

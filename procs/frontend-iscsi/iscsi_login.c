@@ -42,6 +42,7 @@ void iscsi_login_reject(struct iscsi_conn *c, uint16_t status)
 	struct iscsi_txpdu *p = iscsi_txpdu_new(ISCSI_OP_LOGIN_RSP, 0);
 	const uint8_t *b = c->bhs;
 
+	c->t->st.login_failures++;
 	log_info("conn %llu (%s): login rejected, status 0x%04x", (unsigned long long)c->id,
 		 c->peer, status);
 	p->bhs[1] = (uint8_t)(ISCSI_LOGIN_CSG(b[1]) << 2);
@@ -70,6 +71,7 @@ static void login_complete(struct iscsi_conn *c)
 	s->p = l->neg.p;
 	iscsi_session_list(s);
 	c->state = CONN_FFP;
+	c->t->st.logins++;
 	ev_timer_stop(c->t->loop, &c->timer);
 	ev_timer_set(&c->timer, 5.0, 0);
 	ev_timer_start(c->t->loop, &c->timer);

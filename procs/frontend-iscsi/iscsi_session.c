@@ -147,6 +147,7 @@ void iscsi_send_reject(struct iscsi_conn *c, uint8_t reason, const uint8_t *bhs)
 {
 	struct iscsi_txpdu *p = iscsi_txpdu_new(ISCSI_OP_REJECT, ISCSI_FLAG_FINAL);
 
+	c->t->st.rejects++;
 	log_warn("conn %llu: reject %s, reason 0x%02x", (unsigned long long)c->id,
 		 iscsi_op_name(bhs[0] & ISCSI_OP_MASK), reason);
 	p->bhs[2] = reason;

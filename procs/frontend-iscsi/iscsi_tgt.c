@@ -121,6 +121,36 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 	return 0;
 }
 
+/* CTL_STATS: counters for `mtgtctl` (the supervisor asks, we answer). */
+void iscsi_tgt_stats(struct iscsi_tgt *t)
+{
+	uint32_t nsess = 0;
+	json_t *j;
+	char *s;
+
+	for (struct iscsi_session *x = t->sessions; x; x = x->next)
+		nsess++;
+	j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		      "connections", (json_int_t)t->nconns,
+		      "sessions", (json_int_t)nsess,
+		      "in_flight", (json_int_t)t->inflight,
+		      "connections_accepted", (json_int_t)t->st.conns,
+		      "logins", (json_int_t)t->st.logins,
+		      "login_failures", (json_int_t)t->st.login_failures,
+		      "commands", (json_int_t)t->st.commands,
+		      "local_status", (json_int_t)t->st.local_status,
+		      "bytes_in", (json_int_t)t->st.bytes_in,
+		      "bytes_out", (json_int_t)t->st.bytes_out,
+		      "rejects", (json_int_t)t->st.rejects,
+		      "protocol_closes", (json_int_t)t->st.protocol_closes,
+		      "spill_bytes", (json_int_t)t->spill_bytes);
+	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (s)
+		ctl_send(CHILD_CTL_FD, CTL_STATS, s, strlen(s), NULL, 0);
+	free(s);
+	json_decref(j);
+}
+
 /* Once a second while draining: close idle connections, exit when done. */
 static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {

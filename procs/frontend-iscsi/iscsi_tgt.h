@@ -6,5 +6,6 @@
 
 int  iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop);
 void iscsi_tgt_shutdown(struct iscsi_tgt *t);
+void iscsi_tgt_stats(struct iscsi_tgt *t);
 
 #endif

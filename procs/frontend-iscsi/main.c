@@ -15,6 +15,16 @@ static void on_shutdown(struct child *c)
 	iscsi_tgt_shutdown(c->user);
 }
 
+/* child.c exits on a control message nobody handles: answer what we know,
+ * tolerate the rest (a newer supervisor may send more). */
+static void on_ctl(struct child *c, struct ctl_msg *m)
+{
+	if (m->type == CTL_STATS)
+		iscsi_tgt_stats(c->user);
+	else
+		log_warn("control message %s ignored", ctl_type_name(m->type));
+}
+
 int main(void)
 {
 	static struct child c;
@@ -29,6 +39,7 @@ int main(void)
 	}
 	c.user = &tgt;
 	c.on_shutdown = on_shutdown;
+	c.on_ctl = on_ctl;
 	child_watch_ctl(&c, loop);
 	if (iscsi_tgt_init(&tgt, &c, loop) < 0)
 		return 1;

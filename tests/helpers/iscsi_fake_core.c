@@ -5,7 +5,8 @@
  * usage: test-iscsi-fakecore PORT [path/to/mtgt-iscsi] [ram MiB]
  * Targets: iqn.2026-11.org.mtgt:test (LUN 0, RAM), iqn.2026-11.org.mtgt:second
  * (LUN 0, RAM), iqn.2026-11.org.mtgt:hidden (exists, -EACCES for everyone, not
- * discovered). SIGUSR1 sends CTL_SHUTDOWN to the frontend; SIGTERM kills it. */
+ * discovered). SIGUSR1 sends CTL_SHUTDOWN to the frontend, SIGUSR2 CTL_STATS;
+ * SIGTERM kills it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -36,7 +37,7 @@ static struct link lk;
 static uint8_t *disk[2];
 static uint64_t disk_bytes;
 static int nexus_tgt[MAXNEX]; /* -1 unused */
-static volatile sig_atomic_t want_shutdown, want_term;
+static volatile sig_atomic_t want_shutdown, want_term, want_stats;
 static int ctl_fd;
 static pid_t child;
 
@@ -46,6 +47,7 @@ static struct pend pend[4096];
 
 static void on_usr1(int s) { (void)s; want_shutdown = 1; }
 static void on_term(int s) { (void)s; want_term = 1; }
+static void on_usr2(int s) { (void)s; want_stats = 1; }
 
 static void sense_set(struct msg_cmd_rsp *r, uint8_t key, uint8_t asc, uint8_t ascq)
 {
@@ -399,6 +401,7 @@ int main(int argc, char **argv)
 	}
 	fcntl(ctl_fd, F_SETFL, O_NONBLOCK);
 	signal(SIGUSR1, on_usr1);
+	signal(SIGUSR2, on_usr2);
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	fprintf(stderr, "fakecore: frontend pid %d on 127.0.0.1:%d\n", (int)child, port);
@@ -409,6 +412,10 @@ int main(int argc, char **argv)
 		if (want_shutdown) {
 			want_shutdown = 0;
 			ctl_send(ctl_fd, CTL_SHUTDOWN, NULL, 0, NULL, 0);
+		}
+		if (want_stats) {
+			want_stats = 0;
+			ctl_send(ctl_fd, CTL_STATS, NULL, 0, NULL, 0);
 		}
 		if (want_term) {
 			kill(child, SIGTERM);

@@ -41,6 +41,10 @@ step "I/O through every data-out path, residuals, queue depth, TMF, logout"
 check timeout 120 $BIN/test-iscsi-io 127.0.0.1:$PORT $TGT
 step "hostile initiator"
 check timeout 300 python3 tests/integration/iscsi_fuzz.py 127.0.0.1 $PORT $TGT 300 1
+step "CTL_STATS answered with counters"
+kill -USR2 $LAST
+sleep 0.5
+check grep -q 'ctl STATS {"connections":0,.*"commands":[1-9]' /tmp/mtgt-iscsi-fake-$PORT.log
 step "no sanitizer reports"
 check bash -c "! grep -a -q 'Sanitizer\|runtime error' /tmp/mtgt-iscsi-fake-$PORT.log"
 
