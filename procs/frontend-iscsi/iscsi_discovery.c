@@ -136,7 +136,7 @@ void iscsi_discover_done(struct iscsi_tgt *t, void *obj, const struct msg_discov
 	if (c) {
 		c->disc = NULL;
 		c->txt_busy = false;
-		if (m->result < 0) {
+		if (m->result < 0 || !buf) {
 			log_warn("conn %llu: discovery failed in the core (%d)",
 				 (unsigned long long)c->id, m->result);
 		} else {

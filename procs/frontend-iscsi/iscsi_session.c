@@ -196,7 +196,9 @@ void iscsi_rx_nop_out(struct iscsi_conn *c, const uint8_t *data)
 		p->owned = c->rx_buf;
 		c->rx_buf = NULL;
 		p->data = p->owned;
-		p->dlen = c->hi.data_len;
+		/* never more than the initiator said it can receive */
+		p->dlen = c->hi.data_len < c->sess->p.mrdsl_tx ? c->hi.data_len :
+			  c->sess->p.mrdsl_tx;
 	}
 	iscsi_conn_queue(c, p);
 }
