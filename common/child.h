@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/ctl.h"
 #include "shm/link.h"
 #include "shm/pool.h"
 
@@ -29,7 +30,6 @@
 #define CHILD_MAX_LINKS 64
 
 struct ev_loop;
-struct ctl_msg;
 
 struct child {
 	const char *name;

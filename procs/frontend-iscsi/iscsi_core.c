@@ -323,15 +323,6 @@ static void wake_cb(struct ev_loop *loop, ev_io *w, int revents)
 	iscsi_core_publish(t);
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
-
 /* Once per loop iteration, before libev blocks: write what the handlers
  * queued, publish the batch to the core, and if answers are due, optionally
  * spin (config spin_us) before arming NEED_WAKEUP. The default is not to
@@ -358,7 +349,7 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 				if (ring_cons_pending(&t->link->rx))
 					break;
 				for (int j = 0; j < 32; j++)
-					cpu_relax();
+					ring_pause();
 				if ((k & 3) == 3) {
 					ev_now_update(loop);
 					if (ev_now(loop) >= end)
