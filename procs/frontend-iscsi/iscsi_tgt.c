@@ -1,6 +1,7 @@
 /* Process-wide setup: limits from the init message, listeners, the pool
  * allocator, and shutdown draining. */
 #include "procs/frontend-iscsi/iscsi_tgt.h"
+#include "procs/frontend-iscsi/iscsi_auth.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -85,6 +86,10 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 		t->lim.max_burst = t->arena_size / 2 < 512 ? 512 : t->arena_size / 2;
 	if (t->lim.first_burst > t->lim.max_burst)
 		t->lim.first_burst = t->lim.max_burst;
+
+	r = iscsi_auth_config(t, cfg);
+	if (r < 0)
+		return r;
 
 	r = iscsi_core_init(t);
 	if (r < 0)
