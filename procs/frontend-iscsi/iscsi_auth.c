@@ -271,12 +271,8 @@ void iscsi_auth_failed(struct iscsi_conn *c, struct iscsi_auth *a)
 
 void iscsi_auth_succeeded(struct iscsi_conn *c, struct iscsi_auth *a)
 {
-	char addr[RL_ADDR_MAX];
-
 	if (!a->cred)
 		return;
-	rl_addr_of(c->peer, addr, sizeof(addr));
-	rl_success(&c->t->auth->rl, addr);
 	log_info("conn %llu (%s): CHAP %s%s authentication of \"%s\" succeeded",
 		 (unsigned long long)c->id, c->peer, chap_alg_name(a->alg),
 		 a->mutual_done ? " mutual" : "", a->cred->user);

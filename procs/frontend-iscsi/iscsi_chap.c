@@ -85,10 +85,10 @@ int chap_response(int alg, uint8_t id, const uint8_t *secret, size_t slen,
 	return -EINVAL;
 }
 
-int chap_pick_alg(const struct chap_prefs *p, uint8_t offered_mask)
+int chap_pick_alg(const struct chap_prefs *p, uint16_t offered_mask)
 {
 	for (unsigned i = 0; i < p->n && i < CHAP_NALGS; i++)
-		if (p->alg[i] < 8 && (offered_mask & (1u << p->alg[i])))
+		if (p->alg[i] < 16 && (offered_mask & (1u << p->alg[i])))
 			return p->alg[i];
 	return 0;
 }

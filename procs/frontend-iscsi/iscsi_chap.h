@@ -70,7 +70,7 @@ int    chap_response(int alg, uint8_t id, const uint8_t *secret, size_t slen,
 		     const uint8_t *chal, size_t clen, uint8_t *out);
 /* Our most preferred algorithm among those offered (bit n of mask: CHAP_A n),
  * or 0 when none is acceptable. */
-int    chap_pick_alg(const struct chap_prefs *p, uint8_t offered_mask);
+int    chap_pick_alg(const struct chap_prefs *p, uint16_t offered_mask);
 /* Equal contents, in time independent of the contents. */
 bool   chap_ct_equal(const uint8_t *a, const uint8_t *b, size_t n);
 /* "0x" + lowercase hex into out (2n + 3 bytes). */

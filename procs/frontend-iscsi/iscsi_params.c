@@ -437,8 +437,8 @@ static void auth_key(struct iscsi_auth_keys *a, int kind, const struct iscsi_kv 
 			while (j < kv->vlen && kv->val[j] != ',')
 				j++;
 			/* unknown algorithms are skipped, not errors */
-			if (iscsi_parse_number(kv->val + i, j - i, &v) == 0 && v < 8)
-				a->a_mask |= (uint8_t)(1u << v);
+			if (iscsi_parse_number(kv->val + i, j - i, &v) == 0 && v < 16)
+				a->a_mask |= (uint16_t)(1u << v);
 			i = j + 1;
 		}
 		break;

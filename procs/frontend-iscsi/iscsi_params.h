@@ -63,7 +63,7 @@ struct iscsi_auth_keys {
 	bool     have_method;
 	bool     offer_none, offer_chap;
 	bool     have_a;
-	uint8_t  a_mask;          /* bit n: CHAP_A value n offered (n < 8) */
+	uint16_t a_mask;          /* bit n: CHAP_A value n offered (n < 16) */
 	bool     have_i;
 	uint32_t i;
 	bool     have_n;

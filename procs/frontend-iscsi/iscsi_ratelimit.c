@@ -101,11 +101,3 @@ uint32_t rl_fail(struct iscsi_ratelimit *rl, const char *addr, double now)
 	}
 	return e->fails;
 }
-
-void rl_success(struct iscsi_ratelimit *rl, const char *addr)
-{
-	struct rl_entry *e = rl->e ? find(rl, addr) : NULL;
-
-	if (e)
-		memset(e, 0, sizeof(*e));
-}

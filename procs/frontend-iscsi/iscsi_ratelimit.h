@@ -1,6 +1,8 @@
 /* Failed-login rate limiting per source address: after `burst` failures in a
  * row an address is refused for a while, doubling with each further failure
- * up to `max_block` seconds; a success or `forget` quiet seconds clear it.
+ * up to `max_block` seconds; `forget` seconds without failures clear it. A
+ * success does not: else valid credentials for one target would reset the
+ * count while guessing the secret of another.
  * Bounded table (least recently failed entry evicted). Pure: time is passed
  * in; unit tested. */
 #ifndef MTGT_ISCSI_RATELIMIT_H
@@ -37,6 +39,5 @@ void rl_addr_of(const char *peer, char *out, size_t n);
 bool rl_blocked(struct iscsi_ratelimit *rl, const char *addr, double now, double *left);
 /* A failed authentication from addr at now. Returns the failures counted. */
 uint32_t rl_fail(struct iscsi_ratelimit *rl, const char *addr, double now);
-void rl_success(struct iscsi_ratelimit *rl, const char *addr);
 
 #endif
