@@ -1,17 +1,17 @@
 #!/bin/bash
-# CHAP and login security of mtgt-iscsi (ports 3356-3358 + TEST_PORT_OFFSET).
+# CHAP and login security of mtgt-iscsi (ports 3370-3372 + TEST_PORT_OFFSET).
 #  1. The frontend under the fake core (tests/helpers/iscsi_fake_core.c), CHAP
 #     from FAKE_CONFIG: libiscsi one-way and mutual CHAP with right and wrong
 #     secrets, discovery CHAP, then chap_raw.py (SHA-256/SHA3-256, base64,
 #     reflection, hidden vs missing targets); no secret in the log.
 #  2. A second fake-core target with auth_fail_burst 3: the rate limit.
-#  3. The same through mtgtd: chap/discovery_chap in mtgtd.json reach the
-#     frontend; a too-short secret is refused at load.
+#  3. Bad CHAP configs handed straight to the frontend are refused.
+# chap-mtgtd.sh covers the same through mtgtd and its config file.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${TL_BIN:-$ROOT/build/bin}
 OFF=${TEST_PORT_OFFSET:-0}
-P1=$((3356 + OFF)) P2=$((3357 + OFF)) P3=$((3358 + OFF))
+P1=$((3370 + OFF)) P2=$((3371 + OFF)) P3=$((3372 + OFF))
 T=iqn.2026-11.org.mtgt:test
 HIDDEN=iqn.2026-11.org.mtgt:hidden
 SLOW=1
