@@ -260,13 +260,13 @@ void iscsi_auth_failed(struct iscsi_conn *c, struct iscsi_auth *a)
 	 * again once it stops guessing */
 	if (!a->blocked)
 		n = rl_fail(&c->t->auth->rl, addr, ev_now(c->t->loop));
-	log_warn("conn %llu (%s): authentication failed: %s (initiator %s, %s %s, "
+	log_warn("conn %llu (%s): authentication failed: %s (initiator %s, %s%s, "
 		 "CHAP user \"%s\"%s%s; %u failure(s) in a row from %s)",
 		 (unsigned long long)c->id, c->peer, a->why ? a->why : "?",
 		 s ? s->p.initiator_name : "?",
-		 s && s->p.session_type == ISCSI_SESSION_DISCOVERY ? "discovery" : "target",
-		 s ? s->p.target_name : "?", user, a->alg ? ", " : "",
-		 a->alg ? chap_alg_name(a->alg) : "", n, addr);
+		 s && s->p.session_type == ISCSI_SESSION_DISCOVERY ? "discovery session" : "target ",
+		 s && s->p.session_type != ISCSI_SESSION_DISCOVERY ? s->p.target_name : "",
+		 user, a->alg ? ", " : "", a->alg ? chap_alg_name(a->alg) : "", n, addr);
 }
 
 void iscsi_auth_succeeded(struct iscsi_conn *c, struct iscsi_auth *a)

@@ -189,5 +189,32 @@ a = status_of(["AuthMethod=None"], HIDDEN, csg=1, nsg=3)
 b = status_of(["AuthMethod=None"], "iqn.2026-11.org.mtgt:no-such-target", csg=1, nsg=3)
 check(a == b and a[0] == 0x0203, "... also without CHAP: %r %r" % (a, b))
 
+# hostile CHAP values: every one gets a login response (failure or not), never
+# a hang or a crash, and the target still authenticates afterwards
+import random
+rnd = random.Random(7)
+junk = ["", "0x", "0b", "0x" + "f" * 2049, "0b" + "A" * 1400, "0xg0", "0b====", "0b@@@@",
+        "x" * 300, "0x" + "00" * 1024, "0b" + base64.b64encode(os.urandom(1024)).decode(),
+        "-1", "256", "0x1ff", "99999999999999999999999", "5,", ",", "Reject", "None"]
+answered = 0
+for n in range(60):
+    lg = Login()
+    try:
+        st, k, fl = lg.send(["AuthMethod=CHAP"])
+        keys = []
+        for key in rnd.sample(["CHAP_A", "CHAP_I", "CHAP_C", "CHAP_N", "CHAP_R"], rnd.randint(1, 5)):
+            keys.append(key + "=" + rnd.choice(junk + ["5", "7", "8", "0x" + os.urandom(16).hex()]))
+        st, k, fl = lg.send(keys, transit=rnd.random() < 0.5)
+        if st == 0 and "CHAP_C" in k:
+            st, k, fl = lg.send(["CHAP_N=" + rnd.choice(junk + [USER]),
+                                 "CHAP_R=" + rnd.choice(junk)], transit=True)
+        answered += 1
+    except (AssertionError, OSError) as e:
+        check(False, "hostile CHAP values %r: %s" % (keys, e))
+    lg.close()
+check(answered == 60, "60 logins with hostile CHAP values all answered")
+st, alg, _ = chap("8,7,5", mutual=True)
+check(st == 0 and alg == 8, "CHAP still works after them (%r)" % (st,))
+
 print("chap_raw: %s" % ("ALL OK" if fails == 0 else "%d FAILED" % fails))
 sys.exit(1 if fails else 0)

@@ -447,6 +447,27 @@ static void test_method(void **s)
 	iscsi_text_free(&out);
 }
 
+/* AuthMethod and CHAP_A in one request, the challenge in the first answer */
+static void test_method_and_alg_together(void **s)
+{
+	struct chap_cred c = cred(false);
+	struct iscsi_neg n;
+	struct iscsi_auth a;
+	struct iscsi_text out;
+	const char *k[] = { "InitiatorName=iqn.1994-05.com.example:i", "AuthMethod=CHAP",
+			    "CHAP_A=7", NULL };
+
+	iscsi_text_init(&out, ISCSI_TEXT_MAX);
+	iscsi_neg_init(&n, &lim);
+	iscsi_auth_init(&a, &c, &prefs);
+	assert_int_equal(req(&n, &a, 0, &out, k), 0);
+	assert_string_equal(answer(&out, "AuthMethod"), "CHAP");
+	assert_string_equal(answer(&out, "CHAP_A"), "7");
+	assert_int_equal(strlen(answer(&out, "CHAP_C")), 2 + 64);
+	assert_int_equal(a.state, AUTH_WAIT_R);
+	iscsi_text_free(&out);
+}
+
 static void test_challenges_differ(void **s)
 {
 	struct chap_cred c = cred(false);
@@ -518,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_base64_response),
 		cmocka_unit_test(test_mutual),
 		cmocka_unit_test(test_method),
+		cmocka_unit_test(test_method_and_alg_together),
 		cmocka_unit_test(test_challenges_differ),
 		cmocka_unit_test(test_ratelimit),
 	};
