@@ -270,6 +270,7 @@ struct iscsi_tgt {
 		uint64_t bytes_out;       /* Data-In payload */
 		uint64_t rejects;
 		uint64_t protocol_closes; /* connections ended for bad input */
+		uint64_t auth_failures;   /* CHAP refusals (0x0201) */
 	} st;
 	uint8_t  scratch[65536];          /* sink for data we must skip */
 };

@@ -254,6 +254,7 @@ void iscsi_auth_failed(struct iscsi_conn *c, struct iscsi_auth *a)
 	char addr[RL_ADDR_MAX], user[ISCSI_CHAP_NAME_MAX + 1];
 	uint32_t n = 0;
 
+	c->t->st.auth_failures++;
 	rl_addr_of(c->peer, addr, sizeof(addr));
 	printable(a->user, user, sizeof(user));
 	/* refusals while blocked do not extend the block: the address gets in

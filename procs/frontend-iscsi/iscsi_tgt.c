@@ -135,7 +135,7 @@ void iscsi_tgt_stats(struct iscsi_tgt *t)
 
 	for (struct iscsi_session *x = t->sessions; x; x = x->next)
 		nsess++;
-	j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		      "connections", (json_int_t)t->nconns,
 		      "sessions", (json_int_t)nsess,
 		      "in_flight", (json_int_t)t->inflight,
@@ -148,6 +148,7 @@ void iscsi_tgt_stats(struct iscsi_tgt *t)
 		      "bytes_out", (json_int_t)t->st.bytes_out,
 		      "rejects", (json_int_t)t->st.rejects,
 		      "protocol_closes", (json_int_t)t->st.protocol_closes,
+		      "auth_failures", (json_int_t)t->st.auth_failures,
 		      "spill_bytes", (json_int_t)t->spill_bytes);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	if (s)

@@ -103,6 +103,9 @@ if start_fake $P1 "$DIR/fake1.log" "$CFG"; then
 		alice alice-secret-1 tgt-auth target-secret-2 $HIDDEN
 	check "I/O after CHAP login" timeout $((60 * SLOW)) "$BIN/test-initiator" -s 1M writeverify \
 		"iscsi://alice%alice-secret-1@127.0.0.1:$P1/$T/0"
+	kill -USR2 "${pids[0]}"
+	sleep 0.5
+	check "CTL_STATS counts authentication failures" grep -q '"auth_failures":[1-9]' "$DIR/fake1.log"
 	check "failures are logged with a reason" grep -q "authentication failed: wrong CHAP user name or response" "$DIR/fake1.log"
 	check "reflection is logged" grep -q "reflection" "$DIR/fake1.log"
 	check "no secret in the log" bash -c "! grep -a -q -e alice-secret -e target-secret -e discovery-secret '$DIR/fake1.log'"
