@@ -98,6 +98,11 @@ struct iscsi_cmd {
 	uint8_t  nr2t;
 	struct iscsi_r2t r2t[ISCSI_MAX_R2T];
 	uint32_t datasn_in;
+	/* a Data-Out was lost (out-of-order DataSN, data digest error): its
+	 * data is discarded, the rest of the sequences is drained, then the
+	 * task ends with CHECK CONDITION, PROTOCOL SERVICE CRC ERROR (RFC 7143
+	 * 7.8/7.9: ERL 0 cannot ask for it again) */
+	bool     data_err;
 };
 
 enum iscsi_rx_state { RX_BHS, RX_AHS, RX_HDIG, RX_HDR_READY, RX_DATA };
@@ -333,6 +338,7 @@ int   iscsi_cmd_rx_start(struct iscsi_conn *c);
 void  iscsi_cmd_rx_done(struct iscsi_conn *c);
 int   iscsi_dataout_rx_start(struct iscsi_conn *c);
 void  iscsi_dataout_rx_done(struct iscsi_conn *c);
+void  iscsi_dataout_digest_error(struct iscsi_conn *c);
 void  iscsi_cmd_xfer_rdy(struct iscsi_tgt *t, struct iscsi_cmd *cmd, uint32_t len);
 void  iscsi_cmd_rsp(struct iscsi_tgt *t, struct iscsi_cmd *cmd, const struct msg_cmd_rsp *m);
 void  iscsi_cmd_put(struct iscsi_tgt *t, struct iscsi_cmd *cmd);

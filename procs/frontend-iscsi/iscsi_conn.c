@@ -520,10 +520,15 @@ static void conn_rx(struct iscsi_conn *c)
 
 				crc = iscsi_crc32c_update(crc, c->rx_pad, pad);
 				if (iscsi_crc32c_final(crc) != iscsi_digest_get(c->ddig_rx)) {
-					/* ERL 0 has no way to ask for the data again */
-					c->t->st.protocol_closes++;
-					iscsi_conn_close(c, "data digest error");
-					return;
+					if (c->hi.opcode == ISCSI_OP_DATA_OUT && c->rx_cmd) {
+						/* only its task fails (RFC 7143 7.8) */
+						iscsi_dataout_digest_error(c);
+					} else {
+						/* ERL 0 has no way to ask for a command again */
+						c->t->st.protocol_closes++;
+						iscsi_conn_close(c, "data digest error");
+						return;
+					}
 				}
 			}
 			if (c->rx_dst && (c->hi.opcode == ISCSI_OP_SCSI_CMD ||
