@@ -19,8 +19,6 @@
 #define ISCSI_ITT_HASH      256
 #define ISCSI_TX_IOV        64
 #define ISCSI_LOGIN_TIMEOUT 30.0  /* seconds for a whole login */
-#define ISCSI_NOP_INTERVAL  30.0  /* idle seconds before a NOP-In ping */
-#define ISCSI_NOP_TIMEOUT   30.0  /* seconds to answer it */
 #define ISCSI_DISC_BUF      65536 /* target names from the core */
 #define ISCSI_SPILL_MAX     (32u << 20) /* private memory for commands waiting on the pool */
 
@@ -263,6 +261,8 @@ struct iscsi_tgt {
 	ev_idle  idle;
 	ev_timer tick;
 	uint32_t spin_us;
+	uint32_t nop_interval;            /* idle seconds before a NOP-In ping; 0: never */
+	uint32_t nop_timeout;             /* seconds to answer it */
 	bool     shutting_down;
 	struct iscsi_auth_cfg *auth;      /* CHAP policy (iscsi_auth.c) */
 	struct {
@@ -296,6 +296,8 @@ void  iscsi_conn_accept(struct iscsi_tgt *t, struct iscsi_listener *l);
 void  iscsi_conn_close(struct iscsi_conn *c, const char *why);
 void  iscsi_conn_update_rx(struct iscsi_conn *c);
 void  iscsi_conn_kick(struct iscsi_conn *c);
+/* (Re)arm the full-feature-phase timer: NOP-In pings and their timeout. */
+void  iscsi_conn_arm_timer(struct iscsi_conn *c);
 void  iscsi_conn_flush_all(struct iscsi_tgt *t);
 void  iscsi_conn_reap(struct iscsi_tgt *t);
 struct iscsi_txpdu *iscsi_txpdu_new(uint8_t opcode, uint8_t flags);

@@ -76,9 +76,7 @@ static void login_complete(struct iscsi_conn *c)
 	iscsi_session_list(s);
 	c->state = CONN_FFP;
 	c->t->st.logins++;
-	ev_timer_stop(c->t->loop, &c->timer);
-	ev_timer_set(&c->timer, 5.0, 0);
-	ev_timer_start(c->t->loop, &c->timer);
+	iscsi_conn_arm_timer(c);
 	log_info("conn %llu: %s session tsih %u: %s -> %s (MaxRecvDSL in %u out %u, "
 		 "burst %u/%u, InitialR2T %d, ImmediateData %d, MaxR2T %u, digests %s/%s)",
 		 (unsigned long long)c->id,

