@@ -110,6 +110,7 @@ struct iscsi_login;
 struct iscsi_tmf;
 struct iscsi_disc;
 struct iscsi_auth_cfg;
+struct iscsi_portal_cfg;
 
 enum { RX_ACT_NONE = 0, RX_ACT_REJECT, RX_ACT_IGNORE, RX_ACT_CLOSE };
 
@@ -126,6 +127,8 @@ struct iscsi_conn {
 	bool     stall_core;              /* waiting for the core (login) */
 	bool     closing_after_tx;        /* stop reading, close when sent */
 	char     local[64];               /* "ip:port" of our end, for TargetAddress */
+	const struct iscsi_listener *lis; /* accepted on */
+	uint16_t group;                   /* its portal group tag */
 	char     peer[64];
 	/* rx */
 	enum iscsi_rx_state rx_state;
@@ -213,6 +216,7 @@ struct iscsi_listener {
 	ev_io    w;
 	ev_timer pause;                   /* out of fds: stop accepting for a while */
 	int      fd;
+	uint16_t group;                   /* portal group tag (TPGT) */
 	char     addr[64];
 };
 
@@ -265,6 +269,7 @@ struct iscsi_tgt {
 	uint32_t nop_timeout;             /* seconds to answer it */
 	bool     shutting_down;
 	struct iscsi_auth_cfg *auth;      /* CHAP policy (iscsi_auth.c) */
+	struct iscsi_portal_cfg *portal;  /* portal groups, limits, redirects (iscsi_portal.c) */
 	struct {
 		uint64_t conns;           /* accepted */
 		uint64_t logins;          /* sessions in full feature phase */

@@ -78,6 +78,8 @@ void iscsi_conn_accept(struct iscsi_tgt *t, struct iscsi_listener *l)
 		c->t = t;
 		c->fd = fd;
 		c->id = ++t->next_conn_id;
+		c->lis = l;
+		c->group = l->group;
 		addr_str(&ss, c->peer, sizeof(c->peer));
 		sl = sizeof(ss);
 		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)

@@ -2,6 +2,7 @@
  * allocator, and shutdown draining. */
 #include "procs/frontend-iscsi/iscsi_tgt.h"
 #include "procs/frontend-iscsi/iscsi_auth.h"
+#include "procs/frontend-iscsi/iscsi_portal.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -92,6 +93,9 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 	r = iscsi_auth_config(t, cfg);
 	if (r < 0)
 		return r;
+	r = iscsi_portal_config(t, cfg);
+	if (r < 0)
+		return r;
 
 	r = iscsi_core_init(t);
 	if (r < 0)
@@ -108,6 +112,7 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 	for (i = 0; i < t->nlis; i++) {
 		json_t *e = json_array_get(lis, i);
 		json_t *fd = json_object_get(e, "fd");
+		json_t *grp = json_object_get(e, "group");
 		const char *addr = json_string_value(json_object_get(e, "addr"));
 		struct iscsi_listener *l = &t->lis[i];
 
@@ -117,13 +122,20 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 		}
 		l->t = t;
 		l->fd = (int)json_integer_value(fd);
+		if (grp && (!json_is_integer(grp) || json_integer_value(grp) < 1 ||
+			    json_integer_value(grp) > 65535)) {
+			log_err("listener %zu: group must be 1..65535", i);
+			return -EINVAL;
+		}
+		/* the config-wide "tpgt" stays the default group */
+		l->group = grp ? (uint16_t)json_integer_value(grp) : t->lim.tpgt;
 		snprintf(l->addr, sizeof(l->addr), "%s", addr ? addr : "?");
 		ev_io_init(&l->w, listen_cb, l->fd, EV_READ);
 		l->w.data = l;
 		ev_timer_init(&l->pause, pause_cb, 1.0, 0);
 		l->pause.data = l;
 		ev_io_start(loop, &l->w);
-		log_info("listening on %s", l->addr);
+		log_info("listening on %s, portal group %u", l->addr, l->group);
 	}
 	return 0;
 }

@@ -66,5 +66,31 @@ if start_fake $P2 "$DIR/nop-off.log" '{"nop_interval_s":0}'; then
 	check "nop_interval_s 0: no pings" $PY nop_off 127.0.0.1 $P2 $T 2
 fi
 
+echo "== per-target session limit (port $P3)"
+if start_fake $P3 "$DIR/limit.log" '{"targets":[{"name":"'$T'","max_sessions":2}]}'; then
+	check "max_sessions 2: the third login gets 0x0302" $PY max_sessions 127.0.0.1 $P3 $T 2 $T2
+fi
+
+echo "== login redirection (ports $P4 -> $P5)"
+if start_fake $P5 "$DIR/redir-to.log" '{}' &&
+   start_fake $P4 "$DIR/redir.log" '{"targets":[{"name":"'$T2'","redirect":{"address":"127.0.0.1:'$P5'","type":"temporary"}},
+	{"name":"'$T'","redirect":{"address":"127.0.0.1:'$P5'","type":"permanent"}}]}'; then
+	check "temporary: 0x0101 with TargetAddress" $PY redirect 127.0.0.1 $P4 $T2 127.0.0.1:$P5 0101
+	check "permanent: 0x0102 with TargetAddress" $PY redirect 127.0.0.1 $P4 $T 127.0.0.1:$P5 0102
+	check "libiscsi follows the redirection" bash -c "iscsi-inq iscsi://127.0.0.1:$P4/$T2/0 | grep -q FAKE-CORE-DISK"
+	check "... and logged in where it was sent" grep -q "NEXUS_ADD .* -> $T2" "$DIR/redir-to.log"
+fi
+
+echo "== portal groups and IPv6 (ports $P6, $((P6 + 10)), [::1]:$((P6 + 11)))"
+PG=$((P6 + 10)) P6V6=$((P6 + 11))
+if start_fake $P6 "$DIR/portals.log" '{"targets":[{"name":"'$T'","portal_groups":[2]}]}' \
+	FAKE_LISTENERS='[{"addr":"127.0.0.1:'$PG'","group":2},{"addr":"[::1]:'$P6V6'","group":1}]'; then
+	check "SendTargets lists only visible portals, logins only there" \
+		$PY portals 127.0.0.1 $P6 $T $T2 "127.0.0.1:$PG,2" "127.0.0.1:$P6,1;127.0.0.1:$PG,2;[::1]:$P6V6,1"
+	check "libiscsi over IPv6 ([::1])" bash -c "iscsi-inq 'iscsi://[::1]:$P6V6/$T2/0' | grep -q FAKE-CORE-DISK"
+	check "libiscsi discovery over IPv6" bash -c "iscsi-ls 'iscsi://[::1]:$P6V6/' | grep -q 'Target:$T2 Portal:\[::1\]:$P6V6,1'"
+	check "libiscsi refused outside the target's groups" bash -c "! iscsi-inq 'iscsi://[::1]:$P6V6/$T/0' >/dev/null 2>&1"
+fi
+
 [ $fail = 0 ] && echo "PASS iscsi-session" || echo "FAIL iscsi-session"
 exit $fail

@@ -162,6 +162,81 @@ def case_nop_off(host, port, target, secs):
     print("nop off: nothing in %s s" % secs)
 
 
+def case_max_sessions(host, port, target, limit, other=None):
+    limit = int(limit)
+    socks = []
+    for i in range(limit):
+        sk, st, _, _ = login(host, port, target, isid=b"\x80\x22\x22\x22\x00" + bytes([i + 1]))
+        assert st == 0, "session %d refused: %04x" % (i + 1, st)
+        socks.append(sk)
+    sk, st, _, _ = login(host, port, target, isid=b"\x80\x22\x22\x22\x00\x77")
+    assert st == 0x0302, "session %d: status %04x, want 0302 (out of resources)" % (limit + 1, st)
+    assert closed_within(sk, 3)
+    # reinstating one of them is not one more session
+    sk, st, _, _ = login(host, port, target, isid=b"\x80\x22\x22\x22\x00\x01")
+    assert st == 0, "reinstatement refused: %04x" % st
+    assert closed_within(socks[0], 3), "reinstated session not closed"
+    socks[0] = sk
+    # other targets are not limited by this one
+    if other:
+        o, st, _, _ = login(host, port, other, isid=b"\x80\x22\x22\x22\x00\x78")
+        assert st == 0, "other target: %04x" % st
+        o.close()
+    # a session that ends makes room
+    socks.pop().close()
+    time.sleep(0.3)
+    sk, st, _, _ = login(host, port, target, isid=b"\x80\x22\x22\x22\x00\x79")
+    assert st == 0, "login after a logout: %04x" % st
+    print("max_sessions: %d accepted, the next refused with 0302" % limit)
+
+
+def case_redirect(host, port, target, address, status):
+    sk, st, keys, _ = login(host, port, target, isid=b"\x80\x33\x33\x33\x00\x01")
+    assert st == int(status, 16), "status %04x, want %s" % (st, status)
+    assert keys.get("TargetAddress") == address, "TargetAddress %r" % keys
+    assert closed_within(sk, 3), "connection kept after a redirect"
+    print("redirect: %04x to %s" % (st, address))
+
+
+def sendtargets(host, port):
+    s, st, _, cmdsn = login(host, port, None, isid=b"\x80\x44\x44\x44\x00\x01", session="Discovery")
+    assert st == 0, "discovery login %04x" % st
+    data = pad(b"SendTargets=All\0")
+    s.sendall(bhs(0x04, 0x80, len(b"SendTargets=All\0"), itt=9,
+                  rest=struct.pack(">III", 0xFFFFFFFF, cmdsn, 0)) + data)
+    h, d = recv_pdu(s)
+    assert h[0] & 0x3F == 0x24, "Text Response expected"
+    s.close()
+    out, cur = {}, None
+    for kv in d.decode().split("\0"):
+        if kv.startswith("TargetName="):
+            cur = kv[11:]
+            out[cur] = []
+        elif kv.startswith("TargetAddress="):
+            out[cur].append(kv[14:])
+    return out
+
+
+def case_portals(host, port, target, other, g2_addr, all_addrs):
+    """target may be reached only through group 2 (g2_addr); other through
+    every portal (all_addrs, comma-free list joined by ';')"""
+    got = sendtargets(host, port)
+    assert got.get(target) == [g2_addr], "SendTargets %s: %r" % (target, got.get(target))
+    assert sorted(got.get(other, [])) == sorted(all_addrs.split(";")), \
+        "SendTargets %s: %r" % (other, got.get(other))
+    # not through group 1
+    sk, st, _, _ = login(host, port, target, isid=b"\x80\x55\x55\x55\x00\x01")
+    assert st == 0x0203, "login on a portal outside its groups: %04x" % st
+    sk.close()
+    # through group 2, with that group's tag
+    a = g2_addr.rsplit(",", 1)[0]
+    h2, p2 = a.rsplit(":", 1)
+    sk, st, keys, _ = login(h2.strip("[]"), int(p2), target, isid=b"\x80\x55\x55\x55\x00\x02")
+    assert st == 0 and keys.get("TargetPortalGroupTag") == "2", "group 2 login: %04x %r" % (st, keys)
+    sk.close()
+    print("portals: %r" % got)
+
+
 def main():
     case = sys.argv[1]
     host, port, target = sys.argv[2], int(sys.argv[3]), sys.argv[4]
