@@ -181,6 +181,9 @@ struct iscsi_conn {
 	bool     logout_pending;
 	uint32_t logout_itt;
 	uint8_t  logout_reason;
+	/* shutdown: AsyncEvent 1 sent (logout requested), AsyncEvent 2 sent */
+	bool     logout_asked;
+	bool     drop_sent;
 	/* target NOP-In ping */
 	bool     nop_out;
 	uint32_t nop_ttt;
@@ -267,6 +270,8 @@ struct iscsi_tgt {
 	uint32_t spin_us;
 	uint32_t nop_interval;            /* idle seconds before a NOP-In ping; 0: never */
 	uint32_t nop_timeout;             /* seconds to answer it */
+	uint32_t logout_wait;             /* shutdown: seconds initiators get to log out */
+	ev_tstamp drain_deadline;
 	bool     shutting_down;
 	struct iscsi_auth_cfg *auth;      /* CHAP policy (iscsi_auth.c) */
 	struct iscsi_portal_cfg *portal;  /* portal groups, limits, redirects (iscsi_portal.c) */
@@ -326,6 +331,11 @@ void  iscsi_rx_nop_out(struct iscsi_conn *c, const uint8_t *data);
 void  iscsi_rx_logout(struct iscsi_conn *c);
 void  iscsi_logout_try(struct iscsi_conn *c);
 void  iscsi_nop_ping(struct iscsi_conn *c);
+/* Asynchronous Message (RFC 7143 11.9): AsyncEvent 1 asks the initiator to
+ * log out within `secs`; AsyncEvent 2 announces that we drop the connection
+ * (then it is closed once sent). */
+void  iscsi_async_logout_request(struct iscsi_conn *c, uint16_t secs);
+void  iscsi_async_drop(struct iscsi_conn *c);
 int   iscsi_rx_ffp(struct iscsi_conn *c, const uint8_t *data);
 
 /* ---- iscsi_login.c ---- */

@@ -81,6 +81,7 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 	t->spin_us = cfg_u32(cfg, "spin_us", 0, 0, 10000);
 	t->nop_interval = cfg_u32(cfg, "nop_interval_s", 30, 0, 86400);
 	t->nop_timeout = cfg_u32(cfg, "nop_timeout_s", 30, 1, 86400);
+	t->logout_wait = cfg_u32(cfg, "shutdown_logout_s", 3, 0, 60);
 	alias = cfg ? json_string_value(json_object_get(cfg, "target_alias")) : NULL;
 	t->lim.target_alias = alias;
 	t->lim.crc32c = true;
@@ -178,10 +179,26 @@ static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct iscsi_conn *c, *n;
 	static int ticks;
 
+	ev_tstamp now = ev_now(loop);
+
 	for (c = t->conns; c; c = n) {
+		bool idle = !c->ncmds && !c->txq && !c->tmfs && !c->disc;
+
 		n = c->next;
-		if (c->state != CONN_FFP || (!c->ncmds && !c->txq && !c->tmfs && !c->disc))
+		if (c->state != CONN_FFP) {
 			iscsi_conn_close(c, "target shutting down");
+		} else if (c->drop_sent) {
+			/* AsyncEvent 2 is on its way; a peer that does not read
+			 * it does not hold us up */
+			if (now >= t->drain_deadline + 2.0)
+				iscsi_conn_close(c, "target shutting down");
+		} else if (idle && (!c->logout_asked || now >= t->drain_deadline)) {
+			/* asked to log out and did not in time: say we drop it */
+			if (c->logout_asked && !c->closing_after_tx)
+				iscsi_async_drop(c);
+			else
+				iscsi_conn_close(c, "target shutting down");
+		}
 	}
 	iscsi_conn_reap(t);
 	iscsi_core_publish(t);
@@ -204,6 +221,13 @@ void iscsi_tgt_shutdown(struct iscsi_tgt *t)
 		ev_timer_stop(t->loop, &t->lis[i].pause);
 		close(t->lis[i].fd);
 	}
+	/* ask every session to log out (AsyncEvent 1); initiators have
+	 * logout_wait seconds before their connections are dropped */
+	t->drain_deadline = ev_now(t->loop) + t->logout_wait;
+	if (t->logout_wait)
+		for (struct iscsi_conn *c = t->conns; c; c = c->next)
+			if (c->state == CONN_FFP && !c->closing_after_tx)
+				iscsi_async_logout_request(c, (uint16_t)t->logout_wait);
 	ev_timer_init(&t->tick, drain_cb, 0.0, 0.1);
 	t->tick.data = t;
 	ev_timer_start(t->loop, &t->tick);

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Session-level features of mtgt-iscsi under the fake core
-# (tests/helpers/iscsi_fake_core.c), ports 3380-3385 + TEST_PORT_OFFSET:
+# (tests/helpers/iscsi_fake_core.c), ports 3380-3388 + TEST_PORT_OFFSET:
 # NOP-In pings and dead initiators, the per-target session limit, login
 # redirection, portal groups, the logout request at shutdown. The raw-PDU
 # side is iscsi_session_raw.py; libiscsi checks that real initiators follow.
@@ -81,8 +81,8 @@ if start_fake $P5 "$DIR/redir-to.log" '{}' &&
 	check "... and logged in where it was sent" grep -q "NEXUS_ADD .* -> $T2" "$DIR/redir-to.log"
 fi
 
-echo "== portal groups and IPv6 (ports $P6, $((P6 + 10)), [::1]:$((P6 + 11)))"
-PG=$((P6 + 10)) P6V6=$((P6 + 11))
+echo "== portal groups and IPv6 (ports $P6, $((P6 + 1)), [::1]:$((P6 + 2)))"
+PG=$((P6 + 1)) P6V6=$((P6 + 2))
 if start_fake $P6 "$DIR/portals.log" '{"targets":[{"name":"'$T'","portal_groups":[2]}]}' \
 	FAKE_LISTENERS='[{"addr":"127.0.0.1:'$PG'","group":2},{"addr":"[::1]:'$P6V6'","group":1}]'; then
 	check "SendTargets lists only visible portals, logins only there" \
@@ -90,6 +90,14 @@ if start_fake $P6 "$DIR/portals.log" '{"targets":[{"name":"'$T'","portal_groups"
 	check "libiscsi over IPv6 ([::1])" bash -c "iscsi-inq 'iscsi://[::1]:$P6V6/$T2/0' | grep -q FAKE-CORE-DISK"
 	check "libiscsi discovery over IPv6" bash -c "iscsi-ls 'iscsi://[::1]:$P6V6/' | grep -q 'Target:$T2 Portal:\[::1\]:$P6V6,1'"
 	check "libiscsi refused outside the target's groups" bash -c "! iscsi-inq 'iscsi://[::1]:$P6V6/$T/0' >/dev/null 2>&1"
+fi
+
+echo "== shutdown asks initiators to log out (port $((P1 + 8)))"
+if start_fake $((P1 + 8)) "$DIR/shutdown.log" '{"shutdown_logout_s":2}'; then
+	check "AsyncEvent 1, Logout honoured, the rest dropped with AsyncEvent 2" \
+		$PY shutdown 127.0.0.1 $((P1 + 8)) $T $LAST 2
+	for _ in $(seq $((50 * SLOW))); do grep -q "frontend exited" "$DIR/shutdown.log" && break; sleep 0.1; done
+	check "the frontend exits 0 afterwards" grep -q "frontend exited, status 0x0" "$DIR/shutdown.log"
 fi
 
 [ $fail = 0 ] && echo "PASS iscsi-session" || echo "FAIL iscsi-session"

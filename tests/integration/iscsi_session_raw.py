@@ -237,6 +237,40 @@ def case_portals(host, port, target, other, g2_addr, all_addrs):
     print("portals: %r" % got)
 
 
+def case_shutdown(host, port, target, fake_pid, wait):
+    """two sessions; CTL_SHUTDOWN (SIGUSR1 to the fake core) must ask both to
+    log out (AsyncEvent 1, Parameter3 = wait); the one that logs out gets
+    Time2Wait 2, the one that does not gets AsyncEvent 2 after ~wait s"""
+    import os, signal
+    wait = int(wait)
+    good, st, _, cg = login(host, port, target, isid=b"\x80\x66\x66\x66\x00\x01")
+    assert st == 0
+    lazy, st, _, _ = login(host, port, target, isid=b"\x80\x66\x66\x66\x00\x02")
+    assert st == 0
+    t0 = time.time()
+    os.kill(int(fake_pid), signal.SIGUSR1)
+    for s in (good, lazy):
+        h, _ = recv_pdu(s)
+        assert h is not None and h[0] & 0x3F == 0x32, "Async Message expected, got %r" % (h and h[0])
+        assert h[36] == 1 and struct.unpack(">H", h[42:44])[0] == wait, \
+            "AsyncEvent %d Parameter3 %d" % (h[36], struct.unpack(">H", h[42:44])[0])
+        assert struct.unpack(">I", h[16:20])[0] == 0xFFFFFFFF
+    # the good initiator logs out (close the session)
+    good.sendall(bhs(0x46, 0x80, 0, itt=0x51, rest=struct.pack(">III", 0, cg, 0)))
+    h, _ = recv_pdu(good)
+    assert h is not None and h[0] & 0x3F == 0x26 and h[2] == 0, "Logout Response"
+    assert struct.unpack(">H", h[40:42])[0] == 2, "Time2Wait at shutdown"
+    assert closed_within(good, 3)
+    # the lazy one is dropped after the wait, told so first
+    h, _ = recv_pdu(lazy)
+    gone = time.time() - t0
+    assert h is not None and h[0] & 0x3F == 0x32 and h[36] == 2, "AsyncEvent 2 expected"
+    assert struct.unpack(">HHH", h[38:44])[1:] == (2, 0), "Time2Wait/Time2Retain %r" % (h[38:44],)
+    assert wait * 0.8 <= gone <= wait + 3, "dropped after %.1f s, wait %d" % (gone, wait)
+    assert closed_within(lazy, 3)
+    print("shutdown: logout requested, lazy initiator dropped after %.1f s" % gone)
+
+
 def main():
     case = sys.argv[1]
     host, port, target = sys.argv[2], int(sys.argv[3]), sys.argv[4]
