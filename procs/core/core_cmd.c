@@ -310,6 +310,8 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 	};
 	uint32_t n;
 
+	if (core_pr_run(co, cmd))
+		return;
 	scsi_emulate(&q, &cmd->res);
 	n = cmd->res.data_len;
 	if (cmd->dir != MSG_DIR_READ)
@@ -469,7 +471,7 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 		cmd->result = -EACCES;
 	} else {
 		struct core_nexus *nx = calloc(1, sizeof(*nx));
-		uint8_t *ua = calloc(t->nluns ? t->nluns : 1, 1);
+		uint16_t *ua = calloc(t->nluns ? t->nluns : 1, sizeof(*ua));
 
 		if (!nx || !ua) {
 			free(nx);
@@ -484,7 +486,8 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 			nx->tgt = t;
 			nx->ua = ua;
 			/* every LU reports its power-on once to each new I_T nexus */
-			memset(ua, SCSI_UA_POWER_ON, t->nluns);
+			for (uint32_t i = 0; i < t->nluns; i++)
+				ua[i] = SCSI_UA_POWER_ON;
 			snprintf(nx->initiator, sizeof(nx->initiator), "%s", ini);
 			nx->hnext = cl->nexus_hash[b];
 			cl->nexus_hash[b] = nx;
@@ -637,9 +640,18 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		core_cmd_complete(co, cmd);
 		return;
 	}
+	if (core_pr_conflict(co, cmd)) {
+		core_cmd_complete(co, cmd);
+		return;
+	}
 	if (!scsi_is_media(cmd->cdb)) {
 		cmd->emulated = true;
 		task_enroll(cmd);
+		if (core_pr_wants_data(cmd)) {
+			cmd->state = CS_DATA_WAIT;
+			core_tx_enqueue(co, cl, cmd, MSG_XFER_RDY);
+			return;
+		}
 		task_ready(co, cmd);
 		return;
 	}

@@ -56,7 +56,7 @@ static void abort_nexus_lun(struct core *co, struct core_nexus *nx, struct core_
 	}
 }
 
-static void set_ua_others(struct core_lun *l, struct core_nexus *except, uint8_t bit)
+static void set_ua_others(struct core_lun *l, struct core_nexus *except, uint16_t bit)
 {
 	for (struct clist_node *n = l->tgt->nexuses.first; n; n = n->next) {
 		struct core_nexus *nx = clist_entry(n, struct core_nexus, tnode);
@@ -132,6 +132,7 @@ void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf
 			break;
 		}
 		abort_lun(co, l, NULL, tmf);
+		core_pr_lun_reset(l);
 		set_ua_others(l, nx, SCSI_UA_LUN_RESET);
 		log_info("LUN RESET of %s lun %u by %s", nx->tgt->name, l->lu.lun, nx->initiator);
 		break;
@@ -139,6 +140,7 @@ void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf
 	case MSG_TMF_TARGET_COLD_RESET:
 		for (uint32_t i = 0; i < nx->tgt->nluns; i++) {
 			abort_lun(co, &nx->tgt->luns[i], NULL, tmf);
+			core_pr_lun_reset(&nx->tgt->luns[i]);
 			set_ua_others(&nx->tgt->luns[i], nx, SCSI_UA_LUN_RESET);
 		}
 		log_info("TARGET RESET of %s by %s", nx->tgt->name, nx->initiator);
@@ -175,6 +177,7 @@ void core_nexus_free(struct core *co, struct core_link *cl, struct core_nexus *n
 		c->nexus = NULL;
 	}
 	clist_remove(&nx->tgt->nexuses, &nx->tnode);
+	core_pr_nexus_lost(nx);
 	free(nx->ua);
 	free(nx);
 }
