@@ -18,3 +18,7 @@ test-scsi-rw_LIBS := -lcmocka
 TEST_PROGS += test-core-proc
 test-core-proc_SRCS := tests/unit/test_core_proc.c
 test-core-proc_LIBS := -ljansson
+
+TEST_PROGS += test-scsi-pr
+test-scsi-pr_SRCS := tests/unit/test_scsi_pr.c procs/core/core_pr_store.c $(CORE_SCSI_SRCS)
+test-scsi-pr_LIBS := -lcmocka -lz

@@ -5,6 +5,7 @@
 #   CONFORMANCE_SHORT=1 bash tests/conformance/run.sh   # a quick subset (make test)
 #   CONFORMANCE_TESTS=SCSI.Read10 bash tests/conformance/run.sh  # any selection
 #   CONFORMANCE_URL=iscsi://127.0.0.1:3399/iqn.x/1 ...  # run against another target
+#   CONFORMANCE_MULTIPATH=1 CONFORMANCE_ARGS=-S ...       # second URL, sanitize tests
 #
 # Prints "conformance: P passed, F failed, S skipped" (a test that printed
 # [SKIPPED] counts as skipped, not passed). Failures are tolerated for now; the
@@ -73,7 +74,10 @@ fi
 
 echo "[$name] iscsi-test-cu -d -t $tests $URL  (log $LOG)" >&2
 start=$(date +%s)
-timeout -k 10 "$(tl_secs "$limit")" iscsi-test-cu -d -t "$tests" "$URL" >"$LOG" 2>&1
+# CONFORMANCE_MULTIPATH=1: the same LUN again as the second (multipath) URL,
+# which enables libiscsi's two-initiator tests; CONFORMANCE_ARGS: e.g. -S
+timeout -k 10 "$(tl_secs "$limit")" iscsi-test-cu -d ${CONFORMANCE_ARGS:-} -t "$tests" "$URL" \
+	${CONFORMANCE_MULTIPATH:+"$URL"} >"$LOG" 2>&1
 cu_rc=$?
 secs=$(( $(date +%s) - start ))
 
