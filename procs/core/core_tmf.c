@@ -133,7 +133,8 @@ void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf
 		}
 		abort_lun(co, l, NULL, tmf);
 		core_pr_lun_reset(l);
-		set_ua_others(l, nx, SCSI_UA_LUN_RESET);
+		/* SAM-5: every I_T nexus, the requester's included, hears of it */
+		set_ua_others(l, NULL, SCSI_UA_LUN_RESET);
 		log_info("LUN RESET of %s lun %u by %s", nx->tgt->name, l->lu.lun, nx->initiator);
 		break;
 	case MSG_TMF_TARGET_WARM_RESET:
@@ -141,7 +142,7 @@ void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf
 		for (uint32_t i = 0; i < nx->tgt->nluns; i++) {
 			abort_lun(co, &nx->tgt->luns[i], NULL, tmf);
 			core_pr_lun_reset(&nx->tgt->luns[i]);
-			set_ua_others(&nx->tgt->luns[i], nx, SCSI_UA_LUN_RESET);
+			set_ua_others(&nx->tgt->luns[i], NULL, SCSI_UA_LUN_RESET);
 		}
 		log_info("TARGET RESET of %s by %s", nx->tgt->name, nx->initiator);
 		break;

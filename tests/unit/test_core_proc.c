@@ -539,7 +539,7 @@ static void test_abort_task(void)
 	send_msg(&fe, &t);
 	r = recv_msg(&fe, 2000);
 	CHECK(r.h.type == MSG_TMF_RSP && r.tmf_rsp.result == MSG_TMF_NO_TASK);
-	/* LUN RESET: other nexuses see a UA */
+	/* LUN RESET: every nexus, the requester's too, sees a UA */
 	CHECK(nexus_add(5, "iqn.2026-11.org.test:two", "iqn.2026-11.org.mtgt:demo") == 0);
 	uint8_t tur[6] = { TEST_UNIT_READY };
 	struct msg_cmd_rsp rsp = do_cmd(mkcmd(5, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
@@ -551,6 +551,8 @@ static void test_abort_task(void)
 	r = recv_msg(&fe, 2000);
 	CHECK(r.h.type == MSG_TMF_RSP && r.tmf_rsp.result == MSG_TMF_COMPLETE);
 	rsp = do_cmd(mkcmd(5, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[12] == 0x29 && rsp.sense[13] == 0x03);
+	rsp = do_cmd(mkcmd(1, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
 	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[12] == 0x29 && rsp.sense[13] == 0x03);
 	rsp = do_cmd(mkcmd(1, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
 	CHECK(rsp.status == SCSI_GOOD);
