@@ -236,12 +236,20 @@ struct core_cmd *core_cmd_by_tag(struct core_link *cl, uint64_t tag);
 /* core_pr.c: reservations */
 void core_pr_init(struct core *co, json_t *state);
 bool core_pr_conflict(struct core *co, struct core_cmd *cmd);
-/* PR OUT: sets out_len; true when data-out must be pulled first. */
-bool core_pr_wants_data(struct core_cmd *cmd);
 /* Runs and completes PR / RESERVE / RELEASE commands; false for others. */
 bool core_pr_run(struct core *co, struct core_cmd *cmd);
 void core_pr_lun_reset(struct core_lun *l);
 void core_pr_nexus_lost(struct core_nexus *nx);
+
+/* core_emul_out.c: emulated commands with a parameter list */
+/* Sets out_len; true when data-out must be pulled first. */
+bool core_emul_wants_data(struct core_cmd *cmd);
+/* A malloc'd copy of the parameter list that arrived (NULL, 0 when none). */
+int  core_emul_param(struct core *co, struct core_cmd *cmd, uint8_t **param, uint32_t *len);
+/* Copy data-in out of the scratch buffer and complete. */
+void core_emul_finish(struct core *co, struct core_cmd *cmd);
+/* core_mode.c */
+bool core_mode_run(struct core *co, struct core_cmd *cmd);
 
 /* core_tmf.c */
 void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf *m);

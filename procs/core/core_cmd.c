@@ -310,7 +310,7 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 	};
 	uint32_t n;
 
-	if (core_pr_run(co, cmd))
+	if (core_pr_run(co, cmd) || core_mode_run(co, cmd))
 		return;
 	scsi_emulate(&q, &cmd->res);
 	n = cmd->res.data_len;
@@ -647,7 +647,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 	if (!scsi_is_media(cmd->cdb)) {
 		cmd->emulated = true;
 		task_enroll(cmd);
-		if (core_pr_wants_data(cmd)) {
+		if (core_emul_wants_data(cmd)) {
 			cmd->state = CS_DATA_WAIT;
 			core_tx_enqueue(co, cl, cmd, MSG_XFER_RDY);
 			return;
@@ -663,6 +663,9 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 	}
 	if (cmd->io.op == MSG_IO_FLUSH || (cmd->io.verify && !cmd->io.bytchk))
 		cmd->res.xfer_len = 0;
+	/* WCE switched off by MODE SELECT: the backend's cache is written through */
+	if (cmd->io.op == MSG_IO_WRITE && cmd->lun->lu.wce_default && !cmd->lun->lu.wce)
+		cmd->io.fua = true;
 	cmd->be_link = cmd->lun->link;
 	cmd->be_dev = cmd->lun->dev;
 	task_enroll(cmd);
@@ -851,6 +854,10 @@ void core_cmd_fill(struct core *co, struct core_link *cl, struct core_cmd *cmd, 
 		r->status = cmd->res.status;
 		r->sense_len = cmd->res.sense_len;
 		memcpy(r->sense, cmd->res.sense, cmd->res.sense_len);
+		/* control page D_SENSE: descriptor format for every error */
+		if (cmd->lun && cmd->lun->lu.d_sense && cmd->res.sense_len)
+			r->sense_len = (uint8_t)scsi_sense_convert(cmd->res.sense, cmd->res.sense_len,
+								   true, r->sense, MSG_SENSE_MAX);
 		r->data_len = cmd->res.data_len;
 		r->cdb_xfer_len = cmd->res.xfer_len;
 		break;

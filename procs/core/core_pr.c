@@ -10,9 +10,6 @@
 #include "common/log.h"
 #include "procs/core/core.h"
 #include "procs/core/core_pr_store.h"
-#include "shm/pool.h"
-
-#define PR_PARAM_MAX (1u << 20)
 
 static int state_fd = -1;
 static uint64_t state_gen;
@@ -39,21 +36,6 @@ bool core_pr_conflict(struct core *co, struct core_cmd *cmd)
 	cmd->res.sense_len = 0;
 	cmd->res.data_len = 0;
 	return true;
-}
-
-bool core_pr_wants_data(struct core_cmd *cmd)
-{
-	uint32_t n = scsi_pr_out_len(cmd->cdb);
-
-	if (cmd->dir != MSG_DIR_WRITE)
-		return false;
-	if (n > cmd->edtl)
-		n = cmd->edtl;
-	if (n > PR_PARAM_MAX)
-		n = PR_PARAM_MAX;
-	cmd->out_len = n;
-	cmd->xfer_want = n;
-	return n > cmd->imm_len;
 }
 
 struct notify_ctx {
@@ -162,17 +144,9 @@ bool core_pr_run(struct core *co, struct core_cmd *cmd)
 	q.ctx = &x;
 	q.out = co->scratch;
 	q.cap = co->scratch_len;
-	n = cmd->dir == MSG_DIR_WRITE ? cmd->out_len : 0;
-	if (n) {
-		const uint8_t *src = pool_ptr(&co->c->pool, &cmd->buf);
-
-		param = malloc(n);
-		if (!param || !src) {
-			free(param);
-			scsi_check(&cmd->res, SK_ABORTED_COMMAND, ASC_OUT_OF_RESOURCES);
-			goto out;
-		}
-		memcpy(param, src, n); /* the initiator's buffer is shared memory */
+	if (core_emul_param(co, cmd, &param, &n)) {
+		scsi_check(&cmd->res, SK_ABORTED_COMMAND, ASC_OUT_OF_RESOURCES);
+		goto out;
 	}
 	q.param = param;
 	q.plen = n;
@@ -188,17 +162,7 @@ bool core_pr_run(struct core *co, struct core_cmd *cmd)
 		}
 	}
 out:
-	if (cmd->dir != MSG_DIR_READ)
-		cmd->res.data_len = 0;
-	if (cmd->res.data_len) {
-		uint32_t m = cmd->res.data_len < cmd->edtl ? cmd->res.data_len : cmd->edtl;
-		uint8_t *dst = pool_ptr(&co->c->pool, &cmd->buf);
-
-		if (dst && m)
-			memcpy(dst, co->scratch, m);
-		cmd->res.data_len = dst ? m : 0;
-	}
-	core_cmd_complete(co, cmd);
+	core_emul_finish(co, cmd);
 	return true;
 }
 

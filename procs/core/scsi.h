@@ -106,6 +106,12 @@ struct scsi_lu {
 	uint8_t  block_shift;
 	bool     readonly;
 	bool     wce;           /* volatile write cache that SYNC CACHE flushes */
+	/* MODE SELECT state (scsi_mode_select.c): readonly is the effective write
+	 * protection, ro_config || swp */
+	bool     wce_default;   /* the backend has a volatile cache */
+	bool     ro_config;
+	bool     d_sense;       /* control page D_SENSE: descriptor sense */
+	bool     swp;           /* control page SWP */
 	enum scsi_rotation rotation;
 	uint8_t  naa[16];       /* NAA 6 designator, stable across restarts */
 	char     serial[17];    /* 16 hex digits */
@@ -192,6 +198,21 @@ void scsi_inquiry(const struct scsi_lu *lu, bool wlun, const uint8_t *cdb,
 void scsi_lu_make_ids(struct scsi_lu *lu);
 
 /* ---- scsi_mode.c ---- */
+/* One mode page as MODE SENSE reports it for page control pc (0 current,
+ * 1 changeable, 2 default); returns its length, 0 for an unknown page. */
+uint32_t scsi_mode_page(const struct scsi_lu *lu, uint8_t page, int pc, uint8_t *p);
+/* ---- scsi_mode_select.c ---- */
+#define MODE_SELECT_6  0x15
+#define MODE_SELECT_10 0x55
+/* Parameter list bytes a MODE SELECT CDB announces (0 for other commands). */
+uint32_t scsi_mode_select_len(const uint8_t *cdb);
+/* Apply a MODE SELECT parameter list (plen bytes arrived); *changed tells
+ * whether a current value changed. */
+void scsi_mode_select(struct scsi_lu *lu, const uint8_t *cdb, const uint8_t *p, uint32_t plen,
+		      struct scsi_result *r, bool *changed);
+/* REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS (MAINTENANCE IN 0Dh) */
+#define MI_REPORT_SUPPORTED_TMFS 0x0d
+void scsi_report_tmfs(const uint8_t *cdb, uint8_t *out, uint32_t cap, struct scsi_result *r);
 void scsi_mode_sense(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out,
 		     uint32_t cap, struct scsi_result *r);
 
