@@ -44,6 +44,7 @@ static int ctl = -1;
 static pid_t core_pid = -1;
 static uint8_t disk[DISK_BYTES];
 static uint64_t next_tag = 100;
+static int state_fd = -1;   /* the APTPL state file handed to every core */
 
 static void finish(int fail)
 {
@@ -260,17 +261,19 @@ static void start_core(const char *bin)
 		"name", "iqn.2026-11.org.mtgt:private", "initiators", "iqn.2026-11.org.test:Allowed",
 		"luns");
 	REQUIRE(init);
+	json_object_set_new(init, "state", json_pack("{s:i, s:s}", "fd", 11, "path", "test-state"));
 	js = json_dumps(init, JSON_COMPACT);
 
 	core_pid = fork();
 	REQUIRE(core_pid >= 0);
 	if (core_pid == 0) {
-		int src[8] = { sv[1], pool.fd, kf.memfd, kf.efd_b, kf.efd_a, kb.memfd, kb.efd_a, kb.efd_b };
-		int hi[8];
+		int src[9] = { sv[1], pool.fd, kf.memfd, kf.efd_b, kf.efd_a, kb.memfd, kb.efd_a, kb.efd_b,
+			       state_fd };
+		int hi[9];
 
-		for (int i = 0; i < 8; i++)
+		for (int i = 0; i < 9; i++)
 			hi[i] = fcntl(src[i], F_DUPFD, 100);
-		for (int i = 0; i < 8; i++)
+		for (int i = 0; i < 9; i++)
 			dup2(hi[i], 3 + i);
 		execl(bin, "mtgt-core", (char *)NULL);
 		_exit(127);
@@ -927,6 +930,119 @@ static void measure_qd1(void)
 		((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / 1e3 / N, N);
 }
 
+/* PERSISTENT RESERVE OUT with its 24-byte parameter list as immediate data. */
+static struct msg_cmd_rsp prout(uint32_t nexus, uint8_t sa, uint8_t type, uint64_t key,
+				uint64_t sakey, uint8_t flags)
+{
+	uint8_t cdb[10] = { 0x5f, sa, type, 0, 0, 0, 0, 0, 24, 0 };
+	struct buf_handle h = fe_buf(8192, 24);
+	struct msg_cmd c;
+
+	memset(bufp(h), 0, 24);
+	for (int i = 0; i < 8; i++) {
+		bufp(h)[i] = (uint8_t)(key >> (56 - 8 * i));
+		bufp(h)[8 + i] = (uint8_t)(sakey >> (56 - 8 * i));
+	}
+	bufp(h)[20] = flags;
+	c = mkcmd(nexus, 0, cdb, 10, MSG_DIR_WRITE, 24, h);
+	c.imm_len = 24;
+	return do_cmd(c);
+}
+
+/* READ KEYS: the number of keys, the first one in *key0. */
+static int read_keys(uint32_t nexus, uint64_t *key0)
+{
+	uint8_t cdb[10] = { 0x5e, 0, 0, 0, 0, 0, 0, 0, 64, 0 };
+	struct buf_handle h = fe_buf(8192, 64);
+	struct msg_cmd_rsp rsp;
+	uint8_t *p = bufp(h);
+
+	memset(p, 0, 64);
+	rsp = do_cmd(mkcmd(nexus, 0, cdb, 10, MSG_DIR_READ, 64, h));
+	if (rsp.status != SCSI_GOOD || rsp.data_len < 8)
+		return -1;
+	*key0 = 0;
+	for (int i = 0; i < 8; i++)
+		*key0 = *key0 << 8 | p[8 + i];
+	return (int)((uint32_t)p[4] << 24 | p[5] << 16 | p[6] << 8 | p[7]) / 8;
+}
+
+/* READ RESERVATION: its additional length (16 when reserved). */
+static int read_res_len(uint32_t nexus)
+{
+	uint8_t cdb[10] = { 0x5e, 1, 0, 0, 0, 0, 0, 0, 64, 0 };
+	struct buf_handle h = fe_buf(8192, 64);
+	struct msg_cmd_rsp rsp;
+	uint8_t *p = bufp(h);
+
+	memset(p, 0, 64);
+	rsp = do_cmd(mkcmd(nexus, 0, cdb, 10, MSG_DIR_READ, 64, h));
+	if (rsp.status != SCSI_GOOD || rsp.data_len < 8)
+		return -1;
+	return p[7];
+}
+
+/* APTPL: two generations saved through the state fd, then registrations and a
+ * reservation conflict with a second nexus. */
+static void test_aptpl_save(void)
+{
+	uint8_t w10[10] = { WRITE_10, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+	uint8_t tur[6] = { TEST_UNIT_READY };
+	struct msg_cmd_rsp rsp;
+	uint64_t k;
+
+	do_cmd(mkcmd(1, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));  /* a pending UA, if any */
+	rsp = prout(1, 0, 0, 0, 0x1111, 0x01);           /* REGISTER, APTPL */
+	CHECK(rsp.status == SCSI_GOOD);
+	rsp = prout(1, 0, 0, 0x1111, 0x2222, 0x01);      /* new key, generation 2 */
+	CHECK(rsp.status == SCSI_GOOD);
+	CHECK(read_keys(1, &k) == 1 && k == 0x2222);
+	rsp = prout(1, 0, 0, 0x9999, 0x3333, 0x01);      /* wrong key */
+	CHECK(rsp.status == 0x18);
+	/* a WRITE EXCLUSIVE reservation: another nexus cannot write */
+	rsp = prout(1, 1, 1, 0x2222, 0, 0);
+	CHECK(rsp.status == SCSI_GOOD);
+	CHECK(nexus_add(9, "iqn.2026-11.org.test:other", "iqn.2026-11.org.mtgt:demo") == 0);
+	rsp = do_cmd(mkcmd(9, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));   /* POWER ON */
+	CHECK(rsp.status == SCSI_CHECK_CONDITION);
+	rsp = do_cmd(mkcmd(9, 0, w10, 10, MSG_DIR_WRITE, 512, fe_buf(16384, 512)));
+	CHECK(rsp.status == 0x18);
+	rsp = prout(1, 2, 1, 0x2222, 0, 0);              /* RELEASE */
+	CHECK(rsp.status == SCSI_GOOD);
+}
+
+/* Kill the core and start a new one on the same state file. */
+static void restart_core(const char *bin)
+{
+	int status;
+
+	kill(core_pid, SIGKILL);
+	waitpid(core_pid, &status, 0);
+	core_pid = -1;
+	close(ctl);
+	start_core(bin);
+	uint8_t tur[6] = { TEST_UNIT_READY };
+
+	CHECK(nexus_add(1, "iqn.2026-11.org.test:one", "iqn.2026-11.org.mtgt:demo") == 0);
+	CHECK(do_cmd(mkcmd(1, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0))).status ==
+	      SCSI_CHECK_CONDITION);   /* POWER ON */
+}
+
+static void test_aptpl_restart(const char *bin)
+{
+	uint64_t k = 0;
+
+	restart_core(bin);
+	CHECK(read_keys(1, &k) == 1 && k == 0x2222);
+	CHECK(read_res_len(1) == 0);   /* released before the kill */
+	/* saves: 1 REGISTER, 2 new key, 3 RESERVE, 4 RELEASE (slot 0). Tear slot 0:
+	 * the state of save 3 (reserved) comes back */
+	CHECK(pwrite(state_fd, "torn", 4, 40) == 4);
+	restart_core(bin);
+	CHECK(read_keys(1, &k) == 1 && k == 0x2222);
+	CHECK(read_res_len(1) == 16);
+}
+
 int main(int argc, char **argv)
 {
 	char bin[4096], self[4096];
@@ -941,9 +1057,14 @@ int main(int argc, char **argv)
 	snprintf(bin, sizeof(bin), "%s/mtgt-core", dirname(self));
 	for (unsigned i = 0; i < DISK_BYTES; i++)
 		disk[i] = (uint8_t)(i * 13);
+	char spath[] = "/tmp/mtgt-core-state-XXXXXX";
+	state_fd = mkstemp(spath);
+	REQUIRE(state_fd >= 0);
+	unlink(spath);
 	start_core(bin);
 	test_nexus_and_discovery();
 	test_emulated();
+	test_aptpl_save();
 	test_read_write();
 	test_abort_task();
 	test_backpressure();
@@ -953,6 +1074,7 @@ int main(int argc, char **argv)
 	test_violation_and_frontend_down();
 	test_hostile_frontend();
 	test_backend_stale_tag();
+	test_aptpl_restart(bin);
 	REQUIRE(ctl_send(ctl, CTL_SHUTDOWN, NULL, 0, NULL, 0) == 0);
 	for (int i = 0; i < 200; i++) {
 		if (waitpid(core_pid, &status, WNOHANG) == core_pid) {
