@@ -23,3 +23,6 @@ test-core-proc_LIBS := -ljansson
 TEST_PROGS += test-scsi-pr
 test-scsi-pr_SRCS := tests/unit/test_scsi_pr.c procs/core/core_pr_store.c $(CORE_SCSI_SRCS)
 test-scsi-pr_LIBS := -lcmocka -lz
+TEST_PROGS += test-scsi-mode
+test-scsi-mode_SRCS := tests/unit/test_scsi_mode.c $(CORE_SCSI_SRCS)
+test-scsi-mode_LIBS := -lcmocka
