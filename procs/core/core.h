@@ -248,6 +248,14 @@ bool core_emul_wants_data(struct core_cmd *cmd);
 int  core_emul_param(struct core *co, struct core_cmd *cmd, uint8_t **param, uint32_t *len);
 /* Copy data-in out of the scratch buffer and complete. */
 void core_emul_finish(struct core *co, struct core_cmd *cmd);
+/* core_ua.c: queue a UA for every nexus of t on LU index lun_index (every LU
+ * when negative), except `except`; e.g. SCSI_UA_CAPACITY_CHANGED after a
+ * resize, SCSI_UA_LUNS_CHANGED after a LUN is added or removed. */
+void core_ua_raise(struct core_target *t, int lun_index, uint16_t bit,
+		   const struct core_nexus *except);
+/* A new nexus' first UAs: POWER ON, or I_T NEXUS LOSS for a returning port. */
+void core_ua_nexus_new(struct core_nexus *nx);
+void core_ua_nexus_lost(const struct core_nexus *nx);
 /* core_mode.c */
 bool core_mode_run(struct core *co, struct core_cmd *cmd);
 

@@ -485,10 +485,9 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 			nx->isid = m->isid;
 			nx->tgt = t;
 			nx->ua = ua;
-			/* every LU reports its power-on once to each new I_T nexus */
-			for (uint32_t i = 0; i < t->nluns; i++)
-				ua[i] = SCSI_UA_POWER_ON;
 			snprintf(nx->initiator, sizeof(nx->initiator), "%s", ini);
+			/* every LU reports its power-on (or the nexus loss) once */
+			core_ua_nexus_new(nx);
 			nx->hnext = cl->nexus_hash[b];
 			cl->nexus_hash[b] = nx;
 			clist_push_back(&t->nexuses, &nx->tnode);

@@ -201,6 +201,8 @@ void core_config_free(struct core_config *cfg)
 			for (uint32_t j = 0; j < t->ninitiators; j++)
 				free(t->initiators[j]);
 		free(t->initiators);
+		for (uint32_t j = 0; t->luns && j < t->nluns; j++)
+			scsi_pr_free(&t->luns[j].pr);
 		free(t->luns);
 		free(t->lun_ids);
 	}

@@ -20,12 +20,7 @@ bool core_mode_run(struct core *co, struct core_cmd *cmd)
 		free(param);
 	}
 	if (changed)
-		for (struct clist_node *x = l->tgt->nexuses.first; x; x = x->next) {
-			struct core_nexus *nx = clist_entry(x, struct core_nexus, tnode);
-
-			if (nx != cmd->nexus)
-				nx->ua[l->index] |= SCSI_UA_MODE_CHANGED;
-		}
+		core_ua_raise(l->tgt, (int)l->index, SCSI_UA_MODE_CHANGED, cmd->nexus);
 	core_emul_finish(co, cmd);
 	return true;
 }

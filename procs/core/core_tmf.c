@@ -179,6 +179,7 @@ void core_nexus_free(struct core *co, struct core_link *cl, struct core_nexus *n
 	}
 	clist_remove(&nx->tgt->nexuses, &nx->tnode);
 	core_pr_nexus_lost(nx);
+	core_ua_nexus_lost(nx);
 	free(nx->ua);
 	free(nx);
 }

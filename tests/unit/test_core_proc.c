@@ -1009,6 +1009,18 @@ static void test_aptpl_save(void)
 	CHECK(rsp.status == 0x18);
 	rsp = prout(1, 2, 1, 0x2222, 0, 0);              /* RELEASE */
 	CHECK(rsp.status == SCSI_GOOD);
+	/* I_T nexus loss: the same initiator port coming back sees 29/07 */
+	union msg del;
+	memset(&del, 0, sizeof(del));
+	del.h.type = MSG_NEXUS_DEL;
+	del.h.tag = next_tag++;
+	del.nexus_del.nexus = 9;
+	send_msg(&fe, &del);
+	CHECK(nexus_add(9, "iqn.2026-11.org.test:other", "iqn.2026-11.org.mtgt:demo") == 0);
+	rsp = do_cmd(mkcmd(9, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[12] == 0x29 && rsp.sense[13] == 0x07);
+	rsp = do_cmd(mkcmd(9, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(rsp.status == SCSI_GOOD);
 }
 
 /* Kill the core and start a new one on the same state file. */
