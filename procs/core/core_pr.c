@@ -59,6 +59,7 @@ static void pr_notify(void *vctx, const struct scsi_itn *itn, uint16_t bit, bool
 		nx->ua[l->index] |= bit;
 		if (!abort || nx == x->cmd->nexus)
 			continue;
+		core_sched_hold(x->co);
 		for (struct clist_node *c = nx->cmds.first, *next; c; c = next) {
 			struct core_cmd *k = clist_entry(c, struct core_cmd, nnode);
 
@@ -66,6 +67,7 @@ static void pr_notify(void *vctx, const struct scsi_itn *itn, uint16_t bit, bool
 			if (k->kind == CK_CMD && k->lun == l && k != x->cmd)
 				core_cmd_abort(x->co, k, NULL);
 		}
+		core_sched_release(x->co);
 		/* a scheduling pass in progress must start over: its cursor may be gone */
 		if (l->in_sched)
 			l->resched = true;

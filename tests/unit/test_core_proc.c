@@ -1055,6 +1055,58 @@ static void test_aptpl_restart(const char *bin)
 	CHECK(read_res_len(1) == 16);
 }
 
+/* PREEMPT AND ABORT: the preempted nexus' READ, held by the backend, is
+ * answered as aborted once the backend gives the buffer back; that nexus then
+ * sees REGISTRATIONS PREEMPTED. Runs on the restarted core, where nexus 1
+ * holds a WRITE EXCLUSIVE reservation with key 0x2222. */
+static void test_preempt_abort(void)
+{
+	uint8_t tur[6] = { TEST_UNIT_READY }, r10[10] = { READ_10, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+	struct msg_cmd_rsp rsp;
+	union msg m, r;
+	bool got_read = false, got_pr = false;
+
+	CHECK(nexus_add(9, "iqn.2026-11.org.test:other", "iqn.2026-11.org.mtgt:demo") == 0);
+	do_cmd(mkcmd(9, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	rsp = prout(9, 0, 0, 0, 0x9, 0);
+	CHECK(rsp.status == SCSI_GOOD);
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(9, 0, r10, 10, MSG_DIR_READ, 512, fe_buf(16384, 512));
+	send_msg(&fe, &m);
+	union msg io = recv_msg(&be, 2000);
+	REQUIRE(io.h.type == MSG_IO);
+	/* PREEMPT AND ABORT from nexus 1, sent without waiting */
+	uint8_t cdb[10] = { 0x5f, 5, 1, 0, 0, 0, 0, 0, 24, 0 };
+	struct buf_handle h = fe_buf(8192, 24);
+	memset(bufp(h), 0, 24);
+	bufp(h)[6] = 0x22;
+	bufp(h)[7] = 0x22;
+	bufp(h)[15] = 0x09;
+	union msg pm;
+	memset(&pm, 0, sizeof(pm));
+	pm.cmd = mkcmd(1, 0, cdb, 10, MSG_DIR_WRITE, 24, h);
+	pm.cmd.imm_len = 24;
+	send_msg(&fe, &pm);
+	r = recv_msg(&fe, 2000);
+	REQUIRE(r.h.type == MSG_CMD_RSP);
+	CHECK(r.h.tag == pm.cmd.h.tag && r.cmd_rsp.status == SCSI_GOOD);
+	got_pr = true;
+	/* the backend gives the READ's buffer back: it is answered as aborted */
+	union msg d;
+	memset(&d, 0, sizeof(d));
+	d.h.type = MSG_IO_DONE;
+	d.h.tag = io.h.tag;
+	d.io_done.length = (uint32_t)io.io.length;
+	send_msg(&be, &d);
+	r = recv_msg(&fe, 2000);
+	if (r.h.type == MSG_CMD_RSP && r.h.tag == m.cmd.h.tag)
+		got_read = (r.cmd_rsp.h.flags & MSG_RSP_ABORTED) != 0;
+	CHECK(got_pr && got_read);
+	rsp = do_cmd(mkcmd(9, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[12] == 0x2a && rsp.sense[13] == 0x05);
+	CHECK(read_keys(1, &(uint64_t){ 0 }) == 1);
+}
+
 int main(int argc, char **argv)
 {
 	char bin[4096], self[4096];
@@ -1087,6 +1139,7 @@ int main(int argc, char **argv)
 	test_hostile_frontend();
 	test_backend_stale_tag();
 	test_aptpl_restart(bin);
+	test_preempt_abort();
 	REQUIRE(ctl_send(ctl, CTL_SHUTDOWN, NULL, 0, NULL, 0) == 0);
 	for (int i = 0; i < 200; i++) {
 		if (waitpid(core_pid, &status, WNOHANG) == core_pid) {
