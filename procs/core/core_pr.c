@@ -74,10 +74,12 @@ static void pr_notify(void *vctx, const struct scsi_itn *itn, uint16_t bit, bool
 	}
 }
 
+/* NULL when something cannot be encoded (e.g. a name that is not UTF-8):
+ * the save then fails instead of silently dropping a registration. */
 static json_t *lun_json(const struct core_lun *l)
 {
 	const struct scsi_pr *pr = &l->pr;
-	json_t *regs = json_array(), *o;
+	json_t *regs = json_array(), *o, *e;
 
 	/* 64-bit keys and ISIDs are kept as decimal strings: JSON numbers are not */
 	for (uint32_t i = 0; i < pr->nregs; i++) {
@@ -85,18 +87,25 @@ static json_t *lun_json(const struct core_lun *l)
 
 		snprintf(isid, sizeof(isid), "%llu", (unsigned long long)pr->regs[i].itn.isid);
 		snprintf(key, sizeof(key), "%llu", (unsigned long long)pr->regs[i].key);
-		json_array_append_new(regs, json_pack("{s:s,s:s,s:s,s:b}", "name",
-			pr->regs[i].itn.name, "isid", isid, "key", key, "atp",
-			pr->regs[i].all_tg_pt));
+		e = json_pack("{s:s,s:s,s:s,s:b}", "name", pr->regs[i].itn.name, "isid", isid,
+			      "key", key, "atp", pr->regs[i].all_tg_pt);
+		if (!e || json_array_append_new(regs, e)) {
+			json_decref(regs);
+			return NULL;
+		}
 	}
-	o = json_pack("{s:s,s:i,s:i,s:o}", "target", l->tgt->name, "lun", (int)l->lu.lun,
+	o = json_pack("{s:s,s:i,s:I,s:o}", "target", l->tgt->name, "lun", (int)l->lu.lun,
 		      "generation", (json_int_t)pr->generation, "regs", regs);
-	if (pr->reserved) {
+	if (o && pr->reserved) {
 		char isid[24];
 
 		snprintf(isid, sizeof(isid), "%llu", (unsigned long long)pr->holder.isid);
-		json_object_set_new(o, "res", json_pack("{s:s,s:s,s:i}", "name", pr->holder.name,
-							"isid", isid, "type", pr->type));
+		e = json_pack("{s:s,s:s,s:i}", "name", pr->holder.name, "isid", isid, "type",
+			      pr->type);
+		if (!e || json_object_set_new(o, "res", e)) {
+			json_decref(o);
+			return NULL;
+		}
 	}
 	return o;
 }
@@ -108,9 +117,18 @@ static int pr_save(struct core *co)
 	int err;
 
 	for (uint32_t t = 0; t < co->cfg.ntargets; t++)
-		for (uint32_t i = 0; i < co->cfg.targets[t].nluns; i++)
-			if (co->cfg.targets[t].luns[i].pr.aptpl)
-				json_array_append_new(luns, lun_json(&co->cfg.targets[t].luns[i]));
+		for (uint32_t i = 0; i < co->cfg.targets[t].nluns; i++) {
+			json_t *o;
+
+			if (!co->cfg.targets[t].luns[i].pr.aptpl)
+				continue;
+			o = lun_json(&co->cfg.targets[t].luns[i]);
+			if (!o || json_array_append_new(luns, o)) {
+				json_decref(luns);
+				json_decref(root);
+				return -EINVAL;
+			}
+		}
 	json_object_set_new(root, "luns", luns);
 	s = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
@@ -202,7 +220,9 @@ static void pr_load_lun(struct core *co, json_t *o)
 		scsi_pr_add_reg(&l->pr, &itn, str_u64(json_object_get(e, "key")),
 				json_is_true(json_object_get(e, "atp")));
 	}
-	if (json_is_object(res) && json_string_value(json_object_get(res, "name"))) {
+	if (json_is_object(res) && json_string_value(json_object_get(res, "name")) &&
+	    json_is_integer(json_object_get(res, "type")) &&
+	    scsi_pr_type_valid((uint8_t)json_integer_value(json_object_get(res, "type")))) {
 		l->pr.reserved = true;
 		l->pr.type = (uint8_t)json_integer_value(json_object_get(res, "type"));
 		snprintf(l->pr.holder.name, sizeof(l->pr.holder.name), "%s",

@@ -83,7 +83,7 @@ static void del_reg(struct scsi_pr *pr, uint32_t i)
 
 static bool type_ar(uint8_t t) { return t == PR_WE_AR || t == PR_EA_AR; }
 static bool type_ro(uint8_t t) { return t == PR_WE_RO || t == PR_EA_RO; }
-static bool type_valid(uint8_t t)
+bool scsi_pr_type_valid(uint8_t t)
 {
 	return t == PR_WE || t == PR_EA || type_ro(t) || type_ar(t);
 }
@@ -425,7 +425,7 @@ static bool scope_type_ok(const struct scsi_pr_req *q, struct scsi_result *r)
 		scsi_invalid_cdb(r, 2, 7);
 		return false;
 	}
-	if (!type_valid(q->cdb[2] & 0x0f)) {
+	if (!scsi_pr_type_valid(q->cdb[2] & 0x0f)) {
 		scsi_invalid_cdb(r, 2, 3);
 		return false;
 	}

@@ -71,6 +71,7 @@ struct scsi_pr_req {
 
 void scsi_pr_init(struct scsi_pr *pr);
 void scsi_pr_free(struct scsi_pr *pr);
+bool scsi_pr_type_valid(uint8_t type);
 bool scsi_itn_match(const struct scsi_itn *reg, const struct scsi_itn *nexus);
 /* True for the opcodes handled here. */
 bool scsi_pr_handles(const uint8_t *cdb);
