@@ -65,7 +65,7 @@ static void pr_notify(void *vctx, const struct scsi_itn *itn, uint16_t bit, bool
 
 			next = c->next;
 			if (k->kind == CK_CMD && k->lun == l && k != x->cmd)
-				core_cmd_abort(x->co, k, NULL);
+				core_cmd_abort(x->co, k, x->cmd);
 		}
 		core_sched_release(x->co);
 		/* a scheduling pass in progress must start over: its cursor may be gone */
@@ -173,6 +173,8 @@ bool core_pr_run(struct core *co, struct core_cmd *cmd)
 	was_aptpl = l->pr.aptpl;
 	changed = scsi_pr_execute(&q, &cmd->res);
 	free(param);
+	if (cmd->tmf_waiting)
+		cmd->state = CS_TMF_WAIT; /* answered when the aborted tasks are back */
 	if (changed && (was_aptpl || l->pr.aptpl) && state_fd >= 0) {
 		int err = pr_save(co);
 
@@ -182,6 +184,10 @@ bool core_pr_run(struct core *co, struct core_cmd *cmd)
 		}
 	}
 out:
+	if (cmd->state == CS_TMF_WAIT) {
+		cmd->res.data_len = 0;
+		return true;
+	}
 	core_emul_finish(co, cmd);
 	return true;
 }

@@ -18,8 +18,10 @@ void core_tmf_release(struct core *co, uint32_t idx, uint32_t gen)
 	if (idx >= co->ncmds)
 		return;
 	tmf = &co->cmds[idx];
-	if (tmf->gen != gen || tmf->kind != CK_TMF || tmf->state != CS_TMF_WAIT)
-		return; /* the TMF's frontend went away meanwhile */
+	/* a TMF, or a PREEMPT AND ABORT (a CK_CMD) waiting the same way */
+	if (tmf->gen != gen || (tmf->kind != CK_TMF && tmf->kind != CK_CMD) ||
+	    tmf->state != CS_TMF_WAIT)
+		return; /* its frontend went away, or it was aborted, meanwhile */
 	if (tmf->tmf_waiting && --tmf->tmf_waiting == 0)
 		core_cmd_complete(co, tmf);
 }

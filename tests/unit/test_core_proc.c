@@ -1087,11 +1087,10 @@ static void test_preempt_abort(void)
 	pm.cmd = mkcmd(1, 0, cdb, 10, MSG_DIR_WRITE, 24, h);
 	pm.cmd.imm_len = 24;
 	send_msg(&fe, &pm);
-	r = recv_msg(&fe, 2000);
-	REQUIRE(r.h.type == MSG_CMD_RSP);
-	CHECK(r.h.tag == pm.cmd.h.tag && r.cmd_rsp.status == SCSI_GOOD);
-	got_pr = true;
-	/* the backend gives the READ's buffer back: it is answered as aborted */
+	/* PR OUT completes only after the aborted tasks are gone */
+	CHECK(quiet(&fe, 100));
+	/* the backend gives the READ's buffer back: it is answered as aborted,
+	 * then the PREEMPT AND ABORT */
 	union msg d;
 	memset(&d, 0, sizeof(d));
 	d.h.type = MSG_IO_DONE;
@@ -1101,6 +1100,9 @@ static void test_preempt_abort(void)
 	r = recv_msg(&fe, 2000);
 	if (r.h.type == MSG_CMD_RSP && r.h.tag == m.cmd.h.tag)
 		got_read = (r.cmd_rsp.h.flags & MSG_RSP_ABORTED) != 0;
+	r = recv_msg(&fe, 2000);
+	if (r.h.type == MSG_CMD_RSP && r.h.tag == pm.cmd.h.tag)
+		got_pr = r.cmd_rsp.status == SCSI_GOOD && !(r.cmd_rsp.h.flags & MSG_RSP_ABORTED);
 	CHECK(got_pr && got_read);
 	rsp = do_cmd(mkcmd(9, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
 	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[12] == 0x2a && rsp.sense[13] == 0x05);
