@@ -621,13 +621,14 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		core_cmd_complete(co, cmd);
 		return;
 	}
+	/* the LU first: its D_SENSE decides the format of even a CDB error */
+	kind = scsi_lun_decode(m->lun, &lunno);
+	if (kind == SCSI_LUN_NORMAL)
+		cmd->lun = core_target_lun(nx->tgt, lunno);
 	if (scsi_cdb_check(cmd->cdb, cmd->cdb_len, &cmd->res)) {
 		core_cmd_complete(co, cmd);
 		return;
 	}
-	kind = scsi_lun_decode(m->lun, &lunno);
-	if (kind == SCSI_LUN_NORMAL)
-		cmd->lun = core_target_lun(nx->tgt, lunno);
 	if (!cmd->lun) {
 		/* no LU: INQUIRY, REPORT LUNS, REQUEST SENSE still answer */
 		cmd->emulated = true;

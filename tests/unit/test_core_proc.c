@@ -1109,6 +1109,96 @@ static void test_preempt_abort(void)
 	CHECK(read_keys(1, &(uint64_t){ 0 }) == 1);
 }
 
+/* MODE SELECT through the core: data-out pulled with XFER_RDY, WCE=0 makes
+ * writes FUA, the other nexus hears MODE PARAMETERS CHANGED, D_SENSE switches
+ * errors to descriptor sense. Nexus 1 holds the LU's reservation here. */
+static struct msg_cmd_rsp mode_select6(uint32_t nexus, const uint8_t *page, uint32_t plen,
+				       bool immediate)
+{
+	uint8_t cdb[6] = { 0x15, 0x10, 0, 0, (uint8_t)(4 + plen), 0 };
+	struct buf_handle h = fe_buf(8192, 4 + plen);
+	union msg m, r;
+
+	memset(bufp(h), 0, 4);
+	memcpy(bufp(h) + 4, page, plen);
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(nexus, 0, cdb, 6, MSG_DIR_WRITE, 4 + plen, h);
+	if (immediate) {
+		m.cmd.imm_len = 4 + plen;
+		return do_cmd(m.cmd);
+	}
+	send_msg(&fe, &m);
+	r = recv_msg(&fe, 2000);
+	REQUIRE(r.h.type == MSG_XFER_RDY && r.xfer_rdy.length == 4 + plen);
+	memset(&r, 0, sizeof(r));
+	r.h.type = MSG_DATA_READY;
+	r.h.tag = m.cmd.h.tag;
+	r.data_ready.length = 4 + plen;
+	send_msg(&fe, &r);
+	r = recv_msg(&fe, 2000);
+	REQUIRE(r.h.type == MSG_CMD_RSP);
+	return r.cmd_rsp;
+}
+
+static void test_mode_select(void)
+{
+	uint8_t ms[6] = { MODE_SENSE_6, 0x08, 0x08, 0, 255, 0 }, tur[6] = { TEST_UNIT_READY };
+	uint8_t cache[20], ctrl[12];
+	uint8_t w10[10] = { WRITE_10, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+	uint8_t r10_bad[10] = { READ_10, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 1, 0 };
+	struct buf_handle h = fe_buf(8192, 255);
+	struct msg_cmd_rsp rsp;
+	union msg m;
+	struct msg_io io;
+
+	rsp = do_cmd(mkcmd(1, 0, ms, 6, MSG_DIR_READ, 255, h));
+	REQUIRE(rsp.status == SCSI_GOOD);
+	memcpy(cache, bufp(h) + 4, 20);
+	CHECK(cache[0] == 0x08 && (cache[2] & 0x04));
+	ms[2] = 0x0a;
+	rsp = do_cmd(mkcmd(1, 0, ms, 6, MSG_DIR_READ, 255, h));
+	REQUIRE(rsp.status == SCSI_GOOD);
+	memcpy(ctrl, bufp(h) + 4, 12);
+	/* WCE off: writes go to the backend with FUA */
+	cache[2] &= (uint8_t)~0x04;
+	rsp = mode_select6(1, cache, 20, false);
+	CHECK(rsp.status == SCSI_GOOD);
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, w10, 10, MSG_DIR_WRITE, 512, fe_buf(16384, 512));
+	m.cmd.imm_len = 512;
+	send_msg(&fe, &m);
+	io = be_serve(&be, 0);
+	CHECK(io.op == MSG_IO_WRITE && (io.h.flags & MSG_IO_FUA));
+	CHECK(recv_msg(&fe, 2000).cmd_rsp.status == SCSI_GOOD);
+	/* the other nexus: MODE PARAMETERS CHANGED */
+	rsp = do_cmd(mkcmd(9, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[12] == 0x2a && rsp.sense[13] == 0x01);
+	/* D_SENSE: descriptor format from now on, CDB errors included */
+	ctrl[2] |= 0x04;
+	rsp = mode_select6(1, ctrl, 12, false);
+	CHECK(rsp.status == SCSI_GOOD);
+	rsp = do_cmd(mkcmd(1, 0, r10_bad, 10, MSG_DIR_READ, 512, fe_buf(16384, 512)));
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[0] == 0x72 &&
+	      rsp.sense[1] == SK_ILLEGAL_REQUEST && rsp.sense[2] == 0x21);
+	r10_bad[9] = 0x04; /* NACA */
+	rsp = do_cmd(mkcmd(1, 0, r10_bad, 10, MSG_DIR_READ, 512, fe_buf(16384, 512)));
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[0] == 0x72 && rsp.sense[2] == 0x24);
+	/* a bad parameter list: nothing applied */
+	ctrl[3] = 0;
+	ctrl[2] &= (uint8_t)~0x04;
+	rsp = mode_select6(1, ctrl, 12, false);
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[0] == 0x72 && rsp.sense[2] == 0x26);
+	rsp = do_cmd(mkcmd(1, 0, r10_bad, 10, MSG_DIR_READ, 512, fe_buf(16384, 512)));
+	CHECK(rsp.sense[0] == 0x72);                 /* D_SENSE still on */
+	ctrl[3] = 0x10;
+	ctrl[2] &= (uint8_t)~0x04;
+	cache[2] |= 0x04;
+	CHECK(mode_select6(1, ctrl, 12, true).status == SCSI_GOOD);
+	CHECK(mode_select6(1, cache, 20, true).status == SCSI_GOOD);
+	rsp = do_cmd(mkcmd(1, 0, r10_bad, 10, MSG_DIR_READ, 512, fe_buf(16384, 512)));
+	CHECK(rsp.sense[0] == 0x70);                 /* fixed format again */
+}
+
 int main(int argc, char **argv)
 {
 	char bin[4096], self[4096];
@@ -1142,6 +1232,7 @@ int main(int argc, char **argv)
 	test_backend_stale_tag();
 	test_aptpl_restart(bin);
 	test_preempt_abort();
+	test_mode_select();
 	REQUIRE(ctl_send(ctl, CTL_SHUTDOWN, NULL, 0, NULL, 0) == 0);
 	for (int i = 0; i < 200; i++) {
 		if (waitpid(core_pid, &status, WNOHANG) == core_pid) {
