@@ -204,6 +204,42 @@ static void test_conflict_table(void **st)
 	}
 }
 
+/* Every command class under EXCLUSIVE ACCESS, from a nexus with no registration. */
+static void test_conflict_classes(void **st)
+{
+	static const uint8_t allowed[] = { INQUIRY, REPORT_LUNS, REQUEST_SENSE, MAINTENANCE_IN,
+		TEST_UNIT_READY, READ_CAPACITY_10, SERVICE_ACTION_IN_16, PERSISTENT_RESERVE_IN,
+		PERSISTENT_RESERVE_OUT };
+	static const uint8_t conflicting[] = { READ_6, READ_10, READ_12, READ_16, VERIFY_10,
+		VERIFY_12, VERIFY_16, WRITE_6, WRITE_10, WRITE_12, WRITE_16, SYNCHRONIZE_CACHE_10,
+		SYNCHRONIZE_CACHE_16, MODE_SENSE_6, MODE_SENSE_10, MODE_SELECT_6, MODE_SELECT_10,
+		RESERVE_6, RELEASE_6, RESERVE_10, RELEASE_10,
+		0x41 /* WRITE SAME 10 */, 0x42 /* UNMAP */, 0x89 /* COMPARE AND WRITE */,
+		0x93 /* WRITE SAME 16 */, 0x2e /* WRITE AND VERIFY 10 */ };
+	struct scsi_pr pr;
+	struct scsi_result r;
+	uint8_t cdb[16] = { 0 };
+
+	(void)st;
+	scsi_pr_init(&pr);
+	prout(&pr, &A, 0, 0, 0, 0xa, 0, &r);
+	prout(&pr, &A, 1, PR_EA, 0xa, 0, 0, &r);
+	for (unsigned i = 0; i < sizeof(allowed); i++) {
+		cdb[0] = allowed[i];
+		assert_false(scsi_pr_conflict(&pr, &B, cdb));
+		assert_false(scsi_pr_conflict(&pr, &A, cdb));
+	}
+	for (unsigned i = 0; i < sizeof(conflicting); i++) {
+		cdb[0] = conflicting[i];
+		assert_true(scsi_pr_conflict(&pr, &B, cdb));
+		assert_false(scsi_pr_conflict(&pr, &A, cdb));
+	}
+	/* PR OUT applies its own rules: an unregistered RESERVE conflicts */
+	assert_int_equal(prout(&pr, &B, 1, PR_EA, 0, 0, 0, &r), SCSI_STATUS_RESERVATION_CONFLICT);
+	assert_int_equal(prout(&pr, &B, 3, 0, 0, 0, 0, &r), SCSI_STATUS_RESERVATION_CONFLICT);
+	scsi_pr_free(&pr);
+}
+
 static void test_release(void **st)
 {
 	struct scsi_pr pr;
@@ -449,6 +485,7 @@ int main(void)
 		cmocka_unit_test_setup(test_register, setup),
 		cmocka_unit_test_setup(test_param_errors, setup),
 		cmocka_unit_test_setup(test_conflict_table, setup),
+		cmocka_unit_test_setup(test_conflict_classes, setup),
 		cmocka_unit_test_setup(test_release, setup),
 		cmocka_unit_test_setup(test_preempt, setup),
 		cmocka_unit_test_setup(test_full_status_and_move, setup),
