@@ -462,7 +462,7 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 {
 	static const char *const keys[] = { "admin_socket", "state_dir", "portals", "targets",
 					    "discovery_chap", "chap_algorithms", "iscsi", "restart",
-					    NULL };
+					    "heartbeat", NULL };
 	static const char *const algs[] = { "SHA3-256", "SHA-256", "MD5" };
 	char w[64];
 	json_t *v, *e;
@@ -544,6 +544,32 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 			cfg->nop_timeout_s = (uint32_t)json_integer_value(n);
 	}
 
+	cfg->heartbeat_interval_s = 2;
+	cfg->heartbeat_timeout_s = 10;
+	v = json_object_get(root, "heartbeat");
+	if (v) {
+		static const char *const hkeys[] = { "interval_ms", "timeout_ms", NULL };
+		json_t *n;
+
+		if (!json_is_object(v))
+			return fail(err, errlen, "heartbeat: must be {\"interval_ms\", \"timeout_ms\"}");
+		if ((r = check_keys(v, hkeys, "heartbeat", err, errlen)))
+			return r;
+		n = json_object_get(v, "interval_ms");
+		if (n && (!json_is_integer(n) || json_integer_value(n) < 100 ||
+			  json_integer_value(n) > 60000))
+			return fail(err, errlen, "heartbeat.interval_ms: must be 100..60000");
+		if (n)
+			cfg->heartbeat_interval_s = json_integer_value(n) / 1000.0;
+		n = json_object_get(v, "timeout_ms");
+		if (n && (!json_is_integer(n) || json_integer_value(n) < 500 ||
+			  json_integer_value(n) > 600000))
+			return fail(err, errlen, "heartbeat.timeout_ms: must be 500..600000");
+		if (n)
+			cfg->heartbeat_timeout_s = json_integer_value(n) / 1000.0;
+		if (cfg->heartbeat_timeout_s <= cfg->heartbeat_interval_s)
+			return fail(err, errlen, "heartbeat.timeout_ms: must exceed interval_ms");
+	}
 	cfg->restart_default = sup_policy_builtin;
 	v = json_object_get(root, "restart");
 	if (v && (r = parse_restart(cfg, v, err, errlen)))

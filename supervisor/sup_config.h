@@ -90,6 +90,8 @@ struct sup_config {
 	struct sup_policy restart_default;
 	uint32_t npolicies;
 	struct sup_named_policy policies[SUP_MAX_POLICIES];
+	double   heartbeat_interval_s; /* PING to every child */
+	double   heartbeat_timeout_s;  /* no PONG for this long: killed as hung */
 	uint32_t nop_interval_s; /* target NOP-In pings; 0 = off */
 	uint32_t nop_timeout_s;
 	uint32_t nchap_algs;

@@ -17,8 +17,6 @@
 #include "supervisor/sup.h"
 
 #define SUP_MAX_FDS         4096
-#define SUP_HEARTBEAT_S     2.0
-#define SUP_HEARTBEAT_DEAD  10.0  /* no PONG for this long: the child hangs */
 #define SUP_SHUTDOWN_S      30.0
 
 static void spawn(struct sup *s, struct sup_proc *p);
@@ -578,7 +576,8 @@ void sup_heartbeat(struct sup *s)
 
 		if (p->pid <= 0 || p->ctl < 0)
 			continue;
-		if (now - p->last_pong > SUP_HEARTBEAT_DEAD) {
+		/* no PONG for this long: the child hangs (a crash shows on the pidfd) */
+		if (now - p->last_pong > s->cfg.heartbeat_timeout_s) {
 			kill_proc(p, "heartbeat timeout (hung)");
 			continue;
 		}
