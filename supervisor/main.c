@@ -158,7 +158,8 @@ int main(int argc, char **argv)
 	ev_signal_init(&s.sigint_w, signal_cb, SIGINT);
 	s.sigint_w.data = &s;
 	ev_signal_start(s.loop, &s.sigint_w);
-	ev_timer_init(&s.heartbeat_w, heartbeat_cb, 2.0, 2.0);
+	ev_timer_init(&s.heartbeat_w, heartbeat_cb, s.cfg.heartbeat_interval_s,
+		      s.cfg.heartbeat_interval_s);
 	s.heartbeat_w.data = &s;
 	ev_timer_start(s.loop, &s.heartbeat_w);
 	for (uint32_t i = 0; i < s.cfg.nportals; i++)

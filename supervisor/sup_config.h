@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "supervisor/sup_policy.h"
+
 #define SUP_MAX_TARGETS    256
 #define SUP_MAX_LUNS       16384
 #define SUP_MAX_PORTALS    16
@@ -39,9 +41,22 @@ struct sup_chap {
 #define SUP_CHAP_SECRET_MIN 12
 #define SUP_CHAP_ALGS_MAX   3
 
+/* Login redirection (RFC 7143 11.13.5): status 0x0101 or 0x0102. */
+struct sup_redirect {
+	bool  set;
+	bool  permanent;
+	char  address[64];
+};
+
+#define SUP_MAX_GROUPS 16
+
 struct sup_target {
 	char    *name;
 	struct sup_chap chap;
+	uint32_t max_sessions;  /* 0 = unlimited */
+	struct sup_redirect redirect;
+	uint32_t ngroups;       /* 0 = visible on every portal group */
+	uint16_t groups[SUP_MAX_GROUPS];
 	uint32_t nluns;
 	struct sup_lun *luns;
 	uint32_t ninitiators;
@@ -52,6 +67,16 @@ struct sup_portal {
 	char     text[64];     /* as written: "127.0.0.1:3260" */
 	char     host[64];
 	uint16_t port;
+	uint16_t group;        /* target portal group tag (TPGT), default 1 */
+};
+
+#define SUP_MAX_POLICIES 16
+
+/* A restart policy for the processes a name selects: "core", "iscsi",
+ * "backend" (every backend), "backend-file", ... or a process name. */
+struct sup_named_policy {
+	char name[32];
+	struct sup_policy policy;
 };
 
 struct sup_config {
@@ -62,6 +87,13 @@ struct sup_config {
 	uint32_t ntargets;
 	struct sup_target *targets;
 	struct sup_chap discovery_chap;
+	struct sup_policy restart_default;
+	uint32_t npolicies;
+	struct sup_named_policy policies[SUP_MAX_POLICIES];
+	double   heartbeat_interval_s; /* PING to every child */
+	double   heartbeat_timeout_s;  /* no PONG for this long: killed as hung */
+	uint32_t nop_interval_s; /* target NOP-In pings; 0 = off */
+	uint32_t nop_timeout_s;
 	uint32_t nchap_algs;
 	char    *chap_algs[SUP_CHAP_ALGS_MAX]; /* preference order: "SHA3-256", "SHA-256", "MD5" */
 };
@@ -76,6 +108,10 @@ int  sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_
 /* The embedded default: demo target, 1 GiB sparse file LUN in ./var. */
 int  sup_config_default(struct sup_config *cfg, char *err, size_t errlen);
 void sup_config_free(struct sup_config *cfg);
+/* The policy for a process: its name, then its kind, then "backend" for any
+ * backend, then the default. */
+const struct sup_policy *sup_config_policy(const struct sup_config *cfg, const char *name,
+					   const char *kind);
 
 /* "10G", "256M", "512", "1T" -> bytes (binary units). */
 int  sup_parse_size(const char *s, uint64_t *out);
