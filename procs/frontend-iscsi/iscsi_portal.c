@@ -167,7 +167,8 @@ int iscsi_portal_login_check(struct iscsi_conn *c, const char *target, const cha
 	*redirect = NULL;
 	if (!in_group(pt, c->group))
 		return ISCSI_LOGIN_NOT_FOUND; /* as if it did not exist here */
-	if (pt && pt->redirect[0]) {
+	/* already where it points to (one of our own portals): no loop */
+	if (pt && pt->redirect[0] && strcmp(pt->redirect, c->local)) {
 		*redirect = pt->redirect;
 		return pt->permanent ? ISCSI_LOGIN_TARGET_MOVED_PERM :
 				       ISCSI_LOGIN_TARGET_MOVED_TEMP;

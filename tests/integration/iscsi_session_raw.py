@@ -72,6 +72,13 @@ def login(host, port, target, isid=b"\x80\x11\x22\x33\x00\x01", session="Normal"
 
 
 def tur(s, itt, cmdsn):
+    """TEST UNIT READY; a first CHECK CONDITION (the unit attention of a
+    new nexus from a real core) is retried once"""
+    st = tur1(s, itt, cmdsn)
+    return tur1(s, itt + 0x100, cmdsn + 1) if st == 2 else st
+
+
+def tur1(s, itt, cmdsn):
     s.sendall(bhs(0x01, 0x80, 0, itt=itt, rest=struct.pack(">III", 0, cmdsn, 0) + bytes(16)))
     while True:
         h, d = recv_pdu(s)
@@ -221,7 +228,8 @@ def case_portals(host, port, target, other, g2_addr, all_addrs):
     """target may be reached only through group 2 (g2_addr); other through
     every portal (all_addrs, comma-free list joined by ';')"""
     got = sendtargets(host, port)
-    assert got.get(target) == [g2_addr], "SendTargets %s: %r" % (target, got.get(target))
+    assert sorted(got.get(target, [])) == sorted(g2_addr.split(";")), \
+        "SendTargets %s: %r" % (target, got.get(target))
     assert sorted(got.get(other, [])) == sorted(all_addrs.split(";")), \
         "SendTargets %s: %r" % (other, got.get(other))
     # not through group 1
@@ -229,7 +237,7 @@ def case_portals(host, port, target, other, g2_addr, all_addrs):
     assert st == 0x0203, "login on a portal outside its groups: %04x" % st
     sk.close()
     # through group 2, with that group's tag
-    a = g2_addr.rsplit(",", 1)[0]
+    a = g2_addr.split(";")[0].rsplit(",", 1)[0]
     h2, p2 = a.rsplit(":", 1)
     sk, st, keys, _ = login(h2.strip("[]"), int(p2), target, isid=b"\x80\x55\x55\x55\x00\x02")
     assert st == 0 and keys.get("TargetPortalGroupTag") == "2", "group 2 login: %04x %r" % (st, keys)
