@@ -215,6 +215,15 @@ static void login_proceed(struct iscsi_conn *c)
 	if (l->neg.p.session_type == ISCSI_SESSION_DISCOVERY && l->transit &&
 	    l->nsg == ISCSI_STAGE_FULL)
 		iscsi_session_reinstate(c->t, c->sess);
+	if (l->transit && l->nsg == ISCSI_STAGE_FULL &&
+	    ((l->lim.hdigest_required && !l->neg.p.header_digest) ||
+	     (l->lim.ddigest_required && !l->neg.p.data_digest))) {
+		/* the initiator would not (or never offered to) use them */
+		log_warn("conn %llu (%s): digests required by the config, not negotiated",
+			 (unsigned long long)c->id, c->peer);
+		iscsi_login_reject(c, ISCSI_LOGIN_INITIATOR_ERROR);
+		return;
+	}
 	if (l->neg.p.session_type == ISCSI_SESSION_NORMAL && l->transit &&
 	    l->nsg == ISCSI_STAGE_FULL &&
 	    (st = iscsi_portal_session_limit(c, l->neg.p.target_name))) {

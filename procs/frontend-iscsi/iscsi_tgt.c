@@ -85,6 +85,8 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 	alias = cfg ? json_string_value(json_object_get(cfg, "target_alias")) : NULL;
 	t->lim.target_alias = alias;
 	t->lim.crc32c = true;
+	t->lim.hdigest_required = cfg_u32(cfg, "require_header_digest", 0, 0, 1);
+	t->lim.ddigest_required = cfg_u32(cfg, "require_data_digest", 0, 0, 1);
 	/* a burst must fit the buffers we can ever hand out */
 	if (t->lim.max_burst > t->arena_size / 2)
 		t->lim.max_burst = t->arena_size / 2 < 512 ? 512 : t->arena_size / 2;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Session-level features of mtgt-iscsi under the fake core
-# (tests/helpers/iscsi_fake_core.c), ports 3380-3388 + TEST_PORT_OFFSET:
+# (tests/helpers/iscsi_fake_core.c), ports 3380-3389 + TEST_PORT_OFFSET:
 # NOP-In pings and dead initiators, the per-target session limit, login
 # redirection, portal groups, the logout request at shutdown. The raw-PDU
 # side is iscsi_session_raw.py; libiscsi checks that real initiators follow.
@@ -90,6 +90,13 @@ if start_fake $P6 "$DIR/portals.log" '{"targets":[{"name":"'$T'","portal_groups"
 	check "libiscsi over IPv6 ([::1])" bash -c "iscsi-inq 'iscsi://[::1]:$P6V6/$T2/0' | grep -q FAKE-CORE-DISK"
 	check "libiscsi discovery over IPv6" bash -c "iscsi-ls 'iscsi://[::1]:$P6V6/' | grep -q 'Target:$T2 Portal:\[::1\]:$P6V6,1'"
 	check "libiscsi refused outside the target's groups" bash -c "! iscsi-inq 'iscsi://[::1]:$P6V6/$T/0' >/dev/null 2>&1"
+fi
+
+echo "== header digests required by policy (port $((P1 + 9)))"
+if start_fake $((P1 + 9)) "$DIR/digest.log" '{"require_header_digest":1}'; then
+	check "None skipped, a login without the digest refused" $PY digest_required 127.0.0.1 $((P1 + 9)) $T
+	check "libiscsi (None,CRC32C) gets CRC32C" bash -c "iscsi-inq iscsi://127.0.0.1:$((P1 + 9))/$T/0 | grep -q FAKE-CORE-DISK &&
+		grep -q 'digests CRC32C/None' '$DIR/digest.log'"
 fi
 
 echo "== shutdown asks initiators to log out (port $((P1 + 8)))"

@@ -279,6 +279,24 @@ def case_shutdown(host, port, target, fake_pid, wait):
     print("shutdown: logout requested, lazy initiator dropped after %.1f s" % gone)
 
 
+def case_digest_required(host, port, target):
+    """require_header_digest: None is skipped in the initiator's list, and a
+    login that would end without the digest fails"""
+    for offer, want in (("None,CRC32C", 0), ("None", 0x0200), (None, 0x0200)):
+        sk = connect(host, port)
+        keys = ["InitiatorName=" + INI, "TargetName=" + target]
+        if offer:
+            keys.append("HeaderDigest=" + offer)
+        sk.sendall(login_pdu(keys, b"\x80\x77\x77\x77\x00\x01"))
+        h, d = recv_pdu(sk)
+        st = h[36] << 8 | h[37]
+        assert st == want, "HeaderDigest=%s: status %04x, want %04x" % (offer, st, want)
+        if want == 0:
+            assert keys_of(d).get("HeaderDigest") == "CRC32C", keys_of(d)
+        sk.close()
+    print("digest_required: ok")
+
+
 def main():
     case = sys.argv[1]
     host, port, target = sys.argv[2], int(sys.argv[3]), sys.argv[4]
