@@ -107,5 +107,7 @@ if start_fake $((P1 + 8)) "$DIR/shutdown.log" '{"shutdown_logout_s":2}'; then
 	check "the frontend exits 0 afterwards" grep -q "frontend exited, status 0x0" "$DIR/shutdown.log"
 fi
 
+check "no sanitizer reports" bash -c "! grep -a -q -e Sanitizer -e 'runtime error' '$DIR'/*.log"
+
 [ $fail = 0 ] && echo "PASS iscsi-session" || echo "FAIL iscsi-session"
 exit $fail
