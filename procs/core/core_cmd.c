@@ -115,6 +115,7 @@ void core_cmd_free(struct core *co, struct core_cmd *cmd)
 		return;
 	core_cmd_detach(co, cmd);
 	core_verify_release(co, cmd);
+	core_blk_release(co, cmd);
 	if (cmd->qlist)
 		clist_remove(cmd->qlist, &cmd->qnode);
 	cmd->qlist = NULL;
@@ -342,6 +343,10 @@ static void cmd_start(struct core *co, struct core_cmd *cmd)
 		complete_check(co, cmd, SK_HARDWARE_ERROR, ASC_LU_COMM_FAILURE);
 		return;
 	}
+	if (cmd->io.blk && !core_blk_start(co, cmd)) {
+		core_cmd_complete(co, cmd);
+		return;
+	}
 	/* queued even while the backend is down: it is sent when it comes back */
 	cmd->state = CS_BE_QUEUED;
 	core_tx_enqueue(co, bl, cmd, MSG_IO);
@@ -358,6 +363,8 @@ static bool plan_media(struct core *co, struct core_cmd *cmd)
 		cmd->io_len = 0;
 		return true;
 	}
+	if (io->blk)
+		return core_blk_plan(co, cmd);
 	if (io->verify)
 		return core_verify_plan(co, cmd);
 	if (io->dir == MSG_DIR_READ) {
@@ -794,6 +801,9 @@ void core_handle_backend(struct core *co, struct core_link *cl, const union msg 
 	}
 	if (d->result < 0) {
 		scsi_check_io_error(&cmd->res, d->result, cmd->io.op == MSG_IO_WRITE);
+	} else if (cmd->io.blk) {
+		if (core_blk_piece_done(co, cl, cmd, d))
+			return;
 	} else if (cmd->io.op != MSG_IO_FLUSH && d->length != cmd->io_len) {
 		/* a short transfer is an error, never silently less data */
 		scsi_check_io_error(&cmd->res, -EIO, cmd->io.op == MSG_IO_WRITE);
@@ -853,8 +863,10 @@ void core_cmd_fill(struct core *co, struct core_link *cl, struct core_cmd *cmd, 
 		if (cmd->io.op != MSG_IO_FLUSH) {
 			io->offset = cmd->io.offset;
 			io->length = cmd->io_len;
-			io->buf = cmd->io.verify ? cmd->vbuf : cmd->buf;
+			io->buf = cmd->io.verify || cmd->io.blk ? cmd->vbuf : cmd->buf;
 			io->buf.length = cmd->io_len;
+			if (io->op != MSG_IO_READ && io->op != MSG_IO_WRITE)
+				memset(&io->buf, 0, sizeof(io->buf));
 		}
 		break;
 	}

@@ -1,9 +1,11 @@
 PROGS += mtgt-core
 CORE_SCSI_SRCS := procs/core/scsi_sense.c procs/core/scsi_cdb.c procs/core/scsi_luns.c \
 	procs/core/scsi_inquiry.c procs/core/scsi_mode.c procs/core/scsi_rw.c \
-	procs/core/scsi_ua.c procs/core/scsi_emul.c procs/core/scsi_opcodes.c
+	procs/core/scsi_ua.c procs/core/scsi_emul.c procs/core/scsi_opcodes.c \
+	procs/core/scsi_blk.c procs/core/scsi_sbc.c
 mtgt-core_SRCS := procs/core/main.c procs/core/core_config.c procs/core/core_link.c \
-	procs/core/core_cmd.c procs/core/core_tmf.c procs/core/core_verify.c $(CORE_SCSI_SRCS)
+	procs/core/core_cmd.c procs/core/core_tmf.c procs/core/core_verify.c \
+	procs/core/core_blk.c $(CORE_SCSI_SRCS)
 mtgt-core_LIBS := -lev -ljansson
 
 TEST_PROGS += test-scsi-emul test-scsi-rw
