@@ -72,6 +72,18 @@ bool core_blk_plan(struct core *co, struct core_cmd *cmd)
 		cmd->out_len = min_u64(io->param_len, cmd->edtl);
 		return true;
 	case SCSI_BLK_CAW:
+		/* the data-out must be exactly the verify and the write data: a
+		 * different length means the CDB's block count is not what the
+		 * initiator meant (e.g. 256 wrapped to 0) */
+		if (cmd->edtl != 2 * io->length) {
+			scsi_invalid_cdb(&cmd->res, 13, -1);
+			return false;
+		}
+		if (io->length == 0) {
+			scsi_result_good(&cmd->res);
+			cmd->res.data_len = 0;
+			return false;
+		}
 		/* read, compare and write with nothing of the LU in between */
 		cmd->attr = MSG_TASK_ORDERED;
 		return want_out(cmd, (uint32_t)(2 * io->length));

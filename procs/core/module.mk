@@ -8,7 +8,9 @@ mtgt-core_SRCS := procs/core/main.c procs/core/core_config.c procs/core/core_lin
 	procs/core/core_blk.c $(CORE_SCSI_SRCS)
 mtgt-core_LIBS := -lev -ljansson
 
-TEST_PROGS += test-scsi-emul test-scsi-rw
+TEST_PROGS += test-scsi-emul test-scsi-rw test-scsi-blk
+test-scsi-blk_SRCS := tests/unit/test_scsi_blk.c $(CORE_SCSI_SRCS)
+test-scsi-blk_LIBS := -lcmocka
 test-scsi-emul_SRCS := tests/unit/test_scsi_emul.c $(CORE_SCSI_SRCS)
 test-scsi-emul_LIBS := -lcmocka
 test-scsi-rw_SRCS := tests/unit/test_scsi_rw.c $(CORE_SCSI_SRCS)

@@ -244,7 +244,10 @@ enum scsi_blk_kind {
 /* Limits reported in the Block Limits VPD page and enforced by decode. */
 #define SCSI_MAX_CAW_BLOCKS       128u
 #define SCSI_MAX_UNMAP_DESC       256u
-#define SCSI_MAX_WS_BYTES         (1ull << 30)   /* WRITE SAME / one UNMAP descriptor */
+/* WRITE SAME: bounds the time one command holds the LU (a data block is
+ * replicated through the core in 1 MiB pieces) */
+#define SCSI_MAX_WS_BYTES         (16ull << 20)
+#define SCSI_MAX_UNMAP_BYTES      (256ull << 20) /* one UNMAP descriptor */
 #define SCSI_UNMAP_GRANULARITY    4096u          /* bytes: a page of the backends */
 #define SCSI_LBA_STATUS_MAX_DESC  64u
 /* True for the opcodes scsi_blk_decode() handles. */

@@ -151,7 +151,7 @@ int scsi_unmap_check(const struct scsi_lu *lu, const uint8_t *p, uint32_t len,
 			scsi_check(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
 			return -1;
 		}
-		if (((uint64_t)cnt << lu->block_shift) > SCSI_MAX_WS_BYTES) {
+		if (((uint64_t)cnt << lu->block_shift) > SCSI_MAX_UNMAP_BYTES) {
 			scsi_check(r, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAM);
 			return -1;
 		}
@@ -193,11 +193,8 @@ static int caw(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io *io,
 		scsi_check(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
 		return 0;
 	}
-	if (n == 0) {                        /* SBC: nothing compared, nothing written */
-		scsi_result_good(r);
-		r->data_len = 0;
-		return 0;
-	}
+	/* n == 0 compares and writes nothing; core_blk_plan() still checks
+	 * that no data-out came with it */
 	io->blk = SCSI_BLK_CAW;
 	io->op = MSG_IO_READ;
 	io->dir = MSG_DIR_WRITE;

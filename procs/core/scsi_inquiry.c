@@ -155,7 +155,7 @@ static uint32_t vpd_block_limits(const struct scsi_lu *lu, uint8_t *b)
 	b[4] = 0x01;                                       /* WSNZ: 0 blocks is refused */
 	b[5] = SCSI_MAX_CAW_BLOCKS;                        /* COMPARE AND WRITE */
 	if (lu->thin) {
-		scsi_put32(b + 20, (uint32_t)(SCSI_MAX_WS_BYTES / bs)); /* MAX UNMAP LBA COUNT */
+		scsi_put32(b + 20, (uint32_t)(SCSI_MAX_UNMAP_BYTES / bs)); /* MAX UNMAP LBA COUNT */
 		scsi_put32(b + 24, SCSI_MAX_UNMAP_DESC);
 		scsi_put32(b + 28, SCSI_UNMAP_GRANULARITY > bs ? SCSI_UNMAP_GRANULARITY / bs : 1);
 		b[32] = 0x80;                              /* UGAVALID, alignment 0 */
