@@ -13,6 +13,8 @@
  *                    to the same blocks included) runs between the read and
  *                    the write: atomic for every initiator of the LU
  *   WRITE AND VERIFY write, then read back in pieces and compare
+ *   ORWRITE          per piece: read into the core's arena, OR the data-out
+ *                    in, write it back; ORDERED like COMPARE AND WRITE
  *   GET LBA STATUS   MSG_IO_LBA_STATUS queries from the starting LBA, merged
  *                    into descriptors in the data-in buffer
  */
@@ -87,6 +89,10 @@ bool core_blk_plan(struct core *co, struct core_cmd *cmd)
 		/* read, compare and write with nothing of the LU in between */
 		cmd->attr = MSG_TASK_ORDERED;
 		return want_out(cmd, (uint32_t)(2 * io->length));
+	case SCSI_BLK_ORWRITE:
+		/* no other command of the LU between a piece's read and write */
+		cmd->attr = MSG_TASK_ORDERED;
+		/* fall through */
 	case SCSI_BLK_WRITE_VERIFY: {
 		uint64_t want;
 
@@ -325,6 +331,45 @@ static void wv_read_next(struct core_cmd *cmd)
 	cmd->vbuf = cmd->bbuf;
 }
 
+/* ---- ORWRITE ---- */
+
+static void orw_read_next(struct core_cmd *cmd)
+{
+	cmd->bstage = 0;
+	cmd->io.op = MSG_IO_READ;
+	cmd->io.fua = false;              /* FUA is for the writes */
+	cmd->io.offset = (cmd->io.lba << cmd->lun->lu.block_shift) + cmd->bdone;
+	cmd->io_len = min_u64(cmd->io.length - cmd->bdone, cmd->bbuf.length);
+	cmd->vbuf = cmd->bbuf;
+}
+
+static bool orw_start(struct core *co, struct core_cmd *cmd)
+{
+	if (!own_buf(co, cmd, min_u64(cmd->io.length, CORE_VERIFY_CHUNK)))
+		return false;
+	cmd->bfua = cmd->io.fua;
+	orw_read_next(cmd);
+	return true;
+}
+
+/* The piece is in our buffer: OR the initiator's bytes into it. */
+static bool orw_merge(struct core *co, struct core_cmd *cmd)
+{
+	uint8_t *med = own_ptr(co, cmd);
+	const uint8_t *out = out_ptr(co, cmd, (uint32_t)cmd->bdone, cmd->io_len);
+
+	if (!med || !out) {
+		internal_error(cmd);
+		return false;
+	}
+	for (uint32_t i = 0; i < cmd->io_len; i++)
+		med[i] |= out[i];
+	cmd->bstage = 1;
+	cmd->io.op = MSG_IO_WRITE;
+	cmd->io.fua = cmd->bfua;
+	return true;
+}
+
 /* ---- GET LBA STATUS ---- */
 
 static void lbas_query(struct core_cmd *cmd)
@@ -422,6 +467,7 @@ bool core_blk_start(struct core *co, struct core_cmd *cmd)
 	case SCSI_BLK_CAW:          return caw_start(co, cmd);
 	case SCSI_BLK_WRITE_VERIFY: return wv_start(co, cmd);
 	case SCSI_BLK_LBA_STATUS:   return lbas_start(cmd);
+	case SCSI_BLK_ORWRITE:      return orw_start(co, cmd);
 	default:
 		internal_error(cmd);
 		return false;
@@ -483,6 +529,15 @@ bool core_blk_piece_done(struct core *co, struct core_link *bl, struct core_cmd 
 		cmd->bdone += cmd->io_len;
 		if (cmd->bdone < cmd->io.length) {
 			wv_read_next(cmd);
+			return requeue(co, bl, cmd);
+		}
+		break;
+	case SCSI_BLK_ORWRITE:
+		if (cmd->bstage == 0)
+			return orw_merge(co, cmd) && requeue(co, bl, cmd);
+		cmd->bdone += cmd->io_len;
+		if (cmd->bdone < cmd->io.length) {
+			orw_read_next(cmd);
 			return requeue(co, bl, cmd);
 		}
 		break;

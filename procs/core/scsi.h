@@ -98,6 +98,7 @@ enum scsi_opcode {
 	SANITIZE = 0x48,
 	VARIABLE_LENGTH_CDB = 0x7f,
 	COMPARE_AND_WRITE = 0x89,
+	ORWRITE_16 = 0x8b,
 	WRITE_VERIFY_16 = 0x8e,
 	PRE_FETCH_16 = 0x90,
 	WRITE_SAME_16 = 0x93,
@@ -240,6 +241,7 @@ enum scsi_blk_kind {
 	SCSI_BLK_CAW,           /* COMPARE AND WRITE: read, compare, write */
 	SCSI_BLK_WRITE_VERIFY,  /* write, then read back and compare */
 	SCSI_BLK_LBA_STATUS,    /* GET LBA STATUS: backend allocation queries */
+	SCSI_BLK_ORWRITE,       /* read, OR the data-out in, write */
 };
 /* Limits reported in the Block Limits VPD page and enforced by decode. */
 #define SCSI_MAX_CAW_BLOCKS       128u

@@ -15,7 +15,7 @@ bool scsi_blk_is(const uint8_t *cdb)
 {
 	switch (cdb[0]) {
 	case WRITE_SAME_10: case WRITE_SAME_16: case UNMAP: case COMPARE_AND_WRITE:
-	case WRITE_VERIFY_10: case WRITE_VERIFY_12: case WRITE_VERIFY_16:
+	case WRITE_VERIFY_10: case WRITE_VERIFY_12: case WRITE_VERIFY_16: case ORWRITE_16:
 		return true;
 	case SERVICE_ACTION_IN_16:
 		return (cdb[1] & 0x1f) == SAI_GET_LBA_STATUS;
@@ -203,6 +203,52 @@ static int caw(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io *io,
 	return 1;
 }
 
+/* ORWRITE (16) without the BMOP/PREVIOUS GENERATION PROCESSING of SBC-4's
+ * second form (BMOP must be 000b: OR the data-out into the medium). */
+static int orwrite(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io *io,
+		   struct scsi_result *r)
+{
+	uint64_t lba = scsi_be64(cdb + 2), n = scsi_be32(cdb + 10);
+
+	r->xfer_len = 0;
+	if (cdb[1] & 0xe0) {                 /* ORPROTECT */
+		scsi_invalid_cdb(r, 1, 7);
+		return 0;
+	}
+	if (cdb[1] & 0x07) {
+		scsi_invalid_cdb(r, 1, -1);
+		return 0;
+	}
+	if (cdb[14] & 0xe0) {                /* BMOP */
+		scsi_invalid_cdb(r, 14, 7);
+		return 0;
+	}
+	if (n << lu->block_shift > SCSI_MAX_XFER_BYTES) {
+		scsi_invalid_cdb(r, 10, -1);
+		return 0;
+	}
+	r->xfer_len = (uint32_t)(n << lu->block_shift);
+	if (lu->readonly) {
+		scsi_check(r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
+		return 0;
+	}
+	if (!range_ok(lu, lba, n)) {
+		scsi_check(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+		return 0;
+	}
+	if (n == 0) {
+		scsi_result_good(r);
+		r->data_len = 0;
+		return 0;
+	}
+	io->blk = SCSI_BLK_ORWRITE;
+	io->op = MSG_IO_READ;
+	io->dir = MSG_DIR_WRITE;
+	io->fua = (cdb[1] & 0x08) != 0;
+	set_range(lu, io, lba, n);
+	return 1;
+}
+
 static int write_verify(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io *io,
 			struct scsi_result *r)
 {
@@ -300,6 +346,8 @@ int scsi_blk_decode(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io
 	case WRITE_VERIFY_12:
 	case WRITE_VERIFY_16:
 		return write_verify(lu, cdb, io, r);
+	case ORWRITE_16:
+		return orwrite(lu, cdb, io, r);
 	case SERVICE_ACTION_IN_16:
 		if ((cdb[1] & 0x1f) == SAI_GET_LBA_STATUS)
 			return lba_status(lu, cdb, io, r);

@@ -248,6 +248,37 @@ static void test_write_verify(void **st)
 	assert_field(&r, 7);
 }
 
+static void test_orwrite(void **st)
+{
+	struct scsi_lu lu = mk_lu(1000, false, false), ro = mk_lu(1000, false, true);
+	struct scsi_io io;
+	struct scsi_result r;
+	uint8_t c[16] = { ORWRITE_16, 0x08, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 4, 0, 0 };
+
+	(void)st;
+	assert_int_equal(decode(&lu, c, &io, &r), 1);
+	assert_int_equal(io.blk, SCSI_BLK_ORWRITE);
+	assert_true(io.fua && io.lba == 10 && io.nblocks == 4);
+	assert_int_equal(r.xfer_len, 4 * 512);
+	c[1] = 0x20;                         /* ORPROTECT */
+	assert_int_equal(decode(&lu, c, &io, &r), 0);
+	assert_field(&r, 1);
+	c[1] = 0;
+	c[14] = 0x20;                        /* BMOP */
+	assert_int_equal(decode(&lu, c, &io, &r), 0);
+	assert_field(&r, 14);
+	c[14] = 0;
+	assert_int_equal(decode(&ro, c, &io, &r), 0);
+	assert_sense(&r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
+	scsi_put64(c + 2, 997);
+	assert_int_equal(decode(&lu, c, &io, &r), 0);
+	assert_sense(&r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+	c[13] = 0;
+	scsi_put64(c + 2, 999);
+	assert_int_equal(decode(&lu, c, &io, &r), 0);
+	assert_int_equal(r.status, SCSI_GOOD);
+}
+
 static void test_lba_status(void **st)
 {
 	struct scsi_lu thin = mk_lu(1000, true, false), full = mk_lu(1000, false, false);
@@ -400,7 +431,7 @@ static void test_opcodes_rows(void **st)
 	static const uint8_t ops[] = { FORMAT_UNIT, START_STOP_UNIT, PREVENT_ALLOW_MEDIUM_REMOVAL,
 				       WRITE_VERIFY_10, PRE_FETCH_10, READ_DEFECT_DATA_10,
 				       WRITE_SAME_10, UNMAP, COMPARE_AND_WRITE, WRITE_VERIFY_16,
-				       PRE_FETCH_16, WRITE_SAME_16, WRITE_VERIFY_12,
+				       PRE_FETCH_16, WRITE_SAME_16, WRITE_VERIFY_12, ORWRITE_16,
 				       READ_DEFECT_DATA_12 };
 	struct scsi_result r;
 	uint8_t out[64];
@@ -438,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_unmap_list),
 		cmocka_unit_test(test_caw),
 		cmocka_unit_test(test_write_verify),
+		cmocka_unit_test(test_orwrite),
 		cmocka_unit_test(test_lba_status),
 		cmocka_unit_test(test_sbc_emulated),
 		cmocka_unit_test(test_provisioning_pages),
