@@ -146,7 +146,7 @@ static int parse_lun(json_t *j, struct sup_lun *l, const char *where, char *err,
 		     size_t errlen)
 {
 	static const char *const keys[] = { "lun", "backend", "path", "size", "block_size",
-					    "readonly", NULL };
+					    "readonly", "thin", NULL };
 	json_t *v;
 	int r;
 

@@ -61,10 +61,10 @@ static json_t *core_config(struct sup *s)
 			struct sup_proc *be = backend_proc(s, l->backend);
 
 			json_array_append_new(luns, json_pack(
-				"{s:i, s:i, s:i, s:I, s:i, s:s, s:s, s:b}", "lun", l->lun, "link",
+				"{s:i, s:i, s:i, s:I, s:i, s:s, s:s, s:b, s:b}", "lun", l->lun, "link",
 				be->link.id, "dev", l->dev, "size", (json_int_t)l->size, "block_size",
 				l->block_size, "backend", sup_backend_name(l->backend), "path",
-				l->path ? l->path : "", "readonly", l->readonly));
+				l->path ? l->path : "", "readonly", l->readonly, "thin", getenv("MTGT_TMP_THIN") != NULL));
 		}
 		for (uint32_t k = 0; k < t->ninitiators; k++)
 			json_array_append_new(inits, json_string(t->initiators[k]));

@@ -56,6 +56,11 @@ static int write_same(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_
 	}
 	io->unmap = (f & 0x08) != 0;
 	io->ndob = is16 && (f & 0x01);
+	/* LBPWS/LBPWS10 are 0 on a fully provisioned LU: UNMAP is refused */
+	if (io->unmap && !lu->thin) {
+		scsi_invalid_cdb(r, 1, 3);
+		return 0;
+	}
 	/* WSNZ is set in the Block Limits page: 0 blocks is not "to the end" */
 	if (n == 0 || (n << lu->block_shift) > SCSI_MAX_WS_BYTES) {
 		scsi_invalid_cdb(r, is16 ? 10 : 7, -1);
@@ -70,9 +75,6 @@ static int write_same(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_
 		scsi_check(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
 		return 0;
 	}
-	/* a fully provisioned LU ignores UNMAP and writes */
-	if (!lu->thin)
-		io->unmap = false;
 	io->blk = SCSI_BLK_WRITE_SAME;
 	io->op = MSG_IO_WRITE;
 	io->dir = io->ndob ? MSG_DIR_NONE : MSG_DIR_WRITE;

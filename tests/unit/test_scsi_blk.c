@@ -67,9 +67,13 @@ static void test_write_same(void **st)
 	assert_true(io.lba == 10 && io.nblocks == 20 && io.length == 20 * 512);
 	assert_int_equal(r.xfer_len, 512);           /* one block of data-out */
 	assert_int_equal(io.dir, MSG_DIR_WRITE);
-	/* fully provisioned: UNMAP is ignored, the blocks are written */
+	/* fully provisioned: no unmapping WRITE SAME (LBPWS10 0) */
+	assert_int_equal(decode(&full, ws10, &io, &r), 0);
+	assert_field(&r, 1);
+	ws10[1] = 0;
 	assert_int_equal(decode(&full, ws10, &io, &r), 1);
 	assert_false(io.unmap);
+	ws10[1] = 0x08;
 	/* NDOB: no data-out */
 	assert_int_equal(decode(&thin, ws16, &io, &r), 1);
 	assert_true(io.ndob && io.unmap);
