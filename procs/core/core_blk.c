@@ -484,6 +484,17 @@ static bool requeue(struct core *co, struct core_link *bl, struct core_cmd *cmd)
 bool core_blk_piece_done(struct core *co, struct core_link *bl, struct core_cmd *cmd,
 			 const struct msg_io_done *d)
 {
+	if (d->result == -EOPNOTSUPP && cmd->io.op == MSG_IO_UNMAP) {
+		/* the store cannot deallocate (no hole punching): unmapped blocks
+		 * must still read as zeros (LBPRZ), so zero the same range */
+		cmd->io.op = MSG_IO_WRITE_ZEROES;
+		return requeue(co, bl, cmd);
+	}
+	if (d->result < 0) {
+		scsi_check_io_error(&cmd->res, d->result,
+				    cmd->io.op != MSG_IO_READ && cmd->io.op != MSG_IO_LBA_STATUS);
+		return false;
+	}
 	if (cmd->io.blk == SCSI_BLK_LBA_STATUS)
 		return lbas_done(co, cmd, d) && requeue(co, bl, cmd);
 	if (d->length != cmd->io_len) {

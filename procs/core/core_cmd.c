@@ -799,11 +799,11 @@ void core_handle_backend(struct core *co, struct core_link *cl, const union msg 
 		be_released(co, cmd);
 		return;
 	}
-	if (d->result < 0) {
-		scsi_check_io_error(&cmd->res, d->result, cmd->io.op == MSG_IO_WRITE);
-	} else if (cmd->io.blk) {
+	if (cmd->io.blk) {
 		if (core_blk_piece_done(co, cl, cmd, d))
 			return;
+	} else if (d->result < 0) {
+		scsi_check_io_error(&cmd->res, d->result, cmd->io.op == MSG_IO_WRITE);
 	} else if (cmd->io.op != MSG_IO_FLUSH && d->length != cmd->io_len) {
 		/* a short transfer is an error, never silently less data */
 		scsi_check_io_error(&cmd->res, -EIO, cmd->io.op == MSG_IO_WRITE);

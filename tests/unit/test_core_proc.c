@@ -397,6 +397,23 @@ static void test_block_commands(void)
 	io = be_serve_blk(0, false);
 	CHECK(io.op == MSG_IO_UNMAP && io.offset == 60 * 512 && io.length == 3 * 512);
 	CHECK(fe_rsp().status == SCSI_GOOD);
+	/* ... a store that cannot punch holes: the range is zeroed instead */
+	send_imm(um, 10, 56, h);
+	{
+		union msg q = recv_msg(&be, 2000), d;
+
+		REQUIRE(q.h.type == MSG_IO && q.io.op == MSG_IO_UNMAP);
+		memset(&d, 0, sizeof(d));
+		d.h.type = MSG_IO_DONE;
+		d.h.tag = q.h.tag;
+		d.io_done.result = -EOPNOTSUPP;
+		send_msg(&be, &d);
+	}
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_WRITE_ZEROES && io.offset == 10 * 512 && io.length == 2 * 512);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_UNMAP && io.offset == 60 * 512);
+	CHECK(fe_rsp().status == SCSI_GOOD);
 	/* ... a descriptor past the end: nothing reaches the backend */
 	scsi_put64(b + 40, DISK_BYTES / 512 - 1);
 	send_imm(um, 10, 56, h);
