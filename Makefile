@@ -24,9 +24,13 @@ test: deps
 	@$(MAKE) --no-print-directory all tests
 	@bash tests/run-all.sh
 
+# Two runs of iscsi-test-cu -t ALL: one URL (-d), then -S with a second
+# session on the same LUN (multipath and two-initiator tests).
 conformance: deps
 	@$(MAKE) --no-print-directory all
-	@bash tests/conformance/run.sh
+	@bash tests/conformance/run.sh; a=$$?; \
+	 CONFORMANCE_MULTIPATH=1 bash tests/conformance/run.sh; b=$$?; \
+	 exit $$((a | b))
 
 bench-ring: deps
 	@$(MAKE) --no-print-directory build/bin/bench-ring

@@ -125,7 +125,7 @@ int main(int argc, char **argv)
 	}
 	if (!cfg_path)
 		log_info("no -c given: serving the embedded demo configuration");
-	if (sup_open_backing(&s) || sup_bind_portals(&s))
+	if (sup_open_backing(&s) || sup_open_state(&s) || sup_bind_portals(&s))
 		return 1;
 	if (!foreground) {
 		char logp[PATH_MAX];

@@ -68,6 +68,8 @@ struct sup {
 	char     bindir[4096];
 	struct pool pool;
 	int      listen_fds[SUP_MAX_PORTALS];
+	int      state_fd;        /* the core's durable state (APTPL), in state_dir */
+	char     state_path[4096];
 	uint32_t nprocs;
 	struct sup_proc procs[SUP_MAX_PROCS];
 	struct sup_proc *core;
@@ -83,6 +85,7 @@ struct sup {
 
 /* sup_resources.c: things the supervisor opens and hands over */
 int  sup_open_backing(struct sup *s);
+int  sup_open_state(struct sup *s);
 int  sup_bind_portals(struct sup *s);
 int  sup_create_pool(struct sup *s);
 int  sup_link_new(struct sup *s, struct sup_link *l, uint32_t id, uint32_t epoch_a,

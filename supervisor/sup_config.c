@@ -214,13 +214,79 @@ static int parse_lun(json_t *j, struct sup_lun *l, const char *where, char *err,
 	if (v && !json_is_boolean(v))
 		return fail(err, errlen, "%s.readonly: must be true or false", where);
 	l->readonly = json_is_true(v);
+
+	v = json_object_get(j, "thin");
+	if (v && !json_is_boolean(v))
+		return fail(err, errlen, "%s.thin: must be true or false", where);
+	l->thin = json_is_true(v);
 	return 0;
+}
+
+static int chap_string(json_t *j, const char *key, bool required, char **out,
+		       const char *where, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(j, key);
+	const char *s = json_string_value(v);
+
+	if (!v && !required)
+		return 0;
+	if (!s || !*s || strlen(s) > 255)
+		return fail(err, errlen, "%s.%s: must be a string of 1 to 255 bytes", where, key);
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return fail(err, errlen, "%s.%s: control characters are not allowed", where,
+				    key);
+	*out = strdup(s);
+	return 0;
+}
+
+/* Secrets are checked here, at load time: a short secret is refused before
+ * any initiator can try to guess it. Messages never include a secret. */
+static int parse_chap(json_t *j, struct sup_chap *c, const char *where, char *err,
+		      size_t errlen)
+{
+	static const char *const keys[] = { "user", "secret", "mutual_user", "mutual_secret",
+					    NULL };
+	int r;
+
+	if (!json_is_object(j))
+		return fail(err, errlen, "%s: must be an object with user and secret", where);
+	if ((r = check_keys(j, keys, where, err, errlen)))
+		return r;
+	c->set = true;
+	if ((r = chap_string(j, "user", true, &c->user, where, err, errlen)) ||
+	    (r = chap_string(j, "secret", true, &c->secret, where, err, errlen)) ||
+	    (r = chap_string(j, "mutual_user", false, &c->mutual_user, where, err, errlen)) ||
+	    (r = chap_string(j, "mutual_secret", false, &c->mutual_secret, where, err, errlen)))
+		return r;
+	if (strlen(c->secret) < SUP_CHAP_SECRET_MIN)
+		return fail(err, errlen, "%s.secret: shorter than %d bytes", where,
+			    SUP_CHAP_SECRET_MIN);
+	if (!c->mutual_user != !c->mutual_secret)
+		return fail(err, errlen, "%s: mutual_user and mutual_secret go together", where);
+	if (c->mutual_secret && strlen(c->mutual_secret) < SUP_CHAP_SECRET_MIN)
+		return fail(err, errlen, "%s.mutual_secret: shorter than %d bytes", where,
+			    SUP_CHAP_SECRET_MIN);
+	/* RFC 7143 12.1.3: one secret per direction, or a reflection attack
+	 * needs no secret at all. */
+	if (c->mutual_secret && !strcmp(c->secret, c->mutual_secret))
+		return fail(err, errlen, "%s.mutual_secret: must differ from secret", where);
+	return 0;
+}
+
+static void chap_free(struct sup_chap *c)
+{
+	free(c->user);
+	free(c->secret);
+	free(c->mutual_user);
+	free(c->mutual_secret);
+	memset(c, 0, sizeof(*c));
 }
 
 static int parse_target(json_t *j, struct sup_target *t, const char *where, char *err,
 			size_t errlen)
 {
-	static const char *const keys[] = { "name", "luns", "initiators", NULL };
+	static const char *const keys[] = { "name", "luns", "initiators", "chap", NULL };
 	char w[96];
 	json_t *v, *e;
 	size_t i;
@@ -265,13 +331,21 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 				    where, i);
 		t->initiators[t->ninitiators++] = strdup(s);
 	}
+
+	v = json_object_get(j, "chap");
+	if (v) {
+		snprintf(w, sizeof(w), "%s.chap", where);
+		if ((r = parse_chap(v, &t->chap, w, err, errlen)))
+			return r;
+	}
 	return 0;
 }
 
 int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "admin_socket", "state_dir", "portals", "targets",
-					    NULL };
+					    "discovery_chap", "chap_algorithms", NULL };
+	static const char *const algs[] = { "SHA3-256", "SHA-256", "MD5" };
 	char w[64];
 	json_t *v, *e;
 	size_t i;
@@ -305,6 +379,34 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 				    i);
 		cfg->nportals++;
 	}
+
+	v = json_object_get(root, "discovery_chap");
+	if (v && (r = parse_chap(v, &cfg->discovery_chap, "discovery_chap", err, errlen)))
+		return r;
+
+	v = json_object_get(root, "chap_algorithms");
+	if (v && (!json_is_array(v) || !json_array_size(v) ||
+		  json_array_size(v) > SUP_CHAP_ALGS_MAX))
+		return fail(err, errlen, "chap_algorithms: must list SHA3-256, SHA-256 and/or MD5 in "
+			    "order of preference");
+	json_array_foreach(v, i, e) {
+		const char *a = json_string_value(e);
+		size_t k;
+
+		for (k = 0; k < 3; k++)
+			if (a && !strcmp(a, algs[k]))
+				break;
+		if (k == 3)
+			return fail(err, errlen, "chap_algorithms[%zu]: not SHA3-256, SHA-256 or MD5", i);
+		for (uint32_t n = 0; n < cfg->nchap_algs; n++)
+			if (!strcmp(cfg->chap_algs[n], a))
+				return fail(err, errlen, "chap_algorithms[%zu]: %s listed twice", i, a);
+		cfg->chap_algs[cfg->nchap_algs++] = strdup(a);
+	}
+	/* Strongest first by default: initiators that offer them pick them. */
+	if (!v)
+		for (int k = 0; k < 3; k++)
+			cfg->chap_algs[cfg->nchap_algs++] = strdup(algs[k]);
 
 	v = json_object_get(root, "targets");
 	if (!json_is_array(v) || json_array_size(v) > SUP_MAX_TARGETS)
@@ -363,7 +465,11 @@ void sup_config_free(struct sup_config *cfg)
 		free(t->luns);
 		free(t->initiators);
 		free(t->name);
+		chap_free(&t->chap);
 	}
+	chap_free(&cfg->discovery_chap);
+	for (uint32_t i = 0; i < cfg->nchap_algs; i++)
+		free(cfg->chap_algs[i]);
 	free(cfg->targets);
 	free(cfg->admin_socket);
 	free(cfg->state_dir);

@@ -20,13 +20,28 @@ struct sup_lun {
 	uint64_t size;         /* bytes; 0 = take the existing file's size */
 	uint32_t block_size;
 	bool     readonly;
+	bool     thin;         /* UNMAP / WRITE SAME UNMAP deallocate (hole punch) */
 	/* filled at start-up */
 	int      fd;
 	uint32_t dev;          /* index within its backend process */
 };
 
+/* CHAP credentials (RFC 7143 12.1). user/secret: what the initiator must
+ * prove; mutual_*: what the target proves back when the initiator asks. */
+struct sup_chap {
+	bool  set;
+	char *user;
+	char *secret;
+	char *mutual_user;
+	char *mutual_secret;
+};
+
+#define SUP_CHAP_SECRET_MIN 12
+#define SUP_CHAP_ALGS_MAX   3
+
 struct sup_target {
 	char    *name;
+	struct sup_chap chap;
 	uint32_t nluns;
 	struct sup_lun *luns;
 	uint32_t ninitiators;
@@ -46,6 +61,9 @@ struct sup_config {
 	struct sup_portal portals[SUP_MAX_PORTALS];
 	uint32_t ntargets;
 	struct sup_target *targets;
+	struct sup_chap discovery_chap;
+	uint32_t nchap_algs;
+	char    *chap_algs[SUP_CHAP_ALGS_MAX]; /* preference order: "SHA3-256", "SHA-256", "MD5" */
 };
 
 const char *sup_backend_name(enum sup_backend b);

@@ -61,10 +61,11 @@ static json_t *core_config(struct sup *s)
 			struct sup_proc *be = backend_proc(s, l->backend);
 
 			json_array_append_new(luns, json_pack(
-				"{s:i, s:i, s:i, s:I, s:i, s:s, s:s, s:b, s:b}", "lun", l->lun, "link",
-				be->link.id, "dev", l->dev, "size", (json_int_t)l->size, "block_size",
-				l->block_size, "backend", sup_backend_name(l->backend), "path",
-				l->path ? l->path : "", "readonly", l->readonly, "thin", getenv("MTGT_TMP_THIN") != NULL));
+				"{s:i, s:i, s:i, s:I, s:i, s:s, s:s, s:b, s:b}", "lun", l->lun,
+				"link", be->link.id, "dev", l->dev, "size", (json_int_t)l->size,
+				"block_size", l->block_size, "backend", sup_backend_name(l->backend),
+				"path", l->path ? l->path : "", "readonly", l->readonly, "thin",
+				l->thin));
 		}
 		for (uint32_t k = 0; k < t->ninitiators; k++)
 			json_array_append_new(inits, json_string(t->initiators[k]));
@@ -72,6 +73,39 @@ static json_t *core_config(struct sup *s)
 							 luns, "initiators", inits));
 	}
 	return json_pack("{s:o}", "targets", targets);
+}
+
+static json_t *chap_json(const struct sup_chap *c)
+{
+	json_t *o = json_pack("{s:s, s:s}", "user", c->user, "secret", c->secret);
+
+	if (c->mutual_user)
+		json_object_update_new(o, json_pack("{s:s, s:s}", "mutual_user", c->mutual_user,
+						    "mutual_secret", c->mutual_secret));
+	return o;
+}
+
+/* What a frontend needs to log initiators in: targets' CHAP credentials and
+ * the discovery session's. ACLs stay with the core. */
+static json_t *frontend_config(struct sup *s)
+{
+	json_t *targets = json_array(), *algs = json_array();
+	json_t *cfg;
+
+	for (uint32_t i = 0; i < s->cfg.ntargets; i++) {
+		struct sup_target *t = &s->cfg.targets[i];
+		json_t *o = json_pack("{s:s}", "name", t->name);
+
+		if (t->chap.set)
+			json_object_set_new(o, "chap", chap_json(&t->chap));
+		json_array_append_new(targets, o);
+	}
+	for (uint32_t i = 0; i < s->cfg.nchap_algs; i++)
+		json_array_append_new(algs, json_string(s->cfg.chap_algs[i]));
+	cfg = json_pack("{s:o, s:o}", "targets", targets, "chap_algorithms", algs);
+	if (s->cfg.discovery_chap.set)
+		json_object_set_new(cfg, "discovery_chap", chap_json(&s->cfg.discovery_chap));
+	return cfg;
 }
 
 json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int max_fds)
@@ -102,6 +136,9 @@ json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int
 				json_array_append_new(links, sup_link_desc(s, &s->procs[i], true, fds,
 									   nfds, CHILD_FD_BASE));
 		json_object_set_new(doc, "config", core_config(s));
+		json_object_set_new(doc, "state", json_pack("{s:i, s:s}", "fd",
+			add_fd(fds, nfds, max_fds, s->state_fd, CHILD_FD_BASE), "path",
+			s->state_path));
 	} else {
 		json_array_append_new(links, sup_link_desc(s, p, false, fds, nfds, CHILD_FD_BASE));
 	}
@@ -115,6 +152,7 @@ json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int
 				add_fd(fds, nfds, max_fds, s->listen_fds[i], CHILD_FD_BASE), "addr",
 				s->cfg.portals[i].text));
 		json_object_set_new(doc, "listeners", ls);
+		json_object_set_new(doc, "config", frontend_config(s));
 	}
 	if (p->kind == SUP_BACKEND) {
 		json_t *devs = json_array();
@@ -126,10 +164,11 @@ json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int
 				if (l->backend != p->backend)
 					continue;
 				json_array_append_new(devs, json_pack(
-					"{s:i, s:i, s:I, s:i, s:s, s:b}", "dev", l->dev, "fd",
+					"{s:i, s:i, s:I, s:i, s:s, s:b, s:b}", "dev", l->dev, "fd",
 					l->fd >= 0 ? add_fd(fds, nfds, max_fds, l->fd, CHILD_FD_BASE) : -1,
 					"size", (json_int_t)l->size, "block_size", l->block_size,
-					"path", l->path ? l->path : "", "readonly", l->readonly));
+					"path", l->path ? l->path : "", "readonly", l->readonly,
+					"thin", l->thin));
 			}
 		json_object_set_new(doc, "devices", devs);
 	}

@@ -113,6 +113,22 @@ int sup_open_backing(struct sup *s)
 	return 0;
 }
 
+/* The core may not open files; it keeps what must survive a restart of the
+ * whole target (APTPL reservations) in this one file, which it writes with
+ * torn-write protection of its own. */
+int sup_open_state(struct sup *s)
+{
+	snprintf(s->state_path, sizeof(s->state_path), "%s/core-state.db", s->cfg.state_dir);
+	s->state_fd = open(s->state_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->state_fd < 0) {
+		int err = -errno;
+
+		log_err("state file %s: %s", s->state_path, strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
 int sup_bind_portals(struct sup *s)
 {
 	for (uint32_t i = 0; i < s->cfg.nportals; i++) {

@@ -5,6 +5,8 @@
 #   CONFORMANCE_SHORT=1 bash tests/conformance/run.sh   # a quick subset (make test)
 #   CONFORMANCE_TESTS=SCSI.Read10 bash tests/conformance/run.sh  # any selection
 #   CONFORMANCE_URL=iscsi://127.0.0.1:3399/iqn.x/1 ...  # run against another target
+#   CONFORMANCE_MULTIPATH=1 ...   # -S and a second URL to the same LUN (second
+#                                 # session: multipath and two-initiator tests)
 #
 # Prints "conformance: P passed, F failed, S skipped" (a test that printed
 # [SKIPPED] counts as skipped, not passed). Failures are tolerated for now; the
@@ -71,9 +73,11 @@ else
 	before=$(tl_procs | awk '{ print $1, $3, $5 }' | sort)
 fi
 
-echo "[$name] iscsi-test-cu -d -t $tests $URL  (log $LOG)" >&2
+args=(-d -t "$tests" "$URL")
+[ "${CONFORMANCE_MULTIPATH:-0}" = 1 ] && args=(-d -S -t "$tests" "$URL" "$URL")
+echo "[$name] iscsi-test-cu ${args[*]}  (log $LOG)" >&2
 start=$(date +%s)
-timeout -k 10 "$(tl_secs "$limit")" iscsi-test-cu -d -t "$tests" "$URL" >"$LOG" 2>&1
+timeout -k 10 "$(tl_secs "$limit")" iscsi-test-cu "${args[@]}" >"$LOG" 2>&1
 cu_rc=$?
 secs=$(( $(date +%s) - start ))
 

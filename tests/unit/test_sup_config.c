@@ -85,6 +85,64 @@ static void test_errors(void **state)
 		     "targets[0].initiators");
 }
 
+#define T_PRE "{\"portals\":[\"127.0.0.1:3260\"],\"targets\":[{\"name\":\"iqn.2026-11.a:b\",\"initiators\":[\"*\"],\"luns\":[{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"}]"
+
+static void test_chap(void **state)
+{
+	struct sup_config cfg;
+	char err[512];
+	json_t *root = json_loads(T_PRE ",\"chap\":{\"user\":\"u\",\"secret\":\"0123456789ab\","
+		"\"mutual_user\":\"t\",\"mutual_secret\":\"ba9876543210\"}}],"
+		"\"discovery_chap\":{\"user\":\"d\",\"secret\":\"discovery-secret\"},"
+		"\"chap_algorithms\":[\"MD5\",\"SHA-256\"]}", 0, NULL);
+
+	assert_non_null(root);
+	assert_int_equal(sup_config_load_json(&cfg, root, err, sizeof(err)), 0);
+	assert_true(cfg.targets[0].chap.set);
+	assert_string_equal(cfg.targets[0].chap.mutual_user, "t");
+	assert_true(cfg.discovery_chap.set);
+	assert_int_equal(cfg.nchap_algs, 2);
+	assert_string_equal(cfg.chap_algs[0], "MD5");
+	sup_config_free(&cfg);
+	json_decref(root);
+
+	/* a short secret is refused at load time, and the message names no secret */
+	root = json_loads(T_PRE ",\"chap\":{\"user\":\"u\",\"secret\":\"short-pw\"}}]}", 0, NULL);
+	assert_int_equal(sup_config_load_json(&cfg, root, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "targets[0].chap.secret"));
+	assert_null(strstr(err, "short-pw"));
+	sup_config_free(&cfg);
+	json_decref(root);
+
+	expect_error(T_PRE ",\"chap\":{\"user\":\"u\",\"secret\":\"0123456789ab\",\"mutual_user\":\"t\"}}]}",
+		     "targets[0].chap");
+	expect_error(T_PRE ",\"chap\":{\"user\":\"u\",\"secret\":\"0123456789ab\",\"mutual_user\":\"t\","
+		     "\"mutual_secret\":\"0123456789ab\"}}]}", "targets[0].chap.mutual_secret");
+	expect_error(T_PRE ",\"chap\":{\"secret\":\"0123456789ab\"}}]}", "targets[0].chap.user");
+	expect_error(T_PRE ",\"chap\":{\"user\":\"u\",\"secret\":\"0123456789ab\",\"pw\":1}}]}",
+		     "targets[0].chap.pw");
+	expect_error(T_PRE "}],\"discovery_chap\":{\"user\":\"d\",\"secret\":\"x\"}}",
+		     "discovery_chap.secret");
+	expect_error(T_PRE "}],\"chap_algorithms\":[\"SHA-1\"]}", "chap_algorithms[0]");
+	expect_error(T_PRE "}],\"chap_algorithms\":[\"MD5\",\"MD5\"]}", "chap_algorithms[1]");
+	expect_error(T_PRE "}],\"chap_algorithms\":[]}", "chap_algorithms");
+}
+
+static void test_thin(void **state)
+{
+	struct sup_config cfg;
+	char err[512];
+	json_t *root = json_loads(BASE_PRE "{\"lun\":0,\"backend\":\"file\",\"path\":\"/tmp/t.img\","
+				  "\"size\":\"1G\",\"thin\":true}" BASE_POST, 0, NULL);
+
+	assert_int_equal(sup_config_load_json(&cfg, root, err, sizeof(err)), 0);
+	assert_true(cfg.targets[0].luns[0].thin);
+	sup_config_free(&cfg);
+	json_decref(root);
+	expect_error(BASE_PRE "{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\",\"thin\":1}" BASE_POST,
+		     "targets[0].luns[0].thin");
+}
+
 static void test_sizes(void **state)
 {
 	uint64_t v;
@@ -108,6 +166,8 @@ int main(void)
 		cmocka_unit_test(test_default),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_chap),
+		cmocka_unit_test(test_thin),
 	};
 	return cmocka_run_group_tests_name("sup_config", tests, NULL, NULL);
 }
