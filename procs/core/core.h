@@ -31,6 +31,7 @@ struct core_lun {
 	/* task set: enrolled commands in arrival order */
 	struct clist tasks;
 	uint32_t nordered;      /* ORDERED commands on tasks */
+	uint32_t nexcl;         /* COMPARE AND WRITE / ORWRITE on tasks (core_lbalock.c) */
 	bool     in_sched, resched;
 	uint32_t index;         /* in the target's table */
 	struct core_target *tgt;
@@ -231,6 +232,10 @@ bool core_blk_start(struct core *co, struct core_cmd *cmd);
 bool core_blk_piece_done(struct core *co, struct core_link *bl, struct core_cmd *cmd,
 			 const struct msg_io_done *d);
 void core_blk_release(struct core *co, struct core_cmd *cmd);
+/* core_lbalock.c: an enrolled command that needs its blocks to itself. */
+bool core_lba_excl(const struct core_cmd *cmd);
+/* May cmd start now, given the running and older commands of its LU? */
+bool core_lba_may_start(const struct core_cmd *cmd);
 struct core_cmd *core_cmd_alloc(struct core *co);
 void core_cmd_free(struct core *co, struct core_cmd *cmd);
 /* Take a command off its nexus, tag hash and task set (not its link queue). */

@@ -8,13 +8,12 @@
  *                    arena and written in pieces of at most CORE_VERIFY_CHUNK
  *   UNMAP            the parameter list is copied to the core's arena,
  *                    checked whole, then one MSG_IO_UNMAP per descriptor
- *   COMPARE AND WRITE read into the core's arena, compare, write. It runs as
- *                    an ORDERED task, so no other command of the LU (a write
- *                    to the same blocks included) runs between the read and
- *                    the write: atomic for every initiator of the LU
+ *   COMPARE AND WRITE read into the core's arena, compare, write. No other
+ *                    write to its blocks runs between the read and the
+ *                    write (core_lbalock.c): atomic for every initiator
  *   WRITE AND VERIFY write, then read back in pieces and compare
  *   ORWRITE          per piece: read into the core's arena, OR the data-out
- *                    in, write it back; ORDERED like COMPARE AND WRITE
+ *                    in, write it back; exclusive like COMPARE AND WRITE
  *   GET LBA STATUS   MSG_IO_LBA_STATUS queries from the starting LBA, merged
  *                    into descriptors in the data-in buffer
  */
@@ -86,12 +85,11 @@ bool core_blk_plan(struct core *co, struct core_cmd *cmd)
 			cmd->res.data_len = 0;
 			return false;
 		}
-		/* read, compare and write with nothing of the LU in between */
-		cmd->attr = MSG_TASK_ORDERED;
+		/* no write to these blocks between the read and the write:
+		 * core_lbalock.c */
 		return want_out(cmd, (uint32_t)(2 * io->length));
 	case SCSI_BLK_ORWRITE:
-		/* no other command of the LU between a piece's read and write */
-		cmd->attr = MSG_TASK_ORDERED;
+		/* exclusive of other writes to its blocks: core_lbalock.c */
 		/* fall through */
 	case SCSI_BLK_WRITE_VERIFY: {
 		uint64_t want;

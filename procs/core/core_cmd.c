@@ -183,18 +183,24 @@ static void task_enroll(struct core_cmd *cmd)
 	cmd->enrolled = true;
 	if (cmd->attr == MSG_TASK_ORDERED)
 		l->nordered++;
+	if (core_lba_excl(cmd))
+		l->nexcl++;
 }
 
 static void task_leave(struct core *co, struct core_cmd *cmd)
 {
 	struct core_lun *l = cmd->lun;
 	bool was_ordered = cmd->attr == MSG_TASK_ORDERED;
+	bool was_excl = core_lba_excl(cmd);
 
 	clist_remove(&l->tasks, &cmd->lnode);
 	cmd->enrolled = false;
 	if (was_ordered)
 		l->nordered--;
-	if (was_ordered || l->nordered)
+	if (was_excl)
+		l->nexcl--;
+	/* commands held back by ordering or by an exclusive range may go now */
+	if (was_ordered || l->nordered || was_excl || l->nexcl)
 		lun_run(co, l);
 }
 
@@ -333,6 +339,8 @@ static void cmd_start(struct core *co, struct core_cmd *cmd)
 {
 	struct core_link *bl;
 
+	if (!core_lba_may_start(cmd))
+		return;         /* retried when a command of the LU leaves */
 	cmd->started = true;
 	if (cmd->emulated) {
 		run_emulated(co, cmd);

@@ -5,7 +5,7 @@ CORE_SCSI_SRCS := procs/core/scsi_sense.c procs/core/scsi_cdb.c procs/core/scsi_
 	procs/core/scsi_blk.c procs/core/scsi_sbc.c
 mtgt-core_SRCS := procs/core/main.c procs/core/core_config.c procs/core/core_link.c \
 	procs/core/core_cmd.c procs/core/core_tmf.c procs/core/core_verify.c \
-	procs/core/core_blk.c $(CORE_SCSI_SRCS)
+	procs/core/core_blk.c procs/core/core_lbalock.c $(CORE_SCSI_SRCS)
 mtgt-core_LIBS := -lev -ljansson
 
 TEST_PROGS += test-scsi-emul test-scsi-rw test-scsi-blk

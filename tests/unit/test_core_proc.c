@@ -507,6 +507,70 @@ static void test_block_commands(void)
 	CHECK(rsp.status == SCSI_CHECK_CONDITION && (rsp.sense[2] & 0x0f) == SK_MEDIUM_ERROR);
 }
 
+/* COMPARE AND WRITE excludes overlapping writes, not the others. */
+static void test_lba_exclusion(void)
+{
+	struct buf_handle hc = fe_buf(65536, 4096), hw = fe_buf(131072, 512);
+	struct buf_handle hw2 = fe_buf(196608, 512);
+	uint8_t caw[16] = { COMPARE_AND_WRITE, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x2c, 0, 0, 0, 1, 0, 0 };
+	uint8_t w300[10] = { WRITE_10, 0, 0, 0, 0x01, 0x2c, 0, 0, 1, 0 };
+	uint8_t w400[10] = { WRITE_10, 0, 0, 0, 0x01, 0x90, 0, 0, 1, 0 };
+	union msg q, d, r;
+	struct msg_io io;
+
+	memcpy(bufp(hc), disk + 300 * 512, 512);
+	memset(bufp(hc) + 512, 0xab, 512);
+	memset(bufp(hw), 0x11, 512);
+	memset(bufp(hw2), 0x22, 512);
+	/* the CAW's read is held by the backend */
+	send_imm(caw, 16, 1024, hc);
+	q = recv_msg(&be, 2000);
+	REQUIRE(q.h.type == MSG_IO && q.io.op == MSG_IO_READ && q.io.offset == 300 * 512);
+	/* a write to the same block waits; one elsewhere goes ahead */
+	send_imm(w300, 10, 512, hw);
+	send_imm(w400, 10, 512, hw2);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_WRITE && io.offset == 400 * 512);
+	CHECK(fe_rsp().status == SCSI_GOOD);
+	CHECK(quiet(&be, 50));
+	/* the read comes back: the CAW writes, then the held write runs */
+	memcpy(pool_ptr(&pool, &q.io.buf), disk + 300 * 512, 512);
+	memset(&d, 0, sizeof(d));
+	d.h.type = MSG_IO_DONE;
+	d.h.tag = q.h.tag;
+	d.io_done.length = 512;
+	send_msg(&be, &d);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_WRITE && io.offset == 300 * 512 && io.buf.offset == hc.offset + 512);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.cmd_rsp.status == SCSI_GOOD);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_WRITE && io.offset == 300 * 512 && io.buf.offset == hw.offset);
+	CHECK(fe_rsp().status == SCSI_GOOD);
+	CHECK(disk[300 * 512] == 0x11);
+
+	/* the other way round: a write in flight holds back an overlapping CAW */
+	send_imm(w300, 10, 512, hw);
+	q = recv_msg(&be, 2000);
+	REQUIRE(q.h.type == MSG_IO && q.io.op == MSG_IO_WRITE);
+	memcpy(bufp(hc), bufp(hw), 512);       /* compares equal once written */
+	send_imm(caw, 16, 1024, hc);
+	CHECK(quiet(&be, 50));
+	memcpy(disk + 300 * 512, pool_ptr(&pool, &q.io.buf), 512);
+	memset(&d, 0, sizeof(d));
+	d.h.type = MSG_IO_DONE;
+	d.h.tag = q.h.tag;
+	d.io_done.length = 512;
+	send_msg(&be, &d);
+	CHECK(fe_rsp().status == SCSI_GOOD);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_READ && io.offset == 300 * 512);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_WRITE && io.offset == 300 * 512);
+	CHECK(fe_rsp().status == SCSI_GOOD);
+	CHECK(disk[300 * 512] == 0xab);
+}
+
 static void test_nexus_and_discovery(void)
 {
 	union msg m, r;
@@ -1165,6 +1229,7 @@ int main(int argc, char **argv)
 	test_backpressure();
 	test_ordered();
 	test_block_commands();
+	test_lba_exclusion();
 	measure_qd1();
 	test_backend_restart();
 	test_violation_and_frontend_down();
