@@ -341,6 +341,32 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 	return 0;
 }
 
+/* RFC 7143 12.1.3: a secret proving the target must never also prove an
+ * initiator anywhere in the config, or a reflection across targets works. */
+static int check_secret_reuse(struct sup_config *cfg, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i <= cfg->ntargets; i++) {
+		const struct sup_chap *m = i < cfg->ntargets ? &cfg->targets[i].chap
+							     : &cfg->discovery_chap;
+
+		if (!m->mutual_secret)
+			continue;
+		for (uint32_t k = 0; k <= cfg->ntargets; k++) {
+			const struct sup_chap *c = k < cfg->ntargets ? &cfg->targets[k].chap
+								     : &cfg->discovery_chap;
+
+			if (c->secret && !strcmp(c->secret, m->mutual_secret)) {
+				if (i < cfg->ntargets)
+					return fail(err, errlen, "targets[%u].chap.mutual_secret: also "
+						    "used as an initiator secret", i);
+				return fail(err, errlen, "discovery_chap.mutual_secret: also used as "
+					    "an initiator secret");
+			}
+		}
+	}
+	return 0;
+}
+
 int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "admin_socket", "state_dir", "portals", "targets",
@@ -422,7 +448,7 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 				return fail(err, errlen, "%s.name: target %s defined twice", w,
 					    cfg->targets[i].name);
 	}
-	return 0;
+	return check_secret_reuse(cfg, err, errlen);
 }
 
 int sup_config_load_file(struct sup_config *cfg, const char *path, char *err, size_t errlen)

@@ -106,6 +106,7 @@ enum iscsi_conn_state { CONN_LOGIN, CONN_FFP, CONN_CLOSED };
 struct iscsi_login;
 struct iscsi_tmf;
 struct iscsi_disc;
+struct iscsi_auth_cfg;
 
 enum { RX_ACT_NONE = 0, RX_ACT_REJECT, RX_ACT_IGNORE, RX_ACT_CLOSE };
 
@@ -258,6 +259,7 @@ struct iscsi_tgt {
 	ev_timer tick;
 	uint32_t spin_us;
 	bool     shutting_down;
+	struct iscsi_auth_cfg *auth;      /* CHAP policy (iscsi_auth.c) */
 	struct {
 		uint64_t conns;           /* accepted */
 		uint64_t logins;          /* sessions in full feature phase */
@@ -268,6 +270,7 @@ struct iscsi_tgt {
 		uint64_t bytes_out;       /* Data-In payload */
 		uint64_t rejects;
 		uint64_t protocol_closes; /* connections ended for bad input */
+		uint64_t auth_failures;   /* CHAP refusals (0x0201) */
 	} st;
 	uint8_t  scratch[65536];          /* sink for data we must skip */
 };

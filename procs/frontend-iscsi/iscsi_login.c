@@ -2,6 +2,7 @@
  * text continuation both ways, the I_T nexus check with the core before a
  * Normal session is accepted, TSIH assignment, and login failures. */
 #include "procs/frontend-iscsi/iscsi.h"
+#include "procs/frontend-iscsi/iscsi_auth.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@ struct iscsi_login {
 	bool     transit;         /* the request asked to move on */
 	int      nsg;
 	int      req_csg;
+	struct iscsi_auth auth;   /* CHAP exchange (iscsi_chap.c) */
 };
 
 void iscsi_login_free(struct iscsi_conn *c)
@@ -33,6 +35,8 @@ void iscsi_login_free(struct iscsi_conn *c)
 		return;
 	iscsi_text_free(&l->in);
 	iscsi_text_free(&l->out);
+	/* our challenge and the initiator's values go with it */
+	memset(l, 0, sizeof(*l));
 	free(l);
 	c->login = NULL;
 }
@@ -138,6 +142,50 @@ static void login_respond(struct iscsi_conn *c)
 	}
 }
 
+/* The request's keys are negotiated and, for a Normal session, the core has
+ * accepted the I_T nexus: authenticate, then answer. Authentication comes
+ * after the ACL check so that an initiator that may not see a target cannot
+ * tell it from a missing one (both 0x0203); only an initiator the target
+ * accepts learns whether CHAP is required or its secret is wrong (0x0201). */
+static void login_proceed(struct iscsi_conn *c)
+{
+	struct iscsi_login *l = c->login;
+	bool was_ok = iscsi_auth_ok(&l->auth);
+	int st;
+
+	iscsi_auth_prepare(c, &l->auth);
+	st = iscsi_auth_step(&l->auth, &l->neg.auth, l->req_csg, &l->out);
+	if (!st && l->transit)
+		st = iscsi_auth_transit(&l->auth, l->req_csg, &l->transit);
+	if (!st && l->req_csg != ISCSI_STAGE_SECURITY) {
+		bool stay = false;
+
+		st = iscsi_auth_transit(&l->auth, l->req_csg, &stay);
+	}
+	if (st) {
+		if (st == ISCSI_LOGIN_AUTH_FAILED)
+			iscsi_auth_failed(c, &l->auth);
+		iscsi_login_reject(c, (uint16_t)st);
+		return;
+	}
+	if (!was_ok && iscsi_auth_ok(&l->auth)) {
+		iscsi_auth_succeeded(c, &l->auth);
+		/* only an authenticated login may close the session it replaces */
+		if (l->neg.p.session_type == ISCSI_SESSION_NORMAL)
+			iscsi_session_reinstate(c->t, c->sess);
+	}
+	/* declarations for the stage we answer in; when jumping from security
+	 * straight to full feature, defaults stand (we declare nothing) */
+	if (iscsi_neg_declare(&l->neg, l->req_csg, &l->out) < 0) {
+		iscsi_login_reject(c, ISCSI_LOGIN_TARGET_ERROR);
+		return;
+	}
+	if (l->neg.p.session_type == ISCSI_SESSION_DISCOVERY && l->transit &&
+	    l->nsg == ISCSI_STAGE_FULL)
+		iscsi_session_reinstate(c->t, c->sess);
+	login_respond(c);
+}
+
 static int nexus_add(struct iscsi_conn *c)
 {
 	struct iscsi_tgt *t = c->t;
@@ -215,7 +263,7 @@ void iscsi_login_nexus_added(struct iscsi_tgt *t, struct iscsi_nexus_req *nr,
 		return;
 	}
 	s->nexus_added = true;
-	login_respond(c);
+	login_proceed(c);
 	iscsi_conn_update_rx(c);
 }
 
@@ -332,24 +380,15 @@ int iscsi_rx_login(struct iscsi_conn *c, const uint8_t *data)
 		if (l->neg.p.session_type == ISCSI_SESSION_DISCOVERY)
 			l->neg.p.target_name[0] = '\0';
 		c->sess->p = l->neg.p;
-	}
-	/* declarations for the stage we answer in; when jumping from security
-	 * straight to full feature, defaults stand (we declare nothing) */
-	if (iscsi_neg_declare(&l->neg, csg, &l->out) < 0) {
-		iscsi_login_reject(c, ISCSI_LOGIN_TARGET_ERROR);
-		return 0;
+		iscsi_auth_begin(c, &l->auth, l->neg.p.session_type, l->neg.p.target_name);
 	}
 	l->transit = tbit;
 	l->nsg = nsg;
 	if (l->neg.p.session_type == ISCSI_SESSION_NORMAL && !c->sess->nexus_added) {
-		iscsi_session_reinstate(c->t, c->sess);
 		if (nexus_add(c) < 0)
 			iscsi_login_reject(c, ISCSI_LOGIN_OUT_OF_RESOURCES);
 		return 0;
 	}
-	if (l->neg.p.session_type == ISCSI_SESSION_DISCOVERY && tbit &&
-	    nsg == ISCSI_STAGE_FULL)
-		iscsi_session_reinstate(c->t, c->sess);
-	login_respond(c);
+	login_proceed(c);
 	return 0;
 }

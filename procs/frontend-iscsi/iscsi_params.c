@@ -193,7 +193,8 @@ enum key_kind {
 	K_TALIAS, K_IALIAS, K_TADDR, K_TPGT, K_INITIAL_R2T, K_IMMEDIATE, K_MRDSL,
 	K_MAXBURST, K_FIRSTBURST, K_T2W, K_T2R, K_MAXR2T, K_PDU_ORDER, K_SEQ_ORDER,
 	K_ERL, K_SESSION_TYPE, K_OFMARKER, K_IFMARKER, K_OFMARKINT, K_IFMARKINT,
-	K_TASKREPORTING, K_PROTOLEVEL, K_CHAP,
+	K_TASKREPORTING, K_PROTOLEVEL, K_CHAP_A, K_CHAP_I, K_CHAP_C, K_CHAP_N,
+	K_CHAP_R,
 };
 
 static const struct {
@@ -229,10 +230,9 @@ static const struct {
 	{ "IFMarkInt", K_IFMARKINT },
 	{ "TaskReporting", K_TASKREPORTING },
 	{ "iSCSIProtocolLevel", K_PROTOLEVEL },
-	/* CHAP keys only mean something after AuthMethod=CHAP, which we do
-	 * not select: answer them as irrelevant rather than not understood. */
-	{ "CHAP_A", K_CHAP }, { "CHAP_I", K_CHAP }, { "CHAP_C", K_CHAP },
-	{ "CHAP_N", K_CHAP }, { "CHAP_R", K_CHAP },
+	/* recorded here, answered by the authentication step (iscsi_chap.c) */
+	{ "CHAP_A", K_CHAP_A }, { "CHAP_I", K_CHAP_I }, { "CHAP_C", K_CHAP_C },
+	{ "CHAP_N", K_CHAP_N }, { "CHAP_R", K_CHAP_R },
 };
 
 static int key_lookup(const struct iscsi_kv *kv)
@@ -330,6 +330,158 @@ static const char *list_pick_digest(const struct iscsi_kv *kv, bool crc)
 	return NULL;
 }
 
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+static int b64val(char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+')
+		return 62;
+	if (ch == '/')
+		return 63;
+	return -1;
+}
+
+int iscsi_decode_binary(const char *s, size_t len, uint8_t *out, size_t cap)
+{
+	size_t i, n = 0;
+
+	if (len < 3 || s[0] != '0')
+		return -EINVAL;
+	if (s[1] == 'x' || s[1] == 'X') {
+		size_t digits = len - 2;
+		const char *d = s + 2;
+
+		/* an odd count means a leading zero nibble was left out */
+		if ((digits + 1) / 2 > cap)
+			return -EINVAL;
+		i = 0;
+		if (digits % 2) {
+			int v = hexval(d[0]);
+
+			if (v < 0)
+				return -EINVAL;
+			out[n++] = (uint8_t)v;
+			i = 1;
+		}
+		for (; i < digits; i += 2) {
+			int hi = hexval(d[i]), lo = hexval(d[i + 1]);
+
+			if (hi < 0 || lo < 0)
+				return -EINVAL;
+			out[n++] = (uint8_t)(hi << 4 | lo);
+		}
+		return (int)n;
+	}
+	if (s[1] == 'b' || s[1] == 'B') {
+		const char *d = s + 2;
+		size_t dl = len - 2, pad = 0;
+		uint32_t acc = 0;
+		unsigned bits = 0;
+
+		/* RFC 4648 with padding: a multiple of 4, '=' only at the end */
+		if (dl % 4)
+			return -EINVAL;
+		while (pad < 2 && dl > pad && d[dl - 1 - pad] == '=')
+			pad++;
+		for (i = 0; i < dl - pad; i++) {
+			int v = b64val(d[i]);
+
+			if (v < 0)
+				return -EINVAL;
+			acc = (acc << 6 | (uint32_t)v) & 0xffffff;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				if (n >= cap)
+					return -EINVAL;
+				out[n++] = (uint8_t)(acc >> bits);
+			}
+		}
+		/* the bits left over must be zero (canonical encoding) */
+		if (acc & ((1u << bits) - 1) || n == 0)
+			return -EINVAL;
+		return (int)n;
+	}
+	return -EINVAL;
+}
+
+/* Record one CHAP key of the security stage (see struct iscsi_auth_keys). */
+static void auth_key(struct iscsi_auth_keys *a, int kind, const struct iscsi_kv *kv)
+{
+	uint64_t v;
+	int r;
+
+	switch (kind) {
+	case K_CHAP_A: {
+		size_t i = 0;
+
+		a->have_a = true;
+		while (i <= kv->vlen) {
+			size_t j = i;
+
+			while (j < kv->vlen && kv->val[j] != ',')
+				j++;
+			/* unknown algorithms are skipped, not errors */
+			if (iscsi_parse_number(kv->val + i, j - i, &v) == 0 && v < 16)
+				a->a_mask |= (uint16_t)(1u << v);
+			i = j + 1;
+		}
+		break;
+	}
+	case K_CHAP_I:
+		a->have_i = true;
+		if (iscsi_parse_number(kv->val, kv->vlen, &v) < 0 || v > 255) {
+			a->bad = true;
+			a->bad_key = "CHAP_I";
+		}
+		a->i = (uint32_t)(v & 0xff);
+		break;
+	case K_CHAP_N:
+		a->have_n = true;
+		if (kv->vlen == 0 || kv->vlen > ISCSI_CHAP_NAME_MAX) {
+			a->bad = true;
+			a->bad_key = "CHAP_N";
+			break;
+		}
+		memcpy(a->n, kv->val, kv->vlen);
+		a->n[kv->vlen] = '\0';
+		break;
+	case K_CHAP_C:
+	case K_CHAP_R: {
+		uint8_t *dst = kind == K_CHAP_C ? a->c : a->r;
+
+		r = iscsi_decode_binary(kv->val, kv->vlen, dst, ISCSI_CHAP_BIN_MAX);
+		if (kind == K_CHAP_C) {
+			a->have_c = true;
+			a->c_len = r > 0 ? (uint16_t)r : 0;
+		} else {
+			a->have_r = true;
+			a->r_len = r > 0 ? (uint16_t)r : 0;
+		}
+		if (r <= 0) {
+			a->bad = true;
+			a->bad_key = kind == K_CHAP_C ? "CHAP_C" : "CHAP_R";
+		}
+		break;
+	}
+	}
+}
+
 #define R(x) do { int r_ = (x); if (r_ < 0) return ISCSI_LOGIN_TARGET_ERROR; } while (0)
 
 /* One key during login. Returns 0 or a login status. */
@@ -354,18 +506,24 @@ static int neg_key(struct iscsi_neg *n, int csg, const struct iscsi_kv *kv,
 	case K_AUTH:
 		if (csg != ISCSI_STAGE_SECURITY) {
 			R(add_kv(out, kv, "Irrelevant"));
-		} else if (list_has(kv, "None")) {
-			n->auth_none = true;
-			R(add_kv(out, kv, "None"));
-		} else {
-			/* only None is implemented: the initiator insists on
-			 * authentication we cannot do */
-			R(add_kv(out, kv, "Reject"));
-			return ISCSI_LOGIN_AUTH_FAILED;
+			break;
 		}
+		/* answered by the authentication step, which knows whether
+		 * this target (or discovery) requires CHAP */
+		n->auth.have_method = true;
+		n->auth.offer_none = list_has(kv, "None");
+		n->auth.offer_chap = list_has(kv, "CHAP");
 		break;
-	case K_CHAP:
-		R(add_kv(out, kv, "Irrelevant"));
+	case K_CHAP_A:
+	case K_CHAP_I:
+	case K_CHAP_C:
+	case K_CHAP_N:
+	case K_CHAP_R:
+		if (csg != ISCSI_STAGE_SECURITY) {
+			R(add_kv(out, kv, "Irrelevant"));
+			break;
+		}
+		auth_key(&n->auth, keys[idx].kind, kv);
 		break;
 	case K_DIGEST_H:
 	case K_DIGEST_D: {

@@ -53,6 +53,31 @@ struct iscsi_params {
 	char initiator_alias[256];
 };
 
+/* Security keys of one login request, recorded by the negotiation for the
+ * authentication step (iscsi_chap.c), which runs once the whole request (and
+ * its TargetName) is known. Binary values are decoded here; a value that does
+ * not decode sets `bad`. Cleared after each request. */
+#define ISCSI_CHAP_NAME_MAX 255
+#define ISCSI_CHAP_BIN_MAX  1024  /* longest CHAP_C / CHAP_R we take */
+struct iscsi_auth_keys {
+	bool     have_method;
+	bool     offer_none, offer_chap;
+	bool     have_a;
+	uint16_t a_mask;          /* bit n: CHAP_A value n offered (n < 16) */
+	bool     have_i;
+	uint32_t i;
+	bool     have_n;
+	char     n[ISCSI_CHAP_NAME_MAX + 1];
+	bool     have_r;
+	uint16_t r_len;
+	uint8_t  r[ISCSI_CHAP_BIN_MAX];
+	bool     have_c;
+	uint16_t c_len;
+	uint8_t  c[ISCSI_CHAP_BIN_MAX];
+	bool     bad;             /* a CHAP value that does not parse */
+	const char *bad_key;
+};
+
 struct iscsi_neg {
 	struct iscsi_params p;
 	const struct iscsi_limits *lim;
@@ -62,7 +87,7 @@ struct iscsi_neg {
 	bool have_initiator_name;
 	bool have_target_name;
 	bool have_session_type;
-	bool auth_none;          /* AuthMethod=None agreed */
+	struct iscsi_auth_keys auth; /* security keys of the current request */
 };
 
 /* Growable text buffer of "key=value\0" pairs, bounded by max. */
@@ -120,6 +145,10 @@ void iscsi_neg_finish(struct iscsi_neg *n);
 int  iscsi_neg_text(struct iscsi_params *p, const char *text, size_t len,
 		    struct iscsi_text *out, char *sendtargets, size_t st_size,
 		    bool *have_sendtargets);
+
+/* CHAP binary value (RFC 7143 5.1): "0x"/"0X" hex or "0b"/"0B" base64.
+ * Returns the decoded length, or -EINVAL (bad syntax, empty, longer than cap). */
+int  iscsi_decode_binary(const char *s, size_t len, uint8_t *out, size_t cap);
 
 /* Lowercase copy of an iSCSI name after checking its syntax. -EINVAL if bad. */
 int  iscsi_name_check(const char *s, size_t len, char *out, size_t out_size);

@@ -1,6 +1,7 @@
 /* Process-wide setup: limits from the init message, listeners, the pool
  * allocator, and shutdown draining. */
 #include "procs/frontend-iscsi/iscsi_tgt.h"
+#include "procs/frontend-iscsi/iscsi_auth.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -86,6 +87,10 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 	if (t->lim.first_burst > t->lim.max_burst)
 		t->lim.first_burst = t->lim.max_burst;
 
+	r = iscsi_auth_config(t, cfg);
+	if (r < 0)
+		return r;
+
 	r = iscsi_core_init(t);
 	if (r < 0)
 		return r;
@@ -130,7 +135,7 @@ void iscsi_tgt_stats(struct iscsi_tgt *t)
 
 	for (struct iscsi_session *x = t->sessions; x; x = x->next)
 		nsess++;
-	j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		      "connections", (json_int_t)t->nconns,
 		      "sessions", (json_int_t)nsess,
 		      "in_flight", (json_int_t)t->inflight,
@@ -143,6 +148,7 @@ void iscsi_tgt_stats(struct iscsi_tgt *t)
 		      "bytes_out", (json_int_t)t->st.bytes_out,
 		      "rejects", (json_int_t)t->st.rejects,
 		      "protocol_closes", (json_int_t)t->st.protocol_closes,
+		      "auth_failures", (json_int_t)t->st.auth_failures,
 		      "spill_bytes", (json_int_t)t->spill_bytes);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	if (s)

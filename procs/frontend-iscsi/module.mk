@@ -1,19 +1,24 @@
 ISCSI_DIR := procs/frontend-iscsi
 ISCSI_PURE := $(ISCSI_DIR)/iscsi_pdu.c $(ISCSI_DIR)/iscsi_params.c $(ISCSI_DIR)/iscsi_crc32c.c
+# CHAP and the login rate limit: pure too, but need nettle (hashes)
+ISCSI_CHAP := $(ISCSI_DIR)/iscsi_chap.c $(ISCSI_DIR)/iscsi_ratelimit.c
 
 PROGS += mtgt-iscsi
 mtgt-iscsi_SRCS := $(ISCSI_DIR)/main.c $(ISCSI_DIR)/iscsi_tgt.c \
 	$(ISCSI_DIR)/iscsi_core.c $(ISCSI_DIR)/iscsi_conn.c \
 	$(ISCSI_DIR)/iscsi_session.c $(ISCSI_DIR)/iscsi_login.c \
 	$(ISCSI_DIR)/iscsi_discovery.c $(ISCSI_DIR)/iscsi_cmd.c \
-	$(ISCSI_DIR)/iscsi_tmf.c $(ISCSI_PURE)
-mtgt-iscsi_LIBS := -lev -ljansson
+	$(ISCSI_DIR)/iscsi_tmf.c $(ISCSI_DIR)/iscsi_auth.c $(ISCSI_CHAP) $(ISCSI_PURE)
+mtgt-iscsi_LIBS := -lev -ljansson -lnettle
 
 TEST_PROGS += test-iscsi-params test-iscsi-pdu
 test-iscsi-params_SRCS := tests/unit/test_iscsi_params.c $(ISCSI_PURE)
 test-iscsi-params_LIBS := -lcmocka
 test-iscsi-pdu_SRCS := tests/unit/test_iscsi_pdu.c $(ISCSI_PURE)
 test-iscsi-pdu_LIBS := -lcmocka
+TEST_PROGS += test-iscsi-chap
+test-iscsi-chap_SRCS := tests/unit/test_iscsi_chap.c $(ISCSI_CHAP) $(ISCSI_PURE)
+test-iscsi-chap_LIBS := -lcmocka -lnettle
 
 # test helper: fake supervisor+core with a RAM disk (not shipped)
 TEST_PROGS += test-iscsi-fakecore

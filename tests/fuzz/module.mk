@@ -6,6 +6,12 @@ FUZZERS     := fuzz-config fuzz-ring
 fuzz-config_SRCS := tests/fuzz/fuzz_config.c supervisor/sup_config.c
 fuzz-config_LIBS := -ljansson
 fuzz-ring_SRCS   := tests/fuzz/fuzz_ring.c shm/ring.c
+# security-stage login keys and the CHAP state machine (mtgt-iscsi)
+FUZZERS += fuzz-chap
+fuzz-chap_SRCS := tests/fuzz/fuzz_chap.c procs/frontend-iscsi/iscsi_chap.c \
+	procs/frontend-iscsi/iscsi_params.c procs/frontend-iscsi/iscsi_pdu.c \
+	procs/frontend-iscsi/iscsi_crc32c.c
+fuzz-chap_LIBS := -lnettle
 
 build/fuzz/%: $$(%_SRCS)
 	@mkdir -p $(@D)

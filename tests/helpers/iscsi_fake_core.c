@@ -6,7 +6,8 @@
  * Targets: iqn.2026-11.org.mtgt:test (LUN 0, RAM), iqn.2026-11.org.mtgt:second
  * (LUN 0, RAM), iqn.2026-11.org.mtgt:hidden (exists, -EACCES for everyone, not
  * discovered). SIGUSR1 sends CTL_SHUTDOWN to the frontend, SIGUSR2 CTL_STATS;
- * SIGTERM kills it. */
+ * SIGTERM kills it. FAKE_CONFIG='{...}' adds keys to the frontend's "config"
+ * (e.g. CHAP credentials). */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -381,6 +382,17 @@ int main(int argc, char **argv)
 			"wake_peer", 7, "peer", "core", "peer_epoch", 22,
 			"listeners", "fd", 8, "addr", "127.0.0.1:0",
 			"config", "spin_us", getenv("SPIN_US") ? atoi(getenv("SPIN_US")) : 0);
+	if (getenv("FAKE_CONFIG")) {
+		/* extra frontend config, e.g. CHAP credentials */
+		json_error_t jerr;
+		json_t *extra = json_loads(getenv("FAKE_CONFIG"), 0, &jerr);
+
+		if (!extra || json_object_update(json_object_get(doc, "config"), extra) < 0) {
+			fprintf(stderr, "fakecore: FAKE_CONFIG: %s\n", jerr.text);
+			return 1;
+		}
+		json_decref(extra);
+	}
 	js = json_dumps(doc, JSON_COMPACT);
 	json_object_set_new(doc, "x", json_null());
 	{

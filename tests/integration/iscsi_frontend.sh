@@ -5,7 +5,7 @@
 # `make all tests` (or `make SAN=1 all tests`).
 set -u
 BIN=build/bin
-PORT=${ISCSI_TEST_PORT:-3310}
+PORT=${ISCSI_TEST_PORT:-$((3310 + ${TEST_PORT_OFFSET:-0}))}
 TGT=iqn.2026-11.org.mtgt:test
 fail=0
 pids=()

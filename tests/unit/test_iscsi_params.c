@@ -115,7 +115,9 @@ static void test_security_stage(void **s)
 	iscsi_neg_init(&n, &lim);
 	iscsi_text_init(&out, ISCSI_TEXT_MAX);
 	assert_int_equal(neg(&n, ISCSI_STAGE_SECURITY, kv, &out), 0);
-	assert_string_equal(answer(&out, "AuthMethod"), "None");
+	/* recorded for the authentication step (test-iscsi-chap), not answered */
+	assert_null(answer(&out, "AuthMethod"));
+	assert_true(n.auth.have_method && n.auth.offer_chap && n.auth.offer_none);
 	assert_true(n.have_initiator_name && n.have_target_name);
 	assert_string_equal(n.p.initiator_name, "iqn.1994-05.com.example:init");
 	assert_string_equal(n.p.initiator_alias, "host1");
@@ -130,11 +132,28 @@ static void test_auth_required(void **s)
 {
 	struct iscsi_neg n;
 	struct iscsi_text out;
-	const char *kv[] = { "InitiatorName=iqn.1994-05.com.example:init", "AuthMethod=CHAP", NULL };
+	const char *kv[] = { "InitiatorName=iqn.1994-05.com.example:init", "AuthMethod=CHAP",
+			     "CHAP_A=5,7,99,x", "CHAP_I=300", "CHAP_C=0bAAECAw==", NULL };
+	const char *again[] = { "AuthMethod=None", NULL };
+	const char *op[] = { "AuthMethod=None", "CHAP_N=x", NULL };
 
 	iscsi_neg_init(&n, &lim);
 	iscsi_text_init(&out, ISCSI_TEXT_MAX);
-	assert_int_equal(neg(&n, ISCSI_STAGE_SECURITY, kv, &out), ISCSI_LOGIN_AUTH_FAILED);
+	assert_int_equal(neg(&n, ISCSI_STAGE_SECURITY, kv, &out), 0);
+	assert_true(n.auth.have_method && n.auth.offer_chap && !n.auth.offer_none);
+	assert_int_equal(n.auth.a_mask, (1 << 5) | (1 << 7)); /* unknown ones skipped */
+	assert_true(n.auth.have_i && n.auth.bad);             /* CHAP_I above 255 */
+	assert_int_equal(n.auth.c_len, 4);
+	assert_memory_equal(n.auth.c, "\x00\x01\x02\x03", 4);
+	/* a key twice in one login */
+	assert_int_equal(neg(&n, ISCSI_STAGE_SECURITY, again, &out), ISCSI_LOGIN_INITIATOR_ERROR);
+	/* security keys in the operational stage are irrelevant */
+	iscsi_neg_init(&n, &lim);
+	iscsi_text_reset(&out);
+	assert_int_equal(neg(&n, ISCSI_STAGE_OPERATIONAL, op, &out), 0);
+	assert_string_equal(answer(&out, "AuthMethod"), "Irrelevant");
+	assert_string_equal(answer(&out, "CHAP_N"), "Irrelevant");
+	assert_false(n.auth.have_method || n.auth.have_n);
 	iscsi_text_free(&out);
 }
 

@@ -123,6 +123,9 @@ static void test_chap(void **state)
 		     "targets[0].chap.pw");
 	expect_error(T_PRE "}],\"discovery_chap\":{\"user\":\"d\",\"secret\":\"x\"}}",
 		     "discovery_chap.secret");
+	expect_error(T_PRE ",\"chap\":{\"user\":\"u\",\"secret\":\"0123456789ab\",\"mutual_user\":\"t\","
+		     "\"mutual_secret\":\"discovery-secret\"}}],\"discovery_chap\":{\"user\":\"d\","
+		     "\"secret\":\"discovery-secret\"}}", "targets[0].chap.mutual_secret");
 	expect_error(T_PRE "}],\"chap_algorithms\":[\"SHA-1\"]}", "chap_algorithms[0]");
 	expect_error(T_PRE "}],\"chap_algorithms\":[\"MD5\",\"MD5\"]}", "chap_algorithms[1]");
 	expect_error(T_PRE "}],\"chap_algorithms\":[]}", "chap_algorithms");
