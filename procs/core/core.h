@@ -31,7 +31,9 @@ struct core_lun {
 	/* task set: enrolled commands in arrival order */
 	struct clist tasks;
 	uint32_t nordered;      /* ORDERED commands on tasks */
-	uint32_t nexcl;         /* COMPARE AND WRITE / ORWRITE on tasks (core_lbalock.c) */
+	/* core_lbalock.c: enrolled COMPARE AND WRITE / ORWRITE, running writes */
+	struct clist lba_excl, lba_running;
+	uint64_t lba_seq;
 	bool     in_sched, resched;
 	uint32_t index;         /* in the target's table */
 	struct core_target *tgt;
@@ -137,6 +139,10 @@ struct core_cmd {
 	uint64_t blba, bnblk;     /* GET LBA STATUS: the open descriptor */
 	bool     bunmapped;
 	bool     bfua;             /* COMPARE AND WRITE: FUA for the write */
+	/* core_lbalock.c */
+	struct clist_node xnode;  /* lun->lba_excl or lun->lba_running */
+	uint8_t  lba_on;          /* which of them: 0 none, 1 excl, 2 running */
+	uint64_t lba_seq;         /* arrival order on the LU */
 	uint32_t xfer_want;       /* XFER_RDY length */
 	uint32_t be_link;
 	uint32_t be_dev;
@@ -232,10 +238,13 @@ bool core_blk_start(struct core *co, struct core_cmd *cmd);
 bool core_blk_piece_done(struct core *co, struct core_link *bl, struct core_cmd *cmd,
 			 const struct msg_io_done *d);
 void core_blk_release(struct core *co, struct core_cmd *cmd);
-/* core_lbalock.c: an enrolled command that needs its blocks to itself. */
-bool core_lba_excl(const struct core_cmd *cmd);
-/* May cmd start now, given the running and older commands of its LU? */
+/* core_lbalock.c: LBA range exclusion. Enroll with the task set; may_start
+ * before starting, started once started; leave returns true when commands
+ * held back by this one may start now. */
+void core_lba_enroll(struct core_cmd *cmd);
 bool core_lba_may_start(const struct core_cmd *cmd);
+void core_lba_started(struct core_cmd *cmd);
+bool core_lba_leave(struct core_cmd *cmd);
 struct core_cmd *core_cmd_alloc(struct core *co);
 void core_cmd_free(struct core *co, struct core_cmd *cmd);
 /* Take a command off its nexus, tag hash and task set (not its link queue). */

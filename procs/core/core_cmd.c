@@ -183,24 +183,21 @@ static void task_enroll(struct core_cmd *cmd)
 	cmd->enrolled = true;
 	if (cmd->attr == MSG_TASK_ORDERED)
 		l->nordered++;
-	if (core_lba_excl(cmd))
-		l->nexcl++;
+	core_lba_enroll(cmd);
 }
 
 static void task_leave(struct core *co, struct core_cmd *cmd)
 {
 	struct core_lun *l = cmd->lun;
 	bool was_ordered = cmd->attr == MSG_TASK_ORDERED;
-	bool was_excl = core_lba_excl(cmd);
+	bool unblocks = core_lba_leave(cmd);
 
 	clist_remove(&l->tasks, &cmd->lnode);
 	cmd->enrolled = false;
 	if (was_ordered)
 		l->nordered--;
-	if (was_excl)
-		l->nexcl--;
 	/* commands held back by ordering or by an exclusive range may go now */
-	if (was_ordered || l->nordered || was_excl || l->nexcl)
+	if (was_ordered || l->nordered || unblocks)
 		lun_run(co, l);
 }
 
@@ -346,6 +343,7 @@ static void cmd_start(struct core *co, struct core_cmd *cmd)
 		run_emulated(co, cmd);
 		return;
 	}
+	core_lba_started(cmd);
 	bl = core_link_get(co, cmd->be_link);
 	if (!bl || bl->role != CORE_ROLE_BACKEND) {
 		complete_check(co, cmd, SK_HARDWARE_ERROR, ASC_LU_COMM_FAILURE);

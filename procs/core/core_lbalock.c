@@ -5,14 +5,19 @@
  *
  *   a writer W may start unless an overlapping exclusive command E of the LU
  *   is running, or is older than W (so a stream of writes cannot starve E);
- *   an exclusive X may start unless an overlapping writer or exclusive is
- *   running, or an overlapping exclusive is older than X.
+ *   an exclusive X may start unless an overlapping writer is running, or an
+ *   overlapping exclusive is running or older than X.
  *
- * "Running" is started and still enrolled on the LU: a command leaves the
- * task set when it is answered, and the task set is rescanned then. Commands
- * that do not overlap keep running in parallel. With no exclusive command
- * enrolled on the LU (l->nexcl == 0) nothing is scanned. */
+ * Each LU keeps its enrolled exclusive commands (lba_excl, few) and its
+ * running writes (lba_running); a command is running from its start until
+ * it leaves the task set (when it is answered). So a writer's check costs
+ * the number of exclusive commands of the LU, nothing at all when there are
+ * none, and an exclusive's the number of running writes. Held commands stay
+ * in the task set and are retried when a command that could hold them back
+ * leaves. Commands that do not overlap keep running in parallel. */
 #include "procs/core/core.h"
+
+enum { LBA_NONE = 0, LBA_EXCL = 1, LBA_RUNNING = 2 };
 
 static bool is_exclusive(const struct core_cmd *c)
 {
@@ -21,7 +26,7 @@ static bool is_exclusive(const struct core_cmd *c)
 
 static bool is_writer(const struct core_cmd *c)
 {
-	if (c->emulated)
+	if (c->kind != CK_CMD || c->emulated || !c->lun)
 		return false;
 	if (c->io.blk)
 		return c->io.blk != SCSI_BLK_LBA_STATUS;
@@ -49,32 +54,62 @@ static bool overlap(const struct core_cmd *a, const struct core_cmd *b)
 	return alo < bhi && blo < ahi;
 }
 
-bool core_lba_excl(const struct core_cmd *cmd)
+void core_lba_enroll(struct core_cmd *cmd)
 {
-	return cmd->kind == CK_CMD && !cmd->emulated && is_exclusive(cmd);
+	struct core_lun *l = cmd->lun;
+
+	cmd->lba_seq = ++l->lba_seq;
+	cmd->lba_on = LBA_NONE;
+	if (is_writer(cmd) && is_exclusive(cmd)) {
+		clist_push_back(&l->lba_excl, &cmd->xnode);
+		cmd->lba_on = LBA_EXCL;
+	}
 }
 
 bool core_lba_may_start(const struct core_cmd *cmd)
 {
 	const struct core_lun *l = cmd->lun;
-	bool excl, older = true;
+	bool excl;
 
-	if (cmd->emulated || !l || l->nexcl == 0 || !is_writer(cmd))
+	if (!is_writer(cmd) || l->lba_excl.len == 0)
 		return true;
 	excl = is_exclusive(cmd);
-	for (const struct clist_node *n = l->tasks.first; n; n = n->next) {
-		const struct core_cmd *c = clist_entry(n, struct core_cmd, lnode);
+	for (const struct clist_node *n = l->lba_excl.first; n; n = n->next) {
+		const struct core_cmd *e = clist_entry(n, struct core_cmd, xnode);
 
-		if (c == cmd) {
-			older = false;
-			continue;
-		}
-		if (!is_writer(c) || !overlap(c, cmd))
-			continue;
-		if (is_exclusive(c) && (c->started || older))
+		if (e != cmd && overlap(e, cmd) && (e->started || e->lba_seq < cmd->lba_seq))
 			return false;
-		if (excl && c->started)
+	}
+	if (!excl)
+		return true;
+	for (const struct clist_node *n = l->lba_running.first; n; n = n->next) {
+		const struct core_cmd *w = clist_entry(n, struct core_cmd, xnode);
+
+		if (overlap(w, cmd))
 			return false;
 	}
 	return true;
+}
+
+void core_lba_started(struct core_cmd *cmd)
+{
+	if (cmd->lba_on != LBA_NONE || !cmd->enrolled || !is_writer(cmd))
+		return;
+	clist_push_back(&cmd->lun->lba_running, &cmd->xnode);
+	cmd->lba_on = LBA_RUNNING;
+}
+
+bool core_lba_leave(struct core_cmd *cmd)
+{
+	struct core_lun *l = cmd->lun;
+	uint8_t on = cmd->lba_on;
+
+	if (on == LBA_EXCL)
+		clist_remove(&l->lba_excl, &cmd->xnode);
+	else if (on == LBA_RUNNING)
+		clist_remove(&l->lba_running, &cmd->xnode);
+	cmd->lba_on = LBA_NONE;
+	/* an exclusive leaving may free writers and exclusives; a running
+	 * write leaving only matters to exclusives */
+	return on == LBA_EXCL || (on == LBA_RUNNING && l->lba_excl.len);
 }
