@@ -286,7 +286,8 @@ static void chap_free(struct sup_chap *c)
 static int parse_target(json_t *j, struct sup_target *t, const char *where, char *err,
 			size_t errlen)
 {
-	static const char *const keys[] = { "name", "luns", "initiators", "chap", NULL };
+	static const char *const keys[] = { "name", "luns", "initiators", "chap", "max_sessions",
+					    "redirect", "portal_groups", NULL };
 	char w[96];
 	json_t *v, *e;
 	size_t i;
@@ -338,6 +339,49 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 		if ((r = parse_chap(v, &t->chap, w, err, errlen)))
 			return r;
 	}
+
+	v = json_object_get(j, "max_sessions");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		  json_integer_value(v) > 65535))
+		return fail(err, errlen, "%s.max_sessions: must be 0 (unlimited) to 65535", where);
+	t->max_sessions = v ? (uint32_t)json_integer_value(v) : 0;
+
+	v = json_object_get(j, "redirect");
+	if (v) {
+		static const char *const rkeys[] = { "address", "type", NULL };
+		const char *type;
+		struct sup_portal tmp;
+
+		snprintf(w, sizeof(w), "%s.redirect", where);
+		if (!json_is_object(v))
+			return fail(err, errlen, "%s: must be {\"address\": \"IP:port\", \"type\": ...}", w);
+		if ((r = check_keys(v, rkeys, w, err, errlen)))
+			return r;
+		e = json_object_get(v, "address");
+		if (!json_is_string(e) || parse_portal(json_string_value(e), &tmp))
+			return fail(err, errlen, "%s.address: not \"IPv4:port\" or \"[IPv6]:port\"", w);
+		type = json_string_value(json_object_get(v, "type"));
+		if (type && strcmp(type, "temporary") && strcmp(type, "permanent"))
+			return fail(err, errlen, "%s.type: temporary or permanent", w);
+		t->redirect.set = true;
+		t->redirect.permanent = type && !strcmp(type, "permanent");
+		snprintf(t->redirect.address, sizeof(t->redirect.address), "%s",
+			 json_string_value(e));
+	}
+
+	v = json_object_get(j, "portal_groups");
+	if (v) {
+		if (!json_is_array(v) || !json_array_size(v) || json_array_size(v) > SUP_MAX_GROUPS)
+			return fail(err, errlen, "%s.portal_groups: must list 1 to %d group tags", where,
+				    SUP_MAX_GROUPS);
+		json_array_foreach(v, i, e) {
+			if (!json_is_integer(e) || json_integer_value(e) < 1 ||
+			    json_integer_value(e) > 65535)
+				return fail(err, errlen, "%s.portal_groups[%zu]: must be 1..65535",
+					    where, i);
+			t->groups[t->ngroups++] = (uint16_t)json_integer_value(e);
+		}
+	}
 	return 0;
 }
 
@@ -370,7 +414,7 @@ static int check_secret_reuse(struct sup_config *cfg, char *err, size_t errlen)
 int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "admin_socket", "state_dir", "portals", "targets",
-					    "discovery_chap", "chap_algorithms", NULL };
+					    "discovery_chap", "chap_algorithms", "iscsi", NULL };
 	static const char *const algs[] = { "SHA3-256", "SHA-256", "MD5" };
 	char w[64];
 	json_t *v, *e;
@@ -400,10 +444,56 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 	    json_array_size(v) > SUP_MAX_PORTALS)
 		return fail(err, errlen, "portals: must be a non-empty array of \"IP:port\"");
 	json_array_foreach(v, i, e) {
-		if (!json_is_string(e) || parse_portal(json_string_value(e), &cfg->portals[i]))
-			return fail(err, errlen, "portals[%zu]: not \"IPv4:port\" or \"[IPv6]:port\"",
-				    i);
+		static const char *const pkeys[] = { "address", "group", NULL };
+		json_t *addr = e, *grp = NULL;
+
+		if (json_is_object(e)) {
+			snprintf(w, sizeof(w), "portals[%zu]", i);
+			if ((r = check_keys(e, pkeys, w, err, errlen)))
+				return r;
+			addr = json_object_get(e, "address");
+			grp = json_object_get(e, "group");
+		}
+		if (!json_is_string(addr) || parse_portal(json_string_value(addr), &cfg->portals[i]))
+			return fail(err, errlen, "portals[%zu]: not \"IPv4:port\" or \"[IPv6]:port\" "
+				    "(or {\"address\": ..., \"group\": N})", i);
+		cfg->portals[i].group = 1;
+		if (grp) {
+			if (!json_is_integer(grp) || json_integer_value(grp) < 1 ||
+			    json_integer_value(grp) > 65535)
+				return fail(err, errlen, "portals[%zu].group: must be 1..65535", i);
+			cfg->portals[i].group = (uint16_t)json_integer_value(grp);
+		}
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(cfg->portals[k].host, cfg->portals[i].host) &&
+			    cfg->portals[k].port == cfg->portals[i].port)
+				return fail(err, errlen, "portals[%zu]: listed twice", i);
 		cfg->nportals++;
+	}
+
+	v = json_object_get(root, "iscsi");
+	cfg->nop_interval_s = 30;
+	cfg->nop_timeout_s = 30;
+	if (v) {
+		static const char *const ikeys[] = { "nop_interval_s", "nop_timeout_s", NULL };
+		json_t *n;
+
+		if (!json_is_object(v))
+			return fail(err, errlen, "iscsi: must be an object");
+		if ((r = check_keys(v, ikeys, "iscsi", err, errlen)))
+			return r;
+		n = json_object_get(v, "nop_interval_s");
+		if (n && (!json_is_integer(n) || json_integer_value(n) < 0 ||
+			  json_integer_value(n) > 3600))
+			return fail(err, errlen, "iscsi.nop_interval_s: must be 0 (off) to 3600");
+		if (n)
+			cfg->nop_interval_s = (uint32_t)json_integer_value(n);
+		n = json_object_get(v, "nop_timeout_s");
+		if (n && (!json_is_integer(n) || json_integer_value(n) < 1 ||
+			  json_integer_value(n) > 3600))
+			return fail(err, errlen, "iscsi.nop_timeout_s: must be 1 to 3600");
+		if (n)
+			cfg->nop_timeout_s = (uint32_t)json_integer_value(n);
 	}
 
 	v = json_object_get(root, "discovery_chap");
@@ -448,6 +538,16 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 				return fail(err, errlen, "%s.name: target %s defined twice", w,
 					    cfg->targets[i].name);
 	}
+	for (uint32_t t = 0; t < cfg->ntargets; t++)
+		for (uint32_t g = 0; g < cfg->targets[t].ngroups; g++) {
+			bool found = false;
+
+			for (uint32_t p = 0; p < cfg->nportals; p++)
+				found |= cfg->portals[p].group == cfg->targets[t].groups[g];
+			if (!found)
+				return fail(err, errlen, "targets[%u].portal_groups[%u]: no portal in "
+					    "group %u", t, g, cfg->targets[t].groups[g]);
+		}
 	return check_secret_reuse(cfg, err, errlen);
 }
 

@@ -39,9 +39,22 @@ struct sup_chap {
 #define SUP_CHAP_SECRET_MIN 12
 #define SUP_CHAP_ALGS_MAX   3
 
+/* Login redirection (RFC 7143 11.13.5): status 0x0101 or 0x0102. */
+struct sup_redirect {
+	bool  set;
+	bool  permanent;
+	char  address[64];
+};
+
+#define SUP_MAX_GROUPS 16
+
 struct sup_target {
 	char    *name;
 	struct sup_chap chap;
+	uint32_t max_sessions;  /* 0 = unlimited */
+	struct sup_redirect redirect;
+	uint32_t ngroups;       /* 0 = visible on every portal group */
+	uint16_t groups[SUP_MAX_GROUPS];
 	uint32_t nluns;
 	struct sup_lun *luns;
 	uint32_t ninitiators;
@@ -52,6 +65,7 @@ struct sup_portal {
 	char     text[64];     /* as written: "127.0.0.1:3260" */
 	char     host[64];
 	uint16_t port;
+	uint16_t group;        /* target portal group tag (TPGT), default 1 */
 };
 
 struct sup_config {
@@ -62,6 +76,8 @@ struct sup_config {
 	uint32_t ntargets;
 	struct sup_target *targets;
 	struct sup_chap discovery_chap;
+	uint32_t nop_interval_s; /* target NOP-In pings; 0 = off */
+	uint32_t nop_timeout_s;
 	uint32_t nchap_algs;
 	char    *chap_algs[SUP_CHAP_ALGS_MAX]; /* preference order: "SHA3-256", "SHA-256", "MD5" */
 };

@@ -94,15 +94,29 @@ static json_t *frontend_config(struct sup *s)
 
 	for (uint32_t i = 0; i < s->cfg.ntargets; i++) {
 		struct sup_target *t = &s->cfg.targets[i];
-		json_t *o = json_pack("{s:s}", "name", t->name);
+		json_t *o = json_pack("{s:s, s:i}", "name", t->name, "max_sessions",
+				      t->max_sessions);
 
 		if (t->chap.set)
 			json_object_set_new(o, "chap", chap_json(&t->chap));
+		if (t->redirect.set)
+			json_object_set_new(o, "redirect", json_pack("{s:s, s:s}", "address",
+				t->redirect.address, "type",
+				t->redirect.permanent ? "permanent" : "temporary"));
+		if (t->ngroups) {
+			json_t *g = json_array();
+
+			for (uint32_t k = 0; k < t->ngroups; k++)
+				json_array_append_new(g, json_integer(t->groups[k]));
+			json_object_set_new(o, "portal_groups", g);
+		}
 		json_array_append_new(targets, o);
 	}
 	for (uint32_t i = 0; i < s->cfg.nchap_algs; i++)
 		json_array_append_new(algs, json_string(s->cfg.chap_algs[i]));
-	cfg = json_pack("{s:o, s:o}", "targets", targets, "chap_algorithms", algs);
+	cfg = json_pack("{s:o, s:o, s:i, s:i}", "targets", targets, "chap_algorithms", algs,
+			"nop_interval_s", s->cfg.nop_interval_s, "nop_timeout_s",
+			s->cfg.nop_timeout_s);
 	if (s->cfg.discovery_chap.set)
 		json_object_set_new(cfg, "discovery_chap", chap_json(&s->cfg.discovery_chap));
 	return cfg;
@@ -148,9 +162,9 @@ json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int
 		json_t *ls = json_array();
 
 		for (uint32_t i = 0; i < s->cfg.nportals; i++)
-			json_array_append_new(ls, json_pack("{s:i, s:s}", "fd",
+			json_array_append_new(ls, json_pack("{s:i, s:s, s:i}", "fd",
 				add_fd(fds, nfds, max_fds, s->listen_fds[i], CHILD_FD_BASE), "addr",
-				s->cfg.portals[i].text));
+				s->cfg.portals[i].text, "group", s->cfg.portals[i].group));
 		json_object_set_new(doc, "listeners", ls);
 		json_object_set_new(doc, "config", frontend_config(s));
 	}

@@ -146,6 +146,43 @@ static void test_thin(void **state)
 		     "targets[0].luns[0].thin");
 }
 
+static void test_portals_and_login(void **state)
+{
+	struct sup_config cfg;
+	char err[512];
+	json_t *root = json_loads("{\"portals\":[\"127.0.0.1:3260\",{\"address\":\"[::1]:3261\",\"group\":2}],"
+		"\"iscsi\":{\"nop_interval_s\":5,\"nop_timeout_s\":10},"
+		"\"targets\":[{\"name\":\"iqn.2026-11.a:b\",\"initiators\":[\"*\"],"
+		"\"luns\":[{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"}],\"max_sessions\":4,"
+		"\"redirect\":{\"address\":\"127.0.0.2:3260\",\"type\":\"permanent\"},"
+		"\"portal_groups\":[2]}]}", 0, NULL);
+
+	assert_non_null(root);
+	assert_int_equal(sup_config_load_json(&cfg, root, err, sizeof(err)), 0);
+	assert_int_equal(cfg.nportals, 2);
+	assert_int_equal(cfg.portals[0].group, 1);
+	assert_int_equal(cfg.portals[1].group, 2);
+	assert_string_equal(cfg.portals[1].host, "::1");
+	assert_int_equal(cfg.nop_interval_s, 5);
+	assert_int_equal(cfg.nop_timeout_s, 10);
+	assert_int_equal(cfg.targets[0].max_sessions, 4);
+	assert_true(cfg.targets[0].redirect.set && cfg.targets[0].redirect.permanent);
+	assert_int_equal(cfg.targets[0].ngroups, 1);
+	sup_config_free(&cfg);
+	json_decref(root);
+
+	expect_error("{\"portals\":[{\"address\":\"127.0.0.1:1\",\"group\":0}],\"targets\":[]}",
+		     "portals[0].group");
+	expect_error("{\"portals\":[\"127.0.0.1:1\",\"127.0.0.1:1\"],\"targets\":[]}", "portals[1]");
+	expect_error("{\"portals\":[\"127.0.0.1:1\"],\"iscsi\":{\"nop_timeout_s\":0},\"targets\":[]}",
+		     "iscsi.nop_timeout_s");
+	expect_error(T_PRE ",\"max_sessions\":-1}]}", "targets[0].max_sessions");
+	expect_error(T_PRE ",\"redirect\":{\"address\":\"nowhere\"}}]}", "targets[0].redirect.address");
+	expect_error(T_PRE ",\"redirect\":{\"address\":\"127.0.0.1:1\",\"type\":\"maybe\"}}]}",
+		     "targets[0].redirect.type");
+	expect_error(T_PRE ",\"portal_groups\":[7]}]}", "targets[0].portal_groups[0]");
+}
+
 static void test_sizes(void **state)
 {
 	uint64_t v;
@@ -171,6 +208,7 @@ int main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_chap),
 		cmocka_unit_test(test_thin),
+		cmocka_unit_test(test_portals_and_login),
 	};
 	return cmocka_run_group_tests_name("sup_config", tests, NULL, NULL);
 }
