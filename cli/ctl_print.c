@@ -39,6 +39,18 @@ void ctl_print(const char *method, json_t *r)
 			       (long long)json_integer_value(json_object_get(e, "luns")));
 		printf("\n");
 		print_procs(json_object_get(r, "processes"));
+	} else if (!strcmp(method, "proc.restart")) {
+		printf("%s: %s\n", json_string_value(json_object_get(r, "name")),
+		       json_string_value(json_object_get(r, "state")));
+	} else if (!strcmp(method, "proc.policy")) {
+		json_t *p = json_object_get(r, "policy");
+
+		printf("%s: at most %lld restarts in %lld s, backoff %lld..%lld ms\n",
+		       json_string_value(json_object_get(r, "name")),
+		       (long long)json_integer_value(json_object_get(p, "intensity")),
+		       (long long)json_integer_value(json_object_get(p, "period_s")),
+		       (long long)json_integer_value(json_object_get(p, "backoff_initial_ms")),
+		       (long long)json_integer_value(json_object_get(p, "backoff_max_ms")));
 	} else if (!strcmp(method, "proc.list")) {
 		print_procs(r);
 	} else if (!strcmp(method, "rpc.methods")) {

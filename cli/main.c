@@ -23,7 +23,40 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  status             supervisor, processes (pid, state, restarts), portals, targets\n"
 		"  proc list          processes\n"
+		"  proc restart NAME  stop NAME gracefully and start it again (revives a failed one)\n"
+		"  proc policy NAME [--intensity N] [--period S] [--backoff-initial MS]\n"
+		"                     [--backoff-max MS]   read or set NAME's restart policy\n"
 		"  rpc methods        methods the server offers\n");
+}
+
+/* --intensity N --period S --backoff-initial MS --backoff-max MS */
+static int policy_args(int argc, char **argv, json_t *params)
+{
+	static const struct { const char *opt, *key; } map[] = {
+		{ "--intensity", "intensity" }, { "--period", "period_s" },
+		{ "--backoff-initial", "backoff_initial_ms" }, { "--backoff-max", "backoff_max_ms" },
+	};
+
+	for (int i = 0; i < argc; i += 2) {
+		size_t k;
+		char *end;
+		long long v;
+
+		for (k = 0; k < sizeof(map) / sizeof(map[0]); k++)
+			if (!strcmp(argv[i], map[k].opt))
+				break;
+		if (k == sizeof(map) / sizeof(map[0]) || i + 1 >= argc) {
+			fprintf(stderr, "mtgtctl: proc policy: bad option '%s'\n", argv[i]);
+			return -1;
+		}
+		v = strtoll(argv[i + 1], &end, 10);
+		if (*end || end == argv[i + 1] || v < 0) {
+			fprintf(stderr, "mtgtctl: %s: not a number: '%s'\n", argv[i], argv[i + 1]);
+			return -1;
+		}
+		json_object_set_new(params, map[k].key, json_integer(v));
+	}
+	return 0;
 }
 
 static const char *default_socket(void)
@@ -47,11 +80,11 @@ int main(int argc, char **argv)
 	};
 	const char *sock = NULL, *method;
 	bool as_json = false;
-	json_t *result = NULL;
+	json_t *result = NULL, *params = NULL;
 	char err[256];
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:jh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's': sock = optarg; break;
 		case 'j': as_json = true; break;
@@ -67,7 +100,18 @@ int main(int argc, char **argv)
 		method = "proc.list";
 	else if (argc == 2 && !strcmp(argv[0], "rpc") && !strcmp(argv[1], "methods"))
 		method = "rpc.methods";
-	else {
+	else if (argc == 3 && !strcmp(argv[0], "proc") && !strcmp(argv[1], "restart")) {
+		method = "proc.restart";
+		params = json_pack("{s:s}", "name", argv[2]);
+	} else if (argc >= 3 && !strcmp(argv[0], "proc") && !strcmp(argv[1], "policy")) {
+		method = "proc.policy";
+		params = json_pack("{s:s}", "name", argv[2]);
+		if (policy_args(argc - 3, argv + 3, params)) {
+			json_decref(params);
+			usage(stderr);
+			return 2;
+		}
+	} else {
 		if (argc)
 			fprintf(stderr, "mtgtctl: unknown command '%s%s%s'\n", argv[0],
 				argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
@@ -76,10 +120,12 @@ int main(int argc, char **argv)
 	}
 	if (!sock)
 		sock = default_socket();
-	if (ctl_rpc_call(sock, method, NULL, &result, err, sizeof(err))) {
+	if (ctl_rpc_call(sock, method, params, &result, err, sizeof(err))) {
 		fprintf(stderr, "mtgtctl: %s\n", err);
+		json_decref(params);
 		return 1;
 	}
+	json_decref(params);
 	if (as_json) {
 		char *s = json_dumps(result, JSON_INDENT(2));
 

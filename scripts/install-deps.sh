@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
   build-essential pkg-config
-  libev-dev libjansson-dev liburing-dev libseccomp-dev libcmocka-dev
+  libev-dev libjansson-dev liburing-dev libseccomp-dev libcmocka-dev libsystemd-dev zlib1g-dev
   libiscsi-dev libiscsi-bin   # the initiator used by tests and conformance
   nettle-dev                  # CHAP hashes (MD5, SHA-256, SHA3-256) in mtgt-iscsi
   tgt                         # the peer target for benchmarks

@@ -51,10 +51,13 @@ struct sup_proc {
 	uint32_t epoch;
 	uint32_t restarts;
 	double   started_at;
-	double   backoff;         /* seconds before the next restart */
+	struct sup_policy policy;
+	struct sup_restart_hist hist;
+	char     kill_reason[128]; /* why the supervisor killed it, for the exit log */
+	bool     restart_requested; /* an admin's proc.restart: not a failure */
 	uint64_t ping_seq;
 	double   last_pong;
-	char     last_exit[128];
+	char     last_exit[256];
 	struct sup_link link;     /* link to the core (not for the core itself) */
 	ev_io    pid_w;
 	ev_io    ctl_w;
@@ -97,6 +100,10 @@ void sup_procs_setup(struct sup *s);
 int  sup_start_all(struct sup *s);
 void sup_begin_shutdown(struct sup *s);
 void sup_heartbeat(struct sup *s);
+/* proc.restart: a graceful stop, then an immediate start outside the policy. */
+int  sup_proc_restart(struct sup *s, struct sup_proc *p);
+struct sup_proc *sup_proc_find(struct sup *s, const char *name);
+bool sup_all_running(struct sup *s);
 const char *sup_state_name(enum sup_state st);
 
 /* sup_init_msg.c: the CTL_INIT document of each child */
@@ -107,6 +114,10 @@ json_t *sup_link_desc(struct sup *s, struct sup_proc *peer, bool core_side, int 
 /* sup_admin.c: the admin socket */
 int  sup_admin_start(struct sup *s);
 void sup_admin_stop(struct sup *s);
+
+/* sup_notify.c: systemd readiness and watchdog */
+void sup_notify_tick(struct sup *s);
+void sup_notify_stopping(void);
 
 double sup_now(void);
 

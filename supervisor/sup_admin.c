@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "supervisor/sup.h"
+#include "supervisor/sup_policy.h"
 
 #define ADMIN_LINE_MAX (64 * 1024)
 
@@ -36,6 +37,9 @@ static json_t *rpc_status(struct sup *s, json_t *params, int *code, const char *
 
 		if (p->last_exit[0])
 			json_object_set_new(o, "last_exit", json_string(p->last_exit));
+		json_object_set_new(o, "recent_restarts",
+				    json_integer(sup_policy_recent(&p->policy, &p->hist, sup_now())));
+		json_object_set_new(o, "policy", sup_policy_json(&p->policy));
 		json_array_append_new(procs, o);
 	}
 	for (uint32_t i = 0; i < s->cfg.nportals; i++)
@@ -59,6 +63,70 @@ static json_t *rpc_proc_list(struct sup *s, json_t *params, int *code, const cha
 
 static json_t *rpc_methods(struct sup *s, json_t *params, int *code, const char **msg);
 
+/* Errors name the parameter at fault (JSON-RPC "invalid params" = -32602). */
+static struct sup_proc *param_proc(struct sup *s, json_t *params, int *code, const char **msg)
+{
+	const char *name = json_string_value(json_object_get(params, "name"));
+	struct sup_proc *p;
+
+	if (!name) {
+		*code = -32602;
+		*msg = "params.name: the process name (see proc.list) is required";
+		return NULL;
+	}
+	p = sup_proc_find(s, name);
+	if (!p) {
+		*code = -32602;
+		*msg = "params.name: no such process";
+	}
+	return p;
+}
+
+static json_t *rpc_proc_restart(struct sup *s, json_t *params, int *code, const char **msg)
+{
+	struct sup_proc *p = param_proc(s, params, code, msg);
+	int r;
+
+	if (!p)
+		return NULL;
+	r = sup_proc_restart(s, p);
+	if (r) {
+		*code = -32000;
+		*msg = r == -EBUSY ? "process is not running (starting, restarting or draining)"
+		     : r == -ESHUTDOWN ? "the target is shutting down"
+				       : "could not ask the process to stop";
+		return NULL;
+	}
+	return json_pack("{s:s, s:s}", "name", p->name, "state", sup_state_name(p->state));
+}
+
+/* Without policy fields: read the policy. With them: change it, live. */
+static json_t *rpc_proc_policy(struct sup *s, json_t *params, int *code, const char **msg)
+{
+	static char err[256];
+	struct sup_proc *p = param_proc(s, params, code, msg);
+	struct sup_policy np;
+	json_t *fields;
+
+	if (!p)
+		return NULL;
+	fields = json_deep_copy(params);
+	json_object_del(fields, "name");
+	if (sup_policy_parse(fields, &p->policy, &np, "params", err, sizeof(err))) {
+		json_decref(fields);
+		*code = -32602;
+		*msg = err;
+		return NULL;
+	}
+	json_decref(fields);
+	if (memcmp(&np, &p->policy, sizeof(np))) {
+		p->policy = np;
+		log_info("%s: restart policy now %u restarts in %u s, backoff %u..%u ms", p->name,
+			 np.intensity, np.period_s, np.backoff_initial_ms, np.backoff_max_ms);
+	}
+	return json_pack("{s:s, s:o}", "name", p->name, "policy", sup_policy_json(&p->policy));
+}
+
 static const struct {
 	const char *name;
 	rpc_fn fn;
@@ -66,6 +134,11 @@ static const struct {
 } methods[] = {
 	{ "status", rpc_status, "supervisor, processes, portals and targets" },
 	{ "proc.list", rpc_proc_list, "processes with pid, state and restart count" },
+	{ "proc.restart", rpc_proc_restart,
+	  "{name}: stop a process gracefully and start it again (also revives a failed one)" },
+	{ "proc.policy", rpc_proc_policy,
+	  "{name, [backoff_initial_ms, backoff_max_ms, intensity, period_s]}: read or set "
+	  "its restart policy" },
 	{ "rpc.methods", rpc_methods, "the methods this server offers" },
 };
 

@@ -385,6 +385,53 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 	return 0;
 }
 
+static int parse_restart(struct sup_config *cfg, json_t *j, char *err, size_t errlen)
+{
+	static const char *const names[] = { "core", "iscsi", "iscsi0", "backend", "backend-file",
+					     "backend-null", "backend-ram", NULL };
+	const char *key;
+	char w[64];
+	json_t *v;
+	int r;
+
+	if (!json_is_object(j))
+		return fail(err, errlen, "restart: must be an object of policies by process");
+	v = json_object_get(j, "default");
+	if (v && (r = sup_policy_parse(v, &sup_policy_builtin, &cfg->restart_default,
+				       "restart.default", err, errlen)))
+		return r;
+	json_object_foreach(j, key, v) {
+		bool known = false;
+
+		if (!strcmp(key, "default"))
+			continue;
+		for (const char *const *n = names; *n; n++)
+			known |= !strcmp(*n, key);
+		if (!known)
+			return fail(err, errlen, "restart.%s: unknown process (core, iscsi, backend, "
+				    "backend-file, backend-null, backend-ram)", key);
+		snprintf(w, sizeof(w), "restart.%s", key);
+		struct sup_named_policy *np = &cfg->policies[cfg->npolicies++];
+
+		snprintf(np->name, sizeof(np->name), "%s", key);
+		if ((r = sup_policy_parse(v, &cfg->restart_default, &np->policy, w, err, errlen)))
+			return r;
+	}
+	return 0;
+}
+
+const struct sup_policy *sup_config_policy(const struct sup_config *cfg, const char *name,
+					   const char *kind)
+{
+	const char *order[] = { name, kind, !strncmp(kind, "backend", 7) ? "backend" : NULL };
+
+	for (int o = 0; o < 3; o++)
+		for (uint32_t i = 0; order[o] && i < cfg->npolicies; i++)
+			if (!strcmp(cfg->policies[i].name, order[o]))
+				return &cfg->policies[i].policy;
+	return &cfg->restart_default;
+}
+
 /* RFC 7143 12.1.3: a secret proving the target must never also prove an
  * initiator anywhere in the config, or a reflection across targets works. */
 static int check_secret_reuse(struct sup_config *cfg, char *err, size_t errlen)
@@ -414,7 +461,8 @@ static int check_secret_reuse(struct sup_config *cfg, char *err, size_t errlen)
 int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "admin_socket", "state_dir", "portals", "targets",
-					    "discovery_chap", "chap_algorithms", "iscsi", NULL };
+					    "discovery_chap", "chap_algorithms", "iscsi", "restart",
+					    NULL };
 	static const char *const algs[] = { "SHA3-256", "SHA-256", "MD5" };
 	char w[64];
 	json_t *v, *e;
@@ -495,6 +543,11 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 		if (n)
 			cfg->nop_timeout_s = (uint32_t)json_integer_value(n);
 	}
+
+	cfg->restart_default = sup_policy_builtin;
+	v = json_object_get(root, "restart");
+	if (v && (r = parse_restart(cfg, v, err, errlen)))
+		return r;
 
 	v = json_object_get(root, "discovery_chap");
 	if (v && (r = parse_chap(v, &cfg->discovery_chap, "discovery_chap", err, errlen)))

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "supervisor/sup_policy.h"
+
 #define SUP_MAX_TARGETS    256
 #define SUP_MAX_LUNS       16384
 #define SUP_MAX_PORTALS    16
@@ -68,6 +70,15 @@ struct sup_portal {
 	uint16_t group;        /* target portal group tag (TPGT), default 1 */
 };
 
+#define SUP_MAX_POLICIES 16
+
+/* A restart policy for the processes a name selects: "core", "iscsi",
+ * "backend" (every backend), "backend-file", ... or a process name. */
+struct sup_named_policy {
+	char name[32];
+	struct sup_policy policy;
+};
+
 struct sup_config {
 	char    *admin_socket;
 	char    *state_dir;
@@ -76,6 +87,9 @@ struct sup_config {
 	uint32_t ntargets;
 	struct sup_target *targets;
 	struct sup_chap discovery_chap;
+	struct sup_policy restart_default;
+	uint32_t npolicies;
+	struct sup_named_policy policies[SUP_MAX_POLICIES];
 	uint32_t nop_interval_s; /* target NOP-In pings; 0 = off */
 	uint32_t nop_timeout_s;
 	uint32_t nchap_algs;
@@ -92,6 +106,10 @@ int  sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_
 /* The embedded default: demo target, 1 GiB sparse file LUN in ./var. */
 int  sup_config_default(struct sup_config *cfg, char *err, size_t errlen);
 void sup_config_free(struct sup_config *cfg);
+/* The policy for a process: its name, then its kind, then "backend" for any
+ * backend, then the default. */
+const struct sup_policy *sup_config_policy(const struct sup_config *cfg, const char *name,
+					   const char *kind);
 
 /* "10G", "256M", "512", "1T" -> bytes (binary units). */
 int  sup_parse_size(const char *s, uint64_t *out);

@@ -19,12 +19,10 @@
 #define SUP_MAX_FDS         4096
 #define SUP_HEARTBEAT_S     2.0
 #define SUP_HEARTBEAT_DEAD  10.0  /* no PONG for this long: the child hangs */
-#define SUP_BACKOFF_FIRST   0.1
-#define SUP_BACKOFF_MAX     10.0
-#define SUP_HEALTHY_S       60.0  /* running this long resets the backoff */
 #define SUP_SHUTDOWN_S      30.0
 
 static void spawn(struct sup *s, struct sup_proc *p);
+static void restart_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void shutdown_step(struct sup *s);
 
 double sup_now(void)
@@ -77,6 +75,48 @@ void sup_procs_setup(struct sup *s)
 		add_proc(s, name, name, bin, SUP_BACKEND)->backend = b;
 	}
 	add_proc(s, "iscsi0", "iscsi", "mtgt-iscsi", SUP_FRONTEND);
+	for (uint32_t i = 0; i < s->nprocs; i++)
+		s->procs[i].policy = *sup_config_policy(&s->cfg, s->procs[i].name,
+							 s->procs[i].kind_name);
+}
+
+struct sup_proc *sup_proc_find(struct sup *s, const char *name)
+{
+	for (uint32_t i = 0; i < s->nprocs; i++)
+		if (!strcmp(s->procs[i].name, name))
+			return &s->procs[i];
+	return NULL;
+}
+
+bool sup_all_running(struct sup *s)
+{
+	for (uint32_t i = 0; i < s->nprocs; i++)
+		if (s->procs[i].state != SUP_ST_RUNNING)
+			return false;
+	return true;
+}
+
+int sup_proc_restart(struct sup *s, struct sup_proc *p)
+{
+	if (s->shutting_down)
+		return -ESHUTDOWN;
+	if (p->state == SUP_ST_FAILED) {
+		/* an administrator's restart is how a given-up process comes back */
+		memset(&p->hist, 0, sizeof(p->hist));
+		if (p->kind == SUP_CORE) {
+			sup_start_all(s);
+		} else {
+			p->restart_w.data = p;
+			restart_cb(s->loop, &p->restart_w, 0);
+		}
+		return 0;
+	}
+	if (p->state != SUP_ST_RUNNING || p->ctl < 0)
+		return -EBUSY;
+	p->restart_requested = true;
+	p->state = SUP_ST_STOPPING;
+	log_info("restarting %s (pid %d) on request", p->name, p->pid);
+	return ctl_send(p->ctl, CTL_SHUTDOWN, NULL, 0, NULL, 0);
 }
 
 static void describe_exit(int status, char *buf, size_t len)
@@ -96,6 +136,8 @@ static void kill_proc(struct sup_proc *p, const char *why)
 {
 	if (p->pid > 0 && p->pidfd >= 0) {
 		log_warn("killing %s (pid %d): %s", p->name, p->pid, why);
+		if (!p->kill_reason[0])
+			snprintf(p->kill_reason, sizeof(p->kill_reason), "%s", why);
 		/* Through the pidfd: never a recycled pid. */
 		syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
 	}
@@ -134,8 +176,12 @@ static void restart_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		/* The core holds every link's other end: start the whole data path
 		 * afresh. (Keeping sessions across a core restart is a later step.) */
 		for (uint32_t i = 0; i < s->nprocs; i++)
-			if (s->procs[i].pid > 0)
-				return; /* wait until everyone is gone */
+			if (s->procs[i].pid > 0) {
+				/* not everyone is gone yet: look again shortly */
+				ev_timer_set(w, 0.05, 0);
+				ev_timer_start(loop, w);
+				return;
+			}
 		p->restarts++;
 		sup_start_all(s);
 		return;
@@ -146,16 +192,38 @@ static void restart_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		send_link_up(s, p);
 }
 
+/* Who has to restart with p when p keeps failing: the core depends on every
+ * backend (it holds their in-flight I/O), and everything depends on the core. */
+static void escalate(struct sup *s, struct sup_proc *p)
+{
+	if (p->kind == SUP_BACKEND && s->core->pid > 0) {
+		log_err("%s keeps failing: escalating, restarting the core with it", p->name);
+		kill_proc(s->core, "escalation: a backend keeps failing");
+	} else {
+		log_err("%s keeps failing: escalating (no dependants to restart)", p->name);
+	}
+}
+
 static void schedule_restart(struct sup *s, struct sup_proc *p)
 {
-	double now = sup_now(), delay;
+	double delay = 0;
 
-	if (now - p->started_at > SUP_HEALTHY_S)
-		p->backoff = 0;
-	delay = p->backoff;
-	p->backoff = p->backoff ? p->backoff * 2 : SUP_BACKOFF_FIRST;
-	if (p->backoff > SUP_BACKOFF_MAX)
-		p->backoff = SUP_BACKOFF_MAX;
+	if (p->restart_requested) {
+		p->restart_requested = false;
+	} else {
+		switch (sup_policy_decide(&p->policy, &p->hist, sup_now(), p->started_at, &delay)) {
+		case SUP_RESTART:
+			break;
+		case SUP_ESCALATE:
+			escalate(s, p);
+			break;
+		case SUP_GIVE_UP:
+			p->state = SUP_ST_FAILED;
+			log_err("giving up on %s: more than %u restarts within %u s (last: %s)",
+				p->name, p->policy.intensity, p->policy.period_s, p->last_exit);
+			return;
+		}
+	}
 	p->state = SUP_ST_BACKOFF;
 	log_info("restarting %s in %.1f s", p->name, delay);
 	ev_timer_stop(s->loop, &p->restart_w);
@@ -166,9 +234,15 @@ static void schedule_restart(struct sup *s, struct sup_proc *p)
 
 static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 {
-	char why[128];
+	char why[256];
 
 	describe_exit(status, why, sizeof(why));
+	if (p->kill_reason[0]) {
+		size_t n = strlen(why);
+
+		snprintf(why + n, sizeof(why) - n, ": %s", p->kill_reason);
+		p->kill_reason[0] = 0;
+	}
 	snprintf(p->last_exit, sizeof(p->last_exit), "%s", why);
 	ev_io_stop(s->loop, &p->pid_w);
 	ev_io_stop(s->loop, &p->ctl_w);
@@ -196,9 +270,8 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 		schedule_restart(s, p);
 	} else if (s->core->pid < 0) {
 		/* Part of a core restart: the core's timer restarts everyone. */
-		p->state = SUP_ST_BACKOFF;
-		if (s->core->state == SUP_ST_BACKOFF && !ev_is_active(&s->core->restart_w))
-			schedule_restart(s, s->core);
+		if (s->core->state != SUP_ST_FAILED)
+			p->state = SUP_ST_BACKOFF;
 	} else if (p->kind == SUP_BACKEND) {
 		/* The core keeps the in-flight I/O and reissues it to the new one. */
 		send_link_down(s, p);
@@ -285,6 +358,7 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 			if (p->state == SUP_ST_STARTING) {
 				p->state = SUP_ST_RUNNING;
 				log_info("%s ready (pid %d)", p->name, p->pid);
+				sup_notify_tick(s);
 			}
 			break;
 		case CTL_PONG:
@@ -483,6 +557,7 @@ void sup_begin_shutdown(struct sup *s)
 		return;
 	s->shutting_down = true;
 	log_info("shutting down: no new connections; finishing in-flight commands");
+	sup_notify_stopping();
 	/* Stop accepting: the frontends close their copies of the listeners. */
 	for (uint32_t i = 0; i < s->cfg.nportals; i++) {
 		close(s->listen_fds[i]);
@@ -510,4 +585,5 @@ void sup_heartbeat(struct sup *s)
 		p->ping_seq++;
 		ctl_send(p->ctl, CTL_PING, &p->ping_seq, sizeof(p->ping_seq), NULL, 0);
 	}
+	sup_notify_tick(s);
 }

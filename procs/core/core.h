@@ -11,6 +11,7 @@
 #include "common/child.h"
 #include "procs/core/core_list.h"
 #include "procs/core/scsi.h"
+#include "procs/core/scsi_pr.h"
 #include "shm/msg.h"
 
 #define CORE_MAX_TARGETS     256
@@ -36,6 +37,7 @@ struct core_lun {
 	uint64_t lba_seq;
 	bool     in_sched, resched;
 	uint32_t index;         /* in the target's table */
+	struct scsi_pr pr;      /* reservations (core_pr.c) */
 	struct core_target *tgt;
 };
 
@@ -73,7 +75,7 @@ struct core_nexus {
 	uint64_t isid;
 	struct core_nexus *hnext;
 	struct core_target *tgt;
-	uint8_t *ua;            /* per LUN index of tgt: pending unit attentions */
+	uint16_t *ua;           /* per LUN index of tgt: pending unit attentions */
 	struct clist cmds;      /* commands of this nexus not yet answered */
 	struct clist_node tnode; /* on tgt->nexuses */
 	char initiator[MSG_NAME_MAX];
@@ -264,6 +266,32 @@ void core_sched_release(struct core *co);
 struct core_nexus *core_nexus_find(struct core_link *cl, uint32_t id);
 /* The SCSI command with this frontend tag on cl not yet answered, or NULL. */
 struct core_cmd *core_cmd_by_tag(struct core_link *cl, uint64_t tag);
+
+/* core_pr.c: reservations */
+void core_pr_init(struct core *co, json_t *state);
+bool core_pr_conflict(struct core *co, struct core_cmd *cmd);
+/* Runs and completes PR / RESERVE / RELEASE commands; false for others. */
+bool core_pr_run(struct core *co, struct core_cmd *cmd);
+void core_pr_lun_reset(struct core_lun *l);
+void core_pr_nexus_lost(struct core_nexus *nx);
+
+/* core_emul_out.c: emulated commands with a parameter list */
+/* Sets out_len; true when data-out must be pulled first. */
+bool core_emul_wants_data(struct core_cmd *cmd);
+/* A malloc'd copy of the parameter list that arrived (NULL, 0 when none). */
+int  core_emul_param(struct core *co, struct core_cmd *cmd, uint8_t **param, uint32_t *len);
+/* Copy data-in out of the scratch buffer and complete. */
+void core_emul_finish(struct core *co, struct core_cmd *cmd);
+/* core_ua.c: queue a UA for every nexus of t on LU index lun_index (every LU
+ * when negative), except `except`; e.g. SCSI_UA_CAPACITY_CHANGED after a
+ * resize, SCSI_UA_LUNS_CHANGED after a LUN is added or removed. */
+void core_ua_raise(struct core_target *t, int lun_index, uint16_t bit,
+		   const struct core_nexus *except);
+/* A new nexus' first UAs: POWER ON, or I_T NEXUS LOSS for a returning port. */
+void core_ua_nexus_new(struct core_nexus *nx);
+void core_ua_nexus_lost(const struct core_nexus *nx);
+/* core_mode.c */
+bool core_mode_run(struct core *co, struct core_cmd *cmd);
 
 /* core_tmf.c */
 void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf *m);

@@ -314,6 +314,8 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 	};
 	uint32_t n;
 
+	if (core_pr_run(co, cmd) || core_mode_run(co, cmd))
+		return;
 	scsi_emulate(&q, &cmd->res);
 	n = cmd->res.data_len;
 	if (cmd->dir != MSG_DIR_READ)
@@ -482,7 +484,7 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 		cmd->result = -EACCES;
 	} else {
 		struct core_nexus *nx = calloc(1, sizeof(*nx));
-		uint8_t *ua = calloc(t->nluns ? t->nluns : 1, 1);
+		uint16_t *ua = calloc(t->nluns ? t->nluns : 1, sizeof(*ua));
 
 		if (!nx || !ua) {
 			free(nx);
@@ -496,9 +498,9 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 			nx->isid = m->isid;
 			nx->tgt = t;
 			nx->ua = ua;
-			/* every LU reports its power-on once to each new I_T nexus */
-			memset(ua, SCSI_UA_POWER_ON, t->nluns);
 			snprintf(nx->initiator, sizeof(nx->initiator), "%s", ini);
+			/* every LU reports its power-on (or the nexus loss) once */
+			core_ua_nexus_new(nx);
 			nx->hnext = cl->nexus_hash[b];
 			cl->nexus_hash[b] = nx;
 			clist_push_back(&t->nexuses, &nx->tnode);
@@ -632,13 +634,14 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		core_cmd_complete(co, cmd);
 		return;
 	}
+	/* the LU first: its D_SENSE decides the format of even a CDB error */
+	kind = scsi_lun_decode(m->lun, &lunno);
+	if (kind == SCSI_LUN_NORMAL)
+		cmd->lun = core_target_lun(nx->tgt, lunno);
 	if (scsi_cdb_check(cmd->cdb, cmd->cdb_len, &cmd->res)) {
 		core_cmd_complete(co, cmd);
 		return;
 	}
-	kind = scsi_lun_decode(m->lun, &lunno);
-	if (kind == SCSI_LUN_NORMAL)
-		cmd->lun = core_target_lun(nx->tgt, lunno);
 	if (!cmd->lun) {
 		/* no LU: INQUIRY, REPORT LUNS, REQUEST SENSE still answer */
 		cmd->emulated = true;
@@ -650,9 +653,18 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		core_cmd_complete(co, cmd);
 		return;
 	}
+	if (core_pr_conflict(co, cmd)) {
+		core_cmd_complete(co, cmd);
+		return;
+	}
 	if (!scsi_is_media(cmd->cdb)) {
 		cmd->emulated = true;
 		task_enroll(cmd);
+		if (core_emul_wants_data(cmd)) {
+			cmd->state = CS_DATA_WAIT;
+			core_tx_enqueue(co, cl, cmd, MSG_XFER_RDY);
+			return;
+		}
 		task_ready(co, cmd);
 		return;
 	}
@@ -664,6 +676,9 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 	}
 	if (cmd->io.op == MSG_IO_FLUSH || (cmd->io.verify && !cmd->io.bytchk))
 		cmd->res.xfer_len = 0;
+	/* WCE switched off by MODE SELECT: the backend's cache is written through */
+	if (cmd->io.op == MSG_IO_WRITE && cmd->lun->lu.wce_default && !cmd->lun->lu.wce)
+		cmd->io.fua = true;
 	cmd->be_link = cmd->lun->link;
 	cmd->be_dev = cmd->lun->dev;
 	task_enroll(cmd);
@@ -855,6 +870,10 @@ void core_cmd_fill(struct core *co, struct core_link *cl, struct core_cmd *cmd, 
 		r->status = cmd->res.status;
 		r->sense_len = cmd->res.sense_len;
 		memcpy(r->sense, cmd->res.sense, cmd->res.sense_len);
+		/* control page D_SENSE: descriptor format for every error */
+		if (cmd->lun && cmd->lun->lu.d_sense && cmd->res.sense_len)
+			r->sense_len = (uint8_t)scsi_sense_convert(cmd->res.sense, cmd->res.sense_len,
+								   true, r->sense, MSG_SENSE_MAX);
 		r->data_len = cmd->res.data_len;
 		r->cdb_xfer_len = cmd->res.xfer_len;
 		break;

@@ -97,6 +97,8 @@ static int load_lun(json_t *jl, struct core_target *t, uint32_t i, char *err, si
 		l->lu.rotation = SCSI_ROT_NOT_REPORTED;
 	/* a file has the page cache in front of it, and SYNCHRONIZE CACHE flushes it */
 	l->lu.wce = !strcmp(l->backend, "file");
+	l->lu.wce_default = l->lu.wce;
+	l->lu.ro_config = l->lu.readonly;
 	l->lu.target_name = t->name;
 	l->lu.rel_port = 1;
 	l->index = i;
@@ -203,6 +205,8 @@ void core_config_free(struct core_config *cfg)
 			for (uint32_t j = 0; j < t->ninitiators; j++)
 				free(t->initiators[j]);
 		free(t->initiators);
+		for (uint32_t j = 0; t->luns && j < t->nluns; j++)
+			scsi_pr_free(&t->luns[j].pr);
 		free(t->luns);
 		free(t->lun_ids);
 	}

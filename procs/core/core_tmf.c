@@ -18,8 +18,10 @@ void core_tmf_release(struct core *co, uint32_t idx, uint32_t gen)
 	if (idx >= co->ncmds)
 		return;
 	tmf = &co->cmds[idx];
-	if (tmf->gen != gen || tmf->kind != CK_TMF || tmf->state != CS_TMF_WAIT)
-		return; /* the TMF's frontend went away meanwhile */
+	/* a TMF, or a PREEMPT AND ABORT (a CK_CMD) waiting the same way */
+	if (tmf->gen != gen || (tmf->kind != CK_TMF && tmf->kind != CK_CMD) ||
+	    tmf->state != CS_TMF_WAIT)
+		return; /* its frontend went away, or it was aborted, meanwhile */
 	if (tmf->tmf_waiting && --tmf->tmf_waiting == 0)
 		core_cmd_complete(co, tmf);
 }
@@ -56,7 +58,7 @@ static void abort_nexus_lun(struct core *co, struct core_nexus *nx, struct core_
 	}
 }
 
-static void set_ua_others(struct core_lun *l, struct core_nexus *except, uint8_t bit)
+static void set_ua_others(struct core_lun *l, struct core_nexus *except, uint16_t bit)
 {
 	for (struct clist_node *n = l->tgt->nexuses.first; n; n = n->next) {
 		struct core_nexus *nx = clist_entry(n, struct core_nexus, tnode);
@@ -132,14 +134,17 @@ void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf
 			break;
 		}
 		abort_lun(co, l, NULL, tmf);
-		set_ua_others(l, nx, SCSI_UA_LUN_RESET);
+		core_pr_lun_reset(l);
+		/* SAM-5: every I_T nexus, the requester's included, hears of it */
+		set_ua_others(l, NULL, SCSI_UA_LUN_RESET);
 		log_info("LUN RESET of %s lun %u by %s", nx->tgt->name, l->lu.lun, nx->initiator);
 		break;
 	case MSG_TMF_TARGET_WARM_RESET:
 	case MSG_TMF_TARGET_COLD_RESET:
 		for (uint32_t i = 0; i < nx->tgt->nluns; i++) {
 			abort_lun(co, &nx->tgt->luns[i], NULL, tmf);
-			set_ua_others(&nx->tgt->luns[i], nx, SCSI_UA_LUN_RESET);
+			core_pr_lun_reset(&nx->tgt->luns[i]);
+			set_ua_others(&nx->tgt->luns[i], NULL, SCSI_UA_LUN_RESET);
 		}
 		log_info("TARGET RESET of %s by %s", nx->tgt->name, nx->initiator);
 		break;
@@ -175,6 +180,8 @@ void core_nexus_free(struct core *co, struct core_link *cl, struct core_nexus *n
 		c->nexus = NULL;
 	}
 	clist_remove(&nx->tgt->nexuses, &nx->tnode);
+	core_pr_nexus_lost(nx);
+	core_ua_nexus_lost(nx);
 	free(nx->ua);
 	free(nx);
 }

@@ -45,6 +45,7 @@ int main(void)
 		log_err("bad configuration: %s", err);
 		exit(1);
 	}
+	core_pr_init(&co, json_object_get(c.init, "state"));
 	co.spin = env_uint("MTGT_CORE_SPIN", CORE_DEFAULT_SPIN, 1000000);
 	co.scratch_len = CORE_SCRATCH;
 	co.scratch = malloc(co.scratch_len);

@@ -51,6 +51,14 @@
 #define ASC_BUS_DEVICE_RESET         0x2903
 #define ASC_I_T_NEXUS_LOSS           0x2907
 #define ASC_COMMANDS_CLEARED_BY_OTHER 0x2f00
+#define ASC_MODE_PARAMS_CHANGED      0x2a01
+#define ASC_RESERVATIONS_PREEMPTED   0x2a03
+#define ASC_RESERVATIONS_RELEASED    0x2a04
+#define ASC_REGISTRATIONS_PREEMPTED  0x2a05
+#define ASC_CAPACITY_CHANGED         0x2a09
+#define ASC_LUNS_DATA_CHANGED        0x3f0e
+#define ASC_INVALID_RELEASE_OF_PR    0x2604
+#define ASC_INSUFFICIENT_REG_RESOURCES 0x5504
 #define ASC_SAVING_PARAMS_UNSUP      0x3900
 #define ASC_INTERNAL_TARGET_FAILURE  0x4400
 #define ASC_LU_COMM_FAILURE          0x0800
@@ -120,6 +128,12 @@ struct scsi_lu {
 	bool     readonly;
 	bool     wce;           /* volatile write cache that SYNC CACHE flushes */
 	bool     thin;          /* thin provisioned: UNMAP, WRITE SAME UNMAP, GET LBA STATUS */
+	/* MODE SELECT state (scsi_mode_select.c): readonly is the effective write
+	 * protection, ro_config || swp */
+	bool     wce_default;   /* the backend has a volatile cache */
+	bool     ro_config;
+	bool     d_sense;       /* control page D_SENSE: descriptor sense */
+	bool     swp;           /* control page SWP */
 	enum scsi_rotation rotation;
 	uint8_t  naa[16];       /* NAA 6 designator, stable across restarts */
 	char     serial[17];    /* 16 hex digits */
@@ -206,6 +220,21 @@ void scsi_inquiry(const struct scsi_lu *lu, bool wlun, const uint8_t *cdb,
 void scsi_lu_make_ids(struct scsi_lu *lu);
 
 /* ---- scsi_mode.c ---- */
+/* One mode page as MODE SENSE reports it for page control pc (0 current,
+ * 1 changeable, 2 default); returns its length, 0 for an unknown page. */
+uint32_t scsi_mode_page(const struct scsi_lu *lu, uint8_t page, int pc, uint8_t *p);
+/* ---- scsi_mode_select.c ---- */
+#define MODE_SELECT_6  0x15
+#define MODE_SELECT_10 0x55
+/* Parameter list bytes a MODE SELECT CDB announces (0 for other commands). */
+uint32_t scsi_mode_select_len(const uint8_t *cdb);
+/* Apply a MODE SELECT parameter list (plen bytes arrived); *changed tells
+ * whether a current value changed. */
+void scsi_mode_select(struct scsi_lu *lu, const uint8_t *cdb, const uint8_t *p, uint32_t plen,
+		      struct scsi_result *r, bool *changed);
+/* REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS (MAINTENANCE IN 0Dh) */
+#define MI_REPORT_SUPPORTED_TMFS 0x0d
+void scsi_report_tmfs(const uint8_t *cdb, uint8_t *out, uint32_t cap, struct scsi_result *r);
 void scsi_mode_sense(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out,
 		     uint32_t cap, struct scsi_result *r);
 
@@ -277,12 +306,19 @@ enum scsi_ua_bits {
 	SCSI_UA_POWER_ON = 1u << 0,      /* 29/00 */
 	SCSI_UA_LUN_RESET = 1u << 1,     /* 29/03 */
 	SCSI_UA_CMDS_CLEARED = 1u << 2,  /* 2F/00 */
+	SCSI_UA_NEXUS_LOSS = 1u << 3,    /* 29/07 */
+	SCSI_UA_MODE_CHANGED = 1u << 4,  /* 2A/01 */
+	SCSI_UA_RES_PREEMPTED = 1u << 5, /* 2A/03 */
+	SCSI_UA_RES_RELEASED = 1u << 6,  /* 2A/04 */
+	SCSI_UA_REG_PREEMPTED = 1u << 7, /* 2A/05 */
+	SCSI_UA_CAPACITY_CHANGED = 1u << 8, /* 2A/09 */
+	SCSI_UA_LUNS_CHANGED = 1u << 9,  /* 3F/0E */
 };
 /* If a UA is pending and the command is not exempt, take it: fills r with the
  * CHECK CONDITION and returns true. */
-bool scsi_ua_check(uint8_t *pending, const uint8_t *cdb, struct scsi_result *r);
+bool scsi_ua_check(uint16_t *pending, const uint8_t *cdb, struct scsi_result *r);
 /* For REQUEST SENSE: take the highest pending UA into fixed sense; returns its length or 0. */
-size_t scsi_ua_take_sense(uint8_t *pending, uint8_t *sense, size_t cap);
+size_t scsi_ua_take_sense(uint16_t *pending, uint8_t *sense, size_t cap);
 
 /* ---- scsi_opcodes.c ---- */
 void scsi_report_opcodes(const uint8_t *cdb, uint8_t *out, uint32_t cap, struct scsi_result *r);
@@ -294,7 +330,7 @@ struct scsi_emul_req {
 	const uint8_t *cdb;
 	const uint32_t *luns;      /* LUNs visible to this nexus, sorted */
 	uint32_t nluns;
-	uint8_t *ua_pending;       /* this nexus' UAs on this LU (may be NULL) */
+	uint16_t *ua_pending;      /* this nexus' UAs on this LU (may be NULL) */
 	uint8_t *out;              /* scratch for data-in */
 	uint32_t cap;
 };

@@ -77,6 +77,10 @@ void scsi_emulate(const struct scsi_emul_req *q, struct scsi_result *r)
 		scsi_read_capacity(q->lu, cdb, q->out, q->cap, r);
 		return;
 	case MAINTENANCE_IN:
+		if ((cdb[1] & 0x1f) == MI_REPORT_SUPPORTED_TMFS) {
+			scsi_report_tmfs(cdb, q->out, q->cap, r);
+			return;
+		}
 		if ((cdb[1] & 0x1f) != MI_REPORT_SUPPORTED_OPCODES) {
 			scsi_invalid_cdb(r, 1, 4);
 			return;

@@ -1,5 +1,5 @@
-/* MODE SENSE (6) and (10). No MODE SELECT yet, so nothing is changeable and the
- * default values are the current ones. */
+/* MODE SENSE (6) and (10): current, changeable and default values (saved
+ * pages are not supported). MODE SELECT changes WCE, D_SENSE and SWP. */
 #include <string.h>
 
 #include "procs/core/scsi.h"
@@ -15,10 +15,9 @@
 #define PAGE_ALL         0x3f
 #define SUBPAGE_ALL      0xff
 
-/* Appends one page; returns its length. */
-static uint32_t mode_page(const struct scsi_lu *lu, uint8_t page, int pc, uint8_t *p)
+uint32_t scsi_mode_page(const struct scsi_lu *lu, uint8_t page, int pc, uint8_t *p)
 {
-	bool chg = pc == PC_CHANGEABLE;
+	bool chg = pc == PC_CHANGEABLE, def = pc == PC_DEFAULT;
 
 	switch (page) {
 	case PAGE_RW_RECOVERY:
@@ -30,17 +29,26 @@ static uint32_t mode_page(const struct scsi_lu *lu, uint8_t page, int pc, uint8_
 		memset(p, 0, 20);
 		p[0] = PAGE_CACHING;
 		p[1] = 0x12;
-		if (!chg && lu->wce)
-			p[2] |= 0x04; /* WCE: SYNCHRONIZE CACHE really flushes */
+		/* WCE: SYNCHRONIZE CACHE really flushes; only a backend with a
+		 * volatile cache can turn it off (writes then go FUA) */
+		if (chg ? lu->wce_default : def ? lu->wce_default : lu->wce)
+			p[2] |= 0x04;
 		return 20;
 	case PAGE_CONTROL:
 		memset(p, 0, 12);
 		p[0] = PAGE_CONTROL;
 		p[1] = 0x0a;
-		if (!chg) {
-			p[3] = 0x10;          /* queue algorithm modifier: unrestricted */
-			scsi_put16(p + 8, 0xffff); /* busy timeout: unlimited */
+		if (chg) {
+			p[2] = 0x04;          /* D_SENSE */
+			p[4] = 0x08;          /* SWP */
+			return 12;
 		}
+		if (!def && lu->d_sense)
+			p[2] |= 0x04;
+		if (!def && lu->swp)
+			p[4] |= 0x08;
+		p[3] = 0x10;          /* queue algorithm modifier: unrestricted */
+		scsi_put16(p + 8, 0xffff); /* busy timeout: unlimited */
 		return 12;
 	default:
 		return 0;
@@ -79,9 +87,9 @@ void scsi_mode_sense(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out,
 	n = hdr + bdlen;
 	if (page == PAGE_ALL) {
 		for (i = 0; i < sizeof(all_pages); i++)
-			n += mode_page(lu, all_pages[i], pc, b + n);
+			n += scsi_mode_page(lu, all_pages[i], pc, b + n);
 	} else {
-		uint32_t l = mode_page(lu, page, pc, b + n);
+		uint32_t l = scsi_mode_page(lu, page, pc, b + n);
 
 		if (l == 0) {
 			scsi_invalid_cdb(r, 2, 5);

@@ -3,9 +3,12 @@
 FUZZ_CC     := clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I.
 FUZZERS     := fuzz-config fuzz-ring
-fuzz-config_SRCS := tests/fuzz/fuzz_config.c supervisor/sup_config.c
+fuzz-config_SRCS := tests/fuzz/fuzz_config.c supervisor/sup_config.c supervisor/sup_policy.c
 fuzz-config_LIBS := -ljansson
 fuzz-ring_SRCS   := tests/fuzz/fuzz_ring.c shm/ring.c
+# reservations and MODE SELECT parameter lists (mtgt-core)
+FUZZERS += fuzz-pr
+fuzz-pr_SRCS := tests/fuzz/fuzz_pr.c $(CORE_SCSI_SRCS)
 # security-stage login keys and the CHAP state machine (mtgt-iscsi)
 FUZZERS += fuzz-chap
 fuzz-chap_SRCS := tests/fuzz/fuzz_chap.c procs/frontend-iscsi/iscsi_chap.c \

@@ -343,7 +343,7 @@ static void test_report_luns(void **st)
 static void test_unit_attention(void **st)
 {
 	struct scsi_lu lu = mk_lu(0, 1 << 30, 512, false);
-	uint8_t ua = SCSI_UA_POWER_ON;
+	uint16_t ua = SCSI_UA_POWER_ON;
 	uint8_t inq[6] = { INQUIRY, 0, 0, 0, 36, 0 };
 	uint8_t tur[6] = { TEST_UNIT_READY };
 	uint8_t rs[6] = { REQUEST_SENSE, 1, 0, 0, 252, 0 };
