@@ -1,7 +1,8 @@
 # Backend framework shared by every mtgt-backend-<kind>: each backend program
 # adds $(BE_COMMON_SRCS) to its sources (see procs/backend-*/module.mk).
 BE_COMMON_SRCS := procs/backend-common/be_main.c procs/backend-common/be_loop.c \
-                  procs/backend-common/be_check.c procs/backend-common/be_devs.c
+                  procs/backend-common/be_check.c procs/backend-common/be_devs.c \
+                  procs/backend-common/be_lba.c
 BE_COMMON_LIBS := -lev -ljansson
 
 # Tests of the framework and of the three backend programs (test-be-procs
