@@ -242,8 +242,9 @@ void iscsi_cmd_rsp(struct iscsi_tgt *t, struct iscsi_cmd *cmd, const struct msg_
 	struct iscsi_conn *c = cmd->conn;
 
 	cmd->in_core = false;
-	if (c && cmd->data_err && (m->h.flags & MSG_RSP_ABORTED)) {
-		/* we ended it ourselves (DATA_READY with an error): lost data */
+	if (c && cmd->data_err && cmd->data_ready_sent && (m->h.flags & MSG_RSP_ABORTED)) {
+		/* we ended it ourselves (DATA_READY with an error): lost data;
+		 * an abort (TMF) that came first still sends no status */
 		cmd_local_status(c, cmd, SCSI_STATUS_CHECK_CONDITION,
 				 sense_crc_error, sizeof(sense_crc_error));
 		iscsi_cmd_put(t, cmd);
