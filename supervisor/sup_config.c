@@ -522,8 +522,11 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 	v = json_object_get(root, "iscsi");
 	cfg->nop_interval_s = 30;
 	cfg->nop_timeout_s = 30;
+	cfg->shutdown_logout_s = 3;
 	if (v) {
-		static const char *const ikeys[] = { "nop_interval_s", "nop_timeout_s", NULL };
+		static const char *const ikeys[] = { "nop_interval_s", "nop_timeout_s",
+						     "shutdown_logout_s", "require_header_digest",
+						     "require_data_digest", NULL };
 		json_t *n;
 
 		if (!json_is_object(v))
@@ -542,6 +545,20 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 			return fail(err, errlen, "iscsi.nop_timeout_s: must be 1 to 3600");
 		if (n)
 			cfg->nop_timeout_s = (uint32_t)json_integer_value(n);
+		n = json_object_get(v, "shutdown_logout_s");
+		if (n && (!json_is_integer(n) || json_integer_value(n) < 0 ||
+			  json_integer_value(n) > 60))
+			return fail(err, errlen, "iscsi.shutdown_logout_s: must be 0 to 60");
+		if (n)
+			cfg->shutdown_logout_s = (uint32_t)json_integer_value(n);
+		n = json_object_get(v, "require_header_digest");
+		if (n && !json_is_boolean(n))
+			return fail(err, errlen, "iscsi.require_header_digest: must be true or false");
+		cfg->require_header_digest = json_is_true(n);
+		n = json_object_get(v, "require_data_digest");
+		if (n && !json_is_boolean(n))
+			return fail(err, errlen, "iscsi.require_data_digest: must be true or false");
+		cfg->require_data_digest = json_is_true(n);
 	}
 
 	cfg->heartbeat_interval_s = 2;

@@ -94,6 +94,9 @@ struct sup_config {
 	double   heartbeat_timeout_s;  /* no PONG for this long: killed as hung */
 	uint32_t nop_interval_s; /* target NOP-In pings; 0 = off */
 	uint32_t nop_timeout_s;
+	uint32_t shutdown_logout_s;   /* wait for initiators asked to log out */
+	bool     require_header_digest;
+	bool     require_data_digest;
 	uint32_t nchap_algs;
 	char    *chap_algs[SUP_CHAP_ALGS_MAX]; /* preference order: "SHA3-256", "SHA-256", "MD5" */
 };
