@@ -158,7 +158,9 @@ static void sb_sigsys(int sig, siginfo_t *si, void *uc)
 	int nr = si->si_syscall;
 
 	sb_str(buf, &n, 160, sb_proc);
-	sb_str(buf, &n, 160, ": sandbox: forbidden system call ");
+	sb_str(buf, &n, 170, "[");
+	sb_u32(buf, &n, (unsigned)getpid());
+	sb_str(buf, &n, 180, "] error: sandbox: forbidden system call ");
 	sb_u32(buf, &n, (unsigned)nr);
 	sb_str(buf, &n, 200, " (");
 	sb_str(buf, &n, 240, nr >= 0 && nr < SB_NAMES ? sb_names[nr] : "?");
@@ -217,6 +219,11 @@ static int sb_caps(void)
 	struct __user_cap_data_struct d[2];
 
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	/* Without a user switch (no uid given) a root child still empties its
+	 * bounding set here; an unprivileged one cannot, and has no caps. */
+	for (int cap = 0; cap <= 63; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			break;
 	memset(d, 0, sizeof(d));
 	if (syscall(SYS_capset, &h, d) < 0)
 		return -errno;
@@ -307,9 +314,9 @@ out:
 }
 
 #ifdef MTGT_TEST_HOOKS
-/* Test builds: MTGT_SANDBOX_TEST=open|connect|exec in the environment makes
- * SIGUSR2 attempt that forbidden action (tests/integration/sandbox-kill.sh). */
-static const char *sb_test_action;
+/* Test builds: with MTGT_SANDBOX_TEST=1 in the environment, SIGRTMIN+1,
+ * +2 and +3 make the process attempt a forbidden action: open a file, connect
+ * a TCP socket, exec a program (tests/integration/sandbox.sh). */
 
 void sandbox_test_action(const char *action)
 {
@@ -333,14 +340,22 @@ void sandbox_test_action(const char *action)
 
 static void sb_test_sig(int sig)
 {
-	sandbox_test_action(sb_test_action);
+	static const char *const actions[] = { "open", "connect", "exec" };
+	int k = sig - SIGRTMIN - 1;
+
+	if (k >= 0 && k < 3)
+		sandbox_test_action(actions[k]);
 }
 
 static void sb_test_hook_install(void)
 {
-	sb_test_action = getenv("MTGT_SANDBOX_TEST");
-	if (sb_test_action && *sb_test_action)
-		signal(SIGUSR2, sb_test_sig);
+	const char *e = getenv("MTGT_SANDBOX_TEST");
+
+	if (!e || strcmp(e, "1"))
+		return;
+	for (int k = 1; k <= 3; k++)
+		signal(SIGRTMIN + k, sb_test_sig);
+	log_info("sandbox: test hooks armed (SIGRTMIN+1..3)");
 }
 #else
 void sandbox_test_action(const char *action)

@@ -31,8 +31,8 @@ struct sandbox_profile {
  * seccomp. Exits the process (status 1) if any step fails in enforce mode. */
 void sandbox_enter(struct child *c, const struct sandbox_profile *p);
 enum sandbox_mode sandbox_mode(void);
-/* Test builds only (MTGT_TEST_HOOKS): on CTL_USER "sandbox-test <action>"
- * the process attempts a forbidden action: "open", "connect", "exec". */
+/* Attempt a forbidden action: "open", "connect", "exec" (test builds only,
+ * MTGT_TEST_HOOKS; elsewhere it does nothing). */
 void sandbox_test_action(const char *action);
 
 #endif
