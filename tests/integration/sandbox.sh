@@ -10,6 +10,7 @@
 tl_init sandbox 3380
 
 export MTGT_SANDBOX_TEST=1
+TL_SANDBOX_KILLS_EXPECTED=1
 tl_config_simple >"$TL_DIR/mtgtd.json"
 tl_start "$TL_DIR/mtgtd.json"
 tl_wait_ready || tl_fail "target not ready"
