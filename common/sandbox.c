@@ -327,13 +327,17 @@ void sandbox_test_action(const char *action)
 
 	if (!strcmp(action, "open")) {
 		fd = open("/etc/passwd", O_RDONLY);
-		if (fd >= 0)
+		if (fd >= 0) {
 			(void)!write(2, "sandbox test: opened a file\n", 29);
+			close(fd);
+		}
 	} else if (!strcmp(action, "connect")) {
 		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		fd = socket(AF_INET, SOCK_STREAM, 0);
 		if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
 			(void)!write(2, "sandbox test: connected\n", 24);
+		if (fd >= 0)
+			close(fd);
 	} else if (!strcmp(action, "exec")) {
 		execve(argv[0], argv, NULL);
 	}

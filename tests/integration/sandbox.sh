@@ -114,4 +114,20 @@ tl_tio 60 -o 32M -s 8M -q 16 -S 33 writeverify "$(tl_url "" 0)" >>"$L" 2>&1 || t
 
 tl_stop || tl_fail "stop failed"
 [ "$TL_EXIT" = 0 ] || tl_fail "mtgtd exit status $TL_EXIT"
+
+# --sandbox=log: a forbidden call is let through (to the audit log) and the
+# process lives on; Landlock still refuses the TCP connect itself.
+mv "$TL_LOG" "$TL_DIR/mtgtd-enforce.log"
+tl_start "$TL_DIR/mtgtd.json" --sandbox=log
+tl_wait_ready || tl_fail "target not ready with --sandbox=log"
+old=$(tl_pid backend-ram)
+[ "$(status_field "$old" Seccomp)" = 2 ] || tl_fail "log mode: no seccomp filter"
+kill -s RTMIN+2 "$old"
+sleep "$(tl_secs 1)"
+[ "$(tl_pid backend-ram)" = "$old" ] || tl_fail "log mode: backend-ram was restarted"
+grep -q "killed by seccomp" "$TL_LOG" && tl_fail "log mode: a process was killed"
+tl_tio 60 -s 16M -q 16 -S 34 writeverify "$(tl_url "" 2)" >>"$L" 2>&1 || tl_fail "log mode I/O: $(tail -3 "$L")"
+tl_log "log mode: backend-ram (pid $old) survived its forbidden socket()"
+tl_stop || tl_fail "stop failed (log mode)"
+[ "$TL_EXIT" = 0 ] || tl_fail "mtgtd exit status $TL_EXIT (log mode)"
 tl_pass
