@@ -66,7 +66,7 @@ static const int sb_common[] = {
 	SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(sendto), SCMP_SYS(recvfrom),
 	SCMP_SYS(fcntl), SCMP_SYS(restart_syscall), SCMP_SYS(getuid), SCMP_SYS(geteuid),
 	SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
-	SCMP_SYS(rseq), SCMP_SYS(membarrier), SCMP_SYS(prlimit64), SCMP_SYS(getrusage),
+	SCMP_SYS(rseq), SCMP_SYS(membarrier), SCMP_SYS(getrusage),
 	SCMP_SYS(sched_getaffinity), SCMP_SYS(uname), SCMP_SYS(close_range),
 	-1
 };
@@ -106,6 +106,10 @@ static int sb_common_rules(scmp_filter_ctx ctx)
 	/* The SIGSYS handler stays ours. */
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigaction), 1,
 			       SCMP_A0(SCMP_CMP_NE, SIGSYS));
+	/* getrlimit: its own limits, read only. Every child has the same uid,
+	 * so setting another's limits must stay out of reach. */
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2,
+			       SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0));
 	/* Signals only to itself (abort, raise). */
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 			       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
