@@ -24,13 +24,15 @@ test: deps
 	@$(MAKE) --no-print-directory all tests
 	@bash tests/run-all.sh
 
-# Two runs of iscsi-test-cu -t ALL: one URL (-d), then -S with a second
-# session on the same LUN (multipath and two-initiator tests).
+# Three runs of iscsi-test-cu -t ALL: one URL (-d); -S with a second session
+# on the same LUN (multipath and two-initiator tests); the same on a
+# thin-provisioned LUN.
 conformance: deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/conformance/run.sh; a=$$?; \
 	 CONFORMANCE_MULTIPATH=1 bash tests/conformance/run.sh; b=$$?; \
-	 exit $$((a | b))
+	 CONFORMANCE_MULTIPATH=1 CONFORMANCE_THIN=1 bash tests/conformance/run.sh; c=$$?; \
+	 exit $$((a | b | c))
 
 bench-ring: deps
 	@$(MAKE) --no-print-directory build/bin/bench-ring

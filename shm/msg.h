@@ -208,10 +208,15 @@ enum msg_io_op {
 	MSG_IO_FLUSH = 3,        /* offset/length ignored: whole device */
 	MSG_IO_WRITE_ZEROES = 4, /* no buffer */
 	MSG_IO_UNMAP = 5,        /* no buffer: deallocate the range */
+	MSG_IO_LBA_STATUS = 6,   /* no buffer: allocation state at offset. IO_DONE.length
+	                          * is the length (> 0, <= length, whole blocks) of
+	                          * the run from offset in one state; IO_DONE h.flags
+	                          * MSG_IO_DONE_UNMAPPED when that run is deallocated */
 	MSG_IO_OP_MAX
 };
 
 #define MSG_IO_FUA 0x01 /* h.flags: write must be durable before completion */
+#define MSG_IO_DONE_UNMAPPED 0x01 /* IO_DONE h.flags of LBA_STATUS: a hole */
 
 struct msg_io {
 	struct msg_hdr h;

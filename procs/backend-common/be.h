@@ -59,6 +59,7 @@ struct be_io {
 	struct be_dev  *dev;
 	struct be_link *link;
 	int32_t         result; /* set by be_io_done */
+	uint8_t         done_flags; /* IO_DONE h.flags (MSG_IO_DONE_UNMAPPED) */
 	uint32_t        length;
 	struct be_io   *next;   /* free list / done queue */
 	/* kind scratch */
@@ -84,7 +85,17 @@ struct be_ops {
 	 * events were handled (optional). */
 	int  (*poll)(struct be *b);
 	void (*teardown)(struct be *b);
+	/* MSG_IO_LBA_STATUS, answered synchronously (optional: without it every
+	 * block is reported mapped). Sets *run (> 0, <= len, whole blocks) and
+	 * *unmapped for the run from off; returns 0 or -errno. */
+	int  (*lba_status)(struct be *b, struct be_dev *d, uint64_t off, uint64_t len,
+			   uint64_t *run, bool *unmapped);
 };
+
+/* lba_status for a store whose holes are file holes (file, memfd): SEEK_DATA
+ * and SEEK_HOLE; a store that cannot tell reports everything mapped. */
+int be_lba_status_seek(int fd, uint32_t block_size, uint64_t off, uint64_t len,
+		       uint64_t *run, bool *unmapped);
 
 /* Tunables (CTL_INIT "config": {"spin": N, "yield": N, "queue_depth": N,
  * "batch": N}). */

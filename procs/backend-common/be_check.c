@@ -36,6 +36,7 @@ int be_io_check(const union msg *m, struct be_dev *devs, uint32_t ndevs,
 	case MSG_IO_WRITE:
 	case MSG_IO_WRITE_ZEROES:
 	case MSG_IO_UNMAP:
+	case MSG_IO_LBA_STATUS:
 		/* Written so that no sum can wrap. */
 		if (io->length > d->size || io->offset > d->size - io->length) {
 			*reason = "io range beyond the device";

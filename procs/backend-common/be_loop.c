@@ -70,6 +70,7 @@ static uint32_t be_push_done(struct be *b, struct be_link *bl)
 					break;
 			} else {
 				m->io_done.h.type = MSG_IO_DONE;
+				m->io_done.h.flags = io->done_flags;
 				m->io_done.h.tag = io->req.h.tag;
 				m->io_done.result = io->result;
 				m->io_done.length = io->length;
@@ -137,14 +138,17 @@ static uint32_t be_take(struct be *b, struct be_link *bl)
 		io->next = NULL;
 		io->done = 0;
 		io->stage = 0;
+		io->done_flags = 0;
 		bl->outstanding++;
 		b->in_kind++;
 		n++;
 		if (dev->readonly && io->req.op != MSG_IO_READ &&
-		    io->req.op != MSG_IO_FLUSH)
+		    io->req.op != MSG_IO_FLUSH && io->req.op != MSG_IO_LBA_STATUS)
 			be_io_done(b, io, -EROFS, 0);
 		else if (io->req.op != MSG_IO_FLUSH && io->req.length == 0)
 			be_io_done(b, io, 0, 0);
+		else if (io->req.op == MSG_IO_LBA_STATUS)
+			be_lba_status(b, io);
 		else
 			b->ops->submit(b, io);
 	}

@@ -177,6 +177,13 @@ static int be_file_step(struct be *b, struct be_io *io)
 	return 0;
 }
 
+static int be_file_lba_status(struct be *b, struct be_dev *d, uint64_t off, uint64_t len,
+			      uint64_t *run, bool *unmapped)
+{
+	(void)b;
+	return be_lba_status_seek(d->fd, d->block_size, off, len, run, unmapped);
+}
+
 static void be_file_submit(struct be *b, struct be_io *io)
 {
 	struct be_file *f = be_priv(b);
@@ -317,6 +324,7 @@ const struct be_ops be_file_ops = {
 	.setup = be_file_setup,
 	.dev_open = be_file_open,
 	.submit = be_file_submit,
+	.lba_status = be_file_lba_status,
 	.flush = be_file_flush,
 	.poll = be_file_poll,
 	.teardown = be_file_teardown,

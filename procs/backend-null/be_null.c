@@ -1,5 +1,6 @@
 /* null backend: no storage. Reads return zeros, writes are discarded; useful
- * to measure the rest of the data path without any device cost. */
+ * to measure the rest of the data path without any device cost. It has no
+ * lba_status op: GET LBA STATUS reports every block mapped. */
 #include <string.h>
 
 #include "procs/backend-null/be_null.h"

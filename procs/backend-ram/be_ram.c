@@ -54,6 +54,14 @@ static void be_ram_discard(struct be_dev *d, uint64_t off, uint64_t len)
 		memset(mem + start, 0, end - start);
 }
 
+/* the memfd's holes are the pages punched out by UNMAP/WRITE_ZEROES */
+static int be_ram_lba_status(struct be *b, struct be_dev *d, uint64_t off, uint64_t len,
+			     uint64_t *run, bool *unmapped)
+{
+	(void)b;
+	return be_lba_status_seek(d->fd, d->block_size, off, len, run, unmapped);
+}
+
 static void be_ram_submit(struct be *b, struct be_io *io)
 {
 	uint8_t *mem = io->dev->priv;
@@ -83,4 +91,5 @@ const struct be_ops be_ram_ops = {
 	.dev_open = be_ram_open,
 	.dev_close = be_ram_close,
 	.submit = be_ram_submit,
+	.lba_status = be_ram_lba_status,
 };

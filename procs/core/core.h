@@ -32,6 +32,9 @@ struct core_lun {
 	/* task set: enrolled commands in arrival order */
 	struct clist tasks;
 	uint32_t nordered;      /* ORDERED commands on tasks */
+	/* core_lbalock.c: enrolled COMPARE AND WRITE / ORWRITE, running writes */
+	struct clist lba_excl, lba_running;
+	uint64_t lba_seq;
 	bool     in_sched, resched;
 	uint32_t index;         /* in the target's table */
 	struct scsi_pr pr;      /* reservations (core_pr.c) */
@@ -128,6 +131,20 @@ struct core_cmd {
 	struct buf_handle vbuf;   /* VERIFY: where the medium is read to */
 	bool     vbuf_own;        /* vbuf allocated for this command */
 	uint32_t vdone;           /* VERIFY: bytes verified so far */
+	/* multi-step SBC commands (core_blk.c) */
+	struct buf_handle bbuf;   /* the core's own buffer for the command */
+	bool     bbuf_own;
+	uint8_t  bstage;
+	uint32_t bidx, bcount;    /* UNMAP descriptor / GET LBA STATUS descriptors */
+	uint32_t bqueries;
+	uint64_t bdone;           /* bytes of the range done */
+	uint64_t blba, bnblk;     /* GET LBA STATUS: the open descriptor */
+	bool     bunmapped;
+	bool     bfua;             /* COMPARE AND WRITE: FUA for the write */
+	/* core_lbalock.c */
+	struct clist_node xnode;  /* lun->lba_excl or lun->lba_running */
+	uint8_t  lba_on;          /* which of them: 0 none, 1 excl, 2 running */
+	uint64_t lba_seq;         /* arrival order on the LU */
 	uint32_t xfer_want;       /* XFER_RDY length */
 	uint32_t be_link;
 	uint32_t be_dev;
@@ -213,6 +230,23 @@ bool core_verify_plan(struct core *co, struct core_cmd *cmd);
  * or leave the final answer in cmd->res (returns false). */
 bool core_verify_piece_done(struct core *co, struct core_link *bl, struct core_cmd *cmd);
 void core_verify_release(struct core *co, struct core_cmd *cmd);
+/* core_blk.c: WRITE SAME, UNMAP, COMPARE AND WRITE, WRITE AND VERIFY, GET
+ * LBA STATUS: commands of several backend I/Os. */
+bool core_blk_plan(struct core *co, struct core_cmd *cmd);
+/* Data-out is in: set up the first I/O (true) or leave the answer in res. */
+bool core_blk_start(struct core *co, struct core_cmd *cmd);
+/* An I/O of cmd completed without error: queue the next (true) or leave the
+ * final answer in cmd->res (false). */
+bool core_blk_piece_done(struct core *co, struct core_link *bl, struct core_cmd *cmd,
+			 const struct msg_io_done *d);
+void core_blk_release(struct core *co, struct core_cmd *cmd);
+/* core_lbalock.c: LBA range exclusion. Enroll with the task set; may_start
+ * before starting, started once started; leave returns true when commands
+ * held back by this one may start now. */
+void core_lba_enroll(struct core_cmd *cmd);
+bool core_lba_may_start(const struct core_cmd *cmd);
+void core_lba_started(struct core_cmd *cmd);
+bool core_lba_leave(struct core_cmd *cmd);
 struct core_cmd *core_cmd_alloc(struct core *co);
 void core_cmd_free(struct core *co, struct core_cmd *cmd);
 /* Take a command off its nexus, tag hash and task set (not its link queue). */

@@ -115,6 +115,7 @@ void core_cmd_free(struct core *co, struct core_cmd *cmd)
 		return;
 	core_cmd_detach(co, cmd);
 	core_verify_release(co, cmd);
+	core_blk_release(co, cmd);
 	if (cmd->qlist)
 		clist_remove(cmd->qlist, &cmd->qnode);
 	cmd->qlist = NULL;
@@ -182,18 +183,21 @@ static void task_enroll(struct core_cmd *cmd)
 	cmd->enrolled = true;
 	if (cmd->attr == MSG_TASK_ORDERED)
 		l->nordered++;
+	core_lba_enroll(cmd);
 }
 
 static void task_leave(struct core *co, struct core_cmd *cmd)
 {
 	struct core_lun *l = cmd->lun;
 	bool was_ordered = cmd->attr == MSG_TASK_ORDERED;
+	bool unblocks = core_lba_leave(cmd);
 
 	clist_remove(&l->tasks, &cmd->lnode);
 	cmd->enrolled = false;
 	if (was_ordered)
 		l->nordered--;
-	if (was_ordered || l->nordered)
+	/* commands held back by ordering or by an exclusive range may go now */
+	if (was_ordered || l->nordered || unblocks)
 		lun_run(co, l);
 }
 
@@ -334,14 +338,21 @@ static void cmd_start(struct core *co, struct core_cmd *cmd)
 {
 	struct core_link *bl;
 
+	if (!core_lba_may_start(cmd))
+		return;         /* retried when a command of the LU leaves */
 	cmd->started = true;
 	if (cmd->emulated) {
 		run_emulated(co, cmd);
 		return;
 	}
+	core_lba_started(cmd);
 	bl = core_link_get(co, cmd->be_link);
 	if (!bl || bl->role != CORE_ROLE_BACKEND) {
 		complete_check(co, cmd, SK_HARDWARE_ERROR, ASC_LU_COMM_FAILURE);
+		return;
+	}
+	if (cmd->io.blk && !core_blk_start(co, cmd)) {
+		core_cmd_complete(co, cmd);
 		return;
 	}
 	/* queued even while the backend is down: it is sent when it comes back */
@@ -360,6 +371,8 @@ static bool plan_media(struct core *co, struct core_cmd *cmd)
 		cmd->io_len = 0;
 		return true;
 	}
+	if (io->blk)
+		return core_blk_plan(co, cmd);
 	if (io->verify)
 		return core_verify_plan(co, cmd);
 	if (io->dir == MSG_DIR_READ) {
@@ -807,7 +820,10 @@ void core_handle_backend(struct core *co, struct core_link *cl, const union msg 
 		be_released(co, cmd);
 		return;
 	}
-	if (d->result < 0) {
+	if (cmd->io.blk) {
+		if (core_blk_piece_done(co, cl, cmd, d))
+			return;
+	} else if (d->result < 0) {
 		scsi_check_io_error(&cmd->res, d->result, cmd->io.op == MSG_IO_WRITE);
 	} else if (cmd->io.op != MSG_IO_FLUSH && d->length != cmd->io_len) {
 		/* a short transfer is an error, never silently less data */
@@ -872,8 +888,10 @@ void core_cmd_fill(struct core *co, struct core_link *cl, struct core_cmd *cmd, 
 		if (cmd->io.op != MSG_IO_FLUSH) {
 			io->offset = cmd->io.offset;
 			io->length = cmd->io_len;
-			io->buf = cmd->io.verify ? cmd->vbuf : cmd->buf;
+			io->buf = cmd->io.verify || cmd->io.blk ? cmd->vbuf : cmd->buf;
 			io->buf.length = cmd->io_len;
+			if (io->op != MSG_IO_READ && io->op != MSG_IO_WRITE)
+				memset(&io->buf, 0, sizeof(io->buf));
 		}
 		break;
 	}

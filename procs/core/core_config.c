@@ -86,6 +86,10 @@ static int load_lun(json_t *jl, struct core_target *t, uint32_t i, char *err, si
 	if (s && !json_is_boolean(s))
 		CFG_ERR("target %s lun %u: \"readonly\" must be a boolean", t->name, l->lu.lun);
 	l->lu.readonly = s && json_is_true(s);
+	s = json_object_get(jl, "thin");
+	if (s && !json_is_boolean(s))
+		CFG_ERR("target %s lun %u: \"thin\" must be a boolean", t->name, l->lu.lun);
+	l->lu.thin = s && json_is_true(s);
 	/* ram and null never spin; a file's medium is unknown to us */
 	if (!strcmp(l->backend, "ram") || !strcmp(l->backend, "null"))
 		l->lu.rotation = SCSI_ROT_NONE;

@@ -43,6 +43,8 @@
 #define ASC_MISCOMPARE_DURING_VERIFY 0x1d00
 #define ASC_LUN_NOT_SUPPORTED        0x2500
 #define ASC_INVALID_FIELD_IN_PARAM   0x2600
+#define ASC_MEDIUM_REMOVAL_PREVENTED 0x5302
+#define ASC_DEFECT_LIST_NOT_FOUND    0x1c00
 #define ASC_WRITE_PROTECTED          0x2700
 #define ASC_SPACE_ALLOC_FAILED_WP    0x2707
 #define ASC_POWER_ON_RESET           0x2900
@@ -92,8 +94,27 @@ enum scsi_opcode {
 	READ_12 = 0xa8,
 	WRITE_12 = 0xaa,
 	VERIFY_12 = 0xaf,
+	/* SBC block commands (scsi_blk.c, scsi_sbc.c) */
+	FORMAT_UNIT = 0x04,
+	START_STOP_UNIT = 0x1b,
+	PREVENT_ALLOW_MEDIUM_REMOVAL = 0x1e,
+	WRITE_VERIFY_10 = 0x2e,
+	PRE_FETCH_10 = 0x34,
+	READ_DEFECT_DATA_10 = 0x37,
+	WRITE_SAME_10 = 0x41,
+	UNMAP = 0x42,
+	SANITIZE = 0x48,
+	VARIABLE_LENGTH_CDB = 0x7f,
+	COMPARE_AND_WRITE = 0x89,
+	ORWRITE_16 = 0x8b,
+	WRITE_VERIFY_16 = 0x8e,
+	PRE_FETCH_16 = 0x90,
+	WRITE_SAME_16 = 0x93,
+	WRITE_VERIFY_12 = 0xae,
+	READ_DEFECT_DATA_12 = 0xb7,
 };
 #define SAI_READ_CAPACITY_16 0x10
+#define SAI_GET_LBA_STATUS 0x12
 #define MI_REPORT_SUPPORTED_OPCODES 0x0c
 
 enum scsi_rotation { SCSI_ROT_NOT_REPORTED = 0, SCSI_ROT_NONE = 1 };
@@ -106,6 +127,7 @@ struct scsi_lu {
 	uint8_t  block_shift;
 	bool     readonly;
 	bool     wce;           /* volatile write cache that SYNC CACHE flushes */
+	bool     thin;          /* thin provisioned: UNMAP, WRITE SAME UNMAP, GET LBA STATUS */
 	/* MODE SELECT state (scsi_mode_select.c): readonly is the effective write
 	 * protection, ro_config || swp */
 	bool     wce_default;   /* the backend has a volatile cache */
@@ -227,6 +249,10 @@ struct scsi_io {
 	uint64_t nblocks;
 	uint64_t offset;        /* bytes */
 	uint64_t length;        /* bytes the CDB transfers */
+	uint8_t  blk;           /* enum scsi_blk_kind: a multi-step command (core_blk.c) */
+	bool     unmap;         /* WRITE SAME: UNMAP bit */
+	bool     ndob;          /* WRITE SAME 16: no data-out buffer, write zeros */
+	uint32_t param_len;     /* UNMAP: parameter list length; GET LBA STATUS: allocation length */
 };
 /* Decode a media CDB and check it against the LU. Returns 1 with *io filled
  * when a backend I/O is needed, 0 when r holds the final result (an error, or
@@ -235,6 +261,43 @@ int scsi_rw_decode(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io 
 		   struct scsi_result *r);
 void scsi_read_capacity(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out,
 			uint32_t cap, struct scsi_result *r);
+
+/* ---- scsi_blk.c: SBC commands the core runs in several steps ---- */
+enum scsi_blk_kind {
+	SCSI_BLK_NONE = 0,
+	SCSI_BLK_WRITE_SAME,    /* one block replicated, zeroed or unmapped */
+	SCSI_BLK_UNMAP,         /* parameter list of block descriptors */
+	SCSI_BLK_CAW,           /* COMPARE AND WRITE: read, compare, write */
+	SCSI_BLK_WRITE_VERIFY,  /* write, then read back and compare */
+	SCSI_BLK_LBA_STATUS,    /* GET LBA STATUS: backend allocation queries */
+	SCSI_BLK_ORWRITE,       /* read, OR the data-out in, write */
+};
+/* Limits reported in the Block Limits VPD page and enforced by decode. */
+#define SCSI_MAX_CAW_BLOCKS       128u
+#define SCSI_MAX_UNMAP_DESC       256u
+/* WRITE SAME: bounds the time one command holds the LU (a data block is
+ * replicated through the core in 1 MiB pieces) */
+#define SCSI_MAX_WS_BYTES         (16ull << 20)
+#define SCSI_MAX_UNMAP_BYTES      (256ull << 20) /* one UNMAP descriptor */
+#define SCSI_UNMAP_GRANULARITY    4096u          /* bytes: a page of the backends */
+#define SCSI_LBA_STATUS_MAX_DESC  64u
+/* True for the opcodes scsi_blk_decode() handles. */
+bool scsi_blk_is(const uint8_t *cdb);
+/* Like scsi_rw_decode() for those opcodes: 1 when the core must run it. */
+int scsi_blk_decode(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io *io,
+		    struct scsi_result *r);
+/* UNMAP parameter list: validate it all (header, descriptor count, ranges).
+ * Returns the number of descriptors (0..) or -1 with r filled. */
+int scsi_unmap_check(const struct scsi_lu *lu, const uint8_t *p, uint32_t len,
+		     struct scsi_result *r);
+/* Descriptor i of a checked list: LBA and block count. */
+void scsi_unmap_desc(const uint8_t *p, uint32_t i, uint64_t *lba, uint32_t *n);
+
+/* ---- scsi_sbc.c: SBC commands answered without the medium ---- */
+/* START STOP UNIT, PREVENT ALLOW MEDIUM REMOVAL, READ DEFECT DATA, FORMAT UNIT,
+ * PRE-FETCH; anything else: INVALID COMMAND OPERATION CODE. */
+void scsi_sbc_emulate(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out,
+		      uint32_t cap, struct scsi_result *r);
 
 /* ---- scsi_ua.c ---- */
 /* Unit attentions pending for one I_T nexus on one LU: a bit set, reported

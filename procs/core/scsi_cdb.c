@@ -25,7 +25,7 @@ bool scsi_is_media(const uint8_t *cdb)
 	case VERIFY_10: case VERIFY_12: case VERIFY_16:
 		return true;
 	default:
-		return false;
+		return scsi_blk_is(cdb);
 	}
 }
 

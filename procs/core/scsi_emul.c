@@ -88,7 +88,7 @@ void scsi_emulate(const struct scsi_emul_req *q, struct scsi_result *r)
 		scsi_report_opcodes(cdb, q->out, q->cap, r);
 		return;
 	default:
-		scsi_check(r, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
+		scsi_sbc_emulate(q->lu, cdb, q->out, q->cap, r);
 		return;
 	}
 }

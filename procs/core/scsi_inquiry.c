@@ -16,6 +16,7 @@
 #define VPD_DEVICE_ID   0x83
 #define VPD_BLOCK_LIMITS 0xb0
 #define VPD_BLOCK_CHARS 0xb1
+#define VPD_LB_PROVISIONING 0xb2
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
@@ -87,6 +88,7 @@ static uint32_t vpd_supported(const struct scsi_lu *lu, uint8_t *b)
 		b[4 + n++] = VPD_DEVICE_ID;
 		b[4 + n++] = VPD_BLOCK_LIMITS;
 		b[4 + n++] = VPD_BLOCK_CHARS;
+		b[4 + n++] = VPD_LB_PROVISIONING;
 	}
 	scsi_put16(b + 2, (uint16_t)n);
 	return 4 + n;
@@ -150,8 +152,29 @@ static uint32_t vpd_block_limits(const struct scsi_lu *lu, uint8_t *b)
 	scsi_put16(b + 6, (uint16_t)gran);                 /* optimal transfer granularity */
 	scsi_put32(b + 8, SCSI_MAX_XFER_BYTES / bs);       /* maximum transfer length */
 	scsi_put32(b + 12, (1u << 20) / bs);               /* optimal transfer length */
-	/* UNMAP and WRITE SAME limits stay 0 until those commands exist */
+	b[4] = 0x01;                                       /* WSNZ: 0 blocks is refused */
+	b[5] = SCSI_MAX_CAW_BLOCKS;                        /* COMPARE AND WRITE */
+	if (lu->thin) {
+		scsi_put32(b + 20, (uint32_t)(SCSI_MAX_UNMAP_BYTES / bs)); /* MAX UNMAP LBA COUNT */
+		scsi_put32(b + 24, SCSI_MAX_UNMAP_DESC);
+		scsi_put32(b + 28, SCSI_UNMAP_GRANULARITY > bs ? SCSI_UNMAP_GRANULARITY / bs : 1);
+		b[32] = 0x80;                              /* UGAVALID, alignment 0 */
+	}
+	scsi_put64(b + 36, SCSI_MAX_WS_BYTES / bs);        /* MAXIMUM WRITE SAME LENGTH */
 	return 64;
+}
+
+/* Logical Block Provisioning: what UNMAP / WRITE SAME do, and that an
+ * unmapped block reads as zeros (holes of the file or memfd; the null
+ * backend always reads zeros). */
+static uint32_t vpd_lb_provisioning(const struct scsi_lu *lu, uint8_t *b)
+{
+	scsi_put16(b + 2, 4);
+	if (lu->thin) {
+		b[5] = 0x80 | 0x40 | 0x20 | 0x04;      /* LBPU, LBPWS, LBPWS10, LBPRZ */
+		b[6] = 0x02;                            /* thin provisioned */
+	}
+	return 8;
 }
 
 static uint32_t vpd_block_chars(const struct scsi_lu *lu, uint8_t *b)
@@ -212,6 +235,11 @@ void scsi_inquiry(const struct scsi_lu *lu, bool wlun, const uint8_t *cdb,
 		if (!vlu)
 			goto bad_page;
 		len = vpd_block_chars(vlu, b);
+		break;
+	case VPD_LB_PROVISIONING:
+		if (!vlu)
+			goto bad_page;
+		len = vpd_lb_provisioning(vlu, b);
 		break;
 	default:
 		goto bad_page;

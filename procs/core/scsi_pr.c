@@ -138,6 +138,7 @@ bool scsi_pr_conflict(const struct scsi_pr *pr, const struct scsi_itn *self, con
 		return false;
 	case READ_6: case READ_10: case READ_12: case READ_16:
 	case VERIFY_10: case VERIFY_12: case VERIFY_16:
+	case PRE_FETCH_10: case PRE_FETCH_16: case READ_DEFECT_DATA_10: case READ_DEFECT_DATA_12:
 		/* reads stay open under the write-exclusive types */
 		return pr->type == PR_EA || pr->type == PR_EA_RO || pr->type == PR_EA_AR;
 	default:

@@ -85,8 +85,7 @@ int scsi_rw_decode(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io 
 		is_sync = true;
 		break;
 	default:
-		scsi_check(r, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
-		return 0;
+		return scsi_blk_decode(lu, cdb, io, r);
 	}
 
 	if (is_sync) {
@@ -222,5 +221,7 @@ void scsi_read_capacity(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *o
 	}
 	scsi_put64(b, last);
 	scsi_put32(b + 8, lu->block_size);
+	if (lu->thin)
+		b[14] = 0x80 | 0x40;   /* LBPME, LBPRZ: unmapped blocks read as zeros */
 	scsi_emit(b, 32, alloc, out, cap, r);
 }

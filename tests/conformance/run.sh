@@ -7,6 +7,7 @@
 #   CONFORMANCE_URL=iscsi://127.0.0.1:3399/iqn.x/1 ...  # run against another target
 #   CONFORMANCE_MULTIPATH=1 ...   # -S and a second URL to the same LUN (second
 #                                 # session: multipath and two-initiator tests)
+#   CONFORMANCE_THIN=1 ...        # the file LUN is thin-provisioned
 #
 # Prints "conformance: P passed, F failed, S skipped" (a test that printed
 # [SKIPPED] counts as skipped, not passed). Failures are tolerated for now; the
@@ -66,6 +67,7 @@ if [ -n "${CONFORMANCE_URL:-}" ]; then
 else
 	tl_init "$name" "$port"
 	TL_FILE_SIZE=${CONFORMANCE_LUN_SIZE:-128M}
+	[ "${CONFORMANCE_THIN:-0}" = 1 ] && TL_FILE_THIN=true
 	tl_config_simple >"$TL_DIR/mtgtd.json"
 	tl_start "$TL_DIR/mtgtd.json"
 	tl_wait_ready || tl_fail "target not ready"

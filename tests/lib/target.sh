@@ -71,7 +71,7 @@ tl_config_simple() {
   "portals": ["127.0.0.1:$TL_PORT"],
   "targets": [
     { "name": "$TL_TARGET",
-      "luns": [ {"lun": 0, "backend": "file", "path": "$TL_DIR/disk0.img", "size": "${TL_FILE_SIZE:-64M}", "block_size": 512},
+      "luns": [ {"lun": 0, "backend": "file", "path": "$TL_DIR/disk0.img", "size": "${TL_FILE_SIZE:-64M}", "block_size": 512, "thin": ${TL_FILE_THIN:-false}},
                 {"lun": 1, "backend": "null", "size": "1T"},
                 {"lun": 2, "backend": "ram",  "size": "${TL_RAM_SIZE:-256M}", "block_size": 4096} ],
       "initiators": ["*"] } ] }

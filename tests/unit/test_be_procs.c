@@ -197,6 +197,79 @@ static void random_checks(struct harness *h, uint32_t rounds, uint32_t depth, bo
 		pool_free(&h->alloc, &bufs[i]);
 }
 
+/* MSG_IO_LBA_STATUS: one run from the offset, in whole blocks, with the
+ * UNMAPPED flag. */
+static int lba_status(struct harness *h, uint64_t off, uint64_t len, uint32_t *run,
+		      bool *unmapped)
+{
+	union msg m;
+
+	assert_int_equal(h_queue(h, MSG_IO_LBA_STATUS, 0, off, len, NULL, 0, 4242), 0);
+	h_publish(h);
+	assert_int_equal(h_reap(h, &m, 5000), 1);
+	assert_int_equal(m.h.type, MSG_IO_DONE);
+	*run = m.io_done.length;
+	*unmapped = m.io_done.h.flags & MSG_IO_DONE_UNMAPPED;
+	return m.io_done.result;
+}
+
+/* A sparse store (file or memfd): holes are reported unmapped, data mapped,
+ * and a run never passes the length asked. */
+static void lba_status_checks(struct harness *h)
+{
+	struct buf_handle w = alloc_buf(h, 64 << 10);
+	uint32_t run;
+	bool un;
+
+	fill(h_buf(h, &w), 64 << 10, 5);
+	assert_int_equal(h_io(h, MSG_IO_WRITE, 0, 0, 64 << 10, &w, 0, NULL), 0);
+	assert_int_equal(h_io(h, MSG_IO_WRITE, 0, 4 << 20, 64 << 10, &w, 0, NULL), 0);
+	/* data at 0: mapped, at least up to 64 KiB, at most the request */
+	assert_int_equal(lba_status(h, 0, 1 << 20, &run, &un), 0);
+	assert_false(un);
+	assert_true(run >= (64 << 10) && run <= (1 << 20) && run % 512 == 0);
+	/* a hole after it, up to the second write */
+	assert_int_equal(lba_status(h, 1 << 20, 3 << 20, &run, &un), 0);
+	assert_true(un);
+	assert_true(run > 0 && run <= (3 << 20) && run % 512 == 0);
+	assert_int_equal(lba_status(h, 4 << 20, 8192, &run, &un), 0);
+	assert_false(un);
+	assert_int_equal(run, 8192);
+	/* punch the data out: unmapped now */
+	if (h_io(h, MSG_IO_UNMAP, 0, 4 << 20, 64 << 10, NULL, 0, NULL) == 0) {
+		assert_int_equal(lba_status(h, 4 << 20, 64 << 10, &run, &un), 0);
+		assert_true(un);
+		assert_int_equal(run, 64 << 10);
+	}
+	pool_free(&h->alloc, &w);
+}
+
+static void test_lba_status(void **state)
+{
+	struct h_dev fdev = { .fd = temp_file(DEV_SIZE), .size = DEV_SIZE };
+	struct h_dev rdev = { .fd = shm_memfd_create("test-ram", DEV_SIZE), .size = DEV_SIZE };
+	struct h_dev ndev = { .fd = -1, .size = DEV_SIZE };
+	struct harness h;
+	uint32_t run;
+	bool un;
+
+	assert_int_equal(h_start(&h, "file", &fdev, 1, 64, NULL), 0);
+	lba_status_checks(&h);
+	h_stop(&h);
+	close(fdev.fd);
+	assert_true(rdev.fd >= 0);
+	assert_int_equal(h_start(&h, "ram", &rdev, 1, 64, NULL), 0);
+	lba_status_checks(&h);
+	h_stop(&h);
+	close(rdev.fd);
+	/* null: no allocation to look at, every block is mapped */
+	assert_int_equal(h_start(&h, "null", &ndev, 1, 64, NULL), 0);
+	assert_int_equal(lba_status(&h, 512, 1 << 20, &run, &un), 0);
+	assert_false(un);
+	assert_int_equal(run, 1 << 20);
+	h_stop(&h);
+}
+
 static void test_ram(void **state)
 {
 	struct h_dev dev = { .fd = shm_memfd_create("test-ram", DEV_SIZE), .size = DEV_SIZE };
@@ -686,6 +759,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ram),
+		cmocka_unit_test(test_lba_status),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_file_unregistered),
 		cmocka_unit_test(test_file_zero_by_write),

@@ -240,7 +240,7 @@ static void start_core(const char *bin)
 		" s:{s:i, s:I, s:s, s:[{s:I, s:I}, {s:I, s:I}]},"
 		" s:[{s:i, s:i, s:I, s:s, s:i, s:i, s:i, s:i},"
 		"    {s:i, s:i, s:I, s:s, s:i, s:i, s:i, s:s}],"
-		" s:{s:[{s:s, s:[s], s:[{s:i, s:i, s:i, s:I, s:i, s:s, s:b},"
+		" s:{s:[{s:s, s:[s], s:[{s:i, s:i, s:i, s:I, s:i, s:s, s:b, s:b},"
 		"                        {s:i, s:i, s:i, s:I, s:i, s:s, s:b}]},"
 		"       {s:s, s:[s], s:[]}]}}",
 		"name", "core", "kind", "core", "epoch", CORE_EPOCH, "core_arena", 0,
@@ -255,7 +255,7 @@ static void start_core(const char *bin)
 		"config", "targets",
 		"name", "iqn.2026-11.org.mtgt:demo", "initiators", "*", "luns",
 		"lun", 0, "link", BE_LINK, "dev", 0, "size", (json_int_t)DISK_BYTES, "block_size", 512,
-		"backend", "file", "readonly", 0,
+		"backend", "file", "readonly", 0, "thin", 1,
 		"lun", 1, "link", BE_LINK, "dev", 1, "size", (json_int_t)DISK_BYTES, "block_size", 4096,
 		"backend", "ram", "readonly", 1,
 		"name", "iqn.2026-11.org.mtgt:private", "initiators", "iqn.2026-11.org.test:Allowed",
@@ -290,6 +290,288 @@ static void start_core(const char *bin)
 	REQUIRE(link_attach(&be, BE_LINK, kb.memfd, kb.len, LINK_SIDE_B, kb.efd_b, kb.efd_a,
 			    BE_EPOCH, CORE_EPOCH) == 0);
 	REQUIRE(ctl_expect(CTL_READY, NULL, 0));
+}
+
+/* ---- block commands (core_blk.c): several backend I/Os per command ---- */
+
+/* Serve one I/O of any op from `disk`; LBA_STATUS answers `run` bytes with
+ * `unmapped`. */
+static struct msg_io be_serve_blk(uint32_t run, bool unmapped)
+{
+	union msg m = recv_msg(&be, 2000), d;
+	struct msg_io io;
+	uint8_t *p;
+
+	REQUIRE(m.h.type == MSG_IO);
+	io = m.io;
+	REQUIRE(io.op == MSG_IO_FLUSH || io.offset + io.length <= DISK_BYTES);
+	p = io.op == MSG_IO_READ || io.op == MSG_IO_WRITE ? pool_ptr(&pool, &io.buf) : NULL;
+	memset(&d, 0, sizeof(d));
+	d.h.type = MSG_IO_DONE;
+	d.h.tag = io.h.tag;
+	d.io_done.length = (uint32_t)io.length;
+	switch (io.op) {
+	case MSG_IO_READ:
+		REQUIRE(p && io.buf.length >= io.length);
+		memcpy(p, disk + io.offset, io.length);
+		break;
+	case MSG_IO_WRITE:
+		REQUIRE(p && io.buf.length >= io.length);
+		memcpy(disk + io.offset, p, io.length);
+		break;
+	case MSG_IO_WRITE_ZEROES:
+	case MSG_IO_UNMAP:
+		memset(disk + io.offset, 0, io.length);
+		break;
+	case MSG_IO_LBA_STATUS:
+		d.h.flags = unmapped ? MSG_IO_DONE_UNMAPPED : 0;
+		d.io_done.length = run < io.length ? run : (uint32_t)io.length;
+		break;
+	}
+	send_msg(&be, &d);
+	return io;
+}
+
+/* Send a write-type command whose data-out is all immediate. */
+static void send_imm(const uint8_t *cdb, unsigned len, uint32_t edtl, struct buf_handle h)
+{
+	union msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, cdb, len, edtl ? MSG_DIR_WRITE : MSG_DIR_NONE, edtl, h);
+	m.cmd.imm_len = edtl;
+	send_msg(&fe, &m);
+}
+
+static struct msg_cmd_rsp fe_rsp(void)
+{
+	union msg r = recv_msg(&fe, 2000);
+
+	REQUIRE(r.h.type == MSG_CMD_RSP);
+	return r.cmd_rsp;
+}
+
+static void test_block_commands(void)
+{
+	struct buf_handle h = fe_buf(65536, 65536);
+	uint8_t *b = bufp(h);
+	struct msg_io io;
+	struct msg_cmd_rsp rsp;
+
+	/* WRITE SAME (10) of a patterned block over 40 blocks at LBA 100: the
+	 * core replicates it into its arena and writes it in one piece */
+	uint8_t ws10[10] = { WRITE_SAME_10, 0, 0, 0, 0, 100, 0, 0, 40, 0 };
+	for (int i = 0; i < 512; i++)
+		b[i] = (uint8_t)(i ^ 0x5a);
+	send_imm(ws10, 10, 512, h);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_WRITE && io.offset == 100 * 512 && io.length == 40 * 512);
+	CHECK(io.buf.arena == 0);              /* the core's own arena */
+	rsp = fe_rsp();
+	CHECK(rsp.status == SCSI_GOOD);
+	for (int k = 0; k < 40; k++)
+		CHECK(!memcmp(disk + (100 + k) * 512, b, 512));
+
+	/* WRITE SAME (16) UNMAP of a zero block on the thin LU: one UNMAP */
+	uint8_t ws16[16] = { WRITE_SAME_16, 0x08, 0, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 40, 0, 0 };
+	memset(b, 0, 512);
+	send_imm(ws16, 16, 512, h);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_UNMAP && io.offset == 100 * 512 && io.length == 40 * 512);
+	CHECK(fe_rsp().status == SCSI_GOOD);
+	/* ... NDOB without UNMAP: WRITE_ZEROES, no data-out */
+	ws16[1] = 0x01;
+	send_imm(ws16, 16, 0, h);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_WRITE_ZEROES && io.length == 40 * 512);
+	CHECK(fe_rsp().status == SCSI_GOOD);
+
+	/* UNMAP: two descriptors, one empty; the backend sees two UNMAPs */
+	uint8_t um[10] = { UNMAP, 0, 0, 0, 0, 0, 0, 0, 56, 0 };
+	memset(b, 0, 56);
+	scsi_put16(b, 54);
+	scsi_put16(b + 2, 48);
+	scsi_put64(b + 8, 10);  scsi_put32(b + 16, 2);
+	scsi_put64(b + 24, 50); scsi_put32(b + 32, 0);
+	scsi_put64(b + 40, 60); scsi_put32(b + 48, 3);
+	send_imm(um, 10, 56, h);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_UNMAP && io.offset == 10 * 512 && io.length == 2 * 512);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_UNMAP && io.offset == 60 * 512 && io.length == 3 * 512);
+	CHECK(fe_rsp().status == SCSI_GOOD);
+	/* ... a store that cannot punch holes: the range is zeroed instead */
+	send_imm(um, 10, 56, h);
+	{
+		union msg q = recv_msg(&be, 2000), d;
+
+		REQUIRE(q.h.type == MSG_IO && q.io.op == MSG_IO_UNMAP);
+		memset(&d, 0, sizeof(d));
+		d.h.type = MSG_IO_DONE;
+		d.h.tag = q.h.tag;
+		d.io_done.result = -EOPNOTSUPP;
+		send_msg(&be, &d);
+	}
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_WRITE_ZEROES && io.offset == 10 * 512 && io.length == 2 * 512);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_UNMAP && io.offset == 60 * 512);
+	CHECK(fe_rsp().status == SCSI_GOOD);
+	/* ... a descriptor past the end: nothing reaches the backend */
+	scsi_put64(b + 40, DISK_BYTES / 512 - 1);
+	send_imm(um, 10, 56, h);
+	rsp = fe_rsp();
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[12] == 0x21);
+	CHECK(quiet(&be, 20));
+
+	/* COMPARE AND WRITE, 2 blocks at LBA 200: a miscompare at byte 700 */
+	uint8_t caw[16] = { COMPARE_AND_WRITE, 0, 0, 0, 0, 0, 0, 0, 0, 200, 0, 0, 0, 2, 0, 0 };
+	memcpy(b, disk + 200 * 512, 1024);
+	b[700] ^= 1;
+	memset(b + 1024, 0xc3, 1024);
+	send_imm(caw, 16, 2048, h);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_READ && io.offset == 200 * 512 && io.length == 1024);
+	rsp = fe_rsp();
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && (rsp.sense[2] & 0x0f) == SK_MISCOMPARE);
+	CHECK(rsp.sense[12] == 0x1d && scsi_be32(rsp.sense + 3) == 700);
+	CHECK(quiet(&be, 20));                 /* nothing written */
+	/* ... then equal: read, then the second half is written with FUA */
+	b[700] ^= 1;
+	caw[1] = 0x08;
+	send_imm(caw, 16, 2048, h);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_READ && !(io.h.flags & MSG_IO_FUA));
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_WRITE && io.offset == 200 * 512 && io.length == 1024);
+	CHECK(io.h.flags & MSG_IO_FUA);
+	CHECK(io.buf.arena == FE_ARENA && io.buf.offset == h.offset + 1024);
+	CHECK(fe_rsp().status == SCSI_GOOD);
+	CHECK(disk[200 * 512] == 0xc3 && disk[202 * 512 - 1] == 0xc3);
+	/* ... a data-out that does not match the block count */
+	send_imm(caw, 16, 1024, h);
+	rsp = fe_rsp();
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[12] == 0x24);
+
+	/* ORWRITE: read, OR, write */
+	uint8_t orw[16] = { ORWRITE_16, 0, 0, 0, 0, 0, 0, 0, 0, 210, 0, 0, 0, 1, 0, 0 };
+	memset(disk + 210 * 512, 0x0f, 512);
+	memset(b, 0xf0, 512);
+	send_imm(orw, 16, 512, h);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_READ && io.offset == 210 * 512);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_WRITE && io.offset == 210 * 512);
+	CHECK(fe_rsp().status == SCSI_GOOD);
+	CHECK(disk[210 * 512] == 0xff && disk[211 * 512 - 1] == 0xff);
+
+	/* WRITE AND VERIFY: write, read back, compare */
+	uint8_t wv[10] = { WRITE_VERIFY_10, 0x02, 0, 0, 0, 220, 0, 0, 2, 0 };
+	memset(b, 0x77, 1024);
+	send_imm(wv, 10, 1024, h);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_WRITE && io.offset == 220 * 512 && io.length == 1024);
+	disk[220 * 512 + 5] = 0;               /* the medium "lost" a byte */
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_READ && io.length == 1024);
+	rsp = fe_rsp();
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && (rsp.sense[2] & 0x0f) == SK_MISCOMPARE);
+	CHECK(scsi_be32(rsp.sense + 3) == 5);
+
+	/* GET LBA STATUS from LBA 8: 8 mapped blocks, then 100 unmapped, then
+	 * mapped to the end (two queries merge into one descriptor) */
+	struct buf_handle hr = fe_buf(65536, 4096);
+	uint8_t gls[16] = { SERVICE_ACTION_IN_16, SAI_GET_LBA_STATUS, 0, 0, 0, 0, 0, 0, 0, 8,
+			    0, 0, 0x10, 0, 0, 0 };
+	union msg m;
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, gls, 16, MSG_DIR_READ, 4096, hr);
+	send_msg(&fe, &m);
+	io = be_serve_blk(8 * 512, false);
+	CHECK(io.op == MSG_IO_LBA_STATUS && io.offset == 8 * 512);
+	io = be_serve_blk(60 * 512, true);
+	CHECK(io.offset == 16 * 512);
+	io = be_serve_blk(40 * 512, true);
+	CHECK(io.offset == 76 * 512);
+	io = be_serve_blk(DISK_BYTES, false);
+	CHECK(io.offset == 116 * 512);
+	rsp = fe_rsp();
+	CHECK(rsp.status == SCSI_GOOD && rsp.data_len == 8 + 3 * 16);
+	b = bufp(hr);
+	CHECK(scsi_be32(b) == 4 + 3 * 16);
+	CHECK(scsi_be64(b + 8) == 8 && scsi_be32(b + 16) == 8 && b[20] == 0);
+	CHECK(scsi_be64(b + 24) == 16 && scsi_be32(b + 32) == 100 && b[36] == 1);
+	CHECK(scsi_be64(b + 40) == 116 && scsi_be32(b + 48) == DISK_BYTES / 512 - 116 && b[52] == 0);
+	/* ... a backend that answers nonsense (a run of 0) is an error, not a hang */
+	send_msg(&fe, &m);
+	m.cmd.h.tag = next_tag++;
+	io = be_serve_blk(0, false);
+	rsp = fe_rsp();
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && (rsp.sense[2] & 0x0f) == SK_MEDIUM_ERROR);
+}
+
+/* COMPARE AND WRITE excludes overlapping writes, not the others. */
+static void test_lba_exclusion(void)
+{
+	struct buf_handle hc = fe_buf(65536, 4096), hw = fe_buf(131072, 512);
+	struct buf_handle hw2 = fe_buf(196608, 512);
+	uint8_t caw[16] = { COMPARE_AND_WRITE, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x2c, 0, 0, 0, 1, 0, 0 };
+	uint8_t w300[10] = { WRITE_10, 0, 0, 0, 0x01, 0x2c, 0, 0, 1, 0 };
+	uint8_t w400[10] = { WRITE_10, 0, 0, 0, 0x01, 0x90, 0, 0, 1, 0 };
+	union msg q, d, r;
+	struct msg_io io;
+
+	memcpy(bufp(hc), disk + 300 * 512, 512);
+	memset(bufp(hc) + 512, 0xab, 512);
+	memset(bufp(hw), 0x11, 512);
+	memset(bufp(hw2), 0x22, 512);
+	/* the CAW's read is held by the backend */
+	send_imm(caw, 16, 1024, hc);
+	q = recv_msg(&be, 2000);
+	REQUIRE(q.h.type == MSG_IO && q.io.op == MSG_IO_READ && q.io.offset == 300 * 512);
+	/* a write to the same block waits; one elsewhere goes ahead */
+	send_imm(w300, 10, 512, hw);
+	send_imm(w400, 10, 512, hw2);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_WRITE && io.offset == 400 * 512);
+	CHECK(fe_rsp().status == SCSI_GOOD);
+	CHECK(quiet(&be, 50));
+	/* the read comes back: the CAW writes, then the held write runs */
+	memcpy(pool_ptr(&pool, &q.io.buf), disk + 300 * 512, 512);
+	memset(&d, 0, sizeof(d));
+	d.h.type = MSG_IO_DONE;
+	d.h.tag = q.h.tag;
+	d.io_done.length = 512;
+	send_msg(&be, &d);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_WRITE && io.offset == 300 * 512 && io.buf.offset == hc.offset + 512);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.cmd_rsp.status == SCSI_GOOD);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_WRITE && io.offset == 300 * 512 && io.buf.offset == hw.offset);
+	CHECK(fe_rsp().status == SCSI_GOOD);
+	CHECK(disk[300 * 512] == 0x11);
+
+	/* the other way round: a write in flight holds back an overlapping CAW */
+	send_imm(w300, 10, 512, hw);
+	q = recv_msg(&be, 2000);
+	REQUIRE(q.h.type == MSG_IO && q.io.op == MSG_IO_WRITE);
+	memcpy(bufp(hc), bufp(hw), 512);       /* compares equal once written */
+	send_imm(caw, 16, 1024, hc);
+	CHECK(quiet(&be, 50));
+	memcpy(disk + 300 * 512, pool_ptr(&pool, &q.io.buf), 512);
+	memset(&d, 0, sizeof(d));
+	d.h.type = MSG_IO_DONE;
+	d.h.tag = q.h.tag;
+	d.io_done.length = 512;
+	send_msg(&be, &d);
+	CHECK(fe_rsp().status == SCSI_GOOD);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_READ && io.offset == 300 * 512);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_WRITE && io.offset == 300 * 512);
+	CHECK(fe_rsp().status == SCSI_GOOD);
+	CHECK(disk[300 * 512] == 0xab);
 }
 
 static void test_nexus_and_discovery(void)
@@ -362,8 +644,8 @@ static void test_emulated(void)
 	r = do_cmd(mkcmd(1, 7, rl, 12, MSG_DIR_READ, 256, h));
 	CHECK(r.status == SCSI_GOOD && r.data_len == 24);
 	/* unsupported opcode */
-	uint8_t ws[16] = { 0x93 };
-	r = do_cmd(mkcmd(1, 0, ws, 16, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	uint8_t ws[10] = { SANITIZE, 0x01 };
+	r = do_cmd(mkcmd(1, 0, ws, 10, MSG_DIR_NONE, 0, fe_buf(0, 0)));
 	CHECK(r.status == SCSI_CHECK_CONDITION && r.sense[12] == 0x20);
 }
 
@@ -1225,6 +1507,8 @@ int main(int argc, char **argv)
 	test_abort_task();
 	test_backpressure();
 	test_ordered();
+	test_block_commands();
+	test_lba_exclusion();
 	measure_qd1();
 	test_backend_restart();
 	test_violation_and_frontend_down();
