@@ -25,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
@@ -270,13 +271,17 @@ static int sb_landlock(void)
 	return rc;
 }
 
-/* Without Landlock: an empty root (we are still root only if the user switch
- * is pending, so this runs before it). */
+#define SB_EMPTY_ROOT "/run/mtgt-empty"
+
+/* Without Landlock: an empty, read-only root directory in a mount namespace of
+ * our own (needs root, so it runs before the user switch). */
 static int sb_empty_root(void)
 {
 	if (geteuid() != 0)
 		return -EPERM;
-	if (unshare(CLONE_NEWNS) < 0 || chroot("/var/empty") < 0 || chdir("/") < 0)
+	if (mkdir(SB_EMPTY_ROOT, 0555) < 0 && errno != EEXIST)
+		return -errno;
+	if (unshare(CLONE_NEWNS) < 0 || chroot(SB_EMPTY_ROOT) < 0 || chdir("/") < 0)
 		return -errno;
 	return 0;
 }
@@ -410,6 +415,7 @@ void sandbox_enter(struct child *c, const struct sandbox_profile *p)
 {
 	json_t *sb = json_object_get(c->init, "sandbox");
 	bool landlock;
+	int rc;
 
 	sb_proc = c->name ? c->name : p->kind;
 	if (sb && (!json_is_object(sb) || sb_parse(sb))) {
@@ -425,8 +431,9 @@ void sandbox_enter(struct child *c, const struct sandbox_profile *p)
 	/* Landlock needs no privilege; the chroot fallback needs root, so it
 	 * has to come before the user switch. */
 	landlock = sb_landlock() == 0;
-	if (!landlock)
-		sb_step("no Landlock, empty root", sb_empty_root());
+	/* Defence in depth only: no profile allows open, openat or execve. */
+	if (!landlock && (rc = sb_empty_root()))
+		log_warn("sandbox: no Landlock and no empty root (%s)", strerror(-rc));
 	sb_step("user switch", sb_user(sb));
 	sb_step("capabilities", sb_caps());
 	sb_test_hook_install();
