@@ -19,8 +19,6 @@
 #define ISCSI_ITT_HASH      256
 #define ISCSI_TX_IOV        64
 #define ISCSI_LOGIN_TIMEOUT 30.0  /* seconds for a whole login */
-#define ISCSI_NOP_INTERVAL  30.0  /* idle seconds before a NOP-In ping */
-#define ISCSI_NOP_TIMEOUT   30.0  /* seconds to answer it */
 #define ISCSI_DISC_BUF      65536 /* target names from the core */
 #define ISCSI_SPILL_MAX     (32u << 20) /* private memory for commands waiting on the pool */
 
@@ -98,6 +96,11 @@ struct iscsi_cmd {
 	uint8_t  nr2t;
 	struct iscsi_r2t r2t[ISCSI_MAX_R2T];
 	uint32_t datasn_in;
+	/* a Data-Out was lost (out-of-order DataSN, data digest error): its
+	 * data is discarded, the rest of the sequences is drained, then the
+	 * task ends with CHECK CONDITION, PROTOCOL SERVICE CRC ERROR (RFC 7143
+	 * 7.8/7.9: ERL 0 cannot ask for it again) */
+	bool     data_err;
 };
 
 enum iscsi_rx_state { RX_BHS, RX_AHS, RX_HDIG, RX_HDR_READY, RX_DATA };
@@ -107,6 +110,7 @@ struct iscsi_login;
 struct iscsi_tmf;
 struct iscsi_disc;
 struct iscsi_auth_cfg;
+struct iscsi_portal_cfg;
 
 enum { RX_ACT_NONE = 0, RX_ACT_REJECT, RX_ACT_IGNORE, RX_ACT_CLOSE };
 
@@ -123,6 +127,8 @@ struct iscsi_conn {
 	bool     stall_core;              /* waiting for the core (login) */
 	bool     closing_after_tx;        /* stop reading, close when sent */
 	char     local[64];               /* "ip:port" of our end, for TargetAddress */
+	const struct iscsi_listener *lis; /* accepted on */
+	uint16_t group;                   /* its portal group tag */
 	char     peer[64];
 	/* rx */
 	enum iscsi_rx_state rx_state;
@@ -175,6 +181,9 @@ struct iscsi_conn {
 	bool     logout_pending;
 	uint32_t logout_itt;
 	uint8_t  logout_reason;
+	/* shutdown: AsyncEvent 1 sent (logout requested), AsyncEvent 2 sent */
+	bool     logout_asked;
+	bool     drop_sent;
 	/* target NOP-In ping */
 	bool     nop_out;
 	uint32_t nop_ttt;
@@ -210,6 +219,7 @@ struct iscsi_listener {
 	ev_io    w;
 	ev_timer pause;                   /* out of fds: stop accepting for a while */
 	int      fd;
+	uint16_t group;                   /* portal group tag (TPGT) */
 	char     addr[64];
 };
 
@@ -258,8 +268,13 @@ struct iscsi_tgt {
 	ev_idle  idle;
 	ev_timer tick;
 	uint32_t spin_us;
+	uint32_t nop_interval;            /* idle seconds before a NOP-In ping; 0: never */
+	uint32_t nop_timeout;             /* seconds to answer it */
+	uint32_t logout_wait;             /* shutdown: seconds initiators get to log out */
+	ev_tstamp drain_deadline;
 	bool     shutting_down;
 	struct iscsi_auth_cfg *auth;      /* CHAP policy (iscsi_auth.c) */
+	struct iscsi_portal_cfg *portal;  /* portal groups, limits, redirects (iscsi_portal.c) */
 	struct {
 		uint64_t conns;           /* accepted */
 		uint64_t logins;          /* sessions in full feature phase */
@@ -291,6 +306,8 @@ void  iscsi_conn_accept(struct iscsi_tgt *t, struct iscsi_listener *l);
 void  iscsi_conn_close(struct iscsi_conn *c, const char *why);
 void  iscsi_conn_update_rx(struct iscsi_conn *c);
 void  iscsi_conn_kick(struct iscsi_conn *c);
+/* (Re)arm the full-feature-phase timer: NOP-In pings and their timeout. */
+void  iscsi_conn_arm_timer(struct iscsi_conn *c);
 void  iscsi_conn_flush_all(struct iscsi_tgt *t);
 void  iscsi_conn_reap(struct iscsi_tgt *t);
 struct iscsi_txpdu *iscsi_txpdu_new(uint8_t opcode, uint8_t flags);
@@ -314,6 +331,11 @@ void  iscsi_rx_nop_out(struct iscsi_conn *c, const uint8_t *data);
 void  iscsi_rx_logout(struct iscsi_conn *c);
 void  iscsi_logout_try(struct iscsi_conn *c);
 void  iscsi_nop_ping(struct iscsi_conn *c);
+/* Asynchronous Message (RFC 7143 11.9): AsyncEvent 1 asks the initiator to
+ * log out within `secs`; AsyncEvent 2 announces that we drop the connection
+ * (then it is closed once sent). */
+void  iscsi_async_logout_request(struct iscsi_conn *c, uint16_t secs);
+void  iscsi_async_drop(struct iscsi_conn *c);
 int   iscsi_rx_ffp(struct iscsi_conn *c, const uint8_t *data);
 
 /* ---- iscsi_login.c ---- */
@@ -333,6 +355,7 @@ int   iscsi_cmd_rx_start(struct iscsi_conn *c);
 void  iscsi_cmd_rx_done(struct iscsi_conn *c);
 int   iscsi_dataout_rx_start(struct iscsi_conn *c);
 void  iscsi_dataout_rx_done(struct iscsi_conn *c);
+void  iscsi_dataout_digest_error(struct iscsi_conn *c);
 void  iscsi_cmd_xfer_rdy(struct iscsi_tgt *t, struct iscsi_cmd *cmd, uint32_t len);
 void  iscsi_cmd_rsp(struct iscsi_tgt *t, struct iscsi_cmd *cmd, const struct msg_cmd_rsp *m);
 void  iscsi_cmd_put(struct iscsi_tgt *t, struct iscsi_cmd *cmd);

@@ -20,6 +20,12 @@ static const uint8_t sense_invalid_cdb[18] = {
 	0x70, 0, 0x05, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x24, 0x00, 0, 0, 0, 0,
 };
 
+/* ABORTED COMMAND, PROTOCOL SERVICE CRC ERROR: the iSCSI condition of RFC
+ * 7143 11.4.7.2 for a task whose Data-Out was lost */
+static const uint8_t sense_crc_error[18] = {
+	0x70, 0, 0x0b, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x47, 0x05, 0, 0, 0, 0,
+};
+
 /* ---- lifetime ---- */
 
 static void cmd_get(struct iscsi_cmd *cmd)
@@ -236,6 +242,14 @@ void iscsi_cmd_rsp(struct iscsi_tgt *t, struct iscsi_cmd *cmd, const struct msg_
 	struct iscsi_conn *c = cmd->conn;
 
 	cmd->in_core = false;
+	if (c && cmd->data_err && cmd->data_ready_sent && (m->h.flags & MSG_RSP_ABORTED)) {
+		/* we ended it ourselves (DATA_READY with an error): lost data;
+		 * an abort (TMF) that came first still sends no status */
+		cmd_local_status(c, cmd, SCSI_STATUS_CHECK_CONDITION,
+				 sense_crc_error, sizeof(sense_crc_error));
+		iscsi_cmd_put(t, cmd);
+		return;
+	}
 	if (!c || (m->h.flags & MSG_RSP_ABORTED)) {
 		/* aborted (TMF, nexus loss) or nobody to tell: no status */
 		if (c)
@@ -326,6 +340,12 @@ static void write_progress(struct iscsi_tgt *t, struct iscsi_cmd *cmd)
 {
 	if (!cmd->xfer || cmd->data_ready_sent || !cmd->in_core)
 		return;
+	if (cmd->data_err) {
+		/* solicit nothing more; fail it once every open sequence ended */
+		if (!cmd->conn || (!cmd->unsol_open && !cmd->nr2t))
+			send_data_ready(t, cmd, -EILSEQ);
+		return;
+	}
 	if (cmd->rx_off >= cmd->want) {
 		send_data_ready(t, cmd, 0);
 		return;
@@ -599,6 +619,37 @@ void iscsi_cmd_retry_waiters(struct iscsi_tgt *t)
 
 /* ---- receiving Data-Out ---- */
 
+/* A Data-Out of an open sequence with the wrong DataSN: one before it was
+ * lost (RFC 7143 7.9 treats it as a digest error on that one). ERL 0 cannot
+ * ask for the data again, so the data is skipped, the sequences run to their
+ * F bits, and the task ends with CHECK CONDITION (7.8, option b). */
+static int dataout_discard(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint32_t got,
+			   uint32_t want)
+{
+	if (!cmd->data_err)
+		log_warn("conn %llu: ITT 0x%x: Data-Out DataSN %u, expected %u: data lost, "
+			 "task fails", (unsigned long long)c->id, cmd->itt, got, want);
+	cmd->data_err = true;
+	cmd_get(cmd);
+	c->rx_cmd = cmd;
+	c->rx_dst = NULL;
+	return 0;
+}
+
+/* The Data-Out just read failed its data digest (its header was sound):
+ * RFC 7143 7.8 - Reject, discard, and end the task as for a lost PDU. */
+void iscsi_dataout_digest_error(struct iscsi_conn *c)
+{
+	struct iscsi_cmd *cmd = c->rx_cmd;
+
+	iscsi_send_reject(c, ISCSI_REJECT_DATA_DIGEST, c->bhs);
+	if (cmd && !cmd->data_err)
+		log_warn("conn %llu: ITT 0x%x: Data-Out data digest error: task fails",
+			 (unsigned long long)c->id, cmd->itt);
+	if (cmd)
+		cmd->data_err = true;
+}
+
 int iscsi_dataout_rx_start(struct iscsi_conn *c)
 {
 	const uint8_t *b = c->bhs;
@@ -614,14 +665,20 @@ int iscsi_dataout_rx_start(struct iscsi_conn *c)
 		return rx_skip(c, RX_ACT_IGNORE, 0);
 	}
 	if (ttt == ISCSI_RSVD_TAG) {
-		if (!cmd->unsol_open || off != cmd->rx_off || len > cmd->unsol_end - off ||
-		    datasn != cmd->unsol_datasn)
+		if (!cmd->unsol_open)
+			return -EPROTO;
+		if (datasn != cmd->unsol_datasn || cmd->data_err)
+			return dataout_discard(c, cmd, datasn, cmd->unsol_datasn);
+		if (off != cmd->rx_off || len > cmd->unsol_end - off)
 			return -EPROTO;
 	} else {
 		struct iscsi_r2t *r = &cmd->r2t[0];
 
-		if (!cmd->nr2t || r->ttt != ttt || off != r->off + r->got ||
-		    len > r->len - r->got || datasn != r->datasn)
+		if (!cmd->nr2t || r->ttt != ttt)
+			return -EPROTO;
+		if (datasn != r->datasn || cmd->data_err)
+			return dataout_discard(c, cmd, datasn, r->datasn);
+		if (off != r->off + r->got || len > r->len - r->got)
 			return -EPROTO;
 	}
 	if ((uint64_t)off + len > cmd->data_cap)
@@ -641,6 +698,22 @@ void iscsi_dataout_rx_done(struct iscsi_conn *c)
 	if (!cmd)
 		return;
 	c->rx_cmd = NULL;
+	if (cmd->data_err) {
+		/* discarded: only the F bits matter now */
+		if (iscsi_get32(c->bhs + 20) == ISCSI_RSVD_TAG) {
+			if (c->hi.final)
+				cmd->unsol_open = false;
+		} else if (c->hi.final && cmd->nr2t) {
+			memmove(&cmd->r2t[0], &cmd->r2t[1],
+				(size_t)(cmd->nr2t - 1) * sizeof(cmd->r2t[0]));
+			cmd->nr2t--;
+		}
+		write_progress(t, cmd);
+		if (cmd->wait_buf && t->bw_head == cmd)
+			iscsi_cmd_retry_waiters(t);
+		iscsi_cmd_put(t, cmd);
+		return;
+	}
 	cmd->rx_off += len;
 	if (iscsi_get32(c->bhs + 20) == ISCSI_RSVD_TAG) {
 		cmd->unsol_datasn++;

@@ -78,6 +78,8 @@ void iscsi_conn_accept(struct iscsi_tgt *t, struct iscsi_listener *l)
 		c->t = t;
 		c->fd = fd;
 		c->id = ++t->next_conn_id;
+		c->lis = l;
+		c->group = l->group;
 		addr_str(&ss, c->peer, sizeof(c->peer));
 		sl = sizeof(ss);
 		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
@@ -520,10 +522,15 @@ static void conn_rx(struct iscsi_conn *c)
 
 				crc = iscsi_crc32c_update(crc, c->rx_pad, pad);
 				if (iscsi_crc32c_final(crc) != iscsi_digest_get(c->ddig_rx)) {
-					/* ERL 0 has no way to ask for the data again */
-					c->t->st.protocol_closes++;
-					iscsi_conn_close(c, "data digest error");
-					return;
+					if (c->hi.opcode == ISCSI_OP_DATA_OUT && c->rx_cmd) {
+						/* only its task fails (RFC 7143 7.8) */
+						iscsi_dataout_digest_error(c);
+					} else {
+						/* ERL 0 has no way to ask for a command again */
+						c->t->st.protocol_closes++;
+						iscsi_conn_close(c, "data digest error");
+						return;
+					}
 				}
 			}
 			if (c->rx_dst && (c->hi.opcode == ISCSI_OP_SCSI_CMD ||
@@ -561,14 +568,37 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	if (c->state != CONN_FFP)
 		return;
-	if (c->nop_out && now - c->nop_sent >= ISCSI_NOP_TIMEOUT) {
+	if (!c->t->nop_interval)
+		return;
+	if (c->nop_out && now - c->nop_sent >= c->t->nop_timeout) {
+		/* a dead initiator: its session (nexus) goes with the connection */
+		log_warn("conn %llu (%s): no answer to a NOP-In ping in %u s",
+			 (unsigned long long)c->id, c->peer, c->t->nop_timeout);
 		iscsi_conn_close(c, "NOP-In ping not answered");
 		return;
 	}
-	if (!c->nop_out && now - c->last_rx >= ISCSI_NOP_INTERVAL)
+	if (!c->nop_out && now - c->last_rx >= c->t->nop_interval)
 		iscsi_nop_ping(c);
-	ev_timer_set(w, 5.0, 0);
-	ev_timer_start(loop, w);
+	iscsi_conn_arm_timer(c);
+}
+
+void iscsi_conn_arm_timer(struct iscsi_conn *c)
+{
+	struct iscsi_tgt *t = c->t;
+	/* a quarter of the shorter period keeps pings and timeouts within
+	 * 25% of what was configured without waking idle connections often */
+	uint32_t m = t->nop_interval < t->nop_timeout ? t->nop_interval : t->nop_timeout;
+	double tick = m / 4.0;
+
+	ev_timer_stop(t->loop, &c->timer);
+	if (!t->nop_interval)
+		return;
+	if (tick < 0.25)
+		tick = 0.25;
+	if (tick > 5.0)
+		tick = 5.0;
+	ev_timer_set(&c->timer, tick, 0);
+	ev_timer_start(t->loop, &c->timer);
 }
 
 /* ---- closing ---- */

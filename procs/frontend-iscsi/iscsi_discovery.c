@@ -3,6 +3,7 @@
  * core, answered in pieces (C bit + TTT) when longer than the initiator's
  * MaxRecvDataSegmentLength. */
 #include "procs/frontend-iscsi/iscsi.h"
+#include "procs/frontend-iscsi/iscsi_portal.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -67,8 +68,7 @@ static int add_target(struct iscsi_conn *c, const char *name)
 	int r = iscsi_text_add(&c->txt_out, "TargetName", name);
 
 	if (r == 0)
-		r = iscsi_text_addf(&c->txt_out, "TargetAddress", "%s,%u", c->local,
-				    c->t->lim.tpgt);
+		r = iscsi_portal_addresses(c, name, &c->txt_out);
 	return r;
 }
 

@@ -3,6 +3,7 @@
  * Normal session is accepted, TSIH assignment, and login failures. */
 #include "procs/frontend-iscsi/iscsi.h"
 #include "procs/frontend-iscsi/iscsi_auth.h"
+#include "procs/frontend-iscsi/iscsi_portal.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 struct iscsi_login {
 	struct iscsi_neg neg;
+	struct iscsi_limits lim;  /* the target's, with this portal's group tag */
 	struct iscsi_text in;     /* request text, joined across C-bit PDUs */
 	struct iscsi_text out;    /* response text, sent in chunks */
 	size_t   out_off;
@@ -66,6 +68,38 @@ void iscsi_login_reject(struct iscsi_conn *c, uint16_t status)
 	iscsi_conn_update_rx(c);
 }
 
+/* Login Response 0x0101/0x0102: the target is reached at `addr` for now or
+ * for good (RFC 7143 11.13.5); the initiator logs in there. */
+static void login_redirect(struct iscsi_conn *c, uint16_t status, const char *addr)
+{
+	char kv[128];
+	int n = snprintf(kv, sizeof(kv), "TargetAddress=%s", addr);
+	struct iscsi_txpdu *p;
+
+	if (n < 0 || (size_t)n >= sizeof(kv) || !(p = iscsi_txpdu_new(ISCSI_OP_LOGIN_RSP, 0)) ||
+	    !(p->owned = malloc((size_t)n + 1))) {
+		iscsi_login_reject(c, ISCSI_LOGIN_OUT_OF_RESOURCES);
+		return;
+	}
+	log_info("conn %llu (%s): %s redirected to %s (%s)", (unsigned long long)c->id,
+		 c->peer, c->sess->p.target_name, addr,
+		 status == ISCSI_LOGIN_TARGET_MOVED_PERM ? "permanent" : "temporary");
+	memcpy(p->owned, kv, (size_t)n + 1);
+	p->data = p->owned;
+	p->dlen = (uint32_t)n + 1;
+	p->bhs[1] = (uint8_t)(c->login->req_csg << 2);
+	memcpy(p->bhs + 8, c->login->isid, 6);
+	iscsi_put32(p->bhs + 16, c->login->itt);
+	iscsi_fill_sn(c, p->bhs, true);
+	p->bhs[36] = (uint8_t)(status >> 8);
+	p->bhs[37] = (uint8_t)status;
+	p->close_after = true;
+	c->closing_after_tx = true;
+	c->stall_core = false;
+	iscsi_conn_queue(c, p);
+	iscsi_conn_update_rx(c);
+}
+
 static void login_complete(struct iscsi_conn *c)
 {
 	struct iscsi_login *l = c->login;
@@ -76,9 +110,7 @@ static void login_complete(struct iscsi_conn *c)
 	iscsi_session_list(s);
 	c->state = CONN_FFP;
 	c->t->st.logins++;
-	ev_timer_stop(c->t->loop, &c->timer);
-	ev_timer_set(&c->timer, 5.0, 0);
-	ev_timer_start(c->t->loop, &c->timer);
+	iscsi_conn_arm_timer(c);
 	log_info("conn %llu: %s session tsih %u: %s -> %s (MaxRecvDSL in %u out %u, "
 		 "burst %u/%u, InitialR2T %d, ImmediateData %d, MaxR2T %u, digests %s/%s)",
 		 (unsigned long long)c->id,
@@ -183,6 +215,22 @@ static void login_proceed(struct iscsi_conn *c)
 	if (l->neg.p.session_type == ISCSI_SESSION_DISCOVERY && l->transit &&
 	    l->nsg == ISCSI_STAGE_FULL)
 		iscsi_session_reinstate(c->t, c->sess);
+	if (l->transit && l->nsg == ISCSI_STAGE_FULL &&
+	    ((l->lim.hdigest_required && !l->neg.p.header_digest) ||
+	     (l->lim.ddigest_required && !l->neg.p.data_digest))) {
+		/* the initiator would not (or never offered to) use them */
+		log_warn("conn %llu (%s): digests required by the config, not negotiated",
+			 (unsigned long long)c->id, c->peer);
+		iscsi_login_reject(c, ISCSI_LOGIN_INITIATOR_ERROR);
+		return;
+	}
+	if (l->neg.p.session_type == ISCSI_SESSION_NORMAL && l->transit &&
+	    l->nsg == ISCSI_STAGE_FULL &&
+	    (st = iscsi_portal_session_limit(c, l->neg.p.target_name))) {
+		/* checked as the session is born: logins may overlap */
+		iscsi_login_reject(c, (uint16_t)st);
+		return;
+	}
 	login_respond(c);
 }
 
@@ -263,6 +311,21 @@ void iscsi_login_nexus_added(struct iscsi_tgt *t, struct iscsi_nexus_req *nr,
 		return;
 	}
 	s->nexus_added = true;
+	{
+		const char *redirect;
+		int st = iscsi_portal_login_check(c, s->p.target_name, &redirect);
+
+		if (!st)
+			st = iscsi_portal_session_limit(c, s->p.target_name);
+		if (st && redirect) {
+			login_redirect(c, (uint16_t)st, redirect);
+			return;
+		}
+		if (st) {
+			iscsi_login_reject(c, (uint16_t)st);
+			return;
+		}
+	}
 	login_proceed(c);
 	iscsi_conn_update_rx(c);
 }
@@ -280,7 +343,9 @@ static int login_first(struct iscsi_conn *c)
 	if (!l)
 		return ISCSI_LOGIN_OUT_OF_RESOURCES;
 	c->login = l;
-	iscsi_neg_init(&l->neg, &c->t->lim);
+	l->lim = c->t->lim;
+	l->lim.tpgt = c->group;
+	iscsi_neg_init(&l->neg, &l->lim);
 	iscsi_text_init(&l->in, ISCSI_TEXT_MAX);
 	iscsi_text_init(&l->out, ISCSI_TEXT_MAX);
 	memcpy(l->isid, b + 8, 6);

@@ -310,9 +310,9 @@ static bool list_has(const struct iscsi_kv *kv, const char *want)
 	return false;
 }
 
-/* First item of the initiator's list we support (the initiator lists in order
- * of preference), or NULL. */
-static const char *list_pick_digest(const struct iscsi_kv *kv, bool crc)
+/* First item of the initiator's list we support and our policy allows (the
+ * initiator lists in order of preference), or NULL. */
+static const char *list_pick_digest(const struct iscsi_kv *kv, bool crc, bool no_none)
 {
 	size_t i = 0;
 
@@ -321,7 +321,7 @@ static const char *list_pick_digest(const struct iscsi_kv *kv, bool crc)
 
 		while (j < kv->vlen && kv->val[j] != ',')
 			j++;
-		if (j - i == 4 && !memcmp(kv->val + i, "None", 4))
+		if (!no_none && j - i == 4 && !memcmp(kv->val + i, "None", 4))
 			return "None";
 		if (crc && j - i == 6 && !memcmp(kv->val + i, "CRC32C", 6))
 			return "CRC32C";
@@ -527,7 +527,9 @@ static int neg_key(struct iscsi_neg *n, int csg, const struct iscsi_kv *kv,
 		break;
 	case K_DIGEST_H:
 	case K_DIGEST_D: {
-		const char *pick = list_pick_digest(kv, lim->crc32c);
+		const char *pick = list_pick_digest(kv, lim->crc32c,
+						    keys[idx].kind == K_DIGEST_H ?
+						    lim->hdigest_required : lim->ddigest_required);
 
 		if (!pick) {
 			R(add_kv(out, kv, "Reject"));

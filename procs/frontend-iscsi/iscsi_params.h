@@ -25,6 +25,8 @@ struct iscsi_limits {
 	bool     initial_r2t;         /* our vote (OR with the initiator's) */
 	bool     immediate_data;      /* our vote (AND) */
 	bool     crc32c;              /* we can do CRC32C digests */
+	bool     hdigest_required;    /* policy: HeaderDigest None is not acceptable */
+	bool     ddigest_required;    /* policy: DataDigest None is not acceptable */
 	uint16_t tpgt;
 	const char *target_alias;     /* NULL: none */
 };

@@ -218,6 +218,45 @@ void iscsi_nop_ping(struct iscsi_conn *c)
 	iscsi_conn_queue(c, p);
 }
 
+/* ---- Asynchronous Message ---- */
+
+#define ISCSI_ASYNC_LOGOUT_REQUEST 1
+#define ISCSI_ASYNC_DROP_CONN      2
+#define ISCSI_TIME2WAIT            2  /* our DefaultTime2Wait */
+
+static struct iscsi_txpdu *async_new(struct iscsi_conn *c, uint8_t event)
+{
+	struct iscsi_txpdu *p = iscsi_txpdu_new(ISCSI_OP_ASYNC, ISCSI_FLAG_FINAL);
+
+	iscsi_put32(p->bhs + 16, ISCSI_RSVD_TAG);
+	iscsi_fill_sn(c, p->bhs, true);
+	p->bhs[36] = event;
+	return p;
+}
+
+void iscsi_async_logout_request(struct iscsi_conn *c, uint16_t secs)
+{
+	struct iscsi_txpdu *p = async_new(c, ISCSI_ASYNC_LOGOUT_REQUEST);
+
+	iscsi_put16(p->bhs + 42, secs); /* Parameter3: log out within this */
+	c->logout_asked = true;
+	iscsi_conn_queue(c, p);
+}
+
+void iscsi_async_drop(struct iscsi_conn *c)
+{
+	struct iscsi_txpdu *p = async_new(c, ISCSI_ASYNC_DROP_CONN);
+
+	iscsi_put16(p->bhs + 38, c->cid);           /* Parameter1: CID */
+	iscsi_put16(p->bhs + 40, ISCSI_TIME2WAIT);  /* Parameter2: Time2Wait */
+	iscsi_put16(p->bhs + 42, 0);                /* Parameter3: Time2Retain (ERL 0) */
+	p->close_after = true;
+	c->drop_sent = true;
+	c->closing_after_tx = true;
+	iscsi_conn_queue(c, p);
+	iscsi_conn_update_rx(c);
+}
+
 /* ---- Logout ---- */
 
 void iscsi_logout_try(struct iscsi_conn *c)
@@ -232,7 +271,8 @@ void iscsi_logout_try(struct iscsi_conn *c)
 	p->bhs[2] = ISCSI_LOGOUT_RSP_OK;
 	iscsi_put32(p->bhs + 16, c->logout_itt);
 	iscsi_fill_sn(c, p->bhs, true);
-	iscsi_put16(p->bhs + 40, 0); /* Time2Wait: reconnect at once */
+	/* Time2Wait: reconnect at once, unless we are going away */
+	iscsi_put16(p->bhs + 40, c->t->shutting_down ? ISCSI_TIME2WAIT : 0);
 	iscsi_put16(p->bhs + 42, 0); /* Time2Retain: nothing is kept at ERL 0 */
 	p->close_after = true;
 	c->closing_after_tx = true;

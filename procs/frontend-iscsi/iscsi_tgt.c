@@ -2,6 +2,7 @@
  * allocator, and shutdown draining. */
 #include "procs/frontend-iscsi/iscsi_tgt.h"
 #include "procs/frontend-iscsi/iscsi_auth.h"
+#include "procs/frontend-iscsi/iscsi_portal.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -78,9 +79,14 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 	t->lim.immediate_data = cfg_u32(cfg, "immediate_data", 1, 0, 1);
 	t->lim.tpgt = (uint16_t)cfg_u32(cfg, "tpgt", 1, 1, 65535);
 	t->spin_us = cfg_u32(cfg, "spin_us", 0, 0, 10000);
+	t->nop_interval = cfg_u32(cfg, "nop_interval_s", 30, 0, 86400);
+	t->nop_timeout = cfg_u32(cfg, "nop_timeout_s", 30, 1, 86400);
+	t->logout_wait = cfg_u32(cfg, "shutdown_logout_s", 3, 0, 60);
 	alias = cfg ? json_string_value(json_object_get(cfg, "target_alias")) : NULL;
 	t->lim.target_alias = alias;
 	t->lim.crc32c = true;
+	t->lim.hdigest_required = cfg_u32(cfg, "require_header_digest", 0, 0, 1);
+	t->lim.ddigest_required = cfg_u32(cfg, "require_data_digest", 0, 0, 1);
 	/* a burst must fit the buffers we can ever hand out */
 	if (t->lim.max_burst > t->arena_size / 2)
 		t->lim.max_burst = t->arena_size / 2 < 512 ? 512 : t->arena_size / 2;
@@ -88,6 +94,9 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 		t->lim.first_burst = t->lim.max_burst;
 
 	r = iscsi_auth_config(t, cfg);
+	if (r < 0)
+		return r;
+	r = iscsi_portal_config(t, cfg);
 	if (r < 0)
 		return r;
 
@@ -106,6 +115,7 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 	for (i = 0; i < t->nlis; i++) {
 		json_t *e = json_array_get(lis, i);
 		json_t *fd = json_object_get(e, "fd");
+		json_t *grp = json_object_get(e, "group");
 		const char *addr = json_string_value(json_object_get(e, "addr"));
 		struct iscsi_listener *l = &t->lis[i];
 
@@ -115,13 +125,20 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 		}
 		l->t = t;
 		l->fd = (int)json_integer_value(fd);
+		if (grp && (!json_is_integer(grp) || json_integer_value(grp) < 1 ||
+			    json_integer_value(grp) > 65535)) {
+			log_err("listener %zu: group must be 1..65535", i);
+			return -EINVAL;
+		}
+		/* the config-wide "tpgt" stays the default group */
+		l->group = grp ? (uint16_t)json_integer_value(grp) : t->lim.tpgt;
 		snprintf(l->addr, sizeof(l->addr), "%s", addr ? addr : "?");
 		ev_io_init(&l->w, listen_cb, l->fd, EV_READ);
 		l->w.data = l;
 		ev_timer_init(&l->pause, pause_cb, 1.0, 0);
 		l->pause.data = l;
 		ev_io_start(loop, &l->w);
-		log_info("listening on %s", l->addr);
+		log_info("listening on %s, portal group %u", l->addr, l->group);
 	}
 	return 0;
 }
@@ -164,10 +181,26 @@ static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct iscsi_conn *c, *n;
 	static int ticks;
 
+	ev_tstamp now = ev_now(loop);
+
 	for (c = t->conns; c; c = n) {
+		bool idle = !c->ncmds && !c->txq && !c->tmfs && !c->disc;
+
 		n = c->next;
-		if (c->state != CONN_FFP || (!c->ncmds && !c->txq && !c->tmfs && !c->disc))
+		if (c->state != CONN_FFP) {
 			iscsi_conn_close(c, "target shutting down");
+		} else if (c->drop_sent) {
+			/* AsyncEvent 2 is on its way; a peer that does not read
+			 * it does not hold us up */
+			if (now >= t->drain_deadline + 2.0)
+				iscsi_conn_close(c, "target shutting down");
+		} else if (idle && (!c->logout_asked || now >= t->drain_deadline)) {
+			/* asked to log out and did not in time: say we drop it */
+			if (c->logout_asked && !c->closing_after_tx)
+				iscsi_async_drop(c);
+			else
+				iscsi_conn_close(c, "target shutting down");
+		}
 	}
 	iscsi_conn_reap(t);
 	iscsi_core_publish(t);
@@ -190,6 +223,13 @@ void iscsi_tgt_shutdown(struct iscsi_tgt *t)
 		ev_timer_stop(t->loop, &t->lis[i].pause);
 		close(t->lis[i].fd);
 	}
+	/* ask every session to log out (AsyncEvent 1); initiators have
+	 * logout_wait seconds before their connections are dropped */
+	t->drain_deadline = ev_now(t->loop) + t->logout_wait;
+	if (t->logout_wait)
+		for (struct iscsi_conn *c = t->conns; c; c = c->next)
+			if (c->state == CONN_FFP && !c->closing_after_tx)
+				iscsi_async_logout_request(c, (uint16_t)t->logout_wait);
 	ev_timer_init(&t->tick, drain_cb, 0.0, 0.1);
 	t->tick.data = t;
 	ev_timer_start(t->loop, &t->tick);

@@ -7,7 +7,9 @@
  * (LUN 0, RAM), iqn.2026-11.org.mtgt:hidden (exists, -EACCES for everyone, not
  * discovered). SIGUSR1 sends CTL_SHUTDOWN to the frontend, SIGUSR2 CTL_STATS;
  * SIGTERM kills it. FAKE_CONFIG='{...}' adds keys to the frontend's "config"
- * (e.g. CHAP credentials). */
+ * (e.g. CHAP credentials). FAKE_LISTENERS='[{"addr":"[::1]:3262","group":2}]'
+ * adds listeners (IPv4 or IPv6) with their portal groups; FAKE_GROUP sets
+ * the group of the first. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -20,6 +22,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <netdb.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -45,6 +48,40 @@ static pid_t child;
 /* pending writes waiting for DATA_READY */
 struct pend { uint64_t tag; int used; uint8_t cdb[32]; uint32_t nexus; struct buf_handle buf; uint32_t edtl; };
 static struct pend pend[4096];
+
+#define MAX_EXTRA_LIS 8
+static int extra_fd[MAX_EXTRA_LIS];
+static json_t *extra_lis;
+
+/* "IP:port" or "[IPv6]:port" -> a listening socket, or -1 */
+static int listen_on(const char *addr)
+{
+	char host[80], *colon;
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+				  .ai_socktype = SOCK_STREAM }, *ai;
+	int fd, one = 1;
+
+	snprintf(host, sizeof(host), "%s", addr);
+	colon = strrchr(host, ':');
+	if (!colon)
+		return -1;
+	*colon = '\0';
+	if (host[0] == '[') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+		return -1;
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+		perror(addr);
+		freeaddrinfo(ai);
+		return -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
 
 static void on_usr1(int s) { (void)s; want_shutdown = 1; }
 static void on_term(int s) { (void)s; want_term = 1; }
@@ -355,6 +392,22 @@ int main(int argc, char **argv)
 		perror("bind");
 		return 1;
 	}
+	if (getenv("FAKE_LISTENERS")) {
+		json_error_t jerr;
+		size_t k;
+		json_t *e;
+
+		extra_lis = json_loads(getenv("FAKE_LISTENERS"), 0, &jerr);
+		if (!json_is_array(extra_lis) || json_array_size(extra_lis) > MAX_EXTRA_LIS) {
+			fprintf(stderr, "fakecore: FAKE_LISTENERS: bad\n");
+			return 1;
+		}
+		json_array_foreach(extra_lis, k, e) {
+			extra_fd[k] = listen_on(json_string_value(json_object_get(e, "addr")));
+			if (extra_fd[k] < 0)
+				return 1;
+		}
+	}
 	socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp);
 	child = fork();
 	if (child == 0) {
@@ -362,8 +415,13 @@ int main(int argc, char **argv)
 		int tmp[6];
 		for (int i = 0; i < 6; i++)
 			tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 100);
+		/* out of the way of 3..8 first */
+		for (size_t i = 0; extra_lis && i < json_array_size(extra_lis); i++)
+			extra_fd[i] = fcntl(extra_fd[i], F_DUPFD_CLOEXEC, 200);
 		for (int i = 0; i < 6; i++)
 			dup2(tmp[i], 3 + i);
+		for (size_t i = 0; extra_lis && i < json_array_size(extra_lis); i++)
+			dup2(extra_fd[i], 9 + (int)i); /* dup2 clears FD_CLOEXEC */
 		execl(bin, bin, (char *)NULL);
 		perror("exec");
 		_exit(127);
@@ -399,7 +457,18 @@ int main(int argc, char **argv)
 		/* listeners addr with the real port */
 		char addr[32];
 		snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
-		json_object_set_new(json_array_get(json_object_get(doc, "listeners"), 0), "addr", json_string(addr));
+		json_t *lis = json_object_get(doc, "listeners");
+
+		json_object_set_new(json_array_get(lis, 0), "addr", json_string(addr));
+		if (getenv("FAKE_GROUP"))
+			json_object_set_new(json_array_get(lis, 0), "group",
+					    json_integer(atoi(getenv("FAKE_GROUP"))));
+		for (size_t i = 0; extra_lis && i < json_array_size(extra_lis); i++) {
+			json_t *e = json_deep_copy(json_array_get(extra_lis, i));
+
+			json_object_set_new(e, "fd", json_integer(9 + (int)i));
+			json_array_append_new(lis, e);
+		}
 		json_object_del(doc, "x");
 		free(js);
 		js = json_dumps(doc, JSON_COMPACT);

@@ -234,6 +234,70 @@ def digests(corrupt=False):
 digests()
 digests(corrupt=True)
 
+# ---- lost Data-Out (RFC 7143 7.8/7.9 at ERL 0): the task fails with
+# CHECK CONDITION, ABORTED COMMAND, PROTOCOL SERVICE CRC ERROR (47h/05h);
+# the connection and the session go on ----
+def lost_dataout():
+    s = connect()
+    s.sendall(login_pdu(["InitiatorName=" + INI, "TargetName=" + TARGET,
+                         "HeaderDigest=None", "DataDigest=CRC32C",
+                         "InitialR2T=No", "ImmediateData=No", "MaxRecvDataSegmentLength=8192"],
+                        isid=b"\x80\x07\x07\x08\x00\x04"))
+    h, d = recv_pdu(s)
+    assert h[36] == 0 and b"DataDigest=CRC32C" in d, d
+    sn = [struct.unpack(">I", h[28:32])[0]]
+    def write(itt, sns, corrupt=None, solicited=False):
+        """WRITE of len(sns) blocks, Data-Out k carrying DataSN sns[k]"""
+        n = len(sns)
+        cdb = bytes([0x2A, 0, 0, 0, 0, 20, 0, 0, n, 0]).ljust(16, b"\0")
+        fl = 0xA0 if solicited else 0x20   # F only when nothing unsolicited follows
+        s.sendall(bhs(0x01, fl, 0, itt=itt, rest=struct.pack(">III", n * 512, sn[0], 0) + cdb))
+        sn[0] += 1
+        ttt = 0xFFFFFFFF
+        if solicited:
+            h, _ = recv_pdu(s)
+            assert h[0] & 0x3F == 0x31, "R2T expected, got %02x" % h[0]
+            ttt = struct.unpack(">I", h[20:24])[0]
+        for k in range(n):
+            blk = bytes([k + 1]) * 512
+            h = bytearray(bhs(0x05, 0x80 if k == n - 1 else 0, 512, itt=itt))
+            h[20:24] = struct.pack(">I", ttt)
+            h[36:40] = struct.pack(">I", sns[k])
+            h[40:44] = struct.pack(">I", k * 512)
+            dd = crc32c(blk)
+            if corrupt == k:
+                dd = bytes([dd[0] ^ 0x40]) + dd[1:]
+            s.sendall(bytes(h) + blk + dd)
+        rej = None
+        while True:
+            h = recv_exact(s, 48)
+            dl = int.from_bytes(h[5:8], "big") if h else 0
+            d = recv_exact(s, dl + (4 - dl % 4) % 4 + 4)[:dl] if dl else b""
+            assert h is not None, "connection closed (itt %x)" % itt
+            if h[0] & 0x3F == 0x3F:
+                rej = h[2]
+                continue
+            assert h[0] & 0x3F == 0x21 and struct.unpack(">I", h[16:20])[0] == itt
+            return h[3], d[2:] if d else b"", rej
+    bad = lambda st, sense: st == 2 and sense[2] == 0x0B and sense[12:14] == b"\x47\x05"
+    st, sense, rej = write(0x41, [0, 1])
+    assert st == 0 and rej is None, "good unsolicited write"
+    st, sense, rej = write(0x42, [0, 0])
+    assert bad(st, sense) and rej is None, "DataSN 0,0: %r %r" % (st, sense)
+    st, sense, rej = write(0x43, [27])
+    assert bad(st, sense), "DataSN 27"
+    st, sense, rej = write(0x44, [1, 0])
+    assert bad(st, sense), "DataSN 1,0"
+    st, sense, rej = write(0x45, [0, 5, 2], solicited=True)
+    assert bad(st, sense), "solicited DataSN 0,5,2"
+    st, sense, rej = write(0x46, [0, 1, 2], corrupt=1)
+    assert bad(st, sense) and rej == 0x02, "data digest error: reject %r status %r" % (rej, st)
+    st, sense, rej = write(0x47, [0, 1, 2], solicited=True)
+    assert st == 0 and rej is None, "good solicited write after the errors"
+    s.close()
+
+lost_dataout()
+
 # ---- several outstanding R2Ts, bursts of MaxBurstLength ----
 def multi_r2t():
     s = connect()

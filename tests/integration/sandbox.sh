@@ -7,7 +7,7 @@
 # the log names the system call, the supervisor restarts it, and I/O through
 # the processes not hit keeps going without an error.
 . "$(dirname "$0")/../lib/target.sh"
-tl_init sandbox 3380
+tl_init sandbox 3396
 
 export MTGT_SANDBOX_TEST=1
 TL_SANDBOX_KILLS_EXPECTED=1

@@ -224,6 +224,26 @@ static void test_or_and_semantics(void **s)
 	iscsi_text_free(&out);
 }
 
+static void test_digest_required(void **s)
+{
+	struct iscsi_limits l2 = lim;
+	struct iscsi_neg n;
+	struct iscsi_text out;
+	const char *kv[] = { "HeaderDigest=None,CRC32C", "DataDigest=None", NULL };
+
+	l2.crc32c = true;
+	l2.hdigest_required = true; /* None is skipped in the initiator's list */
+	l2.ddigest_required = true; /* only None offered: Reject, default stays */
+	iscsi_neg_init(&n, &l2);
+	iscsi_text_init(&out, ISCSI_TEXT_MAX);
+	assert_int_equal(neg(&n, ISCSI_STAGE_OPERATIONAL, kv, &out), 0);
+	assert_string_equal(answer(&out, "HeaderDigest"), "CRC32C");
+	assert_string_equal(answer(&out, "DataDigest"), "Reject");
+	assert_true(n.p.header_digest);
+	assert_false(n.p.data_digest);
+	iscsi_text_free(&out);
+}
+
 static void test_bad_values(void **s)
 {
 	struct iscsi_neg n;
@@ -332,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_discovery_session),
 		cmocka_unit_test(test_text_ffp),
 		cmocka_unit_test(test_text_bounds),
+		cmocka_unit_test(test_digest_required),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
