@@ -10,8 +10,15 @@ CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
            -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
            -D_GNU_SOURCE -I. -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS := $(EXTRA_LDFLAGS)
+# Test hooks (e.g. the sandbox's forbidden-action trigger) are in development
+# builds; release packages build with TEST_HOOKS=0.
+TEST_HOOKS ?= 1
+ifeq ($(TEST_HOOKS),1)
+CFLAGS  += -DMTGT_TEST_HOOKS
+endif
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+CFLAGS  += -DMTGT_SANITIZE
 LDFLAGS += -fsanitize=address,undefined
 B       := build/san
 endif

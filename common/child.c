@@ -63,7 +63,14 @@ static int setup_pool(struct child *c, json_t *pj)
 	    json_integer_value(map) >= (json_int_t)c->pool.narenas)
 		return -EINVAL;
 	c->own_arena = (int)json_integer_value(map);
-	return pool_map_arena(&c->pool, (uint32_t)c->own_arena);
+	err = pool_map_arena(&c->pool, (uint32_t)c->own_arena);
+	/* Without the fd the rest of the pool (other frontends' buffers) is out
+	 * of reach: nothing can map it any more. */
+	if (!err) {
+		close(c->pool.fd);
+		c->pool.fd = -1;
+	}
+	return err;
 }
 
 int child_attach_link(struct child *c, json_t *d, struct link *out)

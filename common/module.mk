@@ -1,1 +1,1 @@
-LIB_SRCS += common/log.c common/ctl.c common/child.c
+LIB_SRCS += common/log.c common/ctl.c common/child.c common/sandbox.c

@@ -13,6 +13,16 @@ PKGS=(
   procps iproute2 python3 util-linux
 )
 
+# The unprivileged user the sandboxed children run as (docs/security.md);
+# mtgtd falls back to "nobody" without it. Idempotent; needs root.
+if ! getent passwd mtgt >/dev/null; then
+  if [ "$(id -u)" -eq 0 ]; then
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin mtgt
+  elif command -v sudo >/dev/null; then
+    sudo useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin mtgt
+  fi
+fi
+
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

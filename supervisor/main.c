@@ -14,15 +14,18 @@
 
 #include "common/log.h"
 #include "supervisor/sup.h"
+#include "supervisor/sup_sandbox.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mtgtd [-c FILE] [-f] [-v]\n"
+	fprintf(f, "usage: mtgtd [-c FILE] [-f] [-v] [--sandbox=enforce|log|off]\n"
 		   "  -c FILE   configuration (JSON); without it, the embedded demo:\n"
 		   "            iqn.2026-11.org.mtgt:demo, LUN 0 = 1 GiB sparse file var/disk0.img,\n"
 		   "            portal 127.0.0.1:3260, admin socket var/mtgtd.sock\n"
 		   "  -f        stay in the foreground (log to stderr)\n"
-		   "  -v        debug logging\n");
+		   "  -v        debug logging\n"
+		   "  --sandbox=MODE  children's sandbox: enforce (default), log (forbidden\n"
+		   "            calls go to the kernel audit log instead of killing), off\n");
 }
 
 static void mkdir_p(const char *dir)
@@ -91,10 +94,14 @@ int main(int argc, char **argv)
 	const char *cfg_path = NULL;
 	bool foreground = false;
 	char err[512];
+	static const struct option longopts[] = {
+		{ "sandbox", required_argument, NULL, 'S' }, { NULL, 0, NULL, 0 } };
+	const char *sandbox_mode = NULL;
 	int opt, r;
 
-	while ((opt = getopt(argc, argv, "c:fvh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:fvh", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'S': sandbox_mode = optarg; break;
 		case 'c': cfg_path = optarg; break;
 		case 'f': foreground = true; break;
 		case 'v': log_set_level(LOG_DEBUG); break;
@@ -113,6 +120,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mtgtd: bad configuration: %s\n", err);
 		return 1;
 	}
+	if (sup_sandbox_setup(sandbox_mode))
+		return 1;
 	find_bindir(&s, argv[0]);
 	s.admin_fd = -1;
 	s.next_epoch = (uint32_t)getpid() << 8 | 1;

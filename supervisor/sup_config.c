@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 
 #include "supervisor/sup_config.h"
+#include "supervisor/sup_sandbox.h"
 
 static const char *const backend_names[SUP_BE_COUNT] = { "file", "null", "ram" };
 
@@ -462,7 +463,7 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 {
 	static const char *const keys[] = { "admin_socket", "state_dir", "portals", "targets",
 					    "discovery_chap", "chap_algorithms", "iscsi", "restart",
-					    "heartbeat", NULL };
+					    "heartbeat", "sandbox", NULL };
 	static const char *const algs[] = { "SHA3-256", "SHA-256", "MD5" };
 	char w[64];
 	json_t *v, *e;
@@ -473,6 +474,8 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 	if (!json_is_object(root))
 		return fail(err, errlen, "config: must be a JSON object");
 	if ((r = check_keys(root, keys, "", err, errlen)))
+		return r;
+	if ((r = sup_sandbox_config(cfg, json_object_get(root, "sandbox"), err, errlen)))
 		return r;
 
 	v = json_object_get(root, "state_dir");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "supervisor/sup.h"
+#include "supervisor/sup_sandbox.h"
 
 #define CHILD_FD_BASE 4
 
@@ -135,6 +136,7 @@ json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int
 	json_object_set_new(doc, "kind", json_string(p->kind_name));
 	json_object_set_new(doc, "epoch", json_integer(p->epoch));
 	json_object_set_new(doc, "core_arena", json_integer(0));
+	json_object_set_new(doc, "sandbox", sup_sandbox_json());
 	for (uint32_t i = 0; i < s->pool.narenas; i++)
 		json_array_append_new(arenas, json_pack("{s:I, s:I}", "offset",
 			(json_int_t)s->pool.arenas[i].offset, "size",

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "procs/backend-common/be_impl.h"
+#include "procs/backend-common/be_sandbox.h"
 
 static struct be be_proc;
 
@@ -230,6 +231,7 @@ int be_main(int argc, char **argv, const struct be_ops *ops)
 	b->c.on_shutdown = be_on_shutdown;
 	b->c.on_ctl = be_on_ctl;
 	child_watch_ctl(&b->c, b->loop);
+	be_sandbox_enter(b);
 	child_ready(&b->c);
 	log_info("serving %u link(s), queue depth %u, spin %u, yield %u", b->nlinks,
 		 b->tune.queue_depth, b->tune.spin, b->tune.yield);

@@ -8,6 +8,7 @@
 #include "common/ctl.h"
 #include "common/log.h"
 #include "procs/core/core.h"
+#include "procs/core/core_sandbox.h"
 
 #define CORE_DEFAULT_CMDS  4096
 /* Measured on the 2-core build machines (QD1 4 KiB through mtgt-iscsi, the
@@ -62,6 +63,7 @@ int main(void)
 	c.on_shutdown = core_on_shutdown;
 	core_loop_start(&co);
 	child_watch_ctl(&c, co.loop);
+	sandbox_enter(&c, &core_sandbox);
 	child_ready(&c);
 	log_info("serving %u targets on %u links (spin %u)", co.cfg.ntargets, co.nlinks, co.spin);
 	ev_run(co.loop, 0);

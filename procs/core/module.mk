@@ -8,8 +8,8 @@ mtgt-core_SRCS := procs/core/main.c procs/core/core_config.c procs/core/core_lin
 	procs/core/core_cmd.c procs/core/core_tmf.c procs/core/core_verify.c \
 	procs/core/core_pr.c procs/core/core_pr_store.c procs/core/core_emul_out.c \
 	procs/core/core_mode.c procs/core/core_ua.c \
-	procs/core/core_blk.c procs/core/core_lbalock.c $(CORE_SCSI_SRCS)
-mtgt-core_LIBS := -lev -ljansson -lz
+	procs/core/core_blk.c procs/core/core_lbalock.c procs/core/core_sandbox.c $(CORE_SCSI_SRCS)
+mtgt-core_LIBS := -lev -ljansson -lz -lseccomp
 
 TEST_PROGS += test-scsi-emul test-scsi-rw test-scsi-blk
 test-scsi-blk_SRCS := tests/unit/test_scsi_blk.c $(CORE_SCSI_SRCS)

@@ -7,6 +7,7 @@
 #include "common/child.h"
 #include "common/log.h"
 #include "procs/frontend-iscsi/iscsi_tgt.h"
+#include "procs/frontend-iscsi/iscsi_sandbox.h"
 
 static struct iscsi_tgt tgt;
 
@@ -43,6 +44,7 @@ int main(void)
 	child_watch_ctl(&c, loop);
 	if (iscsi_tgt_init(&tgt, &c, loop) < 0)
 		return 1;
+	sandbox_enter(&c, &iscsi_sandbox);
 	child_ready(&c);
 	ev_run(loop, 0);
 	return 0;

@@ -168,11 +168,17 @@ tl_show_log() {
 	echo "----" >&2
 }
 
-# Sanitizer reports or crash notes in the log make a test fail.
+# Sanitizer reports, crash notes or sandbox kills in the log make a test fail.
 tl_log_clean() {
 	[ -f "$TL_LOG" ] || return 0
 	if grep -q -E "ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer" "$TL_LOG"; then
 		grep -m 5 -E "ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer" "$TL_LOG" >&2
+		return 1
+	fi
+	# A sandbox kill nobody asked for: an allowlist misses a call.
+	if [ -z "${TL_SANDBOX_KILLS_EXPECTED:-}" ] &&
+	   grep -q "sandbox: forbidden system call" "$TL_LOG"; then
+		grep -m 5 "sandbox: forbidden system call" "$TL_LOG" >&2
 		return 1
 	fi
 	return 0
@@ -262,7 +268,7 @@ tl_cleanup() {
 
 tl_pass() {
 	if ! tl_log_clean; then
-		tl_fail "sanitizer report in the mtgtd log"
+		tl_fail "sanitizer report or sandbox kill in the mtgtd log"
 	fi
 	TL_DONE=pass
 	echo "PASS $TL_NAME"

@@ -1,0 +1,36 @@
+/* The backends' seccomp profile: I/O on the backing fds the supervisor opened
+ * (directly or through the io_uring created before the sandbox, whose opcodes
+ * are restricted and whose registrations are closed), hole punching, size
+ * queries. No sockets, no files, no processes. */
+#include <sys/mount.h>
+
+#include "procs/backend-common/be_impl.h"
+
+#include <seccomp.h>
+
+#include "common/sandbox.h"
+#include "procs/backend-common/be_sandbox.h"
+
+static const int be_sandbox_calls[] = {
+	SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register), SCMP_SYS(fallocate),
+	SCMP_SYS(ftruncate), SCMP_SYS(sync_file_range),
+	-1
+};
+
+static int be_sandbox_rules(void *ctx)
+{
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				SCMP_A1(SCMP_CMP_EQ, BLKGETSIZE64));
+}
+
+void be_sandbox_enter(struct be *b)
+{
+	const struct sandbox_profile p = {
+		.kind = b->ops->kind,
+		.io_uring = true,
+		.syscalls = be_sandbox_calls,
+		.rules = be_sandbox_rules,
+	};
+
+	sandbox_enter(&b->c, &p);
+}
