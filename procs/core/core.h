@@ -224,6 +224,12 @@ void core_on_shutdown(struct child *c);
 int  core_cmds_init(struct core *co, uint32_t n);
 /* core_verify.c: VERIFY reads the medium into the core's own arena. */
 void core_verify_buf_init(struct core *co);
+/* A command whose data-out is compared or written block by block: the bytes
+ * the initiator sends (at most io->length), in whole blocks. Answers the
+ * command itself (bad direction, partial block, nothing sent) and returns
+ * false; else *want is the byte count to use. */
+bool core_dataout_blocks(struct core_cmd *cmd, const struct scsi_io *io, uint32_t bs,
+			 uint64_t *want);
 /* Plan a VERIFY; false when cmd->res already holds the answer. */
 bool core_verify_plan(struct core *co, struct core_cmd *cmd);
 /* A VERIFY piece came back: compare it, queue the next piece (returns true)

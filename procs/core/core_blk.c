@@ -94,20 +94,8 @@ bool core_blk_plan(struct core *co, struct core_cmd *cmd)
 	case SCSI_BLK_WRITE_VERIFY: {
 		uint64_t want;
 
-		if (cmd->dir == MSG_DIR_READ && cmd->edtl) {
-			scsi_invalid_cdb(&cmd->res, 0, -1);
+		if (!core_dataout_blocks(cmd, io, bs, &want))
 			return false;
-		}
-		want = io->length < cmd->edtl ? io->length : cmd->edtl;
-		if (want % bs) {
-			scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
-			return false;
-		}
-		if (want == 0) {
-			scsi_result_good(&cmd->res);
-			cmd->res.data_len = 0;
-			return false;
-		}
 		io->length = want;
 		io->nblocks = want / bs;
 		cmd->out_len = (uint32_t)want;

@@ -33,6 +33,26 @@ void core_verify_buf_init(struct core *co)
 	}
 }
 
+bool core_dataout_blocks(struct core_cmd *cmd, const struct scsi_io *io, uint32_t bs,
+			 uint64_t *want)
+{
+	if (cmd->dir == MSG_DIR_READ && cmd->edtl) {
+		scsi_invalid_cdb(&cmd->res, 0, -1);
+		return false;
+	}
+	*want = io->length < cmd->edtl ? io->length : cmd->edtl;
+	if (*want % bs) {
+		scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
+		return false;
+	}
+	if (*want == 0) {
+		scsi_result_good(&cmd->res);
+		cmd->res.data_len = 0;
+		return false;
+	}
+	return true;
+}
+
 static uint32_t piece(const struct core_cmd *cmd, uint32_t cap)
 {
 	uint64_t left = cmd->io.length - cmd->vdone;
@@ -59,20 +79,8 @@ bool core_verify_plan(struct core *co, struct core_cmd *cmd)
 		return true;
 	}
 	/* the data-out to compare comes with the command, as for a write */
-	if (cmd->dir == MSG_DIR_READ && cmd->edtl) {
-		scsi_invalid_cdb(&cmd->res, 0, -1);
+	if (!core_dataout_blocks(cmd, io, bs, &want))
 		return false;
-	}
-	want = io->length < cmd->edtl ? io->length : cmd->edtl;
-	if (want % bs) {
-		scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
-		return false;
-	}
-	if (want == 0) {
-		scsi_result_good(&cmd->res);
-		cmd->res.data_len = 0;
-		return false;
-	}
 	io->length = want;          /* only what the initiator sent is compared */
 	cmd->out_len = (uint32_t)want;
 	chunk = piece(cmd, co->verify_buf.length);

@@ -24,6 +24,22 @@ bool scsi_blk_is(const uint8_t *cdb)
 	}
 }
 
+/* Every command that writes checks the same two things, in this order
+ * (SBC-3: write protection is reported before the LBA range). */
+static bool writable_range(const struct scsi_lu *lu, uint64_t lba, uint64_t n,
+			   struct scsi_result *r)
+{
+	if (lu->readonly) {
+		scsi_check(r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
+		return false;
+	}
+	if (!range_ok(lu, lba, n)) {
+		scsi_check(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+		return false;
+	}
+	return true;
+}
+
 static void set_range(const struct scsi_lu *lu, struct scsi_io *io, uint64_t lba, uint64_t n)
 {
 	io->lba = lba;
@@ -67,14 +83,8 @@ static int write_same(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_
 		return 0;
 	}
 	r->xfer_len = io->ndob ? 0 : lu->block_size;
-	if (lu->readonly) {
-		scsi_check(r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
+	if (!writable_range(lu, lba, n, r))
 		return 0;
-	}
-	if (!range_ok(lu, lba, n)) {
-		scsi_check(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
-		return 0;
-	}
 	io->blk = SCSI_BLK_WRITE_SAME;
 	io->op = MSG_IO_WRITE;
 	io->dir = io->ndob ? MSG_DIR_NONE : MSG_DIR_WRITE;
@@ -187,14 +197,8 @@ static int caw(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io *io,
 		scsi_invalid_cdb(r, 13, -1);
 		return 0;
 	}
-	if (lu->readonly) {
-		scsi_check(r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
+	if (!writable_range(lu, lba, n, r))
 		return 0;
-	}
-	if (!range_ok(lu, lba, n)) {
-		scsi_check(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
-		return 0;
-	}
 	/* n == 0 compares and writes nothing; core_blk_plan() still checks
 	 * that no data-out came with it */
 	io->blk = SCSI_BLK_CAW;
@@ -230,14 +234,8 @@ static int orwrite(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io 
 		return 0;
 	}
 	r->xfer_len = (uint32_t)(n << lu->block_shift);
-	if (lu->readonly) {
-		scsi_check(r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
+	if (!writable_range(lu, lba, n, r))
 		return 0;
-	}
-	if (!range_ok(lu, lba, n)) {
-		scsi_check(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
-		return 0;
-	}
 	if (n == 0) {
 		scsi_result_good(r);
 		r->data_len = 0;
@@ -284,14 +282,8 @@ static int write_verify(const struct scsi_lu *lu, const uint8_t *cdb, struct scs
 		return 0;
 	}
 	r->xfer_len = (uint32_t)(n << lu->block_shift);
-	if (lu->readonly) {
-		scsi_check(r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
+	if (!writable_range(lu, lba, n, r))
 		return 0;
-	}
-	if (!range_ok(lu, lba, n)) {
-		scsi_check(r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
-		return 0;
-	}
 	if (n == 0) {
 		scsi_result_good(r);
 		r->data_len = 0;
