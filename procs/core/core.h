@@ -39,6 +39,7 @@ struct core_lun {
 	uint32_t index;         /* in the target's table */
 	struct scsi_pr pr;      /* reservations (core_pr.c) */
 	struct core_target *tgt;
+	struct core_sanitize *san; /* core_sanitize.c: a sanitize running or failed */
 };
 
 struct core_target {
@@ -78,10 +79,13 @@ struct core_nexus {
 	uint16_t *ua;           /* per LUN index of tgt: pending unit attentions */
 	struct clist cmds;      /* commands of this nexus not yet answered */
 	struct clist_node tnode; /* on tgt->nexuses */
+	struct core_xcopy_held *xheld; /* core_xcopy.c: copy results by list id */
 	char initiator[MSG_NAME_MAX];
 };
 
-enum core_cmd_kind { CK_CMD = 1, CK_NEXUS_ADD, CK_DISCOVER, CK_TMF };
+/* CK_JOB: the core's own work on an LU (a sanitize's I/Os, an EXTENDED
+ * COPY's hold on a destination LU), never answered to a frontend */
+enum core_cmd_kind { CK_CMD = 1, CK_NEXUS_ADD, CK_DISCOVER, CK_TMF, CK_JOB };
 
 enum core_cmd_state {
 	CS_FREE = 0,
@@ -141,6 +145,8 @@ struct core_cmd {
 	uint64_t blba, bnblk;     /* GET LBA STATUS: the open descriptor */
 	bool     bunmapped;
 	bool     bfua;             /* COMPARE AND WRITE: FUA for the write */
+	bool     parked;           /* SANITIZE: answered when its LU job ends */
+	struct core_xcopy *xc;     /* EXTENDED COPY state (core_xcopy.c) */
 	/* core_lbalock.c */
 	struct clist_node xnode;  /* lun->lba_excl or lun->lba_running */
 	uint8_t  lba_on;          /* which of them: 0 none, 1 excl, 2 running */

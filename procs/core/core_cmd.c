@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "procs/core/core.h"
+#include "procs/core/core_xcopy.h"
 #include "shm/pool.h"
 
 /* ---- table ---- */
@@ -213,6 +214,11 @@ static void task_ready(struct core *co, struct core_cmd *cmd)
 		lun_run(co, l);
 }
 
+void core_lun_kick(struct core *co, struct core_lun *l)
+{
+	lun_run(co, l);
+}
+
 void core_sched_hold(struct core *co)
 {
 	co->sched_hold++;
@@ -316,6 +322,10 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 
 	if (core_pr_run(co, cmd) || core_mode_run(co, cmd))
 		return;
+	if (cmd->cdb[0] == RECEIVE_COPY_RESULTS && cmd->lun) {
+		core_xcopy_rcr(co, cmd);
+		return;
+	}
 	scsi_emulate(&q, &cmd->res);
 	n = cmd->res.data_len;
 	if (cmd->dir != MSG_DIR_READ)
@@ -340,6 +350,9 @@ static void cmd_start(struct core *co, struct core_cmd *cmd)
 
 	if (!core_lba_may_start(cmd))
 		return;         /* retried when a command of the LU leaves */
+	/* enrolled before a sanitize began, started after: refused */
+	if (core_sanitize_refuse(co, cmd))
+		return;
 	cmd->started = true;
 	if (cmd->emulated) {
 		run_emulated(co, cmd);
@@ -352,7 +365,14 @@ static void cmd_start(struct core *co, struct core_cmd *cmd)
 		return;
 	}
 	if (cmd->io.blk && !core_blk_start(co, cmd)) {
-		core_cmd_complete(co, cmd);
+		if (!cmd->parked)       /* a SANITIZE answers when its job ends */
+			core_cmd_complete(co, cmd);
+		return;
+	}
+	/* EXTENDED COPY chose the link of its first piece */
+	bl = core_link_get(co, cmd->be_link);
+	if (!bl) {
+		complete_check(co, cmd, SK_HARDWARE_ERROR, ASC_LU_COMM_FAILURE);
 		return;
 	}
 	/* queued even while the backend is down: it is sent when it comes back */
@@ -649,6 +669,9 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		run_emulated(co, cmd);
 		return;
 	}
+	/* SANITIZE IN PROGRESS comes before unit attentions (SBC-3 4.11) */
+	if (core_sanitize_refuse(co, cmd))
+		return;
 	if (scsi_ua_check(&nx->ua[cmd->lun->index], cmd->cdb, &cmd->res)) {
 		core_cmd_complete(co, cmd);
 		return;
@@ -816,6 +839,10 @@ void core_handle_backend(struct core *co, struct core_link *cl, const union msg 
 	}
 	clist_remove(&cl->inflight, &cmd->qnode);
 	cmd->qlist = NULL;
+	if (cmd->kind == CK_JOB) {
+		core_job_io_done(co, cmd, d);
+		return;
+	}
 	if (cmd->orphan || cmd->aborted) {
 		be_released(co, cmd);
 		return;
@@ -930,6 +957,10 @@ void core_backend_down(struct core *co, struct core_link *cl)
 		cmd->qlist = NULL;
 		if (cmd->orphan || cmd->aborted) {
 			be_released(co, cmd);
+			continue;
+		}
+		if (cmd->kind == CK_CMD && cmd->io.blk == SCSI_BLK_XCOPY) {
+			core_xcopy_backend_lost(co, cmd);
 			continue;
 		}
 		cmd->state = CS_BE_QUEUED;

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "procs/core/core.h"
+#include "procs/core/core_xcopy.h"
 #include "procs/core/core_pr_store.h"
 
 static int state_fd = -1;
@@ -36,6 +37,18 @@ bool core_pr_conflict(struct core *co, struct core_cmd *cmd)
 	cmd->res.sense_len = 0;
 	cmd->res.data_len = 0;
 	return true;
+}
+
+/* EXTENDED COPY asks this for the LUs it reads (as READ) and writes (as
+ * WRITE) on behalf of nx: the copy manager may do no more than nx could. */
+bool core_pr_blocks(struct core_nexus *nx, struct core_lun *l, const uint8_t *cdb)
+{
+	struct scsi_itn self;
+
+	if (!l->pr.reserved && !l->pr.r2_held)
+		return false;
+	nexus_itn(nx, &self);
+	return scsi_pr_conflict(&l->pr, &self, cdb);
 }
 
 struct notify_ctx {

@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "procs/core/core.h"
+#include "procs/core/core_xcopy.h"
 
 void core_tmf_release(struct core *co, uint32_t idx, uint32_t gen)
 {
@@ -182,6 +183,7 @@ void core_nexus_free(struct core *co, struct core_link *cl, struct core_nexus *n
 	clist_remove(&nx->tgt->nexuses, &nx->tnode);
 	core_pr_nexus_lost(nx);
 	core_ua_nexus_lost(nx);
+	core_xcopy_nexus_free(nx);
 	free(nx->ua);
 	free(nx);
 }

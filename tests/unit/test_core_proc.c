@@ -634,7 +634,7 @@ static void test_emulated(void)
 	r = do_cmd(mkcmd(1, 7, rl, 12, MSG_DIR_READ, 256, h));
 	CHECK(r.status == SCSI_GOOD && r.data_len == 24);
 	/* unsupported opcode */
-	uint8_t ws[10] = { SANITIZE, 0x01 };
+	uint8_t ws[10] = { 0x3b, 0x01 };   /* WRITE BUFFER */
 	r = do_cmd(mkcmd(1, 0, ws, 10, MSG_DIR_NONE, 0, fe_buf(0, 0)));
 	CHECK(r.status == SCSI_CHECK_CONDITION && r.sense[12] == 0x20);
 }
