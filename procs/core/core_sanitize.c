@@ -381,6 +381,7 @@ void core_sanitize_start(struct core *co, struct core_cmd *cmd)
 		return;
 	}
 	s->job->kind = CK_JOB;
+	s->job->fe_link = UINT32_MAX;   /* no frontend's: its loss must not touch it */
 	s->job->state = CS_WAIT;
 	s->job->lun = l;
 	s->job->io.blk = SCSI_BLK_SANITIZE;

@@ -288,6 +288,7 @@ static bool hold_foreign(struct core *co, struct core_cmd *cmd)
 			return false;
 		}
 		h->kind = CK_JOB;
+		h->fe_link = UINT32_MAX;        /* no frontend's */
 		h->state = CS_WAIT;
 		h->lun = d;
 		h->io.blk = SCSI_BLK_XCOPY;

@@ -13,7 +13,9 @@ mtgt-core_SRCS := procs/core/main.c procs/core/core_config.c procs/core/core_lin
 	procs/core/core_xcopy.c procs/core/core_sanitize.c $(CORE_SCSI_SRCS)
 mtgt-core_LIBS := -lev -ljansson -lz -lseccomp
 
-TEST_PROGS += test-scsi-emul test-scsi-rw test-scsi-blk
+TEST_PROGS += test-scsi-emul test-scsi-rw test-scsi-blk test-scsi-xcopy
+test-scsi-xcopy_SRCS := tests/unit/test_scsi_xcopy.c $(CORE_SCSI_SRCS)
+test-scsi-xcopy_LIBS := -lcmocka
 test-scsi-blk_SRCS := tests/unit/test_scsi_blk.c $(CORE_SCSI_SRCS)
 test-scsi-blk_LIBS := -lcmocka
 test-scsi-emul_SRCS := tests/unit/test_scsi_emul.c $(CORE_SCSI_SRCS)
