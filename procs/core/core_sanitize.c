@@ -388,10 +388,8 @@ void core_sanitize_start(struct core *co, struct core_cmd *cmd)
 	s->job->be_link = l->link;
 	s->job->be_dev = l->dev;
 	if (sa == SANITIZE_SA_OVERWRITE) {
-		uint64_t len = s->lu_bytes < CORE_VERIFY_CHUNK ? s->lu_bytes : CORE_VERIFY_CHUNK;
-
-		if (!co->arena_alloc.bitmap ||
-		    pool_alloc(&co->arena_alloc, (uint32_t)len, &s->job->bbuf)) {
+		/* powers of two: every piece stays whole blocks */
+		if (core_arena_take(co, CORE_VERIFY_CHUNK, l->lu.block_size, &s->job->bbuf)) {
 			core_cmd_free(co, s->job);
 			san_free(s);
 			busy(cmd);   /* the core arena is busy: retry */

@@ -302,6 +302,17 @@ static bool hold_foreign(struct core *co, struct core_cmd *cmd)
 
 /* ---- the copy ---- */
 
+int core_arena_take(struct core *co, uint32_t want, uint32_t min, struct buf_handle *out)
+{
+	if (!co->arena_alloc.bitmap)
+		return -ENOMEM;
+	/* a smaller piece is slower, not wrong: take what the arena has */
+	for (uint32_t len = want; len >= min; len /= 2)
+		if (!pool_alloc(&co->arena_alloc, len, out))
+			return 0;
+	return -ENOMEM;
+}
+
 static const struct scsi_xcopy_seg *cur_seg(const struct core_cmd *cmd)
 {
 	return &cmd->xc->list.seg[cmd->xc->seg];
@@ -416,8 +427,7 @@ bool core_xcopy_start(struct core *co, struct core_cmd *cmd)
 	}
 	if (!check_segments(cmd) || !hold_foreign(co, cmd))
 		return finish(cmd);
-	if (!co->arena_alloc.bitmap ||
-	    pool_alloc(&co->arena_alloc, CORE_VERIFY_CHUNK, &cmd->bbuf)) {
+	if (core_arena_take(co, CORE_VERIFY_CHUNK, 64u << 10, &cmd->bbuf)) {
 		cmd->res.status = SCSI_BUSY;   /* the core arena is busy: retry */
 		cmd->res.sense_len = 0;
 		return finish(cmd);

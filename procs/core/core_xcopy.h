@@ -19,6 +19,9 @@ void core_xcopy_rcr(struct core *co, struct core_cmd *cmd);
 /* The nexus goes away: its held copy results with it. */
 void core_xcopy_nexus_free(struct core_nexus *nx);
 
+/* A buffer of the core's arena of want bytes, or less down to min. */
+int core_arena_take(struct core *co, uint32_t want, uint32_t min, struct buf_handle *out);
+
 /* ---- core_sanitize.c: SANITIZE ---- */
 bool core_sanitize_plan(struct core *co, struct core_cmd *cmd);
 /* Starts (or, EXIT FAILURE MODE, ends) the LU's sanitize; always leaves the

@@ -51,5 +51,9 @@ void test_aptpl_save(void);
 void test_aptpl_restart(const char *bin);
 void test_preempt_abort(void);
 void test_mode_select(void);
+/* test_core_proc_xcopy.c: EXTENDED COPY and SANITIZE */
+void test_xcopy_core(void);
+void test_xcopy_backend_lost(uint32_t be_link, uint32_t be_epoch);
+void test_sanitize_core(void);
 
 #endif

@@ -1230,8 +1230,11 @@ int main(int argc, char **argv)
 	test_ordered();
 	test_block_commands();
 	test_lba_exclusion();
+	test_xcopy_core();
+	test_sanitize_core();
 	measure_qd1();
 	test_backend_restart();
+	test_xcopy_backend_lost(BE_LINK2, BE_EPOCH + 1);
 	test_violation_and_frontend_down();
 	test_hostile_frontend();
 	test_backend_stale_tag();
