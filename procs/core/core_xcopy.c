@@ -334,6 +334,10 @@ static bool next_piece(struct core_cmd *cmd)
 			xc->seg_done = 0;
 			continue;
 		}
+		/* a sanitize begun on a source since (a destination's waits for
+		 * the copy): its blocks are not the ones the copy was asked for */
+		if (core_sanitize_busy(src, &cmd->res) || core_sanitize_busy(dst, &cmd->res))
+			return false;
 		if (xc->seg_done == 0)
 			xc->backward = src == dst && s->dst_lba > s->src_lba &&
 				       s->dst_lba < s->src_lba + s->nblocks;
