@@ -9,6 +9,6 @@ TEST_PROGS += test-chap-login
 test-chap-login_SRCS := tests/integration/chap_login.c
 test-chap-login_LIBS := -liscsi
 # EXTENDED COPY and SANITIZE checks for xcopy-sanitize.sh
-TEST_PROGS += test-xcopy
-test-xcopy_SRCS := tests/integration/xcopy_check.c
-test-xcopy_LIBS := -liscsi
+TEST_PROGS += xcopy-check
+xcopy-check_SRCS := tests/integration/xcopy_check.c
+xcopy-check_LIBS := -liscsi

@@ -1,5 +1,5 @@
 #!/bin/bash
-# EXTENDED COPY and SANITIZE through the whole target: test-xcopy checks the
+# EXTENDED COPY and SANITIZE through the whole target: xcopy-check checks the
 # copied data byte for byte (across LUNs, overlapping in one LU, two
 # segments), RECEIVE COPY RESULTS, that a LUN of a target the initiator may
 # not use is no copy target, and a paced SANITIZE OVERWRITE with IMMED
@@ -28,8 +28,8 @@ JSON
 MTGT_CORE_SANITIZE_MIBS=6 tl_start "$TL_DIR/mtgtd.json"
 tl_wait_ready || tl_fail "target not ready"
 
-timeout -k 5 "$(tl_secs 120)" "$TL_BIN/test-xcopy" "127.0.0.1:$TL_PORT" "$TL_TARGET" "$OTHER" \
-	>"$TL_DIR/xcopy.log" 2>&1 || tl_fail "test-xcopy: $(tail -5 "$TL_DIR/xcopy.log")"
+timeout -k 5 "$(tl_secs 120)" "$TL_BIN/xcopy-check" "127.0.0.1:$TL_PORT" "$TL_TARGET" "$OTHER" \
+	>"$TL_DIR/xcopy.log" 2>&1 || tl_fail "xcopy-check: $(tail -5 "$TL_DIR/xcopy.log")"
 tl_log "$(tail -1 "$TL_DIR/xcopy.log")"
 tl_stop || tl_fail "stop failed"
 [ "$TL_EXIT" = 0 ] || tl_fail "mtgtd exit status $TL_EXIT"

@@ -1,7 +1,7 @@
-/* test-xcopy: EXTENDED COPY and SANITIZE through a real target, checked byte
+/* xcopy-check: EXTENDED COPY and SANITIZE through a real target, checked byte
  * for byte with libiscsi.
  *
- *   test-xcopy PORTAL TARGET1 TARGET2
+ *   xcopy-check PORTAL TARGET1 TARGET2
  *
  * TARGET1 (any initiator) has LUN 0 and LUN 1 (both 512-byte blocks, LUN 1
  * at least 16 MiB); TARGET2 admits only iqn.2026-11.test:xcopy-admin. Checks:
@@ -30,7 +30,7 @@
 
 static int failures;
 
-#define FAIL(...) do { fprintf(stderr, "test-xcopy: FAIL: " __VA_ARGS__); \
+#define FAIL(...) do { fprintf(stderr, "xcopy-check: FAIL: " __VA_ARGS__); \
 	fputc('\n', stderr); failures++; } while (0)
 
 static struct iscsi_context *login(const char *ini, const char *portal, const char *target)
@@ -43,7 +43,7 @@ static struct iscsi_context *login(const char *ini, const char *portal, const ch
 	iscsi_set_session_type(c, ISCSI_SESSION_NORMAL);
 	iscsi_set_header_digest(c, ISCSI_HEADER_DIGEST_NONE);
 	if (iscsi_full_connect_sync(c, portal, 0)) {
-		fprintf(stderr, "test-xcopy: login %s -> %s: %s\n", ini, target, iscsi_get_error(c));
+		fprintf(stderr, "xcopy-check: login %s -> %s: %s\n", ini, target, iscsi_get_error(c));
 		iscsi_destroy_context(c);
 		return NULL;
 	}
@@ -437,7 +437,7 @@ static void test_sanitize(struct iscsi_context *c)
 		}
 	}
 	free(b);
-	printf("test-xcopy: sanitize of %llu blocks, %d progress reports, last %d\n",
+	printf("xcopy-check: sanitize of %llu blocks, %d progress reports, last %d\n",
 	       (unsigned long long)nblocks, seen, last);
 }
 
@@ -447,7 +447,7 @@ int main(int argc, char **argv)
 	uint8_t naa0[16], naa1[16];
 
 	if (argc != 4) {
-		fprintf(stderr, "usage: test-xcopy PORTAL TARGET1 TARGET2\n");
+		fprintf(stderr, "usage: xcopy-check PORTAL TARGET1 TARGET2\n");
 		return 2;
 	}
 	c = login(INI_MAIN, argv[1], argv[2]);
@@ -473,9 +473,9 @@ int main(int argc, char **argv)
 	iscsi_destroy_context(c);
 	iscsi_destroy_context(adm);
 	if (failures) {
-		fprintf(stderr, "test-xcopy: %d failures\n", failures);
+		fprintf(stderr, "xcopy-check: %d failures\n", failures);
 		return 1;
 	}
-	printf("test-xcopy: all passed\n");
+	printf("xcopy-check: all passed\n");
 	return 0;
 }
