@@ -163,6 +163,20 @@ static struct core_cmd *running_copy(struct core_nexus *nx, const struct core_cm
 	return NULL;
 }
 
+/* Copies running on cmd's LU besides cmd. */
+static uint32_t copies_on(const struct core_cmd *cmd)
+{
+	uint32_t n = 0;
+
+	for (const struct clist_node *i = cmd->lun->tasks.first; i; i = i->next) {
+		const struct core_cmd *c = clist_entry(i, struct core_cmd, lnode);
+
+		if (c != cmd && c->xc && c->xc->parsed)
+			n++;
+	}
+	return n;
+}
+
 /* ---- checks before any data moves ---- */
 
 static void param_field(struct scsi_result *r, uint16_t asc, uint16_t byte)
@@ -427,6 +441,12 @@ bool core_xcopy_start(struct core *co, struct core_cmd *cmd)
 	    running_copy(cmd->nexus, cmd, cmd->lun->index, xc->list.list_id)) {
 		xc->parsed = false;      /* the running copy's results are not ours */
 		scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, ASC_OPERATION_IN_PROGRESS);
+		return false;
+	}
+	if (copies_on(cmd) >= XCOPY_MAX_CONCURRENT) {
+		/* the TOTAL CONCURRENT COPIES of OPERATING PARAMETERS */
+		xc->parsed = false;
+		scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, ASC_INSUFFICIENT_RESOURCES);
 		return false;
 	}
 	if (!check_segments(cmd) || !hold_foreign(co, cmd))
