@@ -403,7 +403,8 @@ static bool plan_media(struct core *co, struct core_cmd *cmd)
 	 * (the frontend reports the residual); a partial block cannot be */
 	uint64_t want = io->length < cmd->edtl ? io->length : cmd->edtl;
 
-	if (want % bs) {
+	/* a WRITE ATOMIC is all or nothing: it cannot write only a part */
+	if (want % bs || (io->atomic && want != io->length)) {
 		scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
 		return false;
 	}

@@ -112,6 +112,7 @@ enum scsi_opcode {
 	WRITE_SAME_16 = 0x93,
 	WRITE_VERIFY_12 = 0xae,
 	READ_DEFECT_DATA_12 = 0xb7,
+	WRITE_ATOMIC_16 = 0x9c,        /* scsi_rw.c: a write that is all or nothing */
 };
 #define SAI_READ_CAPACITY_16 0x10
 #define SAI_GET_LBA_STATUS 0x12
@@ -253,7 +254,11 @@ struct scsi_io {
 	bool     unmap;         /* WRITE SAME: UNMAP bit */
 	bool     ndob;          /* WRITE SAME 16: no data-out buffer, write zeros */
 	uint32_t param_len;     /* UNMAP: parameter list length; GET LBA STATUS: allocation length */
+	bool     atomic;        /* WRITE ATOMIC 16: one backend write, exclusive on its range */
 };
+/* WRITE ATOMIC 16 (Block Limits VPD): the whole transfer is one backend write,
+ * so the limit is the largest transfer; alignment and granularity 0 (none). */
+#define SCSI_MAX_ATOMIC_BYTES SCSI_MAX_XFER_BYTES
 /* Decode a media CDB and check it against the LU. Returns 1 with *io filled
  * when a backend I/O is needed, 0 when r holds the final result (an error, or
  * nothing to transfer). */

@@ -77,8 +77,12 @@ static int write_same(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_
 		scsi_invalid_cdb(r, 1, 3);
 		return 0;
 	}
-	/* WSNZ is set in the Block Limits page: 0 blocks is not "to the end" */
-	if (n == 0 || (n << lu->block_shift) > SCSI_MAX_WS_BYTES) {
+	/* WSNZ is 0 in the Block Limits page: 0 blocks means through the last
+	 * block (SBC-4), still bounded by MAXIMUM WRITE SAME LENGTH; an LBA
+	 * past the end leaves n 0 for the range check below */
+	if (n == 0)
+		n = lba < lu->nblocks ? lu->nblocks - lba : 0;
+	if ((n << lu->block_shift) > SCSI_MAX_WS_BYTES) {
 		scsi_invalid_cdb(r, is16 ? 10 : 7, -1);
 		return 0;
 	}

@@ -152,7 +152,7 @@ static uint32_t vpd_block_limits(const struct scsi_lu *lu, uint8_t *b)
 	scsi_put16(b + 6, (uint16_t)gran);                 /* optimal transfer granularity */
 	scsi_put32(b + 8, SCSI_MAX_XFER_BYTES / bs);       /* maximum transfer length */
 	scsi_put32(b + 12, (1u << 20) / bs);               /* optimal transfer length */
-	b[4] = 0x01;                                       /* WSNZ: 0 blocks is refused */
+	b[4] = 0x00;                                       /* WSNZ 0: 0 blocks = to the end */
 	b[5] = SCSI_MAX_CAW_BLOCKS;                        /* COMPARE AND WRITE */
 	if (lu->thin) {
 		scsi_put32(b + 20, (uint32_t)(SCSI_MAX_UNMAP_BYTES / bs)); /* MAX UNMAP LBA COUNT */
@@ -161,6 +161,11 @@ static uint32_t vpd_block_limits(const struct scsi_lu *lu, uint8_t *b)
 		b[32] = 0x80;                              /* UGAVALID, alignment 0 */
 	}
 	scsi_put64(b + 36, SCSI_MAX_WS_BYTES / bs);        /* MAXIMUM WRITE SAME LENGTH */
+	/* WRITE ATOMIC 16: maximum atomic transfer length, alignment 0 and
+	 * granularity 0 (none), and the same limits with an atomic boundary */
+	scsi_put32(b + 44, SCSI_MAX_ATOMIC_BYTES / bs);
+	scsi_put32(b + 56, SCSI_MAX_ATOMIC_BYTES / bs);
+	scsi_put32(b + 60, SCSI_MAX_ATOMIC_BYTES / bs);
 	return 64;
 }
 
