@@ -302,8 +302,9 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 	struct core_target *t = cmd->nexus ? cmd->nexus->tgt : NULL;
 	uint32_t lunno = 0;
 	enum scsi_lun_kind kind = scsi_lun_decode(cmd->wire_lun, &lunno);
+	struct scsi_lu view;
 	struct scsi_emul_req q = {
-		.lu = cmd->lun ? &cmd->lun->lu : NULL,
+		.lu = cmd->lun ? core_alua_lu_view(cmd, &view) : NULL,
 		.wlun = kind == SCSI_LUN_WLUN_REPORT_LUNS,
 		.cdb = cmd->cdb,
 		.luns = t ? t->lun_ids : NULL,
@@ -314,7 +315,7 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 	};
 	uint32_t n;
 
-	if (core_pr_run(co, cmd) || core_mode_run(co, cmd))
+	if (core_pr_run(co, cmd) || core_mode_run(co, cmd) || core_alua_run(co, cmd))
 		return;
 	scsi_emulate(&q, &cmd->res);
 	n = cmd->res.data_len;
@@ -497,6 +498,7 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 			nx->id = m->nexus;
 			nx->link = cl->id;
 			nx->isid = m->isid;
+			nx->port = m->port ? (uint16_t)m->port : 1;
 			nx->tgt = t;
 			nx->ua = ua;
 			snprintf(nx->initiator, sizeof(nx->initiator), "%s", ini);
@@ -654,7 +656,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		core_cmd_complete(co, cmd);
 		return;
 	}
-	if (core_pr_conflict(co, cmd)) {
+	if (core_alua_refuse(co, cmd) || core_pr_conflict(co, cmd)) {
 		core_cmd_complete(co, cmd);
 		return;
 	}

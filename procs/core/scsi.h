@@ -140,6 +140,8 @@ struct scsi_lu {
 	char     serial[17];    /* 16 hex digits */
 	const char *target_name;
 	uint16_t rel_port;      /* relative target port identifier (>= 1) */
+	uint8_t  tpgs;          /* ALUA (scsi_alua.h): INQUIRY TPGS, 0 = off */
+	uint16_t tpg_id;        /* target port group of rel_port */
 };
 
 /* What the emulation produced. Sense is fixed format unless noted. */
@@ -318,6 +320,7 @@ enum scsi_ua_bits {
 	SCSI_UA_REG_PREEMPTED = 1u << 7, /* 2A/05 */
 	SCSI_UA_CAPACITY_CHANGED = 1u << 8, /* 2A/09 */
 	SCSI_UA_LUNS_CHANGED = 1u << 9,  /* 3F/0E */
+	SCSI_UA_ALUA_CHANGED = 1u << 14, /* 2A/06 (core_alua.c) */
 };
 /* If a UA is pending and the command is not exempt, take it: fills r with the
  * CHECK CONDITION and returns true. */
