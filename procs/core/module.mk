@@ -30,3 +30,6 @@ test-scsi-pr_LIBS := -lcmocka -lz
 TEST_PROGS += test-scsi-mode
 test-scsi-mode_SRCS := tests/unit/test_scsi_mode.c $(CORE_SCSI_SRCS)
 test-scsi-mode_LIBS := -lcmocka
+TEST_PROGS += test-scsi-alua
+test-scsi-alua_SRCS := tests/unit/test_scsi_alua.c procs/core/core_alua.c $(CORE_SCSI_SRCS)
+test-scsi-alua_LIBS := -lcmocka -ljansson
