@@ -72,6 +72,12 @@ static int write_same(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_
 	}
 	io->unmap = (f & 0x08) != 0;
 	io->ndob = is16 && (f & 0x01);
+	/* write protection first: an unmapping WRITE SAME on a write-protected
+	 * LU is DATA PROTECT whatever its provisioning (libiscsi ReadOnlySBC) */
+	if (lu->readonly) {
+		scsi_check(r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
+		return 0;
+	}
 	/* LBPWS/LBPWS10 are 0 on a fully provisioned LU: UNMAP is refused */
 	if (io->unmap && !lu->thin) {
 		scsi_invalid_cdb(r, 1, 3);

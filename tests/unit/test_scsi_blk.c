@@ -127,6 +127,10 @@ static void test_write_same(void **st)
 	scsi_put32(ws10 + 2, 0);
 	assert_int_equal(decode(&ro, ws10, &io, &r), 0);
 	assert_sense(&r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
+	/* ...before the UNMAP bit is checked against the provisioning */
+	struct scsi_lu ro_full = mk_lu(1000, false, true);
+	assert_int_equal(decode(&ro_full, ws10, &io, &r), 0);
+	assert_sense(&r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
 }
 
 static void test_unmap_cdb(void **st)
