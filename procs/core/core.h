@@ -314,6 +314,10 @@ bool core_alua_run(struct core *co, struct core_cmd *cmd);
  * to `state` (enum scsi_alua_state); every nexus of t hears ASYMMETRIC
  * ACCESS STATE CHANGED. -ENOENT unknown group, -EINVAL bad state. */
 int  core_alua_set_state(struct core_target *t, uint16_t group, uint8_t state);
+/* A live config change rebuilt target t from old: its groups that existed
+ * before keep their current state and status (a SET TARGET PORT GROUPS is
+ * not undone by an unrelated change); new groups start as configured. */
+void core_alua_adopt(struct core_target *t, const struct core_target *old);
 /* Core state segment: the ALUA state of every target as plain data. */
 size_t core_alua_state_size(const struct core *co);
 size_t core_alua_save(const struct core *co, void *buf, size_t cap);

@@ -187,6 +187,21 @@ int core_alua_set_state(struct core_target *t, uint16_t group, uint8_t state)
 	return 0;
 }
 
+void core_alua_adopt(struct core_target *t, const struct core_target *old)
+{
+	struct scsi_alua prev = old->alua;
+
+	for (uint16_t i = 0; i < t->alua.ngroups && i < SCSI_ALUA_MAX_GROUPS; i++) {
+		struct scsi_alua_group *g = &t->alua.groups[i];
+		const struct scsi_alua_group *o = scsi_alua_group(&prev, g->id);
+
+		if (o) {
+			g->state = o->state;
+			g->status = o->status;
+		}
+	}
+}
+
 /* ---- state segment ----
  * A header, then one record per target: its name and struct scsi_alua as
  * is (no pointers). Loading matches targets by name and groups by id, so a

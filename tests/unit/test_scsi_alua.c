@@ -370,6 +370,15 @@ static void test_core_transitions(void **st)
 	buf[0] ^= 1;
 	assert_int_equal(core_alua_load(&co, buf, n - 1), -EINVAL);
 	co.cfg.targets = NULL;
+
+	/* a live config change keeps the state of the groups that remain */
+	struct core_target old = tg[0];
+	assert_int_equal(load(&tg[0], "{\"ports\": [2, 4], \"alua\": {\"states\": {\"4\": \"standby\"}}}"), 0);
+	core_alua_adopt(&tg[0], &old);
+	assert_int_equal(tg[0].alua.groups[0].state, ALUA_STANDBY);        /* group 2, kept */
+	assert_int_equal(tg[0].alua.groups[0].status, ALUA_STATUS_IMPLICIT);
+	assert_int_equal(tg[0].alua.groups[1].state, ALUA_STANDBY);        /* group 4, as configured */
+	assert_int_equal(tg[0].alua.groups[1].status, ALUA_STATUS_NONE);
 }
 
 int main(void)
