@@ -458,6 +458,10 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 		core_violation(co, cl, "NEXUS_ADD for a nexus id already in use");
 		return;
 	}
+	if (m->port > 65535) {
+		core_violation(co, cl, "NEXUS_ADD with a relative target port above 65535");
+		return;
+	}
 	p = fe_buf(co, cl, &m->buf, 1);
 	if (!p) {
 		core_violation(co, cl, "NEXUS_ADD with a bad buffer handle");
@@ -642,6 +646,13 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 	if (kind == SCSI_LUN_NORMAL)
 		cmd->lun = core_target_lun(nx->tgt, lunno);
 	if (scsi_cdb_check(cmd->cdb, cmd->cdb_len, &cmd->res)) {
+		core_cmd_complete(co, cmd);
+		return;
+	}
+	/* no ACA is ever established (NormACA 0, NACA refused): SAM-5 ends a
+	 * command with the ACA attribute with INVALID MESSAGE ERROR */
+	if (m->attr == MSG_TASK_ACA) {
+		scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, 0x4900);
 		core_cmd_complete(co, cmd);
 		return;
 	}

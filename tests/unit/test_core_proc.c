@@ -382,6 +382,19 @@ static void test_block_commands(void)
 	io = be_serve_blk(0, false);
 	CHECK(io.op == MSG_IO_UNMAP && io.length == 40 * 512);
 	CHECK(fe_rsp().status == SCSI_GOOD);
+	/* the ACA task attribute: no ACA is ever established, so refused */
+	{
+		uint8_t tur[6] = { TEST_UNIT_READY, 0, 0, 0, 0, 0 };
+		union msg m;
+
+		memset(&m, 0, sizeof(m));
+		m.cmd = mkcmd(1, 0, tur, 6, MSG_DIR_NONE, 0, h);
+		m.cmd.attr = MSG_TASK_ACA;
+		send_msg(&fe, &m);
+		rsp = fe_rsp();
+		CHECK(rsp.status == SCSI_CHECK_CONDITION && (rsp.sense[2] & 0x0f) == SK_ILLEGAL_REQUEST &&
+		      rsp.sense[12] == 0x49 && rsp.sense[13] == 0);
+	}
 	/* WRITE SAME (10) with 0 blocks: from the LBA through the last block */
 	uint8_t wsz[10] = { WRITE_SAME_10, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
 	scsi_put32(wsz + 2, DISK_BYTES / 512 - 5);
