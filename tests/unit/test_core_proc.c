@@ -998,6 +998,26 @@ static void test_backend_restart(void)
 	send_msg(&fe, &m);
 	io = recv_msg(&be, 2000);
 	REQUIRE(io.h.type == MSG_IO);
+	/* a WRITE ATOMIC the old backend tears (half written) before it dies,
+	 * and a read of the same blocks held back behind it */
+	uint8_t wa[16] = { WRITE_ATOMIC_16, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x58, 0, 0, 0, 2, 0, 0 };
+	uint8_t r600[10] = { READ_10, 0, 0, 0, 0x02, 0x58, 0, 0, 2, 0 };
+	struct buf_handle ha = fe_buf(524288, 1024), hr = fe_buf(589824, 1024);
+	union msg ma, mr, ioa;
+
+	memset(bufp(ha), 0x5c, 1024);
+	memset(disk + 600 * 512, 0, 1024);
+	memset(&ma, 0, sizeof(ma));
+	ma.cmd = mkcmd(1, 0, wa, 16, MSG_DIR_WRITE, 1024, ha);
+	ma.cmd.imm_len = 1024;
+	send_msg(&fe, &ma);
+	ioa = recv_msg(&be, 2000);
+	REQUIRE(ioa.h.type == MSG_IO && ioa.io.op == MSG_IO_WRITE && ioa.io.length == 1024);
+	memcpy(disk + 600 * 512, pool_ptr(&pool, &ioa.io.buf), 512);
+	memset(&mr, 0, sizeof(mr));
+	mr.cmd = mkcmd(1, 0, r600, 10, MSG_DIR_READ, 1024, hr);
+	send_msg(&fe, &mr);
+	CHECK(quiet(&be, 50));
 	/* the old backend never answers */
 	snprintf(js, sizeof(js), "{\"link\":%d}", BE_LINK);
 	REQUIRE(ctl_send(ctl, CTL_LINK_DOWN, js, strlen(js), NULL, 0) == 0);
@@ -1019,6 +1039,17 @@ static void test_backend_restart(void)
 	r = recv_msg(&fe, 2000);
 	CHECK(r.h.type == MSG_CMD_RSP && r.h.tag == m.cmd.h.tag && r.cmd_rsp.status == SCSI_GOOD);
 	CHECK(!memcmp(bufp(h), disk + 8 * 512, 4096));
+	/* the torn atomic write is reissued whole, then the held read runs and
+	 * sees all of the new data */
+	again = be_serve(&be, 0);
+	CHECK(again.op == MSG_IO_WRITE && again.offset == 600 * 512 && again.length == 1024);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.h.tag == ma.cmd.h.tag && r.cmd_rsp.status == SCSI_GOOD);
+	again = be_serve(&be, 0);
+	CHECK(again.op == MSG_IO_READ && again.offset == 600 * 512);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.h.tag == mr.cmd.h.tag && r.cmd_rsp.status == SCSI_GOOD);
+	CHECK(bufp(hr)[0] == 0x5c && bufp(hr)[1023] == 0x5c);
 }
 
 static void test_violation_and_frontend_down(void)
