@@ -25,7 +25,7 @@ SHORT_TESTS=SCSI.TestUnitReady,SCSI.Inquiry,SCSI.ReadCapacity10,SCSI.ReadCapacit
 if [ "${CONFORMANCE_SHORT:-0}" = 1 ]; then
 	name=conformance-short port=3352 tests=${CONFORMANCE_TESTS:-$SHORT_TESTS} limit=180
 elif [ "${CONFORMANCE_READONLY:-0}" = 1 ]; then
-	name=conformance-readonly port=3351 tests=${CONFORMANCE_TESTS:-ALL.ReadOnly} limit=180
+	name=conformance-readonly port=3412 tests=${CONFORMANCE_TESTS:-ALL.ReadOnly} limit=180
 else
 	name=conformance port=3351 tests=${CONFORMANCE_TESTS:-ALL} limit=${CONFORMANCE_TIMEOUT:-900}
 fi
