@@ -527,7 +527,7 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 	cfg->nop_interval_s = 30;
 	cfg->nop_timeout_s = 30;
 	cfg->shutdown_logout_s = 3;
-	cfg->poll_us = 200;
+	cfg->poll_us = 0;
 	if (v) {
 		static const char *const ikeys[] = { "nop_interval_s", "nop_timeout_s",
 						     "shutdown_logout_s", "require_header_digest",

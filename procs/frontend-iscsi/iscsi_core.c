@@ -5,7 +5,6 @@
 #include "procs/frontend-iscsi/iscsi.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -324,7 +323,7 @@ static void wake_cb(struct ev_loop *loop, ev_io *w, int revents)
 	iscsi_core_publish(t);
 }
 
-/* Adaptive busy-polling (config iscsi.poll_us, default 200): for poll_us after the last moment
+/* Adaptive busy-polling (config iscsi.poll_us, default 0): for poll_us after the last moment
  * a command was in flight, with nothing owed by the core, keep the loop from
  * blocking (an active idle watcher makes libev poll with a zero timeout), so
  * the initiator's next command is picked up without this CPU going idle and
@@ -338,6 +337,8 @@ static void idle_poll(struct iscsi_tgt *t, struct ev_loop *loop)
 		t->poll_until = ev_now(loop) + t->poll_us * 1e-6;
 		return;
 	}
+	/* No sched_yield here: on a loaded machine a yield hands the CPU to
+	 * an unrelated process for a whole time slice (QD1 fell to 5-9k). */
 	if (ev_now(loop) < t->poll_until)
 		ev_idle_start(loop, &t->idle);
 }
@@ -403,11 +404,6 @@ static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
 
 static void idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
-	/* busy-polling: whatever else is runnable on this CPU (the initiator,
-	 * the core) goes first; measured on the 2-core machines with the target
-	 * on its own CPU, polling with the yield gave 19.9k QD1 IOPS, without it
-	 * 17.8k, not polling 11-16k (make bench, rr4k-qd1-file) */
-	sched_yield();
 }
 
 int iscsi_core_init(struct iscsi_tgt *t)
