@@ -12,3 +12,7 @@ test-chap-login_LIBS := -liscsi
 TEST_PROGS += xcopy-check
 xcopy-check_SRCS := tests/integration/xcopy_check.c
 xcopy-check_LIBS := -liscsi
+# ALUA through two portal groups for alua.sh
+TEST_PROGS += test-alua
+test-alua_SRCS := tests/integration/alua_tool.c
+test-alua_LIBS := -liscsi
