@@ -111,6 +111,11 @@ json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int
 json_t *sup_link_desc(struct sup *s, struct sup_proc *peer, bool core_side, int *fds,
 		      int *nfds, int fd_base);
 
+/* sup_lun.c: per-LUN storage settings for the core's and a backend's
+ * CTL_INIT; live resize */
+void sup_lun_core_extra(const struct sup_lun *l, json_t *o);
+void sup_lun_backend_extra(const struct sup_lun *l, json_t *o);
+
 /* sup_admin.c: the admin socket */
 int  sup_admin_start(struct sup *s);
 void sup_admin_stop(struct sup *s);

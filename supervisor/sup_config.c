@@ -143,11 +143,42 @@ static int parse_portal(const char *s, struct sup_portal *p)
 	return 0;
 }
 
+/* Cache mode, O_DIRECT and the physical block size (docs/backends.md). */
+static int parse_lun_storage(json_t *j, struct sup_lun *l, const char *where, char *err,
+			     size_t errlen)
+{
+	json_t *v = json_object_get(j, "cache");
+
+	if (v && (!json_is_string(v) || (strcmp(json_string_value(v), "writeback") &&
+					 strcmp(json_string_value(v), "writethrough"))))
+		return fail(err, errlen, "%s.cache: must be \"writeback\" or \"writethrough\"",
+			    where);
+	l->writethrough = v && !strcmp(json_string_value(v), "writethrough");
+	v = json_object_get(j, "direct");
+	if (v && !json_is_boolean(v))
+		return fail(err, errlen, "%s.direct: must be true or false", where);
+	if (json_is_true(v) && l->backend != SUP_BE_FILE)
+		return fail(err, errlen, "%s.direct: only a file LUN can use O_DIRECT", where);
+	l->direct = json_is_true(v);
+	v = json_object_get(j, "physical_block_size");
+	l->phys_block_size = l->block_size;
+	if (v) {
+		json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+
+		if ((n != 512 && n != 4096) || (uint32_t)n < l->block_size)
+			return fail(err, errlen, "%s.physical_block_size: must be 512 or 4096, "
+				    "at least block_size", where);
+		l->phys_block_size = (uint32_t)n;
+	}
+	return 0;
+}
+
 static int parse_lun(json_t *j, struct sup_lun *l, const char *where, char *err,
 		     size_t errlen)
 {
 	static const char *const keys[] = { "lun", "backend", "path", "size", "block_size",
-					    "readonly", "thin", NULL };
+					    "readonly", "thin", "cache", "direct",
+					    "physical_block_size", NULL };
 	json_t *v;
 	int r;
 
@@ -220,7 +251,7 @@ static int parse_lun(json_t *j, struct sup_lun *l, const char *where, char *err,
 	if (v && !json_is_boolean(v))
 		return fail(err, errlen, "%s.thin: must be true or false", where);
 	l->thin = json_is_true(v);
-	return 0;
+	return parse_lun_storage(j, l, where, err, errlen);
 }
 
 static int chap_string(json_t *j, const char *key, bool required, char **out,
@@ -421,6 +452,63 @@ static int parse_restart(struct sup_config *cfg, json_t *j, char *err, size_t er
 	return 0;
 }
 
+/* "backends": {"file": {"engine": "auto", "queue_depth": 128, ...}, ...}: the
+ * "config" of each backend's CTL_INIT (docs/backends.md, Tunables). */
+static int parse_backends(struct sup_config *cfg, json_t *j, char *err, size_t errlen)
+{
+	static const char *const common[] = { "spin", "yield", "queue_depth", "batch", NULL };
+	static const char *const file[] = { "spin", "yield", "queue_depth", "batch", "engine",
+					    "fixed_buffers", "write_zeroes", NULL };
+	const char *key;
+	json_t *v;
+	char w[64];
+	int r;
+
+	if (!j)
+		return 0;
+	if (!json_is_object(j))
+		return fail(err, errlen, "backends: must be an object of settings by kind");
+	json_object_foreach(j, key, v) {
+		enum sup_backend b;
+		const char *k2;
+		json_t *x;
+
+		for (b = 0; b < SUP_BE_COUNT; b++)
+			if (!strcmp(key, backend_names[b]))
+				break;
+		if (b == SUP_BE_COUNT)
+			return fail(err, errlen, "backends.%s: unknown backend (file, null, ram)", key);
+		snprintf(w, sizeof(w), "backends.%s", key);
+		if (!json_is_object(v))
+			return fail(err, errlen, "%s: must be an object", w);
+		if ((r = check_keys(v, b == SUP_BE_FILE ? file : common, w, err, errlen)))
+			return r;
+		json_object_foreach(v, k2, x) {
+			if (!strcmp(k2, "engine")) {
+				const char *e = json_string_value(x);
+
+				if (!e || (strcmp(e, "auto") && strcmp(e, "io_uring") &&
+					   strcmp(e, "libaio")))
+					return fail(err, errlen, "%s.engine: auto, io_uring or libaio", w);
+			} else if (!strcmp(k2, "fixed_buffers")) {
+				if (!json_is_boolean(x))
+					return fail(err, errlen, "%s.fixed_buffers: true or false", w);
+			} else if (!strcmp(k2, "write_zeroes")) {
+				const char *e = json_string_value(x);
+
+				if (!e || (strcmp(e, "fallocate") && strcmp(e, "write")))
+					return fail(err, errlen, "%s.write_zeroes: fallocate or write", w);
+			} else if (!json_is_integer(x) || json_integer_value(x) < 0 ||
+				   json_integer_value(x) > 10000000) {
+				return fail(err, errlen, "%s.%s: must be a non-negative integer", w, k2);
+			}
+		}
+		json_decref(cfg->backend_cfg[b]);
+		cfg->backend_cfg[b] = json_deep_copy(v);
+	}
+	return 0;
+}
+
 const struct sup_policy *sup_config_policy(const struct sup_config *cfg, const char *name,
 					   const char *kind)
 {
@@ -463,7 +551,7 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 {
 	static const char *const keys[] = { "admin_socket", "state_dir", "portals", "targets",
 					    "discovery_chap", "chap_algorithms", "iscsi", "restart",
-					    "heartbeat", "sandbox", NULL };
+					    "heartbeat", "sandbox", "backends", NULL };
 	static const char *const algs[] = { "SHA3-256", "SHA-256", "MD5" };
 	char w[64];
 	json_t *v, *e;
@@ -590,6 +678,8 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 		if (cfg->heartbeat_timeout_s <= cfg->heartbeat_interval_s)
 			return fail(err, errlen, "heartbeat.timeout_ms: must exceed interval_ms");
 	}
+	if ((r = parse_backends(cfg, json_object_get(root, "backends"), err, errlen)))
+		return r;
 	cfg->restart_default = sup_policy_builtin;
 	v = json_object_get(root, "restart");
 	if (v && (r = parse_restart(cfg, v, err, errlen)))
@@ -693,6 +783,8 @@ void sup_config_free(struct sup_config *cfg)
 		chap_free(&t->chap);
 	}
 	chap_free(&cfg->discovery_chap);
+	for (int b = 0; b < SUP_BE_COUNT; b++)
+		json_decref(cfg->backend_cfg[b]);
 	for (uint32_t i = 0; i < cfg->nchap_algs; i++)
 		free(cfg->chap_algs[i]);
 	free(cfg->targets);

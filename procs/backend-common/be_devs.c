@@ -31,7 +31,7 @@ int be_devs_parse(const json_t *arr, bool needs_fd, struct be_dev *devs,
 		return -EINVAL;
 	}
 	json_array_foreach(arr, i, o) {
-		uint64_t idx, size, bs;
+		uint64_t idx, size, bs, pbs;
 		json_t *fdv = json_object_get(o, "fd");
 		json_t *pathv = json_object_get(o, "path");
 		json_t *rov = json_object_get(o, "readonly");
@@ -76,6 +76,14 @@ int be_devs_parse(const json_t *arr, bool needs_fd, struct be_dev *devs,
 		d->size = size;
 		d->block_size = (uint32_t)bs;
 		d->readonly = json_is_true(rov);
+		d->direct = json_is_true(json_object_get(o, "direct"));
+		if (be_json_u64(o, "physical_block_size", &pbs))
+			pbs = bs;
+		if (pbs < bs || pbs > 65536 || (pbs & (pbs - 1))) {
+			*reason = "bad physical_block_size";
+			goto fail;
+		}
+		d->phys_block_size = (uint32_t)pbs;
 		d->path = strdup(json_is_string(pathv) ? json_string_value(pathv) : "");
 		if (!d->path) {
 			*reason = "out of memory";

@@ -39,6 +39,8 @@ struct be {
 	bool     draining;
 	bool     drain_expired;
 	struct be_stats st;
+	const int *sb_calls;    /* the kind's extra syscalls (be_set_sandbox) */
+	bool     sb_set, sb_io_uring;
 };
 
 void be_link_watch(struct be *b, struct be_link *bl);

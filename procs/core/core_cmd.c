@@ -677,7 +677,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 	if (cmd->io.op == MSG_IO_FLUSH || (cmd->io.verify && !cmd->io.bytchk))
 		cmd->res.xfer_len = 0;
 	/* WCE switched off by MODE SELECT: the backend's cache is written through */
-	if (cmd->io.op == MSG_IO_WRITE && cmd->lun->lu.wce_default && !cmd->lun->lu.wce)
+	if (cmd->io.op == MSG_IO_WRITE && cmd->lun->lu.wcache && !cmd->lun->lu.wce)
 		cmd->io.fua = true;
 	cmd->be_link = cmd->lun->link;
 	cmd->be_dev = cmd->lun->dev;
@@ -883,6 +883,12 @@ void core_cmd_fill(struct core *co, struct core_link *cl, struct core_cmd *cmd, 
 
 		io->h.tag = (uint64_t)cmd->idx << 32 | cmd->gen;
 		io->h.flags = cmd->io.fua ? MSG_IO_FUA : 0;
+		/* write-through (WCE=0 on a buffering backend): every change
+		 * to the medium is durable before it completes */
+		if (cmd->lun && cmd->lun->lu.wcache && !cmd->lun->lu.wce &&
+		    (cmd->io.op == MSG_IO_WRITE || cmd->io.op == MSG_IO_WRITE_ZEROES ||
+		     cmd->io.op == MSG_IO_UNMAP))
+			io->h.flags = MSG_IO_FUA;
 		io->dev = cmd->be_dev;
 		io->op = cmd->io.op;
 		if (cmd->io.op != MSG_IO_FLUSH) {

@@ -95,8 +95,15 @@ static int load_lun(json_t *jl, struct core_target *t, uint32_t i, char *err, si
 		l->lu.rotation = SCSI_ROT_NONE;
 	else
 		l->lu.rotation = SCSI_ROT_NOT_REPORTED;
-	/* a file has the page cache in front of it, and SYNCHRONIZE CACHE flushes it */
-	l->lu.wce = !strcmp(l->backend, "file");
+	/* a file has the page cache in front of it, and SYNCHRONIZE CACHE flushes it;
+	 * "cache": "writethrough" starts with WCE=0 (every write FUA) */
+	l->lu.wcache = !strcmp(l->backend, "file");
+	s = json_object_get(jl, "cache");
+	if (s && (!json_is_string(s) || (strcmp(json_string_value(s), "writeback") &&
+					 strcmp(json_string_value(s), "writethrough"))))
+		CFG_ERR("target %s lun %u: \"cache\" must be writeback or writethrough",
+			t->name, l->lu.lun);
+	l->lu.wce = l->lu.wcache && !(s && !strcmp(json_string_value(s), "writethrough"));
 	l->lu.wce_default = l->lu.wce;
 	l->lu.ro_config = l->lu.readonly;
 	l->lu.target_name = t->name;

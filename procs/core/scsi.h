@@ -130,7 +130,9 @@ struct scsi_lu {
 	bool     thin;          /* thin provisioned: UNMAP, WRITE SAME UNMAP, GET LBA STATUS */
 	/* MODE SELECT state (scsi_mode_select.c): readonly is the effective write
 	 * protection, ro_config || swp */
-	bool     wce_default;   /* the backend has a volatile cache */
+	bool     wce_default;   /* WCE at start-up ("cache": "writeback") */
+	bool     wcache;        /* the backend buffers writes: WCE is changeable,
+	                         * and WCE=0 makes every write FUA */
 	bool     ro_config;
 	bool     d_sense;       /* control page D_SENSE: descriptor sense */
 	bool     swp;           /* control page SWP */

@@ -30,8 +30,9 @@ uint32_t scsi_mode_page(const struct scsi_lu *lu, uint8_t page, int pc, uint8_t 
 		p[0] = PAGE_CACHING;
 		p[1] = 0x12;
 		/* WCE: SYNCHRONIZE CACHE really flushes; only a backend with a
-		 * volatile cache can turn it off (writes then go FUA) */
-		if (chg ? lu->wce_default : def ? lu->wce_default : lu->wce)
+		 * volatile cache can turn it off (writes then go FUA), and
+		 * WCE=0 is never reported while writes are buffered */
+		if (chg ? lu->wcache : def ? lu->wce_default : lu->wce)
 			p[2] |= 0x04;
 		return 20;
 	case PAGE_CONTROL:

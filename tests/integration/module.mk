@@ -8,3 +8,7 @@ test-initiator_LIBS := -liscsi
 TEST_PROGS += test-chap-login
 test-chap-login_SRCS := tests/integration/chap_login.c
 test-chap-login_LIBS := -liscsi
+# Scripted SCSI steps and disk inspection for the backend tests
+TEST_PROGS += test-be-probe
+test-be-probe_SRCS := tests/integration/be_probe.c tests/integration/tio_conn.c
+test-be-probe_LIBS := -liscsi
