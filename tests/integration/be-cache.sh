@@ -11,7 +11,9 @@
 # to; only a power cut would tell). The negative control (a buffered write
 # whose pages stay resident) shows the check can fail.
 . "$(dirname "$0")/../lib/target.sh"
-tl_init be-cache 3435
+# BE_CACHE_NAME/BE_CACHE_PORT/BE_ENGINE/BE_WRAP: the same checks with another
+# I/O engine (be-libaio.sh), or under a wrapper (test-no-uring).
+tl_init "${BE_CACHE_NAME:-be-cache}" "${BE_CACHE_PORT:-3435}"
 
 cat >"$TL_DIR/mtgtd.json" <<JSON
 { "admin_socket": "$TL_SOCK", "state_dir": "$TL_DIR/state",
@@ -21,10 +23,18 @@ cat >"$TL_DIR/mtgtd.json" <<JSON
               {"lun": 1, "backend": "file", "path": "$TL_DIR/wt.img", "size": "64M",
                "cache": "writethrough"},
               {"lun": 2, "backend": "file", "path": "$TL_DIR/dio.img", "size": "64M",
-               "direct": true} ] } ] }
+               "direct": true} ] } ],
+  "backends": { "file": { "engine": "${BE_ENGINE:-auto}" } } }
 JSON
-tl_start "$TL_DIR/mtgtd.json"
+if [ -n "${BE_WRAP:-}" ]; then
+	"$TL_BIN/$BE_WRAP" "$TL_BIN/mtgtd" -c "$TL_DIR/mtgtd.json" -f >>"$TL_LOG" 2>&1 &
+	TL_PID=$!
+else
+	tl_start "$TL_DIR/mtgtd.json"
+fi
 tl_wait_ready || tl_fail "target not ready"
+want=${BE_WANT_ENGINE:-io_uring}
+grep -q "backend-file.*I/O engine $want" "$TL_LOG" || tl_fail "the file backend does not run $want: $(grep -m2 'engine' "$TL_LOG")"
 
 P=$TL_BIN/test-be-probe
 probe() { timeout -k 5 60 "$P" "$@"; }

@@ -12,3 +12,7 @@ test-chap-login_LIBS := -liscsi
 TEST_PROGS += test-be-probe
 test-be-probe_SRCS := tests/integration/be_probe.c tests/integration/tio_conn.c
 test-be-probe_LIBS := -liscsi
+# Runs a program with io_uring_setup refused (EPERM), for the libaio fallback
+TEST_PROGS += test-no-uring
+test-no-uring_SRCS := tests/integration/no_uring.c
+test-no-uring_LIBS := -lseccomp
