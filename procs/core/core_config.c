@@ -72,6 +72,13 @@ static int load_lun(json_t *jl, struct core_target *t, uint32_t i, char *err, si
 	l->lu.block_size = (uint32_t)bs;
 	l->lu.block_shift = bs == 512 ? 9 : 12;
 	l->lu.nblocks = size / bs;
+	/* 512-byte blocks on a 4096-byte medium (512e): READ CAPACITY(16) says so */
+	if (get_u64(jl, "physical_block_size", &v)) {
+		if ((v != 512 && v != 4096) || v < bs)
+			CFG_ERR("target %s lun %u: physical_block_size must be 512 or 4096, at "
+				"least block_size", t->name, l->lu.lun);
+		l->lu.lbppbe = v / bs == 8 ? 3 : 0;
+	}
 	s = json_object_get(jl, "backend");
 	if (!json_is_string(s) || json_string_length(s) == 0 ||
 	    json_string_length(s) >= sizeof(l->backend))

@@ -125,6 +125,7 @@ struct scsi_lu {
 	uint64_t nblocks;
 	uint32_t block_size;    /* 512 or 4096 */
 	uint8_t  block_shift;
+	uint8_t  lbppbe;        /* log2(physical / logical block): 3 for 512e */
 	bool     readonly;
 	bool     wce;           /* volatile write cache that SYNC CACHE flushes */
 	bool     thin;          /* thin provisioned: UNMAP, WRITE SAME UNMAP, GET LBA STATUS */

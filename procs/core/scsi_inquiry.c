@@ -146,7 +146,11 @@ static uint32_t vpd_device_id(const struct scsi_lu *lu, uint8_t *b)
 static uint32_t vpd_block_limits(const struct scsi_lu *lu, uint8_t *b)
 {
 	uint32_t bs = lu->block_size;
+	/* a page of the backends, and at least a physical block (512e) */
 	uint32_t gran = bs < 4096 ? 4096 / bs : 1;
+
+	if ((1u << lu->lbppbe) > gran)
+		gran = 1u << lu->lbppbe;
 
 	scsi_put16(b + 2, 0x3c);
 	scsi_put16(b + 6, (uint16_t)gran);                 /* optimal transfer granularity */
