@@ -207,6 +207,7 @@ struct core {
 	unsigned sched_hold;    /* bulk aborts: defer task-set scheduling */
 	/* counters */
 	uint64_t n_cmds, n_ios, n_violations, n_stale_data_ready;
+	uint64_t n_copied;      /* medium data memcpy'd by the core (WRITE SAME's block) */
 };
 
 /* core_link.c */

@@ -206,6 +206,7 @@ static bool ws_start(struct core *co, struct core_cmd *cmd)
 	memcpy(own, blk, bs);
 	for (uint32_t o = bs; o < len; o += bs)
 		memcpy(own + o, own, bs);
+	co->n_copied += len;
 	io->op = MSG_IO_WRITE;
 	ws_next(cmd);
 	return true;

@@ -149,8 +149,9 @@ static void maybe_exit(struct core *co)
 {
 	if (!co->shutting_down || core_cmds_busy(co))
 		return;
-	log_info("shutdown: no command in flight, exiting (%llu commands, %llu I/Os served)",
-		 (unsigned long long)co->n_cmds, (unsigned long long)co->n_ios);
+	log_info("shutdown: no command in flight, exiting (%llu commands, %llu I/Os served, "
+		 "bytes_copied %llu)", (unsigned long long)co->n_cmds,
+		 (unsigned long long)co->n_ios, (unsigned long long)co->n_copied);
 	exit(0);
 }
 
@@ -587,6 +588,9 @@ static void on_stats(struct core *co)
 			      "violations", (json_int_t)co->n_violations,
 			      "stale_data_ready", (json_int_t)co->n_stale_data_ready,
 			      "in_flight", (int)core_cmds_busy(co));
+
+	if (j)
+		json_object_set_new(j, "bytes_copied", json_integer((json_int_t)co->n_copied));
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
 	if (s)

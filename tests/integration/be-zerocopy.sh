@@ -1,0 +1,34 @@
+#!/bin/bash
+# Zero copy: after verified READ and WRITE traffic on a file LUN (both I/O
+# engines' path: io_uring here) and a null LUN, no process copied a payload
+# byte (bytes_copied in each one's CTL_STATS, logged when it exits). be-512e
+# shows the same counter going up when a bounce buffer is used.
+. "$(dirname "$0")/../lib/target.sh"
+tl_init be-zerocopy 3439
+
+tl_config_simple >"$TL_DIR/mtgtd.json"
+tl_start "$TL_DIR/mtgtd.json"
+tl_wait_ready || tl_fail "target not ready"
+L=$TL_DIR/tio.log
+tl_tio 120 -s 32M -q 16 -c 256K -S 41 writeverify "$(tl_url "" 0)" >>"$L" 2>&1 ||
+	tl_fail "file LUN: write/verify: $(tail -3 "$L")"
+tl_tio 60 -s 16M -q 16 -S 42 write "$(tl_url "" 1)" >>"$L" 2>&1 ||
+	tl_fail "null LUN: writes: $(tail -3 "$L")"
+tl_tio 60 -s 16M -q 16 -S 0 verify "$(tl_url "" 1)" >>"$L" 2>/dev/null
+tl_stop || tl_fail "stop failed"
+[ "$TL_EXIT" = 0 ] || tl_fail "mtgtd exit status $TL_EXIT"
+
+check() { # process-name-pattern
+	local line
+	line=$(grep -E "$1" "$TL_LOG" | grep -m1 "bytes_copied")
+	[ -n "$line" ] || tl_fail "no bytes_copied report from $1"
+	echo "$line" | grep -qE "bytes_copied 0\b" || tl_fail "payload copied: $line"
+	# and it did serve I/O
+	echo "$line" >&2
+}
+check "backend-file\["
+check "core\["
+check "iscsi0\["
+grep "backend-file\[" "$TL_LOG" | grep "bytes_copied" | grep -qE "bytes read 0," &&
+	tl_fail "the file backend read nothing"
+tl_pass
