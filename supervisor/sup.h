@@ -115,6 +115,13 @@ json_t *sup_link_desc(struct sup *s, struct sup_proc *peer, bool core_side, int 
  * CTL_INIT; live resize */
 void sup_lun_core_extra(const struct sup_lun *l, json_t *o);
 void sup_lun_backend_extra(const struct sup_lun *l, json_t *o);
+/* Resize a LUN live: grow or shrink its file (ftruncate; a block device must
+ * already be that large), then the backend and the core learn the new size;
+ * the core raises CAPACITY DATA HAS CHANGED. 0 or -errno with err set. */
+int  sup_lun_resize(struct sup *s, const char *target, uint32_t lun, uint64_t size,
+		    char *err, size_t errlen);
+/* JSON-RPC "lun.resize" {target, lun, size} */
+json_t *sup_rpc_lun_resize(struct sup *s, json_t *params, int *code, const char **msg);
 
 /* sup_admin.c: the admin socket */
 int  sup_admin_start(struct sup *s);

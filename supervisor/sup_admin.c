@@ -139,6 +139,8 @@ static const struct {
 	{ "proc.policy", rpc_proc_policy,
 	  "{name, [backoff_initial_ms, backoff_max_ms, intensity, period_s]}: read or set "
 	  "its restart policy" },
+	{ "lun.resize", sup_rpc_lun_resize,
+	  "{target, lun, size}: grow or shrink a LUN live (CAPACITY DATA HAS CHANGED)" },
 	{ "rpc.methods", rpc_methods, "the methods this server offers" },
 };
 

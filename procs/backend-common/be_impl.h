@@ -46,6 +46,9 @@ struct be {
 void be_link_watch(struct be *b, struct be_link *bl);
 void be_run(struct be *b);
 
+/* be_devs.c: CTL_LUN_RESIZE {"dev","size"}: the device's new size */
+void be_dev_resize(struct be *b, const struct ctl_msg *m);
+
 /* be_lba.c: answer MSG_IO_LBA_STATUS through the kind's lba_status op. */
 void be_lba_status(struct be *b, struct be_io *io);
 

@@ -98,6 +98,9 @@ static void be_on_ctl(struct child *c, struct ctl_msg *m)
 	case CTL_STATS:
 		be_send_stats(b);
 		break;
+	case CTL_LUN_RESIZE:
+		be_dev_resize(b, m);
+		break;
 	default:
 		log_warn("ignoring control message %s", ctl_type_name(m->type));
 		break;

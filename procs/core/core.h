@@ -297,6 +297,8 @@ void core_ua_raise(struct core_target *t, int lun_index, uint16_t bit,
 /* A new nexus' first UAs: POWER ON, or I_T NEXUS LOSS for a returning port. */
 void core_ua_nexus_new(struct core_nexus *nx);
 void core_ua_nexus_lost(const struct core_nexus *nx);
+/* core_resize.c: CTL_LUN_RESIZE: new capacity, CAPACITY DATA HAS CHANGED */
+void core_lun_resize(struct core *co, const struct ctl_msg *m);
 /* core_mode.c */
 bool core_mode_run(struct core *co, struct core_cmd *cmd);
 

@@ -613,6 +613,9 @@ void core_on_ctl(struct child *c, struct ctl_msg *m)
 	case CTL_STATS:
 		on_stats(co);
 		break;
+	case CTL_LUN_RESIZE:
+		core_lun_resize(co, m);
+		break;
 	default:
 		log_warn("control message %s ignored", ctl_type_name(m->type));
 		break;

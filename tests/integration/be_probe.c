@@ -7,6 +7,7 @@
  *     rpat:LBA:NBLK:SEED         READ(16), checked against the pattern
  *     sync                       SYNCHRONIZE CACHE(10) of the whole LUN
  *     tur                        TEST UNIT READY until no UNIT ATTENTION (bounded)
+ *     wait:PATH                  wait (at most 30 s) until PATH exists
  *   test-be-probe disk resident FILE OFF LEN   drop clean pages of the range
  *     (POSIX_FADV_DONTNEED), print how many pages stay cached ("resident=N/M")
  *   test-be-probe disk odread FILE OFF LEN SEED  read with O_DIRECT, check the
@@ -187,6 +188,13 @@ static int session(const char *initiator, const char *urls, int nsteps, char **s
 			rc = step_pat(ctx, lun, s + 5, true);
 		} else if (!strncmp(s, "rpat:", 5)) {
 			rc = step_pat(ctx, lun, s + 5, false);
+		} else if (!strncmp(s, "wait:", 5)) {
+			int k;
+
+			for (k = 0; k < 300 && access(s + 5, F_OK); k++)
+				usleep(100000);
+			printf("wait=%s\n", k < 300 ? "ok" : "timeout");
+			rc = k < 300 ? 0 : 1;
 		} else if (!strcmp(s, "sync")) {
 			struct scsi_task *t = iscsi_synchronizecache10_sync(ctx, lun, 0, 0, 0, 0);
 
