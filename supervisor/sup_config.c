@@ -162,6 +162,8 @@ static int parse_lun_storage(json_t *j, struct sup_lun *l, const char *where, ch
 	l->direct = json_is_true(v);
 	v = json_object_get(j, "physical_block_size");
 	l->phys_block_size = l->block_size;
+	if (v && l->cdrom)
+		return fail(err, errlen, "%s.physical_block_size: not for a cdrom", where);
 	if (v) {
 		json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
 
@@ -170,6 +172,10 @@ static int parse_lun_storage(json_t *j, struct sup_lun *l, const char *where, ch
 				    "at least block_size", where);
 		l->phys_block_size = (uint32_t)n;
 	}
+	v = json_object_get(j, "removable");
+	if (v && !json_is_boolean(v))
+		return fail(err, errlen, "%s.removable: must be true or false", where);
+	l->removable = json_is_true(v) || l->cdrom;
 	return 0;
 }
 
@@ -178,7 +184,7 @@ static int parse_lun(json_t *j, struct sup_lun *l, const char *where, char *err,
 {
 	static const char *const keys[] = { "lun", "backend", "path", "size", "block_size",
 					    "readonly", "thin", "cache", "direct",
-					    "physical_block_size", NULL };
+					    "physical_block_size", "type", "removable", NULL };
 	json_t *v;
 	int r;
 
@@ -229,11 +235,19 @@ static int parse_lun(json_t *j, struct sup_lun *l, const char *where, char *err,
 			    backend_names[l->backend]);
 	}
 
+	v = json_object_get(j, "type");
+	if (v && (!json_is_string(v) || (strcmp(json_string_value(v), "disk") &&
+					 strcmp(json_string_value(v), "cdrom"))))
+		return fail(err, errlen, "%s.type: must be \"disk\" or \"cdrom\"", where);
+	l->cdrom = v && !strcmp(json_string_value(v), "cdrom");
+	if (l->cdrom && l->backend != SUP_BE_FILE)
+		return fail(err, errlen, "%s.type: a cdrom is a file LUN (an ISO image)", where);
 	v = json_object_get(j, "block_size");
-	l->block_size = 512;
+	l->block_size = l->cdrom ? 2048 : 512;
 	if (v) {
-		if (!json_is_integer(v) ||
-		    (json_integer_value(v) != 512 && json_integer_value(v) != 4096))
+		if (!json_is_integer(v) || (l->cdrom && json_integer_value(v) != 2048))
+			return fail(err, errlen, "%s.block_size: a cdrom has 2048-byte blocks", where);
+		if (!l->cdrom && json_integer_value(v) != 512 && json_integer_value(v) != 4096)
 			return fail(err, errlen, "%s.block_size: must be 512 or 4096", where);
 		l->block_size = (uint32_t)json_integer_value(v);
 	}
@@ -245,7 +259,7 @@ static int parse_lun(json_t *j, struct sup_lun *l, const char *where, char *err,
 	v = json_object_get(j, "readonly");
 	if (v && !json_is_boolean(v))
 		return fail(err, errlen, "%s.readonly: must be true or false", where);
-	l->readonly = json_is_true(v);
+	l->readonly = json_is_true(v) || l->cdrom;
 
 	v = json_object_get(j, "thin");
 	if (v && !json_is_boolean(v))

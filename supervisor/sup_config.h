@@ -26,6 +26,8 @@ struct sup_lun {
 	bool     writethrough; /* "cache": "writethrough": WCE=0 at start-up */
 	bool     direct;       /* file: opened with O_DIRECT */
 	uint32_t phys_block_size; /* "physical_block_size" (>= block_size) */
+	bool     cdrom;        /* "type": "cdrom": MMC, 2048-byte blocks, read-only */
+	bool     removable;    /* "removable": RMB, eject/load, PREVENT ALLOW */
 	/* filled at start-up */
 	int      fd;
 	uint32_t dev;          /* index within its backend process */

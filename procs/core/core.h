@@ -39,6 +39,9 @@ struct core_lun {
 	uint32_t index;         /* in the target's table */
 	struct scsi_pr pr;      /* reservations (core_pr.c) */
 	struct core_target *tgt;
+	/* core_media.c: I_T nexuses preventing medium removal */
+	const struct core_nexus **prevent;
+	uint32_t nprevent, prevent_cap;
 };
 
 struct core_target {
@@ -297,6 +300,13 @@ void core_ua_raise(struct core_target *t, int lun_index, uint16_t bit,
 /* A new nexus' first UAs: POWER ON, or I_T NEXUS LOSS for a returning port. */
 void core_ua_nexus_new(struct core_nexus *nx);
 void core_ua_nexus_lost(const struct core_nexus *nx);
+/* core_media.c: removable media (START STOP UNIT, PREVENT ALLOW) and the
+ * MMC commands of a CD/DVD LU. gate: true when cmd->res holds NOT READY
+ * (medium ejected); run: true when it ran (and completed) the command. */
+bool core_media_gate(struct core_cmd *cmd);
+bool core_media_run(struct core *co, struct core_cmd *cmd);
+void core_media_nexus_lost(struct core_nexus *nx);
+void core_media_lun_reset(struct core_lun *l);
 /* core_resize.c: CTL_LUN_RESIZE: new capacity, CAPACITY DATA HAS CHANGED */
 void core_lun_resize(struct core *co, const struct ctl_msg *m);
 /* core_mode.c */

@@ -314,7 +314,7 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 	};
 	uint32_t n;
 
-	if (core_pr_run(co, cmd) || core_mode_run(co, cmd))
+	if (core_pr_run(co, cmd) || core_mode_run(co, cmd) || core_media_run(co, cmd))
 		return;
 	scsi_emulate(&q, &cmd->res);
 	n = cmd->res.data_len;
@@ -653,7 +653,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		core_cmd_complete(co, cmd);
 		return;
 	}
-	if (core_pr_conflict(co, cmd)) {
+	if (core_pr_conflict(co, cmd) || core_media_gate(cmd)) {
 		core_cmd_complete(co, cmd);
 		return;
 	}

@@ -44,6 +44,7 @@
 #define ASC_LUN_NOT_SUPPORTED        0x2500
 #define ASC_INVALID_FIELD_IN_PARAM   0x2600
 #define ASC_MEDIUM_REMOVAL_PREVENTED 0x5302
+#define ASC_MEDIUM_NOT_PRESENT       0x3a00
 #define ASC_DEFECT_LIST_NOT_FOUND    0x1c00
 #define ASC_WRITE_PROTECTED          0x2700
 #define ASC_SPACE_ALLOC_FAILED_WP    0x2707
@@ -142,6 +143,12 @@ struct scsi_lu {
 	char     serial[17];    /* 16 hex digits */
 	const char *target_name;
 	uint16_t rel_port;      /* relative target port identifier (>= 1) */
+	/* removable media (core_media.c, scsi_mmc.c) */
+	uint8_t  pdt;           /* peripheral device type: 0 disk, 5 CD/DVD */
+	bool     removable;     /* RMB: START STOP UNIT LOEJ, PREVENT ALLOW */
+	bool     medium_out;    /* ejected: media access is NOT READY, 3A/00 */
+	bool     prevented;     /* some I_T nexus prevents medium removal */
+	uint8_t  media_event;   /* GET EVENT STATUS: media event not yet reported */
 };
 
 /* What the emulation produced. Sense is fixed format unless noted. */
@@ -301,6 +308,25 @@ void scsi_unmap_desc(const uint8_t *p, uint32_t i, uint64_t *lba, uint32_t *n);
  * PRE-FETCH; anything else: INVALID COMMAND OPERATION CODE. */
 void scsi_sbc_emulate(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out,
 		      uint32_t cap, struct scsi_result *r);
+
+/* ---- scsi_mmc.c: MMC commands of a CD/DVD LU (pdt 5) ---- */
+#define SCSI_PDT_CDROM 5
+#define READ_TOC                 0x43
+#define GET_CONFIGURATION        0x46
+#define GET_EVENT_STATUS         0x4a
+#define READ_DISC_INFORMATION    0x51
+#define MECHANISM_STATUS         0xbd
+/* media events of GET EVENT STATUS NOTIFICATION */
+#define SCSI_MEDIA_EV_NONE      0
+#define SCSI_MEDIA_EV_EJECT_REQ 1
+#define SCSI_MEDIA_EV_NEW       2
+#define SCSI_MEDIA_EV_REMOVED   3
+bool scsi_mmc_is(const uint8_t *cdb);
+/* Run one MMC command; may consume lu->media_event. */
+void scsi_mmc_emulate(struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out, uint32_t cap,
+		      struct scsi_result *r);
+/* Commands a removable LU answers with its medium ejected. */
+bool scsi_media_absent_ok(const uint8_t *cdb);
 
 /* ---- scsi_ua.c ---- */
 /* Unit attentions pending for one I_T nexus on one LU: a bit set, reported

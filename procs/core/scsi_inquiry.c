@@ -65,16 +65,21 @@ static uint32_t inquiry_standard(const struct scsi_lu *lu, bool wlun, uint8_t *b
 	else if (!lu)
 		b[0] = 0x7f;            /* qualifier 011b: no LU here, type 1Fh */
 	else
-		b[0] = 0x00;            /* direct access block device */
+		b[0] = lu->pdt;         /* direct access block device, or CD/DVD */
+	if (lu && !wlun && lu->removable)
+		b[1] = 0x80;            /* RMB */
 	b[2] = 0x06;                    /* SPC-4 */
 	b[3] = 0x02 | 0x10;             /* response data format 2, HISUP */
 	b[4] = (uint8_t)(len - 5);
 	b[7] = 0x02;                    /* CMDQUE */
 	memcpy(b + 8, INQ_VENDOR, 8);
-	memcpy(b + 16, INQ_PRODUCT, 16);
+	memcpy(b + 16, lu && !wlun && lu->pdt == SCSI_PDT_CDROM ? "VIRTUAL-CDROM   " : INQ_PRODUCT,
+	       16);
 	memcpy(b + 32, INQ_REVISION, 4);
 	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
 		scsi_put16(b + 58 + 2 * i, versions[i]);
+	if (lu && !wlun && lu->pdt == SCSI_PDT_CDROM)
+		scsi_put16(b + 62, 0x02a0);     /* MMC-5 (no version claimed), not SBC */
 	return len;
 }
 
