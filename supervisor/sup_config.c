@@ -176,6 +176,11 @@ static int parse_lun_storage(json_t *j, struct sup_lun *l, const char *where, ch
 	if (v && !json_is_boolean(v))
 		return fail(err, errlen, "%s.removable: must be true or false", where);
 	l->removable = json_is_true(v) || l->cdrom;
+	v = json_object_get(j, "queue_depth");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		  json_integer_value(v) > 4096))
+		return fail(err, errlen, "%s.queue_depth: must be 0 (no limit) to 4096", where);
+	l->queue_depth = v ? (uint32_t)json_integer_value(v) : 0;
 	return 0;
 }
 
@@ -184,7 +189,8 @@ static int parse_lun(json_t *j, struct sup_lun *l, const char *where, char *err,
 {
 	static const char *const keys[] = { "lun", "backend", "path", "size", "block_size",
 					    "readonly", "thin", "cache", "direct",
-					    "physical_block_size", "type", "removable", NULL };
+					    "physical_block_size", "type", "removable", "queue_depth",
+					    NULL };
 	json_t *v;
 	int r;
 

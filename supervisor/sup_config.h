@@ -28,6 +28,7 @@ struct sup_lun {
 	uint32_t phys_block_size; /* "physical_block_size" (>= block_size) */
 	bool     cdrom;        /* "type": "cdrom": MMC, 2048-byte blocks, read-only */
 	bool     removable;    /* "removable": RMB, eject/load, PREVENT ALLOW */
+	uint32_t queue_depth;  /* commands running at once, per nexus queued; 0 = no limit */
 	/* filled at start-up */
 	int      fd;
 	uint32_t dev;          /* index within its backend process */

@@ -22,6 +22,7 @@ void sup_lun_core_extra(const struct sup_lun *l, json_t *o)
 	json_object_set_new(o, "physical_block_size", json_integer(l->phys_block_size));
 	json_object_set_new(o, "type", json_string(l->cdrom ? "cdrom" : "disk"));
 	json_object_set_new(o, "removable", json_boolean(l->removable));
+	json_object_set_new(o, "queue_depth", json_integer(l->queue_depth));
 }
 
 void sup_lun_backend_extra(const struct sup_lun *l, json_t *o)

@@ -156,10 +156,19 @@ static void lun_run(struct core *co, struct core_lun *l)
 	do {
 		struct clist_node *n, *next;
 		bool oldest = true;
+		struct core_cmd *c;
 
 		l->resched = false;
+		if (l->qd) {
+			/* queue depth: fair order, not arrival order (core_qd.c) */
+			uint32_t pass = ++l->qd_pass;
+
+			while ((c = core_qd_pick(l, pass)))
+				cmd_start(co, c);
+			continue;
+		}
 		for (n = l->tasks.first; n; n = next) {
-			struct core_cmd *c = clist_entry(n, struct core_cmd, lnode);
+			c = clist_entry(n, struct core_cmd, lnode);
 
 			next = n->next;
 			if (c->attr == MSG_TASK_ORDERED) {
@@ -191,13 +200,14 @@ static void task_leave(struct core *co, struct core_cmd *cmd)
 	struct core_lun *l = cmd->lun;
 	bool was_ordered = cmd->attr == MSG_TASK_ORDERED;
 	bool unblocks = core_lba_leave(cmd);
+	bool slot = core_qd_left(cmd);
 
 	clist_remove(&l->tasks, &cmd->lnode);
 	cmd->enrolled = false;
 	if (was_ordered)
 		l->nordered--;
 	/* commands held back by ordering or by an exclusive range may go now */
-	if (was_ordered || l->nordered || unblocks)
+	if (was_ordered || l->nordered || unblocks || slot)
 		lun_run(co, l);
 }
 
@@ -207,7 +217,7 @@ static void task_ready(struct core *co, struct core_cmd *cmd)
 	struct core_lun *l = cmd->lun;
 
 	cmd->ready = true;
-	if (!co->sched_hold && !l->in_sched && l->nordered == 0)
+	if (!co->sched_hold && !l->in_sched && l->nordered == 0 && !l->qd)
 		cmd_start(co, cmd);
 	else
 		lun_run(co, l);
@@ -341,6 +351,7 @@ static void cmd_start(struct core *co, struct core_cmd *cmd)
 	if (!core_lba_may_start(cmd))
 		return;         /* retried when a command of the LU leaves */
 	cmd->started = true;
+	core_qd_started(cmd);
 	if (cmd->emulated) {
 		run_emulated(co, cmd);
 		return;
@@ -649,7 +660,8 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		run_emulated(co, cmd);
 		return;
 	}
-	if (scsi_ua_check(&nx->ua[cmd->lun->index], cmd->cdb, &cmd->res)) {
+	if (!core_qd_admit(cmd) ||
+	    scsi_ua_check(&nx->ua[cmd->lun->index], cmd->cdb, &cmd->res)) {
 		core_cmd_complete(co, cmd);
 		return;
 	}

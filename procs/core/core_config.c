@@ -132,6 +132,11 @@ static int load_lun(json_t *jl, struct core_target *t, uint32_t i, char *err, si
 	if (l->lu.pdt == SCSI_PDT_CDROM)
 		l->lu.readonly = true;
 	l->lu.ro_config = l->lu.readonly;
+	if (get_u64(jl, "queue_depth", &v)) {
+		if (v > 4096)
+			CFG_ERR("target %s lun %u: queue_depth must be 0..4096", t->name, l->lu.lun);
+		l->qd = (uint32_t)v;
+	}
 	l->lu.target_name = t->name;
 	l->lu.rel_port = 1;
 	l->index = i;

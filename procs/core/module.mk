@@ -30,4 +30,4 @@ test-scsi-pr_LIBS := -lcmocka -lz
 TEST_PROGS += test-scsi-mode
 test-scsi-mode_SRCS := tests/unit/test_scsi_mode.c $(CORE_SCSI_SRCS)
 test-scsi-mode_LIBS := -lcmocka
-mtgt-core_SRCS += procs/core/core_resize.c procs/core/core_media.c
+mtgt-core_SRCS += procs/core/core_resize.c procs/core/core_media.c procs/core/core_qd.c

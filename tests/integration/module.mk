@@ -16,3 +16,7 @@ test-be-probe_LIBS := -liscsi
 TEST_PROGS += test-no-uring
 test-no-uring_SRCS := tests/integration/no_uring.c
 test-no-uring_LIBS := -lseccomp
+# Two initiators on one LUN (per-LUN queue depth and fairness)
+TEST_PROGS += test-be-fair
+test-be-fair_SRCS := tests/integration/be_fair.c
+test-be-fair_LIBS := -liscsi
