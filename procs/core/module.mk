@@ -31,3 +31,6 @@ TEST_PROGS += test-scsi-mode
 test-scsi-mode_SRCS := tests/unit/test_scsi_mode.c $(CORE_SCSI_SRCS)
 test-scsi-mode_LIBS := -lcmocka
 mtgt-core_SRCS += procs/core/core_resize.c procs/core/core_media.c procs/core/core_qd.c
+TEST_PROGS += test-scsi-mmc
+test-scsi-mmc_SRCS := tests/unit/test_scsi_mmc.c $(CORE_SCSI_SRCS)
+test-scsi-mmc_LIBS := -lcmocka
