@@ -56,7 +56,8 @@ bool core_media_gate(struct core_cmd *cmd)
 	return true;
 }
 
-static void start_stop(struct core_lun *l, const uint8_t *cdb, struct scsi_result *r)
+static void start_stop(struct core_lun *l, const struct core_nexus *by, const uint8_t *cdb,
+		       struct scsi_result *r)
 {
 	bool loej = cdb[4] & 0x02, start = cdb[4] & 0x01;
 
@@ -71,6 +72,10 @@ static void start_stop(struct core_lun *l, const uint8_t *cdb, struct scsi_resul
 		return;                 /* already loaded / already out */
 	l->lu.medium_out = !start;
 	l->lu.media_event = start ? SCSI_MEDIA_EV_NEW : SCSI_MEDIA_EV_REMOVED;
+	/* the others learn that the medium may have changed (SBC/MMC: NOT
+	 * READY TO READY CHANGE) */
+	if (start)
+		core_ua_raise(l->tgt, (int)l->index, SCSI_UA_MEDIUM_CHANGED, by);
 	log_info("%s LUN %u: medium %s", l->tgt->name, l->lu.lun, start ? "loaded" : "ejected");
 }
 
@@ -92,7 +97,7 @@ bool core_media_run(struct core *co, struct core_cmd *cmd)
 	scsi_sbc_emulate(&l->lu, cdb, co->scratch, co->scratch_len, &cmd->res);
 	if (cmd->res.status == SCSI_GOOD) {
 		if (cdb[0] == START_STOP_UNIT)
-			start_stop(l, cdb, &cmd->res);
+			start_stop(l, cmd->nexus, cdb, &cmd->res);
 		else if (!(cdb[4] & 0x01))
 			prevent_drop(l, cmd->nexus);
 		else if (cmd->nexus && prevent_add(l, cmd->nexus))

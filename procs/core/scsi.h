@@ -45,6 +45,7 @@
 #define ASC_INVALID_FIELD_IN_PARAM   0x2600
 #define ASC_MEDIUM_REMOVAL_PREVENTED 0x5302
 #define ASC_MEDIUM_NOT_PRESENT       0x3a00
+#define ASC_MEDIUM_MAY_HAVE_CHANGED  0x2800
 #define ASC_DEFECT_LIST_NOT_FOUND    0x1c00
 #define ASC_WRITE_PROTECTED          0x2700
 #define ASC_SPACE_ALLOC_FAILED_WP    0x2707
@@ -342,6 +343,7 @@ enum scsi_ua_bits {
 	SCSI_UA_REG_PREEMPTED = 1u << 7, /* 2A/05 */
 	SCSI_UA_CAPACITY_CHANGED = 1u << 8, /* 2A/09 */
 	SCSI_UA_LUNS_CHANGED = 1u << 9,  /* 3F/0E */
+	SCSI_UA_MEDIUM_CHANGED = 1u << 13, /* 28/00: a removable medium was loaded */
 };
 /* If a UA is pending and the command is not exempt, take it: fills r with the
  * CHECK CONDITION and returns true. */

@@ -9,7 +9,8 @@
 #    READ(10/12) against the image's bytes, GET CONFIGURATION, READ TOC
 #    formats 0/1/2 (LBA and MSF), GET EVENT STATUS NOTIFICATION, READ DISC
 #    INFORMATION, MECHANISM STATUS, MODE SENSE page 2Ah, writes refused,
-#    eject and load seen by all of them. Field by field.
+#    eject and load seen by all of them, and a load reported to another
+#    session as a unit attention (28/00). Field by field.
 . "$(dirname "$0")/../lib/target.sh"
 tl_init be-media 3442
 
@@ -76,8 +77,17 @@ steps=(
 	"cdb:4a010000100000000800:in=8"               # 27 GESN: new media
 	"cdb:000000000000"                            # 28 TUR: ready
 )
+# a second session, there all along, hears that the medium may have changed
+timeout -k 5 90 "$TL_BIN/test-be-probe" -i iqn.2026-11.org.mtgt:other "$(tl_url "" 2)" tur \
+	"wait:$TL_DIR/loaded" "cdb:000000000000" "cdb:000000000000" >"$TL_DIR/other.log" 2>&1 &
+other=$!
+sleep 0.5
 timeout -k 5 60 "$TL_BIN/test-be-probe" "$(tl_url "" 2)" "${steps[@]}" >"$TL_DIR/cd.log" 2>&1 ||
 	tl_fail "cdrom probe: $(tail -3 "$TL_DIR/cd.log")"
+touch "$TL_DIR/loaded"
+wait $other
+grep -q "step 2 .*sense=6/28/00" "$TL_DIR/other.log" && grep -q "step 3 .*status=0 " "$TL_DIR/other.log" ||
+	tl_fail "the other session did not hear MEDIUM MAY HAVE CHANGED once: $(cat "$TL_DIR/other.log")"
 res=$("$TL_PY" - "$TL_DIR/cd.log" "$ISO" <<'PY'
 import re, sys
 steps = {}
