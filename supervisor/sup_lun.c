@@ -58,6 +58,7 @@ int sup_lun_resize(struct sup *s, const char *target, uint32_t lun, uint64_t siz
 	struct stat st;
 	bool grow;
 
+	memset(&st, 0, sizeof(st));
 	for (uint32_t i = 0; i < s->cfg.ntargets && !t; i++)
 		if (!strcasecmp(s->cfg.targets[i].name, target))
 			t = &s->cfg.targets[i];

@@ -97,6 +97,9 @@ out=$(probe "$(tl_url "" 0)" tur "cdb:55100000000000001c00:out=$(ms_page 04)")
 echo "$out" | grep -q "step 1.*status=0" || tl_fail "MODE SELECT WCE=1 refused: $out"
 [ "$(wce 0 0)" = 1 ] || tl_fail "WCE still 0 after MODE SELECT WCE=1"
 
+# buffered LUN at queue depth 16 (the engine's reads and writes in bulk)
+tl_tio 60 -s 16M -o 16M -q 16 -S 17 writeverify "$(tl_url "" 0)" >>"$TL_DIR/tio.log" 2>&1 ||
+	tl_fail "buffered LUN: write/verify: $(tail -3 "$TL_DIR/tio.log")"
 # O_DIRECT LUN: data round-trips and is on disk (no page cache at all)
 tl_tio 60 -s 8M -q 16 -S 16 writeverify "$(tl_url "" 2)" >>"$TL_DIR/tio.log" 2>&1 ||
 	tl_fail "O_DIRECT LUN: write/verify: $(tail -3 "$TL_DIR/tio.log")"
