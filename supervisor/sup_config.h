@@ -104,6 +104,7 @@ struct sup_config {
 	bool     require_header_digest;
 	bool     require_data_digest;
 	json_t  *backend_cfg[SUP_BE_COUNT]; /* "backends": {"file": {...}}: tunables */
+	uint32_t poll_us;             /* frontend busy-poll window after I/O */
 	uint32_t nchap_algs;
 	char    *chap_algs[SUP_CHAP_ALGS_MAX]; /* preference order: "SHA3-256", "SHA-256", "MD5" */
 };
