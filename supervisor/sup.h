@@ -59,6 +59,7 @@ struct sup_proc {
 	double   last_pong;
 	char     last_exit[256];
 	struct sup_link link;     /* link to the core (not for the core itself) */
+	json_t  *stats;           /* its latest CTL_STATS answer (sup_stats.c) */
 	ev_io    pid_w;
 	ev_io    ctl_w;
 	ev_timer restart_w;
@@ -122,6 +123,12 @@ int  sup_lun_resize(struct sup *s, const char *target, uint32_t lun, uint64_t si
 		    char *err, size_t errlen);
 /* JSON-RPC "lun.resize" {target, lun, size} */
 json_t *sup_rpc_lun_resize(struct sup *s, json_t *params, int *code, const char **msg);
+
+/* sup_stats.c: children's counters in the status */
+void sup_stats_request(struct sup *s);
+void sup_stats_store(struct sup_proc *p, const char *data);
+void sup_stats_forget(struct sup_proc *p);
+void sup_stats_status(struct sup *s, json_t *status);
 
 /* sup_admin.c: the admin socket */
 int  sup_admin_start(struct sup *s);

@@ -10,6 +10,7 @@ tl_init be-512e 3438
 cat >"$TL_DIR/mtgtd.json" <<JSON
 { "admin_socket": "$TL_SOCK", "state_dir": "$TL_DIR/state",
   "portals": ["127.0.0.1:$TL_PORT"],
+  "heartbeat": {"interval_ms": 500, "timeout_ms": 10000},
   "targets": [ { "name": "$TL_TARGET", "initiators": ["*"],
     "luns": [ {"lun": 0, "backend": "file", "path": "$TL_DIR/e.img", "size": "64M",
                "block_size": 512, "physical_block_size": 4096, "thin": true, "direct": true},
@@ -50,6 +51,13 @@ grep -q "SKIPPED" "$TL_DIR/cu.log" && tl_fail "iscsi-test-cu skipped: $(grep -m3
 grep -qE "^ +tests +5 +5 +5 +0 " "$TL_DIR/cu.log" && ! grep -q FAILED "$TL_DIR/cu.log" ||
 	tl_fail "iscsi-test-cu: not 5 of 5 passed: $(grep -E 'FAILED|^ +tests' "$TL_DIR/cu.log" | head -8)"
 
+# the bounce copies show in mtgtctl status (STATS with the next heartbeat)
+for ((i = 0; i < 40; i++)); do
+	c=$(tl_status_json | "$TL_PY" -c 'import json, sys; print(json.load(sys.stdin).get("payload_bytes_copied", 0))')
+	[ "${c:-0}" -gt 0 ] && break
+	sleep 0.25
+done
+[ "${c:-0}" -gt 0 ] || tl_fail "payload_bytes_copied stays 0 in mtgtctl status"
 tl_stop || tl_fail "stop failed"
 [ "$TL_EXIT" = 0 ] || tl_fail "mtgtd exit status $TL_EXIT"
 grep -q "backend-file.*bytes_copied [1-9]" "$TL_LOG" ||

@@ -1,12 +1,15 @@
 #!/bin/bash
-# Zero copy: after verified READ and WRITE traffic on a file LUN (both I/O
-# engines' path: io_uring here) and a null LUN, no process copied a payload
-# byte (bytes_copied in each one's CTL_STATS, logged when it exits). be-512e
-# shows the same counter going up when a bounce buffer is used.
+# Zero copy: after verified READ and WRITE traffic on a file LUN (io_uring)
+# and a null LUN, no process copied a payload byte: bytes_copied in each
+# one's CTL_STATS, summed as payload_bytes_copied in `mtgtctl status`, and
+# logged when each exits. be-512e shows the counter going up when a bounce
+# buffer is used.
 . "$(dirname "$0")/../lib/target.sh"
 tl_init be-zerocopy 3439
 
-tl_config_simple >"$TL_DIR/mtgtd.json"
+# heartbeats (and with them the STATS requests) every 200 ms
+tl_config_simple | sed 's/^{ "admin_socket"/{ "heartbeat": {"interval_ms": 200, "timeout_ms": 10000}, "admin_socket"/' \
+	>"$TL_DIR/mtgtd.json"
 tl_start "$TL_DIR/mtgtd.json"
 tl_wait_ready || tl_fail "target not ready"
 L=$TL_DIR/tio.log
@@ -15,6 +18,21 @@ tl_tio 120 -s 32M -q 16 -c 256K -S 41 writeverify "$(tl_url "" 0)" >>"$L" 2>&1 |
 tl_tio 60 -s 16M -q 16 -S 42 write "$(tl_url "" 1)" >>"$L" 2>&1 ||
 	tl_fail "null LUN: writes: $(tail -3 "$L")"
 tl_tio 60 -s 16M -q 16 -S 0 verify "$(tl_url "" 1)" >>"$L" 2>/dev/null
+# mtgtctl status: every process' counters and their sum (as of a heartbeat)
+sleep 1
+res=$(tl_status_json | "$TL_PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+st = {p["kind"]: p.get("stats", {}) for p in d["processes"]}
+fb = st.get("backend-file", {})
+bad = [k for k, v in st.items() if v.get("bytes_copied") != 0]
+if d.get("payload_bytes_copied") != 0 or bad:
+    print("copied:", d.get("payload_bytes_copied"), bad)
+elif fb.get("bytes_written", 0) < 32 << 20 or fb.get("bytes_read", 0) < 32 << 20:
+    print("stale backend stats", fb)
+else:
+    print("ok")')
+[ "$res" = ok ] || tl_fail "mtgtctl status: $res"
 tl_stop || tl_fail "stop failed"
 [ "$TL_EXIT" = 0 ] || tl_fail "mtgtd exit status $TL_EXIT"
 
