@@ -48,8 +48,10 @@ static int be_file_engine_start(struct be *b, struct be_file *f)
 		if (!rc || strcmp(want, "auto"))
 			goto out;
 		/* io_uring_setup refused (kernel.io_uring_disabled, a container's
-		 * seccomp profile, an old kernel): libaio does the same job */
-		if (rc != -EPERM && rc != -ENOSYS && rc != -EACCES)
+		 * seccomp profile, an old kernel; ENOMEM: a kernel before 5.12
+		 * charging the rings to a small RLIMIT_MEMLOCK): libaio does the
+		 * same job */
+		if (rc != -EPERM && rc != -ENOSYS && rc != -EACCES && rc != -ENOMEM)
 			goto out;
 		log_warn("io_uring unavailable (%s); using libaio", strerror(-rc));
 	}
