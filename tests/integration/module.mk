@@ -20,3 +20,7 @@ test-no-uring_LIBS := -lseccomp
 TEST_PROGS += test-be-fair
 test-be-fair_SRCS := tests/integration/be_fair.c
 test-be-fair_LIBS := -liscsi
+# ALUA through two portal groups for alua.sh
+TEST_PROGS += test-alua
+test-alua_SRCS := tests/integration/alua_tool.c
+test-alua_LIBS := -liscsi
