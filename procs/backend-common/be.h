@@ -161,6 +161,8 @@ void  be_count_copy(struct be *b, uint64_t bytes);
  * list: extra syscalls (ended by -1) and whether it has an io_uring. Without a
  * call the process is sandboxed as an io_uring user. */
 void  be_set_sandbox(struct be *b, const int *syscalls, bool io_uring);
+/* The I/O engine's name for CTL_STATS ("engine"), e.g. "io_uring". */
+void  be_set_engine_name(struct be *b, const char *name);
 
 /* The whole process: init, serve until CTL_SHUTDOWN, exit. */
 int be_main(int argc, char **argv, const struct be_ops *ops);

@@ -41,6 +41,7 @@ struct be {
 	struct be_stats st;
 	const int *sb_calls;    /* the kind's extra syscalls (be_set_sandbox) */
 	bool     sb_set, sb_io_uring;
+	const char *engine;     /* be_set_engine_name */
 };
 
 void be_link_watch(struct be *b, struct be_link *bl);

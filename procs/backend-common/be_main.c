@@ -15,6 +15,7 @@ void *be_priv(struct be *b) { return b->priv; }
 void  be_set_priv(struct be *b, void *priv) { b->priv = priv; }
 void  be_set_completion_fd(struct be *b, int fd) { b->completion_fd = fd; }
 void  be_count_copy(struct be *b, uint64_t bytes) { b->st.bytes_copied += bytes; }
+void  be_set_engine_name(struct be *b, const char *name) { b->engine = name; }
 void  be_set_sandbox(struct be *b, const int *syscalls, bool io_uring)
 {
 	b->sb_calls = syscalls;
@@ -82,6 +83,9 @@ static void be_send_stats(struct be *b)
 			      "batches", (json_int_t)b->st.batches,
 			      "in_flight", (int)b->busy_slots,
 			      "bytes_copied", (json_int_t)b->st.bytes_copied);
+
+	if (o && b->engine)
+		json_object_set_new(o, "engine", json_string(b->engine));
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	if (s)

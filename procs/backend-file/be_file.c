@@ -86,6 +86,7 @@ static int be_file_setup(struct be *b)
 	be_set_priv(b, f);
 	be_set_completion_fd(b, f->efd);
 	be_set_sandbox(b, f->eng->syscalls, f->eng->io_uring);
+	be_set_engine_name(b, f->eng->name);
 	return 0;
 }
 

@@ -589,8 +589,15 @@ static void on_stats(struct core *co)
 			      "stale_data_ready", (json_int_t)co->n_stale_data_ready,
 			      "in_flight", (int)core_cmds_busy(co));
 
-	if (j)
+	if (j) {
+		uint64_t tsf = 0;
+
+		for (uint32_t t = 0; t < co->cfg.ntargets; t++)
+			for (uint32_t i = 0; i < co->cfg.targets[t].nluns; i++)
+				tsf += co->cfg.targets[t].luns[i].qd_full;
 		json_object_set_new(j, "bytes_copied", json_integer((json_int_t)co->n_copied));
+		json_object_set_new(j, "task_set_full", json_integer((json_int_t)tsf));
+	}
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
 	if (s)

@@ -17,7 +17,7 @@ tl_init "${BE_CACHE_NAME:-be-cache}" "${BE_CACHE_PORT:-3435}"
 
 cat >"$TL_DIR/mtgtd.json" <<JSON
 { "admin_socket": "$TL_SOCK", "state_dir": "$TL_DIR/state",
-  "portals": ["127.0.0.1:$TL_PORT"],
+  "portals": ["127.0.0.1:$TL_PORT"], "heartbeat": {"interval_ms": 200, "timeout_ms": 10000},
   "targets": [ { "name": "$TL_TARGET", "initiators": ["*"],
     "luns": [ {"lun": 0, "backend": "file", "path": "$TL_DIR/wb.img", "size": "64M"},
               {"lun": 1, "backend": "file", "path": "$TL_DIR/wt.img", "size": "64M",
@@ -35,6 +35,14 @@ fi
 tl_wait_ready || tl_fail "target not ready"
 want=${BE_WANT_ENGINE:-io_uring}
 grep -q "backend-file.*I/O engine $want" "$TL_LOG" || tl_fail "the file backend does not run $want: $(grep -m2 'engine' "$TL_LOG")"
+# and says so in its STATS (mtgtctl status, after a heartbeat)
+for ((i = 0; i < 30; i++)); do
+	e=$(tl_status_json | "$TL_PY" -c 'import json, sys
+print(next((p.get("stats", {}).get("engine", "") for p in json.load(sys.stdin)["processes"] if p["kind"] == "backend-file"), ""))')
+	[ -n "$e" ] && break
+	sleep 0.2
+done
+[ "$e" = "$want" ] || tl_fail "STATS engine \"$e\", want $want"
 
 P=$TL_BIN/test-be-probe
 probe() { timeout -k 5 60 "$P" "$@"; }

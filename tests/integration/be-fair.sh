@@ -9,7 +9,7 @@ tl_init be-fair 3443
 
 cat >"$TL_DIR/mtgtd.json" <<JSON
 { "admin_socket": "$TL_SOCK", "state_dir": "$TL_DIR/state",
-  "portals": ["127.0.0.1:$TL_PORT"],
+  "portals": ["127.0.0.1:$TL_PORT"], "heartbeat": {"interval_ms": 200, "timeout_ms": 10000},
   "targets": [ { "name": "$TL_TARGET", "initiators": ["*"],
     "luns": [ {"lun": 0, "backend": "null", "size": "1G"},
               {"lun": 1, "backend": "null", "size": "1G", "queue_depth": 4} ] } ] }
@@ -34,6 +34,14 @@ g=$(v "$fair" greedy) p=$(v "$fair" polite) g0=$(v "$free" greedy) p0=$(v "$free
 [ $((p * (g0 + p0))) -ge $((2 * p0 * (g + p))) ] ||
 	tl_fail "queue depth 4 does not help the polite initiator: $fair vs $free"
 [ "$(v "$fair" polite_max_ms)" -lt $(tl_secs 2000) ] || tl_fail "polite initiator waited too long: $fair"
+# the core counts them in its STATS (mtgtctl status, after a heartbeat)
+for ((i = 0; i < 30; i++)); do
+	n=$(tl_status_json | "$TL_PY" -c 'import json, sys
+print(next((p.get("stats", {}).get("task_set_full", 0) for p in json.load(sys.stdin)["processes"] if p["kind"] == "core"), 0))')
+	[ "${n:-0}" -ge "$(v "$fair" tsf)" ] && break
+	sleep 0.2
+done
+[ "${n:-0}" -ge "$(v "$fair" tsf)" ] || tl_fail "core STATS task_set_full $n, the initiator saw $(v "$fair" tsf)"
 tl_stop || tl_fail "stop failed"
 [ "$TL_EXIT" = 0 ] || tl_fail "mtgtd exit status $TL_EXIT"
 tl_pass
