@@ -14,7 +14,12 @@ void sup_stats_request(struct sup *s)
 	for (uint32_t i = 0; i < s->nprocs; i++) {
 		struct sup_proc *p = &s->procs[i];
 
-		if (p->state == SUP_ST_RUNNING && p->ctl >= 0)
+		/* only the kinds known to answer: a child without a handler
+		 * for it would take CTL_STATS for a protocol error */
+		bool answers = p->kind == SUP_CORE || p->kind == SUP_BACKEND ||
+			       (p->kind == SUP_FRONTEND && !strncmp(p->kind_name, "iscsi", 5));
+
+		if (answers && p->state == SUP_ST_RUNNING && p->ctl >= 0)
 			ctl_send(p->ctl, CTL_STATS, NULL, 0, NULL, 0);
 	}
 }
