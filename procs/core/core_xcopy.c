@@ -232,6 +232,30 @@ static bool in_range(const struct core_lun *l, uint64_t lba, uint64_t n)
 	return lba <= l->lu.nblocks && n <= l->lu.nblocks - lba;
 }
 
+/* A 0Ah segment is copied in whole blocks: no byte offsets, a byte count
+ * of whole blocks (DATA SEGMENT GRANULARITY) and at most MAXIMUM SEGMENT
+ * LENGTH. Its block count is set here. */
+static bool bytes_to_blocks(struct core_cmd *cmd, uint32_t i, uint32_t bs)
+{
+	struct scsi_xcopy_seg *s = &cmd->xc->list.seg[i];
+
+	if (s->src_off || s->dst_off) {
+		param_field(&cmd->res, ASC_SEGMENT_GRANULARITY,
+			    (uint16_t)(s->off + (s->src_off ? 28 : 30)));
+		return false;
+	}
+	if (s->nbytes % bs) {
+		param_field(&cmd->res, ASC_SEGMENT_GRANULARITY, (uint16_t)(s->off + 8));
+		return false;
+	}
+	if (s->nbytes / bs > XCOPY_MAX_SEG_BLOCKS) {
+		param_field(&cmd->res, ASC_INVALID_FIELD_IN_PARAM, (uint16_t)(s->off + 8));
+		return false;
+	}
+	s->nblocks = s->nbytes / bs;
+	return true;
+}
+
 static bool check_segments(struct core_cmd *cmd)
 {
 	static const uint8_t read10[10] = { READ_10 }, write10[10] = { WRITE_10 };
@@ -248,6 +272,8 @@ static bool check_segments(struct core_cmd *cmd)
 			param_field(&cmd->res, ASC_UNEXPECTED_INEXACT_SEGMENT, s->off);
 			return false;
 		}
+		if (s->type == XCOPY_SEG_B2B_OFF && !bytes_to_blocks(cmd, i, src->lu.block_size))
+			return false;
 		if (!in_range(src, s->src_lba, s->nblocks)) {
 			scsi_xcopy_abort(&cmd->res, ASC_NO_ADDITIONAL_SENSE, i, 12);
 			return false;

@@ -91,25 +91,31 @@ static int parse_cscd(const uint8_t *p, uint32_t off, struct scsi_xcopy_cscd *c,
 	return 0;
 }
 
-static int parse_seg(const uint8_t *p, uint32_t off, struct scsi_xcopy_seg *s)
+static void parse_seg(const uint8_t *p, uint32_t off, struct scsi_xcopy_seg *s)
 {
 	const uint8_t *d = p + off;
 
 	/* DC and CAT only matter when the two block lengths differ, which the
 	 * copy manager refuses (UNEXPECTED INEXACT SEGMENT) */
+	s->type = d[0];
 	s->off = (uint16_t)off;
 	s->src = scsi_be16(d + 4);
 	s->dst = scsi_be16(d + 6);
-	s->nblocks = scsi_be16(d + 10);
 	s->src_lba = scsi_be64(d + 12);
 	s->dst_lba = scsi_be64(d + 20);
-	return 0;
+	if (s->type == XCOPY_SEG_B2B) {
+		s->nblocks = scsi_be16(d + 10);
+	} else {
+		s->nbytes = scsi_be32(d + 8);
+		s->src_off = scsi_be16(d + 28);
+		s->dst_off = scsi_be16(d + 30);
+	}
 }
 
 int scsi_xcopy_parse(const uint8_t *p, uint32_t len, struct scsi_xcopy_list *x,
 		     struct scsi_result *r)
 {
-	uint32_t tlen, slen, ilen, off, end;
+	uint32_t tlen, slen, ilen, off, end, dlen;
 
 	memset(x, 0, sizeof(*x));
 	if (len < XCOPY_HDR_LEN) {
@@ -174,12 +180,16 @@ int scsi_xcopy_parse(const uint8_t *p, uint32_t len, struct scsi_xcopy_list *x,
 	}
 
 	end += slen;
-	for (off = XCOPY_HDR_LEN + tlen; off < end; off += XCOPY_B2B_LEN) {
+	for (off = XCOPY_HDR_LEN + tlen; off < end; off += dlen) {
 		if (off + 4 > end) {
 			param_err(r, ASC_INVALID_FIELD_IN_PARAM, 8, -1);
 			return -1;
 		}
-		if (p[off] != XCOPY_SEG_B2B) {
+		if (p[off] == XCOPY_SEG_B2B) {
+			dlen = XCOPY_B2B_LEN;
+		} else if (p[off] == XCOPY_SEG_B2B_OFF) {
+			dlen = XCOPY_B2B_OFF_LEN;
+		} else {
 			param_err(r, ASC_UNSUPPORTED_SEGMENT_DESC, off, -1);
 			return -1;
 		}
@@ -187,11 +197,11 @@ int scsi_xcopy_parse(const uint8_t *p, uint32_t len, struct scsi_xcopy_list *x,
 			param_err(r, ASC_TOO_MANY_SEGMENT_DESC, off, -1);
 			return -1;
 		}
-		if (scsi_be16(p + off + 2) != XCOPY_B2B_LEN - 4) {
+		if (scsi_be16(p + off + 2) != dlen - 4) {
 			param_err(r, ASC_INVALID_FIELD_IN_PARAM, off + 2, -1);
 			return -1;
 		}
-		if (off + XCOPY_B2B_LEN > end) {
+		if (off + dlen > end) {
 			param_err(r, ASC_INVALID_FIELD_IN_PARAM, 8, -1);
 			return -1;
 		}
@@ -253,7 +263,7 @@ static uint8_t log2_u32(uint32_t v)
 
 uint32_t scsi_rcr_op_params(uint32_t block_size, uint8_t *b)
 {
-	static const uint8_t types[] = { XCOPY_SEG_B2B, XCOPY_CSCD_ID_DESC };
+	static const uint8_t types[] = { XCOPY_SEG_B2B, XCOPY_SEG_B2B_OFF, XCOPY_CSCD_ID_DESC };
 	uint32_t len = 44 + sizeof(types);
 
 	memset(b, 0, len);
@@ -324,7 +334,7 @@ uint32_t scsi_vpd_third_party_copy(const struct scsi_lu *lu, uint8_t *b)
 	static const uint8_t cmds[] = { 9, EXTENDED_COPY, 1, XCOPY_SA_LID1,
 		RECEIVE_COPY_RESULTS, 4, RCR_SA_COPY_STATUS, RCR_SA_RECEIVE_DATA,
 		RCR_SA_OP_PARAMS, RCR_SA_FAILED_SEGMENTS };
-	static const uint8_t descs[] = { 2, XCOPY_SEG_B2B, XCOPY_CSCD_ID_DESC };
+	static const uint8_t descs[] = { 3, XCOPY_SEG_B2B, XCOPY_SEG_B2B_OFF, XCOPY_CSCD_ID_DESC };
 	static const uint8_t ids[] = { 0, 0 };
 	uint8_t body[28];
 	uint32_t n = 4;

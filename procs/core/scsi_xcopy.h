@@ -21,6 +21,7 @@
 #define ASC_UNSUPPORTED_SEGMENT_DESC  0x2609
 #define ASC_UNEXPECTED_INEXACT_SEGMENT 0x260a
 #define ASC_INLINE_DATA_LENGTH_EXCEEDED 0x260b
+#define ASC_SEGMENT_GRANULARITY       0x260d
 #define ASC_OPERATION_IN_PROGRESS     0x0016
 #define ASC_LU_NOT_READY_SANITIZE     0x041b
 #define ASC_MEDIUM_FORMAT_CORRUPTED   0x3100
@@ -36,7 +37,8 @@
 
 /* What the copy manager accepts (RECEIVE COPY RESULTS OPERATING PARAMETERS,
  * VPD 8Fh): CSCD identification descriptors (E4h) naming our LUs by NAA,
- * block to block segments (02h), no inline or held data. */
+ * block to block segments (02h, and 0Ah in whole blocks), no inline or held
+ * data. */
 #define XCOPY_HDR_LEN        16u
 #define XCOPY_CSCD_LEN       32u
 #define XCOPY_B2B_LEN        28u
@@ -48,6 +50,8 @@
 #define XCOPY_MAX_CONCURRENT 16u       /* per I_T nexus: identified copies held */
 #define XCOPY_CSCD_ID_DESC   0xe4
 #define XCOPY_SEG_B2B        0x02
+#define XCOPY_SEG_B2B_OFF    0x0a     /* block to block with byte offsets */
+#define XCOPY_B2B_OFF_LEN    32u
 
 /* LIST ID USAGE (LID1 header byte 1 bits 4-3) */
 enum { XCOPY_LIST_HOLD = 0, XCOPY_LIST_NO_HOLD = 2, XCOPY_LIST_NONE = 3 };
@@ -61,8 +65,11 @@ struct scsi_xcopy_cscd {
 };
 
 struct scsi_xcopy_seg {
+	uint8_t  type;           /* XCOPY_SEG_B2B or XCOPY_SEG_B2B_OFF */
 	uint16_t src, dst;       /* CSCD descriptor indexes */
-	uint32_t nblocks;
+	uint32_t nblocks;        /* 02h: NUMBER OF BLOCKS */
+	uint32_t nbytes;         /* 0Ah: BYTE COUNT */
+	uint16_t src_off, dst_off; /* 0Ah: byte offsets into the first blocks */
 	uint64_t src_lba, dst_lba;
 	uint16_t off;            /* offset in the parameter list */
 };

@@ -6,7 +6,8 @@
  * TARGET1 (any initiator) has LUN 0 and LUN 1 (both 512-byte blocks, LUN 1
  * at least 16 MiB); TARGET2 admits only iqn.2026-11.test:xcopy-admin. Checks:
  * a copy across LUNs of several pieces, an overlapping copy inside one LU
- * (copied from its end), two segments in one list, RECEIVE COPY RESULTS
+ * (copied from its end), two segments in one list, a 0Ah segment (byte
+ * count; a byte offset refused), RECEIVE COPY RESULTS
  * (copy status, failed segment details, operating parameters), a segment
  * past the end (COPY ABORTED), a CSCD naming a LUN of a target this
  * initiator may not use (COPY ABORTED, UNREACHABLE COPY TARGET; its data
@@ -141,7 +142,8 @@ struct xlist {
 	uint8_t b[1024];
 	unsigned ncscd, nseg;
 	uint8_t cscd[8][32];
-	uint8_t seg[8][28];
+	uint8_t seg[8][32];
+	unsigned seglen[8];
 };
 
 static void x_cscd(struct xlist *x, const uint8_t naa[16])
@@ -158,11 +160,36 @@ static void x_cscd(struct xlist *x, const uint8_t naa[16])
 	d[31] = BS & 0xff;
 }
 
+/* block to block with offsets (0Ah): a byte count */
+static void x_seg_off(struct xlist *x, uint16_t src, uint16_t dst, uint32_t nbytes,
+		      uint64_t slba, uint64_t dlba, uint16_t doff)
+{
+	unsigned k = x->nseg++;
+	uint8_t *d = x->seg[k];
+
+	x->seglen[k] = 32;
+	memset(d, 0, 32);
+	d[0] = 0x0a;
+	d[3] = 0x1c;
+	d[5] = (uint8_t)src;
+	d[7] = (uint8_t)dst;
+	for (int i = 0; i < 4; i++)
+		d[8 + i] = (uint8_t)(nbytes >> (24 - 8 * i));
+	for (int i = 0; i < 8; i++) {
+		d[12 + i] = (uint8_t)(slba >> (56 - 8 * i));
+		d[20 + i] = (uint8_t)(dlba >> (56 - 8 * i));
+	}
+	d[30] = (uint8_t)(doff >> 8);
+	d[31] = (uint8_t)doff;
+}
+
 static void x_seg(struct xlist *x, uint16_t src, uint16_t dst, uint16_t n, uint64_t slba,
 		  uint64_t dlba)
 {
-	uint8_t *d = x->seg[x->nseg++];
+	unsigned k = x->nseg++;
+	uint8_t *d = x->seg[k];
 
+	x->seglen[k] = 28;
 	memset(d, 0, 28);
 	d[0] = 0x02;
 	d[3] = 0x18;
@@ -181,7 +208,10 @@ static void x_seg(struct xlist *x, uint16_t src, uint16_t dst, uint16_t n, uint6
 static struct scsi_task *x_send(struct iscsi_context *c, int lun, struct xlist *x, uint8_t id)
 {
 	struct iscsi_data d;
-	unsigned tl = x->ncscd * 32, sl = x->nseg * 28, off = 16;
+	unsigned tl = x->ncscd * 32, sl = 0, off = 16;
+
+	for (unsigned i = 0; i < x->nseg; i++)
+		sl += x->seglen[i];
 
 	memset(x->b, 0, 16);
 	x->b[0] = id;                    /* list id usage 00b: results held */
@@ -191,8 +221,10 @@ static struct scsi_task *x_send(struct iscsi_context *c, int lun, struct xlist *
 	x->b[10] = (uint8_t)(sl >> 8);
 	for (unsigned i = 0; i < x->ncscd; i++, off += 32)
 		memcpy(x->b + off, x->cscd[i], 32);
-	for (unsigned i = 0; i < x->nseg; i++, off += 28)
-		memcpy(x->b + off, x->seg[i], 28);
+	for (unsigned i = 0; i < x->nseg; i++) {
+		memcpy(x->b + off, x->seg[i], x->seglen[i]);
+		off += x->seglen[i];
+	}
 	d.data = x->b;
 	d.size = off;
 	return iscsi_extended_copy_sync(c, lun, &d);
@@ -280,6 +312,22 @@ static void test_copies(struct iscsi_context *c, const uint8_t naa0[16], const u
 	memcpy(b + 16 * BS, pat + 100 * BS, 32 * BS);
 	check_copy(c, 1, 20000, b, 48, "two segments");
 	free(b);
+
+	/* a 0Ah segment (byte count, offsets 0) of 3 MiB from LUN 0 to LUN 1 */
+	memset(&x, 0, sizeof(x));
+	x_cscd(&x, naa0);
+	x_cscd(&x, naa1);
+	x_seg_off(&x, 0, 1, n * BS, 100, 12000, 0);
+	expect_good(x_send(c, 0, &x, 12), "0Ah segment");
+	check_copy(c, 1, 12000, pat, n, "0Ah segment");
+	/* ... a byte offset is finer than the copy's granularity */
+	memset(&x, 0, sizeof(x));
+	x_cscd(&x, naa0);
+	x_seg_off(&x, 0, 0, BS, 0, 30000, 7);
+	t = x_send(c, 0, &x, 13);
+	if (!sense_is(t, SCSI_SENSE_ILLEGAL_REQUEST, 0x260d))
+		FAIL("0Ah segment with a byte offset: want COPY SEGMENT GRANULARITY VIOLATION");
+	scsi_free_scsi_task(t);
 
 	/* past the end of the destination: COPY ABORTED, nothing written */
 	memset(&x, 0, sizeof(x));

@@ -134,6 +134,30 @@ static void test_xcopy_parse_ok(void **st)
 	assert_int_equal(x.seg[2].src_lba, 20);
 	assert_int_equal(x.seg[2].dst_lba, 520);
 	assert_int_equal(x.seg[2].off, 16 + 64 + 56);
+	/* a block to block segment with offsets (0Ah, 32 bytes) after a 02h one */
+	memset(p + n, 0, 32);
+	p[n] = XCOPY_SEG_B2B_OFF;
+	scsi_put16(p + n + 2, 0x1c);
+	scsi_put16(p + n + 6, 1);
+	scsi_put32(p + n + 8, 8192);
+	scsi_put64(p + n + 12, 40);
+	scsi_put64(p + n + 20, 600);
+	scsi_put16(p + n + 30, 7);
+	scsi_put32(p + 8, 3 * 28 + 32);
+	assert_int_equal(scsi_xcopy_parse(p, n + 32, &x, &r), 0);
+	assert_int_equal(x.nseg, 4);
+	assert_int_equal(x.seg[3].type, XCOPY_SEG_B2B_OFF);
+	assert_int_equal(x.seg[3].nbytes, 8192);
+	assert_int_equal(x.seg[3].src_lba, 40);
+	assert_int_equal(x.seg[3].dst_lba, 600);
+	assert_int_equal(x.seg[3].src_off, 0);
+	assert_int_equal(x.seg[3].dst_off, 7);
+	assert_int_equal(x.seg[3].off, n);
+	/* ... whose length field says 02h's size */
+	scsi_put16(p + n + 2, 0x18);
+	assert_int_equal(scsi_xcopy_parse(p, n + 32, &x, &r), -1);
+	assert_ptr(&r, false, (uint16_t)(n + 2));
+	scsi_put32(p + 8, 3 * 28);
 	/* usage 11b with list id 0 */
 	p[0] = 0;
 	p[1] = 0x18;
@@ -253,7 +277,7 @@ static void test_rcr(void **st)
 	assert_ptr(&r, true, 4);
 
 	n = scsi_rcr_op_params(512, b);
-	assert_int_equal(n, 46);
+	assert_int_equal(n, 47);
 	assert_int_equal(scsi_be32(b), n - 4);
 	assert_int_equal(b[4] & 1, 1);                  /* SNLID */
 	assert_int_equal(scsi_be16(b + 8), XCOPY_MAX_CSCD);
@@ -262,9 +286,10 @@ static void test_rcr(void **st)
 	assert_int_equal(scsi_be32(b + 16), 0xffffu * 512);
 	assert_int_equal(scsi_be32(b + 20), 0);         /* no inline data */
 	assert_int_equal(b[37], 9);
-	assert_int_equal(b[43], 2);
+	assert_int_equal(b[43], 3);
 	assert_int_equal(b[44], XCOPY_SEG_B2B);
-	assert_int_equal(b[45], XCOPY_CSCD_ID_DESC);
+	assert_int_equal(b[45], XCOPY_SEG_B2B_OFF);
+	assert_int_equal(b[46], XCOPY_CSCD_ID_DESC);
 
 	n = scsi_rcr_copy_status(1, 2, 1u << 20, b);
 	assert_int_equal(n, 12);
