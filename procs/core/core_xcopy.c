@@ -219,6 +219,11 @@ static struct core_lun *resolve(struct core_cmd *cmd, uint16_t idx, uint32_t seg
 		scsi_xcopy_abort(&cmd->res, ASC_UNREACHABLE_COPY_TARGET, segno, field);
 		return NULL;
 	}
+	if (l->lu.pdt != 0x00) {
+		/* a CD/DVD LU is no block device copy target */
+		scsi_xcopy_abort(&cmd->res, ASC_INCORRECT_COPY_TARGET_TYPE, segno, field);
+		return NULL;
+	}
 	if (c->block_len != l->lu.block_size) {
 		param_field(&cmd->res, ASC_INVALID_FIELD_IN_PARAM, (uint16_t)(c->off + 29));
 		return NULL;
@@ -284,6 +289,11 @@ static bool check_segments(struct core_cmd *cmd)
 		}
 		if (core_sanitize_busy(src, &cmd->res) || core_sanitize_busy(dst, &cmd->res))
 			return false;
+		if ((src->lu.removable && src->lu.medium_out) ||
+		    (dst->lu.removable && dst->lu.medium_out)) {
+			scsi_check(&cmd->res, SK_NOT_READY, ASC_MEDIUM_NOT_PRESENT);
+			return false;
+		}
 		if (dst->lu.readonly) {
 			scsi_check(&cmd->res, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
 			return false;
@@ -378,6 +388,11 @@ static bool next_piece(struct core_cmd *cmd)
 		 * the copy): its blocks are not the ones the copy was asked for */
 		if (core_sanitize_busy(src, &cmd->res) || core_sanitize_busy(dst, &cmd->res))
 			return false;
+		if (src->lu.medium_out || dst->lu.medium_out) {
+			/* ejected since: a removable LU without its medium */
+			scsi_check(&cmd->res, SK_NOT_READY, ASC_MEDIUM_NOT_PRESENT);
+			return false;
+		}
 		if (xc->seg_done == 0)
 			xc->backward = src == dst && s->dst_lba > s->src_lba &&
 				       s->dst_lba < s->src_lba + s->nblocks;
