@@ -23,6 +23,14 @@ enum ctl_type {
 	CTL_LINK_DRAINED,   /* core -> sup: {"link":id}: no command of a dead frontend
 	                     * still uses its arena; it may be reused */
 	CTL_STATS,          /* sup -> child: request; child -> sup: JSON counters */
+	/* live configuration (admin changes; see procs/core/core_live.c) */
+	CTL_CONFIG,         /* sup -> core, frontend: {"seq":n, "config":{...}} the whole
+	                     * new table, same shape as CTL_INIT's "config" */
+	CTL_CONFIG_DONE,    /* core -> sup: {"seq":n, "result":0|-errno, "error":"..."}:
+	                     * applied, and no LUN removed by seq <= n has a command left */
+	CTL_DEV_ADD,        /* sup -> backend: one "devices" entry, its fd as fd index 0 */
+	CTL_DEV_DEL,        /* sup -> backend: {"dev":n}: the core no longer uses it */
+	CTL_DEV_RESIZE,     /* sup -> backend: {"dev":n, "size":bytes}: grown */
 	CTL_TYPE_MAX
 };
 

@@ -108,6 +108,10 @@ const char *sup_state_name(enum sup_state st);
 
 /* sup_init_msg.c: the CTL_INIT document of each child */
 json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int max_fds);
+/* The "config" of the core's and the frontends' CTL_INIT, also sent live
+ * with CTL_CONFIG. */
+json_t *sup_core_config(struct sup *s);
+json_t *sup_frontend_config(struct sup *s);
 json_t *sup_link_desc(struct sup *s, struct sup_proc *peer, bool core_side, int *fds,
 		      int *nfds, int fd_base);
 

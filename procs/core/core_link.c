@@ -609,6 +609,9 @@ void core_on_ctl(struct child *c, struct ctl_msg *m)
 	case CTL_STATS:
 		on_stats(co);
 		break;
+	case CTL_CONFIG:
+		core_live_config(co, m);
+		break;
 	default:
 		log_warn("control message %s ignored", ctl_type_name(m->type));
 		break;

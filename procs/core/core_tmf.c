@@ -74,7 +74,7 @@ static struct core_lun *tmf_lun(struct core_nexus *nx, uint64_t wire)
 
 	if (scsi_lun_decode(wire, &lunno) != SCSI_LUN_NORMAL)
 		return NULL;
-	return core_target_lun(nx->tgt, lunno);
+	return core_nexus_lun(nx, lunno);
 }
 
 void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf *m)
@@ -182,6 +182,7 @@ void core_nexus_free(struct core *co, struct core_link *cl, struct core_nexus *n
 	clist_remove(&nx->tgt->nexuses, &nx->tnode);
 	core_pr_nexus_lost(nx);
 	core_ua_nexus_lost(nx);
+	core_nexus_view_free(nx);
 	free(nx->ua);
 	free(nx);
 }

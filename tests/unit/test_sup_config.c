@@ -81,7 +81,7 @@ static void test_errors(void **state)
 		     "targets[0].luns[0].lun");
 	expect_error("{\"portals\":[\"127.0.0.1:3260\"],\"targets\":[{\"name\":\"bad name\",\"initiators\":[\"*\"],\"luns\":[{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"}]}]}",
 		     "targets[0].name");
-	expect_error("{\"portals\":[\"127.0.0.1:3260\"],\"targets\":[{\"name\":\"iqn.2026-11.a:b\",\"initiators\":[],\"luns\":[{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"}]}]}",
+	expect_error("{\"portals\":[\"127.0.0.1:3260\"],\"targets\":[{\"name\":\"iqn.2026-11.a:b\",\"initiators\":[\"iqn.2026-13.bad\"],\"luns\":[{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"}]}]}",
 		     "targets[0].initiators");
 }
 
