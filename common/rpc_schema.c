@@ -12,7 +12,7 @@
 #define P_LUN     { "lun", RPC_INT, true, true, NULL, "LUN number (0..16383)" }
 #define P_PNAME   { "name", RPC_STR, true, true, NULL, "process name (see proc list)" }
 
-const struct rpc_method rpc_methods[] = {
+const struct rpc_method rpc_schema[] = {
 	{ "status", "supervisor, processes, portals and targets", { { 0 } } },
 	{ "rpc.methods", "the methods this server offers, with their parameters", { { 0 } } },
 
@@ -76,6 +76,11 @@ const struct rpc_method rpc_methods[] = {
 		{ "target", RPC_STR, false, true, NULL, "target IQN (omit with --discovery)" },
 		{ "discovery", RPC_BOOL, false, false, NULL, "for discovery sessions" } } },
 
+	{ "session.list", "sessions (I_T nexuses): initiator, ISID, target, commands in flight, "
+	  "IOPS, bytes and latency", { P_TARGETO } },
+	{ "stats.get", "counters of every process: per LUN and per session I/O, bytes and "
+	  "latency percentiles (core), ring and pool use; refreshed each second", { { 0 } } },
+
 	{ "config.show", "the running configuration, as mtgtd -c reads it", { { 0 } } },
 	{ "config.save", "write the running configuration atomically, keeping 10 old "
 	  "versions as FILE.1..FILE.10", {
@@ -86,13 +91,13 @@ const struct rpc_method rpc_methods[] = {
 		{ "dry_run", RPC_BOOL, false, false, NULL, "only print the changes" } } },
 };
 
-const size_t rpc_nmethods = sizeof(rpc_methods) / sizeof(rpc_methods[0]);
+const size_t rpc_schema_n = sizeof(rpc_schema) / sizeof(rpc_schema[0]);
 
 const struct rpc_method *rpc_method_find(const char *name)
 {
-	for (size_t i = 0; name && i < rpc_nmethods; i++)
-		if (!strcmp(rpc_methods[i].name, name))
-			return &rpc_methods[i];
+	for (size_t i = 0; name && i < rpc_schema_n; i++)
+		if (!strcmp(rpc_schema[i].name, name))
+			return &rpc_schema[i];
 	return NULL;
 }
 

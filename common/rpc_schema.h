@@ -46,8 +46,8 @@ struct rpc_method {
 #define RPC_E_EXISTS       (-32002) /* duplicate */
 #define RPC_E_BUSY         (-32003) /* the target is changing or shutting down */
 
-extern const struct rpc_method rpc_methods[];
-extern const size_t rpc_nmethods;
+extern const struct rpc_method rpc_schema[];
+extern const size_t rpc_schema_n;
 
 const struct rpc_method *rpc_method_find(const char *name);
 const char *rpc_type_name(enum rpc_type t);

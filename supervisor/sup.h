@@ -88,6 +88,9 @@ struct sup {
 
 /* sup_resources.c: things the supervisor opens and hands over */
 int  sup_open_backing(struct sup *s);
+/* Open (or create, when l->size is set) a file LUN's backing; sets l->fd and
+ * l->size. */
+int  sup_open_file_lun(struct sup_target *t, struct sup_lun *l);
 int  sup_open_state(struct sup *s);
 int  sup_bind_portals(struct sup *s);
 int  sup_create_pool(struct sup *s);
@@ -114,6 +117,16 @@ json_t *sup_core_config(struct sup *s);
 json_t *sup_frontend_config(struct sup *s);
 json_t *sup_link_desc(struct sup *s, struct sup_proc *peer, bool core_side, int *fds,
 		      int *nfds, int fd_base);
+
+/* sup_rpc.c, sup_live.c, sup_rpc_config.c: admin methods beyond status and
+ * proc.*, live configuration changes (see there) */
+typedef json_t *(*sup_rpc_fn)(struct sup *s, json_t *params, int *code, const char **msg);
+sup_rpc_fn sup_rpc_handler(const char *method);
+/* A control message of a child the process table does not handle (CONFIG_DONE,
+ * STATS answers); false if it is unexpected. */
+bool sup_live_on_ctl(struct sup *s, struct sup_proc *p, uint32_t type, const char *data);
+/* The file mtgtd was started with (config.save's default). */
+void sup_config_set_path(const char *path);
 
 /* sup_admin.c: the admin socket */
 int  sup_admin_start(struct sup *s);

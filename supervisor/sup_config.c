@@ -460,7 +460,7 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 {
 	static const char *const keys[] = { "admin_socket", "state_dir", "portals", "targets",
 					    "discovery_chap", "chap_algorithms", "iscsi", "restart",
-					    "heartbeat", "sandbox", "admin", NULL };
+					    "heartbeat", "sandbox", "admin", "backends", NULL };
 	static const char *const algs[] = { "SHA3-256", "SHA-256", "MD5" };
 	char w[64];
 	json_t *v, *e;
@@ -634,7 +634,8 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 				return fail(err, errlen, "%s.name: target %s defined twice", w,
 					    cfg->targets[i].name);
 	}
-	if ((r = sup_admin_config(cfg, json_object_get(root, "admin"), err, errlen)))
+	if ((r = sup_admin_config(cfg, json_object_get(root, "admin"), err, errlen)) ||
+	    (r = sup_backends_config(cfg, json_object_get(root, "backends"), err, errlen)))
 		return r;
 	for (uint32_t t = 0; t < cfg->ntargets; t++)
 		for (uint32_t g = 0; g < cfg->targets[t].ngroups; g++) {

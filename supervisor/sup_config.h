@@ -99,6 +99,7 @@ struct sup_config {
 	char    *admin_group;  /* members may use the admin socket (NULL: root and us) */
 	uint32_t admin_idle_ms; /* an admin client silent this long is dropped */
 	bool     save_on_change; /* config.save after every live change */
+	bool     backend_always[SUP_BE_COUNT]; /* "backends": run even with no LUN yet */
 	json_t  *doc;          /* the configuration as JSON, paths absolute: what
 	                        * config.save writes and live changes edit */
 	char    *state_dir;
@@ -142,6 +143,7 @@ const char *sup_iscsi_name_check(const char *n);
 /* sup_config_doc.c: the "admin" object, and the JSON document of a loaded
  * config (paths made absolute) that config.save writes. */
 int  sup_admin_config(struct sup_config *cfg, json_t *v, char *err, size_t errlen);
+int  sup_backends_config(struct sup_config *cfg, json_t *v, char *err, size_t errlen);
 json_t *sup_config_doc(const struct sup_config *cfg, json_t *root);
 
 /* "10G", "256M", "512", "1T" -> bytes (binary units). */

@@ -55,6 +55,31 @@ int sup_admin_config(struct sup_config *cfg, json_t *v, char *err, size_t errlen
 	return 0;
 }
 
+int sup_backends_config(struct sup_config *cfg, json_t *v, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *e;
+
+	if (v && !json_is_array(v)) {
+		snprintf(err, errlen, "backends: must list backend kinds (file, null, ram) to run "
+			 "even before a LUN uses them");
+		return -EINVAL;
+	}
+	json_array_foreach(v, i, e) {
+		int b;
+
+		for (b = 0; b < SUP_BE_COUNT; b++)
+			if (json_is_string(e) && !strcmp(json_string_value(e), sup_backend_name(b)))
+				break;
+		if (b == SUP_BE_COUNT) {
+			snprintf(err, errlen, "backends[%zu]: not file, null or ram", i);
+			return -EINVAL;
+		}
+		cfg->backend_always[b] = true;
+	}
+	return 0;
+}
+
 /* Relative paths were resolved against mtgtd's directory at load time; the
  * saved file must mean the same wherever it is read from. */
 json_t *sup_config_doc(const struct sup_config *cfg, json_t *root)

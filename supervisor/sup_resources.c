@@ -21,7 +21,7 @@
 #define SUP_CORE_ARENA_SIZE     (16ull << 20)
 #define SUP_FRONTEND_ARENA_SIZE (128ull << 20)
 
-static int open_file_lun(struct sup_target *t, struct sup_lun *l)
+int sup_open_file_lun(struct sup_target *t, struct sup_lun *l)
 {
 	struct stat st;
 	int fd, flags = (l->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
@@ -95,7 +95,7 @@ int sup_open_backing(struct sup *s)
 			int err = 0;
 
 			if (l->backend == SUP_BE_FILE) {
-				err = open_file_lun(t, l);
+				err = sup_open_file_lun(t, l);
 			} else if (l->backend == SUP_BE_RAM) {
 				l->fd = shm_memfd_create("mtgt-ram", l->size);
 				if (l->fd < 0) {

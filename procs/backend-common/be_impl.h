@@ -43,6 +43,8 @@ struct be {
 
 void be_link_watch(struct be *b, struct be_link *bl);
 void be_run(struct be *b);
+/* be_live.c: CTL_DEV_ADD / DEL / RESIZE; false for other types */
+bool be_live_ctl(struct be *b, struct ctl_msg *m);
 
 /* be_lba.c: answer MSG_IO_LBA_STATUS through the kind's lba_status op. */
 void be_lba_status(struct be *b, struct be_io *io);

@@ -91,6 +91,8 @@ static void be_on_ctl(struct child *c, struct ctl_msg *m)
 		be_send_stats(b);
 		break;
 	default:
+		if (be_live_ctl(b, m))
+			break;
 		log_warn("ignoring control message %s", ctl_type_name(m->type));
 		break;
 	}
