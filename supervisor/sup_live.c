@@ -257,6 +257,7 @@ static int prepare_luns(struct sup *s, struct sup_config *nc, bool dry_run, char
 				nl->fd = -1;
 				continue;
 			}
+			nl->dev = next_dev(s, nc, nl->backend); /* before nl counts itself */
 			if (nl->backend == SUP_BE_FILE) {
 				r = sup_open_file_lun(nt, nl);
 			} else if (nl->backend == SUP_BE_RAM) {
@@ -271,7 +272,6 @@ static int prepare_luns(struct sup *s, struct sup_config *nc, bool dry_run, char
 					 nl->lun, nl->path ? nl->path : "its store", strerror(-r));
 				return r;
 			}
-			nl->dev = next_dev(s, nc, nl->backend);
 			nl->fd = nl->fd < 0 ? -3 : nl->fd; /* -3: new, no fd (null) */
 		}
 	}

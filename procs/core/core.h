@@ -21,6 +21,18 @@
 #define CORE_TAG_BUCKETS     1024
 #define CORE_VERIFY_CHUNK    (1u << 20) /* bytes read per VERIFY backend I/O */
 
+/* ---- statistics (core_stats.c) ---- */
+
+/* Command latency in microseconds, log-linear: 8 exact buckets, then 4 per
+ * power of two; fixed memory, ~19% resolution, up to about an hour. */
+#define CORE_HIST_BUCKETS 128
+
+struct core_io_stats {
+	uint64_t ios, reads, writes, errors;
+	uint64_t bytes_read, bytes_written;
+	uint64_t lat[CORE_HIST_BUCKETS];
+};
+
 /* ---- configuration (core_config.c) ---- */
 
 struct core_lun {
@@ -41,6 +53,7 @@ struct core_lun {
 	                         * commands are done (core_live.c) */
 	struct scsi_pr pr;      /* reservations (core_pr.c) */
 	struct core_target *tgt;
+	struct core_io_stats st;
 };
 
 /* What one initiator (or "*") may see: every LUN under its own number, or
@@ -110,6 +123,7 @@ struct core_nexus {
 	uint32_t *view_ilun;
 	uint32_t *view_slot;
 	bool     readonly;      /* its ACL lets it only read */
+	struct core_io_stats st;
 	struct clist cmds;      /* commands of this nexus not yet answered */
 	struct clist_node tnode; /* on tgt->nexuses */
 	char initiator[MSG_NAME_MAX];
@@ -130,6 +144,7 @@ enum core_cmd_state {
 struct core_cmd {
 	uint32_t idx;
 	uint32_t gen;           /* bumped at every allocation: stale tags miss */
+	uint64_t t0_ns;         /* arrival, for the latency histograms */
 	uint8_t  kind;
 	uint8_t  state;
 	uint8_t  txop;          /* message to send while on a tx queue */
@@ -338,6 +353,12 @@ void core_nexus_view_free(struct core_nexus *nx);
 /* The LU the initiator of nx calls `ilun`, or NULL. */
 struct core_lun *core_nexus_lun(struct core_nexus *nx, uint32_t ilun);
 void core_live_config(struct core *co, struct ctl_msg *m);
+/* core_stats.c */
+uint64_t core_now_ns(void);
+/* A SCSI command is answered: count it on its LU and nexus. */
+void core_stats_cmd_done(struct core_cmd *cmd);
+/* CTL_STATS: per LU, per nexus and per link figures. */
+json_t *core_stats_json(struct core *co);
 /* core_mode.c */
 bool core_mode_run(struct core *co, struct core_cmd *cmd);
 

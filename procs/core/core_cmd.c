@@ -239,6 +239,8 @@ void core_cmd_complete(struct core *co, struct core_cmd *cmd)
 	uint8_t op;
 
 	taghash_del(co, cmd);
+	if (cmd->kind == CK_CMD)
+		core_stats_cmd_done(cmd);
 	if (!fl || !fl->up || fl->broken || fl->gen != cmd->fe_gen || cmd->orphan) {
 		core_cmd_free(co, cmd);
 		return;
@@ -610,6 +612,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		return;
 	co->n_cmds++;
 	cmd->kind = CK_CMD;
+	cmd->t0_ns = core_now_ns();
 	cmd->fe_link = cl->id;
 	cmd->fe_gen = cl->gen;
 	cmd->fe_tag = m->h.tag;

@@ -587,7 +587,10 @@ static void on_stats(struct core *co)
 			      "violations", (json_int_t)co->n_violations,
 			      "stale_data_ready", (json_int_t)co->n_stale_data_ready,
 			      "in_flight", (int)core_cmds_busy(co));
-	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	char *s;
+
+	json_object_update_new(j, core_stats_json(co));
+	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
 	if (s)
 		ctl_send(CHILD_CTL_FD, CTL_STATS, s, strlen(s), NULL, 0);

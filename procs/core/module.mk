@@ -4,7 +4,7 @@ CORE_SCSI_SRCS := procs/core/scsi_sense.c procs/core/scsi_cdb.c procs/core/scsi_
 	procs/core/scsi_ua.c procs/core/scsi_emul.c procs/core/scsi_opcodes.c \
 	procs/core/scsi_pr.c procs/core/scsi_mode_select.c \
 	procs/core/scsi_blk.c procs/core/scsi_sbc.c
-mtgt-core_SRCS := procs/core/main.c procs/core/core_config.c procs/core/core_link.c procs/core/core_live.c \
+mtgt-core_SRCS := procs/core/main.c procs/core/core_config.c procs/core/core_link.c procs/core/core_live.c procs/core/core_stats.c \
 	procs/core/core_cmd.c procs/core/core_tmf.c procs/core/core_verify.c \
 	procs/core/core_pr.c procs/core/core_pr_store.c procs/core/core_emul_out.c \
 	procs/core/core_mode.c procs/core/core_ua.c \
