@@ -329,6 +329,26 @@ static json_t *rpc_lun_resize(struct sup *s, json_t *params, int *code, const ch
 			return NULL;
 		}
 	}
+	for (uint32_t i = 0; i < s->cfg.ntargets; i++)
+		for (uint32_t k = 0; k < s->cfg.targets[i].nluns; k++) {
+			struct sup_lun *sl = &s->cfg.targets[i].luns[k];
+
+			if (strcasecmp(s->cfg.targets[i].name, pstr(params, "target")) || sl->lun != lun)
+				continue;
+			if (size < sl->size) {
+				json_decref(doc);
+				*msg = sup_rpc_errf(code, RPC_E_PARAMS, "params.size: smaller than the "
+						    "current %llu bytes (shrinking would lose data)",
+						    (unsigned long long)sl->size);
+				return NULL;
+			}
+			if (size > sl->size && sl->backend == SUP_BE_RAM) {
+				json_decref(doc);
+				*msg = sup_rpc_errf(code, RPC_E_PARAMS, "params.size: a ram LUN cannot "
+						    "grow");
+				return NULL;
+			}
+		}
 	json_object_set_new(l, "size", json_integer((json_int_t)size));
 	return apply(s, doc, code, msg);
 }
