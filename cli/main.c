@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 	}
 	if (!sock)
 		sock = default_socket();
-	if (!strcmp(argv[0], "stats"))
+	if (!strcmp(argv[0], "stats") && !(argc > 1 && !strcmp(argv[1], "get")))
 		return ctl_stats(sock, argc, argv, as_json);
 	m = ctl_parse(argc, argv, &params, err, sizeof(err));
 	if (!m) {

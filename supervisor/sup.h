@@ -127,6 +127,8 @@ sup_rpc_fn sup_rpc_handler(const char *method);
 bool sup_live_on_ctl(struct sup *s, struct sup_proc *p, uint32_t type, const char *data);
 /* The file mtgtd was started with (config.save's default). */
 void sup_config_set_path(const char *path);
+/* Poll every child's CTL_STATS each second from now on (sup_rpc_stats.c). */
+void sup_stats_start(struct sup *s);
 
 /* sup_admin.c: the admin socket */
 int  sup_admin_start(struct sup *s);

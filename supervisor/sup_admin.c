@@ -398,6 +398,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	nclients++;
+	sup_stats_start(s); /* session.list and stats.get answer from these polls */
 	c->sup = s;
 	ev_io_init(&c->w, client_cb, fd, EV_READ);
 	ev_io_init(&c->ww, client_write_cb, fd, EV_WRITE);

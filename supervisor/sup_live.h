@@ -18,6 +18,7 @@ int  sup_live_apply(struct sup *s, json_t *doc, bool dry_run, json_t **diff, cha
 int  sup_config_save(struct sup *s, const char *path, char *err, size_t errlen);
 /* A CTL_STATS answer of a child (sup_rpc_stats.c). */
 void sup_stats_on_reply(struct sup *s, struct sup_proc *p, const char *data);
+void sup_stats_start(struct sup *s);
 
 /* Method handlers (name -> function), one table per file. */
 struct sup_rpc_entry {

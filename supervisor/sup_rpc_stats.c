@@ -1,7 +1,8 @@
 /* stats.get and session.list: every child answers CTL_STATS with its
  * counters (the core with per-LUN and per-nexus latency histograms). Asking
- * is asynchronous, so once someone asked we poll every child each second
- * and the methods answer from the latest replies, with their age. */
+ * is asynchronous, so from the first admin connection on we poll every
+ * child each second and the methods answer from the latest replies, with
+ * their age. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,7 @@ static void poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	poll_all(w->data);
 }
 
-static void start(struct sup *s)
+void sup_stats_start(struct sup *s)
 {
 	if (st.on)
 		return;
@@ -66,7 +67,7 @@ static json_t *rpc_stats_get(struct sup *s, json_t *params, int *code, const cha
 {
 	json_t *procs = json_object();
 
-	start(s);
+	sup_stats_start(s);
 	for (uint32_t i = 0; i < s->nprocs; i++) {
 		struct sup_proc *p = &s->procs[i];
 		json_t *o;
@@ -87,7 +88,7 @@ static json_t *rpc_session_list(struct sup *s, json_t *params, int *code, const 
 	json_t *out = json_array(), *nx, *core = NULL;
 	size_t i;
 
-	start(s);
+	sup_stats_start(s);
 	for (uint32_t k = 0; k < s->nprocs; k++)
 		if (&s->procs[k] == s->core && st.reply[k] && st.epoch[k] == s->core->epoch)
 			core = st.reply[k];

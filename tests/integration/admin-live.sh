@@ -24,6 +24,8 @@ C="timeout 10 $TL_BIN/mtgtctl -s $TL_SOCK"
 
 timeout 60 "$TL_BIN/test-admin-probe" -i "$P" "127.0.0.1:$TL_PORT" "$T" \
 	tur:0 tur:0 luns \
+	"run:sleep 1.2; $C --json session list | grep -q '\"initiator\": \"$P\"'" \
+	"run:$C stats --count 1 | grep -q '^$T *0 '" \
 	"run:$C lun add $T 2 --backend ram --size 32M >/dev/null" \
 	tur:0 luns \
 	"run:$C lun resize $T 0 128M >/dev/null" \
@@ -45,6 +47,8 @@ expect=(
 	"tur 0: check 6/2900"     # power on
 	"tur 0: good"
 	"luns: 0 1"
+	"run: 0"                  # session list shows the probe
+	"run: 0"                  # stats lists LUN 0
 	"run: 0"
 	"tur 0: check 6/3f0e"     # REPORTED LUNS DATA HAS CHANGED
 	"luns: 0 1 2"
