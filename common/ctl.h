@@ -31,6 +31,7 @@ enum ctl_type {
 	CTL_DEV_ADD,        /* sup -> backend: one "devices" entry, its fd as fd index 0 */
 	CTL_DEV_DEL,        /* sup -> backend: {"dev":n}: the core no longer uses it */
 	CTL_DEV_RESIZE,     /* sup -> backend: {"dev":n, "size":bytes}: grown */
+	CTL_SESSION_DROP,   /* sup -> frontend: {"tsih":n}: close that session */
 	CTL_TYPE_MAX
 };
 

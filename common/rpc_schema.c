@@ -76,8 +76,13 @@ const struct rpc_method rpc_schema[] = {
 		{ "target", RPC_STR, false, true, NULL, "target IQN (omit with --discovery)" },
 		{ "discovery", RPC_BOOL, false, false, NULL, "for discovery sessions" } } },
 
-	{ "session.list", "sessions (I_T nexuses): initiator, ISID, target, commands in flight, "
-	  "IOPS, bytes and latency", { P_TARGETO } },
+	{ "session.list", "iSCSI sessions: TSIH, initiator, ISID, target, connections, commands "
+	  "in flight, LUNs seen, I/O", { P_TARGETO } },
+	{ "session.show", "one session in full: negotiated parameters and latency", {
+		{ "tsih", RPC_INT, true, true, NULL, "session handle (see session list)" } } },
+	{ "session.drop", "close a session's connections (the initiator may log in again if "
+	  "its ACL still allows it)", {
+		{ "tsih", RPC_INT, true, true, NULL, "session handle (see session list)" } } },
 	{ "stats.get", "counters of every process: per LUN and per session I/O, bytes and "
 	  "latency percentiles (core), ring and pool use; refreshed each second", { { 0 } } },
 

@@ -3,6 +3,7 @@
  * already logged in are not touched (the core decides what they see). The
  * old tables are not freed: a login in progress may still point into them,
  * and they are a few hundred bytes per admin change. */
+#include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -34,5 +35,49 @@ void iscsi_live_config(struct iscsi_tgt *t, const struct ctl_msg *m)
 		log_info("configuration %lld applied",
 			 (long long)json_integer_value(json_object_get(root, "seq")));
 	}
+	json_decref(root);
+}
+
+json_t *iscsi_live_sessions(struct iscsi_tgt *t)
+{
+	json_t *a = json_array();
+
+	for (struct iscsi_session *x = t->sessions; x; x = x->next) {
+		const struct iscsi_params *p = &x->p;
+		char isid[16];
+
+		snprintf(isid, sizeof(isid), "%02x%02x%02x%02x%02x%02x", x->isid[0], x->isid[1],
+			 x->isid[2], x->isid[3], x->isid[4], x->isid[5]);
+		json_array_append_new(a, json_pack(
+			"{s:i, s:s, s:s, s:s, s:i, s:b, s:s, s:s, s:i, s:i,"
+			" s:{s:b, s:b, s:i, s:i, s:i, s:i, s:b, s:b, s:i, s:i, s:i, s:i}}",
+			"tsih", x->tsih, "isid", isid, "initiator", p->initiator_name,
+			"target", p->target_name, "nexus", x->nexus,
+			"logged_in", x->nexus_added, "peer", x->conn ? x->conn->peer : "",
+			"portal", x->conn ? x->conn->local : "", "connections", x->conn ? 1 : 0,
+			"in_flight", x->conn ? (int)x->conn->ncmds : 0, "params",
+			"header_digest", p->header_digest, "data_digest", p->data_digest,
+			"max_recv_data_segment_length", p->mrdsl_rx,
+			"max_xmit_data_segment_length", p->mrdsl_tx, "max_burst", p->max_burst,
+			"first_burst", p->first_burst, "initial_r2t", p->initial_r2t,
+			"immediate_data", p->immediate_data, "max_outstanding_r2t",
+			p->max_outstanding_r2t, "erl", p->erl, "max_connections", p->max_connections,
+			"time2retain", p->time2retain));
+	}
+	return a;
+}
+
+void iscsi_live_drop(struct iscsi_tgt *t, const struct ctl_msg *m)
+{
+	json_t *root = json_loads(m->data ? m->data : "", 0, NULL);
+	json_t *v = json_object_get(root, "tsih");
+
+	for (struct iscsi_session *x = t->sessions; json_is_integer(v) && x; x = x->next)
+		if (x->tsih == json_integer_value(v) && x->conn) {
+			log_info("session tsih %u (%s): dropped by the administrator", x->tsih,
+				 x->p.initiator_name);
+			iscsi_conn_close(x->conn, "dropped by the administrator");
+			break;
+		}
 	json_decref(root);
 }

@@ -1,5 +1,6 @@
 /* Process-wide setup: limits from the init message, listeners, the pool
  * allocator, and shutdown draining. */
+#include "procs/frontend-iscsi/iscsi_live.h"
 #include "procs/frontend-iscsi/iscsi_tgt.h"
 #include "procs/frontend-iscsi/iscsi_auth.h"
 #include "procs/frontend-iscsi/iscsi_portal.h"
@@ -167,6 +168,7 @@ void iscsi_tgt_stats(struct iscsi_tgt *t)
 		      "protocol_closes", (json_int_t)t->st.protocol_closes,
 		      "auth_failures", (json_int_t)t->st.auth_failures,
 		      "spill_bytes", (json_int_t)t->spill_bytes);
+	json_object_set_new(j, "session_list", iscsi_live_sessions(t));
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	if (s)
 		ctl_send(CHILD_CTL_FD, CTL_STATS, s, strlen(s), NULL, 0);

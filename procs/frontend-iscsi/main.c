@@ -25,6 +25,8 @@ static void on_ctl(struct child *c, struct ctl_msg *m)
 		iscsi_tgt_stats(c->user);
 	else if (m->type == CTL_CONFIG)
 		iscsi_live_config(c->user, m);
+	else if (m->type == CTL_SESSION_DROP)
+		iscsi_live_drop(c->user, m);
 	else
 		log_warn("control message %s ignored", ctl_type_name(m->type));
 }

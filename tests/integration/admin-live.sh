@@ -22,6 +22,13 @@ tl_wait_ready || tl_fail "target not ready"
 core=$(tl_pid core)
 C="timeout 10 $TL_BIN/mtgtctl -s $TL_SOCK"
 
+# the probe's own session: shown in full, then dropped
+cat >"$TL_DIR/session.sh" <<EOS
+tsih=\$($C --json session list | "$TL_PY" -c 'import json,sys
+print([x["tsih"] for x in json.load(sys.stdin) if x["initiator"] == "$P"][0])') || exit 1
+$C session show "\$tsih" | grep -q "max_recv_data_segment_length" || exit 2
+$C session \$1 "\$tsih" >/dev/null
+EOS
 timeout 60 "$TL_BIN/test-admin-probe" -i "$P" "127.0.0.1:$TL_PORT" "$T" \
 	tur:0 tur:0 luns \
 	"run:sleep 1.2; $C --json session list | grep -q '\"initiator\": \"$P\"'" \
@@ -38,10 +45,12 @@ timeout 60 "$TL_BIN/test-admin-probe" -i "$P" "127.0.0.1:$TL_PORT" "$T" \
 	luns tur:0 \
 	"run:$C acl add $T '*' >/dev/null" \
 	tur:0 "run:$C lun del $T 1 >/dev/null" tur:0 luns \
+	"run:bash $TL_DIR/session.sh show" "run:bash $TL_DIR/session.sh drop" sleep:300 tur:0 \
 	>"$TL_DIR/probe.out" 2>&1
 rc=$?
 cat "$TL_DIR/probe.out" >&2
-[ $rc = 0 ] || tl_fail "probe exited $rc"
+[ $rc = 3 ] || tl_fail "probe exited $rc, want 3 (session dropped)"
+tail -1 "$TL_DIR/probe.out" | grep -q "session: lost" || tl_fail "dropped session not lost"
 # expected lines, in order
 expect=(
 	"tur 0: check 6/2900"     # power on
@@ -73,8 +82,10 @@ expect=(
 	"run: 0"
 	"tur 0: check 6/3f0e"
 	"luns: 0 2"
+	"run: 0"                  # session show
+	"run: 0"                  # session drop
 )
-got=$(grep -v '^login' "$TL_DIR/probe.out")
+got=$(grep -v '^login\|^tur 0: failed\|^tur 0: status\|^session: lost' "$TL_DIR/probe.out")
 want=$(printf '%s\n' "${expect[@]}" | sed 's/ *#.*//; s/ *$//')
 [ "$got" = "$want" ] || tl_fail "initiator saw: $(diff <(echo "$want") <(echo "$got") | tr '\n' ';')"
 

@@ -8,6 +8,7 @@
  * (sense key / ASC+ASCQ), "luns: 0 3", "cap 0: 131072", "run: 0". A lost
  * session prints "session: lost" and ends with exit status 3. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
 #include <stdio.h>
@@ -103,10 +104,15 @@ int main(int argc, char **argv)
 			printf("step %s: unknown\n", s);
 			return 1;
 		}
+		bool scsi = strncmp(s, "run:", 4) && strncmp(s, "sleep:", 6);
+		/* libiscsi reports a dropped connection as a task status out of
+		 * the SCSI range (or no task at all) */
+		bool lost = scsi && (!t || t->status > 0xff);
+
 		if (t)
 			scsi_free_scsi_task(t);
 		fflush(stdout);
-		if (!iscsi_is_logged_in(i)) {
+		if (lost || !iscsi_is_logged_in(i)) {
 			printf("session: lost\n");
 			return 3;
 		}
