@@ -32,6 +32,8 @@ enum ctl_type {
 	CTL_DEV_DEL,        /* sup -> backend: {"dev":n}: the core no longer uses it */
 	CTL_DEV_RESIZE,     /* sup -> backend: {"dev":n, "size":bytes}: grown */
 	CTL_SESSION_DROP,   /* sup -> frontend: {"tsih":n}: close that session */
+	CTL_PORTAL_ADD,     /* sup -> frontend: {"addr","group"} + the listening socket */
+	CTL_PORTAL_DEL,     /* sup -> frontend: {"addr"}: stop accepting there */
 	CTL_TYPE_MAX
 };
 

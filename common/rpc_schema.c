@@ -35,6 +35,13 @@ const struct rpc_method rpc_schema[] = {
 		P_TARGET,
 		{ "force", RPC_BOOL, false, false, NULL, "also remove its LUNs" } } },
 
+	{ "portal.list", "addresses the frontends listen on, with their portal group", { { 0 } } },
+	{ "portal.add", "listen on one more address, now", {
+		{ "address", RPC_STR, true, true, NULL, "IPv4:port or [IPv6]:port" },
+		{ "group", RPC_INT, false, false, NULL, "portal group tag (default 1)" } } },
+	{ "portal.del", "stop listening on an address (sessions on it stay)", {
+		{ "address", RPC_STR, true, true, NULL, "as portal list shows it" } } },
+
 	{ "lun.list", "LUNs with backend, path, size and block size", { P_TARGETO } },
 	{ "lun.add", "add a LUN; initiators see REPORTED LUNS DATA HAS CHANGED", {
 		P_TARGET, P_LUN,

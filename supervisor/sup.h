@@ -93,6 +93,8 @@ int  sup_open_backing(struct sup *s);
 int  sup_open_file_lun(struct sup_target *t, struct sup_lun *l);
 int  sup_open_state(struct sup *s);
 int  sup_bind_portals(struct sup *s);
+/* A listening socket for one portal: the fd, or -errno. */
+int  sup_bind_portal(const struct sup_portal *p);
 int  sup_create_pool(struct sup *s);
 int  sup_link_new(struct sup *s, struct sup_link *l, uint32_t id, uint32_t epoch_a,
 		  uint32_t epoch_b);

@@ -127,7 +127,7 @@ static bool json_differs(json_t *a, json_t *b)
  * tuning): refused with the key's name. */
 static const char *frozen_key(json_t *old, json_t *nw)
 {
-	static const char *const keys[] = { "admin_socket", "state_dir", "portals", "iscsi",
+	static const char *const keys[] = { "admin_socket", "state_dir", "iscsi",
 					    "restart", "heartbeat", "sandbox", NULL };
 
 	for (const char *const *k = keys; *k; k++)
@@ -339,7 +339,7 @@ int sup_live_apply(struct sup *s, json_t *doc, bool dry_run, json_t **diff_out, 
 	json_t *diff = json_array();
 	const char *frozen;
 	char perr[400];
-	int r;
+	int r, pfds[SUP_MAX_PORTALS];
 
 	*diff_out = NULL;
 	if (s->shutting_down) {
@@ -362,6 +362,12 @@ int sup_live_apply(struct sup *s, json_t *doc, bool dry_run, json_t **diff_out, 
 		return -EINVAL;
 	}
 	if ((r = prepare_luns(s, &nc, dry_run, err, errlen))) {
+		unprepare(s, &nc);
+		sup_config_free(&nc);
+		json_decref(diff);
+		return r;
+	}
+	if ((r = sup_live_portals_prepare(s, &nc, pfds, dry_run, diff, err, errlen))) {
 		unprepare(s, &nc);
 		sup_config_free(&nc);
 		json_decref(diff);
@@ -417,6 +423,7 @@ int sup_live_apply(struct sup *s, json_t *doc, bool dry_run, json_t **diff_out, 
 	/* 2. swap, then tell the core and the frontends */
 	oc = s->cfg;
 	s->cfg = nc;
+	sup_live_portals_commit(s, &oc, pfds);
 	config_push(s);
 	/* 3. what the old config had and the new one does not: after the core is done */
 	for (uint32_t i = 0; i < oc.ntargets; i++) {

@@ -13,6 +13,12 @@
  * dry_run nothing is changed. On error nothing is changed and err says why. */
 int  sup_live_apply(struct sup *s, json_t *doc, bool dry_run, json_t **diff, char *err,
 		    size_t errlen);
+/* sup_live_portal.c: listening sockets for the new config's portals (old
+ * ones carried over, new ones bound) into fds[], diff lines added. */
+int  sup_live_portals_prepare(struct sup *s, struct sup_config *nc, int *fds, bool dry_run,
+			      json_t *diff, char *err, size_t errlen);
+void sup_live_portals_abort(struct sup *s, struct sup_config *nc, const int *fds);
+void sup_live_portals_commit(struct sup *s, struct sup_config *oc, const int *fds);
 /* Write the running configuration to path (NULL: the -c file) atomically,
  * keeping path.1 .. path.10 (sup_rpc_config.c). */
 int  sup_config_save(struct sup *s, const char *path, char *err, size_t errlen);

@@ -129,44 +129,52 @@ int sup_open_state(struct sup *s)
 	return 0;
 }
 
+int sup_bind_portal(const struct sup_portal *p)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int one = 1, fd;
+	bool v6 = strchr(p->host, ':') != NULL;
+
+	memset(&ss, 0, sizeof(ss));
+	if (v6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(p->port);
+		inet_pton(AF_INET6, p->host, &a->sin6_addr);
+		sl = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(p->port);
+		inet_pton(AF_INET, p->host, &a->sin_addr);
+		sl = sizeof(*a);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (v6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 256) < 0) {
+		int err = -errno;
+
+		log_err("portal %s: %s", p->text, strerror(errno));
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 int sup_bind_portals(struct sup *s)
 {
 	for (uint32_t i = 0; i < s->cfg.nportals; i++) {
-		struct sup_portal *p = &s->cfg.portals[i];
-		struct sockaddr_storage ss;
-		socklen_t sl;
-		int one = 1, fd;
-		bool v6 = strchr(p->host, ':') != NULL;
+		int fd = sup_bind_portal(&s->cfg.portals[i]);
 
-		memset(&ss, 0, sizeof(ss));
-		if (v6) {
-			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-			a->sin6_family = AF_INET6;
-			a->sin6_port = htons(p->port);
-			inet_pton(AF_INET6, p->host, &a->sin6_addr);
-			sl = sizeof(*a);
-		} else {
-			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-			a->sin_family = AF_INET;
-			a->sin_port = htons(p->port);
-			inet_pton(AF_INET, p->host, &a->sin_addr);
-			sl = sizeof(*a);
-		}
-		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0)
-			return -errno;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (v6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 256) < 0) {
-			int err = -errno;
-
-			log_err("portal %s: %s", p->text, strerror(errno));
-			close(fd);
-			return err;
-		}
+			return fd;
 		s->listen_fds[i] = fd;
 	}
 	return 0;

@@ -553,7 +553,77 @@ static json_t *rpc_chap_clear(struct sup *s, json_t *params, int *code, const ch
 	return apply(s, doc, code, msg);
 }
 
+/* ---- portals ---- */
+
+static json_t *rpc_portal_list(struct sup *s, json_t *params, int *code, const char **msg)
+{
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; i < s->cfg.nportals; i++)
+		json_array_append_new(a, json_pack("{s:s, s:i}", "address", s->cfg.portals[i].text,
+						   "group", s->cfg.portals[i].group));
+	return a;
+}
+
+static const char *portal_addr(json_t *e)
+{
+	return json_string_value(json_is_object(e) ? json_object_get(e, "address") : e);
+}
+
+static json_t *rpc_portal_add(struct sup *s, json_t *params, int *code, const char **msg)
+{
+	const char *addr = pstr(params, "address");
+	json_t *g = json_object_get(params, "group"), *doc, *ps, *e;
+	size_t i;
+
+	if (g && (json_integer_value(g) < 1 || json_integer_value(g) > 65535))
+		return (void *)(*msg = sup_rpc_errf(code, RPC_E_PARAMS,
+			"params.group: must be 1..65535"), NULL);
+	doc = json_deep_copy(s->cfg.doc);
+	ps = json_object_get(doc, "portals");
+	json_array_foreach(ps, i, e)
+		if (!strcmp(portal_addr(e) ?: "", addr)) {
+			json_decref(doc);
+			return (void *)(*msg = sup_rpc_errf(code, RPC_E_EXISTS,
+				"params.address: %.64s is already a portal", addr), NULL);
+		}
+	json_array_append_new(ps, g ? json_pack("{s:s, s:O}", "address", addr, "group", g)
+				    : json_string(addr));
+	{
+		json_t *r = apply(s, doc, code, msg);
+
+		if (!r && strstr(*msg, "not \"IPv4:port\""))
+			*msg = sup_rpc_errf(code, RPC_E_PARAMS, "params.address: \"%.64s\" is not "
+					    "IPv4:port or [IPv6]:port", addr);
+		return r;
+	}
+}
+
+static json_t *rpc_portal_del(struct sup *s, json_t *params, int *code, const char **msg)
+{
+	const char *addr = pstr(params, "address");
+	json_t *doc = json_deep_copy(s->cfg.doc), *ps = json_object_get(doc, "portals"), *e;
+	size_t i;
+
+	json_array_foreach(ps, i, e)
+		if (!strcmp(portal_addr(e) ?: "", addr)) {
+			if (json_array_size(ps) == 1) {
+				json_decref(doc);
+				return (void *)(*msg = sup_rpc_errf(code, RPC_E_FAILED,
+					"params.address: %.64s is the last portal", addr), NULL);
+			}
+			json_array_remove(ps, i);
+			return apply(s, doc, code, msg);
+		}
+	json_decref(doc);
+	return (void *)(*msg = sup_rpc_errf(code, RPC_E_NOT_FOUND,
+		"params.address: %.64s is not a portal (see portal list)", addr), NULL);
+}
+
 const struct sup_rpc_entry sup_rpc_live_methods[] = {
+	{ "portal.list", rpc_portal_list },
+	{ "portal.add", rpc_portal_add },
+	{ "portal.del", rpc_portal_del },
 	{ "target.list", rpc_target_list },
 	{ "target.add", rpc_target_add },
 	{ "target.del", rpc_target_del },

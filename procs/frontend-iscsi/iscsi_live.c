@@ -11,6 +11,7 @@
 #include "procs/frontend-iscsi/iscsi_auth.h"
 #include "procs/frontend-iscsi/iscsi_live.h"
 #include "procs/frontend-iscsi/iscsi_portal.h"
+#include "procs/frontend-iscsi/iscsi_tgt.h"
 
 void iscsi_live_config(struct iscsi_tgt *t, const struct ctl_msg *m)
 {
@@ -79,5 +80,41 @@ void iscsi_live_drop(struct iscsi_tgt *t, const struct ctl_msg *m)
 			iscsi_conn_close(x->conn, "dropped by the administrator");
 			break;
 		}
+	json_decref(root);
+}
+
+/* CTL_PORTAL_ADD {"addr", "group"} + the listening socket; CTL_PORTAL_DEL
+ * {"addr"}: stop accepting there (connections already made stay). A removed
+ * listener keeps its slot with fd -1, since connections point at it. */
+void iscsi_live_portal(struct iscsi_tgt *t, struct ctl_msg *m)
+{
+	json_t *root = json_loads(m->data ? m->data : "", 0, NULL);
+	const char *addr = json_string_value(json_object_get(root, "addr"));
+	json_t *grp = json_object_get(root, "group");
+
+	if (!addr) {
+		log_err("%s without an address", ctl_type_name(m->type));
+	} else if (m->type == CTL_PORTAL_ADD) {
+		if (m->nfds != 1 || !json_is_integer(grp) || json_integer_value(grp) < 1 ||
+		    json_integer_value(grp) > 65535 || t->nlis >= ISCSI_MAX_LISTENERS || t->shutting_down) {
+			log_err("PORTAL_ADD %s refused (bad message, or %u listeners)", addr, t->nlis);
+		} else {
+			iscsi_listener_start(t, &t->lis[t->nlis++], m->fds[0],
+					     (uint16_t)json_integer_value(grp), addr);
+			m->fds[0] = -1; /* the listener owns it */
+		}
+	} else {
+		for (uint32_t i = 0; i < t->nlis; i++) {
+			struct iscsi_listener *l = &t->lis[i];
+
+			if (l->fd < 0 || strcmp(l->addr, addr))
+				continue;
+			ev_io_stop(t->loop, &l->w);
+			ev_timer_stop(t->loop, &l->pause);
+			close(l->fd);
+			l->fd = -1;
+			log_info("no longer listening on %s", addr);
+		}
+	}
 	json_decref(root);
 }

@@ -13,5 +13,7 @@ void iscsi_live_config(struct iscsi_tgt *t, const struct ctl_msg *m);
 json_t *iscsi_live_sessions(struct iscsi_tgt *t);
 /* CTL_SESSION_DROP {"tsih": n}: close that session's connection. */
 void iscsi_live_drop(struct iscsi_tgt *t, const struct ctl_msg *m);
+/* CTL_PORTAL_ADD / CTL_PORTAL_DEL */
+void iscsi_live_portal(struct iscsi_tgt *t, struct ctl_msg *m);
 
 #endif

@@ -64,7 +64,16 @@ grep -q "^$T *2 *null" "$TL_DIR/luns.out" || tl_fail "load did not add LUN 2: $(
 	tl_fail "CHAP from the loaded config not required"
 C config load "$TL_DIR/next.json" | grep -q "no change" || tl_fail "a second load is not a no-op"
 bad=$TL_DIR/bad.json
-echo '{ "portals": ["127.0.0.1:1"], "targets": [] }' >"$bad"
+# portals: add one, log in through it, remove the first one
+P2=127.0.0.1:$((TL_PORT + 10))
+C portal add "$P2" >/dev/null || tl_fail "portal add"
+C chap clear "$T" >/dev/null || tl_fail "chap clear"
+"$TL_BIN/test-admin-probe" "$P2" "$T" luns | grep -q "^luns: 0" || tl_fail "no login through the new portal"
+C portal del "127.0.0.1:$TL_PORT" >/dev/null || tl_fail "portal del"
+tl_portal_open && tl_fail "the removed portal still accepts"
+"$TL_BIN/test-admin-probe" "$P2" "$T" luns | grep -q "^luns: 0" || tl_fail "the new portal stopped working"
+C portal list | grep -q "$P2" || tl_fail "portal list"
+echo '{ "state_dir": "/elsewhere", "portals": ["127.0.0.1:1"], "targets": [] }' >"$bad"
 C config load "$bad" 2>&1 | grep -q "cannot change while running" || tl_fail "frozen key not refused"
 echo '{ broken' >"$bad"
 C config load "$bad" 2>&1 | grep -q "params.file: .*bad.json:1" || tl_fail "broken JSON not reported with its position"

@@ -78,8 +78,12 @@ bad "has no LUN 3" acl add "$T" iqn.2026-11.org.x:i --luns 3
 bad "not in the ACL" acl del "$T" iqn.2026-11.org.x:nobody
 bad "still has 1 LUNs" target del "$T"
 bad "unknown option" lun add "$T" 1 --backend null --size 1G --colour blue
-sed "s/127.0.0.1:$TL_PORT/127.0.0.1:1/" "$TL_DIR/before.json" >"$TL_DIR/moved.json"
-bad '"portals" cannot change while running' config load "$TL_DIR/moved.json"
+sed "s#\"state_dir\": \"[^\"]*\"#\"state_dir\": \"/tmp/elsewhere\"#" "$TL_DIR/before.json" >"$TL_DIR/moved.json"
+bad '"state_dir" cannot change while running' config load "$TL_DIR/moved.json"
+bad "is not IPv4:port" portal add 127.0.0.1
+bad "already a portal" portal add "127.0.0.1:$TL_PORT"
+bad "is the last portal" portal del "127.0.0.1:$TL_PORT"
+bad "cannot listen on" portal add "192.0.2.1:3260"
 C --json config show >"$TL_DIR/after.json" || tl_fail "config show"
 cmp -s "$TL_DIR/before.json" "$TL_DIR/after.json" || tl_fail "a refused change changed the config: $(diff "$TL_DIR/before.json" "$TL_DIR/after.json" | head -5 | tr '\n' ';')"
 [ ! -e "$TL_DIR/none.img" ] || tl_fail "a refused lun add created its file"
