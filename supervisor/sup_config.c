@@ -11,6 +11,7 @@
 
 #include "supervisor/sup_acl.h"
 #include "supervisor/sup_config.h"
+#include "supervisor/sup_alua.h"
 #include "supervisor/sup_sandbox.h"
 
 static const char *const backend_names[SUP_BE_COUNT] = { "file", "null", "ram" };
@@ -280,7 +281,7 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 			size_t errlen)
 {
 	static const char *const keys[] = { "name", "luns", "initiators", "chap", "max_sessions",
-					    "redirect", "portal_groups", NULL };
+					    "redirect", "portal_groups", "alua", NULL };
 	char w[128];
 	json_t *v, *e;
 	size_t i;
@@ -380,7 +381,7 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 			t->groups[t->ngroups++] = (uint16_t)json_integer_value(e);
 		}
 	}
-	return 0;
+	return sup_alua_parse(json_object_get(j, "alua"), t, where, err, errlen);
 }
 
 static int parse_restart(struct sup_config *cfg, json_t *j, char *err, size_t errlen)
@@ -523,10 +524,11 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 	cfg->nop_interval_s = 30;
 	cfg->nop_timeout_s = 30;
 	cfg->shutdown_logout_s = 3;
+	cfg->poll_us = 0;
 	if (v) {
 		static const char *const ikeys[] = { "nop_interval_s", "nop_timeout_s",
 						     "shutdown_logout_s", "require_header_digest",
-						     "require_data_digest", NULL };
+						     "require_data_digest", "poll_us", NULL };
 		json_t *n;
 
 		if (!json_is_object(v))
@@ -559,6 +561,12 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 		if (n && !json_is_boolean(n))
 			return fail(err, errlen, "iscsi.require_data_digest: must be true or false");
 		cfg->require_data_digest = json_is_true(n);
+		n = json_object_get(v, "poll_us");
+		if (n && (!json_is_integer(n) || json_integer_value(n) < 0 ||
+			  json_integer_value(n) > 10000))
+			return fail(err, errlen, "iscsi.poll_us: must be 0 (never poll) to 10000");
+		if (n)
+			cfg->poll_us = (uint32_t)json_integer_value(n);
 	}
 
 	cfg->heartbeat_interval_s = 2;
@@ -647,6 +655,11 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 				return fail(err, errlen, "targets[%u].portal_groups[%u]: no portal in "
 					    "group %u", t, g, cfg->targets[t].groups[g]);
 		}
+	for (uint32_t t = 0; t < cfg->ntargets; t++) {
+		snprintf(w, sizeof(w), "targets[%u]", t);
+		if ((r = sup_alua_check_ports(cfg, &cfg->targets[t], w, err, errlen)))
+			return r;
+	}
 	if ((r = check_secret_reuse(cfg, err, errlen)))
 		return r;
 	cfg->doc = sup_config_doc(cfg, root);
@@ -694,6 +707,7 @@ void sup_config_free(struct sup_config *cfg)
 		sup_acl_free(t->acls, t->ninitiators);
 		free(t->initiators);
 		free(t->name);
+		json_decref(t->alua);
 		chap_free(&t->chap);
 	}
 	chap_free(&cfg->discovery_chap);

@@ -57,6 +57,7 @@ struct sup_target {
 	struct sup_redirect redirect;
 	uint32_t ngroups;       /* 0 = visible on every portal group */
 	uint16_t groups[SUP_MAX_GROUPS];
+	json_t  *alua;          /* "alua" as written (sup_alua.c), or NULL */
 	uint32_t nluns;
 	struct sup_lun *luns;
 	uint32_t ninitiators;
@@ -118,6 +119,7 @@ struct sup_config {
 	uint32_t shutdown_logout_s;   /* wait for initiators asked to log out */
 	bool     require_header_digest;
 	bool     require_data_digest;
+	uint32_t poll_us;             /* frontend busy-poll window after I/O */
 	uint32_t nchap_algs;
 	char    *chap_algs[SUP_CHAP_ALGS_MAX]; /* preference order: "SHA3-256", "SHA-256", "MD5" */
 };

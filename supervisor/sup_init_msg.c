@@ -7,6 +7,7 @@
 #include "supervisor/sup.h"
 #include "supervisor/sup_acl.h"
 #include "supervisor/sup_sandbox.h"
+#include "supervisor/sup_alua.h"
 
 #define CHILD_FD_BASE 4
 
@@ -71,8 +72,12 @@ json_t *sup_core_config(struct sup *s)
 		}
 		for (uint32_t k = 0; k < t->ninitiators; k++)
 			json_array_append_new(inits, sup_acl_json(t, k));
-		json_array_append_new(targets, json_pack("{s:s, s:o, s:o}", "name", t->name, "luns",
-							 luns, "initiators", inits));
+		json_t *o = json_pack("{s:s, s:o, s:o, s:o}", "name", t->name, "luns", luns,
+				      "initiators", inits, "ports", sup_alua_ports(&s->cfg, t));
+
+		if (t->alua)
+			json_object_set(o, "alua", t->alua);
+		json_array_append_new(targets, o);
 	}
 	return json_pack("{s:o}", "targets", targets);
 }
@@ -116,12 +121,12 @@ json_t *sup_frontend_config(struct sup *s)
 	}
 	for (uint32_t i = 0; i < s->cfg.nchap_algs; i++)
 		json_array_append_new(algs, json_string(s->cfg.chap_algs[i]));
-	cfg = json_pack("{s:o, s:o, s:i, s:i, s:i, s:i, s:i}", "targets", targets,
+	cfg = json_pack("{s:o, s:o, s:i, s:i, s:i, s:i, s:i, s:i}", "targets", targets,
 			"chap_algorithms", algs, "nop_interval_s", s->cfg.nop_interval_s,
 			"nop_timeout_s", s->cfg.nop_timeout_s, "shutdown_logout_s",
 			s->cfg.shutdown_logout_s, "require_header_digest",
 			s->cfg.require_header_digest, "require_data_digest",
-			s->cfg.require_data_digest);
+			s->cfg.require_data_digest, "poll_us", s->cfg.poll_us);
 	if (s->cfg.discovery_chap.set)
 		json_object_set_new(cfg, "discovery_chap", chap_json(&s->cfg.discovery_chap));
 	return cfg;

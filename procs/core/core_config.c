@@ -210,6 +210,8 @@ int core_config_target_load(json_t *jt, struct core_target *t, char *err, size_t
 	for (i = 0; i < json_array_size(inits); i++)
 		if (load_acl(json_array_get(inits, i), t, err, errlen))
 			return -1;
+	if (core_alua_config(t, jt, err, errlen))
+		return -1;
 	if (!json_is_array(luns) || json_array_size(luns) > CORE_MAX_LUNS)
 		CFG_ERR("target %s: \"luns\" must be an array of at most %d", t->name, CORE_MAX_LUNS);
 	t->nluns = (uint32_t)json_array_size(luns);

@@ -204,6 +204,11 @@ static void apply_target(struct core_target *t, struct core_target *nt)
 			lun_remove(&t->luns[i]);
 	core_config_index(t);
 
+	/* port groups: as configured now, keeping the states of those that
+	 * existed (plain data: a copy) */
+	core_alua_adopt(nt, t);
+	t->alua = nt->alua;
+
 	/* the ACL: swap in the new one */
 	inits = t->initiators;
 	acls = t->acls;

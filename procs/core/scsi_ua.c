@@ -16,6 +16,7 @@ static const struct {
 	{ SCSI_UA_RES_PREEMPTED, ASC_RESERVATIONS_PREEMPTED },
 	{ SCSI_UA_RES_RELEASED, ASC_RESERVATIONS_RELEASED },
 	{ SCSI_UA_MODE_CHANGED, ASC_MODE_PARAMS_CHANGED },
+	{ SCSI_UA_ALUA_CHANGED, 0x2a06 },   /* ASYMMETRIC ACCESS STATE CHANGED */
 	{ SCSI_UA_CAPACITY_CHANGED, ASC_CAPACITY_CHANGED },
 	{ SCSI_UA_LUNS_CHANGED, ASC_LUNS_DATA_CHANGED },
 };
@@ -63,4 +64,11 @@ size_t scsi_ua_take_sense(uint16_t *pending, uint8_t *sense, size_t cap)
 		return 0;
 	ua_clear(pending, i);
 	return scsi_sense_build(sense, cap, false, SK_UNIT_ATTENTION, ua_order[i].asc, NULL);
+}
+
+uint16_t scsi_ua_peek(uint16_t pending)
+{
+	int i = ua_next(pending);
+
+	return i < 0 ? 0 : ua_order[i].asc;
 }

@@ -8,6 +8,10 @@ test-initiator_LIBS := -liscsi
 TEST_PROGS += test-chap-login
 test-chap-login_SRCS := tests/integration/chap_login.c
 test-chap-login_LIBS := -liscsi
+# ALUA through two portal groups for alua.sh
+TEST_PROGS += test-alua
+test-alua_SRCS := tests/integration/alua_tool.c
+test-alua_LIBS := -liscsi
 # One session kept open across admin changes (admin-live.sh)
 TEST_PROGS += test-admin-probe
 test-admin-probe_SRCS := tests/integration/admin_probe.c
