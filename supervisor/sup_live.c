@@ -80,9 +80,13 @@ static struct sup_lun *find_lun(struct sup_target *t, uint32_t lun)
 	return NULL;
 }
 
+/* Same backing, opened the same way: kept (and maybe grown). Anything else
+ * is a new device: the old LU goes away and a new one comes (the file is
+ * reopened, e.g. read-write after read-only). */
 static bool same_store(const struct sup_lun *a, const struct sup_lun *b)
 {
 	return a->backend == b->backend && a->block_size == b->block_size &&
+	       a->readonly == b->readonly && a->thin == b->thin &&
 	       !strcmp(a->path ? a->path : "", b->path ? b->path : "");
 }
 
@@ -128,7 +132,7 @@ static bool json_differs(json_t *a, json_t *b)
 static const char *frozen_key(json_t *old, json_t *nw)
 {
 	static const char *const keys[] = { "admin_socket", "state_dir", "iscsi",
-					    "restart", "heartbeat", "sandbox", NULL };
+					    "restart", "heartbeat", "sandbox", "backends", NULL };
 
 	for (const char *const *k = keys; *k; k++)
 		if (json_differs(json_object_get(old, *k), json_object_get(nw, *k)))
@@ -161,9 +165,6 @@ static void diff_targets(struct sup_config *oc, struct sup_config *nc, json_t *d
 			else if (nl->size && nl->size != ol->size)
 				diff_add(diff, "~ lun %s %u size %llu -> %llu", nt->name, nl->lun,
 					 (unsigned long long)ol->size, (unsigned long long)nl->size);
-			else if (ol->readonly != nl->readonly || ol->thin != nl->thin)
-				diff_add(diff, "~ lun %s %u readonly/thin (applies after a restart "
-					 "of its backend)", nt->name, nl->lun);
 		}
 		for (uint32_t k = 0; ot && k < ot->ninitiators; k++)
 			json_array_append_new(oj, sup_acl_json(ot, k));
