@@ -68,13 +68,22 @@ static void print_rates(json_t *a, json_t *b)
 			num(o, "bytes_written")) / dt / 1e6,
 		       num(lat, "p50"), num(lat, "p99"), num(lat, "p999"));
 	}
-	printf("\n%-16s %10s %10s %12s\n", "PROCESS", "IN FLIGHT", "RING DEPTH", "POOL USED");
+	printf("\n%-16s %9s %10s %15s %9s %8s %8s %8s\n", "PROCESS", "IN FLIGHT", "RING DEPTH",
+	       "POOL USED", "IOPS", "P50 us", "P99 us", "P999 us");
 	json_object_foreach(json_object_get(b, "processes"), name, r) {
 		json_t *pool = json_object_get(r, "pool_used");
+		json_t *o = json_object_get(json_object_get(a, "processes"), name);
+		json_t *lat = json_object_get(r, "lat_us");
 
-		printf("%-16s %10lld %10lld %12s\n", name, (long long)num(r, "in_flight"),
+		printf("%-16s %9lld %10lld %15s %9.0f", name, (long long)num(r, "in_flight"),
 		       (long long)num(r, "ring_depth"),
-		       pool ? json_string_value(pool) ?: "" : "-");
+		       pool ? json_string_value(pool) ?: "" : "-",
+		       (num(r, "ios") - num(o, "ios")) / dt);
+		if (lat)
+			printf(" %8.0f %8.0f %8.0f\n", num(lat, "p50"), num(lat, "p99"),
+			       num(lat, "p999"));
+		else
+			printf(" %8s %8s %8s\n", "-", "-", "-");
 	}
 }
 

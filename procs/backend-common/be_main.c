@@ -74,7 +74,13 @@ static void be_send_stats(struct be *b)
 			      "sleeps", (json_int_t)b->st.sleeps,
 			      "batches", (json_int_t)b->st.batches,
 			      "in_flight", (int)b->busy_slots);
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	char *s;
+
+	json_object_set_new(o, "lat_us", json_pack("{s:I, s:I, s:I}",
+		"p50", (json_int_t)hist_pct(&b->st.lat, 0.50),
+		"p99", (json_int_t)hist_pct(&b->st.lat, 0.99),
+		"p999", (json_int_t)hist_pct(&b->st.lat, 0.999)));
+	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	if (s)
 		ctl_send(CHILD_CTL_FD, CTL_STATS, s, strlen(s), NULL, 0);

@@ -9,6 +9,7 @@
 
 #include "common/ctl.h"
 #include "common/child.h"
+#include "common/hist.h"
 #include "procs/core/core_list.h"
 #include "procs/core/scsi.h"
 #include "procs/core/scsi_pr.h"
@@ -24,14 +25,10 @@
 
 /* ---- statistics (core_stats.c) ---- */
 
-/* Command latency in microseconds, log-linear: 8 exact buckets, then 4 per
- * power of two; fixed memory, ~19% resolution, up to about an hour. */
-#define CORE_HIST_BUCKETS 128
-
 struct core_io_stats {
 	uint64_t ios, reads, writes, errors;
 	uint64_t bytes_read, bytes_written;
-	uint64_t lat[CORE_HIST_BUCKETS];
+	struct hist lat;        /* command latency (common/hist.h) */
 };
 
 /* ---- configuration (core_config.c) ---- */

@@ -1,8 +1,7 @@
-/* Per LU and per nexus counters and latency histograms (fixed memory each),
+/* Per LU and per nexus counters and latency histograms (common/hist.h),
  * and the state of every link, for CTL_STATS (mtgtctl stats). Latency is
  * from the command's arrival at the core to its answer being queued. */
 #include <stdio.h>
-#include <time.h>
 
 #include "procs/core/core.h"
 
@@ -10,32 +9,7 @@
 
 uint64_t core_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static unsigned bucket(uint64_t us)
-{
-	unsigned msb, b;
-
-	if (us < 8)
-		return (unsigned)us;
-	msb = 63u - (unsigned)__builtin_clzll(us);
-	b = 8 + (msb - 3) * 4 + (unsigned)((us >> (msb - 2)) & 3);
-	return b < CORE_HIST_BUCKETS ? b : CORE_HIST_BUCKETS - 1;
-}
-
-/* The smallest latency of bucket b. */
-static uint64_t bucket_low(unsigned b)
-{
-	unsigned msb;
-
-	if (b < 8)
-		return b;
-	msb = (b - 8) / 4 + 3;
-	return (uint64_t)(4 + (b - 8) % 4) << (msb - 2);
+	return hist_now_ns();
 }
 
 static void count(struct core_io_stats *st, const struct core_cmd *cmd, uint64_t us)
@@ -51,7 +25,7 @@ static void count(struct core_io_stats *st, const struct core_cmd *cmd, uint64_t
 		if (cmd->res.status == SCSI_GOOD)
 			st->bytes_written += cmd->io.length;
 	}
-	st->lat[bucket(us)]++;
+	hist_add(&st->lat, us);
 }
 
 void core_stats_cmd_done(struct core_cmd *cmd)
@@ -68,25 +42,6 @@ void core_stats_cmd_done(struct core_cmd *cmd)
 	cmd->t0_ns = 0; /* counted once */
 }
 
-static uint64_t pct(const struct core_io_stats *st, double q)
-{
-	uint64_t total = 0, want, seen = 0;
-
-	for (unsigned b = 0; b < CORE_HIST_BUCKETS; b++)
-		total += st->lat[b];
-	if (!total)
-		return 0;
-	want = (uint64_t)(q * (double)total);
-	if (want >= total)
-		want = total - 1;
-	for (unsigned b = 0; b < CORE_HIST_BUCKETS; b++) {
-		seen += st->lat[b];
-		if (seen > want)
-			return bucket_low(b);
-	}
-	return 0;
-}
-
 static json_t *io_json(const struct core_io_stats *st)
 {
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}}",
@@ -94,8 +49,9 @@ static json_t *io_json(const struct core_io_stats *st)
 			 "writes", (json_int_t)st->writes, "errors", (json_int_t)st->errors,
 			 "bytes_read", (json_int_t)st->bytes_read,
 			 "bytes_written", (json_int_t)st->bytes_written, "lat_us",
-			 "p50", (json_int_t)pct(st, 0.50), "p99", (json_int_t)pct(st, 0.99),
-			 "p999", (json_int_t)pct(st, 0.999));
+			 "p50", (json_int_t)hist_pct(&st->lat, 0.50), "p99",
+			 (json_int_t)hist_pct(&st->lat, 0.99), "p999",
+			 (json_int_t)hist_pct(&st->lat, 0.999));
 }
 
 json_t *core_stats_json(struct core *co)
