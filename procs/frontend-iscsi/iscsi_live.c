@@ -5,6 +5,7 @@
  * and they are a few hundred bytes per admin change. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 #include "procs/frontend-iscsi/iscsi.h"
@@ -12,6 +13,30 @@
 #include "procs/frontend-iscsi/iscsi_live.h"
 #include "procs/frontend-iscsi/iscsi_portal.h"
 #include "procs/frontend-iscsi/iscsi_tgt.h"
+
+/* Sessions on a target that no longer exists are logged out (their
+ * connection closed): the initiator must not keep talking to nothing. */
+static void drop_removed_targets(struct iscsi_tgt *t, json_t *targets)
+{
+	struct iscsi_conn *victims[256];
+	uint32_t n = 0;
+
+	for (struct iscsi_session *x = t->sessions; x && n < 256; x = x->next) {
+		bool found = false;
+		size_t i;
+		json_t *e;
+
+		if (x->p.session_type != ISCSI_SESSION_NORMAL || !x->conn)
+			continue;
+		json_array_foreach(targets, i, e)
+			found |= !strcasecmp(json_string_value(json_object_get(e, "name")) ?: "",
+					     x->p.target_name);
+		if (!found)
+			victims[n++] = x->conn;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		iscsi_conn_close(victims[i], "its target was removed");
+}
 
 void iscsi_live_config(struct iscsi_tgt *t, const struct ctl_msg *m)
 {
@@ -35,6 +60,7 @@ void iscsi_live_config(struct iscsi_tgt *t, const struct ctl_msg *m)
 	} else {
 		log_info("configuration %lld applied",
 			 (long long)json_integer_value(json_object_get(root, "seq")));
+		drop_removed_targets(t, json_object_get(cfg, "targets"));
 	}
 	json_decref(root);
 }

@@ -89,6 +89,16 @@ got=$(grep -v '^login\|^tur 0: failed\|^tur 0: status\|^session: lost' "$TL_DIR/
 want=$(printf '%s\n' "${expect[@]}" | sed 's/ *#.*//; s/ *$//')
 [ "$got" = "$want" ] || tl_fail "initiator saw: $(diff <(echo "$want") <(echo "$got") | tr '\n' ';')"
 
+# a removed target logs its sessions out
+G=iqn.2026-11.org.example:gone
+$C target add $G >/dev/null && $C lun add $G 0 --backend null --size 1G >/dev/null &&
+	$C acl add $G '*' >/dev/null || tl_fail "setting up $G"
+timeout 30 "$TL_BIN/test-admin-probe" "127.0.0.1:$TL_PORT" "$G" tur:0 tur:0 \
+	"run:$C target del $G --force >/dev/null" sleep:300 tur:0 >"$TL_DIR/gone.out" 2>&1
+rc=$?
+cat "$TL_DIR/gone.out" >&2
+[ $rc = 3 ] && grep -q "^tur 0: good" "$TL_DIR/gone.out" || tl_fail "session on a removed target not logged out (rc $rc)"
+
 # a LUN deleted under I/O: the I/O ends (errors allowed), nothing restarts
 tl_tio 6 -q 8 -s 16M -d 3 -k --woffset 16M --wsize 8M mixed "$(tl_url "" 2)" >"$TL_DIR/tio.log" 2>&1 &
 tio=$!
