@@ -73,6 +73,14 @@ C portal del "127.0.0.1:$TL_PORT" >/dev/null || tl_fail "portal del"
 tl_portal_open && tl_fail "the removed portal still accepts"
 "$TL_BIN/test-admin-probe" "$P2" "$T" luns | grep -q "^luns: 0" || tl_fail "the new portal stopped working"
 C portal list | grep -q "$P2" || tl_fail "portal list"
+# discovery CHAP set and cleared live
+C chap set --discovery --user disc --secret disc-secret-123 >/dev/null || tl_fail "chap set --discovery"
+timeout 20 "$TL_BIN/test-chap-login" "$P2" >/dev/null 2>&1
+[ $? = 2 ] || tl_fail "discovery without CHAP not refused after chap set --discovery"
+timeout 20 "$TL_BIN/test-chap-login" -u disc -p disc-secret-123 "$P2" | grep -q "target $T" ||
+	tl_fail "discovery with the live CHAP secret failed"
+C chap clear --discovery >/dev/null || tl_fail "chap clear --discovery"
+timeout 20 "$TL_BIN/test-chap-login" "$P2" | grep -q "target $T" || tl_fail "discovery still needs CHAP"
 echo '{ "state_dir": "/elsewhere", "portals": ["127.0.0.1:1"], "targets": [] }' >"$bad"
 C config load "$bad" 2>&1 | grep -q "cannot change while running" || tl_fail "frozen key not refused"
 echo '{ broken' >"$bad"
