@@ -21,7 +21,7 @@ test-scsi-rw_LIBS := -lcmocka
 
 # plays supervisor, frontend and backend around a real mtgt-core process
 TEST_PROGS += test-core-proc
-test-core-proc_SRCS := tests/unit/test_core_proc.c tests/unit/test_core_proc_pr.c
+test-core-proc_SRCS := tests/unit/test_core_proc.c tests/unit/test_core_proc_pr.c tests/unit/test_core_proc_live.c
 test-core-proc_LIBS := -ljansson
 
 TEST_PROGS += test-scsi-pr
