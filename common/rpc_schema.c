@@ -54,9 +54,10 @@ const struct rpc_method rpc_schema[] = {
 		{ "readonly", RPC_BOOL, false, false, NULL, "write-protected for everyone" } } },
 	{ "lun.del", "remove a LUN after its I/O in flight has finished or been aborted", {
 		P_TARGET, P_LUN } },
-	{ "lun.resize", "grow a LUN; initiators see CAPACITY DATA HAS CHANGED", {
+	{ "lun.resize", "grow or shrink a LUN (its file too); initiators see CAPACITY DATA HAS "
+	  "CHANGED", {
 		P_TARGET, P_LUN,
-		{ "size", RPC_SIZE, true, true, NULL, "new size (bytes or 20G), not smaller" } } },
+		{ "size", RPC_SIZE, true, true, NULL, "new size (bytes or 20G)" } } },
 
 	{ "acl.list", "initiators allowed per target, with their LUN sets", { P_TARGETO } },
 	{ "acl.add", "allow an initiator (\"*\" = any), optionally with its own LUN set "

@@ -23,6 +23,12 @@ struct sup_lun {
 	uint32_t block_size;
 	bool     readonly;
 	bool     thin;         /* UNMAP / WRITE SAME UNMAP deallocate (hole punch) */
+	bool     writethrough; /* "cache": "writethrough": WCE=0 at start-up */
+	bool     direct;       /* file: opened with O_DIRECT */
+	uint32_t phys_block_size; /* "physical_block_size" (>= block_size) */
+	bool     cdrom;        /* "type": "cdrom": MMC, 2048-byte blocks, read-only */
+	bool     removable;    /* "removable": RMB, eject/load, PREVENT ALLOW */
+	uint32_t queue_depth;  /* commands running at once, per nexus queued; 0 = no limit */
 	/* filled at start-up */
 	int      fd;
 	uint32_t dev;          /* index within its backend process */
@@ -100,7 +106,7 @@ struct sup_config {
 	char    *admin_group;  /* members may use the admin socket (NULL: root and us) */
 	uint32_t admin_idle_ms; /* an admin client silent this long is dropped */
 	bool     save_on_change; /* config.save after every live change */
-	bool     backend_always[SUP_BE_COUNT]; /* "backends": run even with no LUN yet */
+	bool     backend_always[SUP_BE_COUNT]; /* "start_backends": run even with no LUN yet */
 	json_t  *doc;          /* the configuration as JSON, paths absolute: what
 	                        * config.save writes and live changes edit */
 	char    *state_dir;
@@ -119,6 +125,7 @@ struct sup_config {
 	uint32_t shutdown_logout_s;   /* wait for initiators asked to log out */
 	bool     require_header_digest;
 	bool     require_data_digest;
+	json_t  *backend_cfg[SUP_BE_COUNT]; /* "backends": {"file": {...}}: tunables */
 	uint32_t poll_us;             /* frontend busy-poll window after I/O */
 	uint32_t nchap_algs;
 	char    *chap_algs[SUP_CHAP_ALGS_MAX]; /* preference order: "SHA3-256", "SHA-256", "MD5" */

@@ -61,8 +61,8 @@ int sup_backends_config(struct sup_config *cfg, json_t *v, char *err, size_t err
 	json_t *e;
 
 	if (v && !json_is_array(v)) {
-		snprintf(err, errlen, "backends: must list backend kinds (file, null, ram) to run "
-			 "even before a LUN uses them");
+		snprintf(err, errlen, "start_backends: must list backend kinds (file, null, ram) "
+			 "to run even before a LUN uses them");
 		return -EINVAL;
 	}
 	json_array_foreach(v, i, e) {
@@ -72,7 +72,7 @@ int sup_backends_config(struct sup_config *cfg, json_t *v, char *err, size_t err
 			if (json_is_string(e) && !strcmp(json_string_value(e), sup_backend_name(b)))
 				break;
 		if (b == SUP_BE_COUNT) {
-			snprintf(err, errlen, "backends[%zu]: not file, null or ram", i);
+			snprintf(err, errlen, "start_backends[%zu]: not file, null or ram", i);
 			return -EINVAL;
 		}
 		cfg->backend_always[b] = true;

@@ -2,8 +2,8 @@
  * document, reloaded by the same parser as `mtgtd -c` and then applied as a
  * difference against the running configuration, without restarting anything:
  *  1. new LUNs: the backing store is opened (or created) here, the backend gets
- *     the fd with CTL_DEV_ADD; grown LUNs are grown here and announced with
- *     CTL_DEV_RESIZE;
+ *     the fd with CTL_DEV_ADD; resized LUNs go through sup_lun_resize()
+ *     (sup_lun.c: the file, then backend and core with CTL_LUN_RESIZE);
  *  2. the core and the frontends get the whole new table with CTL_CONFIG (the
  *     core raises the unit attentions, see procs/core/core_live.c);
  *  3. removed LUNs: once the core answers CTL_CONFIG_DONE for that change (no
@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -132,7 +134,8 @@ static bool json_differs(json_t *a, json_t *b)
 static const char *frozen_key(json_t *old, json_t *nw)
 {
 	static const char *const keys[] = { "admin_socket", "state_dir", "iscsi",
-					    "restart", "heartbeat", "sandbox", "backends", NULL };
+					    "restart", "heartbeat", "sandbox", "backends", "start_backends",
+					    NULL };
 
 	for (const char *const *k = keys; *k; k++)
 		if (json_differs(json_object_get(old, *k), json_object_get(nw, *k)))
@@ -205,24 +208,27 @@ static int prepare_luns(struct sup *s, struct sup_config *nc, bool dry_run, char
 
 			nl->fd = -2; /* not prepared yet (next_dev skips it) */
 			if (ol && same_store(ol, nl)) {
-				if (nl->size && nl->size < ol->size) {
-					snprintf(err, errlen, "target %s LUN %u: %llu bytes is smaller than "
-						 "its %llu (shrinking would lose data)", nt->name, nl->lun,
-						 (unsigned long long)nl->size,
-						 (unsigned long long)ol->size);
-					return -EINVAL;
-				}
-				if (nl->size > ol->size && ol->backend == SUP_BE_RAM) {
-					snprintf(err, errlen, "target %s LUN %u: a ram LUN cannot grow",
-						 nt->name, nl->lun);
-					return -EINVAL;
-				}
-				if (nl->size > ol->size && ol->backend == SUP_BE_FILE &&
-				    (fstat(ol->fd, &st) < 0 || !S_ISREG(st.st_mode))) {
-					snprintf(err, errlen, "target %s LUN %u: only a regular file can be "
-						 "grown (a block device: grow it, then resize to its size)",
-						 nt->name, nl->lun);
-					return -EINVAL;
+				/* a size change goes through sup_lun_resize() (sup_lun.c)
+				 * when applied; refuse here what it would refuse */
+				if (nl->size && nl->size != ol->size) {
+					const char *why = NULL;
+					uint64_t bytes = 0;
+
+					if (ol->backend == SUP_BE_RAM)
+						why = "a ram LUN cannot be resized";
+					else if (ol->readonly && nl->size > ol->size)
+						why = "a read-only LUN cannot grow";
+					else if (nl->size % ol->phys_block_size)
+						why = "the size is not a multiple of its physical block size";
+					else if (ol->fd >= 0 && fstat(ol->fd, &st) == 0 &&
+						 S_ISBLK(st.st_mode) &&
+						 (ioctl(ol->fd, BLKGETSIZE64, &bytes) < 0 || bytes < nl->size))
+						why = "its block device is smaller";
+					if (why) {
+						snprintf(err, errlen, "target %s LUN %u: %s", nt->name,
+							 nl->lun, why);
+						return -EINVAL;
+					}
 				}
 				if (!nl->size)
 					nl->size = ol->size;
@@ -250,7 +256,7 @@ static int prepare_luns(struct sup *s, struct sup_config *nc, bool dry_run, char
 			}
 			if (!backend_of(s, nl->backend)) {
 				snprintf(err, errlen, "target %s LUN %u: no backend-%s process runs (list "
-					 "it in the config's \"backends\" to add such LUNs live)",
+					 "it in the config's \"start_backends\" to add such LUNs live)",
 					 nt->name, nl->lun, sup_backend_name(nl->backend));
 				return -EINVAL;
 			}
@@ -398,16 +404,11 @@ int sup_live_apply(struct sup *s, json_t *doc, bool dry_run, json_t **diff_out, 
 			if (nl->fd == -3)
 				nl->fd = -1;
 			if (ol && ol->fd == nl->fd && ol->dev == nl->dev && same_store(ol, nl)) {
-				if (nl->size == ol->size)
-					continue;
-				if (nl->backend == SUP_BE_FILE && ftruncate(nl->fd, (off_t)nl->size) < 0)
-					log_warn("%s LUN %u: growing %s: %s", nt->name, nl->lun, nl->path,
-						 strerror(errno));
-				j = json_pack("{s:i, s:I}", "dev", nl->dev, "size", (json_int_t)nl->size);
-				send_json(be, CTL_DEV_RESIZE, j, NULL, 0);
-				json_decref(j);
-				log_info("%s LUN %u grown to %llu bytes", nt->name, nl->lun,
-					 (unsigned long long)nl->size);
+				char rerr[256];
+
+				if (nl->size != ol->size &&
+				    sup_lun_resize(s, nt->name, nl->lun, nl->size, rerr, sizeof(rerr)))
+					log_warn("%s LUN %u: resize: %s", nt->name, nl->lun, rerr);
 				continue;
 			}
 			j = json_pack("{s:i, s:i, s:I, s:i, s:s, s:b, s:b}", "dev", nl->dev, "fd",
@@ -475,9 +476,6 @@ bool sup_live_on_ctl(struct sup *s, struct sup_proc *p, uint32_t type, const cha
 				json_string_value(json_object_get(j, "error")) ?: "?");
 		pending_flush(s, (uint32_t)json_integer_value(json_object_get(j, "seq")));
 		json_decref(j);
-		return true;
-	case CTL_STATS:
-		sup_stats_on_reply(s, p, data);
 		return true;
 	default:
 		return false;

@@ -22,8 +22,6 @@ void sup_live_portals_commit(struct sup *s, struct sup_config *oc, const int *fd
 /* Write the running configuration to path (NULL: the -c file) atomically,
  * keeping path.1 .. path.10 (sup_rpc_config.c). */
 int  sup_config_save(struct sup *s, const char *path, char *err, size_t errlen);
-/* A CTL_STATS answer of a child (sup_rpc_stats.c). */
-void sup_stats_on_reply(struct sup *s, struct sup_proc *p, const char *data);
 void sup_stats_start(struct sup *s);
 
 /* Method handlers (name -> function), one table per file. */

@@ -300,57 +300,51 @@ static json_t *rpc_lun_del(struct sup *s, json_t *params, int *code, const char 
 	return apply(s, doc, code, msg);
 }
 
+/* Grow or shrink: the mechanics are sup_lun_resize() (sup_lun.c: the file,
+ * then backend and core in the safe order); here the parameters are checked
+ * by name and the configuration document follows. */
 static json_t *rpc_lun_resize(struct sup *s, json_t *params, int *code, const char **msg)
 {
 	uint32_t lun = (uint32_t)json_integer_value(json_object_get(params, "lun"));
-	json_t *doc, *t, *l;
-	uint64_t size;
+	const char *tn = pstr(params, "target");
+	struct sup_target *t = NULL;
+	struct sup_lun *l = NULL;
+	char err[256], line[300];
+	uint64_t size, old;
+	json_t *jt, *jl;
+	int r;
 
 	if (size_param(json_object_get(params, "size"), &size) || !size)
 		return (void *)(*msg = sup_rpc_errf(code, RPC_E_PARAMS,
 			"params.size: not a size (bytes, or e.g. 512M, 10G)"), NULL);
-	doc = json_deep_copy(s->cfg.doc);
-	NEED_TARGET(doc, params, t);
-	l = doc_lun(t, lun, NULL);
-	if (!l) {
-		json_decref(doc);
-		*msg = sup_rpc_errf(code, RPC_E_NOT_FOUND, "params.lun: %.230s has no LUN %u",
-				    pstr(params, "target"), lun);
-		return NULL;
-	}
-	{
-		uint32_t bs = json_is_integer(json_object_get(l, "block_size"))
-			? (uint32_t)json_integer_value(json_object_get(l, "block_size")) : 512;
-
-		if (size % bs) {
-			json_decref(doc);
-			*msg = sup_rpc_errf(code, RPC_E_PARAMS, "params.size: not a multiple of the "
-					    "block size %u", bs);
-			return NULL;
-		}
-	}
-	for (uint32_t i = 0; i < s->cfg.ntargets; i++)
-		for (uint32_t k = 0; k < s->cfg.targets[i].nluns; k++) {
-			struct sup_lun *sl = &s->cfg.targets[i].luns[k];
-
-			if (strcasecmp(s->cfg.targets[i].name, pstr(params, "target")) || sl->lun != lun)
-				continue;
-			if (size < sl->size) {
-				json_decref(doc);
-				*msg = sup_rpc_errf(code, RPC_E_PARAMS, "params.size: smaller than the "
-						    "current %llu bytes (shrinking would lose data)",
-						    (unsigned long long)sl->size);
-				return NULL;
-			}
-			if (size > sl->size && sl->backend == SUP_BE_RAM) {
-				json_decref(doc);
-				*msg = sup_rpc_errf(code, RPC_E_PARAMS, "params.size: a ram LUN cannot "
-						    "grow");
-				return NULL;
-			}
-		}
-	json_object_set_new(l, "size", json_integer((json_int_t)size));
-	return apply(s, doc, code, msg);
+	for (uint32_t i = 0; i < s->cfg.ntargets && !t; i++)
+		if (!strcasecmp(s->cfg.targets[i].name, tn))
+			t = &s->cfg.targets[i];
+	if (!t)
+		return (void *)(*msg = sup_rpc_errf(code, RPC_E_NOT_FOUND,
+			"params.target: no target %.230s (see target list)", tn), NULL);
+	for (uint32_t k = 0; k < t->nluns && !l; k++)
+		if (t->luns[k].lun == lun)
+			l = &t->luns[k];
+	if (!l)
+		return (void *)(*msg = sup_rpc_errf(code, RPC_E_NOT_FOUND,
+			"params.lun: %.230s has no LUN %u", tn, lun), NULL);
+	old = l->size;
+	if (size == old)
+		return json_pack("{s:[]}", "changes");
+	r = sup_lun_resize(s, t->name, lun, size, err, sizeof(err));
+	if (r)
+		return (void *)(*msg = sup_rpc_errf(code, r == -EINVAL ? RPC_E_PARAMS : RPC_E_FAILED,
+			"params.size: %s", err), NULL);
+	jt = doc_target(s->cfg.doc, t->name, NULL);
+	jl = jt ? doc_lun(jt, lun, NULL) : NULL;
+	if (jl)
+		json_object_set_new(jl, "size", json_integer((json_int_t)l->size));
+	if (s->cfg.save_on_change && sup_config_save(s, NULL, err, sizeof(err)))
+		log_warn("admin.save_on_change: %s", err);
+	snprintf(line, sizeof(line), "~ lun %s %u size %llu -> %llu", t->name, lun,
+		 (unsigned long long)old, (unsigned long long)l->size);
+	return json_pack("{s:[s]}", "changes", line);
 }
 
 /* ---- ACLs ---- */

@@ -1,8 +1,9 @@
-/* stats.get and session.list: every child answers CTL_STATS with its
- * counters (the core with per-LUN and per-nexus latency histograms). Asking
- * is asynchronous, so from the first admin connection on we poll every
- * child each second and the methods answer from the latest replies, with
- * their age. */
+/* stats.get and session.list/show/drop: every child answers CTL_STATS with
+ * its counters (the core with per-LUN and per-nexus latency histograms, the
+ * frontend with its sessions). Asking is asynchronous, so from the first
+ * admin connection on we ask every second (besides the heartbeat's asking,
+ * sup_stats.c, which keeps the answers) and the methods answer from the
+ * latest ones. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,24 +19,11 @@
 static struct {
 	bool     on;
 	ev_timer w;
-	json_t  *reply[SUP_MAX_PROCS];
-	double   at[SUP_MAX_PROCS];
-	uint32_t epoch[SUP_MAX_PROCS];
 } st;
-
-static void poll_all(struct sup *s)
-{
-	for (uint32_t i = 0; i < s->nprocs; i++) {
-		struct sup_proc *p = &s->procs[i];
-
-		if (p->ctl >= 0 && p->state == SUP_ST_RUNNING)
-			ctl_send(p->ctl, CTL_STATS, NULL, 0, NULL, 0);
-	}
-}
 
 static void poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	poll_all(w->data);
+	sup_stats_request(w->data);
 }
 
 void sup_stats_start(struct sup *s)
@@ -46,22 +34,7 @@ void sup_stats_start(struct sup *s)
 	ev_timer_init(&st.w, poll_cb, STATS_POLL_S, STATS_POLL_S);
 	st.w.data = s;
 	ev_timer_start(s->loop, &st.w);
-	poll_all(s);
-}
-
-void sup_stats_on_reply(struct sup *s, struct sup_proc *p, const char *data)
-{
-	uint32_t i = (uint32_t)(p - s->procs);
-	json_t *j = json_loads(data ? data : "", 0, NULL);
-
-	if (i >= SUP_MAX_PROCS || !json_is_object(j)) {
-		json_decref(j);
-		return;
-	}
-	json_decref(st.reply[i]);
-	st.reply[i] = j;
-	st.at[i] = sup_now();
-	st.epoch[i] = p->epoch;
+	sup_stats_request(s);
 }
 
 static json_t *rpc_stats_get(struct sup *s, json_t *params, int *code, const char **msg)
@@ -69,25 +42,17 @@ static json_t *rpc_stats_get(struct sup *s, json_t *params, int *code, const cha
 	json_t *procs = json_object();
 
 	sup_stats_start(s);
-	for (uint32_t i = 0; i < s->nprocs; i++) {
-		struct sup_proc *p = &s->procs[i];
-		json_t *o;
-
-		if (!st.reply[i] || st.epoch[i] != p->epoch)
-			continue;
-		o = json_deep_copy(st.reply[i]);
-		json_object_set_new(o, "age_ms", json_integer((json_int_t)((sup_now() - st.at[i]) *
-									   1000)));
-		json_object_set_new(procs, p->name, o);
-	}
+	for (uint32_t i = 0; i < s->nprocs; i++)
+		if (s->procs[i].stats)
+			json_object_set(procs, s->procs[i].name, s->procs[i].stats);
 	return json_pack("{s:f, s:o}", "time", sup_now(), "processes", procs);
 }
 
+/* The latest CTL_STATS answer of p (sup_stats.c keeps it; NULL after a
+ * restart until the new process answered). */
 static json_t *fresh(struct sup *s, struct sup_proc *p)
 {
-	uint32_t i = (uint32_t)(p - s->procs);
-
-	return st.reply[i] && st.epoch[i] == p->epoch ? st.reply[i] : NULL;
+	return p->stats;
 }
 
 /* Sessions as the frontends see them (TSIH, connection, negotiated values)

@@ -1,5 +1,6 @@
-/* Devices added, removed and grown while serving (CTL_DEV_ADD, CTL_DEV_DEL,
- * CTL_DEV_RESIZE from the supervisor; see supervisor/sup_live.c). The core
+/* Devices added and removed while serving (CTL_DEV_ADD, CTL_DEV_DEL from the
+ * supervisor; see supervisor/sup_live.c; resizing is CTL_LUN_RESIZE,
+ * be_devs.c). The core
  * sends no I/O for a device before its LUN exists and none after it removed
  * the LUN and its commands finished, which is when the supervisor sends
  * DEV_DEL. */
@@ -96,24 +97,6 @@ static void dev_del(struct be *b, struct ctl_msg *m)
 	json_decref(o);
 }
 
-static void dev_resize(struct be *b, struct ctl_msg *m)
-{
-	json_t *o = json_loads(m->data ? m->data : "", 0, NULL);
-	struct be_dev *d = dev_of(b, o);
-	json_t *v = json_object_get(o, "size");
-
-	if (!d || !json_is_integer(v) || (uint64_t)json_integer_value(v) < d->size ||
-	    (uint64_t)json_integer_value(v) % d->block_size) {
-		log_err("DEV_RESIZE refused: no such device or not a larger whole-block size");
-		json_decref(o);
-		return;
-	}
-	log_info("device %u (%s) grown from %llu to %llu bytes", d->index, d->path,
-		 (unsigned long long)d->size, (unsigned long long)json_integer_value(v));
-	d->size = (uint64_t)json_integer_value(v);
-	json_decref(o);
-}
-
 bool be_live_ctl(struct be *b, struct ctl_msg *m)
 {
 	switch (m->type) {
@@ -122,9 +105,6 @@ bool be_live_ctl(struct be *b, struct ctl_msg *m)
 		return true;
 	case CTL_DEV_DEL:
 		dev_del(b, m);
-		return true;
-	case CTL_DEV_RESIZE:
-		dev_resize(b, m);
 		return true;
 	}
 	return false;

@@ -128,6 +128,7 @@ static struct core_lun *slot_alloc(struct core_target *t)
 	for (uint32_t i = 0; i < t->nluns; i++)
 		if (!t->luns[i].live && !slot_busy(&t->luns[i])) {
 			scsi_pr_free(&t->luns[i].pr);
+			free(t->luns[i].prevent);
 			memset(&t->luns[i], 0, sizeof(t->luns[i]));
 			t->luns[i].index = i;
 			return &t->luns[i];

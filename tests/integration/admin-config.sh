@@ -10,7 +10,7 @@ T=$TL_TARGET
 CFG=$TL_DIR/mtgtd.json
 cat >"$CFG" <<EOC
 { "admin_socket": "$TL_SOCK", "state_dir": "$TL_DIR/state",
-  "portals": ["127.0.0.1:$TL_PORT"], "backends": ["null", "ram"],
+  "portals": ["127.0.0.1:$TL_PORT"], "start_backends": ["null", "ram"],
   "admin": { "save_on_change": true },
   "targets": [ { "name": "$T",
       "luns": [ {"lun": 0, "backend": "file", "path": "$TL_DIR/disk0.img", "size": "64M"} ],

@@ -11,7 +11,7 @@ P=iqn.2026-11.org.mtgt:admin-probe
 T=$TL_TARGET
 cat >"$TL_DIR/mtgtd.json" <<EOC
 { "admin_socket": "$TL_SOCK", "state_dir": "$TL_DIR/state",
-  "portals": ["127.0.0.1:$TL_PORT"], "backends": ["file", "null", "ram"],
+  "portals": ["127.0.0.1:$TL_PORT"], "start_backends": ["file", "null", "ram"],
   "targets": [ { "name": "$T",
       "luns": [ {"lun": 0, "backend": "file", "path": "$TL_DIR/disk0.img", "size": "64M"},
                 {"lun": 1, "backend": "null", "size": "1T"} ],

@@ -71,8 +71,9 @@ bad "is not an iSCSI name" acl add "$T" naa.xyz
 bad "already exists" target add "$T"
 bad "params.secret: must have 12" chap set "$T" --user u --secret short
 bad "mutual_secret: must differ" chap set "$T" --user u --secret 123456789012 --mutual-user t --mutual-secret 123456789012
-bad "params.size: " lun resize "$T" 0 1M
-bad "smaller than" lun resize "$T" 0 32M
+bad "params.size: not a size" lun resize "$T" 0 12Q
+bad "params.size: size must be a positive multiple" lun resize "$T" 0 1000
+bad "params.lun: " lun resize "$T" 9 1G
 bad "has no LUN 5" lun del "$T" 5
 bad "has no LUN 3" acl add "$T" iqn.2026-11.org.x:i --luns 3
 bad "not in the ACL" acl del "$T" iqn.2026-11.org.x:nobody
