@@ -54,6 +54,7 @@ struct core_sanitize {
 	struct core_cmd *job;
 	bool     waiter;
 	uint32_t waiter_idx, waiter_gen;
+	bool     removed;         /* the LU left the configuration */
 };
 
 static uint64_t pace_rate(void)
@@ -194,12 +195,34 @@ static void job_end(struct core_sanitize *s, bool ok)
 	answer_waiter(s, false);
 }
 
+void core_sanitize_lun_removed(struct core_lun *l)
+{
+	struct core_sanitize *s = l->san;
+
+	if (!s)
+		return;
+	if (s->running && s->job && s->job->state != CS_WAIT) {
+		/* a piece is with the backend: end when it comes back (the slot
+		 * stays busy until then, core_live.c) */
+		s->removed = true;
+		return;
+	}
+	if (s->running)
+		job_end(s, false);
+	san_free(s);
+}
+
 static void issue(struct core_sanitize *s)
 {
 	struct core *co = s->co;
 	struct core_cmd *j = s->job;
 	struct core_link *bl = core_link_get(co, j->be_link);
 
+	if (s->removed) {
+		job_end(s, false);
+		san_free(s);
+		return;
+	}
 	if (co->shutting_down) {
 		/* the state is not kept across a restart: give up here */
 		job_end(s, false);
@@ -273,6 +296,13 @@ void core_job_io_done(struct core *co, struct core_cmd *job, const struct msg_io
 
 	if (!s || s->job != job) {
 		core_cmd_free(co, job);
+		return;
+	}
+	job->state = CS_WAIT;          /* between pieces: nothing at the backend */
+	if (s->removed) {
+		/* its LU is gone: nothing more to do there */
+		job_end(s, false);
+		san_free(s);
 		return;
 	}
 	if (d->result == -EOPNOTSUPP && job->io.op == MSG_IO_UNMAP) {

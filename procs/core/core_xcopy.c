@@ -4,11 +4,11 @@
  * The whole parameter list is checked, and every CSCD a segment names is
  * resolved, range-checked and checked for reservations before the first
  * byte moves. An initiator can copy only between LUs it can itself reach:
- * CSCDs are looked up by NAA among the LUs of the target its nexus is
- * logged in to (which the ACL already admitted it to), and the source and
- * destination must pass the reservation check a READ and a WRITE from that
- * nexus would (CVE-2020-28374 in LIO was a copy manager that looked
- * everywhere).
+ * CSCDs are looked up by NAA among the LUs its nexus sees (its target's,
+ * through its ACL entry's LUN masking), a read-only ACL entry writes
+ * nothing, and the source and destination must pass the reservation check
+ * a READ and a WRITE from that nexus would (CVE-2020-28374 in LIO was a
+ * copy manager that looked everywhere).
  *
  * Data moves through the LUs' backend links like any other I/O: a piece of
  * at most CORE_VERIFY_CHUNK bytes is read into a buffer of the core's arena,
@@ -189,14 +189,18 @@ static void param_field(struct scsi_result *r, uint16_t asc, uint16_t byte)
 	r->data_len = 0;
 }
 
-/* The LU a CSCD names: an NAA designator of one of the nexus' target's LUs. */
-static struct core_lun *cscd_lookup(struct core_target *t, const struct scsi_xcopy_cscd *c)
+/* The LU a CSCD names: the NAA designator of an LU the nexus sees (its
+ * target's LUs through its ACL entry's view, core_live.c). */
+static struct core_lun *cscd_lookup(struct core_nexus *nx, const struct scsi_xcopy_cscd *c)
 {
 	if (c->assoc != 0 || c->desig_type != 0x3 || c->desig_len != 16)
 		return NULL;
-	for (uint32_t i = 0; i < t->nluns; i++)
-		if (!memcmp(t->luns[i].lu.naa, c->desig, 16))
-			return &t->luns[i];
+	for (uint32_t i = 0; i < nx->nview; i++) {
+		struct core_lun *l = core_nexus_lun(nx, nx->view_ilun[i]);
+
+		if (l && l->live && !memcmp(l->lu.naa, c->desig, 16))
+			return l;
+	}
 	return NULL;
 }
 
@@ -214,7 +218,7 @@ static struct core_lun *resolve(struct core_cmd *cmd, uint16_t idx, uint32_t seg
 	if (xc->lun[idx])
 		return xc->lun[idx];
 	c = &xc->list.cscd[idx];
-	l = cmd->nexus ? cscd_lookup(cmd->nexus->tgt, c) : NULL;
+	l = cmd->nexus ? cscd_lookup(cmd->nexus, c) : NULL;
 	if (!l) {
 		scsi_xcopy_abort(&cmd->res, ASC_UNREACHABLE_COPY_TARGET, segno, field);
 		return NULL;
@@ -294,7 +298,7 @@ static bool check_segments(struct core_cmd *cmd)
 			scsi_check(&cmd->res, SK_NOT_READY, ASC_MEDIUM_NOT_PRESENT);
 			return false;
 		}
-		if (dst->lu.readonly) {
+		if (dst->lu.readonly || cmd->nexus->readonly) {
 			scsi_check(&cmd->res, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
 			return false;
 		}

@@ -32,6 +32,8 @@ void core_sanitize_start(struct core *co, struct core_cmd *cmd);
 bool core_sanitize_refuse(struct core *co, struct core_cmd *cmd);
 /* The same condition as sense for a copy that names the LU (false: usable). */
 bool core_sanitize_busy(const struct core_lun *l, struct scsi_result *r);
+/* The LU left the configuration: its sanitize stops, its state goes. */
+void core_sanitize_lun_removed(struct core_lun *l);
 /* An I/O of a CK_JOB command came back. */
 void core_job_io_done(struct core *co, struct core_cmd *job, const struct msg_io_done *d);
 

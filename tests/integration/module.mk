@@ -28,3 +28,7 @@ test-be-fair_LIBS := -liscsi
 TEST_PROGS += test-alua
 test-alua_SRCS := tests/integration/alua_tool.c
 test-alua_LIBS := -liscsi
+# One session kept open across admin changes (admin-live.sh)
+TEST_PROGS += test-admin-probe
+test-admin-probe_SRCS := tests/integration/admin_probe.c
+test-admin-probe_LIBS := -liscsi
