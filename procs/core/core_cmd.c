@@ -496,6 +496,7 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 			nx->id = m->nexus;
 			nx->link = cl->id;
 			nx->isid = m->isid;
+			nx->async = m->h.flags & MSG_NEXUS_ASYNC;
 			nx->tgt = t;
 			nx->ua = ua;
 			snprintf(nx->initiator, sizeof(nx->initiator), "%s", ini);
@@ -859,6 +860,9 @@ void core_cmd_fill(struct core *co, struct core_link *cl, struct core_cmd *cmd, 
 		break;
 	case MSG_TMF_RSP:
 		m->tmf_rsp.result = cmd->tmf_result;
+		break;
+	case MSG_ASYNC_EVENT:
+		core_async_fill(cmd, m);
 		break;
 	case MSG_CMD_RSP: {
 		struct msg_cmd_rsp *r = &m->cmd_rsp;

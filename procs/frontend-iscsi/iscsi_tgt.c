@@ -152,7 +152,8 @@ void iscsi_tgt_stats(struct iscsi_tgt *t)
 
 	for (struct iscsi_session *x = t->sessions; x; x = x->next)
 		nsess++;
-	j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+		      " s:I, s:I, s:I, s:I, s:I, s:I}",
 		      "connections", (json_int_t)t->nconns,
 		      "sessions", (json_int_t)nsess,
 		      "in_flight", (json_int_t)t->inflight,
@@ -166,7 +167,13 @@ void iscsi_tgt_stats(struct iscsi_tgt *t)
 		      "rejects", (json_int_t)t->st.rejects,
 		      "protocol_closes", (json_int_t)t->st.protocol_closes,
 		      "auth_failures", (json_int_t)t->st.auth_failures,
-		      "spill_bytes", (json_int_t)t->spill_bytes);
+		      "spill_bytes", (json_int_t)t->spill_bytes,
+		      "snacks", (json_int_t)t->st.snacks,
+		      "retransmits", (json_int_t)t->st.retransmits,
+		      "recovery_r2ts", (json_int_t)t->st.recovery_r2ts,
+		      "header_digest_skips", (json_int_t)t->st.hdigest_skips,
+		      "async_events", (json_int_t)t->st.async_events,
+		      "logout_requests", (json_int_t)t->st.logout_requests);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	if (s)
 		ctl_send(CHILD_CTL_FD, CTL_STATS, s, strlen(s), NULL, 0);

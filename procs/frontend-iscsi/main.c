@@ -22,6 +22,8 @@ static void on_ctl(struct child *c, struct ctl_msg *m)
 {
 	if (m->type == CTL_STATS)
 		iscsi_tgt_stats(c->user);
+	else if (m->type == CTL_SESSION_LOGOUT)
+		iscsi_async_ctl(c->user, m->data);
 	else
 		log_warn("control message %s ignored", ctl_type_name(m->type));
 }
