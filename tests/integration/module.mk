@@ -8,3 +8,7 @@ test-initiator_LIBS := -liscsi
 TEST_PROGS += test-chap-login
 test-chap-login_SRCS := tests/integration/chap_login.c
 test-chap-login_LIBS := -liscsi
+# Our own raw-PDU iSCSI initiator (ERL 1, SNACK, digests, TMF, AHS, async)
+TEST_PROGS += test-raw-initiator
+test-raw-initiator_SRCS := tests/integration/rawi_main.c tests/integration/rawi_pdu.c \
+                          procs/frontend-iscsi/iscsi_crc32c.c procs/frontend-iscsi/iscsi_pdu.c
