@@ -12,3 +12,7 @@ test-chap-login_LIBS := -liscsi
 TEST_PROGS += test-raw-initiator
 test-raw-initiator_SRCS := tests/integration/rawi_main.c tests/integration/rawi_pdu.c \
                           procs/frontend-iscsi/iscsi_crc32c.c procs/frontend-iscsi/iscsi_pdu.c
+# N concurrent libiscsi sessions with verified I/O (iscsi-scale.sh)
+TEST_PROGS += test-iscsi-scale
+test-iscsi-scale_SRCS := tests/integration/scale_sessions.c
+test-iscsi-scale_LIBS := -liscsi
