@@ -1,10 +1,12 @@
 /* test-raw-initiator: the cases. Usage:
  *   test-raw-initiator HOST:PORT TARGET CASE...
  * Each case prints "ok CASE" or FAIL lines; the exit status is 1 if any
- * check failed. Cases: login r2t-snack dd-dataout hd-dataout hd-last
- * imm-digest read-snack tmf ahs text async hd-close reinstate. */
+ * check failed. Cases ("all": every one but logout-req): login r2t-snack
+ * hd-dataout imm-digest read-snack tmf ahs text async reinstate, and
+ * logout-req (against test-iscsi-fakecore, whose pid is RAWI_FAKECORE_PID). */
 #include "tests/integration/rawi.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -677,10 +679,62 @@ static void case_reinstate(void)
 	rawi_close(&b);
 }
 
+/* ---- logout requested (needs RAWI_FAKECORE_PID: the fake core sends
+ * CTL_SESSION_LOGOUT {"wait_s":1} on SIGHUP) ---- */
+
+static void case_logout_req(void)
+{
+	struct rawi a, b;
+	const char *pid = getenv("RAWI_FAKECORE_PID");
+	uint8_t bhs[48] = { 0 };
+
+	if (!pid) {
+		CHECK(0, "RAWI_FAKECORE_PID not set");
+		return;
+	}
+	if (open_session(&a, "logout-a", 12, KEYS_ERL1) || open_session(&b, "logout-b", 13, KEYS_ERL1))
+		return;
+	kill((pid_t)atoi(pid), SIGHUP);
+	for (int k = 0; k < 2; k++) {
+		struct rawi *x = k ? &b : &a;
+
+		if (rawi_expect(x, ISCSI_OP_ASYNC, &P, 3000) != 1) {
+			CHECK(0, "%s: no AsyncEvent 1", x->name);
+			return;
+		}
+		CHECK(P.bhs[36] == 1 && iscsi_get16(P.bhs + 42) == 1 &&
+		      iscsi_get32(P.bhs + 16) == ISCSI_RSVD_TAG && (P.bhs[1] & ISCSI_FLAG_FINAL),
+		      "%s: AsyncEvent %u Parameter3 %u", x->name, P.bhs[36], iscsi_get16(P.bhs + 42));
+	}
+	/* a logs out as asked */
+	bhs[0] = ISCSI_OP_LOGOUT_REQ | ISCSI_OP_IMMEDIATE;
+	bhs[1] = ISCSI_FLAG_FINAL | ISCSI_LOGOUT_CLOSE_SESSION;
+	iscsi_put32(bhs + 16, a.itt++);
+	iscsi_put32(bhs + 24, a.cmdsn);
+	iscsi_put32(bhs + 28, a.expstatsn);
+	rawi_send(&a, bhs, NULL, 0, NULL, 0, 0);
+	if (rawi_expect(&a, ISCSI_OP_LOGOUT_RSP, &P, 3000) == 1)
+		CHECK(P.bhs[2] == 0, "logout response %u", P.bhs[2]);
+	else
+		CHECK(0, "no Logout Response");
+	CHECK(rawi_recv(&a, &P, 3000) == -1, "connection open after the logout");
+	/* b does not: AsyncEvent 2 after wait_s + 2 s, then the connection goes */
+	if (rawi_expect(&b, ISCSI_OP_ASYNC, &P, 6000) == 1)
+		CHECK(P.bhs[36] == 2 && iscsi_get16(P.bhs + 38) == 0 && iscsi_get16(P.bhs + 40) == 2,
+		      "AsyncEvent %u CID %u Time2Wait %u", P.bhs[36], iscsi_get16(P.bhs + 38),
+		      iscsi_get16(P.bhs + 40));
+	else
+		CHECK(0, "no AsyncEvent 2 for a session that did not log out");
+	CHECK(rawi_recv(&b, &P, 4000) == -1, "connection open after AsyncEvent 2");
+	rawi_close(&a);
+	rawi_close(&b);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } cases[] = {
+	{ "logout-req", case_logout_req },
 	{ "login", case_login },
 	{ "r2t-snack", case_r2t_snack },
 	{ "hd-dataout", case_hd_dataout },
@@ -705,7 +759,7 @@ int main(int argc, char **argv)
 		bool all = !strcmp(argv[a], "all"), found = false;
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			if (!all && strcmp(argv[a], cases[i].name))
+			if (all ? cases[i].fn == case_logout_req : strcmp(argv[a], cases[i].name))
 				continue;
 			int before = rawi_failures;
 
