@@ -72,6 +72,9 @@ struct sup {
 	struct pool pool;
 	int      listen_fds[SUP_MAX_PORTALS];
 	int      state_fd;        /* the core's durable state (APTPL), in state_dir */
+	int      isns_fds[2];     /* iSNS connection and SCN listener handed to the
+	                           * next frontend started; closed here after the fork */
+	int      nisns_fds;
 	char     state_path[4096];
 	uint32_t nprocs;
 	struct sup_proc procs[SUP_MAX_PROCS];
@@ -120,5 +123,11 @@ void sup_notify_tick(struct sup *s);
 void sup_notify_stopping(void);
 
 double sup_now(void);
+
+/* sup_isns.c: a TCP connection to the iSNS server (bounded wait), or -errno */
+int  sup_isns_connect(const struct sup_portal *server);
+/* A listening TCP socket on the local address of the iSNS connection fd, for
+ * the server's SCN messages; its address in addr, port in *port. */
+int  sup_isns_scn_listener(int fd, char *addr, size_t addrlen, uint16_t *port);
 
 #endif

@@ -97,6 +97,11 @@ struct sup_config {
 	uint32_t shutdown_logout_s;   /* wait for initiators asked to log out */
 	bool     require_header_digest;
 	bool     require_data_digest;
+	/* "isns": {"server": "IP:port", "entity": "..."}: the supervisor
+	 * connects, the frontend registers (procs/frontend-iscsi/iscsi_isns.c) */
+	bool     isns_set;
+	struct sup_portal isns_server;
+	char     isns_entity[224];
 	uint32_t nchap_algs;
 	char    *chap_algs[SUP_CHAP_ALGS_MAX]; /* preference order: "SHA3-256", "SHA-256", "MD5" */
 };

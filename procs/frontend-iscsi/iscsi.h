@@ -150,6 +150,7 @@ struct iscsi_tmf;
 struct iscsi_disc;
 struct iscsi_auth_cfg;
 struct iscsi_portal_cfg;
+struct iscsi_isns;
 
 enum { RX_ACT_NONE = 0, RX_ACT_REJECT, RX_ACT_IGNORE, RX_ACT_CLOSE };
 
@@ -333,6 +334,7 @@ struct iscsi_tgt {
 	bool     shutting_down;
 	struct iscsi_auth_cfg *auth;      /* CHAP policy (iscsi_auth.c) */
 	struct iscsi_portal_cfg *portal;  /* portal groups, limits, redirects (iscsi_portal.c) */
+	struct iscsi_isns *isns;          /* iSNS registration (iscsi_isns.c), or NULL */
 	struct {
 		uint64_t conns;           /* accepted */
 		uint64_t logins;          /* sessions in full feature phase */

@@ -140,7 +140,7 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 		ev_io_start(loop, &l->w);
 		log_info("listening on %s, portal group %u", l->addr, l->group);
 	}
-	return 0;
+	return iscsi_isns_init(t, json_object_get(c->init, "isns"), cfg);
 }
 
 /* CTL_STATS: counters for `mtgtctl` (the supervisor asks, we answer). */
@@ -225,6 +225,7 @@ void iscsi_tgt_shutdown(struct iscsi_tgt *t)
 		return;
 	log_info("shutting down: draining %u connections", t->nconns);
 	t->shutting_down = true;
+	iscsi_isns_shutdown(t);
 	for (uint32_t i = 0; i < t->nlis; i++) {
 		ev_io_stop(t->loop, &t->lis[i].w);
 		ev_timer_stop(t->loop, &t->lis[i].pause);

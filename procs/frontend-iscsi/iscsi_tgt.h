@@ -2,10 +2,16 @@
 #ifndef MTGT_ISCSI_TGT_H
 #define MTGT_ISCSI_TGT_H
 
+#include <jansson.h>
+
 #include "procs/frontend-iscsi/iscsi.h"
 
 int  iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop);
 void iscsi_tgt_shutdown(struct iscsi_tgt *t);
 void iscsi_tgt_stats(struct iscsi_tgt *t);
+/* iscsi_isns.c: registration with an iSNS server over the socket the
+ * supervisor connected (CTL_INIT "isns"); nothing without one. */
+int  iscsi_isns_init(struct iscsi_tgt *t, json_t *isns, json_t *cfg);
+void iscsi_isns_shutdown(struct iscsi_tgt *t);
 
 #endif
