@@ -97,6 +97,7 @@ struct sup_config {
 	uint32_t shutdown_logout_s;   /* wait for initiators asked to log out */
 	bool     require_header_digest;
 	bool     require_data_digest;
+	uint32_t poll_us;             /* frontend busy-poll window after I/O */
 	/* "isns": {"server": "IP:port", "entity": "..."}: the supervisor
 	 * connects, the frontend registers (procs/frontend-iscsi/iscsi_isns.c) */
 	bool     isns_set;

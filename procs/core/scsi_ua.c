@@ -73,3 +73,10 @@ size_t scsi_ua_sense(uint16_t bit, uint8_t *sense, size_t cap)
 		return 0;
 	return scsi_sense_build(sense, cap, false, SK_UNIT_ATTENTION, ua_order[i].asc, NULL);
 }
+
+uint16_t scsi_ua_peek(uint16_t pending)
+{
+	int i = ua_next(pending);
+
+	return i < 0 ? 0 : ua_order[i].asc;
+}
