@@ -51,5 +51,6 @@ void test_aptpl_save(void);
 void test_aptpl_restart(const char *bin);
 void test_preempt_abort(void);
 void test_mode_select(void);
+void test_async_event(void);
 
 #endif
