@@ -124,6 +124,12 @@ void sup_notify_stopping(void);
 
 double sup_now(void);
 
+/* sup_session.c: ask the sessions of `initiator` (NULL: any) on `target`
+ * (NULL: any) to log out within wait_s (iSCSI AsyncEvent 1, then dropped).
+ * Returns the number of frontends told. For "drop session" / ACL changes. */
+int  sup_session_logout(struct sup *s, const char *initiator, const char *target,
+			unsigned wait_s);
+json_t *sup_rpc_session_logout(struct sup *s, json_t *params, int *code, const char **msg);
 /* sup_isns.c: a TCP connection to the iSNS server (bounded wait), or -errno */
 int  sup_isns_connect(const struct sup_portal *server);
 /* A listening TCP socket on the local address of the iSNS connection fd, for

@@ -730,11 +730,40 @@ static void case_logout_req(void)
 	rawi_close(&b);
 }
 
+/* The script asks mtgtd (JSON-RPC session.logout, wait_s 2) once we print
+ * "ready": AsyncEvent 1 with Parameter3 2 arrives, and we log out. */
+static void case_logout_wait(void)
+{
+	struct rawi a;
+	uint8_t bhs[48] = { 0 };
+
+	if (open_session(&a, "logout-wait", 14, KEYS_ERL1))
+		return;
+	printf("ready\n");
+	fflush(stdout);
+	if (rawi_expect(&a, ISCSI_OP_ASYNC, &P, 15000) != 1) {
+		CHECK(0, "no AsyncEvent 1 after session.logout");
+		return;
+	}
+	CHECK(P.bhs[36] == 1 && iscsi_get16(P.bhs + 42) == 2, "AsyncEvent %u Parameter3 %u",
+	      P.bhs[36], iscsi_get16(P.bhs + 42));
+	bhs[0] = ISCSI_OP_LOGOUT_REQ | ISCSI_OP_IMMEDIATE;
+	bhs[1] = ISCSI_FLAG_FINAL | ISCSI_LOGOUT_CLOSE_SESSION;
+	iscsi_put32(bhs + 16, a.itt++);
+	iscsi_put32(bhs + 24, a.cmdsn);
+	iscsi_put32(bhs + 28, a.expstatsn);
+	rawi_send(&a, bhs, NULL, 0, NULL, 0, 0);
+	CHECK(rawi_expect(&a, ISCSI_OP_LOGOUT_RSP, &P, 3000) == 1 && P.bhs[2] == 0,
+	      "Logout Response");
+	rawi_close(&a);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } cases[] = {
 	{ "logout-req", case_logout_req },
+	{ "logout-wait", case_logout_wait },
 	{ "login", case_login },
 	{ "r2t-snack", case_r2t_snack },
 	{ "hd-dataout", case_hd_dataout },
@@ -759,7 +788,8 @@ int main(int argc, char **argv)
 		bool all = !strcmp(argv[a], "all"), found = false;
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			if (all ? cases[i].fn == case_logout_req : strcmp(argv[a], cases[i].name))
+			if (all ? cases[i].fn == case_logout_req || cases[i].fn == case_logout_wait
+				: strcmp(argv[a], cases[i].name) != 0)
 				continue;
 			int before = rawi_failures;
 
