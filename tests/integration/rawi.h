@@ -40,6 +40,7 @@ struct rawi_pdu {
 };
 
 extern int rawi_failures;
+extern bool rawi_quiet;  /* no notes about skipped PDUs */
 
 #define CHECK(x, ...) do { if (!(x)) { rawi_fail(__LINE__, #x, __VA_ARGS__); } } while (0)
 void rawi_fail(int line, const char *expr, const char *fmt, ...)

@@ -758,6 +758,89 @@ static void case_logout_wait(void)
 	rawi_close(&a);
 }
 
+/* ERL 1 under hostile input: random SNACKs, Data-Outs, DataACKs and bad
+ * digests around kept and running tasks. The target may close the
+ * connection; it must not crash, and a new session must work after. */
+static void case_erl_fuzz(void)
+{
+	struct rawi x;
+	uint8_t cdb[16];
+	uint32_t seed = 12345, itts[4];
+	int closed = 0, closes = 0;
+
+	if (open_session(&x, "erl-fuzz", 15, KEYS_ERL1))
+		return;
+	CHECK(rawi_write(&x, 700, 65536, 17) == 0, "write");
+	x.hold_ack = true;
+	rawi_quiet = true;
+	for (int round = 0; round < 60; round++) {
+		if (closed) {
+			/* the target dropped us (a PDU it cannot accept): again */
+			rawi_close(&x);
+			if (open_session(&x, "erl-fuzz", 15, KEYS_ERL1))
+				return;
+			x.hold_ack = true;
+			closed = 0;
+			closes++;
+		}
+		/* a read (kept: unacknowledged) and a write left waiting for data */
+		rawi_rw10(cdb, false, 700, 128);
+		itts[0] = rawi_cmd(&x, ISCSI_CMD_READ, 0, cdb, 16, 65536, NULL, 0, false, 0);
+		rawi_rw10(cdb, true, 900, 64);
+		itts[1] = rawi_cmd(&x, ISCSI_CMD_WRITE, 0, cdb, 16, 32768, NULL, 0, false, 0);
+		itts[2] = itts[0] - 2;
+		itts[3] = 0xdead0000u | (uint32_t)round;
+		for (int k = 0; k < 50; k++) {
+			uint8_t junk[8192];
+			uint32_t r;
+
+			seed = seed * 1103515245u + 12345u;
+			r = seed >> 8;
+			memset(junk, (int)r, sizeof(junk));
+			switch (r % 5) {
+			case 0: case 1:
+				rawi_snack(&x, (uint8_t)((r >> 3) % 5), itts[(r >> 6) % 4],
+					   (r >> 9) % 3 ? r : ISCSI_RSVD_TAG, (r >> 11) % 12,
+					   (r >> 15) % 4 ? (r >> 17) % 9 : 0xffffffffu - (r & 7));
+				break;
+			case 2:
+				rawi_dout(&x, itts[(r >> 6) % 4], (r >> 9) % 2 ? ISCSI_RSVD_TAG : r,
+					  (r >> 10) % 4, ((r >> 12) % 8) * 4096, junk,
+					  (r >> 14) % 2 ? 4096 : 512, (r >> 16) % 2,
+					  (r >> 17) % 3 == 0 ? RAWI_CORRUPT_DD : 0);
+				break;
+			case 3:
+				x.expstatsn += (r >> 4) % 3;
+				rawi_ping(&x, (r >> 6) % 7 == 0 ? RAWI_CORRUPT_HD : 0);
+				break;
+			default:
+				rawi_snack(&x, 2, ISCSI_RSVD_TAG, r, (r >> 5) % 20, 0);
+				break;
+			}
+		}
+		/* drain what came back; a closed connection ends the round */
+		for (int d = 0; d < 4096; d++) {
+			int rc = rawi_recv(&x, &P, 50);
+
+			if (rc == 0)
+				break;
+			if (rc < 0) {
+				closed = 1;
+				break;
+			}
+		}
+	}
+	rawi_close(&x);
+	rawi_quiet = false;
+	fprintf(stderr, "erl-fuzz: 60 rounds of 50 PDUs, %d connections closed by the target\n",
+		closes + closed);
+	/* the target is still there */
+	if (open_session(&x, "erl-fuzz-after", 16, KEYS_ERL1))
+		return;
+	CHECK(rawi_read_verify(&x, 700, 65536, 17) == 0, "read after the fuzz");
+	rawi_close(&x);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -774,6 +857,7 @@ static const struct {
 	{ "text", case_text },
 	{ "async", case_async },
 	{ "reinstate", case_reinstate },
+	{ "erl-fuzz", case_erl_fuzz },
 };
 
 int main(int argc, char **argv)
@@ -784,6 +868,7 @@ int main(int argc, char **argv)
 	}
 	g_addr = argv[1];
 	g_target = argv[2];
+	signal(SIGPIPE, SIG_IGN); /* a target that closes on us is a result, not a crash */
 	for (int a = 3; a < argc; a++) {
 		bool all = !strcmp(argv[a], "all"), found = false;
 

@@ -19,6 +19,7 @@
 #include "procs/frontend-iscsi/iscsi_crc32c.h"
 
 int rawi_failures;
+bool rawi_quiet;
 
 void rawi_fail(int line, const char *expr, const char *fmt, ...)
 {
@@ -230,7 +231,8 @@ int rawi_expect(struct rawi *x, uint8_t opcode, struct rawi_pdu *p, int timeout_
 			return r;
 		if ((p->bhs[0] & ISCSI_OP_MASK) == opcode)
 			return 1;
-		fprintf(stderr, "[%s] note: skipped a %s while waiting for a %s\n", x->name,
+		if (!rawi_quiet)
+			fprintf(stderr, "[%s] note: skipped a %s while waiting for a %s\n", x->name,
 			iscsi_op_name(p->bhs[0] & ISCSI_OP_MASK), iscsi_op_name(opcode));
 	}
 	return 0;
