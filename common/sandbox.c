@@ -136,6 +136,19 @@ static int sb_rlimits(const struct sandbox_profile *p)
 	if (setrlimit(RLIMIT_CORE, &zero) < 0)
 		return -errno;
 	prctl(PR_SET_DUMPABLE, 0);
+	/* A bound on descriptors: a peer that floods us with connections or a
+	 * bug that leaks fds stops at it instead of at the system's limit. */
+	if (p->nofile) {
+		struct rlimit nf;
+
+		if (getrlimit(RLIMIT_NOFILE, &nf) < 0)
+			return -errno;
+		if (nf.rlim_max > p->nofile)
+			nf.rlim_max = p->nofile;
+		nf.rlim_cur = nf.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &nf) < 0)
+			return -errno;
+	}
 #ifndef MTGT_SANITIZE
 	/* No forks (counted per user; seccomp refuses them anyway). */
 	if (!p->io_uring && setrlimit(RLIMIT_NPROC, &zero) < 0)

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 
 #include "supervisor/sup_config.h"
+#include "supervisor/sup_alua.h"
 #include "supervisor/sup_sandbox.h"
 
 static const char *const backend_names[SUP_BE_COUNT] = { "file", "null", "ram" };
@@ -288,7 +289,7 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 			size_t errlen)
 {
 	static const char *const keys[] = { "name", "luns", "initiators", "chap", "max_sessions",
-					    "redirect", "portal_groups", NULL };
+					    "redirect", "portal_groups", "alua", NULL };
 	char w[96];
 	json_t *v, *e;
 	size_t i;
@@ -383,7 +384,7 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 			t->groups[t->ngroups++] = (uint16_t)json_integer_value(e);
 		}
 	}
-	return 0;
+	return sup_alua_parse(json_object_get(j, "alua"), t, where, err, errlen);
 }
 
 static int parse_restart(struct sup_config *cfg, json_t *j, char *err, size_t errlen)
@@ -676,6 +677,11 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 				return fail(err, errlen, "targets[%u].portal_groups[%u]: no portal in "
 					    "group %u", t, g, cfg->targets[t].groups[g]);
 		}
+	for (uint32_t t = 0; t < cfg->ntargets; t++) {
+		snprintf(w, sizeof(w), "targets[%u]", t);
+		if ((r = sup_alua_check_ports(cfg, &cfg->targets[t], w, err, errlen)))
+			return r;
+	}
 	return check_secret_reuse(cfg, err, errlen);
 }
 
@@ -719,6 +725,7 @@ void sup_config_free(struct sup_config *cfg)
 		free(t->luns);
 		free(t->initiators);
 		free(t->name);
+		json_decref(t->alua);
 		chap_free(&t->chap);
 	}
 	chap_free(&cfg->discovery_chap);

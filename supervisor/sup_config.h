@@ -57,6 +57,7 @@ struct sup_target {
 	struct sup_redirect redirect;
 	uint32_t ngroups;       /* 0 = visible on every portal group */
 	uint16_t groups[SUP_MAX_GROUPS];
+	json_t  *alua;          /* "alua" as written (sup_alua.c), or NULL */
 	uint32_t nluns;
 	struct sup_lun *luns;
 	uint32_t ninitiators;

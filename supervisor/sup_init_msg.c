@@ -6,6 +6,7 @@
 
 #include "supervisor/sup.h"
 #include "supervisor/sup_sandbox.h"
+#include "supervisor/sup_alua.h"
 
 #define CHILD_FD_BASE 4
 
@@ -70,8 +71,12 @@ static json_t *core_config(struct sup *s)
 		}
 		for (uint32_t k = 0; k < t->ninitiators; k++)
 			json_array_append_new(inits, json_string(t->initiators[k]));
-		json_array_append_new(targets, json_pack("{s:s, s:o, s:o}", "name", t->name, "luns",
-							 luns, "initiators", inits));
+		json_t *o = json_pack("{s:s, s:o, s:o, s:o}", "name", t->name, "luns", luns,
+				      "initiators", inits, "ports", sup_alua_ports(&s->cfg, t));
+
+		if (t->alua)
+			json_object_set(o, "alua", t->alua);
+		json_array_append_new(targets, o);
 	}
 	return json_pack("{s:o}", "targets", targets);
 }

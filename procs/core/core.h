@@ -12,6 +12,7 @@
 #include "procs/core/core_list.h"
 #include "procs/core/scsi.h"
 #include "procs/core/scsi_pr.h"
+#include "procs/core/scsi_alua.h"
 #include "shm/msg.h"
 
 #define CORE_MAX_TARGETS     256
@@ -50,6 +51,7 @@ struct core_target {
 	struct core_lun *luns;  /* sorted by LUN */
 	uint32_t *lun_ids;      /* sorted LUN numbers, for REPORT LUNS */
 	struct clist nexuses;   /* live nexuses on this target */
+	struct scsi_alua alua;  /* target port groups (core_alua.c) */
 };
 
 struct core_config {
@@ -73,6 +75,7 @@ struct core_nexus {
 	uint32_t id;
 	uint32_t link;
 	uint64_t isid;
+	uint16_t port;          /* relative target port (portal group tag) */
 	struct core_nexus *hnext;
 	struct core_target *tgt;
 	uint16_t *ua;           /* per LUN index of tgt: pending unit attentions */
@@ -310,6 +313,27 @@ void core_async_ua(struct core_nexus *nx, uint32_t lun_index, uint16_t bit);
 void core_async_fill(const struct core_cmd *cmd, union msg *m);
 /* core_mode.c */
 bool core_mode_run(struct core *co, struct core_cmd *cmd);
+/* core_alua.c: target port groups of a target from its "ports" and "alua"
+ * config keys; -1 with err filled when they are bad. */
+int  core_alua_config(struct core_target *t, json_t *jt, char *err, size_t errlen);
+/* The LU as the command's nexus sees it (its relative target port, group). */
+const struct scsi_lu *core_alua_lu_view(const struct core_cmd *cmd, struct scsi_lu *view);
+/* The port's access state forbids the command: cmd->res holds NOT READY. */
+bool core_alua_refuse(struct core *co, struct core_cmd *cmd);
+/* Runs and completes REPORT / SET TARGET PORT GROUPS; false for others. */
+bool core_alua_run(struct core *co, struct core_cmd *cmd);
+/* An implicit transition (admin, failover policy): group `group` of t goes
+ * to `state` (enum scsi_alua_state); every nexus of t hears ASYMMETRIC
+ * ACCESS STATE CHANGED. -ENOENT unknown group, -EINVAL bad state. */
+int  core_alua_set_state(struct core_target *t, uint16_t group, uint8_t state);
+/* A live config change rebuilt target t from old: its groups that existed
+ * before keep their current state and status (a SET TARGET PORT GROUPS is
+ * not undone by an unrelated change); new groups start as configured. */
+void core_alua_adopt(struct core_target *t, const struct core_target *old);
+/* Core state segment: the ALUA state of every target as plain data. */
+size_t core_alua_state_size(const struct core *co);
+size_t core_alua_save(const struct core *co, void *buf, size_t cap);
+int  core_alua_load(struct core *co, const void *buf, size_t len);
 
 /* core_tmf.c */
 void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf *m);

@@ -182,7 +182,10 @@ static bool ws_start(struct core *co, struct core_cmd *cmd)
 			return false;
 		}
 	}
-	if (io->ndob || all_zero(blk, bs)) {
+	/* UNMAP bit on a thin LU: SBC lets the device server unmap instead of
+	 * writing, whatever the block holds (as LIO and tgtd do); the range
+	 * then reads as zeros (LBPRZ) */
+	if (io->ndob || (io->unmap && cmd->lun->lu.thin) || all_zero(blk, bs)) {
 		io->op = io->unmap && cmd->lun->lu.thin ? MSG_IO_UNMAP : MSG_IO_WRITE_ZEROES;
 		memset(&cmd->bbuf, 0, sizeof(cmd->bbuf));
 		ws_next(cmd);

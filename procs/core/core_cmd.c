@@ -302,8 +302,9 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 	struct core_target *t = cmd->nexus ? cmd->nexus->tgt : NULL;
 	uint32_t lunno = 0;
 	enum scsi_lun_kind kind = scsi_lun_decode(cmd->wire_lun, &lunno);
+	struct scsi_lu view;
 	struct scsi_emul_req q = {
-		.lu = cmd->lun ? &cmd->lun->lu : NULL,
+		.lu = cmd->lun ? core_alua_lu_view(cmd, &view) : NULL,
 		.wlun = kind == SCSI_LUN_WLUN_REPORT_LUNS,
 		.cdb = cmd->cdb,
 		.luns = t ? t->lun_ids : NULL,
@@ -314,7 +315,7 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 	};
 	uint32_t n;
 
-	if (core_pr_run(co, cmd) || core_mode_run(co, cmd))
+	if (core_pr_run(co, cmd) || core_mode_run(co, cmd) || core_alua_run(co, cmd))
 		return;
 	scsi_emulate(&q, &cmd->res);
 	n = cmd->res.data_len;
@@ -403,7 +404,8 @@ static bool plan_media(struct core *co, struct core_cmd *cmd)
 	 * (the frontend reports the residual); a partial block cannot be */
 	uint64_t want = io->length < cmd->edtl ? io->length : cmd->edtl;
 
-	if (want % bs) {
+	/* a WRITE ATOMIC is all or nothing: it cannot write only a part */
+	if (want % bs || (io->atomic && want != io->length)) {
 		scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
 		return false;
 	}
@@ -456,6 +458,10 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 		core_violation(co, cl, "NEXUS_ADD for a nexus id already in use");
 		return;
 	}
+	if (m->port > 65535) {
+		core_violation(co, cl, "NEXUS_ADD with a relative target port above 65535");
+		return;
+	}
 	p = fe_buf(co, cl, &m->buf, 1);
 	if (!p) {
 		core_violation(co, cl, "NEXUS_ADD with a bad buffer handle");
@@ -497,6 +503,7 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 			nx->link = cl->id;
 			nx->isid = m->isid;
 			nx->async = m->h.flags & MSG_NEXUS_ASYNC;
+			nx->port = m->port ? (uint16_t)m->port : 1;
 			nx->tgt = t;
 			nx->ua = ua;
 			snprintf(nx->initiator, sizeof(nx->initiator), "%s", ini);
@@ -643,6 +650,13 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		core_cmd_complete(co, cmd);
 		return;
 	}
+	/* no ACA is ever established (NormACA 0, NACA refused): SAM-5 ends a
+	 * command with the ACA attribute with INVALID MESSAGE ERROR */
+	if (m->attr == MSG_TASK_ACA) {
+		scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, 0x4900);
+		core_cmd_complete(co, cmd);
+		return;
+	}
 	if (!cmd->lun) {
 		/* no LU: INQUIRY, REPORT LUNS, REQUEST SENSE still answer */
 		cmd->emulated = true;
@@ -654,7 +668,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		core_cmd_complete(co, cmd);
 		return;
 	}
-	if (core_pr_conflict(co, cmd)) {
+	if (core_alua_refuse(co, cmd) || core_pr_conflict(co, cmd)) {
 		core_cmd_complete(co, cmd);
 		return;
 	}

@@ -141,6 +141,8 @@ static int load_target(json_t *jt, struct core_target *t, char *err, size_t errl
 			CFG_ERR("out of memory");
 		t->ninitiators++;
 	}
+	if (core_alua_config(t, jt, err, errlen))
+		return -1;
 	if (!json_is_array(luns) || json_array_size(luns) > CORE_MAX_LUNS)
 		CFG_ERR("target %s: \"luns\" must be an array of at most %d", t->name, CORE_MAX_LUNS);
 	t->nluns = (uint32_t)json_array_size(luns);

@@ -112,6 +112,7 @@ enum scsi_opcode {
 	WRITE_SAME_16 = 0x93,
 	WRITE_VERIFY_12 = 0xae,
 	READ_DEFECT_DATA_12 = 0xb7,
+	WRITE_ATOMIC_16 = 0x9c,        /* scsi_rw.c: a write that is all or nothing */
 };
 #define SAI_READ_CAPACITY_16 0x10
 #define SAI_GET_LBA_STATUS 0x12
@@ -139,6 +140,8 @@ struct scsi_lu {
 	char     serial[17];    /* 16 hex digits */
 	const char *target_name;
 	uint16_t rel_port;      /* relative target port identifier (>= 1) */
+	uint8_t  tpgs;          /* ALUA (scsi_alua.h): INQUIRY TPGS, 0 = off */
+	uint16_t tpg_id;        /* target port group of rel_port */
 };
 
 /* What the emulation produced. Sense is fixed format unless noted. */
@@ -253,7 +256,11 @@ struct scsi_io {
 	bool     unmap;         /* WRITE SAME: UNMAP bit */
 	bool     ndob;          /* WRITE SAME 16: no data-out buffer, write zeros */
 	uint32_t param_len;     /* UNMAP: parameter list length; GET LBA STATUS: allocation length */
+	bool     atomic;        /* WRITE ATOMIC 16: one backend write, exclusive on its range */
 };
+/* WRITE ATOMIC 16 (Block Limits VPD): the whole transfer is one backend write,
+ * so the limit is the largest transfer; alignment and granularity 0 (none). */
+#define SCSI_MAX_ATOMIC_BYTES SCSI_MAX_XFER_BYTES
 /* Decode a media CDB and check it against the LU. Returns 1 with *io filled
  * when a backend I/O is needed, 0 when r holds the final result (an error, or
  * nothing to transfer). */
@@ -313,6 +320,7 @@ enum scsi_ua_bits {
 	SCSI_UA_REG_PREEMPTED = 1u << 7, /* 2A/05 */
 	SCSI_UA_CAPACITY_CHANGED = 1u << 8, /* 2A/09 */
 	SCSI_UA_LUNS_CHANGED = 1u << 9,  /* 3F/0E */
+	SCSI_UA_ALUA_CHANGED = 1u << 14, /* 2A/06 (core_alua.c) */
 };
 /* If a UA is pending and the command is not exempt, take it: fills r with the
  * CHECK CONDITION and returns true. */

@@ -69,6 +69,8 @@ static uint32_t inquiry_standard(const struct scsi_lu *lu, bool wlun, uint8_t *b
 	b[2] = 0x06;                    /* SPC-4 */
 	b[3] = 0x02 | 0x10;             /* response data format 2, HISUP */
 	b[4] = (uint8_t)(len - 5);
+	if (lu && !wlun)
+		b[5] = (uint8_t)((lu->tpgs & 0x3) << 4); /* TPGS: implicit / explicit ALUA */
 	b[7] = 0x02;                    /* CMDQUE */
 	memcpy(b + 8, INQ_VENDOR, 8);
 	memcpy(b + 16, INQ_PRODUCT, 16);
@@ -130,6 +132,12 @@ static uint32_t vpd_device_id(const struct scsi_lu *lu, uint8_t *b)
 	memset(tmp, 0, 4);
 	scsi_put16(tmp + 2, lu->rel_port);
 	n += desig(b + n, 0x01, 1, 0x4, tmp, 4);
+	/* target port: its target port group (ALUA) */
+	if (lu->tpgs) {
+		memset(tmp, 0, 4);
+		scsi_put16(tmp + 2, lu->tpg_id);
+		n += desig(b + n, 0x01, 1, 0x5, tmp, 4);
+	}
 	/* target device: SCSI name string, NUL terminated, padded to 4 bytes */
 	tlen = (uint32_t)strnlen(t, MSG_NAME_MAX - 1);
 	if (tlen > 0 && tlen <= 223) {
@@ -152,7 +160,7 @@ static uint32_t vpd_block_limits(const struct scsi_lu *lu, uint8_t *b)
 	scsi_put16(b + 6, (uint16_t)gran);                 /* optimal transfer granularity */
 	scsi_put32(b + 8, SCSI_MAX_XFER_BYTES / bs);       /* maximum transfer length */
 	scsi_put32(b + 12, (1u << 20) / bs);               /* optimal transfer length */
-	b[4] = 0x01;                                       /* WSNZ: 0 blocks is refused */
+	b[4] = 0x00;                                       /* WSNZ 0: 0 blocks = to the end */
 	b[5] = SCSI_MAX_CAW_BLOCKS;                        /* COMPARE AND WRITE */
 	if (lu->thin) {
 		scsi_put32(b + 20, (uint32_t)(SCSI_MAX_UNMAP_BYTES / bs)); /* MAX UNMAP LBA COUNT */
@@ -161,6 +169,11 @@ static uint32_t vpd_block_limits(const struct scsi_lu *lu, uint8_t *b)
 		b[32] = 0x80;                              /* UGAVALID, alignment 0 */
 	}
 	scsi_put64(b + 36, SCSI_MAX_WS_BYTES / bs);        /* MAXIMUM WRITE SAME LENGTH */
+	/* WRITE ATOMIC 16: maximum atomic transfer length, alignment 0 and
+	 * granularity 0 (none), and the same limits with an atomic boundary */
+	scsi_put32(b + 44, SCSI_MAX_ATOMIC_BYTES / bs);
+	scsi_put32(b + 56, SCSI_MAX_ATOMIC_BYTES / bs);
+	scsi_put32(b + 60, SCSI_MAX_ATOMIC_BYTES / bs);
 	return 64;
 }
 

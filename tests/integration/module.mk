@@ -16,3 +16,7 @@ test-raw-initiator_SRCS := tests/integration/rawi_main.c tests/integration/rawi_
 TEST_PROGS += test-iscsi-scale
 test-iscsi-scale_SRCS := tests/integration/scale_sessions.c
 test-iscsi-scale_LIBS := -liscsi
+# ALUA through two portal groups for alua.sh
+TEST_PROGS += test-alua
+test-alua_SRCS := tests/integration/alua_tool.c
+test-alua_LIBS := -liscsi

@@ -34,7 +34,12 @@ check_sandboxed() { # name
 		v=$(status_field "$pid" Uid)
 		[ "${v:-0}" != 0 ] || tl_fail "$1 runs as root"
 	fi
-	tl_log "$1 (pid $pid): seccomp filter, no_new_privs, no capabilities, uid $(status_field "$pid" Uid)"
+	# no core dumps (the pool holds initiators' data), a bound on fds
+	v=$(awk '/^Max core file size/ { print $5 }' "/proc/$pid/limits")
+	[ "$v" = 0 ] || tl_fail "$1: core file size limit $v, want 0"
+	v=$(awk '/^Max open files/ { print $5 }' "/proc/$pid/limits")
+	[ "${v:-unlimited}" != unlimited ] && [ "$v" -le 16384 ] || tl_fail "$1: open files limit $v, want <= 16384"
+	tl_log "$1 (pid $pid): seccomp filter, no_new_privs, no capabilities, uid $(status_field "$pid" Uid), at most $v fds"
 }
 
 for p in core iscsi0 backend-file backend-null backend-ram; do
