@@ -765,7 +765,7 @@ static void case_erl_fuzz(void)
 {
 	struct rawi x;
 	uint8_t cdb[16];
-	uint32_t seed = 12345, itts[4];
+	uint32_t seed = 12345, itts[4], r2t_ttt = 0, r2t_off = 0;
 	int closed = 0, closes = 0;
 
 	if (open_session(&x, "erl-fuzz", 15, KEYS_ERL1))
@@ -773,7 +773,7 @@ static void case_erl_fuzz(void)
 	CHECK(rawi_write(&x, 700, 65536, 17) == 0, "write");
 	x.hold_ack = true;
 	rawi_quiet = true;
-	for (int round = 0; round < 60; round++) {
+	for (int round = 0; round < 200; round++) {
 		if (closed) {
 			/* the target dropped us (a PDU it cannot accept): again */
 			rawi_close(&x);
@@ -790,6 +790,21 @@ static void case_erl_fuzz(void)
 		itts[1] = rawi_cmd(&x, ISCSI_CMD_WRITE, 0, cdb, 16, 32768, NULL, 0, false, 0);
 		itts[2] = itts[0] - 2;
 		itts[3] = 0xdead0000u | (uint32_t)round;
+		for (int d = 0; d < 64; d++) {
+			int rc = rawi_recv(&x, &P, 200);
+
+			if (rc <= 0) {
+				closed = rc < 0;
+				break;
+			}
+			if ((P.bhs[0] & 0x3f) == ISCSI_OP_R2T && iscsi_get32(P.bhs + 16) == itts[1]) {
+				r2t_ttt = iscsi_get32(P.bhs + 20);
+				r2t_off = iscsi_get32(P.bhs + 40);
+				break;
+			}
+		}
+		if (closed)
+			continue;
 		for (int k = 0; k < 50; k++) {
 			uint8_t junk[8192];
 			uint32_t r;
@@ -804,15 +819,35 @@ static void case_erl_fuzz(void)
 					   (r >> 15) % 4 ? (r >> 17) % 9 : 0xffffffffu - (r & 7));
 				break;
 			case 2:
-				rawi_dout(&x, itts[(r >> 6) % 4], (r >> 9) % 2 ? ISCSI_RSVD_TAG : r,
+				/* mostly for the R2T we were given, in or out of order */
+				if ((r >> 6) % 4) {
+					rawi_dout(&x, itts[1], r2t_ttt, (r >> 10) % 3,
+						  r2t_off + ((r >> 12) % 3) * 4096, junk, 4096,
+						  (r >> 16) % 3 == 0,
+						  (r >> 17) % 3 == 0 ? RAWI_CORRUPT_DD :
+						  (r >> 19) % 5 == 0 ? RAWI_CORRUPT_HD : 0);
+					break;
+				}
+				rawi_dout(&x, itts[(r >> 7) % 4], (r >> 9) % 2 ? ISCSI_RSVD_TAG : r,
 					  (r >> 10) % 4, ((r >> 12) % 8) * 4096, junk,
 					  (r >> 14) % 2 ? 4096 : 512, (r >> 16) % 2,
 					  (r >> 17) % 3 == 0 ? RAWI_CORRUPT_DD : 0);
 				break;
-			case 3:
+			case 3: {
+				/* a NOP-Out, sometimes with a bad header digest; not
+				 * waited for (the drain below takes its answer) */
+				uint8_t nop[48] = { ISCSI_OP_NOP_OUT | ISCSI_OP_IMMEDIATE,
+						    ISCSI_FLAG_FINAL };
+
 				x.expstatsn += (r >> 4) % 3;
-				rawi_ping(&x, (r >> 6) % 7 == 0 ? RAWI_CORRUPT_HD : 0);
+				iscsi_put32(nop + 16, x.itt++);
+				iscsi_put32(nop + 20, ISCSI_RSVD_TAG);
+				iscsi_put32(nop + 24, x.cmdsn);
+				iscsi_put32(nop + 28, x.expstatsn);
+				rawi_send(&x, nop, NULL, 0, NULL, 0,
+					  (r >> 6) % 7 == 0 ? RAWI_CORRUPT_HD : 0);
 				break;
+			}
 			default:
 				rawi_snack(&x, 2, ISCSI_RSVD_TAG, r, (r >> 5) % 20, 0);
 				break;
@@ -828,11 +863,15 @@ static void case_erl_fuzz(void)
 				closed = 1;
 				break;
 			}
+			if ((P.bhs[0] & 0x3f) == ISCSI_OP_R2T) {
+				r2t_ttt = iscsi_get32(P.bhs + 20);
+				r2t_off = iscsi_get32(P.bhs + 40);
+			}
 		}
 	}
 	rawi_close(&x);
 	rawi_quiet = false;
-	fprintf(stderr, "erl-fuzz: 60 rounds of 50 PDUs, %d connections closed by the target\n",
+	fprintf(stderr, "erl-fuzz: 200 rounds of 50 PDUs, %d connections closed by the target\n",
 		closes + closed);
 	/* the target is still there */
 	if (open_session(&x, "erl-fuzz-after", 16, KEYS_ERL1))
