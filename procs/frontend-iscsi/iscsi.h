@@ -423,7 +423,7 @@ void  iscsi_rx_text(struct iscsi_conn *c, const uint8_t *data);
 void  iscsi_discover_done(struct iscsi_tgt *t, void *obj, const struct msg_discover_done *m);
 void  iscsi_discover_orphan(struct iscsi_conn *c);
 
-/* ---- iscsi_cmd.c: SCSI commands and their data ---- */
+/* ---- iscsi_cmd.c: SCSI commands and their data; iscsi_dataout.c ---- */
 int   iscsi_cmd_rx_start(struct iscsi_conn *c);
 void  iscsi_cmd_rx_done(struct iscsi_conn *c);
 int   iscsi_dataout_rx_start(struct iscsi_conn *c);
@@ -449,6 +449,10 @@ void  iscsi_r2t_recover(struct iscsi_conn *c, struct iscsi_cmd *cmd, struct iscs
 void  iscsi_cmd_write_progress(struct iscsi_tgt *t, struct iscsi_cmd *cmd);
 void  iscsi_cmd_status_resend(struct iscsi_conn *c, struct iscsi_cmd *cmd);
 void  iscsi_cmd_get(struct iscsi_cmd *cmd);
+struct iscsi_r2t *iscsi_r2t_find(struct iscsi_cmd *cmd, uint32_t ttt);
+void  iscsi_r2t_remove(struct iscsi_cmd *cmd, struct iscsi_r2t *r);
+/* Skip the data segment of the PDU being received, then act (RX_ACT_*). */
+int   iscsi_rx_skip(struct iscsi_conn *c, uint8_t action, uint8_t reason);
 void  iscsi_cmd_imm_digest_error(struct iscsi_conn *c);
 
 /* ---- iscsi_erl.c: ErrorRecoveryLevel 1 ---- */
