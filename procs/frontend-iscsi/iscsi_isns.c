@@ -510,8 +510,14 @@ int iscsi_isns_init(struct iscsi_tgt *t, json_t *isns, json_t *cfg)
 		s->nportals++;
 	}
 	if (!s->ntargets) {
+		json_t *sfd = json_object_get(isns, "scn_fd");
+
 		log_warn("iSNS: no targets to register");
 		close((int)json_integer_value(fd));
+		if (json_is_integer(sfd))
+			close((int)json_integer_value(sfd));
+		free(s->targets);
+		free(s->portals);
 		free(s);
 		return 0;
 	}
