@@ -23,6 +23,8 @@ enum ctl_type {
 	CTL_LINK_DRAINED,   /* core -> sup: {"link":id}: no command of a dead frontend
 	                     * still uses its arena; it may be reused */
 	CTL_STATS,          /* sup -> child: request; child -> sup: JSON counters */
+	CTL_LUN_RESIZE,     /* sup -> core: {"target","lun","size"}; sup -> backend:
+	                     * {"dev","size"}: a LUN's capacity changed (bytes) */
 	CTL_SESSION_LOGOUT, /* sup -> frontend: {"initiator","target","wait_s"}: ask
 	                     * matching sessions to log out (iSCSI AsyncEvent 1),
 	                     * drop them if they do not; no answer */

@@ -4,3 +4,4 @@ mtgtd_SRCS := supervisor/main.c supervisor/sup_config.c supervisor/sup_policy.c 
               supervisor/sup_notify.c supervisor/sup_sandbox.c supervisor/sup_audit.c supervisor/sup_alua.c \
               supervisor/sup_isns.c supervisor/sup_session.c
 mtgtd_LIBS := -lev -ljansson -lsystemd -lseccomp
+mtgtd_SRCS += supervisor/sup_lun.c supervisor/sup_stats.c

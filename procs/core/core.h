@@ -40,6 +40,12 @@ struct core_lun {
 	uint32_t index;         /* in the target's table */
 	struct scsi_pr pr;      /* reservations (core_pr.c) */
 	struct core_target *tgt;
+	/* core_qd.c: "queue_depth" (0: none), commands running, TASK SET FULLs */
+	uint32_t qd, running, qd_pass;
+	uint64_t qd_full;
+	/* core_media.c: I_T nexuses preventing medium removal */
+	const struct core_nexus **prevent;
+	uint32_t nprevent, prevent_cap;
 };
 
 struct core_target {
@@ -81,6 +87,7 @@ struct core_nexus {
 	uint16_t *ua;           /* per LUN index of tgt: pending unit attentions */
 	struct clist cmds;      /* commands of this nexus not yet answered */
 	struct clist_node tnode; /* on tgt->nexuses */
+	uint64_t served;        /* core_qd.c: when a command of it last started */
 	bool     async;         /* the frontend takes MSG_ASYNC_EVENT (NEXUS_ADD flag) */
 	char initiator[MSG_NAME_MAX];
 };
@@ -150,6 +157,8 @@ struct core_cmd {
 	uint8_t  lba_on;          /* which of them: 0 none, 1 excl, 2 running */
 	uint64_t lba_seq;         /* arrival order on the LU */
 	uint32_t xfer_want;       /* XFER_RDY length */
+	uint32_t qd_pass;         /* core_qd.c: tried in this scheduling pass */
+	bool     qd_counted;      /* counted in lun->running */
 	uint32_t be_link;
 	uint32_t be_dev;
 	struct scsi_result res;
@@ -215,6 +224,7 @@ struct core {
 	unsigned sched_hold;    /* bulk aborts: defer task-set scheduling */
 	/* counters */
 	uint64_t n_cmds, n_ios, n_violations, n_stale_data_ready;
+	uint64_t n_copied;      /* medium data memcpy'd by the core (WRITE SAME's block) */
 };
 
 /* core_link.c */
@@ -304,6 +314,23 @@ void core_ua_raise(struct core_target *t, int lun_index, uint16_t bit,
 /* A new nexus' first UAs: POWER ON, or I_T NEXUS LOSS for a returning port. */
 void core_ua_nexus_new(struct core_nexus *nx);
 void core_ua_nexus_lost(const struct core_nexus *nx);
+/* core_qd.c: per-LU queue depth, round robin between nexuses. admit: false
+ * when cmd->res holds TASK SET FULL; pick: the next command to start (NULL:
+ * none may start now); started/left keep lun->running (left: true if it
+ * counted). */
+bool core_qd_admit(struct core_cmd *cmd);
+struct core_cmd *core_qd_pick(struct core_lun *l, uint32_t pass);
+void core_qd_started(struct core_cmd *cmd);
+bool core_qd_left(struct core_cmd *cmd);
+/* core_media.c: removable media (START STOP UNIT, PREVENT ALLOW) and the
+ * MMC commands of a CD/DVD LU. gate: true when cmd->res holds NOT READY
+ * (medium ejected); run: true when it ran (and completed) the command. */
+bool core_media_gate(struct core_cmd *cmd);
+bool core_media_run(struct core *co, struct core_cmd *cmd);
+void core_media_nexus_lost(struct core_nexus *nx);
+void core_media_lun_reset(struct core_lun *l);
+/* core_resize.c: CTL_LUN_RESIZE: new capacity, CAPACITY DATA HAS CHANGED */
+void core_lun_resize(struct core *co, const struct ctl_msg *m);
 /* Set a UA on one nexus and LU; a new one is announced to a frontend that
  * asked for it (MSG_ASYNC_EVENT, core_async.c). */
 void core_ua_set(struct core_nexus *nx, uint32_t lun_index, uint16_t bit);

@@ -63,6 +63,12 @@ bool core_blk_plan(struct core *co, struct core_cmd *cmd)
 	cmd->bdone = 0;
 	switch (io->blk) {
 	case SCSI_BLK_WRITE_SAME:
+		/* exactly one block: more data-out than that is not one
+		 * block to replicate (libiscsi WriteSame*.InvalidDataOutSize) */
+		if (!io->ndob && cmd->edtl > bs) {
+			scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
+			return false;
+		}
 		return io->ndob ? true : want_out(cmd, bs);
 	case SCSI_BLK_UNMAP:
 		/* a short list is checked as what arrived (PARAMETER LIST LENGTH) */
@@ -203,6 +209,7 @@ static bool ws_start(struct core *co, struct core_cmd *cmd)
 	memcpy(own, blk, bs);
 	for (uint32_t o = bs; o < len; o += bs)
 		memcpy(own + o, own, bs);
+	co->n_copied += len;
 	io->op = MSG_IO_WRITE;
 	ws_next(cmd);
 	return true;

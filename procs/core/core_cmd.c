@@ -156,10 +156,19 @@ static void lun_run(struct core *co, struct core_lun *l)
 	do {
 		struct clist_node *n, *next;
 		bool oldest = true;
+		struct core_cmd *c;
 
 		l->resched = false;
+		if (l->qd) {
+			/* queue depth: fair order, not arrival order (core_qd.c) */
+			uint32_t pass = ++l->qd_pass;
+
+			while ((c = core_qd_pick(l, pass)))
+				cmd_start(co, c);
+			continue;
+		}
 		for (n = l->tasks.first; n; n = next) {
-			struct core_cmd *c = clist_entry(n, struct core_cmd, lnode);
+			c = clist_entry(n, struct core_cmd, lnode);
 
 			next = n->next;
 			if (c->attr == MSG_TASK_ORDERED) {
@@ -191,13 +200,14 @@ static void task_leave(struct core *co, struct core_cmd *cmd)
 	struct core_lun *l = cmd->lun;
 	bool was_ordered = cmd->attr == MSG_TASK_ORDERED;
 	bool unblocks = core_lba_leave(cmd);
+	bool slot = core_qd_left(cmd);
 
 	clist_remove(&l->tasks, &cmd->lnode);
 	cmd->enrolled = false;
 	if (was_ordered)
 		l->nordered--;
 	/* commands held back by ordering or by an exclusive range may go now */
-	if (was_ordered || l->nordered || unblocks)
+	if (was_ordered || l->nordered || unblocks || slot)
 		lun_run(co, l);
 }
 
@@ -207,7 +217,7 @@ static void task_ready(struct core *co, struct core_cmd *cmd)
 	struct core_lun *l = cmd->lun;
 
 	cmd->ready = true;
-	if (!co->sched_hold && !l->in_sched && l->nordered == 0)
+	if (!co->sched_hold && !l->in_sched && l->nordered == 0 && !l->qd)
 		cmd_start(co, cmd);
 	else
 		lun_run(co, l);
@@ -315,7 +325,8 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 	};
 	uint32_t n;
 
-	if (core_pr_run(co, cmd) || core_mode_run(co, cmd) || core_alua_run(co, cmd))
+	if (core_pr_run(co, cmd) || core_mode_run(co, cmd) || core_alua_run(co, cmd) ||
+	    core_media_run(co, cmd))
 		return;
 	scsi_emulate(&q, &cmd->res);
 	n = cmd->res.data_len;
@@ -342,6 +353,7 @@ static void cmd_start(struct core *co, struct core_cmd *cmd)
 	if (!core_lba_may_start(cmd))
 		return;         /* retried when a command of the LU leaves */
 	cmd->started = true;
+	core_qd_started(cmd);
 	if (cmd->emulated) {
 		run_emulated(co, cmd);
 		return;
@@ -664,11 +676,12 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		run_emulated(co, cmd);
 		return;
 	}
-	if (scsi_ua_check(&nx->ua[cmd->lun->index], cmd->cdb, &cmd->res)) {
+	if (!core_qd_admit(cmd) ||
+	    scsi_ua_check(&nx->ua[cmd->lun->index], cmd->cdb, &cmd->res)) {
 		core_cmd_complete(co, cmd);
 		return;
 	}
-	if (core_alua_refuse(co, cmd) || core_pr_conflict(co, cmd)) {
+	if (core_alua_refuse(co, cmd) || core_pr_conflict(co, cmd) || core_media_gate(cmd)) {
 		core_cmd_complete(co, cmd);
 		return;
 	}
@@ -692,7 +705,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 	if (cmd->io.op == MSG_IO_FLUSH || (cmd->io.verify && !cmd->io.bytchk))
 		cmd->res.xfer_len = 0;
 	/* WCE switched off by MODE SELECT: the backend's cache is written through */
-	if (cmd->io.op == MSG_IO_WRITE && cmd->lun->lu.wce_default && !cmd->lun->lu.wce)
+	if (cmd->io.op == MSG_IO_WRITE && cmd->lun->lu.wcache && !cmd->lun->lu.wce)
 		cmd->io.fua = true;
 	cmd->be_link = cmd->lun->link;
 	cmd->be_dev = cmd->lun->dev;
@@ -906,6 +919,12 @@ void core_cmd_fill(struct core *co, struct core_link *cl, struct core_cmd *cmd, 
 
 		io->h.tag = (uint64_t)cmd->idx << 32 | cmd->gen;
 		io->h.flags = cmd->io.fua ? MSG_IO_FUA : 0;
+		/* write-through (WCE=0 on a buffering backend): every change
+		 * to the medium is durable before it completes */
+		if (cmd->lun && cmd->lun->lu.wcache && !cmd->lun->lu.wce &&
+		    (cmd->io.op == MSG_IO_WRITE || cmd->io.op == MSG_IO_WRITE_ZEROES ||
+		     cmd->io.op == MSG_IO_UNMAP))
+			io->h.flags = MSG_IO_FUA;
 		io->dev = cmd->be_dev;
 		io->op = cmd->io.op;
 		if (cmd->io.op != MSG_IO_FLUSH) {

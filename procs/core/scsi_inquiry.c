@@ -65,7 +65,9 @@ static uint32_t inquiry_standard(const struct scsi_lu *lu, bool wlun, uint8_t *b
 	else if (!lu)
 		b[0] = 0x7f;            /* qualifier 011b: no LU here, type 1Fh */
 	else
-		b[0] = 0x00;            /* direct access block device */
+		b[0] = lu->pdt;         /* direct access block device, or CD/DVD */
+	if (lu && !wlun && lu->removable)
+		b[1] = 0x80;            /* RMB */
 	b[2] = 0x06;                    /* SPC-4 */
 	b[3] = 0x02 | 0x10;             /* response data format 2, HISUP */
 	b[4] = (uint8_t)(len - 5);
@@ -73,10 +75,13 @@ static uint32_t inquiry_standard(const struct scsi_lu *lu, bool wlun, uint8_t *b
 		b[5] = (uint8_t)((lu->tpgs & 0x3) << 4); /* TPGS: implicit / explicit ALUA */
 	b[7] = 0x02;                    /* CMDQUE */
 	memcpy(b + 8, INQ_VENDOR, 8);
-	memcpy(b + 16, INQ_PRODUCT, 16);
+	memcpy(b + 16, lu && !wlun && lu->pdt == SCSI_PDT_CDROM ? "VIRTUAL-CDROM   " : INQ_PRODUCT,
+	       16);
 	memcpy(b + 32, INQ_REVISION, 4);
 	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
 		scsi_put16(b + 58 + 2 * i, versions[i]);
+	if (lu && !wlun && lu->pdt == SCSI_PDT_CDROM)
+		scsi_put16(b + 62, 0x02a0);     /* MMC-5 (no version claimed), not SBC */
 	return len;
 }
 
@@ -154,7 +159,11 @@ static uint32_t vpd_device_id(const struct scsi_lu *lu, uint8_t *b)
 static uint32_t vpd_block_limits(const struct scsi_lu *lu, uint8_t *b)
 {
 	uint32_t bs = lu->block_size;
+	/* a page of the backends, and at least a physical block (512e) */
 	uint32_t gran = bs < 4096 ? 4096 / bs : 1;
+
+	if ((1u << lu->lbppbe) > gran)
+		gran = 1u << lu->lbppbe;
 
 	scsi_put16(b + 2, 0x3c);
 	scsi_put16(b + 6, (uint16_t)gran);                 /* optimal transfer granularity */

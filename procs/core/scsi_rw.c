@@ -240,6 +240,7 @@ void scsi_read_capacity(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *o
 	}
 	scsi_put64(b, last);
 	scsi_put32(b + 8, lu->block_size);
+	b[13] = lu->lbppbe & 0x0f;     /* LOWEST ALIGNED LBA (bytes 14-15) is 0 */
 	if (lu->thin)
 		b[14] = 0x80 | 0x40;   /* LBPME, LBPRZ: unmapped blocks read as zeros */
 	scsi_emit(b, 32, alloc, out, cap, r);

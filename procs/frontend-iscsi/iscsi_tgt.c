@@ -175,6 +175,8 @@ void iscsi_tgt_stats(struct iscsi_tgt *t)
 		      "header_digest_skips", (json_int_t)t->st.hdigest_skips,
 		      "async_events", (json_int_t)t->st.async_events,
 		      "logout_requests", (json_int_t)t->st.logout_requests);
+	if (j)
+		json_object_set_new(j, "bytes_copied", json_integer((json_int_t)t->bytes_copied));
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	if (s)
 		ctl_send(CHILD_CTL_FD, CTL_STATS, s, strlen(s), NULL, 0);
@@ -215,7 +217,8 @@ static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	/* commands of closed connections wait for their CMD_RSP so the core
 	 * is done with their buffers; give it a bounded time */
 	if (!t->conns && (t->inflight == 0 || ++ticks > 100 || !t->link_ok)) {
-		log_info("shutdown complete");
+		log_info("shutdown complete (bytes_copied %llu)",
+			 (unsigned long long)t->bytes_copied);
 		exit(0);
 	}
 }
