@@ -57,5 +57,6 @@ void test_xcopy_backend_lost(uint32_t be_link, uint32_t be_epoch);
 void test_sanitize_core(void);
 /* test_core_proc_live.c: CTL_CONFIG */
 void test_live_config(void);
+void test_async_event(void);
 
 #endif
