@@ -10,6 +10,7 @@ PKGS=(
   nettle-dev                  # CHAP hashes (MD5, SHA-256, SHA3-256) in mtgt-iscsi
   tgt                         # the peer target for benchmarks
   clang libclang-rt-14-dev    # libFuzzer for make fuzz
+  libibverbs-dev librdmacm-dev # mtgt-srp verbs transport (builds without RDMA hardware)
   procps iproute2 python3 util-linux
 )
 

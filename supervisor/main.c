@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "supervisor/sup.h"
+#include "supervisor/sup_srp.h"
 #include "supervisor/sup_sandbox.h"
 
 static void usage(FILE *f)
@@ -134,7 +135,8 @@ int main(int argc, char **argv)
 	}
 	if (!cfg_path)
 		log_info("no -c given: serving the embedded demo configuration");
-	if (sup_open_backing(&s) || sup_open_state(&s) || sup_bind_portals(&s))
+	if (sup_open_backing(&s) || sup_open_state(&s) || sup_bind_portals(&s) ||
+	    sup_srp_bind(&s))
 		return 1;
 	if (!foreground) {
 		char logp[PATH_MAX];

@@ -3,3 +3,4 @@ mtgtd_SRCS := supervisor/main.c supervisor/sup_config.c supervisor/sup_policy.c 
               supervisor/sup_proc.c supervisor/sup_init_msg.c supervisor/sup_admin.c \
               supervisor/sup_notify.c supervisor/sup_sandbox.c
 mtgtd_LIBS := -lev -ljansson -lsystemd
+mtgtd_SRCS += supervisor/sup_srp.c

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 
 #include "supervisor/sup_config.h"
+#include "supervisor/sup_srp.h"
 #include "supervisor/sup_sandbox.h"
 
 static const char *const backend_names[SUP_BE_COUNT] = { "file", "null", "ram" };
@@ -288,7 +289,7 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 			size_t errlen)
 {
 	static const char *const keys[] = { "name", "luns", "initiators", "chap", "max_sessions",
-					    "redirect", "portal_groups", NULL };
+					    "redirect", "portal_groups", "srp_initiators", NULL };
 	char w[96];
 	json_t *v, *e;
 	size_t i;
@@ -333,6 +334,10 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 				    where, i);
 		t->initiators[t->ninitiators++] = strdup(s);
 	}
+
+	v = json_object_get(j, "srp_initiators");
+	if (v && (r = sup_srp_target_acl(t, v, where, err, errlen)))
+		return r;
 
 	v = json_object_get(j, "chap");
 	if (v) {
@@ -389,7 +394,7 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 static int parse_restart(struct sup_config *cfg, json_t *j, char *err, size_t errlen)
 {
 	static const char *const names[] = { "core", "iscsi", "iscsi0", "backend", "backend-file",
-					     "backend-null", "backend-ram", NULL };
+					     "backend-null", "backend-ram", "srp", "srp0", NULL };
 	const char *key;
 	char w[64];
 	json_t *v;
@@ -463,7 +468,7 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 {
 	static const char *const keys[] = { "admin_socket", "state_dir", "portals", "targets",
 					    "discovery_chap", "chap_algorithms", "iscsi", "restart",
-					    "heartbeat", "sandbox", NULL };
+					    "heartbeat", "sandbox", "srp", "srp_options", NULL };
 	static const char *const algs[] = { "SHA3-256", "SHA-256", "MD5" };
 	char w[64];
 	json_t *v, *e;
@@ -647,6 +652,8 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 				return fail(err, errlen, "targets[%u].portal_groups[%u]: no portal in "
 					    "group %u", t, g, cfg->targets[t].groups[g]);
 		}
+	if ((r = sup_srp_config(cfg, root, err, errlen)))
+		return r;
 	return check_secret_reuse(cfg, err, errlen);
 }
 
@@ -680,6 +687,7 @@ int sup_config_default(struct sup_config *cfg, char *err, size_t errlen)
 
 void sup_config_free(struct sup_config *cfg)
 {
+	sup_srp_free(cfg);
 	for (uint32_t i = 0; i < cfg->ntargets; i++) {
 		struct sup_target *t = &cfg->targets[i];
 

@@ -12,3 +12,4 @@ test-ring-hostile_LIBS = -lcmocka
 TEST_PROGS += test-pool
 test-pool_SRCS = tests/unit/test_pool.c
 test-pool_LIBS = -lcmocka
+test-sup-config_SRCS += supervisor/sup_srp.c
