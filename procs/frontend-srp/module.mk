@@ -12,3 +12,6 @@ TEST_PROGS += test-srp-iu
 test-srp-iu_SRCS := tests/unit/test_srp_iu.c $(SRP_PURE)
 test-srp-iu_LIBS := -lcmocka
 
+# the SRP test initiator on the soft transport (driven by tests/integration/srp*.sh)
+TEST_PROGS += test-srp-ini
+test-srp-ini_SRCS := tests/helpers/srp_ini.c tests/helpers/srp_ini_cases.c $(SRP_PURE)

@@ -612,6 +612,30 @@ static struct srp_cmd *find_task(struct srp_sess *s, uint64_t tag)
 	return NULL;
 }
 
+/* Tasks received before a task-set TMF that are still here (fetching their
+ * descriptor table, waiting for pool space) are not at the core yet, so its
+ * TMF cannot see them: they end here, without a response. */
+static void abort_local(struct srp_tgt *t, struct srp_sess *only, uint64_t lun)
+{
+	for (struct srp_chan *c = t->chans; c; c = c->next) {
+		struct srp_cmd *x, *n;
+
+		if (only && c->sess != only)
+			continue;
+		for (x = c->cmds; x; x = n) {
+			n = x->next;
+			if (x->lun != lun || x->aborted)
+				continue;
+			if (x->state == SC_WAIT_BUF) {
+				wait_remove(t, x);
+				srp_cmd_free(x);
+			} else if (x->state == SC_FETCH) {
+				x->aborted = true;
+			}
+		}
+	}
+}
+
 void srp_tmf_recv(struct srp_chan *ch, const uint8_t *iu, uint32_t len)
 {
 	struct srp_tgt *t = ch->t;
@@ -662,6 +686,10 @@ void srp_tmf_recv(struct srp_chan *ch, const uint8_t *iu, uint32_t len)
 		m.tmf.lun = x->lun;
 	} else {
 		m.tmf.lun = tmf.lun;
+		if (fn == MSG_TMF_ABORT_TASK_SET)
+			abort_local(t, ch->sess, tmf.lun);
+		else if (fn != MSG_TMF_CLEAR_ACA)
+			abort_local(t, NULL, tmf.lun);
 	}
 	tm = calloc(1, sizeof(*tm));
 	if (!tm) {
