@@ -20,3 +20,6 @@ fuzz-chap_LIBS := -lnettle
 build/fuzz/%: $$(%_SRCS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $($*_SRCS) $($*_LIBS)
+# SRP information units (mtgt-srp)
+FUZZERS += fuzz-srp-iu
+fuzz-srp-iu_SRCS := tests/fuzz/fuzz_srp_iu.c procs/frontend-srp/srp_iu.c
