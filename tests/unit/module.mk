@@ -13,3 +13,8 @@ TEST_PROGS += test-pool
 test-pool_SRCS = tests/unit/test_pool.c
 test-pool_LIBS = -lcmocka
 test-sup-config_SRCS += supervisor/sup_srp.c
+# the supervisor's SRP config keys (supervisor/sup_srp.c)
+TEST_PROGS += test-sup-srp
+test-sup-srp_SRCS := tests/unit/test_sup_srp.c supervisor/sup_config.c supervisor/sup_policy.c \
+	supervisor/sup_sandbox.c supervisor/sup_srp.c
+test-sup-srp_LIBS := -ljansson -lcmocka
