@@ -131,12 +131,15 @@ struct srp_sess {
 	struct srp_chan *chans;
 	uint32_t nchans;
 	uint32_t refs;                  /* commands and TMFs still naming it */
+	uint64_t next_aer_tag;
 };
 
 struct srp_tmf {
 	struct srp_sess *sess;
 	uint64_t srp_tag;
 	uint64_t ch_id;                 /* the channel to answer on */
+	uint64_t lun;
+	uint8_t  fn;                    /* enum msg_tmf_fn */
 };
 
 struct srp_limits {
@@ -151,7 +154,7 @@ struct srp_limits {
 
 struct srp_stats {
 	uint64_t logins, rejects, commands, tmfs, bytes_in, bytes_out, t_logouts,
-		 rdma_errors, credit_overruns;
+		 rdma_errors, credit_overruns, aers;
 };
 
 struct srp_tgt {

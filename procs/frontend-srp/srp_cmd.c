@@ -544,6 +544,66 @@ static void tmf_answer(struct srp_chan *ch, uint64_t tag, uint8_t code)
 	srp_chan_send(ch, iu, sizeof(iu), NULL);
 }
 
+/* ---- asynchronous event reports ----
+ *
+ * The core tells frontends of no unit attention by itself; what the
+ * frontend knows raises them (a LUN RESET or CLEAR TASK SET it carried) is
+ * followed by QUERY ASYNCHRONOUS EVENT on every other SRP nexus of that
+ * target and LU, and a pending UA goes to the initiator in an AER_REQ. The
+ * core reports without clearing (SAM-5), so the UA still comes as CHECK
+ * CONDITION on the next command too. */
+static void aer_query(struct srp_tgt *t, struct srp_sess *from, uint64_t lun)
+{
+	for (struct srp_sess *s = t->sessions; s; s = s->next) {
+		union msg m = { 0 };
+		struct srp_tmf *q;
+
+		if (s == from || s->state != SS_LIVE || strcmp(s->port->target, from->port->target))
+			continue;
+		q = calloc(1, sizeof(*q));
+		if (!q)
+			return;
+		q->sess = s;
+		s->refs++;
+		q->lun = lun;
+		q->fn = MSG_TMF_QUERY_ASYNC_EVENT;
+		m.tmf.h.type = MSG_TMF;
+		m.tmf.h.epoch = t->c->epoch;
+		m.tmf.h.tag = fe_req_new(&t->fl, SRQ_TMF, q);
+		if (!m.tmf.h.tag) {
+			srp_sess_put(s);
+			free(q);
+			return;
+		}
+		m.tmf.nexus = s->nexus;
+		m.tmf.fn = MSG_TMF_QUERY_ASYNC_EVENT;
+		m.tmf.lun = lun;
+		fe_link_send(&t->fl, &m);
+	}
+}
+
+static void aer_done(struct srp_tgt *t, struct srp_tmf *q, const struct msg_tmf_rsp *r)
+{
+	struct srp_sess *s = q->sess;
+	struct srp_chan *ch = NULL;
+
+	if (s->state == SS_LIVE)
+		for (ch = s->chans; ch && ch->state != CH_LIVE; ch = ch->snext)
+			;
+	if (ch && r->result == MSG_TMF_SUCCEEDED && r->sense_key) {
+		uint8_t sense[18], iu[SRP_AER_REQ_LEN + 18];
+		size_t n;
+
+		fixed_sense(sense, r->sense_key, r->asc, r->ascq);
+		n = srp_encode_aer_req(iu, sizeof(iu), ++s->next_aer_tag, srp_chan_take_delta(ch),
+				       q->lun, sense, sizeof(sense));
+		srp_chan_send(ch, iu, (uint32_t)n, NULL);
+		t->st.aers++;
+	}
+	srp_sess_put(s);
+	free(q);
+}
+
 bool srp_cmd_core_msg(struct srp_tgt *t, const union msg *m, uint8_t kind, void *obj)
 {
 	switch (kind) {
@@ -590,9 +650,18 @@ bool srp_cmd_core_msg(struct srp_tgt *t, const union msg *m, uint8_t kind, void 
 
 		if (m->h.type != MSG_TMF_RSP || m->tmf_rsp.result > MSG_TMF_SUCCEEDED)
 			return false;
+		if (tm->fn == MSG_TMF_QUERY_ASYNC_EVENT) {
+			aer_done(t, tm, &m->tmf_rsp);
+			return true;
+		}
 		ch = chan_by_id(t, tm->ch_id);
 		if (ch)
 			tmf_answer(ch, tm->srp_tag, tmf_code(m->tmf_rsp.result));
+		/* a reset or cleared task set raised unit attentions on the
+		 * other nexuses of the LU: push them (AER_REQ) */
+		if ((tm->fn == MSG_TMF_LUN_RESET || tm->fn == MSG_TMF_CLEAR_TASK_SET) &&
+		    m->tmf_rsp.result == MSG_TMF_COMPLETE)
+			aer_query(t, tm->sess, tm->lun);
 		srp_sess_put(tm->sess);
 		free(tm);
 		return true;
@@ -699,6 +768,8 @@ void srp_tmf_recv(struct srp_chan *ch, const uint8_t *iu, uint32_t len)
 	tm->sess = ch->sess;
 	ch->sess->refs++;
 	tm->srp_tag = tmf.tag;
+	tm->lun = m.tmf.lun;
+	tm->fn = fn;
 	tm->ch_id = ch->id; /* the channel to answer on, found again by id */
 	m.tmf.h.type = MSG_TMF;
 	m.tmf.h.epoch = t->c->epoch;

@@ -189,7 +189,7 @@ void srp_tgt_stats(struct srp_tgt *t)
 
 	for (struct srp_sess *x = t->sessions; x; x = x->next)
 		nsess++;
-	j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		      "channels", (json_int_t)t->nchans, "sessions", (json_int_t)nsess,
 		      "in_flight", (json_int_t)t->fl.inflight, "logins", (json_int_t)t->st.logins,
 		      "login_rejects", (json_int_t)t->st.rejects,
@@ -198,7 +198,8 @@ void srp_tgt_stats(struct srp_tgt *t)
 		      "bytes_out", (json_int_t)t->st.bytes_out,
 		      "t_logouts", (json_int_t)t->st.t_logouts,
 		      "rdma_errors", (json_int_t)t->st.rdma_errors,
-		      "credit_overruns", (json_int_t)t->st.credit_overruns);
+		      "credit_overruns", (json_int_t)t->st.credit_overruns,
+		      "aer_reqs", (json_int_t)t->st.aers);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	if (s)
 		ctl_send(CHILD_CTL_FD, CTL_STATS, s, strlen(s), NULL, 0);

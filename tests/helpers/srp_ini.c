@@ -195,8 +195,13 @@ int ini_recv(struct ini *i, uint8_t *buf, uint32_t cap, int timeout_ms)
 		}
 		case SRP_OP_AER_REQ: {
 			uint8_t r[16] = { SRP_OP_AER_RSP };
+			uint32_t sl = srp_get32(buf + 28);
 
 			i->req_lim += (int32_t)srp_get32(buf + 4);
+			i->aers++;
+			i->aer_lun = srp_get64(buf + 20);
+			if (n >= SRP_AER_REQ_LEN && sl <= 18 && (uint32_t)n >= SRP_AER_REQ_LEN + sl)
+				memcpy(i->aer_sense, buf + SRP_AER_REQ_LEN, sl);
 			memcpy(r + 8, buf + 8, 8);
 			ini_send(i, r, sizeof(r));
 			continue;

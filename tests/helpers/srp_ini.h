@@ -30,6 +30,9 @@ struct ini {
 	uint32_t t_logout;       /* reason of the last T_LOGOUT, or ~0 */
 	bool     down;
 	uint32_t cred_reqs;
+	uint32_t aers;
+	uint64_t aer_lun;
+	uint8_t  aer_sense[18];
 };
 
 struct ini_rsp {

@@ -656,8 +656,47 @@ static int case_load(int secs, int want_drops)
 	return 0;
 }
 
+/* A LUN RESET by one initiator: another initiator's channel gets an
+ * AER_REQ with the unit attention (29/xx) for that LU, and answers AER_RSP. */
+static int case_aer(const char *other)
+{
+	struct ini a, b;
+	uint8_t save[16], iu[48], buf[4096];
+	struct ini_rsp r;
+
+	CHECK(login_std(&a, 0) == 0, "login A");
+	memcpy(save, ini_port_id, 16);
+	CHECK(srp_port_id_parse(other, ini_port_id) == 0, "bad id");
+	CHECK(login_std(&b, 0) == 0, "login B");
+	memcpy(ini_port_id, save, 16);
+	memset(iu, 0, sizeof(iu));
+	iu[0] = SRP_OP_TSK_MGMT;
+	srp_put_tag(iu + 8, 0x77);
+	srp_put64(iu + 20, LUN(2));
+	iu[30] = SRP_TMF_LUN_RESET;
+	a.req_lim--;
+	ini_send(&a, iu, 48);
+	CHECK(ini_wait_rsp(&a, 0x77, &r, 5000) == 0 && r.resp_code == SRP_RC_COMPLETE,
+	      "LUN RESET answer");
+	for (int k = 0; k < 30 && !b.aers; k++)
+		(void)ini_recv(&b, buf, sizeof(buf), 100);
+	CHECK(b.aers == 1, "B got %u AER_REQs", b.aers);
+	CHECK(b.aer_lun == LUN(2), "AER for LUN %#llx", (unsigned long long)b.aer_lun);
+	CHECK((b.aer_sense[2] & 0xf) == 6 && b.aer_sense[12] == 0x29, "AER sense %x/%02x/%02x",
+	      b.aer_sense[2], b.aer_sense[12], b.aer_sense[13]);
+	/* the channel still works after the AER exchange */
+	CHECK(verified_io(&b, 16384, 8192, M_DIRECT, 1, M_DIRECT, 1, 41) == 0 ||
+	      verified_io(&b, 16384, 8192, M_DIRECT, 1, M_DIRECT, 1, 41) == 0, "I/O on B");
+	printf("aer: ok (sense %x/%02x/%02x)\n", b.aer_sense[2], b.aer_sense[12], b.aer_sense[13]);
+	ini_close(&a);
+	ini_close(&b);
+	return 0;
+}
+
 int ini_case(const char *name, int argc, char **argv)
 {
+	if (!strcmp(name, "aer") && argc == 1)
+		return case_aer(argv[0]);
 	if (!strcmp(name, "basic"))
 		return case_basic();
 	if (!strcmp(name, "rejects"))

@@ -11,6 +11,7 @@ tl_init srp 3490
 
 TPORT=0x00112233445566770011223344556677
 IPORT=0x0000000000000000aabbccddeeff0001
+IPORT2=0x0000000000000000aabbccddeeff0002
 DENIED=0x0000000000000000aabbccddeeff0099
 SOCK=$TL_DIR/srp0.sock
 INI=$TL_BIN/test-srp-ini
@@ -29,7 +30,7 @@ cat >"$TL_DIR/mtgtd.json" <<JSON
                 {"lun": 1, "backend": "null", "size": "1T"},
                 {"lun": 2, "backend": "ram",  "size": "64M", "block_size": 4096} ],
       "initiators": ["$TL_INITIATOR"],
-      "srp_initiators": ["$IPORT"] } ] }
+      "srp_initiators": ["$IPORT", "$IPORT2"] } ] }
 JSON
 tl_start "$TL_DIR/mtgtd.json"
 tl_wait_ready || tl_fail "target not ready"
@@ -37,7 +38,7 @@ tl_wait_ready || tl_fail "target not ready"
 SRP_PID=$(tl_pid srp0)
 
 ini() { timeout "$(tl_secs 60)" "$INI" "$SOCK" "$TPORT" "$IPORT" "$@"; }
-for c in basic "rejects $DENIED" credits tmf malformed multichannel logout; do
+for c in basic "rejects $DENIED" credits tmf malformed multichannel logout "aer $IPORT2"; do
 	tl_log "case: $c"
 	ini $c || tl_fail "case $c failed"
 done
