@@ -638,9 +638,18 @@ bool srp_cmd_core_msg(struct srp_tgt *t, const union msg *m, uint8_t kind, void 
 			srp_cmd_rdma_done(cmd, false, SRP_WC_OK);
 			return true;
 		}
-		if (m->h.type != MSG_CMD_RSP || cmd->state != SC_CORE ||
+		if (m->h.type != MSG_CMD_RSP || (cmd->state != SC_CORE && cmd->state != SC_DATA_OUT) ||
 		    m->cmd_rsp.sense_len > MSG_SENSE_MAX || m->cmd_rsp.data_len > cmd->buf.length)
 			return false;
+		if (cmd->state == SC_DATA_OUT &&
+		    ((m->cmd_rsp.h.flags & MSG_RSP_ABORTED) || !cmd->ch)) {
+			/* an abort crossed the data-out: the core is done with the
+			 * buffer, our RDMA READs into it are not; the last one
+			 * frees the command (no DATA_READY, no response) */
+			cmd->core_tag = 0;
+			cmd->state = SC_DONE;
+			return true;
+		}
 		cmd_rsp(t, cmd, &m->cmd_rsp);
 		return true;
 	}
