@@ -98,11 +98,12 @@ static void cq_push(struct soft_port *p, struct soft_conn *c, uint8_t op, uint8_
 
 static void arm(struct soft_port *p, struct soft_conn *c)
 {
-	bool want = c->state != SC_DEAD && c->state != SC_DOWN &&
-		    (c->state != SC_UP || c->rq_len > 0);
+	bool want = c->state != SC_UP || c->rq_len > 0;
 	struct epoll_event ev = { .events = want ? EPOLLIN : 0, .data.ptr = c };
 
-	if (want == c->want_in)
+	/* a connection that is down is out of the epoll set (its hangup
+	 * would be reported forever) */
+	if (c->state == SC_DEAD || c->state == SC_DOWN || want == c->want_in)
 		return;
 	c->want_in = want;
 	epoll_ctl(p->ep, EPOLL_CTL_MOD, c->fd, &ev);
@@ -124,8 +125,9 @@ static void conn_down(struct soft_port *p, struct soft_conn *c, const char *why)
 		return;
 	}
 	c->state = SC_DOWN;
+	c->want_in = false;
+	epoll_ctl(p->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	shutdown(c->fd, SHUT_RDWR);
-	arm(p, c);
 	while (c->rq_len) {
 		struct soft_recv *r = &c->rq[c->rq_head];
 
