@@ -31,6 +31,7 @@ struct ini {
 	bool     down;
 	uint32_t cred_reqs;
 	uint32_t aers;
+	uint8_t  ua_asc, ua_ascq;  /* first unit attention login_std() took */
 	uint64_t aer_lun;
 	uint8_t  aer_sense[18];
 };

@@ -31,6 +31,10 @@ static int login_std(struct ini *i, uint8_t flags)
 
 			if (ini_scsi(i, LUN(lun), tur, 6, 0, 0, 0, M_DIRECT, 1, &rsp) != 2)
 				break;
+			if ((rsp.sense[2] & 0xf) == 6 && !i->ua_asc) {
+				i->ua_asc = rsp.sense[12];
+				i->ua_ascq = rsp.sense[13];
+			}
 		}
 	return 0;
 }
@@ -625,6 +629,11 @@ static int case_load(int secs, int want_drops)
 			CHECK(time(NULL) < give_up, "no login for 20 s after a drop");
 			usleep(100000);
 		}
+		/* a returning initiator port is told its nexus was lost */
+		if (drops)
+			CHECK(i.ua_asc == 0x29 && i.ua_ascq == 0x07,
+			      "after reconnecting: unit attention %02x/%02x, want 29/07 (I_T NEXUS LOSS)",
+			      i.ua_asc, i.ua_ascq);
 		while (time(NULL) < end) {
 			uint8_t cdb[10] = { 0 };
 			struct ini_rsp r;

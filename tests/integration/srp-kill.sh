@@ -2,7 +2,8 @@
 # SIGKILL of mtgt-srp under load (DESIGN.md, "Frontend dies"): its channels
 # drop, the supervisor restarts it on the CM socket it kept, the initiator
 # reconnects and its verified I/O goes on; the core and the backends keep
-# their pids; a persistent reservation registration made before the kill is
+# their pids; the returning initiator port sees 29/07 (I_T NEXUS LOSS); a
+# persistent reservation registration made before the kill is
 # still there afterwards.
 . "$(dirname "$0")/../lib/target.sh"
 tl_init srp-kill 3491
