@@ -702,8 +702,82 @@ static int case_aer(const char *other)
 	return 0;
 }
 
+/* Random IUs: mostly SRP_CMDs with random formats, counts, descriptor
+ * tables (half of them naming our region, half anything), random lengths and
+ * task attributes, mixed with TMFs, logouts and IU types a target never
+ * receives. Reconnects whenever the target drops the channel. The target
+ * must survive and serve verified I/O at the end. CDB opcodes come from a
+ * harmless set so the LUNs stay usable. */
+static int case_garbage(unsigned seed, int rounds)
+{
+	static const uint8_t ops[] = { 0x00, 0x12, 0x28, 0x2a, 0x88, 0x8a, 0xa0, 0x25 };
+	struct ini i = { .down = true, .fd = -1 };
+	uint8_t b[1024], r[4096];
+	int drops = 0, answers = 0;
+
+	srandom(seed);
+	for (int n = 0; n < rounds; n++) {
+		uint32_t len = 16 + (uint32_t)(random() % 600);
+
+		if (i.down) {
+			ini_close(&i);
+			CHECK(login_std(&i, 0) == 0, "login during garbage round %d", n);
+			drops++;
+		}
+		for (uint32_t k = 0; k < len; k++)
+			b[k] = (uint8_t)random();
+		switch (random() % 8) {
+		case 0:
+			b[0] = SRP_OP_TSK_MGMT;
+			b[30] = (uint8_t)(1u << (random() % 8));
+			break;
+		case 1:
+			b[0] = (uint8_t)random();
+			break;
+		default: {
+			uint32_t ndesc = (uint32_t)(random() % 6);
+
+			b[0] = SRP_OP_CMD;
+			b[31] &= (random() % 4) ? 0 : 0xfc;
+			b[32] = ops[random() % sizeof(ops)];
+			b[5] = (uint8_t)((random() % 3) << (random() % 2 ? 4 : 0));
+			b[6] = (uint8_t)(random() % 3);
+			b[7] = (uint8_t)(random() % 3);
+			b[29] = (uint8_t)(random() % 5);
+			memset(b + 20, 0, 8);
+			b[21] = (uint8_t)(random() % 4);
+			for (uint32_t k = 0; k < ndesc && 48 + 16 * k + 16 <= len; k++) {
+				struct srp_desc d = { (uintptr_t)i.mem + (uint32_t)(random() % (INI_MEM / 2)),
+						      INI_RKEY, (uint32_t)(random() % 65536) };
+
+				if (random() % 2)
+					srp_desc_put(b + 48 + 16 * k + (random() % 2 ? 4 : 0), &d);
+			}
+			break;
+		}
+		}
+		i.req_lim--;
+		ini_send(&i, b, len);
+		for (int k = 0; k < 8; k++) {
+			int got = ini_recv(&i, r, sizeof(r), 2);
+
+			if (got < 0)
+				break;
+			answers++;
+		}
+	}
+	ini_close(&i);
+	CHECK(login_std(&i, 0) == 0, "login after the garbage");
+	CHECK(verified_io(&i, 20000, 65536, M_EXT, 9, M_INDIRECT, 4, 77) == 0, "I/O after garbage");
+	ini_close(&i);
+	printf("garbage: ok (%d IUs, %d answers, %d reconnects)\n", rounds, answers, drops);
+	return 0;
+}
+
 int ini_case(const char *name, int argc, char **argv)
 {
+	if (!strcmp(name, "garbage") && argc == 2)
+		return case_garbage((unsigned)atoi(argv[0]), atoi(argv[1]));
 	if (!strcmp(name, "aer") && argc == 1)
 		return case_aer(argv[0]);
 	if (!strcmp(name, "basic"))

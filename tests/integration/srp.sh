@@ -38,7 +38,8 @@ tl_wait_ready || tl_fail "target not ready"
 SRP_PID=$(tl_pid srp0)
 
 ini() { timeout "$(tl_secs 60)" "$INI" "$SOCK" "$TPORT" "$IPORT" "$@"; }
-for c in basic "rejects $DENIED" credits tmf malformed multichannel logout "aer $IPORT2"; do
+for c in basic "rejects $DENIED" credits tmf malformed multichannel logout "aer $IPORT2" \
+	"garbage 1 3000" "garbage 2 3000"; do
 	tl_log "case: $c"
 	ini $c || tl_fail "case $c failed"
 done
