@@ -147,6 +147,7 @@ struct srp_limits {
 	uint32_t ti;                    /* max_ti_iu_len we announce */
 	uint32_t credits;               /* request limit per channel */
 	uint32_t max_chans;             /* channels per I_T nexus */
+	uint32_t max_total;             /* channels in this process */
 	uint32_t max_io;                /* largest data transfer */
 	bool     multichannel;
 	bool     immediate;

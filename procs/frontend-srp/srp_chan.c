@@ -465,6 +465,12 @@ static void login(struct srp_port *p, struct srp_xconn *xc, const uint8_t *priv,
 		reject(p, xc, req.tag, SRP_REJ_UNABLE_ESTABLISH, "reserved multi-channel action");
 		return;
 	}
+	if (t->nchans >= t->lim.max_total) {
+		/* each channel holds queue_depth IU buffers: bound the memory
+		 * initiators can make us spend */
+		reject(p, xc, req.tag, SRP_REJ_NO_RESOURCES, "too many channels on this target");
+		return;
+	}
 	if (t->shutting_down || !t->fl.ok) {
 		reject(p, xc, req.tag, SRP_REJ_UNABLE_ESTABLISH, "target shutting down");
 		return;

@@ -22,6 +22,7 @@
 
 #define SOFT_MAX_RECV 1024
 #define SOFT_CQ_MAX   65536
+#define SOFT_MAX_CONNS 1024  /* per port, logged in or not */
 
 struct soft_mr {
 	struct srp_soft_mr d;
@@ -57,6 +58,7 @@ struct soft_port {
 	int      ep;
 	int      efd;
 	struct soft_conn *conns;
+	uint32_t nconns;
 	struct srp_wc *cq;
 	uint32_t cq_head, cq_len;
 };
@@ -152,6 +154,7 @@ static void conn_free(struct soft_port *p, struct soft_conn *c)
 	for (pp = &p->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
+			p->nconns--;
 			break;
 		}
 	epoll_ctl(p->ep, EPOLL_CTL_DEL, c->fd, NULL);
@@ -340,6 +343,11 @@ static void accept_new(struct soft_port *p)
 
 		if (fd < 0)
 			return;
+		if (p->nconns >= SOFT_MAX_CONNS) {
+			/* a flood of idle connections must not eat memory or fds */
+			close(fd);
+			continue;
+		}
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(fd);
@@ -358,6 +366,7 @@ static void accept_new(struct soft_port *p)
 		}
 		c->next = p->conns;
 		p->conns = c;
+		p->nconns++;
 	}
 }
 

@@ -139,6 +139,7 @@ int srp_tgt_init(struct srp_tgt *t, struct child *c, struct ev_loop *loop)
 	t->lim.ti = cfg_u32(cfg, "max_ti_iu_len", 256, 64, 4096);
 	t->lim.credits = cfg_u32(cfg, "queue_depth", 64, 1, 1024);
 	t->lim.max_chans = cfg_u32(cfg, "max_channels", 16, 1, 256);
+	t->lim.max_total = cfg_u32(cfg, "max_total_channels", 256, 1, 4096);
 	t->lim.multichannel = cfg_u32(cfg, "multichannel", 1, 0, 1);
 	t->lim.immediate = cfg_u32(cfg, "immediate_data", 1, 0, 1);
 	t->lim.max_io = cfg_u32(cfg, "max_io", 1u << 20, 4096, 1u << 30);
