@@ -194,6 +194,13 @@ static void core_msg(struct fe_link *l, const union msg *m)
 	void *obj;
 	bool keep;
 
+#ifdef MSG_NEXUS_ASYNC
+	if (m->h.type == MSG_ASYNC_EVENT) {
+		if (!l->ops->unsolicited || !l->ops->unsolicited(l, m))
+			link_dead(l, "asynchronous event we did not ask for, or malformed");
+		return;
+	}
+#endif
 	if (m->h.type < MSG_NEXUS_ADDED || m->h.type > MSG_TMF_RSP) {
 		link_dead(l, "message type not allowed from the core");
 		return;

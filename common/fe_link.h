@@ -41,6 +41,10 @@ struct fe_link_ops {
 	void (*blocked)(struct fe_link *l, bool blocked);
 	/* Once per loop iteration before sleeping: flush transport work. */
 	void (*flush)(struct fe_link *l);
+	/* A message the core sends unasked (tag 0: MSG_ASYNC_EVENT where the
+	 * core has it); NULL: such a message is a violation. Return false when
+	 * it is malformed. */
+	bool (*unsolicited)(struct fe_link *l, const union msg *m);
 };
 
 struct fe_link {

@@ -205,5 +205,8 @@ void srp_cmd_chan_gone(struct srp_cmd *cmd);
 bool srp_cmd_core_msg(struct srp_tgt *t, const union msg *m, uint8_t kind, void *obj);
 void srp_cmd_retry_waiting(struct srp_tgt *t);
 void srp_cmd_free(struct srp_cmd *cmd);
+#ifdef MSG_NEXUS_ASYNC
+bool srp_cmd_async_event(struct srp_tgt *t, const union msg *m);
+#endif
 
 #endif

@@ -114,6 +114,10 @@ static struct srp_sess *sess_new(struct srp_tgt *t, struct srp_port *p, const ui
 	memcpy(names + a, p->target, b);
 	m.nexus_add.buf.length = (uint32_t)(a + b);
 	m.nexus_add.h.type = MSG_NEXUS_ADD;
+#ifdef MSG_NEXUS_ASYNC
+	/* the core announces unit attentions of this nexus (AER_REQ) */
+	m.nexus_add.h.flags |= MSG_NEXUS_ASYNC;
+#endif
 	m.nexus_add.h.epoch = t->c->epoch;
 	m.nexus_add.nexus = s->nexus;
 	/* the I_T nexus is (initiator port, target port): the target port

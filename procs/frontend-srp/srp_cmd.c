@@ -546,12 +546,52 @@ static void tmf_answer(struct srp_chan *ch, uint64_t tag, uint8_t code)
 
 /* ---- asynchronous event reports ----
  *
- * The core tells frontends of no unit attention by itself; what the
- * frontend knows raises them (a LUN RESET or CLEAR TASK SET it carried) is
- * followed by QUERY ASYNCHRONOUS EVENT on every other SRP nexus of that
- * target and LU, and a pending UA goes to the initiator in an AER_REQ. The
- * core reports without clearing (SAM-5), so the UA still comes as CHECK
- * CONDITION on the next command too. */
+ * Where the core announces unit attentions (MSG_ASYNC_EVENT for nexuses
+ * added with MSG_NEXUS_ASYNC), each one goes to the initiator in an AER_REQ
+ * (srp_cmd_async_event). Without it, what the frontend knows raises UAs (a
+ * LUN RESET or CLEAR TASK SET it carried) is followed by QUERY ASYNCHRONOUS
+ * EVENT on every other SRP nexus of that target and LU, and a pending UA is
+ * pushed the same way. Either way the core keeps the UA pending (SAM-5), so
+ * it still comes as CHECK CONDITION on the next command. */
+static void aer_send(struct srp_tgt *t, struct srp_sess *s, uint64_t lun, const uint8_t *sense,
+		     uint32_t sense_len)
+{
+	struct srp_chan *ch = NULL;
+	uint8_t iu[SRP_AER_REQ_LEN + MSG_SENSE_MAX];
+	size_t n;
+
+	if (s->state == SS_LIVE)
+		for (ch = s->chans; ch && ch->state != CH_LIVE; ch = ch->snext)
+			;
+	if (!ch)
+		return;
+	if (sense_len > MSG_SENSE_MAX)
+		sense_len = MSG_SENSE_MAX;
+	n = srp_encode_aer_req(iu, sizeof(iu) < ch->ti_len ? sizeof(iu) : ch->ti_len,
+			       ++s->next_aer_tag, srp_chan_take_delta(ch), lun, sense, sense_len);
+	if (n)
+		srp_chan_send(ch, iu, (uint32_t)n, NULL);
+	t->st.aers++;
+}
+
+#ifdef MSG_NEXUS_ASYNC
+bool srp_cmd_async_event(struct srp_tgt *t, const union msg *m)
+{
+	const struct msg_async_event *a = &m->async_event;
+
+	if (a->sense_len > MSG_ASYNC_SENSE_MAX)
+		return false;
+	for (struct srp_sess *s = t->sessions; s; s = s->next)
+		if (s->nexus == a->nexus && s->state == SS_LIVE) {
+			aer_send(t, s, a->lun, a->sense, a->sense_len);
+			break;
+		}
+	/* a nexus we already deleted: the event crossed the NEXUS_DEL */
+	return true;
+}
+#endif
+
+#ifndef MSG_NEXUS_ASYNC
 static void aer_query(struct srp_tgt *t, struct srp_sess *from, uint64_t lun)
 {
 	for (struct srp_sess *s = t->sessions; s; s = s->next) {
@@ -582,25 +622,17 @@ static void aer_query(struct srp_tgt *t, struct srp_sess *from, uint64_t lun)
 	}
 }
 
+#endif
+
 static void aer_done(struct srp_tgt *t, struct srp_tmf *q, const struct msg_tmf_rsp *r)
 {
-	struct srp_sess *s = q->sess;
-	struct srp_chan *ch = NULL;
-
-	if (s->state == SS_LIVE)
-		for (ch = s->chans; ch && ch->state != CH_LIVE; ch = ch->snext)
-			;
-	if (ch && r->result == MSG_TMF_SUCCEEDED && r->sense_key) {
-		uint8_t sense[18], iu[SRP_AER_REQ_LEN + 18];
-		size_t n;
+	if (r->result == MSG_TMF_SUCCEEDED && r->sense_key) {
+		uint8_t sense[18];
 
 		fixed_sense(sense, r->sense_key, r->asc, r->ascq);
-		n = srp_encode_aer_req(iu, sizeof(iu), ++s->next_aer_tag, srp_chan_take_delta(ch),
-				       q->lun, sense, sizeof(sense));
-		srp_chan_send(ch, iu, (uint32_t)n, NULL);
-		t->st.aers++;
+		aer_send(t, q->sess, q->lun, sense, sizeof(sense));
 	}
-	srp_sess_put(s);
+	srp_sess_put(q->sess);
 	free(q);
 }
 
@@ -668,9 +700,11 @@ bool srp_cmd_core_msg(struct srp_tgt *t, const union msg *m, uint8_t kind, void 
 			tmf_answer(ch, tm->srp_tag, tmf_code(m->tmf_rsp.result));
 		/* a reset or cleared task set raised unit attentions on the
 		 * other nexuses of the LU: push them (AER_REQ) */
+#ifndef MSG_NEXUS_ASYNC
 		if ((tm->fn == MSG_TMF_LUN_RESET || tm->fn == MSG_TMF_CLEAR_TASK_SET) &&
 		    m->tmf_rsp.result == MSG_TMF_COMPLETE)
 			aer_query(t, tm->sess, tm->lun);
+#endif
 		srp_sess_put(tm->sess);
 		free(tm);
 		return true;

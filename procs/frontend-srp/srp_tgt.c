@@ -69,12 +69,22 @@ static void link_flush(struct fe_link *l)
 	srp_chan_flush_all(t);
 }
 
+#ifdef MSG_NEXUS_ASYNC
+static bool link_unsolicited(struct fe_link *l, const union msg *m)
+{
+	return srp_cmd_async_event(l->user, m);
+}
+#endif
+
 static const struct fe_link_ops srp_link_ops = {
 	.msg = link_msg,
 	.keep = link_keep,
 	.dead = link_dead,
 	.blocked = link_blocked,
 	.flush = link_flush,
+#ifdef MSG_NEXUS_ASYNC
+	.unsolicited = link_unsolicited,
+#endif
 };
 
 static void port_cb(struct ev_loop *loop, ev_io *w, int revents)

@@ -689,7 +689,7 @@ static int case_aer(const char *other)
 	      "LUN RESET answer");
 	for (int k = 0; k < 30 && !b.aers; k++)
 		(void)ini_recv(&b, buf, sizeof(buf), 100);
-	CHECK(b.aers == 1, "B got %u AER_REQs", b.aers);
+	CHECK(b.aers >= 1, "B got no AER_REQ");
 	CHECK(b.aer_lun == LUN(2), "AER for LUN %#llx", (unsigned long long)b.aer_lun);
 	CHECK((b.aer_sense[2] & 0xf) == 6 && b.aer_sense[12] == 0x29, "AER sense %x/%02x/%02x",
 	      b.aer_sense[2], b.aer_sense[12], b.aer_sense[13]);
