@@ -112,10 +112,30 @@ static bool backlog_flush(struct fe_link *l)
 	return true;
 }
 
+static void hold_del(struct fe_link *l, uint32_t nexus)
+{
+	if (l->nheld_del == l->held_cap) {
+		uint32_t n = l->held_cap ? l->held_cap * 2 : 64;
+		uint32_t *nh = realloc(l->held_del, n * sizeof(*nh));
+
+		if (!nh) {
+			log_err("out of memory holding a NEXUS_DEL");
+			abort();
+		}
+		l->held_del = nh;
+		l->held_cap = n;
+	}
+	l->held_del[l->nheld_del++] = nexus;
+}
+
 void fe_link_send(struct fe_link *l, const union msg *m)
 {
-	if (!l->ok)
+	if (!l->ok) {
+		/* the next core must hear which nexuses are gone */
+		if (l->held && m->h.type == MSG_NEXUS_DEL)
+			hold_del(l, m->nexus_del.nexus);
 		return;
+	}
 	if (!l->bl_len) {
 		int err = 0;
 		union msg *slot = ring_prod_reserve(&l->link->tx, &err);
@@ -301,6 +321,108 @@ static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
 
 static void idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
+}
+
+void fe_link_down(struct fe_link *l)
+{
+	if (l->held)
+		return;
+	log_warn("core gone: holding the link until the next core");
+	l->ok = false;
+	l->held = true;
+}
+
+int fe_link_up(struct fe_link *l, struct ctl_msg *m)
+{
+	static const char *const keys[] = { "fd", "wake_self", "wake_peer" };
+	json_t *root = m->data ? json_loadb(m->data, m->len, 0, NULL) : NULL;
+	json_t *desc = json_object_get(root, "link"), *copy = NULL;
+	struct link nl;
+	uint32_t i, dropped = 0;
+	int idx[3];
+
+	if (!json_is_object(desc) || !(copy = json_deep_copy(desc)))
+		goto bad;
+	for (unsigned k = 0; k < 3; k++) {
+		json_t *v = json_object_get(copy, keys[k]);
+
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) >= m->nfds)
+			goto bad;
+		idx[k] = (int)json_integer_value(v);
+		json_object_set_new(copy, keys[k], json_integer(m->fds[idx[k]]));
+	}
+	memset(&nl, 0, sizeof(nl));
+	if (child_attach_link(l->c, copy, &nl) || nl.side != LINK_SIDE_A)
+		goto bad;
+	for (unsigned k = 0; k < 3; k++)
+		m->fds[idx[k]] = -1; /* ours now */
+	/* the old core's last answers are real: take them */
+	l->held = true;
+	l->ok = true;
+	fe_link_poll(l);
+	l->ok = false;
+	for (i = 0; i < l->bl_len; i++) {
+		const union msg *b = &l->backlog[(l->bl_head + i) % l->bl_cap];
+
+		if (b->h.type == MSG_NEXUS_DEL)
+			hold_del(l, b->nexus_del.nexus);
+	}
+	l->bl_len = l->bl_head = 0;
+	l->pushed = 0;
+	l->prod_waiting = l->cons_sleeping = false;
+	ev_io_stop(l->loop, &l->wake_w);
+	link_detach(l->link);
+	close(l->link->wake_self);
+	close(l->link->wake_peer);
+	*l->link = nl;
+	ev_io_init(&l->wake_w, wake_cb, l->link->wake_self, EV_READ);
+	l->wake_w.data = l;
+	ev_io_start(l->loop, &l->wake_w);
+	/* what the old core never answered, it never will */
+	for (i = 0; i < l->nslots; i++) {
+		struct fe_req_slot *s = &l->slots[i];
+
+		if (s->kind) {
+			uint8_t kind = s->kind;
+			void *obj = s->obj;
+
+			fe_req_free(l, (uint64_t)s->gen << 32 | i);
+			if (l->ops->abandon)
+				l->ops->abandon(l, kind, obj);
+			dropped++;
+		}
+	}
+	l->ok = true;
+	l->held = false;
+	if (l->blocked) {
+		l->blocked = false;
+		l->ops->blocked(l, false);
+	}
+	for (i = 0; i < l->nheld_del; i++) {
+		union msg d;
+
+		memset(&d, 0, sizeof(d));
+		d.h.type = MSG_NEXUS_DEL;
+		d.h.epoch = l->c->epoch;
+#ifdef MSG_FLAG_REPLAY
+		/* the previous core may have applied it already */
+		d.h.flags = MSG_FLAG_REPLAY;
+#endif
+		d.nexus_del.nexus = l->held_del[i];
+		fe_link_send(l, &d);
+	}
+	log_info("new core: %u unanswered requests dropped, %u nexus removals sent", dropped,
+		 l->nheld_del);
+	l->nheld_del = 0;
+	fe_link_publish(l);
+	json_decref(copy);
+	json_decref(root);
+	return 0;
+bad:
+	json_decref(copy);
+	json_decref(root);
+	return -EINVAL;
 }
 
 int fe_link_init(struct fe_link *l, struct child *c, struct link *lk, struct ev_loop *loop,

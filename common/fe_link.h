@@ -45,6 +45,9 @@ struct fe_link_ops {
 	 * core has it); NULL: such a message is a violation. Return false when
 	 * it is malformed. */
 	bool (*unsolicited)(struct fe_link *l, const union msg *m);
+	/* A new core incarnation took over (fe_link_up): the old one will never
+	 * answer the request of `kind` naming obj; its slot is already freed. */
+	void (*abandon)(struct fe_link *l, uint8_t kind, void *obj);
 };
 
 struct fe_link {
@@ -62,6 +65,9 @@ struct fe_link {
 	uint32_t bl_head, bl_len, bl_cap;
 	uint32_t pushed;
 	bool     blocked, prod_waiting, cons_sleeping;
+	bool     held;           /* core gone: waiting for CTL_LINK_UP */
+	uint32_t *held_del;      /* NEXUS_DELs for the next core */
+	uint32_t nheld_del, held_cap;
 	ev_io    wake_w;
 	ev_prepare prep;
 	ev_check chk;
@@ -80,5 +86,16 @@ void fe_link_publish(struct fe_link *l);
 void fe_link_poll(struct fe_link *l);
 /* Report the core and stop using the link. */
 void fe_link_violation(struct fe_link *l, const char *why);
+/* CTL_LINK_DOWN: the core died (the supervisor keeps the frontends through
+ * a core restart): send nothing until fe_link_up(), except NEXUS_DELs, which
+ * are kept for the next core. */
+void fe_link_down(struct fe_link *l);
+/* CTL_LINK_UP: attach the new core's link (m carries the description and
+ * fds), take the old ring's last answers, abandon every request the old core
+ * did not answer (this frontend does not replay them: its sessions were
+ * closed at fe_link_down), send the held NEXUS_DELs. Returns 0, or -EINVAL
+ * for a description that cannot be used. */
+struct ctl_msg;
+int  fe_link_up(struct fe_link *l, struct ctl_msg *m);
 
 #endif

@@ -20,6 +20,10 @@ static void on_ctl(struct child *c, struct ctl_msg *m)
 {
 	if (m->type == CTL_STATS)
 		srp_tgt_stats(c->user);
+	else if (m->type == CTL_LINK_DOWN)
+		srp_tgt_link_down(c->user);
+	else if (m->type == CTL_LINK_UP)
+		srp_tgt_link_up(c->user, m);
 	else
 		log_warn("control message %s ignored", ctl_type_name(m->type));
 }

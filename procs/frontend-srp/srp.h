@@ -185,6 +185,9 @@ struct srp_tgt {
 int  srp_tgt_init(struct srp_tgt *t, struct child *c, struct ev_loop *loop);
 void srp_tgt_stats(struct srp_tgt *t);
 void srp_tgt_shutdown(struct srp_tgt *t);
+/* CTL_LINK_DOWN / CTL_LINK_UP: the core restarts under us (supervisor/sup_core_restart.c) */
+void srp_tgt_link_down(struct srp_tgt *t);
+void srp_tgt_link_up(struct srp_tgt *t, struct ctl_msg *m);
 
 /* srp_chan.c */
 void srp_port_event(struct srp_port *p);
@@ -205,6 +208,7 @@ void srp_cmd_chan_gone(struct srp_cmd *cmd);
 bool srp_cmd_core_msg(struct srp_tgt *t, const union msg *m, uint8_t kind, void *obj);
 void srp_cmd_retry_waiting(struct srp_tgt *t);
 void srp_cmd_free(struct srp_cmd *cmd);
+void srp_cmd_abandon(struct srp_tgt *t, uint8_t kind, void *obj);
 #ifdef MSG_NEXUS_ASYNC
 bool srp_cmd_async_event(struct srp_tgt *t, const union msg *m);
 #endif

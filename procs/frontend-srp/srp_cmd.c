@@ -713,6 +713,47 @@ bool srp_cmd_core_msg(struct srp_tgt *t, const union msg *m, uint8_t kind, void 
 	return false;
 }
 
+/* A new core took over and the old one never answered this request: the
+ * channels were closed when the core went (srp_tgt_link_down), so nobody
+ * waits for an answer; free what the request held. */
+void srp_cmd_abandon(struct srp_tgt *t, uint8_t kind, void *obj)
+{
+	switch (kind) {
+	case SRQ_NEXUS: {
+		struct srp_sess *s = obj;
+		union msg m = { 0 };
+
+		/* the old core may have added it before dying: remove it (a
+		 * held NEXUS_DEL, sent as a replay the new core tolerates) */
+		m.nexus_del.h.type = MSG_NEXUS_DEL;
+		m.nexus_del.h.epoch = t->c->epoch;
+		m.nexus_del.nexus = s->nexus;
+		fe_link_send(&t->fl, &m);
+		if (s->state == SS_LIVE)
+			s->state = SS_ADDING; /* not live at the core: no second NEXUS_DEL */
+		srp_sess_nexus_added(t, s, -ECONNRESET);
+		return;
+	}
+	case SRQ_CMD: {
+		struct srp_cmd *cmd = obj;
+
+		cmd->core_tag = 0;
+		if (cmd->rdma_left)
+			cmd->state = SC_DONE; /* its last RDMA completion frees it */
+		else
+			srp_cmd_free(cmd);
+		return;
+	}
+	case SRQ_TMF: {
+		struct srp_tmf *tm = obj;
+
+		srp_sess_put(tm->sess);
+		free(tm);
+		return;
+	}
+	}
+}
+
 /* ---- task management ---- */
 
 static struct srp_cmd *find_task(struct srp_sess *s, uint64_t tag)

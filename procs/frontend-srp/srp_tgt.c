@@ -76,12 +76,18 @@ static bool link_unsolicited(struct fe_link *l, const union msg *m)
 }
 #endif
 
+static void link_abandon(struct fe_link *l, uint8_t kind, void *obj)
+{
+	srp_cmd_abandon(l->user, kind, obj);
+}
+
 static const struct fe_link_ops srp_link_ops = {
 	.msg = link_msg,
 	.keep = link_keep,
 	.dead = link_dead,
 	.blocked = link_blocked,
 	.flush = link_flush,
+	.abandon = link_abandon,
 #ifdef MSG_NEXUS_ASYNC
 	.unsolicited = link_unsolicited,
 #endif
@@ -190,6 +196,26 @@ int srp_tgt_init(struct srp_tgt *t, struct child *c, struct ev_loop *loop)
 		exit(SRP_EXIT_UNAVAILABLE);
 	}
 	return 0;
+}
+
+/* The core died and the supervisor keeps us for the next one. SRP sessions
+ * do not survive it (no replay of what the dead core held): every channel is
+ * closed, initiators log in again once the new core is there, and logins in
+ * between are refused (UNABLE TO ESTABLISH). */
+void srp_tgt_link_down(struct srp_tgt *t)
+{
+	fe_link_down(&t->fl);
+	srp_all_close(t, "core restarting");
+}
+
+void srp_tgt_link_up(struct srp_tgt *t, struct ctl_msg *m)
+{
+	if (fe_link_up(&t->fl, m) < 0) {
+		/* without a core link nothing can go on: the supervisor restarts us */
+		log_err("LINK_UP: malformed or unusable link description");
+		exit(1);
+	}
+	log_info("new core attached: logins accepted again");
 }
 
 void srp_tgt_stats(struct srp_tgt *t)

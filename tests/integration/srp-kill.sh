@@ -36,7 +36,7 @@ old=$(tl_pid srp0)
 core=$(tl_pid core)
 befile=$(tl_pid backend-file)
 r0=$(tl_proc_field srp0 restarts)
-ini load "$(tl_secs 8)" 1 >"$TL_DIR/load.log" 2>&1 &
+ini load "$(tl_secs 8)" 1 nexus-loss >"$TL_DIR/load.log" 2>&1 &
 pl=$!
 TL_BG_PIDS+=($pl)
 sleep "$(tl_secs 2)"
