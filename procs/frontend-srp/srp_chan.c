@@ -476,7 +476,8 @@ static void login(struct srp_port *p, struct srp_xconn *xc, const uint8_t *priv,
 		return;
 	}
 	if (t->shutting_down || !t->fl.ok) {
-		reject(p, xc, req.tag, SRP_REJ_UNABLE_ESTABLISH, "target shutting down");
+		reject(p, xc, req.tag, SRP_REJ_UNABLE_ESTABLISH, t->shutting_down ?
+		       "target shutting down" : "no core (restarting)");
 		return;
 	}
 	s = sess_find(t, p, req.ini_port);
