@@ -207,7 +207,7 @@ static bool conn_read(struct soft_port *p, struct soft_conn *c)
 	static uint8_t buf[sizeof(struct srp_soft_hdr) + SRP_SOFT_MAX_IU];
 	struct srp_soft_hdr h;
 	struct iovec iov[2];
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2, .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
 	struct soft_recv *r = NULL;
@@ -229,8 +229,14 @@ static bool conn_read(struct soft_port *p, struct soft_conn *c)
 	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return true;
+	/* control data only from a record that arrived (a failed call leaves
+	 * the header as it was), and never beyond our buffer */
+	if (n <= 0)
+		mh.msg_controllen = 0;
 	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len >= CMSG_LEN(0) &&
+		    (const char *)cm + cm->cmsg_len <= cbuf + sizeof(cbuf)) {
 			int nfd = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 
 			for (int i = 0; i < nfd; i++) {
