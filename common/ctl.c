@@ -138,7 +138,11 @@ const char *ctl_type_name(uint32_t type)
 		[CTL_PONG] = "PONG", [CTL_SHUTDOWN] = "SHUTDOWN",
 		[CTL_VIOLATION] = "VIOLATION", [CTL_LINK_DOWN] = "LINK_DOWN",
 		[CTL_LINK_UP] = "LINK_UP", [CTL_LINK_DRAINED] = "LINK_DRAINED",
-		[CTL_STATS] = "STATS",
+		[CTL_STATS] = "STATS", [CTL_LUN_RESIZE] = "LUN_RESIZE",
+		[CTL_CONFIG] = "CONFIG", [CTL_CONFIG_DONE] = "CONFIG_DONE",
+		[CTL_DEV_ADD] = "DEV_ADD", [CTL_DEV_DEL] = "DEV_DEL",
+		[CTL_SESSION_DROP] = "SESSION_DROP", [CTL_PORTAL_ADD] = "PORTAL_ADD",
+		[CTL_PORTAL_DEL] = "PORTAL_DEL",
 	};
 	return type < CTL_TYPE_MAX && names[type] ? names[type] : "?";
 }

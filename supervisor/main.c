@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "supervisor/sup.h"
 #include "supervisor/sup_srp.h"
+#include "supervisor/sup_audit.h"
 #include "supervisor/sup_sandbox.h"
 
 static void usage(FILE *f)
@@ -121,8 +122,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mtgtd: bad configuration: %s\n", err);
 		return 1;
 	}
+	sup_config_set_path(cfg_path);
 	if (sup_sandbox_setup(sandbox_mode))
 		return 1;
+	sup_audit_init();
 	find_bindir(&s, argv[0]);
 	s.admin_fd = -1;
 	s.next_epoch = (uint32_t)getpid() << 8 | 1;

@@ -6,7 +6,9 @@
 
 #include "supervisor/sup.h"
 #include "supervisor/sup_srp.h"
+#include "supervisor/sup_acl.h"
 #include "supervisor/sup_sandbox.h"
+#include "supervisor/sup_alua.h"
 
 #define CHILD_FD_BASE 4
 
@@ -50,7 +52,7 @@ json_t *sup_link_desc(struct sup *s, struct sup_proc *peer, bool core_side, int 
 	return d;
 }
 
-static json_t *core_config(struct sup *s)
+json_t *sup_core_config(struct sup *s)
 {
 	json_t *targets = json_array();
 
@@ -62,19 +64,26 @@ static json_t *core_config(struct sup *s)
 			struct sup_lun *l = &t->luns[k];
 			struct sup_proc *be = backend_proc(s, l->backend);
 
-			json_array_append_new(luns, json_pack(
+			json_t *o = json_pack(
 				"{s:i, s:i, s:i, s:I, s:i, s:s, s:s, s:b, s:b}", "lun", l->lun,
 				"link", be->link.id, "dev", l->dev, "size", (json_int_t)l->size,
 				"block_size", l->block_size, "backend", sup_backend_name(l->backend),
 				"path", l->path ? l->path : "", "readonly", l->readonly, "thin",
-				l->thin));
+				l->thin);
+
+			sup_lun_core_extra(l, o);
+			json_array_append_new(luns, o);
 		}
 		for (uint32_t k = 0; k < t->ninitiators; k++)
-			json_array_append_new(inits, json_string(t->initiators[k]));
+			json_array_append_new(inits, sup_acl_json(t, k));
 		for (uint32_t k = 0; k < t->nsrp_initiators; k++)
 			json_array_append_new(inits, json_string(t->srp_initiators[k]));
-		json_array_append_new(targets, json_pack("{s:s, s:o, s:o}", "name", t->name, "luns",
-							 luns, "initiators", inits));
+		json_t *o = json_pack("{s:s, s:o, s:o, s:o}", "name", t->name, "luns", luns,
+				      "initiators", inits, "ports", sup_alua_ports(&s->cfg, t));
+
+		if (t->alua)
+			json_object_set(o, "alua", t->alua);
+		json_array_append_new(targets, o);
 	}
 	return json_pack("{s:o}", "targets", targets);
 }
@@ -91,7 +100,7 @@ static json_t *chap_json(const struct sup_chap *c)
 
 /* What a frontend needs to log initiators in: targets' CHAP credentials and
  * the discovery session's. ACLs stay with the core. */
-static json_t *frontend_config(struct sup *s)
+json_t *sup_frontend_config(struct sup *s)
 {
 	json_t *targets = json_array(), *algs = json_array();
 	json_t *cfg;
@@ -157,7 +166,7 @@ json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int
 			if (&s->procs[i] != p && s->procs[i].link.valid)
 				json_array_append_new(links, sup_link_desc(s, &s->procs[i], true, fds,
 									   nfds, CHILD_FD_BASE));
-		json_object_set_new(doc, "config", core_config(s));
+		json_object_set_new(doc, "config", sup_core_config(s));
 		json_object_set_new(doc, "state", json_pack("{s:i, s:s}", "fd",
 			add_fd(fds, nfds, max_fds, s->state_fd, CHILD_FD_BASE), "path",
 			s->state_path));
@@ -176,7 +185,7 @@ json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int
 				add_fd(fds, nfds, max_fds, s->listen_fds[i], CHILD_FD_BASE), "addr",
 				s->cfg.portals[i].text, "group", s->cfg.portals[i].group));
 		json_object_set_new(doc, "listeners", ls);
-		json_object_set_new(doc, "config", frontend_config(s));
+		json_object_set_new(doc, "config", sup_frontend_config(s));
 	}
 	if (p->kind == SUP_BACKEND) {
 		json_t *devs = json_array();
@@ -187,14 +196,19 @@ json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int
 
 				if (l->backend != p->backend)
 					continue;
-				json_array_append_new(devs, json_pack(
+				json_t *o = json_pack(
 					"{s:i, s:i, s:I, s:i, s:s, s:b, s:b}", "dev", l->dev, "fd",
 					l->fd >= 0 ? add_fd(fds, nfds, max_fds, l->fd, CHILD_FD_BASE) : -1,
 					"size", (json_int_t)l->size, "block_size", l->block_size,
 					"path", l->path ? l->path : "", "readonly", l->readonly,
-					"thin", l->thin));
+					"thin", l->thin);
+
+				sup_lun_backend_extra(l, o);
+				json_array_append_new(devs, o);
 			}
 		json_object_set_new(doc, "devices", devs);
+		if (s->cfg.backend_cfg[p->backend])
+			json_object_set(doc, "config", s->cfg.backend_cfg[p->backend]);
 	}
 	return doc;
 }

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "supervisor/sup.h"
 #include "supervisor/sup_srp.h"
+#include "supervisor/sup_audit.h"
 
 #define SUP_MAX_FDS         4096
 #define SUP_SHUTDOWN_S      30.0
@@ -65,6 +66,7 @@ void sup_procs_setup(struct sup *s)
 		for (uint32_t k = 0; k < s->cfg.targets[i].nluns; k++)
 			used[s->cfg.targets[i].luns[k].backend] = true;
 	for (int b = 0; b < SUP_BE_COUNT; b++) {
+		used[b] |= s->cfg.backend_always[b]; /* LUNs of this kind may come live */
 		char name[32], bin[64];
 
 		if (!used[b])
@@ -239,6 +241,17 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 	char why[256];
 
 	describe_exit(status, why, sizeof(why));
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+		char call[64];
+		int nr = sup_audit_seccomp_call(p->pid, call, sizeof(call));
+		size_t n = strlen(why);
+
+		if (nr >= 0)
+			snprintf(why + n, sizeof(why) - n, ": forbidden system call %d (%s)",
+				 nr, call);
+		else
+			snprintf(why + n, sizeof(why) - n, ": system call unknown (no audit record)");
+	}
 	if (p->kill_reason[0]) {
 		size_t n = strlen(why);
 
@@ -252,6 +265,7 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 	close(p->ctl);
 	p->pidfd = p->ctl = -1;
 	p->pid = -1;
+	sup_stats_forget(p);
 
 	if (s->shutting_down) {
 		if (p->state != SUP_ST_STOPPING)
@@ -379,6 +393,9 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 		case CTL_PONG:
 			p->last_pong = sup_now();
 			break;
+		case CTL_STATS:
+			sup_stats_store(p, m.data);
+			break;
 		case CTL_VIOLATION:
 			on_violation(s, p, m.data);
 			break;
@@ -395,7 +412,8 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 			break;
 		}
 		default:
-			kill_proc(p, "unexpected control message");
+			if (!sup_live_on_ctl(s, p, m.type, m.data))
+				kill_proc(p, "unexpected control message");
 		}
 		ctl_msg_free(&m);
 	}
@@ -602,5 +620,6 @@ void sup_heartbeat(struct sup *s)
 		p->ping_seq++;
 		ctl_send(p->ctl, CTL_PING, &p->ping_seq, sizeof(p->ping_seq), NULL, 0);
 	}
+	sup_stats_request(s);
 	sup_notify_tick(s);
 }

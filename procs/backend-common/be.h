@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "common/hist.h"
 #include "shm/msg.h"
 #include "shm/pool.h"
 
@@ -47,6 +48,8 @@ struct be_dev {
 	uint64_t size;          /* bytes */
 	uint32_t block_size;
 	bool     readonly;      /* writes fail with -EROFS, never reach the kind */
+	bool     direct;        /* "direct": the fd was opened with O_DIRECT */
+	uint32_t phys_block_size; /* "physical_block_size" (>= block_size) */
 	char    *path;          /* for logs only */
 	void    *priv;          /* the kind's per-device state */
 };
@@ -58,6 +61,7 @@ struct be_io {
 	void           *buf;    /* pool bytes for READ/WRITE (req.length of them) */
 	struct be_dev  *dev;
 	struct be_link *link;
+	uint64_t        t0_ns;  /* taken from the ring, for the latency histogram */
 	int32_t         result; /* set by be_io_done */
 	uint8_t         done_flags; /* IO_DONE h.flags (MSG_IO_DONE_UNMAPPED) */
 	uint32_t        length;
@@ -114,6 +118,8 @@ struct be_stats {
 	uint64_t violations;
 	uint64_t sleeps;
 	uint64_t batches;
+	uint64_t bytes_copied;  /* payload bytes memcpy'd (bounce buffers) */
+	struct hist lat;        /* taken to done, microseconds */
 };
 
 /* Validate a message received from the core. Returns 0 and sets *buf (NULL
@@ -151,6 +157,15 @@ const struct pool *be_pool(struct be *b);
 /* The "config" object of CTL_INIT (never NULL), for kind-specific knobs. */
 const json_t *be_config(struct be *b);
 const struct be_tune *be_tune(struct be *b);
+/* Payload bytes the kind copied between buffers (CTL_STATS "bytes_copied"):
+ * the zero-copy path keeps this at 0. */
+void  be_count_copy(struct be *b, uint64_t bytes);
+/* What the kind's I/O engine needs from the sandbox beyond the framework's
+ * list: extra syscalls (ended by -1) and whether it has an io_uring. Without a
+ * call the process is sandboxed as an io_uring user. */
+void  be_set_sandbox(struct be *b, const int *syscalls, bool io_uring);
+/* The I/O engine's name for CTL_STATS ("engine"), e.g. "io_uring". */
+void  be_set_engine_name(struct be *b, const char *name);
 
 /* The whole process: init, serve until CTL_SHUTDOWN, exit. */
 int be_main(int argc, char **argv, const struct be_ops *ops);

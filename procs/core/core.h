@@ -9,9 +9,11 @@
 
 #include "common/ctl.h"
 #include "common/child.h"
+#include "common/hist.h"
 #include "procs/core/core_list.h"
 #include "procs/core/scsi.h"
 #include "procs/core/scsi_pr.h"
+#include "procs/core/scsi_alua.h"
 #include "shm/msg.h"
 
 #define CORE_MAX_TARGETS     256
@@ -20,6 +22,14 @@
 #define CORE_NEXUS_BUCKETS   256
 #define CORE_TAG_BUCKETS     1024
 #define CORE_VERIFY_CHUNK    (1u << 20) /* bytes read per VERIFY backend I/O */
+
+/* ---- statistics (core_stats.c) ---- */
+
+struct core_io_stats {
+	uint64_t ios, reads, writes, errors;
+	uint64_t bytes_read, bytes_written;
+	struct hist lat;        /* command latency (common/hist.h) */
+};
 
 /* ---- configuration (core_config.c) ---- */
 
@@ -36,28 +46,65 @@ struct core_lun {
 	struct clist lba_excl, lba_running;
 	uint64_t lba_seq;
 	bool     in_sched, resched;
-	uint32_t index;         /* in the target's table */
+	uint32_t index;         /* slot in the target's table: never moves */
+	bool     live;          /* configured; a removed LU's slot stays until its
+	                         * commands are done (core_live.c) */
 	struct scsi_pr pr;      /* reservations (core_pr.c) */
 	struct core_target *tgt;
+	/* core_qd.c: "queue_depth" (0: none), commands running, TASK SET FULLs */
+	uint32_t qd, running, qd_pass;
+	uint64_t qd_full;
+	/* core_media.c: I_T nexuses preventing medium removal */
+	const struct core_nexus **prevent;
+	uint32_t nprevent, prevent_cap;
+	struct core_io_stats st;
+};
+
+/* What one initiator (or "*") may see: every LUN under its own number, or
+ * the map's LUNs under the initiator's numbers (SCST security groups). */
+struct core_acl_map {
+	uint32_t ilun, tlun;
+};
+
+struct core_acl {
+	bool     all;
+	bool     readonly;
+	uint32_t nmap;
+	struct core_acl_map *map;
 };
 
 struct core_target {
 	char     name[MSG_NAME_MAX];
+	bool     live;          /* false: removed live; nexuses on it see nothing */
 	bool     any_initiator;
 	uint32_t ninitiators;
-	char   **initiators;
-	uint32_t nluns;
-	struct core_lun *luns;  /* sorted by LUN */
-	uint32_t *lun_ids;      /* sorted LUN numbers, for REPORT LUNS */
+	char   **initiators;    /* "*" included */
+	struct core_acl *acls;  /* per initiators[i] */
+	uint32_t nluns;         /* slots in use (live or draining): iterate these */
+	struct core_lun *luns;  /* CORE_MAX_LUNS slots; pointers into it stay valid */
+	uint32_t nlive;
+	uint32_t *lun_ids;      /* sorted LUN numbers of live LUs */
+	uint32_t *order;        /* their slots, same order */
 	struct clist nexuses;   /* live nexuses on this target */
+	struct scsi_alua alua;  /* target port groups (core_alua.c) */
 };
 
 struct core_config {
-	uint32_t ntargets;
+	uint32_t ntargets;      /* slots in use (CORE_MAX_TARGETS allocated) */
 	struct core_target *targets;
 };
 
 int  core_config_load(json_t *cfg, struct core_config *out, char *err, size_t errlen);
+/* One target's JSON into a fresh core_target (slots allocated, all live). */
+int  core_config_target_load(json_t *jt, struct core_target *t, char *err, size_t errlen);
+void core_config_target_free(struct core_target *t);
+/* One LUN's JSON into slot `slot` of t (fields only; not marked live). */
+int  core_config_lun_load(json_t *jl, struct core_target *t, uint32_t slot, char *err,
+			  size_t errlen);
+/* Rebuild lun_ids/order from the live slots. */
+void core_config_index(struct core_target *t);
+/* The ACL entry of an initiator: its own, else "*", else NULL. */
+const struct core_acl *core_target_acl(const struct core_target *t, const char *initiator);
 void core_config_free(struct core_config *cfg);
 struct core_target *core_config_target(struct core_config *cfg, const char *name);
 bool core_target_allows(const struct core_target *t, const char *initiator);
@@ -73,11 +120,19 @@ struct core_nexus {
 	uint32_t id;
 	uint32_t link;
 	uint64_t isid;
+	uint16_t port;          /* relative target port (portal group tag) */
 	struct core_nexus *hnext;
 	struct core_target *tgt;
-	uint16_t *ua;           /* per LUN index of tgt: pending unit attentions */
+	uint16_t *ua;           /* per LUN slot of tgt: pending unit attentions */
+	/* the LUNs this nexus sees (core_live.c): its numbers, sorted, and slots */
+	uint32_t nview;
+	uint32_t *view_ilun;
+	uint32_t *view_slot;
+	bool     readonly;      /* its ACL lets it only read */
+	struct core_io_stats st;
 	struct clist cmds;      /* commands of this nexus not yet answered */
 	struct clist_node tnode; /* on tgt->nexuses */
+	uint64_t served;        /* core_qd.c: when a command of it last started */
 	char initiator[MSG_NAME_MAX];
 };
 
@@ -96,6 +151,7 @@ enum core_cmd_state {
 struct core_cmd {
 	uint32_t idx;
 	uint32_t gen;           /* bumped at every allocation: stale tags miss */
+	uint64_t t0_ns;         /* arrival, for the latency histograms */
 	uint8_t  kind;
 	uint8_t  state;
 	uint8_t  txop;          /* message to send while on a tx queue */
@@ -146,6 +202,8 @@ struct core_cmd {
 	uint8_t  lba_on;          /* which of them: 0 none, 1 excl, 2 running */
 	uint64_t lba_seq;         /* arrival order on the LU */
 	uint32_t xfer_want;       /* XFER_RDY length */
+	uint32_t qd_pass;         /* core_qd.c: tried in this scheduling pass */
+	bool     qd_counted;      /* counted in lun->running */
 	uint32_t be_link;
 	uint32_t be_dev;
 	struct scsi_result res;
@@ -208,6 +266,7 @@ struct core {
 	unsigned sched_hold;    /* bulk aborts: defer task-set scheduling */
 	/* counters */
 	uint64_t n_cmds, n_ios, n_violations, n_stale_data_ready;
+	uint64_t n_copied;      /* medium data memcpy'd by the core (WRITE SAME's block) */
 };
 
 /* core_link.c */
@@ -297,8 +356,60 @@ void core_ua_raise(struct core_target *t, int lun_index, uint16_t bit,
 /* A new nexus' first UAs: POWER ON, or I_T NEXUS LOSS for a returning port. */
 void core_ua_nexus_new(struct core_nexus *nx);
 void core_ua_nexus_lost(const struct core_nexus *nx);
+/* core_live.c: configuration changed live (CTL_CONFIG) */
+int  core_nexus_view_init(struct core_nexus *nx);
+/* Recompute what nx sees; true when that changed. */
+bool core_nexus_view(struct core_nexus *nx);
+void core_nexus_view_free(struct core_nexus *nx);
+/* The LU the initiator of nx calls `ilun`, or NULL. */
+struct core_lun *core_nexus_lun(struct core_nexus *nx, uint32_t ilun);
+void core_live_config(struct core *co, struct ctl_msg *m);
+/* core_stats.c */
+uint64_t core_now_ns(void);
+/* A SCSI command is answered: count it on its LU and nexus. */
+void core_stats_cmd_done(struct core_cmd *cmd);
+/* CTL_STATS: per LU, per nexus and per link figures. */
+json_t *core_stats_json(struct core *co);
+/* core_qd.c: per-LU queue depth, round robin between nexuses. admit: false
+ * when cmd->res holds TASK SET FULL; pick: the next command to start (NULL:
+ * none may start now); started/left keep lun->running (left: true if it
+ * counted). */
+bool core_qd_admit(struct core_cmd *cmd);
+struct core_cmd *core_qd_pick(struct core_lun *l, uint32_t pass);
+void core_qd_started(struct core_cmd *cmd);
+bool core_qd_left(struct core_cmd *cmd);
+/* core_media.c: removable media (START STOP UNIT, PREVENT ALLOW) and the
+ * MMC commands of a CD/DVD LU. gate: true when cmd->res holds NOT READY
+ * (medium ejected); run: true when it ran (and completed) the command. */
+bool core_media_gate(struct core_cmd *cmd);
+bool core_media_run(struct core *co, struct core_cmd *cmd);
+void core_media_nexus_lost(struct core_nexus *nx);
+void core_media_lun_reset(struct core_lun *l);
+/* core_resize.c: CTL_LUN_RESIZE: new capacity, CAPACITY DATA HAS CHANGED */
+void core_lun_resize(struct core *co, const struct ctl_msg *m);
 /* core_mode.c */
 bool core_mode_run(struct core *co, struct core_cmd *cmd);
+/* core_alua.c: target port groups of a target from its "ports" and "alua"
+ * config keys; -1 with err filled when they are bad. */
+int  core_alua_config(struct core_target *t, json_t *jt, char *err, size_t errlen);
+/* The LU as the command's nexus sees it (its relative target port, group). */
+const struct scsi_lu *core_alua_lu_view(const struct core_cmd *cmd, struct scsi_lu *view);
+/* The port's access state forbids the command: cmd->res holds NOT READY. */
+bool core_alua_refuse(struct core *co, struct core_cmd *cmd);
+/* Runs and completes REPORT / SET TARGET PORT GROUPS; false for others. */
+bool core_alua_run(struct core *co, struct core_cmd *cmd);
+/* An implicit transition (admin, failover policy): group `group` of t goes
+ * to `state` (enum scsi_alua_state); every nexus of t hears ASYMMETRIC
+ * ACCESS STATE CHANGED. -ENOENT unknown group, -EINVAL bad state. */
+int  core_alua_set_state(struct core_target *t, uint16_t group, uint8_t state);
+/* A live config change rebuilt target t from old: its groups that existed
+ * before keep their current state and status (a SET TARGET PORT GROUPS is
+ * not undone by an unrelated change); new groups start as configured. */
+void core_alua_adopt(struct core_target *t, const struct core_target *old);
+/* Core state segment: the ALUA state of every target as plain data. */
+size_t core_alua_state_size(const struct core *co);
+size_t core_alua_save(const struct core *co, void *buf, size_t cap);
+int  core_alua_load(struct core *co, const void *buf, size_t len);
 
 /* core_tmf.c */
 void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf *m);

@@ -156,10 +156,19 @@ static void lun_run(struct core *co, struct core_lun *l)
 	do {
 		struct clist_node *n, *next;
 		bool oldest = true;
+		struct core_cmd *c;
 
 		l->resched = false;
+		if (l->qd) {
+			/* queue depth: fair order, not arrival order (core_qd.c) */
+			uint32_t pass = ++l->qd_pass;
+
+			while ((c = core_qd_pick(l, pass)))
+				cmd_start(co, c);
+			continue;
+		}
 		for (n = l->tasks.first; n; n = next) {
-			struct core_cmd *c = clist_entry(n, struct core_cmd, lnode);
+			c = clist_entry(n, struct core_cmd, lnode);
 
 			next = n->next;
 			if (c->attr == MSG_TASK_ORDERED) {
@@ -191,13 +200,14 @@ static void task_leave(struct core *co, struct core_cmd *cmd)
 	struct core_lun *l = cmd->lun;
 	bool was_ordered = cmd->attr == MSG_TASK_ORDERED;
 	bool unblocks = core_lba_leave(cmd);
+	bool slot = core_qd_left(cmd);
 
 	clist_remove(&l->tasks, &cmd->lnode);
 	cmd->enrolled = false;
 	if (was_ordered)
 		l->nordered--;
 	/* commands held back by ordering or by an exclusive range may go now */
-	if (was_ordered || l->nordered || unblocks)
+	if (was_ordered || l->nordered || unblocks || slot)
 		lun_run(co, l);
 }
 
@@ -207,7 +217,7 @@ static void task_ready(struct core *co, struct core_cmd *cmd)
 	struct core_lun *l = cmd->lun;
 
 	cmd->ready = true;
-	if (!co->sched_hold && !l->in_sched && l->nordered == 0)
+	if (!co->sched_hold && !l->in_sched && l->nordered == 0 && !l->qd)
 		cmd_start(co, cmd);
 	else
 		lun_run(co, l);
@@ -239,6 +249,8 @@ void core_cmd_complete(struct core *co, struct core_cmd *cmd)
 	uint8_t op;
 
 	taghash_del(co, cmd);
+	if (cmd->kind == CK_CMD)
+		core_stats_cmd_done(cmd);
 	if (!fl || !fl->up || fl->broken || fl->gen != cmd->fe_gen || cmd->orphan) {
 		core_cmd_free(co, cmd);
 		return;
@@ -299,22 +311,23 @@ static void *cmd_buf(struct core *co, struct core_cmd *cmd)
 
 static void run_emulated(struct core *co, struct core_cmd *cmd)
 {
-	struct core_target *t = cmd->nexus ? cmd->nexus->tgt : NULL;
 	uint32_t lunno = 0;
 	enum scsi_lun_kind kind = scsi_lun_decode(cmd->wire_lun, &lunno);
+	struct scsi_lu view;
 	struct scsi_emul_req q = {
-		.lu = cmd->lun ? &cmd->lun->lu : NULL,
+		.lu = cmd->lun ? core_alua_lu_view(cmd, &view) : NULL,
 		.wlun = kind == SCSI_LUN_WLUN_REPORT_LUNS,
 		.cdb = cmd->cdb,
-		.luns = t ? t->lun_ids : NULL,
-		.nluns = t ? t->nluns : 0,
+		.luns = cmd->nexus ? cmd->nexus->view_ilun : NULL,
+		.nluns = cmd->nexus ? cmd->nexus->nview : 0,
 		.ua_pending = cmd->lun && cmd->nexus ? &cmd->nexus->ua[cmd->lun->index] : NULL,
 		.out = co->scratch,
 		.cap = co->scratch_len,
 	};
 	uint32_t n;
 
-	if (core_pr_run(co, cmd) || core_mode_run(co, cmd))
+	if (core_pr_run(co, cmd) || core_mode_run(co, cmd) || core_alua_run(co, cmd) ||
+	    core_media_run(co, cmd))
 		return;
 	scsi_emulate(&q, &cmd->res);
 	n = cmd->res.data_len;
@@ -341,6 +354,7 @@ static void cmd_start(struct core *co, struct core_cmd *cmd)
 	if (!core_lba_may_start(cmd))
 		return;         /* retried when a command of the LU leaves */
 	cmd->started = true;
+	core_qd_started(cmd);
 	if (cmd->emulated) {
 		run_emulated(co, cmd);
 		return;
@@ -403,7 +417,8 @@ static bool plan_media(struct core *co, struct core_cmd *cmd)
 	 * (the frontend reports the residual); a partial block cannot be */
 	uint64_t want = io->length < cmd->edtl ? io->length : cmd->edtl;
 
-	if (want % bs) {
+	/* a WRITE ATOMIC is all or nothing: it cannot write only a part */
+	if (want % bs || (io->atomic && want != io->length)) {
 		scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
 		return false;
 	}
@@ -456,6 +471,10 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 		core_violation(co, cl, "NEXUS_ADD for a nexus id already in use");
 		return;
 	}
+	if (m->port > 65535) {
+		core_violation(co, cl, "NEXUS_ADD with a relative target port above 65535");
+		return;
+	}
 	p = fe_buf(co, cl, &m->buf, 1);
 	if (!p) {
 		core_violation(co, cl, "NEXUS_ADD with a bad buffer handle");
@@ -484,9 +503,11 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 		cmd->result = -EACCES;
 	} else {
 		struct core_nexus *nx = calloc(1, sizeof(*nx));
-		uint16_t *ua = calloc(t->nluns ? t->nluns : 1, sizeof(*ua));
+		uint16_t *ua = calloc(CORE_MAX_LUNS, sizeof(*ua)); /* per slot */
 
-		if (!nx || !ua) {
+		if (!nx || !ua || core_nexus_view_init(nx)) {
+			if (nx)
+				core_nexus_view_free(nx);
 			free(nx);
 			free(ua);
 			cmd->result = -ENOMEM;
@@ -496,9 +517,11 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 			nx->id = m->nexus;
 			nx->link = cl->id;
 			nx->isid = m->isid;
+			nx->port = m->port ? (uint16_t)m->port : 1;
 			nx->tgt = t;
 			nx->ua = ua;
 			snprintf(nx->initiator, sizeof(nx->initiator), "%s", ini);
+			core_nexus_view(nx);
 			/* every LU reports its power-on (or the nexus loss) once */
 			core_ua_nexus_new(nx);
 			nx->hnext = cl->nexus_hash[b];
@@ -608,6 +631,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		return;
 	co->n_cmds++;
 	cmd->kind = CK_CMD;
+	cmd->t0_ns = core_now_ns();
 	cmd->fe_link = cl->id;
 	cmd->fe_gen = cl->gen;
 	cmd->fe_tag = m->h.tag;
@@ -637,8 +661,15 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 	/* the LU first: its D_SENSE decides the format of even a CDB error */
 	kind = scsi_lun_decode(m->lun, &lunno);
 	if (kind == SCSI_LUN_NORMAL)
-		cmd->lun = core_target_lun(nx->tgt, lunno);
+		cmd->lun = core_nexus_lun(nx, lunno);
 	if (scsi_cdb_check(cmd->cdb, cmd->cdb_len, &cmd->res)) {
+		core_cmd_complete(co, cmd);
+		return;
+	}
+	/* no ACA is ever established (NormACA 0, NACA refused): SAM-5 ends a
+	 * command with the ACA attribute with INVALID MESSAGE ERROR */
+	if (m->attr == MSG_TASK_ACA) {
+		scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, 0x4900);
 		core_cmd_complete(co, cmd);
 		return;
 	}
@@ -649,11 +680,12 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		run_emulated(co, cmd);
 		return;
 	}
-	if (scsi_ua_check(&nx->ua[cmd->lun->index], cmd->cdb, &cmd->res)) {
+	if (!core_qd_admit(cmd) ||
+	    scsi_ua_check(&nx->ua[cmd->lun->index], cmd->cdb, &cmd->res)) {
 		core_cmd_complete(co, cmd);
 		return;
 	}
-	if (core_pr_conflict(co, cmd)) {
+	if (core_alua_refuse(co, cmd) || core_pr_conflict(co, cmd) || core_media_gate(cmd)) {
 		core_cmd_complete(co, cmd);
 		return;
 	}
@@ -669,6 +701,17 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		return;
 	}
 	/* media: every error the CDB alone shows is answered before any data moves */
+	if (nx->readonly) {
+		/* its ACL entry lets this initiator only read: decode as if the
+		 * LU were write-protected */
+		struct scsi_lu ro = cmd->lun->lu;
+
+		ro.readonly = true;
+		if (!scsi_rw_decode(&ro, cmd->cdb, &cmd->io, &cmd->res)) {
+			core_cmd_complete(co, cmd);
+			return;
+		}
+	}
 	if (!scsi_rw_decode(&cmd->lun->lu, cmd->cdb, &cmd->io, &cmd->res) ||
 	    !plan_media(co, cmd)) {
 		core_cmd_complete(co, cmd);
@@ -677,7 +720,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 	if (cmd->io.op == MSG_IO_FLUSH || (cmd->io.verify && !cmd->io.bytchk))
 		cmd->res.xfer_len = 0;
 	/* WCE switched off by MODE SELECT: the backend's cache is written through */
-	if (cmd->io.op == MSG_IO_WRITE && cmd->lun->lu.wce_default && !cmd->lun->lu.wce)
+	if (cmd->io.op == MSG_IO_WRITE && cmd->lun->lu.wcache && !cmd->lun->lu.wce)
 		cmd->io.fua = true;
 	cmd->be_link = cmd->lun->link;
 	cmd->be_dev = cmd->lun->dev;
@@ -888,6 +931,12 @@ void core_cmd_fill(struct core *co, struct core_link *cl, struct core_cmd *cmd, 
 
 		io->h.tag = (uint64_t)cmd->idx << 32 | cmd->gen;
 		io->h.flags = cmd->io.fua ? MSG_IO_FUA : 0;
+		/* write-through (WCE=0 on a buffering backend): every change
+		 * to the medium is durable before it completes */
+		if (cmd->lun && cmd->lun->lu.wcache && !cmd->lun->lu.wce &&
+		    (cmd->io.op == MSG_IO_WRITE || cmd->io.op == MSG_IO_WRITE_ZEROES ||
+		     cmd->io.op == MSG_IO_UNMAP))
+			io->h.flags = MSG_IO_FUA;
 		io->dev = cmd->be_dev;
 		io->op = cmd->io.op;
 		if (cmd->io.op != MSG_IO_FLUSH) {

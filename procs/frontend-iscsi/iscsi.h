@@ -21,6 +21,7 @@
 #define ISCSI_LOGIN_TIMEOUT 30.0  /* seconds for a whole login */
 #define ISCSI_DISC_BUF      65536 /* target names from the core */
 #define ISCSI_SPILL_MAX     (32u << 20) /* private memory for commands waiting on the pool */
+#define ISCSI_MAX_LISTENERS 64    /* portals, including those added live */
 
 struct iscsi_tgt;
 struct iscsi_conn;
@@ -246,6 +247,7 @@ struct iscsi_tgt {
 	struct iscsi_conn *flush;         /* with queued tx */
 	struct iscsi_cmd *bw_head, *bw_tail; /* commands waiting for a buffer */
 	uint64_t spill_bytes;
+	uint64_t bytes_copied;            /* payload memcpy'd (the spill path only) */
 	struct iscsi_session *sessions;
 	uint16_t next_tsih;
 	uint32_t next_nexus;

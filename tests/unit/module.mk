@@ -1,5 +1,5 @@
 TEST_PROGS += test-sup-config
-test-sup-config_SRCS := tests/unit/test_sup_config.c supervisor/sup_config.c supervisor/sup_policy.c supervisor/sup_sandbox.c
+test-sup-config_SRCS := tests/unit/test_sup_config.c supervisor/sup_config.c supervisor/sup_acl.c supervisor/sup_config_doc.c supervisor/sup_policy.c supervisor/sup_sandbox.c supervisor/sup_alua.c
 test-sup-config_LIBS := -ljansson -lcmocka
 
 # Tests of shm/ (rings, links, the data pool).
@@ -15,6 +15,5 @@ test-pool_LIBS = -lcmocka
 test-sup-config_SRCS += supervisor/sup_srp.c
 # the supervisor's SRP config keys (supervisor/sup_srp.c)
 TEST_PROGS += test-sup-srp
-test-sup-srp_SRCS := tests/unit/test_sup_srp.c supervisor/sup_config.c supervisor/sup_policy.c \
-	supervisor/sup_sandbox.c supervisor/sup_srp.c
+test-sup-srp_SRCS = tests/unit/test_sup_srp.c $(filter-out tests/unit/test_sup_config.c,$(test-sup-config_SRCS))
 test-sup-srp_LIBS := -ljansson -lcmocka
