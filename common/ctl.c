@@ -143,6 +143,7 @@ const char *ctl_type_name(uint32_t type)
 		[CTL_DEV_ADD] = "DEV_ADD", [CTL_DEV_DEL] = "DEV_DEL",
 		[CTL_SESSION_DROP] = "SESSION_DROP", [CTL_PORTAL_ADD] = "PORTAL_ADD",
 		[CTL_PORTAL_DEL] = "PORTAL_DEL",
+		[CTL_SESSION_LOGOUT] = "SESSION_LOGOUT",
 	};
 	return type < CTL_TYPE_MAX && names[type] ? names[type] : "?";
 }
