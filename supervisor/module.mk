@@ -7,3 +7,4 @@ mtgtd_SRCS := supervisor/main.c supervisor/sup_config.c supervisor/sup_policy.c 
               supervisor/sup_isns.c supervisor/sup_session.c
 mtgtd_LIBS := -lev -ljansson -lsystemd -lseccomp
 mtgtd_SRCS += supervisor/sup_lun.c supervisor/sup_stats.c
+mtgtd_SRCS += supervisor/sup_srp.c
