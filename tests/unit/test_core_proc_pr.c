@@ -319,11 +319,6 @@ void test_async_event(void)
 		CHECK(do_cmd(mkcmd(n, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0))).status ==
 		      SCSI_CHECK_CONDITION);
 	CHECK(quiet(&fe, 100));
-	/* what the tests before left to nexus 1 (test_live_config: REPORTED
-	 * LUNS DATA HAS CHANGED) is taken first */
-	for (int i = 0; i < 8; i++)
-		if (do_cmd(mkcmd(1, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0))).status == SCSI_GOOD)
-			break;
 	rsp = do_cmd(mkcmd(1, 0, ms, 6, MSG_DIR_READ, 255, h));
 	REQUIRE(rsp.status == SCSI_GOOD);
 	memcpy(ctrl, bufp(h) + 4, 12);
