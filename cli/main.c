@@ -24,6 +24,8 @@ static void usage(FILE *f)
 		"  status             supervisor, processes (pid, state, restarts), portals, targets\n"
 		"  proc list          processes\n"
 		"  proc restart NAME  stop NAME gracefully and start it again (revives a failed one)\n"
+		"  proc upgrade NAME [--binary PATH]\n"
+		"                     live upgrade without dropping sessions (the core)\n"
 		"  proc policy NAME [--intensity N] [--period S] [--backoff-initial MS]\n"
 		"                     [--backoff-max MS]   read or set NAME's restart policy\n"
 		"  rpc methods        methods the server offers\n");
@@ -103,6 +105,12 @@ int main(int argc, char **argv)
 	else if (argc == 3 && !strcmp(argv[0], "proc") && !strcmp(argv[1], "restart")) {
 		method = "proc.restart";
 		params = json_pack("{s:s}", "name", argv[2]);
+	} else if ((argc == 3 || (argc == 5 && !strcmp(argv[3], "--binary"))) &&
+		   !strcmp(argv[0], "proc") && !strcmp(argv[1], "upgrade")) {
+		method = "proc.upgrade";
+		params = json_pack("{s:s}", "name", argv[2]);
+		if (argc == 5)
+			json_object_set_new(params, "binary", json_string(argv[4]));
 	} else if (argc >= 3 && !strcmp(argv[0], "proc") && !strcmp(argv[1], "policy")) {
 		method = "proc.policy";
 		params = json_pack("{s:s}", "name", argv[2]);

@@ -23,6 +23,11 @@ enum ctl_type {
 	CTL_LINK_DRAINED,   /* core -> sup: {"link":id}: no command of a dead frontend
 	                     * still uses its arena; it may be reused */
 	CTL_STATS,          /* sup -> child: request; child -> sup: JSON counters */
+	/* core handover (live upgrade, supervisor/sup_core_handover.c) */
+	CTL_QUIESCE,        /* sup -> core: execute nothing new, finish in-flight,
+	                     * save the state segment, then say QUIESCED */
+	CTL_QUIESCED,       /* core -> sup: nothing in flight, state saved */
+	CTL_RESUME,         /* sup -> core: the handover was rolled back: go on */
 	CTL_TYPE_MAX
 };
 

@@ -18,6 +18,7 @@
 #include "common/ctl.h"
 #include "common/log.h"
 #include "procs/core/core.h"
+#include "procs/core/core_state.h"
 
 #define CORE_RX_BATCH   64    /* messages per link per round */
 #define CORE_MAX_ROUNDS 64    /* busy rounds before libev gets a turn */
@@ -59,6 +60,9 @@ void core_tx_flush(struct core *co, struct core_link *cl)
 {
 	int err = 0;
 
+	/* what an answer tells the initiator must be in the state segment
+	 * before the answer leaves */
+	core_state_save(co);
 	if (!cl->up || cl->broken || !cl->l)
 		return;
 	while (cl->txq.first) {
@@ -98,7 +102,8 @@ static unsigned poll_rx(struct core *co, struct core_link *cl)
 		/* back-pressure: leave work in the ring while we have no slot for it
 		 * or the frontend is not taking its answers */
 		if (cl->role == CORE_ROLE_FRONTEND &&
-		    (co->nfree == 0 || cl->txq.len >= cl->l->tx.count))
+		    (co->nfree == 0 || cl->txq.len >= cl->l->tx.count ||
+		     !core_quiesce_room(co)))
 			break;
 		r = ring_cons_pop(&cl->l->rx, &m);
 		if (r == 0)
@@ -108,9 +113,10 @@ static unsigned poll_rx(struct core *co, struct core_link *cl)
 			break;
 		}
 		n++;
-		if (cl->role == CORE_ROLE_FRONTEND)
-			core_handle_frontend(co, cl, &m);
-		else
+		if (cl->role == CORE_ROLE_FRONTEND) {
+			if (!core_quiesce_park(co, cl, &m))
+				core_handle_frontend(co, cl, &m);
+		} else
 			core_handle_backend(co, cl, &m);
 		if (cl->broken)
 			break;
@@ -179,6 +185,7 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		ring_pause();
 	}
 	maybe_exit(co);
+	core_quiesce_poll(co);
 	if (!more) {
 		for (uint32_t i = 0; i < co->nlinks; i++) {
 			struct core_link *cl = &co->links[i];
@@ -608,6 +615,12 @@ void core_on_ctl(struct child *c, struct ctl_msg *m)
 		break;
 	case CTL_STATS:
 		on_stats(co);
+		break;
+	case CTL_QUIESCE:
+		core_quiesce_begin(co);
+		break;
+	case CTL_RESUME:
+		core_quiesce_resume(co);
 		break;
 	default:
 		log_warn("control message %s ignored", ctl_type_name(m->type));

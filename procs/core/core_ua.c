@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "procs/core/core.h"
+#include "procs/core/core_state.h"
 
 #define LOST_MAX 1024
 
@@ -32,6 +33,7 @@ void core_ua_raise(struct core_target *t, int lun_index, uint16_t bit,
 		for (uint32_t i = 0; i < t->nluns; i++)
 			nx->ua[i] |= bit;
 	}
+	core_state_dirty = true;
 }
 
 void core_ua_nexus_lost(const struct core_nexus *nx)

@@ -22,6 +22,10 @@ static void on_ctl(struct child *c, struct ctl_msg *m)
 {
 	if (m->type == CTL_STATS)
 		iscsi_tgt_stats(c->user);
+	else if (m->type == CTL_LINK_DOWN)
+		iscsi_core_link_down(c->user);
+	else if (m->type == CTL_LINK_UP)
+		iscsi_core_link_up(c->user, m);
 	else
 		log_warn("control message %s ignored", ctl_type_name(m->type));
 }
