@@ -91,10 +91,16 @@ void be_core_link_up(struct be *b, struct ctl_msg *m)
 	int idx[3];
 
 	desc = json_object_get(root, "link");
-	if (!bl || !json_is_object(desc) || bl->live || bl->outstanding) {
-		/* a new core must never see completions of the old one's I/O */
-		log_err("LINK_UP for a link that is unknown, live or not drained: refused");
+	/* A new core must never see completions of the old one's I/O. A live
+	 * link with nothing outstanding is a core upgrade: the old core
+	 * quiesced, so nothing more comes from it. */
+	if (!bl || !json_is_object(desc) || bl->outstanding) {
+		log_err("LINK_UP for a link that is unknown or not drained: refused");
 		exit(1);
+	}
+	if (bl->live) {
+		ev_io_stop(b->loop, &bl->wake_w);
+		bl->live = false;
 	}
 	copy = json_deep_copy(desc);
 	for (unsigned k = 0; k < 3; k++) {

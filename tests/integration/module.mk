@@ -8,3 +8,7 @@ test-initiator_LIBS := -liscsi
 TEST_PROGS += test-chap-login
 test-chap-login_SRCS := tests/integration/chap_login.c
 test-chap-login_LIBS := -liscsi
+# Two sessions held across core kills: PR, MODE SELECT and UA state (core-restart.sh)
+TEST_PROGS += test-corestate
+test-corestate_SRCS := tests/integration/corestate_tool.c
+test-corestate_LIBS := -liscsi
