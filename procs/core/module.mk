@@ -22,8 +22,9 @@ test-scsi-rw_LIBS := -lcmocka
 
 # plays supervisor, frontend and backend around a real mtgt-core process
 TEST_PROGS += test-core-proc
-test-core-proc_SRCS := tests/unit/test_core_proc.c tests/unit/test_core_proc_pr.c
-test-core-proc_LIBS := -ljansson
+test-core-proc_SRCS := tests/unit/test_core_proc.c tests/unit/test_core_proc_pr.c \
+	tests/unit/test_core_proc_state.c procs/core/core_pr_store.c
+test-core-proc_LIBS := -ljansson -lz
 
 TEST_PROGS += test-scsi-pr
 test-scsi-pr_SRCS := tests/unit/test_scsi_pr.c procs/core/core_pr_store.c $(CORE_SCSI_SRCS)

@@ -32,6 +32,7 @@ extern pid_t core_pid;
 extern uint8_t disk[DISK_BYTES];
 extern uint64_t next_tag;
 extern int state_fd;
+extern int seg_fd;
 
 void finish(int fail);
 struct msg_cmd mkcmd(uint32_t nexus, uint32_t lun, const uint8_t *cdb, unsigned cdb_len,
@@ -51,5 +52,8 @@ void test_aptpl_save(void);
 void test_aptpl_restart(const char *bin);
 void test_preempt_abort(void);
 void test_mode_select(void);
+
+/* test_core_proc_state.c: the state segment across core restarts */
+void test_state_segment(const char *bin);
 
 #endif

@@ -35,6 +35,7 @@ pid_t core_pid = -1;
 uint8_t disk[DISK_BYTES];
 uint64_t next_tag = 100;
 int state_fd = -1;   /* the APTPL state file handed to every core */
+int seg_fd = -1;     /* the core state segment, once a test hands one over */
 
 void finish(int fail)
 {
@@ -252,18 +253,20 @@ void start_core(const char *bin)
 		"luns");
 	REQUIRE(init);
 	json_object_set_new(init, "state", json_pack("{s:i, s:s}", "fd", 11, "path", "test-state"));
+	if (seg_fd >= 0)
+		json_object_set_new(init, "state_seg", json_pack("{s:i}", "fd", 12));
 	js = json_dumps(init, JSON_COMPACT);
 
 	core_pid = fork();
 	REQUIRE(core_pid >= 0);
 	if (core_pid == 0) {
-		int src[9] = { sv[1], pool.fd, kf.memfd, kf.efd_b, kf.efd_a, kb.memfd, kb.efd_a, kb.efd_b,
-			       state_fd };
-		int hi[9];
+		int src[10] = { sv[1], pool.fd, kf.memfd, kf.efd_b, kf.efd_a, kb.memfd, kb.efd_a,
+				kb.efd_b, state_fd, seg_fd };
+		int hi[10], n = seg_fd >= 0 ? 10 : 9;
 
-		for (int i = 0; i < 9; i++)
+		for (int i = 0; i < n; i++)
 			hi[i] = fcntl(src[i], F_DUPFD, 100);
-		for (int i = 0; i < 9; i++)
+		for (int i = 0; i < n; i++)
 			dup2(hi[i], 3 + i);
 		execl(bin, "mtgt-core", (char *)NULL);
 		_exit(127);
@@ -1238,6 +1241,7 @@ int main(int argc, char **argv)
 	test_aptpl_restart(bin);
 	test_preempt_abort();
 	test_mode_select();
+	test_state_segment(bin);
 	REQUIRE(ctl_send(ctl, CTL_SHUTDOWN, NULL, 0, NULL, 0) == 0);
 	for (int i = 0; i < 200; i++) {
 		if (waitpid(core_pid, &status, WNOHANG) == core_pid) {
