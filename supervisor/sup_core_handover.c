@@ -195,6 +195,7 @@ static void rollback(struct sup *s, const char *why)
 	ev_io_stop(s->loop, &ho.old_pid_w);
 	ev_io_stop(s->loop, &ho.old_ctl_w);
 	ho.phase = HO_IDLE;
+	core->restart_requested = false;
 	core->epoch = ho.old_epoch;
 	if (ho.old_gone) {
 		/* nothing to return to: a plain core restart */
@@ -221,6 +222,7 @@ bool sup_core_handover_exit(struct sup *s)
 		/* the old core died while quiescing: an ordinary core death */
 		ev_timer_stop(s->loop, &ho.deadline);
 		ho.phase = HO_IDLE;
+		s->core->restart_requested = false;
 		log_err("core upgrade abandoned: the core died while quiescing");
 		return false;
 	}
@@ -246,6 +248,11 @@ static void commit(struct sup *s)
 		sup_link_close(&ho.old_links[i]);
 	}
 	ho.phase = HO_IDLE;
+	if (core->restart_requested) {
+		/* proc.restart core: counted as the restart it is */
+		core->restart_requested = false;
+		core->restarts++;
+	}
 	if (!ho.old_gone)
 		ctl_send(ho.old_ctl, CTL_SHUTDOWN, NULL, 0, NULL, 0);
 	arm(SUP_HO_QUIESCE_S); /* an old core that does not exit is killed */
@@ -262,6 +269,7 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		log_err("core upgrade abandoned: the core did not quiesce in %.0f s",
 			SUP_HO_QUIESCE_S);
 		ho.phase = HO_IDLE;
+		s->core->restart_requested = false;
 		ctl_send(s->core->ctl, CTL_RESUME, NULL, 0, NULL, 0);
 		break;
 	case HO_STARTING:

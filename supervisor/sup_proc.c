@@ -107,6 +107,16 @@ int sup_proc_restart(struct sup *s, struct sup_proc *p)
 	}
 	if (p->state != SUP_ST_RUNNING || p->ctl < 0)
 		return -EBUSY;
+	if (p->kind == SUP_CORE) {
+		/* a handover to a new instance of the same binary: no session
+		 * notices (sup_core_handover.c) */
+		const char *msg;
+		int r = sup_core_upgrade(s, NULL, &msg);
+
+		if (!r)
+			p->restart_requested = true;
+		return r;
+	}
 	p->restart_requested = true;
 	p->state = SUP_ST_STOPPING;
 	log_info("restarting %s (pid %d) on request", p->name, p->pid);

@@ -99,7 +99,7 @@ n=$(wc -l <"$TL_DIR/rec.txt")
 tl_log "recovery over $n kills: median $(sed -n "$(( (n + 1) / 2 ))p" "$TL_DIR/rec.txt") ms, worst $(tail -1 "$TL_DIR/rec.txt") ms"
 
 # live upgrades under load: no error at all
-mixed $(( UPGRADES * 2 + 6 )) 33 "$TL_DIR/mixed2.log" &
+mixed $(( UPGRADES * 2 + 8 )) 33 "$TL_DIR/mixed2.log" &
 pm=$!
 TL_BG_PIDS+=($pm)
 sleep 1
@@ -115,6 +115,14 @@ for i in $(seq "$UPGRADES"); do
 	tl_wait_ready || tl_fail "upgrade $i: not every process runs"
 	sleep 1
 done
+# proc restart core: the same handover, counted as a restart
+old=$(tl_pid core)
+r0=$(tl_proc_field core restarts)
+C proc restart core >/dev/null || tl_fail "proc restart core refused"
+tl_wait_restarted core "$old" 15 >/dev/null || tl_fail "proc restart core: no new core"
+tl_wait_ready || tl_fail "not running after proc restart core"
+[ "$(tl_proc_field core restarts)" = $(( r0 + 1 )) ] || tl_fail "proc restart core not counted"
+sleep 1
 # a new binary that cannot start: rolled back, the old core serves on
 old=$(tl_pid core)
 r0=$(tl_proc_field core restarts)
