@@ -82,6 +82,7 @@ struct core_nexus {
 	/* core_state.c: the last PR OUT applied for this nexus (frontend tag)
 	 * and its answer, so a re-submission after a core restart is answered
 	 * without applying it again; restored: from the state segment */
+	uint32_t fe_epoch;      /* the frontend incarnation that added it */
 	uint64_t pr_tag;
 	uint8_t  pr_status;
 	uint8_t  pr_sense_len;
@@ -178,6 +179,7 @@ struct core_link {
 	uint32_t gen;
 	uint32_t arena;         /* frontends: the only arena they may name */
 	char     peer[64];      /* the peer process' name, from the link description */
+	uint32_t peer_epoch;    /* its incarnation: a new one has none of our nexuses */
 	ev_io    io;
 	bool     io_active;
 	struct clist txq;       /* commands waiting to send on this link */

@@ -515,6 +515,7 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 		} else {
 			nx->id = m->nexus;
 			nx->link = cl->id;
+			nx->fe_epoch = cl->peer_epoch;
 			nx->isid = m->isid;
 			nx->tgt = t;
 			nx->ua = ua;

@@ -293,6 +293,8 @@ static void set_peer(struct core_link *cl, json_t *desc)
 	json_t *p = json_object_get(desc, "peer");
 
 	snprintf(cl->peer, sizeof(cl->peer), "%s", json_is_string(p) ? json_string_value(p) : "");
+	p = json_object_get(desc, "peer_epoch");
+	cl->peer_epoch = json_is_integer(p) ? (uint32_t)json_integer_value(p) : 0;
 }
 
 int core_links_init(struct core *co)

@@ -12,6 +12,7 @@
 
 #define STATE_VERSION 1
 #define EXT_MAX       4
+#define STATE_MAX_NEXUSES 65536
 
 bool core_state_dirty;
 
@@ -94,8 +95,9 @@ static json_t *nexus_json(const struct core_nexus *nx)
 	for (unsigned i = 0; i < nx->pr_sense_len; i++)
 		snprintf(sense + 2 * i, 3, "%02x", nx->pr_sense[i]);
 	sense[2 * nx->pr_sense_len] = 0;
-	return json_pack("{s:i, s:i, s:o, s:s, s:s, s:o, s:o, s:i, s:s}",
-			 "link", (int)nx->link, "id", (int)nx->id, "isid", u64_str(nx->isid),
+	return json_pack("{s:I, s:I, s:I, s:o, s:s, s:s, s:o, s:o, s:i, s:s}",
+			 "link", (json_int_t)nx->link, "fe_epoch", (json_int_t)nx->fe_epoch,
+			 "id", (json_int_t)nx->id, "isid", u64_str(nx->isid),
 			 "initiator", nx->initiator, "target", nx->tgt->name, "ua", ua,
 			 "pr_tag", u64_str(nx->pr_tag), "pr_status", nx->pr_status,
 			 "pr_sense", sense);
@@ -274,6 +276,7 @@ static const char *check_nexus(struct core *co, json_t *o)
 	size_t i;
 
 	if (!json_is_object(o) || !get_int(json_object_get(o, "link"), 0, UINT32_MAX, &link) ||
+	    !get_int(json_object_get(o, "fe_epoch"), 0, UINT32_MAX, NULL) ||
 	    !get_int(json_object_get(o, "id"), 0, UINT32_MAX, &id) ||
 	    !get_u64(json_object_get(o, "isid"), &u) ||
 	    !get_name(json_object_get(o, "initiator"), NULL) ||
@@ -295,11 +298,39 @@ static const char *check_nexus(struct core *co, json_t *o)
 	return NULL;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* a nexus id names one session of a link: never two */
+static const char *check_unique(json_t *nxs)
+{
+	size_t n = json_array_size(nxs), i;
+	uint64_t *k = malloc((n ? n : 1) * sizeof(*k));
+	const char *why = NULL;
+	json_t *e;
+
+	if (!k)
+		return "out of memory";
+	json_array_foreach(nxs, i, e)
+		k[i] = (uint64_t)json_integer_value(json_object_get(e, "link")) << 32 |
+		       (uint64_t)json_integer_value(json_object_get(e, "id"));
+	qsort(k, n, sizeof(*k), cmp_u64);
+	for (i = 1; i < n && !why; i++)
+		if (k[i] == k[i - 1])
+			why = "nexus listed twice";
+	free(k);
+	return why;
+}
+
 static const char *check_all(struct core *co, json_t *root)
 {
 	json_t *luns = json_object_get(root, "luns"), *nxs = json_object_get(root, "nexuses"), *e;
 	const char *why;
-	size_t i, k;
+	size_t i;
 
 	if (!json_is_object(root) || !get_int(json_object_get(root, "version"), STATE_VERSION,
 					      STATE_VERSION, NULL))
@@ -309,18 +340,13 @@ static const char *check_all(struct core *co, json_t *root)
 	json_array_foreach(luns, i, e)
 		if ((why = check_lun(co, e)))
 			return why;
-	json_array_foreach(nxs, i, e) {
+	if (json_array_size(nxs) > STATE_MAX_NEXUSES)
+		return "too many nexuses";
+	json_array_foreach(nxs, i, e)
 		if ((why = check_nexus(co, e)))
 			return why;
-		/* a nexus id names one session of a link: never two */
-		for (k = 0; k < i; k++) {
-			json_t *f = json_array_get(nxs, k);
-
-			if (json_equal(json_object_get(e, "link"), json_object_get(f, "link")) &&
-			    json_equal(json_object_get(e, "id"), json_object_get(f, "id")))
-				return "nexus listed twice";
-		}
-	}
+	if ((why = check_unique(nxs)))
+		return why;
 	for (unsigned x = 0; x < nexts; x++) {
 		json_t *v = json_object_get(root, exts[x]->key);
 
@@ -377,6 +403,26 @@ static void apply_lun(struct core *co, json_t *o)
 	l->lu.readonly = l->lu.ro_config || l->lu.swp;
 }
 
+/* A session that ended while no core ran: its SPC-2 reservations end and its
+ * port sees I_T NEXUS LOSS when it returns, as if the core had seen it go. */
+static void lost_nexus(struct core_target *t, json_t *o)
+{
+	struct core_nexus nx;
+	struct scsi_itn itn;
+
+	memset(&nx, 0, sizeof(nx));
+	nx.tgt = t;
+	get_u64(json_object_get(o, "isid"), &nx.isid);
+	get_name(json_object_get(o, "initiator"), nx.initiator);
+	memset(&itn, 0, sizeof(itn));
+	snprintf(itn.name, sizeof(itn.name), "%s", nx.initiator);
+	itn.isid = nx.isid;
+	for (uint32_t i = 0; i < t->nluns; i++)
+		scsi_pr_nexus_lost(&t->luns[i].pr, &itn);
+	core_ua_nexus_lost(&nx);
+	core_state_dirty = true;
+}
+
 static bool apply_nexus(struct core *co, json_t *o)
 {
 	struct core_target *t = core_config_target(&co->cfg,
@@ -385,9 +431,14 @@ static bool apply_nexus(struct core *co, json_t *o)
 	json_t *ua = json_object_get(o, "ua");
 	struct core_nexus *nx;
 
-	/* the target or the frontend left the configuration: the session is gone */
-	if (!t || !cl)
+	/* the target or the frontend left the configuration, or the frontend
+	 * was replaced meanwhile: that session is gone */
+	if (!t || !cl || cl->role != CORE_ROLE_FRONTEND ||
+	    cl->peer_epoch != (uint32_t)json_integer_value(json_object_get(o, "fe_epoch"))) {
+		if (t)
+			lost_nexus(t, o);
 		return false;
+	}
 	nx = calloc(1, sizeof(*nx));
 	if (!nx || !(nx->ua = calloc(t->nluns ? t->nluns : 1, sizeof(*nx->ua)))) {
 		free(nx);
@@ -395,6 +446,7 @@ static bool apply_nexus(struct core *co, json_t *o)
 	}
 	nx->id = (uint32_t)json_integer_value(json_object_get(o, "id"));
 	nx->link = cl->id;
+	nx->fe_epoch = cl->peer_epoch;
 	get_u64(json_object_get(o, "isid"), &nx->isid);
 	get_name(json_object_get(o, "initiator"), nx->initiator);
 	nx->tgt = t;

@@ -148,6 +148,19 @@ touch "$GO"
 wait $ps || tl_fail "state across the kills: $(cat "$TL_DIR/state.log")"
 tl_log "$(tail -1 "$TL_DIR/state.log")"
 
+# core and frontend killed together: the frontend's sessions end with it, the
+# new core must not restore them (a new frontend reuses nexus ids), and new
+# sessions work at once
+oc=$(tl_pid core)
+of=$(tl_pid iscsi0)
+kill -KILL "$oc" "$of"
+tl_wait_restarted core "$oc" 15 >/dev/null || tl_fail "core not back after the double kill"
+tl_wait_restarted iscsi0 "$of" 15 >/dev/null || tl_fail "iscsi0 not back after the double kill"
+tl_wait_ready || tl_fail "not ready after the double kill"
+tl_tio 60 -o 48M -s 8M -q 16 -S 34 writeverify "$U" >>"$L" 2>&1 ||
+	tl_fail "I/O after the double kill: $(tail -3 "$L")"
+grep -q 'protocol violation' "$TL_LOG" && tl_fail "protocol violation: $(grep 'protocol violation' "$TL_LOG" | head -3)"
+
 # everything written is there
 tl_tio 60 -s 16M -q 16 -S 31 verify "$U" >>"$L" 2>&1 || tl_fail "region A: $(tail -3 "$L")"
 tl_tio 60 -o 32M -s 16M -q 16 -S 33 verify "$U" >>"$L" 2>&1 || tl_fail "region B: $(tail -3 "$L")"

@@ -33,6 +33,7 @@ extern uint8_t disk[DISK_BYTES];
 extern uint64_t next_tag;
 extern int state_fd;
 extern int seg_fd;
+extern uint32_t fe_epoch;
 
 void finish(int fail);
 struct msg_cmd mkcmd(uint32_t nexus, uint32_t lun, const uint8_t *cdb, unsigned cdb_len,

@@ -36,6 +36,7 @@ uint8_t disk[DISK_BYTES];
 uint64_t next_tag = 100;
 int state_fd = -1;   /* the APTPL state file handed to every core */
 int seg_fd = -1;     /* the core state segment, once a test hands one over */
+uint32_t fe_epoch = FE_EPOCH; /* the frontend incarnation start_core() plays */
 
 void finish(int fail)
 {
@@ -222,7 +223,7 @@ void start_core(const char *bin)
 	char *js;
 
 	REQUIRE(pool_create(&pool, 2, sizes) == 0);
-	make_link(&kf, FE_EPOCH, CORE_EPOCH);  /* frontend is side a */
+	make_link(&kf, fe_epoch, CORE_EPOCH);  /* frontend is side a */
 	make_link(&kb, CORE_EPOCH, BE_EPOCH);  /* core is side a */
 	REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
 
@@ -240,7 +241,7 @@ void start_core(const char *bin)
 		"offset", (json_int_t)pool.arenas[1].offset, "size", (json_int_t)pool.arenas[1].size,
 		"links",
 		"id", FE_LINK, "fd", 5, "len", (json_int_t)kf.len, "side", "b", "wake_self", 6,
-		"wake_peer", 7, "peer_epoch", FE_EPOCH, "arena", FE_ARENA,
+		"wake_peer", 7, "peer_epoch", fe_epoch, "arena", FE_ARENA,
 		"id", BE_LINK, "fd", 8, "len", (json_int_t)kb.len, "side", "a", "wake_self", 9,
 		"wake_peer", 10, "peer_epoch", BE_EPOCH, "peer", "backend-test",
 		"config", "targets",
@@ -279,7 +280,7 @@ void start_core(const char *bin)
 
 	REQUIRE(pool_map_all(&pool) == 0);
 	REQUIRE(link_attach(&fe, FE_LINK, kf.memfd, kf.len, LINK_SIDE_A, kf.efd_a, kf.efd_b,
-			    FE_EPOCH, CORE_EPOCH) == 0);
+			    fe_epoch, CORE_EPOCH) == 0);
 	REQUIRE(link_attach(&be, BE_LINK, kb.memfd, kb.len, LINK_SIDE_B, kb.efd_b, kb.efd_a,
 			    BE_EPOCH, CORE_EPOCH) == 0);
 	REQUIRE(ctl_expect(CTL_READY, NULL, 0));

@@ -163,11 +163,22 @@ void test_state_segment(const char *bin)
 	}
 	CHECK(tur(22).status == SCSI_GOOD);   /* no new POWER ON: same nexus */
 
+	/* the frontend was replaced while no core ran: its sessions are gone,
+	 * the same ports see I_T NEXUS LOSS, the registration stays */
+	fe_epoch = FE_EPOCH + 100;
+	kill_and_start(bin);
+	CHECK(nexus_add(22, "iqn.2026-11.org.test:ua", DEMO) == 0);   /* a new login */
+	rsp = tur(22);
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[2] == 0x29 && rsp.sense[3] == 0x07);
+	CHECK(nexus_add(21, "iqn.2026-11.org.test:replay", DEMO) == 0);
+	CHECK(tur(21).status == SCSI_CHECK_CONDITION);
+	CHECK(key_count(21, 0xAB) == 1);
+
 	/* A compromised core wrote a well-formed but lying segment: refused,
 	 * the new core runs on the APTPL file alone (nothing of the above) */
 	REQUIRE(pr_store_read(seg_fd, &gen, &old, &len) == 0);
 	free(old);
-	const char *bad = "{\"version\":1,\"epoch\":1,\"luns\":[],\"nexuses\":[{\"link\":1,"
+	const char *bad = "{\"version\":1,\"epoch\":1,\"luns\":[],\"nexuses\":[{\"link\":1,\"fe_epoch\":107,"
 		"\"id\":21,\"isid\":\"0\",\"initiator\":\"x\",\"target\":\"" DEMO "\","
 		"\"ua\":[1,\"boom\"],\"pr_tag\":\"0\",\"pr_status\":0,\"pr_sense\":\"\"}]}";
 	REQUIRE(pr_store_write(seg_fd, gen + 1, bad, strlen(bad)) == 0);
