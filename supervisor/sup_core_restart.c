@@ -118,8 +118,10 @@ void sup_core_respawn(struct sup *s)
 			if (sup_link_new(s, &p->link, (uint32_t)i, fe ? p->epoch : core->epoch,
 					 fe ? core->epoch : p->epoch) < 0)
 				goto fail;
-		} else if (p->state != SUP_ST_FAILED) {
-			/* died while the core was down: starts anew on a new link */
+		} else if (p->state != SUP_ST_FAILED && !ev_is_active(&p->restart_w)) {
+			/* died while the core was down: starts anew on a new link
+			 * (one with a restart of its own pending gets it from
+			 * there, on a link with the new core's epoch too) */
 			if (sup_proc_prepare(s, p) < 0)
 				goto fail;
 			sup_proc_launch(s, p);
