@@ -137,7 +137,7 @@ bool sup_core_handover_exit(struct sup *s);
 bool sup_core_handover_busy(void);
 void sup_core_handover_ready(struct sup *s);
 /* JSON-RPC proc.upgrade {name, [binary]} */
-json_t *sup_rpc_proc_upgrade(struct sup *s, json_t *params, int *code, const char **msg);
+json_t *sup_core_rpc_upgrade(struct sup *s, json_t *params, int *code, const char **msg);
 
 /* sup_init_msg.c: the CTL_INIT document of each child */
 json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int max_fds);

@@ -139,7 +139,7 @@ static const struct {
 	{ "proc.policy", rpc_proc_policy,
 	  "{name, [backoff_initial_ms, backoff_max_ms, intensity, period_s]}: read or set "
 	  "its restart policy" },
-	{ "proc.upgrade", sup_rpc_proc_upgrade,
+	{ "proc.upgrade", sup_core_rpc_upgrade,
 	  "{name, [binary]}: live upgrade (this version: the core only); returns once "
 	  "started, proc.list shows the new pid when done" },
 	{ "rpc.methods", rpc_methods, "the methods this server offers" },

@@ -293,7 +293,7 @@ void sup_core_handover_ready(struct sup *s)
 		commit(s);
 }
 
-json_t *sup_rpc_proc_upgrade(struct sup *s, json_t *params, int *code, const char **msg)
+json_t *sup_core_rpc_upgrade(struct sup *s, json_t *params, int *code, const char **msg)
 {
 	const char *name = json_string_value(json_object_get(params, "name"));
 	json_t *bj = json_object_get(params, "binary");

@@ -331,7 +331,7 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 		return;
 	scsi_emulate(&q, &cmd->res);
 	if (q.ua_pending && *q.ua_pending != ua_before)
-		core_state_dirty = true; /* e.g. REQUEST SENSE reported one */
+		core_state_lazy = true; /* e.g. REQUEST SENSE reported one */
 	n = cmd->res.data_len;
 	if (cmd->dir != MSG_DIR_READ)
 		n = 0;
@@ -674,7 +674,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		return;
 	}
 	if (scsi_ua_check(&nx->ua[cmd->lun->index], cmd->cdb, &cmd->res)) {
-		core_state_dirty = true; /* reported: no longer pending */
+		core_state_lazy = true; /* reported: no longer pending */
 		core_cmd_complete(co, cmd);
 		return;
 	}

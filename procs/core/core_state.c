@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "procs/core/core.h"
@@ -15,6 +16,7 @@
 #define STATE_MAX_NEXUSES 65536
 
 bool core_state_dirty;
+bool core_state_lazy;
 
 static int seg_fd = -1;
 static uint64_t seg_gen;
@@ -78,6 +80,16 @@ static json_t *pr_json(const struct scsi_pr *pr)
 	return o;
 }
 
+/* Nothing to restore: no reservation ever touched it, mode as configured
+ * (a big LUN table then costs nothing to save). */
+static bool lun_default(const struct core_lun *l)
+{
+	const struct scsi_pr *pr = &l->pr;
+
+	return !pr->generation && !pr->nregs && !pr->reserved && !pr->r2_held && !pr->aptpl &&
+	       l->lu.wce == l->lu.wce_default && !l->lu.d_sense && !l->lu.swp;
+}
+
 static json_t *lun_json(const struct core_lun *l)
 {
 	return json_pack("{s:s, s:i, s:o, s:{s:b, s:b, s:b}}", "target", l->tgt->name,
@@ -90,8 +102,10 @@ static json_t *nexus_json(const struct core_nexus *nx)
 	json_t *ua = json_array();
 	char sense[2 * MSG_SENSE_MAX + 1];
 
+	/* only the LUs with something pending: [index, bits] */
 	for (uint32_t i = 0; i < nx->tgt->nluns; i++)
-		json_array_append_new(ua, json_integer(nx->ua[i]));
+		if (nx->ua[i])
+			json_array_append_new(ua, json_pack("[I, i]", (json_int_t)i, nx->ua[i]));
 	for (unsigned i = 0; i < nx->pr_sense_len; i++)
 		snprintf(sense + 2 * i, 3, "%02x", nx->pr_sense[i]);
 	sense[2 * nx->pr_sense_len] = 0;
@@ -111,7 +125,8 @@ static json_t *state_json(struct core *co)
 		struct core_target *tg = &co->cfg.targets[t];
 
 		for (uint32_t i = 0; i < tg->nluns; i++)
-			json_array_append_new(luns, lun_json(&tg->luns[i]));
+			if (!lun_default(&tg->luns[i]))
+				json_array_append_new(luns, lun_json(&tg->luns[i]));
 		for (struct clist_node *n = tg->nexuses.first; n; n = n->next)
 			json_array_append_new(nexuses,
 				nexus_json(clist_entry(n, struct core_nexus, tnode)));
@@ -127,15 +142,27 @@ static json_t *state_json(struct core *co)
 	return root;
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 void core_state_save(struct core *co)
 {
+	static double last;
 	json_t *root;
 	char *s;
 	int err;
 
-	if (!core_state_dirty)
-		return;
-	core_state_dirty = false;
+	if (!core_state_dirty) {
+		if (!core_state_lazy || now_ms() - last < CORE_STATE_LAZY_MS)
+			return;
+	}
+	core_state_dirty = core_state_lazy = false;
+	last = now_ms();
 	if (seg_fd < 0)
 		return;
 	root = state_json(co);
@@ -286,15 +313,22 @@ static const char *check_nexus(struct core *co, json_t *o)
 	    !json_is_string(json_object_get(o, "pr_sense")) ||
 	    !hex_sense(json_string_value(json_object_get(o, "pr_sense")), NULL, NULL))
 		return "bad nexus entry";
-	json_array_foreach(ua, i, e)
-		if (!get_int(e, 0, UINT16_MAX, NULL))
-			return "bad unit attention";
 	cl = core_link_get(co, (uint32_t)link);
 	if (cl && cl->role != CORE_ROLE_FRONTEND)
 		return "nexus on a backend link";
 	t = core_config_target(&co->cfg, json_string_value(json_object_get(o, "target")));
-	if (t && json_array_size(ua) != t->nluns)
-		return "unit attentions do not match the target's LUs";
+	if (json_array_size(ua) > CORE_MAX_LUNS)
+		return "too many unit attentions";
+	json_array_foreach(ua, i, e) {
+		json_int_t lu;
+
+		if (!json_is_array(e) || json_array_size(e) != 2 ||
+		    !get_int(json_array_get(e, 0), 0, CORE_MAX_LUNS - 1, &lu) ||
+		    !get_int(json_array_get(e, 1), 0, UINT16_MAX, NULL))
+			return "bad unit attention";
+		if (t && (uint32_t)lu >= t->nluns)
+			return "unit attention for an LU the target does not have";
+	}
 	return NULL;
 }
 
@@ -428,8 +462,9 @@ static bool apply_nexus(struct core *co, json_t *o)
 	struct core_target *t = core_config_target(&co->cfg,
 		json_string_value(json_object_get(o, "target")));
 	struct core_link *cl = core_link_get(co, (uint32_t)json_integer_value(json_object_get(o, "link")));
-	json_t *ua = json_object_get(o, "ua");
+	json_t *ua = json_object_get(o, "ua"), *e;
 	struct core_nexus *nx;
+	size_t i;
 
 	/* the target or the frontend left the configuration, or the frontend
 	 * was replaced meanwhile: that session is gone */
@@ -450,8 +485,9 @@ static bool apply_nexus(struct core *co, json_t *o)
 	get_u64(json_object_get(o, "isid"), &nx->isid);
 	get_name(json_object_get(o, "initiator"), nx->initiator);
 	nx->tgt = t;
-	for (uint32_t i = 0; i < t->nluns; i++)
-		nx->ua[i] = (uint16_t)json_integer_value(json_array_get(ua, i));
+	json_array_foreach(ua, i, e)
+		nx->ua[json_integer_value(json_array_get(e, 0))] |=
+			(uint16_t)json_integer_value(json_array_get(e, 1));
 	get_u64(json_object_get(o, "pr_tag"), &nx->pr_tag);
 	nx->pr_status = (uint8_t)json_integer_value(json_object_get(o, "pr_status"));
 	hex_sense(json_string_value(json_object_get(o, "pr_sense")), nx->pr_sense,

@@ -30,6 +30,12 @@ struct core;
 
 /* Set by whatever changes saved state; the next tx flush saves. */
 extern bool core_state_dirty;
+/* Set when a unit attention was only reported (consumed): saved at most every
+ * CORE_STATE_LAZY_MS. Losing that costs a restart nothing but reporting the
+ * attention once more, which initiators must accept anyway; saving the
+ * whole state for each of them would cost a big LUN table dearly. */
+extern bool core_state_lazy;
+#define CORE_STATE_LAZY_MS 50
 
 /* Open the segment named in the init document (no-op without one). */
 void core_state_open(struct core *co, json_t *desc);

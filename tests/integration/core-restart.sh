@@ -2,7 +2,7 @@
 # The core killed 20 times (SIGKILL at random moments) under verified I/O, then
 # upgraded live 5 times under load, then a failed upgrade rolled back:
 #  - no session drops: the mixed I/O initiator never sees a new nexus (no unit
-#    attention retried), the core log shows no new login, test-corestate's two
+#    attention retried), the core log shows no new login, corestate-check's two
 #    sessions (no automatic reconnect) stay up and every TEST UNIT READY they
 #    send across the kills is GOOD;
 #  - zero READ/WRITE errors, no miscompare, nothing written lost;
@@ -32,7 +32,7 @@ tl_tio 60 -s 16M -q 16 -S 31 writeverify "$U" >>"$L" 2>&1 || tl_fail "initial wr
 
 # two sessions holding PR, mode and UA state across everything below
 GO=$TL_DIR/go
-"$TL_BIN/test-corestate" "127.0.0.1:$TL_PORT" "$TL_TARGET" 2 "$GO" >"$TL_DIR/state.log" 2>&1 &
+"$TL_BIN/corestate-check" "127.0.0.1:$TL_PORT" "$TL_TARGET" 2 "$GO" >"$TL_DIR/state.log" 2>&1 &
 ps=$!
 TL_BG_PIDS+=($ps)
 for _ in $(seq 100); do

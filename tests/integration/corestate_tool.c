@@ -1,8 +1,8 @@
-/* test-corestate: what a core restart must not lose, seen by two initiators
+/* corestate-check: what a core restart must not lose, seen by two initiators
  * whose sessions stay open throughout (libiscsi, no automatic reconnect: a
  * dropped session fails the tool).
  *
- *   test-corestate PORTAL TARGET LUN GO-FILE
+ *   corestate-check PORTAL TARGET LUN GO-FILE
  *
  * Setup: initiator A and B log in and clear their power-on unit attentions;
  * B registers key 0xC0DE5 and reserves the LU (Write Exclusive, Registrants
@@ -26,7 +26,7 @@
 
 static int fails;
 
-#define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "test-corestate: " __VA_ARGS__); \
+#define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "corestate-check: " __VA_ARGS__); \
 	fprintf(stderr, "\n"); fails++; } } while (0)
 
 static struct iscsi_context *login(const char *portal, const char *target, const char *ini,
@@ -42,7 +42,7 @@ static struct iscsi_context *login(const char *portal, const char *target, const
 	iscsi_set_noautoreconnect(c, 1);
 	iscsi_set_timeout(c, 30);
 	if (iscsi_full_connect_sync(c, portal, lun)) {
-		fprintf(stderr, "test-corestate: login %s: %s\n", ini, iscsi_get_error(c));
+		fprintf(stderr, "corestate-check: login %s: %s\n", ini, iscsi_get_error(c));
 		iscsi_destroy_context(c);
 		return NULL;
 	}
@@ -190,7 +190,7 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc != 5) {
-		fprintf(stderr, "usage: test-corestate PORTAL TARGET LUN GO-FILE\n");
+		fprintf(stderr, "usage: corestate-check PORTAL TARGET LUN GO-FILE\n");
 		return 2;
 	}
 	lun = atoi(argv[3]);
@@ -207,7 +207,7 @@ int main(int argc, char **argv)
 		int sa = tur(a, 0, NULL, NULL), sb = tur(b, 0, NULL, NULL);
 
 		if (sa != SCSI_STATUS_GOOD || sb != SCSI_STATUS_GOOD) {
-			fprintf(stderr, "test-corestate: TUR during the kills: A %d (%s), B %d (%s)\n",
+			fprintf(stderr, "corestate-check: TUR during the kills: A %d (%s), B %d (%s)\n",
 				sa, iscsi_get_error(a), sb, iscsi_get_error(b));
 			return 1;
 		}
@@ -215,7 +215,7 @@ int main(int argc, char **argv)
 		nanosleep(&ts, NULL);
 	}
 	verify(a, b, lun, want_ds);
-	printf("test-corestate: %lu TURs across the kills, %d failures\n", turs, fails);
+	printf("corestate-check: %lu TURs across the kills, %d failures\n", turs, fails);
 	iscsi_logout_sync(a);
 	iscsi_logout_sync(b);
 	iscsi_destroy_context(a);

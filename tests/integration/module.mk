@@ -9,6 +9,6 @@ TEST_PROGS += test-chap-login
 test-chap-login_SRCS := tests/integration/chap_login.c
 test-chap-login_LIBS := -liscsi
 # Two sessions held across core kills: PR, MODE SELECT and UA state (core-restart.sh)
-TEST_PROGS += test-corestate
-test-corestate_SRCS := tests/integration/corestate_tool.c
-test-corestate_LIBS := -liscsi
+TEST_PROGS += corestate-check
+corestate-check_SRCS := tests/integration/corestate_tool.c
+corestate-check_LIBS := -liscsi
