@@ -131,7 +131,8 @@ void sup_core_ready(struct sup *s);
 
 /* sup_core_handover.c: live upgrade of the core (proc.upgrade core) */
 int  sup_core_upgrade(struct sup *s, const char *binary, const char **msg);
-void sup_core_quiesced(struct sup *s);
+/* CTL_HANDOVER from the core: {"ok":true} once quiesced */
+void sup_core_quiesced(struct sup *s, const char *data);
 /* The core ended: true when the handover took care of it (rollback). */
 bool sup_core_handover_exit(struct sup *s);
 bool sup_core_handover_busy(void);

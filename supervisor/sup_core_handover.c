@@ -2,19 +2,20 @@
  *
  *  1. CTL_QUIESCE to the running core: it executes nothing new (requests are
  *     parked), finishes what is in flight, saves the state segment and says
- *     CTL_QUIESCED (deadline SUP_HO_QUIESCE_S, else CTL_RESUME: no upgrade).
+ *     CTL_HANDOVER {"ok":true} (deadline SUP_HO_QUIESCE_S, else CTL_RESUME: no
+ *     upgrade).
  *  2. The old core is set aside (its pid, pidfd and control socket move here)
  *     and the new binary starts as "core" with a new epoch on brand-new links
  *     to every child; it restores the state segment the old one just saved.
  *  3. READY within SUP_HO_START_S: each child gets CTL_LINK_UP with its new
  *     link (frontends take the last answers off the old ring and re-submit
  *     everything unanswered, parked requests included), the old core gets
- *     CTL_SHUTDOWN (nothing in flight: it exits at once) and its links close.
+ *     CTL_RETIRE (nothing in flight: it exits at once) and its links close.
  *     Otherwise the new core is killed and everything rolls back: the old
  *     links stay, the old core is "core" again and CTL_RESUME runs the
  *     requests it parked. The children never noticed.
  *
- * Not covered: a NEXUS_DEL the old core receives between QUIESCED and the
+ * Not covered: a NEXUS_DEL the old core receives between its HANDOVER and the
  * switch is not in the state the new core restored, which then keeps that
  * nexus (and its pending unit attentions) until the frontend link is replaced;
  * reservations are per initiator port, not per nexus, so nothing else is
@@ -126,12 +127,25 @@ static void old_ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-void sup_core_quiesced(struct sup *s)
+void sup_core_quiesced(struct sup *s, const char *data)
 {
 	struct sup_proc *core = s->core;
+	json_t *j;
+	bool ok;
 
 	if (ho.phase != HO_QUIESCING)
 		return;
+	j = json_loads(data ? data : "", 0, NULL);
+	ok = json_is_true(json_object_get(j, "ok"));
+	json_decref(j);
+	if (!ok) {
+		/* it serves on as it was */
+		ev_timer_stop(s->loop, &ho.deadline);
+		ho.phase = HO_IDLE;
+		core->restart_requested = false;
+		log_err("core upgrade abandoned: the core could not hand over");
+		return;
+	}
 	/* set the old core aside */
 	sup_proc_unwatch(s, core);
 	ho.old_pid = core->pid;
@@ -254,7 +268,7 @@ static void commit(struct sup *s)
 		core->restarts++;
 	}
 	if (!ho.old_gone)
-		ctl_send(ho.old_ctl, CTL_SHUTDOWN, NULL, 0, NULL, 0);
+		ctl_send(ho.old_ctl, CTL_RETIRE, NULL, 0, NULL, 0);
 	arm(SUP_HO_QUIESCE_S); /* an old core that does not exit is killed */
 	log_info("core upgrade done in %.1f ms: core pid %d -> %d", (sup_now() - ho.t0) * 1e3,
 		 ho.old_pid, core->pid);

@@ -385,9 +385,9 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 				sup_notify_tick(s);
 			}
 			break;
-		case CTL_QUIESCED:
+		case CTL_HANDOVER:
 			if (p->kind == SUP_CORE)
-				sup_core_quiesced(s);
+				sup_core_quiesced(s, m.data);
 			else
 				kill_proc(p, "unexpected control message");
 			break;

@@ -624,6 +624,10 @@ void core_on_ctl(struct child *c, struct ctl_msg *m)
 	case CTL_RESUME:
 		core_quiesce_resume(co);
 		break;
+	case CTL_RETIRE:
+		/* a new core took over: nothing here may touch the rings again */
+		log_info("retired: a new core serves");
+		exit(0);
 	default:
 		log_warn("control message %s ignored", ctl_type_name(m->type));
 		break;

@@ -1,10 +1,11 @@
 /* Quiescing for a live upgrade of the core (supervisor/sup_core_handover.c).
  *
- * On CTL_QUIESCE the core executes nothing new: requests that open work (CMD,
+ * On CTL_QUIESCE (a state memfd sent with it is not needed: the state
+ * segment is the handover) the core executes nothing new: requests that open work (CMD,
  * NEXUS_ADD, DISCOVER, TMF) are parked here in arrival order instead of run.
  * What in-flight commands still need keeps flowing: DATA_READY, backend
  * completions, and NEXUS_DEL (it only ends work). Once nothing is in flight,
- * the state segment is saved and the supervisor hears CTL_QUIESCED.
+ * the state segment is saved and the supervisor hears CTL_HANDOVER {"ok":true}.
  *
  * Then either the new core takes over the links (the frontends re-submit
  * every request the old core did not answer, parked ones included, so the
@@ -74,7 +75,8 @@ void core_quiesce_poll(struct core *co)
 	core_state_save(co);
 	told = true;
 	log_info("quiesced: nothing in flight, state saved, %u requests parked", npark);
-	ctl_send(CHILD_CTL_FD, CTL_QUIESCED, NULL, 0, NULL, 0);
+	/* the state is in the segment: nothing travels with the answer */
+	ctl_send(CHILD_CTL_FD, CTL_HANDOVER, "{\"ok\":true,\"len\":0}", 19, NULL, 0);
 }
 
 void core_quiesce_resume(struct core *co)
