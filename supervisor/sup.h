@@ -55,12 +55,12 @@ struct sup_proc {
 	struct sup_restart_hist hist;
 	char     kill_reason[128]; /* why the supervisor killed it, for the exit log */
 	bool     restart_requested; /* an admin's proc.restart: not a failure */
+	bool     core_hold;        /* sup_core_restart.c: draining for a new core */
 	uint64_t ping_seq;
 	double   last_pong;
 	char     last_exit[256];
-	char     binary_path[256]; /* set for one launch: a live upgrade's binary */
-	bool     core_hold;        /* sup_core_restart.c: draining for a new core */
 	struct sup_link link;     /* link to the core (not for the core itself) */
+	char     binary_path[512]; /* set by an upgrade: run this instead of bindir/binary */
 	ev_io    pid_w;
 	ev_io    ctl_w;
 	ev_timer restart_w;
@@ -115,7 +115,6 @@ int  sup_proc_prepare(struct sup *s, struct sup_proc *p);
 void sup_proc_launch(struct sup *s, struct sup_proc *p);
 void sup_proc_kill(struct sup_proc *p, const char *why);
 void sup_proc_watch(struct sup *s, struct sup_proc *p);
-void sup_proc_unwatch(struct sup *s, struct sup_proc *p);
 
 /* sup_core_restart.c: a new core without dropping sessions. The state
  * segment outlives core incarnations; when the core dies the frontends and

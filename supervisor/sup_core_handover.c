@@ -49,7 +49,8 @@ static struct {
 	ev_timer deadline;
 	ev_io    old_pid_w, old_ctl_w;
 	double   t0;
-	char     binary[256];
+	char     binary[512];
+	char     old_binary[512];
 } ho;
 
 bool sup_core_handover_busy(void)
@@ -58,6 +59,7 @@ bool sup_core_handover_busy(void)
 }
 
 static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void rollback(struct sup *s, const char *why);
 
 static void arm(double secs)
 {
@@ -147,13 +149,16 @@ void sup_core_quiesced(struct sup *s, const char *data)
 		return;
 	}
 	/* set the old core aside */
-	sup_proc_unwatch(s, core);
+	ev_io_stop(s->loop, &core->pid_w);
+	ev_io_stop(s->loop, &core->ctl_w);
 	ho.old_pid = core->pid;
 	ho.old_pidfd = core->pidfd;
 	ho.old_ctl = core->ctl;
 	ho.old_epoch = core->epoch;
 	ho.old_started = core->started_at;
 	ho.old_gone = false;
+	for (uint32_t i = 0; i < SUP_MAX_PROCS; i++)
+		ho.old_links[i].valid = false;
 	ev_io_init(&ho.old_pid_w, old_pid_cb, ho.old_pidfd, EV_READ);
 	ev_io_start(s->loop, &ho.old_pid_w);
 	ev_io_init(&ho.old_ctl_w, old_ctl_cb, ho.old_ctl, EV_READ);
@@ -175,9 +180,11 @@ void sup_core_quiesced(struct sup *s, const char *data)
 				 fe ? core->epoch : p->epoch) < 0)
 			goto undo;
 	}
-	snprintf(core->binary_path, sizeof(core->binary_path), "%s", ho.binary);
+	/* later restarts run the new binary too; a rollback restores the old */
+	snprintf(ho.old_binary, sizeof(ho.old_binary), "%s", core->binary_path);
+	if (ho.binary[0])
+		snprintf(core->binary_path, sizeof(core->binary_path), "%s", ho.binary);
 	sup_proc_launch(s, core);
-	core->binary_path[0] = 0;
 	if (core->pid <= 0)
 		goto undo;
 	ho.phase = HO_STARTING;
@@ -186,9 +193,8 @@ void sup_core_quiesced(struct sup *s, const char *data)
 		 (sup_now() - ho.t0) * 1e3, core->pid);
 	return;
 undo:
-	log_err("core upgrade: cannot start the new core");
-	if (!sup_core_handover_exit(s))
-		ho.phase = HO_IDLE;
+	ev_timer_stop(s->loop, &ho.deadline);
+	rollback(s, "cannot start the new core");
 }
 
 /* Back to the old core: its links, its identity, and it runs again. */
@@ -211,6 +217,7 @@ static void rollback(struct sup *s, const char *why)
 	ho.phase = HO_IDLE;
 	core->restart_requested = false;
 	core->epoch = ho.old_epoch;
+	snprintf(core->binary_path, sizeof(core->binary_path), "%s", ho.old_binary);
 	if (ho.old_gone) {
 		/* nothing to return to: a plain core restart */
 		log_err("core upgrade: the old core is gone too; restarting the core");

@@ -451,6 +451,16 @@ static void child_exec(struct sup *s, struct sup_proc *p, int ctl, int *fds, int
 	_exit(127);
 }
 
+void sup_proc_watch(struct sup *s, struct sup_proc *p)
+{
+	ev_io_init(&p->pid_w, pid_cb, p->pidfd, EV_READ);
+	p->pid_w.data = p;
+	ev_io_start(s->loop, &p->pid_w);
+	ev_io_init(&p->ctl_w, ctl_cb, p->ctl, EV_READ);
+	p->ctl_w.data = p;
+	ev_io_start(s->loop, &p->ctl_w);
+}
+
 /* A new incarnation: new epoch and, for a core peer, a brand-new link. */
 static int prepare(struct sup *s, struct sup_proc *p)
 {
@@ -524,23 +534,6 @@ void sup_proc_launch(struct sup *s, struct sup_proc *p)
 void sup_proc_kill(struct sup_proc *p, const char *why)
 {
 	kill_proc(p, why);
-}
-
-/* The handover moves a core's pid and control socket aside and back. */
-void sup_proc_unwatch(struct sup *s, struct sup_proc *p)
-{
-	ev_io_stop(s->loop, &p->pid_w);
-	ev_io_stop(s->loop, &p->ctl_w);
-}
-
-void sup_proc_watch(struct sup *s, struct sup_proc *p)
-{
-	ev_io_init(&p->pid_w, pid_cb, p->pidfd, EV_READ);
-	p->pid_w.data = p;
-	ev_io_start(s->loop, &p->pid_w);
-	ev_io_init(&p->ctl_w, ctl_cb, p->ctl, EV_READ);
-	p->ctl_w.data = p;
-	ev_io_start(s->loop, &p->ctl_w);
 }
 
 static void spawn(struct sup *s, struct sup_proc *p)

@@ -103,9 +103,16 @@ mixed $(( UPGRADES * 2 + 8 )) 33 "$TL_DIR/mixed2.log" &
 pm=$!
 TL_BG_PIDS+=($pm)
 sleep 1
+cp "$TL_BIN/mtgt-core" "$TL_DIR/mtgt-core-new"
 for i in $(seq "$UPGRADES"); do
 	old=$(tl_pid core)
-	C proc upgrade core >/dev/null || tl_fail "upgrade $i refused"
+	if [ "$i" = 1 ]; then
+		# the first one to another binary (later ones keep running it)
+		C proc upgrade core --binary "$TL_DIR/mtgt-core-new" >/dev/null ||
+			tl_fail "upgrade to a new binary refused"
+	else
+		C proc upgrade core >/dev/null || tl_fail "upgrade $i refused"
+	fi
 	tl_wait_restarted core "$old" 15 >/dev/null || tl_fail "upgrade $i: no new core"
 	for _ in $(seq 100); do
 		grep -q "core upgrade done.*pid $old -> " "$TL_LOG" && break
@@ -113,6 +120,8 @@ for i in $(seq "$UPGRADES"); do
 	done
 	grep -q "core upgrade done.*pid $old -> " "$TL_LOG" || tl_fail "upgrade $i not done"
 	tl_wait_ready || tl_fail "upgrade $i: not every process runs"
+	[ "$(readlink "/proc/$(tl_pid core)/exe")" = "$TL_DIR/mtgt-core-new" ] ||
+		tl_fail "upgrade $i: core runs $(readlink "/proc/$(tl_pid core)/exe")"
 	sleep 1
 done
 # proc restart core: the same handover, counted as a restart
