@@ -99,7 +99,7 @@ n=$(wc -l <"$TL_DIR/rec.txt")
 tl_log "recovery over $n kills: median $(sed -n "$(( (n + 1) / 2 ))p" "$TL_DIR/rec.txt") ms, worst $(tail -1 "$TL_DIR/rec.txt") ms"
 
 # live upgrades under load: no error at all
-mixed $(( UPGRADES * 2 + 8 )) 33 "$TL_DIR/mixed2.log" &
+mixed $(( UPGRADES * 2 + 12 )) 33 "$TL_DIR/mixed2.log" &
 pm=$!
 TL_BG_PIDS+=($pm)
 sleep 1
@@ -124,6 +124,7 @@ for i in $(seq "$UPGRADES"); do
 		tl_fail "upgrade $i: core runs $(readlink "/proc/$(tl_pid core)/exe")"
 	sleep 1
 done
+grep -o 'core upgrade done in [0-9.]* ms' "$TL_LOG" | awk '{print $5}' | sort -n >"$TL_DIR/up.txt"
 # proc restart core: the same handover, counted as a restart
 old=$(tl_pid core)
 r0=$(tl_proc_field core restarts)
@@ -145,11 +146,33 @@ tl_wait_ready || tl_fail "not running after the rollback"
 [ "$(tl_pid core)" = "$old" ] || tl_fail "rollback: core pid $old -> $(tl_pid core)"
 [ "$(tl_proc_field core restarts)" = "$r0" ] || tl_fail "rollback counted as a restart"
 C proc upgrade iscsi0 2>&1 | grep -q 'only the core' || tl_fail "upgrade of iscsi0 not refused"
+# a core killed in the middle of an upgrade, with a new core that takes half
+# a second to start: the new one killed is a rollback (the old one serves on,
+# same pid); the old one killed while the new one starts is a takeover
+printf '#!/bin/sh\nsleep 0.5\nexec "%s" "$@"\n' "$TL_DIR/mtgt-core-new" >"$TL_DIR/slow-core"
+chmod +x "$TL_DIR/slow-core"
+sleep 1
+old=$(tl_pid core)
+C proc upgrade core --binary "$TL_DIR/slow-core" >/dev/null || tl_fail "slow upgrade refused"
+for _ in $(seq 50); do [ "$(tl_pid core)" != "$old" ] && break; sleep 0.02; done
+new=$(tl_pid core)
+[ "$new" != "$old" ] || tl_fail "slow upgrade: no new core started"
+kill -KILL "$new"
+for _ in $(seq 100); do [ "$(grep -c 'core upgrade rolled back' "$TL_LOG")" = 2 ] && break; sleep 0.1; done
+[ "$(grep -c 'core upgrade rolled back' "$TL_LOG")" = 2 ] || tl_fail "new core killed: no rollback"
+tl_wait_ready || tl_fail "not running after the rollback of a killed new core"
+[ "$(tl_pid core)" = "$old" ] || tl_fail "killed new core: pid $old -> $(tl_pid core)"
+sleep 1
+C proc upgrade core --binary "$TL_DIR/slow-core" >/dev/null || tl_fail "slow upgrade 2 refused"
+for _ in $(seq 50); do [ "$(tl_pid core)" != "$old" ] && break; sleep 0.02; done
+kill -KILL "$old"
+for _ in $(seq 100); do grep -q "core upgrade done.*pid $old -> " "$TL_LOG" && break; sleep 0.1; done
+grep -q "core upgrade done.*pid $old -> " "$TL_LOG" || tl_fail "old core killed during the upgrade: no takeover"
+tl_wait_ready || tl_fail "not running after the takeover"
 wait $pm || tl_fail "I/O across the upgrades failed: $(tail -3 "$TL_DIR/mixed2.log")"
 mixed_ok "$TL_DIR/mixed2.log" "upgrades"
 same_pids "after the upgrades"
 grep -q 'refused' "$TL_LOG" && tl_fail "a child refused a link: $(grep refused "$TL_LOG" | head -3)"
-grep -o 'core upgrade done in [0-9.]* ms' "$TL_LOG" | awk '{print $5}' | sort -n >"$TL_DIR/up.txt"
 tl_log "upgrade (quiesce to switch) over $(wc -l <"$TL_DIR/up.txt") runs: median $(sed -n "$(( ($(wc -l <"$TL_DIR/up.txt") + 1) / 2 ))p" "$TL_DIR/up.txt") ms, worst $(tail -1 "$TL_DIR/up.txt") ms"
 
 # the state held across all of it
