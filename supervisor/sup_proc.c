@@ -265,6 +265,7 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 	close(p->ctl);
 	p->pidfd = p->ctl = -1;
 	p->pid = -1;
+	sup_stats_forget(p);
 
 	if (s->shutting_down) {
 		if (p->state != SUP_ST_STOPPING)
@@ -393,6 +394,9 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 			break;
 		case CTL_PONG:
 			p->last_pong = sup_now();
+			break;
+		case CTL_STATS:
+			sup_stats_store(p, m.data);
 			break;
 		case CTL_VIOLATION:
 			on_violation(s, p, m.data);
@@ -648,5 +652,6 @@ void sup_heartbeat(struct sup *s)
 		p->ping_seq++;
 		ctl_send(p->ctl, CTL_PING, &p->ping_seq, sizeof(p->ping_seq), NULL, 0);
 	}
+	sup_stats_request(s);
 	sup_notify_tick(s);
 }

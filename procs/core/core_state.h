@@ -57,5 +57,7 @@ struct core_state_ext {
 };
 /* Register at start-up, before core_state_restore (at most 4). */
 void core_state_register(const struct core_state_ext *ext);
+/* core_state_alua.c: the ALUA port group states under "alua" */
+void core_state_alua_register(void);
 
 #endif

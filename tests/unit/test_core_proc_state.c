@@ -91,6 +91,33 @@ static int set_dsense(uint32_t nexus)
 	return do_cmd(c).status;
 }
 
+/* SET TARGET PORT GROUPS: group 1 to `state`. */
+static int stpg(uint32_t nexus, uint8_t state)
+{
+	uint8_t cdb[12] = { 0xa4, 0x0a, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0 };
+	struct buf_handle h = fe_buf(12288, 8);
+	struct msg_cmd c;
+
+	memset(bufp(h), 0, 8);
+	bufp(h)[4] = state;
+	bufp(h)[7] = 1;
+	c = mkcmd(nexus, LUN, cdb, 12, MSG_DIR_WRITE, 8, h);
+	c.imm_len = 8;
+	return do_cmd(c).status;
+}
+
+/* REPORT TARGET PORT GROUPS: the state of the first group, or -1. */
+static int rtpg(uint32_t nexus)
+{
+	uint8_t cdb[12] = { 0xa3, 0x0a, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0 };
+	struct buf_handle h = fe_buf(8192, 256);
+
+	memset(bufp(h), 0, 256);
+	if (do_cmd(mkcmd(nexus, LUN, cdb, 12, MSG_DIR_READ, 256, h)).status != SCSI_GOOD)
+		return -1;
+	return bufp(h)[4] & 0x0f;
+}
+
 void test_state_segment(const char *bin)
 {
 	uint8_t caw[16] = { COMPARE_AND_WRITE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0 };
@@ -112,6 +139,10 @@ void test_state_segment(const char *bin)
 	CHECK(tur(21).status == SCSI_CHECK_CONDITION);   /* POWER ON */
 	CHECK(tur(22).status == SCSI_CHECK_CONDITION);
 	CHECK(tur(22).status == SCSI_GOOD);
+	CHECK(stpg(21, 1) == SCSI_GOOD);                  /* ALUA: active/non-optimized */
+	rsp = tur(22);                                    /* 2A/06 for the other nexus */
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[12] == 0x2a && rsp.sense[13] == 0x06);
+	CHECK(tur(22).status == SCSI_GOOD);
 	reg = prout_cmd(21, 0, 0, 0xAB);                  /* REGISTER */
 	CHECK(do_cmd(reg).status == SCSI_GOOD);
 	CHECK(set_dsense(21) == SCSI_GOOD);
@@ -124,6 +155,7 @@ void test_state_segment(const char *bin)
 	      (rsp.sense[1] & 0xf) == SK_UNIT_ATTENTION && rsp.sense[2] == 0x2a &&
 	      rsp.sense[3] == 0x01);
 	CHECK(tur(22).status == SCSI_GOOD);
+	CHECK(rtpg(21) == 1);                             /* the ALUA state too */
 	/* the PR OUT re-submitted with its tag: answered, not applied again
 	 * (applied again it would conflict: 21 is registered now) */
 	reg.h.flags = MSG_FLAG_REPLAY;
@@ -178,7 +210,7 @@ void test_state_segment(const char *bin)
 	 * the new core runs on the APTPL file alone (nothing of the above) */
 	REQUIRE(pr_store_read(seg_fd, &gen, &old, &len) == 0);
 	free(old);
-	const char *bad = "{\"version\":1,\"epoch\":1,\"luns\":[],\"nexuses\":[{\"link\":1,\"fe_epoch\":107,"
+	const char *bad = "{\"version\":1,\"epoch\":1,\"luns\":[],\"nexuses\":[{\"link\":1,\"fe_epoch\":107,\"port\":1,"
 		"\"id\":21,\"isid\":\"0\",\"initiator\":\"x\",\"target\":\"" DEMO "\","
 		"\"ua\":[1,\"boom\"],\"pr_tag\":\"0\",\"pr_status\":0,\"pr_sense\":\"\"}]}";
 	REQUIRE(pr_store_write(seg_fd, gen + 1, bad, strlen(bad)) == 0);
