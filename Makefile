@@ -67,3 +67,11 @@ soak: deps
 	@$(MAKE) --no-print-directory all tests
 	@SOAK_SECONDS=$(SOAK_SECONDS) bash tests/soak/soak.sh
 .PHONY: soak
+
+# Admin RPC reference and bash completion, generated from common/rpc_schema.c
+# (tests/integration/rpc-doc.sh fails when they are stale).
+docs: all
+	@build/bin/rpc-doc --markdown > docs/rpc.md
+	@build/bin/rpc-doc --bash > dist/mtgtctl.bash-completion
+	@echo "docs/rpc.md and dist/mtgtctl.bash-completion regenerated"
+.PHONY: docs

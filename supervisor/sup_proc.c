@@ -65,6 +65,7 @@ void sup_procs_setup(struct sup *s)
 		for (uint32_t k = 0; k < s->cfg.targets[i].nluns; k++)
 			used[s->cfg.targets[i].luns[k].backend] = true;
 	for (int b = 0; b < SUP_BE_COUNT; b++) {
+		used[b] |= s->cfg.backend_always[b]; /* LUNs of this kind may come live */
 		char name[32], bin[64];
 
 		if (!used[b])
@@ -418,7 +419,8 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 			break;
 		}
 		default:
-			kill_proc(p, "unexpected control message");
+			if (!sup_live_on_ctl(s, p, m.type, m.data))
+				kill_proc(p, "unexpected control message");
 		}
 		ctl_msg_free(&m);
 	}

@@ -3,6 +3,7 @@
 BE_COMMON_SRCS := procs/backend-common/be_main.c procs/backend-common/be_loop.c \
                   procs/backend-common/be_check.c procs/backend-common/be_devs.c \
                   procs/backend-common/be_lba.c procs/backend-common/be_sandbox.c \
+                  procs/backend-common/be_live.c \
                   procs/backend-common/be_relink.c
 BE_COMMON_LIBS := -lev -ljansson -lseccomp
 

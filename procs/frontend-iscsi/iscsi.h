@@ -21,6 +21,7 @@
 #define ISCSI_LOGIN_TIMEOUT 30.0  /* seconds for a whole login */
 #define ISCSI_DISC_BUF      65536 /* target names from the core */
 #define ISCSI_SPILL_MAX     (32u << 20) /* private memory for commands waiting on the pool */
+#define ISCSI_MAX_LISTENERS 64    /* portals, including those added live */
 
 struct iscsi_tgt;
 struct iscsi_conn;

@@ -7,5 +7,9 @@
 int  iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop);
 void iscsi_tgt_shutdown(struct iscsi_tgt *t);
 void iscsi_tgt_stats(struct iscsi_tgt *t);
+struct iscsi_listener;
+/* Accept connections on a listening socket the supervisor bound. */
+void iscsi_listener_start(struct iscsi_tgt *t, struct iscsi_listener *l, int fd,
+			  uint16_t group, const char *addr);
 
 #endif

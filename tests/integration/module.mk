@@ -24,6 +24,10 @@ test-be-fair_LIBS := -liscsi
 TEST_PROGS += test-alua
 test-alua_SRCS := tests/integration/alua_tool.c
 test-alua_LIBS := -liscsi
+# One session kept open across admin changes (admin-live.sh)
+TEST_PROGS += test-admin-probe
+test-admin-probe_SRCS := tests/integration/admin_probe.c
+test-admin-probe_LIBS := -liscsi
 # Two sessions held across core kills: PR, MODE SELECT and UA state (core-restart.sh)
 TEST_PROGS += corestate-check
 corestate-check_SRCS := tests/integration/corestate_tool.c

@@ -53,6 +53,8 @@ void test_aptpl_save(void);
 void test_aptpl_restart(const char *bin);
 void test_preempt_abort(void);
 void test_mode_select(void);
+/* test_core_proc_live.c: CTL_CONFIG */
+void test_live_config(void);
 
 /* test_core_proc_state.c: the state segment across core restarts */
 void test_state_segment(const char *bin);
