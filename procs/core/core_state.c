@@ -102,10 +102,12 @@ static json_t *nexus_json(const struct core_nexus *nx)
 	json_t *ua = json_array();
 	char sense[2 * MSG_SENSE_MAX + 1];
 
-	/* only the LUs with something pending: [index, bits] */
+	/* only the LUs with something pending, by LUN number (slots are this
+	 * incarnation's business): [lun, bits] */
 	for (uint32_t i = 0; i < nx->tgt->nluns; i++)
-		if (nx->ua[i])
-			json_array_append_new(ua, json_pack("[I, i]", (json_int_t)i, nx->ua[i]));
+		if (nx->ua[i] && nx->tgt->luns[i].live)
+			json_array_append_new(ua, json_pack("[I, i]",
+				(json_int_t)nx->tgt->luns[i].lu.lun, nx->ua[i]));
 	for (unsigned i = 0; i < nx->pr_sense_len; i++)
 		snprintf(sense + 2 * i, 3, "%02x", nx->pr_sense[i]);
 	sense[2 * nx->pr_sense_len] = 0;
@@ -299,7 +301,6 @@ static const char *check_nexus(struct core *co, json_t *o)
 	json_t *ua = json_object_get(o, "ua"), *e;
 	json_int_t link, id;
 	struct core_link *cl;
-	struct core_target *t;
 	uint64_t u;
 	size_t i;
 
@@ -318,18 +319,16 @@ static const char *check_nexus(struct core *co, json_t *o)
 	cl = core_link_get(co, (uint32_t)link);
 	if (cl && cl->role != CORE_ROLE_FRONTEND)
 		return "nexus on a backend link";
-	t = core_config_target(&co->cfg, json_string_value(json_object_get(o, "target")));
 	if (json_array_size(ua) > CORE_MAX_LUNS)
 		return "too many unit attentions";
 	json_array_foreach(ua, i, e) {
 		json_int_t lu;
 
+		/* an LU that left the configuration is skipped when applied */
 		if (!json_is_array(e) || json_array_size(e) != 2 ||
-		    !get_int(json_array_get(e, 0), 0, CORE_MAX_LUNS - 1, &lu) ||
+		    !get_int(json_array_get(e, 0), 0, 16383, &lu) ||
 		    !get_int(json_array_get(e, 1), 0, UINT16_MAX, NULL))
 			return "bad unit attention";
-		if (t && (uint32_t)lu >= t->nluns)
-			return "unit attention for an LU the target does not have";
 	}
 	return NULL;
 }
@@ -477,7 +476,12 @@ static bool apply_nexus(struct core *co, json_t *o)
 		return false;
 	}
 	nx = calloc(1, sizeof(*nx));
-	if (!nx || !(nx->ua = calloc(t->nluns ? t->nluns : 1, sizeof(*nx->ua)))) {
+	if (!nx || !(nx->ua = calloc(CORE_MAX_LUNS, sizeof(*nx->ua))) ||
+	    core_nexus_view_init(nx)) {
+		if (nx) {
+			core_nexus_view_free(nx);
+			free(nx->ua);
+		}
 		free(nx);
 		return false;
 	}
@@ -488,9 +492,14 @@ static bool apply_nexus(struct core *co, json_t *o)
 	get_u64(json_object_get(o, "isid"), &nx->isid);
 	get_name(json_object_get(o, "initiator"), nx->initiator);
 	nx->tgt = t;
-	json_array_foreach(ua, i, e)
-		nx->ua[json_integer_value(json_array_get(e, 0))] |=
-			(uint16_t)json_integer_value(json_array_get(e, 1));
+	/* the LUNs it sees through its ACL entry, as at a login */
+	core_nexus_view(nx);
+	json_array_foreach(ua, i, e) {
+		struct core_lun *l = core_target_lun(t, (uint32_t)json_integer_value(json_array_get(e, 0)));
+
+		if (l)
+			nx->ua[l->index] |= (uint16_t)json_integer_value(json_array_get(e, 1));
+	}
 	get_u64(json_object_get(o, "pr_tag"), &nx->pr_tag);
 	nx->pr_status = (uint8_t)json_integer_value(json_object_get(o, "pr_status"));
 	hex_sense(json_string_value(json_object_get(o, "pr_sense")), nx->pr_sense,
