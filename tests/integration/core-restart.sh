@@ -30,6 +30,12 @@ C() { timeout 10 "$TL_BIN/mtgtctl" -s "$TL_SOCK" "$@"; }
 
 tl_tio 60 -s 16M -q 16 -S 31 writeverify "$U" >>"$L" 2>&1 || tl_fail "initial write: $(tail -3 "$L")"
 
+# LUN 1 removed and LUN 3 added live: the running core gives LUN 3 the freed
+# slot, a new core numbers its slots afresh; saved state must follow LUN
+# numbers, not slots
+C lun del "$TL_TARGET" 1 >/dev/null || tl_fail "lun del refused"
+C lun add "$TL_TARGET" 3 --backend null --size 1G >/dev/null || tl_fail "lun add refused"
+
 # two sessions holding PR, mode and UA state across everything below
 GO=$TL_DIR/go
 "$TL_BIN/corestate-check" "127.0.0.1:$TL_PORT" "$TL_TARGET" 2 "$GO" >"$TL_DIR/state.log" 2>&1 &
