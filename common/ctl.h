@@ -35,6 +35,9 @@ enum ctl_type {
 	CTL_SESSION_DROP,   /* sup -> frontend: {"tsih":n}: close that session */
 	CTL_PORTAL_ADD,     /* sup -> frontend: {"addr","group"} + the listening socket */
 	CTL_PORTAL_DEL,     /* sup -> frontend: {"addr"}: stop accepting there */
+	CTL_SESSION_LOGOUT, /* sup -> frontend: {"initiator","target","wait_s"}: ask
+	                     * matching sessions to log out (iSCSI AsyncEvent 1),
+	                     * drop them if they do not; no answer */
 	/* live upgrade (supervisor/sup_upgrade.c, docs/upgrade.md) */
 	CTL_QUIESCE,        /* sup -> old: {"deadline_ms":N} + state memfd: stop at
 	                     * PDU boundaries, finish in-flight work, serialize */

@@ -96,6 +96,11 @@ const struct rpc_method rpc_schema[] = {
 	{ "session.drop", "close a session's connections (the initiator may log in again if "
 	  "its ACL still allows it)", {
 		{ "tsih", RPC_INT, true, true, NULL, "session handle (see session list)" } } },
+	{ "session.logout", "ask matching iSCSI sessions to log out (AsyncEvent 1); drop "
+	  "those still there after wait_s + 2 s", {
+		{ "initiator", RPC_STR, false, false, NULL, "initiator name (absent: any)" },
+		{ "target", RPC_STR, false, false, NULL, "target IQN (absent: any)" },
+		{ "wait_s", RPC_INT, false, false, NULL, "seconds the initiators get (Parameter3)" } } },
 	{ "stats.get", "counters of every process: per LUN and per session I/O, bytes and "
 	  "latency percentiles (core), ring and pool use; refreshed each second", { { 0 } } },
 

@@ -75,6 +75,9 @@ struct sup {
 	struct pool pool;
 	int      listen_fds[SUP_MAX_PORTALS];
 	int      state_fd;        /* the core's durable state (APTPL), in state_dir */
+	int      isns_fds[2];     /* iSNS connection and SCN listener handed to the
+	                           * next frontend started; closed here after the fork */
+	int      nisns_fds;
 	int      state_seg_fd;    /* the core state segment (sup_core_restart.c) */
 	double   core_died_at;    /* when the core's death was seen (recovery time) */
 	char     state_path[4096];
@@ -193,5 +196,17 @@ void sup_notify_tick(struct sup *s);
 void sup_notify_stopping(void);
 
 double sup_now(void);
+
+/* sup_session.c: ask the sessions of `initiator` (NULL: any) on `target`
+ * (NULL: any) to log out within wait_s (iSCSI AsyncEvent 1, then dropped).
+ * Returns the number of frontends told. For "drop session" / ACL changes. */
+int  sup_session_logout(struct sup *s, const char *initiator, const char *target,
+			unsigned wait_s);
+json_t *sup_rpc_session_logout(struct sup *s, json_t *params, int *code, const char **msg);
+/* sup_isns.c: a TCP connection to the iSNS server (bounded wait), or -errno */
+int  sup_isns_connect(const struct sup_portal *server);
+/* A listening TCP socket on the local address of the iSNS connection fd, for
+ * the server's SCN messages; its address in addr, port in *port. */
+int  sup_isns_scn_listener(int fd, char *addr, size_t addrlen, uint16_t *port);
 
 #endif

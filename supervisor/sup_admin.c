@@ -160,6 +160,9 @@ static const struct {
 	{ "proc.policy", rpc_proc_policy,
 	  "{name, [backoff_initial_ms, backoff_max_ms, intensity, period_s]}: read or set "
 	  "its restart policy" },
+	{ "session.logout", sup_rpc_session_logout,
+	  "{[initiator], [target], [wait_s]}: ask matching iSCSI sessions to log out "
+	  "(AsyncEvent 1), drop them after wait_s + 2 s" },
 	{ "proc.upgrade", sup_core_rpc_upgrade,
 	  "{name, [binary]}: live upgrade (this version: the core only); returns once "
 	  "started, proc.list shows the new pid when done" },

@@ -570,7 +570,7 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 	static const char *const keys[] = { "admin_socket", "state_dir", "portals", "targets",
 					    "discovery_chap", "chap_algorithms", "iscsi", "restart",
 					    "heartbeat", "sandbox", "backends", "admin", "start_backends",
-					    NULL };
+					    "isns", NULL };
 	static const char *const algs[] = { "SHA3-256", "SHA-256", "MD5" };
 	char w[64];
 	json_t *v, *e;
@@ -676,6 +676,28 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 			return fail(err, errlen, "iscsi.poll_us: must be 0 (never poll) to 10000");
 		if (n)
 			cfg->poll_us = (uint32_t)json_integer_value(n);
+	}
+
+	v = json_object_get(root, "isns");
+	if (v) {
+		static const char *const skeys[] = { "server", "entity", NULL };
+		const char *srv, *ent;
+
+		if (!json_is_object(v))
+			return fail(err, errlen, "isns: must be {\"server\": \"IP:port\"}");
+		if ((r = check_keys(v, skeys, "isns", err, errlen)))
+			return r;
+		srv = json_string_value(json_object_get(v, "server"));
+		if (!srv || parse_portal(srv, &cfg->isns_server) < 0)
+			return fail(err, errlen, "isns.server: must be \"IP:port\"");
+		ent = json_string_value(json_object_get(v, "entity"));
+		if (json_object_get(v, "entity") &&
+		    (!ent || !*ent || strlen(ent) >= sizeof(cfg->isns_entity)))
+			return fail(err, errlen, "isns.entity: must be a string of 1 to 223 bytes");
+		/* default: named after the first portal, unique per target host */
+		snprintf(cfg->isns_entity, sizeof(cfg->isns_entity), "%s%s", ent ? "" : "mtgt:",
+			 ent ? ent : cfg->nportals ? cfg->portals[0].text : "target");
+		cfg->isns_set = true;
 	}
 
 	cfg->heartbeat_interval_s = 2;

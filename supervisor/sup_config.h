@@ -127,6 +127,11 @@ struct sup_config {
 	bool     require_data_digest;
 	json_t  *backend_cfg[SUP_BE_COUNT]; /* "backends": {"file": {...}}: tunables */
 	uint32_t poll_us;             /* frontend busy-poll window after I/O */
+	/* "isns": {"server": "IP:port", "entity": "..."}: the supervisor
+	 * connects, the frontend registers (procs/frontend-iscsi/iscsi_isns.c) */
+	bool     isns_set;
+	struct sup_portal isns_server;
+	char     isns_entity[224];
 	uint32_t nchap_algs;
 	char    *chap_algs[SUP_CHAP_ALGS_MAX]; /* preference order: "SHA3-256", "SHA-256", "MD5" */
 };

@@ -184,6 +184,30 @@ json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int
 				s->cfg.portals[i].text, "group", s->cfg.portals[i].group));
 		json_object_set_new(doc, "listeners", ls);
 		json_object_set_new(doc, "config", sup_frontend_config(s));
+		if (s->cfg.isns_set) {
+			/* the frontend may not connect (sandbox): we do, it talks */
+			int fd = sup_isns_connect(&s->cfg.isns_server);
+			json_t *o = json_pack("{s:s, s:s}", "server", s->cfg.isns_server.text,
+					      "entity", s->cfg.isns_entity);
+
+			if (fd >= 0) {
+				char addr[64];
+				uint16_t port;
+				int lfd = sup_isns_scn_listener(fd, addr, sizeof(addr), &port);
+
+				json_object_set_new(o, "fd", json_integer(
+					add_fd(fds, nfds, max_fds, fd, CHILD_FD_BASE)));
+				s->isns_fds[s->nisns_fds++] = fd;
+				if (lfd >= 0) {
+					json_object_set_new(o, "scn_fd", json_integer(
+						add_fd(fds, nfds, max_fds, lfd, CHILD_FD_BASE)));
+					json_object_set_new(o, "scn_addr", json_string(addr));
+					json_object_set_new(o, "scn_port", json_integer(port));
+					s->isns_fds[s->nisns_fds++] = lfd;
+				}
+			}
+			json_object_set_new(doc, "isns", o);
+		}
 	}
 	if (p->kind == SUP_BACKEND) {
 		json_t *devs = json_array();

@@ -500,6 +500,8 @@ static void launch(struct sup *s, struct sup_proc *p)
 	if (pid == 0)
 		child_exec(s, p, sv[1], fds, nfds);
 	close(sv[1]);
+	while (s->nisns_fds > 0)
+		close(s->isns_fds[--s->nisns_fds]); /* the frontend's now */
 	if (pid < 0) {
 		log_err("%s: fork: %s", p->name, strerror(errno));
 		close(sv[0]);

@@ -133,6 +133,7 @@ struct core_nexus {
 	struct clist cmds;      /* commands of this nexus not yet answered */
 	struct clist_node tnode; /* on tgt->nexuses */
 	uint64_t served;        /* core_qd.c: when a command of it last started */
+	bool     async;         /* the frontend takes MSG_ASYNC_EVENT (NEXUS_ADD flag) */
 	char initiator[MSG_NAME_MAX];
 	/* core_state.c: the last PR OUT applied for this nexus (frontend tag)
 	 * and its answer, so a re-submission after a core restart is answered
@@ -145,7 +146,7 @@ struct core_nexus {
 	bool     restored;
 };
 
-enum core_cmd_kind { CK_CMD = 1, CK_NEXUS_ADD, CK_DISCOVER, CK_TMF };
+enum core_cmd_kind { CK_CMD = 1, CK_NEXUS_ADD, CK_DISCOVER, CK_TMF, CK_ASYNC };
 
 enum core_cmd_state {
 	CS_FREE = 0,
@@ -227,6 +228,9 @@ struct core_cmd {
 	uint32_t nexus_id;
 	int32_t  result;
 	uint32_t length;
+	/* CK_ASYNC: the sense of the unit attention announced */
+	uint8_t  async_sense[MSG_ASYNC_SENSE_MAX];
+	uint8_t  async_sense_len;
 };
 
 struct core_link {
@@ -414,6 +418,13 @@ void core_media_nexus_lost(struct core_nexus *nx);
 void core_media_lun_reset(struct core_lun *l);
 /* core_resize.c: CTL_LUN_RESIZE: new capacity, CAPACITY DATA HAS CHANGED */
 void core_lun_resize(struct core *co, const struct ctl_msg *m);
+/* Set a UA on one nexus and LU; a new one is announced to a frontend that
+ * asked for it (MSG_ASYNC_EVENT, core_async.c). */
+void core_ua_set(struct core_nexus *nx, uint32_t lun_index, uint16_t bit);
+/* core_async.c: MSG_ASYNC_EVENT toward frontends */
+void core_async_init(struct core *co);
+void core_async_ua(struct core_nexus *nx, uint32_t lun_index, uint16_t bit);
+void core_async_fill(const struct core_cmd *cmd, union msg *m);
 /* core_mode.c */
 bool core_mode_run(struct core *co, struct core_cmd *cmd);
 /* core_alua.c: target port groups of a target from its "ports" and "alua"

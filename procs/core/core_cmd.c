@@ -538,6 +538,7 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 			nx->link = cl->id;
 			nx->fe_epoch = cl->peer_epoch;
 			nx->isid = m->isid;
+			nx->async = m->h.flags & MSG_NEXUS_ASYNC;
 			nx->port = m->port ? (uint16_t)m->port : 1;
 			nx->tgt = t;
 			nx->ua = ua;
@@ -935,6 +936,9 @@ void core_cmd_fill(struct core *co, struct core_link *cl, struct core_cmd *cmd, 
 			m->tmf_rsp.asc = (uint8_t)(cmd->tmf_asc >> 8);
 			m->tmf_rsp.ascq = (uint8_t)cmd->tmf_asc;
 		}
+		break;
+	case MSG_ASYNC_EVENT:
+		core_async_fill(cmd, m);
 		break;
 	case MSG_CMD_RSP: {
 		struct msg_cmd_rsp *r = &m->cmd_rsp;

@@ -111,9 +111,9 @@ static json_t *nexus_json(const struct core_nexus *nx)
 	for (unsigned i = 0; i < nx->pr_sense_len; i++)
 		snprintf(sense + 2 * i, 3, "%02x", nx->pr_sense[i]);
 	sense[2 * nx->pr_sense_len] = 0;
-	return json_pack("{s:I, s:I, s:I, s:i, s:o, s:s, s:s, s:o, s:o, s:i, s:s}",
+	return json_pack("{s:I, s:I, s:i, s:b, s:I, s:o, s:s, s:s, s:o, s:o, s:i, s:s}",
 			 "link", (json_int_t)nx->link, "fe_epoch", (json_int_t)nx->fe_epoch,
-			 "port", (int)nx->port,
+			 "port", (int)nx->port, "async", (int)nx->async,
 			 "id", (json_int_t)nx->id, "isid", u64_str(nx->isid),
 			 "initiator", nx->initiator, "target", nx->tgt->name, "ua", ua,
 			 "pr_tag", u64_str(nx->pr_tag), "pr_status", nx->pr_status,
@@ -307,6 +307,7 @@ static const char *check_nexus(struct core *co, json_t *o)
 	if (!json_is_object(o) || !get_int(json_object_get(o, "link"), 0, UINT32_MAX, &link) ||
 	    !get_int(json_object_get(o, "fe_epoch"), 0, UINT32_MAX, NULL) ||
 	    !get_int(json_object_get(o, "port"), 0, UINT16_MAX, NULL) ||
+	    !get_bool(o, "async") ||
 	    !get_int(json_object_get(o, "id"), 0, UINT32_MAX, &id) ||
 	    !get_u64(json_object_get(o, "isid"), &u) ||
 	    !get_name(json_object_get(o, "initiator"), NULL) ||
@@ -489,6 +490,7 @@ static bool apply_nexus(struct core *co, json_t *o)
 	nx->link = cl->id;
 	nx->fe_epoch = cl->peer_epoch;
 	nx->port = (uint16_t)json_integer_value(json_object_get(o, "port"));
+	nx->async = json_is_true(json_object_get(o, "async"));
 	get_u64(json_object_get(o, "isid"), &nx->isid);
 	get_name(json_object_get(o, "initiator"), nx->initiator);
 	nx->tgt = t;

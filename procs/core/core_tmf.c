@@ -65,7 +65,7 @@ static void set_ua_others(struct core_lun *l, struct core_nexus *except, uint16_
 		struct core_nexus *nx = clist_entry(n, struct core_nexus, tnode);
 
 		if (nx != except)
-			nx->ua[l->index] |= bit;
+			core_ua_set(nx, l->index, bit);
 	}
 	core_state_dirty = true;
 }

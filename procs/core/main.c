@@ -58,6 +58,7 @@ int main(void)
 	}
 	if (core_links_init(&co))
 		exit(1);
+	core_async_init(&co);
 	core_state_alua_register();
 	core_state_open(&co, json_object_get(c.init, "state_seg"));
 	core_state_restore(&co);

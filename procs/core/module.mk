@@ -7,7 +7,7 @@ CORE_SCSI_SRCS := procs/core/scsi_sense.c procs/core/scsi_cdb.c procs/core/scsi_
 mtgt-core_SRCS := procs/core/main.c procs/core/core_config.c procs/core/core_link.c procs/core/core_live.c procs/core/core_stats.c \
 	procs/core/core_cmd.c procs/core/core_tmf.c procs/core/core_verify.c \
 	procs/core/core_pr.c procs/core/core_pr_store.c procs/core/core_emul_out.c \
-	procs/core/core_mode.c procs/core/core_ua.c procs/core/core_alua.c \
+	procs/core/core_mode.c procs/core/core_ua.c procs/core/core_async.c procs/core/core_alua.c \
 	procs/core/core_state.c procs/core/core_state_alua.c procs/core/core_replay.c \
 	procs/core/core_quiesce.c \
 	procs/core/core_blk.c procs/core/core_lbalock.c procs/core/core_sandbox.c $(CORE_SCSI_SRCS)

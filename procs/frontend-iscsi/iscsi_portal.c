@@ -229,3 +229,8 @@ int iscsi_portal_addresses(struct iscsi_conn *c, const char *target, struct iscs
 	}
 	return r;
 }
+
+bool iscsi_portal_target_in_group(const struct iscsi_tgt *t, const char *target, uint16_t group)
+{
+	return in_group(find(t, target), group);
+}

@@ -138,7 +138,7 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 				     grp ? (uint16_t)json_integer_value(grp) : t->lim.tpgt,
 				     json_string_value(json_object_get(e, "addr")));
 	}
-	return 0;
+	return iscsi_isns_init(t, json_object_get(c->init, "isns"), cfg);
 }
 
 void iscsi_listener_start(struct iscsi_tgt *t, struct iscsi_listener *l, int fd,
@@ -165,7 +165,8 @@ void iscsi_tgt_stats(struct iscsi_tgt *t)
 
 	for (struct iscsi_session *x = t->sessions; x; x = x->next)
 		nsess++;
-	j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+		      " s:I, s:I, s:I, s:I, s:I, s:I}",
 		      "connections", (json_int_t)t->nconns,
 		      "sessions", (json_int_t)nsess,
 		      "in_flight", (json_int_t)t->inflight,
@@ -179,7 +180,13 @@ void iscsi_tgt_stats(struct iscsi_tgt *t)
 		      "rejects", (json_int_t)t->st.rejects,
 		      "protocol_closes", (json_int_t)t->st.protocol_closes,
 		      "auth_failures", (json_int_t)t->st.auth_failures,
-		      "spill_bytes", (json_int_t)t->spill_bytes);
+		      "spill_bytes", (json_int_t)t->spill_bytes,
+		      "snacks", (json_int_t)t->st.snacks,
+		      "retransmits", (json_int_t)t->st.retransmits,
+		      "recovery_r2ts", (json_int_t)t->st.recovery_r2ts,
+		      "header_digest_skips", (json_int_t)t->st.hdigest_skips,
+		      "async_events", (json_int_t)t->st.async_events,
+		      "logout_requests", (json_int_t)t->st.logout_requests);
 	if (j)
 		json_object_set_new(j, "bytes_copied", json_integer((json_int_t)t->bytes_copied));
 	if (j)
@@ -236,6 +243,7 @@ void iscsi_tgt_shutdown(struct iscsi_tgt *t)
 		return;
 	log_info("shutting down: draining %u connections", t->nconns);
 	t->shutting_down = true;
+	iscsi_isns_shutdown(t);
 	for (uint32_t i = 0; i < t->nlis; i++) {
 		if (t->lis[i].fd < 0)
 			continue; /* removed live */

@@ -2,6 +2,8 @@
 #ifndef MTGT_ISCSI_TGT_H
 #define MTGT_ISCSI_TGT_H
 
+#include <jansson.h>
+
 #include "procs/frontend-iscsi/iscsi.h"
 
 int  iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop);
@@ -11,5 +13,9 @@ struct iscsi_listener;
 /* Accept connections on a listening socket the supervisor bound. */
 void iscsi_listener_start(struct iscsi_tgt *t, struct iscsi_listener *l, int fd,
 			  uint16_t group, const char *addr);
+/* iscsi_isns.c: registration with an iSNS server over the socket the
+ * supervisor connected (CTL_INIT "isns"); nothing without one. */
+int  iscsi_isns_init(struct iscsi_tgt *t, json_t *isns, json_t *cfg);
+void iscsi_isns_shutdown(struct iscsi_tgt *t);
 
 #endif

@@ -55,6 +55,7 @@ void test_preempt_abort(void);
 void test_mode_select(void);
 /* test_core_proc_live.c: CTL_CONFIG */
 void test_live_config(void);
+void test_async_event(void);
 
 /* test_core_proc_state.c: the state segment across core restarts */
 void test_state_segment(const char *bin);

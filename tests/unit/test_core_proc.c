@@ -1429,6 +1429,7 @@ int main(int argc, char **argv)
 	test_preempt_abort();
 	test_mode_select();
 	test_live_config();
+	test_async_event();
 	test_state_segment(bin);
 	REQUIRE(ctl_send(ctl, CTL_SHUTDOWN, NULL, 0, NULL, 0) == 0);
 	for (int i = 0; i < 200; i++) {

@@ -210,7 +210,7 @@ void test_state_segment(const char *bin)
 	 * the new core runs on the APTPL file alone (nothing of the above) */
 	REQUIRE(pr_store_read(seg_fd, &gen, &old, &len) == 0);
 	free(old);
-	const char *bad = "{\"version\":1,\"epoch\":1,\"luns\":[],\"nexuses\":[{\"link\":1,\"fe_epoch\":107,\"port\":1,"
+	const char *bad = "{\"version\":1,\"epoch\":1,\"luns\":[],\"nexuses\":[{\"link\":1,\"fe_epoch\":107,\"port\":1,\"async\":false,"
 		"\"id\":21,\"isid\":\"0\",\"initiator\":\"x\",\"target\":\"" DEMO "\","
 		"\"ua\":[1,\"boom\"],\"pr_tag\":\"0\",\"pr_status\":0,\"pr_sense\":\"\"}]}";
 	REQUIRE(pr_store_write(seg_fd, gen + 1, bad, strlen(bad)) == 0);
