@@ -522,14 +522,17 @@ static void resubmit(struct iscsi_tgt *t)
 				iscsi_cmd_rsp(t, cmd, &r.cmd_rsp);
 				continue;
 			}
-			/* Data-Out already in the buffer counts as immediate data;
-			 * a new XFER_RDY solicits only what is still missing */
-			if (cmd->dir == MSG_DIR_WRITE && !cmd->data_err) {
-				uint32_t have = cmd->rx_off < cmd->edtl ? cmd->rx_off : cmd->edtl;
-
-				if (have > m.cmd.imm_len)
-					m.cmd.imm_len = have;
-			}
+			/* All the Data-Out the old core asked for is in the
+			 * buffer: it counts as immediate data (the same CDB asks
+			 * the same of the new core). Otherwise the new core's
+			 * XFER_RDY finds what arrived meanwhile (rx_bytes) and
+			 * the R2Ts still open, and solicits only the rest. With
+			 * recovery R2Ts (ERL 1) bytes in are not one run from 0,
+			 * so nothing less than complete is claimed. */
+			if (cmd->dir == MSG_DIR_WRITE && !cmd->data_err && cmd->want &&
+			    cmd->rx_bytes >= cmd->want && !cmd->nr2t &&
+			    cmd->want <= cmd->edtl && cmd->want > m.cmd.imm_len)
+				m.cmd.imm_len = cmd->want;
 			cmd->xfer = false;
 			cmd->data_ready_sent = false;
 		} else if (s->kind == REQ_DISCOVER) {
