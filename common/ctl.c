@@ -144,6 +144,8 @@ const char *ctl_type_name(uint32_t type)
 		[CTL_SESSION_DROP] = "SESSION_DROP", [CTL_PORTAL_ADD] = "PORTAL_ADD",
 		[CTL_PORTAL_DEL] = "PORTAL_DEL",
 		[CTL_SESSION_LOGOUT] = "SESSION_LOGOUT",
+		[CTL_QUIESCE] = "QUIESCE", [CTL_HANDOVER] = "HANDOVER",
+		[CTL_RESUME] = "RESUME", [CTL_RETIRE] = "RETIRE",
 	};
 	return type < CTL_TYPE_MAX && names[type] ? names[type] : "?";
 }

@@ -19,6 +19,11 @@ const struct rpc_method rpc_schema[] = {
 	{ "proc.list", "processes with pid, state and restart count", { { 0 } } },
 	{ "proc.restart", "stop a process gracefully and start it again (also revives a "
 	  "failed one)", { P_PNAME } },
+	{ "proc.upgrade", "live upgrade without dropping a session (this version: the core); "
+	  "answers once started, proc list shows the new pid when done", {
+		P_PNAME,
+		{ "binary", RPC_STR, false, false, NULL,
+		  "absolute path of the new binary (later restarts run it too)" } } },
 	{ "proc.policy", "read or set a process' restart policy", {
 		P_PNAME,
 		{ "intensity", RPC_INT, false, false, NULL, "restarts allowed in period_s" },

@@ -163,6 +163,9 @@ static const struct {
 	{ "session.logout", sup_rpc_session_logout,
 	  "{[initiator], [target], [wait_s]}: ask matching iSCSI sessions to log out "
 	  "(AsyncEvent 1), drop them after wait_s + 2 s" },
+	{ "proc.upgrade", sup_core_rpc_upgrade,
+	  "{name, [binary]}: live upgrade (this version: the core only); returns once "
+	  "started, proc.list shows the new pid when done" },
 	{ "rpc.methods", rpc_methods, "the methods this server offers" },
 };
 

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "procs/core/core.h"
 #include "procs/core/core_xcopy.h"
+#include "procs/core/core_state.h"
 #include "shm/pool.h"
 
 /* ---- table ---- */
@@ -137,6 +138,16 @@ struct core_nexus *core_nexus_find(struct core_link *cl, uint32_t id)
 		if (n->id == id)
 			return n;
 	return NULL;
+}
+
+void core_nexus_insert(struct core_link *cl, struct core_nexus *nx)
+{
+	unsigned b = nexus_bucket(nx->id);
+
+	nx->hnext = cl->nexus_hash[b];
+	cl->nexus_hash[b] = nx;
+	clist_push_back(&nx->tgt->nexuses, &nx->tnode);
+	core_state_dirty = true;
 }
 
 /* ---- task set ordering ----
@@ -332,6 +343,8 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 	};
 	uint32_t n;
 
+	uint16_t ua_before = q.ua_pending ? *q.ua_pending : 0;
+
 	if (core_pr_run(co, cmd) || core_mode_run(co, cmd) || core_alua_run(co, cmd) ||
 	    core_media_run(co, cmd))
 		return;
@@ -340,6 +353,8 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 		return;
 	}
 	scsi_emulate(&q, &cmd->res);
+	if (q.ua_pending && *q.ua_pending != ua_before)
+		core_state_lazy = true; /* e.g. REQUEST SENSE reported one */
 	n = cmd->res.data_len;
 	if (cmd->dir != MSG_DIR_READ)
 		n = 0;
@@ -487,7 +502,9 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 	struct core_cmd *cmd;
 	struct core_target *t;
 
-	if (core_nexus_find(cl, m->nexus)) {
+	struct core_nexus *had = core_nexus_find(cl, m->nexus);
+
+	if (had && !(had->restored && (m->h.flags & MSG_FLAG_REPLAY))) {
 		core_violation(co, cl, "NEXUS_ADD for a nexus id already in use");
 		return;
 	}
@@ -515,7 +532,12 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 	cmd->fe_tag = m->h.tag;
 	cmd->nexus_id = m->nexus;
 	t = core_config_target(&co->cfg, tgt);
-	if (co->shutting_down) {
+	if (had) {
+		/* a login the previous core incarnation accepted (and saved)
+		 * but did not answer: the same answer again, nothing changes */
+		cmd->result = had->tgt == t && core_name_eq(had->initiator, ini) &&
+			      had->isid == m->isid ? 0 : -EACCES;
+	} else if (co->shutting_down) {
 		cmd->result = -EAGAIN;
 	} else if (!t) {
 		cmd->result = -ENOENT;
@@ -532,10 +554,9 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 			free(ua);
 			cmd->result = -ENOMEM;
 		} else {
-			unsigned b = nexus_bucket(m->nexus);
-
 			nx->id = m->nexus;
 			nx->link = cl->id;
+			nx->fe_epoch = cl->peer_epoch;
 			nx->isid = m->isid;
 			nx->async = m->h.flags & MSG_NEXUS_ASYNC;
 			nx->port = m->port ? (uint16_t)m->port : 1;
@@ -545,9 +566,7 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 			core_nexus_view(nx);
 			/* every LU reports its power-on (or the nexus loss) once */
 			core_ua_nexus_new(nx);
-			nx->hnext = cl->nexus_hash[b];
-			cl->nexus_hash[b] = nx;
-			clist_push_back(&t->nexuses, &nx->tnode);
+			core_nexus_insert(cl, nx);
 			cmd->result = 0;
 			log_info("nexus %u on link %u: %s -> %s", nx->id, cl->id, ini, t->name);
 		}
@@ -694,6 +713,11 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		core_cmd_complete(co, cmd);
 		return;
 	}
+	/* re-submitted after a core restart: some commands must not run twice */
+	if ((m->h.flags & MSG_FLAG_REPLAY) && core_replay_answer(co, cmd)) {
+		core_cmd_complete(co, cmd);
+		return;
+	}
 	if (!cmd->lun) {
 		/* no LU: INQUIRY, REPORT LUNS, REQUEST SENSE still answer */
 		cmd->emulated = true;
@@ -704,8 +728,12 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 	/* SANITIZE IN PROGRESS comes before unit attentions (SBC-3 4.11) */
 	if (core_sanitize_refuse(co, cmd))
 		return;
-	if (!core_qd_admit(cmd) ||
-	    scsi_ua_check(&nx->ua[cmd->lun->index], cmd->cdb, &cmd->res)) {
+	if (!core_qd_admit(cmd)) {
+		core_cmd_complete(co, cmd);
+		return;
+	}
+	if (scsi_ua_check(&nx->ua[cmd->lun->index], cmd->cdb, &cmd->res)) {
+		core_state_lazy = true; /* reported: no longer pending */
 		core_cmd_complete(co, cmd);
 		return;
 	}

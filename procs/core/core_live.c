@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "procs/core/core.h"
 #include "procs/core/core_xcopy.h"
+#include "procs/core/core_state.h"
 
 static struct {
 	struct core *co;
@@ -245,6 +246,7 @@ static void views_update(struct core_target *t)
 			continue;
 		for (uint32_t i = 0; i < nx->nview; i++)
 			nx->ua[nx->view_slot[i]] |= SCSI_UA_LUNS_CHANGED;
+		core_state_dirty = true;
 		log_info("nexus %u (%s) on %s now sees %u LUNs", nx->id, nx->initiator, t->name,
 			 nx->nview);
 	}

@@ -9,6 +9,8 @@ mtgt-core_SRCS := procs/core/main.c procs/core/core_config.c procs/core/core_lin
 	procs/core/core_cmd.c procs/core/core_tmf.c procs/core/core_verify.c \
 	procs/core/core_pr.c procs/core/core_pr_store.c procs/core/core_emul_out.c \
 	procs/core/core_mode.c procs/core/core_ua.c procs/core/core_async.c procs/core/core_alua.c \
+	procs/core/core_state.c procs/core/core_state_alua.c procs/core/core_replay.c \
+	procs/core/core_quiesce.c \
 	procs/core/core_blk.c procs/core/core_lbalock.c procs/core/core_sandbox.c \
 	procs/core/core_xcopy.c procs/core/core_sanitize.c $(CORE_SCSI_SRCS)
 mtgt-core_LIBS := -lev -ljansson -lz -lseccomp
@@ -25,9 +27,10 @@ test-scsi-rw_LIBS := -lcmocka
 
 # plays supervisor, frontend and backend around a real mtgt-core process
 TEST_PROGS += test-core-proc
-test-core-proc_SRCS := tests/unit/test_core_proc.c tests/unit/test_core_proc_pr.c tests/unit/test_core_proc_live.c \
-	tests/unit/test_core_proc_xcopy.c
-test-core-proc_LIBS := -ljansson
+test-core-proc_SRCS := tests/unit/test_core_proc.c tests/unit/test_core_proc_pr.c \
+	tests/unit/test_core_proc_live.c tests/unit/test_core_proc_xcopy.c \
+	tests/unit/test_core_proc_state.c procs/core/core_pr_store.c
+test-core-proc_LIBS := -ljansson -lz
 
 TEST_PROGS += test-scsi-pr
 test-scsi-pr_SRCS := tests/unit/test_scsi_pr.c procs/core/core_pr_store.c $(CORE_SCSI_SRCS)

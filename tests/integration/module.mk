@@ -40,3 +40,7 @@ test-alua_LIBS := -liscsi
 TEST_PROGS += test-admin-probe
 test-admin-probe_SRCS := tests/integration/admin_probe.c
 test-admin-probe_LIBS := -liscsi
+# Two sessions held across core kills: PR, MODE SELECT and UA state (core-restart.sh)
+TEST_PROGS += corestate-check
+corestate-check_SRCS := tests/integration/corestate_tool.c
+corestate-check_LIBS := -liscsi
