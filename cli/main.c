@@ -12,6 +12,7 @@
 
 #include "cli/ctl_rpc.h"
 #include "cli/ctl_print.h"
+#include "cli/ctl_upgrade.h"
 
 static void usage(FILE *f)
 {
@@ -26,6 +27,8 @@ static void usage(FILE *f)
 		"  proc restart NAME  stop NAME gracefully and start it again (revives a failed one)\n"
 		"  proc policy NAME [--intensity N] [--period S] [--backoff-initial MS]\n"
 		"                     [--backoff-max MS]   read or set NAME's restart policy\n"
+		"  proc upgrade NAME [--binary PATH] [--start-timeout MS] [--quiesce-timeout MS]\n"
+		"                     start a new instance beside NAME and hand over to it live\n"
 		"  rpc methods        methods the server offers\n");
 }
 
@@ -103,6 +106,8 @@ int main(int argc, char **argv)
 	else if (argc == 3 && !strcmp(argv[0], "proc") && !strcmp(argv[1], "restart")) {
 		method = "proc.restart";
 		params = json_pack("{s:s}", "name", argv[2]);
+	} else if (argc >= 3 && !strcmp(argv[0], "proc") && !strcmp(argv[1], "upgrade")) {
+		return ctl_upgrade_main(sock ? sock : default_socket(), argc - 2, argv + 2, as_json);
 	} else if (argc >= 3 && !strcmp(argv[0], "proc") && !strcmp(argv[1], "policy")) {
 		method = "proc.policy";
 		params = json_pack("{s:s}", "name", argv[2]);

@@ -139,6 +139,8 @@ const char *ctl_type_name(uint32_t type)
 		[CTL_VIOLATION] = "VIOLATION", [CTL_LINK_DOWN] = "LINK_DOWN",
 		[CTL_LINK_UP] = "LINK_UP", [CTL_LINK_DRAINED] = "LINK_DRAINED",
 		[CTL_STATS] = "STATS",
+		[CTL_QUIESCE] = "QUIESCE", [CTL_HANDOVER] = "HANDOVER",
+		[CTL_RESUME] = "RESUME", [CTL_RETIRE] = "RETIRE",
 	};
 	return type < CTL_TYPE_MAX && names[type] ? names[type] : "?";
 }

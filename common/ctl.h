@@ -23,6 +23,16 @@ enum ctl_type {
 	CTL_LINK_DRAINED,   /* core -> sup: {"link":id}: no command of a dead frontend
 	                     * still uses its arena; it may be reused */
 	CTL_STATS,          /* sup -> child: request; child -> sup: JSON counters */
+	/* live upgrade (supervisor/sup_upgrade.c, docs/upgrade.md) */
+	CTL_QUIESCE,        /* sup -> old: {"deadline_ms":N} + state memfd: stop at
+	                     * PDU boundaries, finish in-flight work, serialize */
+	CTL_HANDOVER,       /* old -> sup: {"ok":true,"len":L,...} + fds, or
+	                     * {"ok":false,"reason":...} (the old one serves on);
+	                     * sup -> new: the same state; new -> sup: {"ok":...} */
+	CTL_RESUME,         /* sup -> old: upgrade rolled back, serve again;
+	                     * sup -> new: the old one is gone, start serving */
+	CTL_RETIRE,         /* sup -> old: a new instance took over: exit now
+	                     * without touching sockets or rings */
 	CTL_TYPE_MAX
 };
 

@@ -59,6 +59,8 @@ struct sup_proc {
 	double   last_pong;
 	char     last_exit[256];
 	struct sup_link link;     /* link to the core (not for the core itself) */
+	char     binary_path[512]; /* set by an upgrade: run this instead of bindir/binary */
+	bool     handover_in;     /* an upgrade's new instance: waits for the old one's state */
 	ev_io    pid_w;
 	ev_io    ctl_w;
 	ev_timer restart_w;
@@ -103,6 +105,14 @@ void sup_heartbeat(struct sup *s);
 /* proc.restart: a graceful stop, then an immediate start outside the policy. */
 int  sup_proc_restart(struct sup *s, struct sup_proc *p);
 struct sup_proc *sup_proc_find(struct sup *s, const char *name);
+/* For sup_upgrade.c: start an instance p already prepared (epoch, link),
+ * which may be a second instance beside the one in s->procs; kill one by its
+ * pidfd; watch p's pidfd and control socket; tell the core about p's link. */
+void sup_proc_launch(struct sup *s, struct sup_proc *p);
+void sup_proc_kill(struct sup_proc *p, const char *why);
+void sup_proc_watch(struct sup *s, struct sup_proc *p);
+void sup_send_link_up(struct sup *s, struct sup_proc *p);
+void sup_send_link_down(struct sup *s, struct sup_proc *p);
 bool sup_all_running(struct sup *s);
 const char *sup_state_name(enum sup_state st);
 

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "supervisor/sup.h"
 #include "supervisor/sup_policy.h"
+#include "supervisor/sup_upgrade.h"
 
 #define ADMIN_LINE_MAX (64 * 1024)
 
@@ -139,6 +140,11 @@ static const struct {
 	{ "proc.policy", rpc_proc_policy,
 	  "{name, [backoff_initial_ms, backoff_max_ms, intensity, period_s]}: read or set "
 	  "its restart policy" },
+	{ "proc.upgrade", sup_rpc_proc_upgrade,
+	  "{name, [binary, start_timeout_ms, quiesce_timeout_ms, load_timeout_ms]}: start a new "
+	  "instance beside the old one and hand over to it (see proc.upgrade_status)" },
+	{ "proc.upgrade_status", sup_rpc_proc_upgrade_status,
+	  "{name}: the state or result of its last upgrade" },
 	{ "rpc.methods", rpc_methods, "the methods this server offers" },
 };
 

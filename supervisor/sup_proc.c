@@ -15,6 +15,7 @@
 #include "common/ctl.h"
 #include "common/log.h"
 #include "supervisor/sup.h"
+#include "supervisor/sup_upgrade.h"
 
 #define SUP_MAX_FDS         4096
 #define SUP_SHUTDOWN_S      30.0
@@ -109,7 +110,7 @@ int sup_proc_restart(struct sup *s, struct sup_proc *p)
 		}
 		return 0;
 	}
-	if (p->state != SUP_ST_RUNNING || p->ctl < 0)
+	if (p->state != SUP_ST_RUNNING || p->ctl < 0 || sup_upgrade_busy(s, p))
 		return -EBUSY;
 	p->restart_requested = true;
 	p->state = SUP_ST_STOPPING;
@@ -130,7 +131,7 @@ static void describe_exit(int status, char *buf, size_t len)
 		snprintf(buf, len, "status 0x%x", status);
 }
 
-static void kill_proc(struct sup_proc *p, const char *why)
+void sup_proc_kill(struct sup_proc *p, const char *why)
 {
 	if (p->pid > 0 && p->pidfd >= 0) {
 		log_warn("killing %s (pid %d): %s", p->name, p->pid, why);
@@ -141,7 +142,7 @@ static void kill_proc(struct sup_proc *p, const char *why)
 	}
 }
 
-static void send_link_up(struct sup *s, struct sup_proc *p)
+void sup_send_link_up(struct sup *s, struct sup_proc *p)
 {
 	int fds[8], nfds = 0;
 	json_t *d = json_pack("{s:o}", "link", sup_link_desc(s, p, true, fds, &nfds, 0));
@@ -153,7 +154,7 @@ static void send_link_up(struct sup *s, struct sup_proc *p)
 	json_decref(d);
 }
 
-static void send_link_down(struct sup *s, struct sup_proc *p)
+void sup_send_link_down(struct sup *s, struct sup_proc *p)
 {
 	char buf[64];
 
@@ -187,7 +188,7 @@ static void restart_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	p->restarts++;
 	spawn(s, p);
 	if (p->state == SUP_ST_STARTING)
-		send_link_up(s, p);
+		sup_send_link_up(s, p);
 }
 
 /* Who has to restart with p when p keeps failing: the core depends on every
@@ -196,7 +197,7 @@ static void escalate(struct sup *s, struct sup_proc *p)
 {
 	if (p->kind == SUP_BACKEND && s->core->pid > 0) {
 		log_err("%s keeps failing: escalating, restarting the core with it", p->name);
-		kill_proc(s->core, "escalation: a backend keeps failing");
+		sup_proc_kill(s->core, "escalation: a backend keeps failing");
 	} else {
 		log_err("%s keeps failing: escalating (no dependants to restart)", p->name);
 	}
@@ -248,6 +249,9 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 	close(p->ctl);
 	p->pidfd = p->ctl = -1;
 	p->pid = -1;
+	/* an instance in an upgrade: the upgrade decides what follows */
+	if (sup_upgrade_exited(s, p, why))
+		return;
 
 	if (s->shutting_down) {
 		if (p->state != SUP_ST_STOPPING)
@@ -264,7 +268,7 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 	if (p->kind == SUP_CORE) {
 		for (uint32_t i = 0; i < s->nprocs; i++)
 			if (s->procs[i].pid > 0)
-				kill_proc(&s->procs[i], "core restarts");
+				sup_proc_kill(&s->procs[i], "core restarts");
 		schedule_restart(s, p);
 	} else if (s->core->pid < 0) {
 		/* Part of a core restart: the core's timer restarts everyone. */
@@ -272,12 +276,12 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 			p->state = SUP_ST_BACKOFF;
 	} else if (p->kind == SUP_BACKEND) {
 		/* The core keeps the in-flight I/O and reissues it to the new one. */
-		send_link_down(s, p);
+		sup_send_link_down(s, p);
 		schedule_restart(s, p);
 	} else {
 		/* The arena may still be the target of backend I/O: wait for the
 		 * core to say it is free before a new frontend reuses it. */
-		send_link_down(s, p);
+		sup_send_link_down(s, p);
 		p->state = SUP_ST_DRAINING;
 	}
 }
@@ -326,9 +330,9 @@ static void on_violation(struct sup *s, struct sup_proc *p, const char *data)
 
 		snprintf(why, sizeof(why), "protocol violation reported by %s: %s", p->name,
 			 reason ? reason : "?");
-		kill_proc(peer, why);
+		sup_proc_kill(peer, why);
 	} else {
-		kill_proc(p, "bogus violation report");
+		sup_proc_kill(p, "bogus violation report");
 	}
 	json_decref(j);
 }
@@ -347,7 +351,7 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (r <= 0) {
 			/* EOF: the pidfd reports the death itself. */
 			if (r == -EPROTO)
-				kill_proc(p, "malformed control message");
+				sup_proc_kill(p, "malformed control message");
 			ev_io_stop(loop, &p->ctl_w);
 			return;
 		}
@@ -356,6 +360,7 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 			if (p->state == SUP_ST_STARTING) {
 				p->state = SUP_ST_RUNNING;
 				log_info("%s ready (pid %d)", p->name, p->pid);
+				sup_upgrade_ready(s, p);
 				sup_notify_tick(s);
 			}
 			break;
@@ -377,8 +382,11 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 			json_decref(j);
 			break;
 		}
+		case CTL_HANDOVER:
+			sup_upgrade_ctl(s, p, &m);
+			break;
 		default:
-			kill_proc(p, "unexpected control message");
+			sup_proc_kill(p, "unexpected control message");
 		}
 		ctl_msg_free(&m);
 	}
@@ -407,9 +415,22 @@ static void child_exec(struct sup *s, struct sup_proc *p, int ctl, int *fds, int
 	/* Own process group: a terminal's Ctrl-C reaches only the supervisor,
 	 * which then stops the children in order. */
 	setpgid(0, 0);
-	snprintf(path, sizeof(path), "%s/%s", s->bindir, p->binary);
+	if (p->binary_path[0])
+		snprintf(path, sizeof(path), "%s", p->binary_path);
+	else
+		snprintf(path, sizeof(path), "%s/%s", s->bindir, p->binary);
 	execl(path, p->binary, (char *)NULL);
 	_exit(127);
+}
+
+void sup_proc_watch(struct sup *s, struct sup_proc *p)
+{
+	ev_io_init(&p->pid_w, pid_cb, p->pidfd, EV_READ);
+	p->pid_w.data = p;
+	ev_io_start(s->loop, &p->pid_w);
+	ev_io_init(&p->ctl_w, ctl_cb, p->ctl, EV_READ);
+	p->ctl_w.data = p;
+	ev_io_start(s->loop, &p->ctl_w);
 }
 
 /* A new incarnation: new epoch and, for a core peer, a brand-new link. */
@@ -427,7 +448,7 @@ static int prepare(struct sup *s, struct sup_proc *p)
 	return 0;
 }
 
-static void launch(struct sup *s, struct sup_proc *p)
+void sup_proc_launch(struct sup *s, struct sup_proc *p)
 {
 	static int fds[SUP_MAX_FDS];
 	int nfds = 0, sv[2], big = 4 << 20;
@@ -439,6 +460,8 @@ static void launch(struct sup *s, struct sup_proc *p)
 		goto fail;
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
 	doc = sup_init_doc(s, p, fds, &nfds, SUP_MAX_FDS);
+	if (p->handover_in)
+		json_object_set_new(doc, "handover", json_true());
 	txt = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 	pid = fork();
@@ -460,12 +483,7 @@ static void launch(struct sup *s, struct sup_proc *p)
 	fcntl(p->ctl, F_SETFL, O_NONBLOCK);
 	p->state = SUP_ST_STARTING;
 	p->started_at = p->last_pong = sup_now();
-	ev_io_init(&p->pid_w, pid_cb, p->pidfd, EV_READ);
-	p->pid_w.data = p;
-	ev_io_start(s->loop, &p->pid_w);
-	ev_io_init(&p->ctl_w, ctl_cb, p->ctl, EV_READ);
-	p->ctl_w.data = p;
-	ev_io_start(s->loop, &p->ctl_w);
+	sup_proc_watch(s, p);
 	log_info("started %s (pid %d, epoch %u)", p->name, pid, p->epoch);
 	return;
 fail:
@@ -478,7 +496,7 @@ static void spawn(struct sup *s, struct sup_proc *p)
 		p->state = SUP_ST_FAILED;
 		return;
 	}
-	launch(s, p);
+	sup_proc_launch(s, p);
 }
 
 int sup_start_all(struct sup *s)
@@ -490,7 +508,7 @@ int sup_start_all(struct sup *s)
 		if (&s->procs[i] != s->core && prepare(s, &s->procs[i]) < 0)
 			return -EMFILE;
 	for (uint32_t i = 0; i < s->nprocs; i++)
-		launch(s, &s->procs[i]);
+		sup_proc_launch(s, &s->procs[i]);
 	return 0;
 }
 
@@ -546,7 +564,7 @@ static void shutdown_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	log_err("shutdown did not finish in %.0f s; killing what is left", SUP_SHUTDOWN_S);
 	s->exit_code = 1;
 	for (uint32_t i = 0; i < s->nprocs; i++)
-		kill_proc(&s->procs[i], "shutdown deadline");
+		sup_proc_kill(&s->procs[i], "shutdown deadline");
 }
 
 void sup_begin_shutdown(struct sup *s)
@@ -556,6 +574,7 @@ void sup_begin_shutdown(struct sup *s)
 	s->shutting_down = true;
 	log_info("shutting down: no new connections; finishing in-flight commands");
 	sup_notify_stopping();
+	sup_upgrade_abort(s);
 	/* Stop accepting: the frontends close their copies of the listeners. */
 	for (uint32_t i = 0; i < s->cfg.nportals; i++) {
 		close(s->listen_fds[i]);
@@ -578,7 +597,7 @@ void sup_heartbeat(struct sup *s)
 			continue;
 		/* no PONG for this long: the child hangs (a crash shows on the pidfd) */
 		if (now - p->last_pong > s->cfg.heartbeat_timeout_s) {
-			kill_proc(p, "heartbeat timeout (hung)");
+			sup_proc_kill(p, "heartbeat timeout (hung)");
 			continue;
 		}
 		p->ping_seq++;
