@@ -225,7 +225,8 @@ void sup_upgrade_abort(struct sup *s)
 	(void)s;
 	if (!U.active)
 		return;
-	U.old_resume = false;
+	/* an old instance that was quiescing is told to serve again, so it
+	 * can then drain like everyone else */
 	U.fallback_restart = false;
 	sup_upgrade_fail(&U, "failed", "the target is shutting down");
 }

@@ -7,6 +7,7 @@
 #include "common/child.h"
 #include "common/log.h"
 #include "procs/frontend-iscsi/iscsi_tgt.h"
+#include "procs/frontend-iscsi/iscsi_handover.h"
 #include "procs/frontend-iscsi/iscsi_sandbox.h"
 
 static struct iscsi_tgt tgt;
@@ -20,6 +21,8 @@ static void on_shutdown(struct child *c)
  * tolerate the rest (a newer supervisor may send more). */
 static void on_ctl(struct child *c, struct ctl_msg *m)
 {
+	if (iscsi_handover_ctl(c->user, m))
+		return;
 	if (m->type == CTL_STATS)
 		iscsi_tgt_stats(c->user);
 	else
@@ -44,6 +47,7 @@ int main(void)
 	child_watch_ctl(&c, loop);
 	if (iscsi_tgt_init(&tgt, &c, loop) < 0)
 		return 1;
+	iscsi_handover_init(&tgt);
 	sandbox_enter(&c, &iscsi_sandbox);
 	child_ready(&c);
 	ev_run(loop, 0);

@@ -1,0 +1,731 @@
+/* Live upgrade, frontend side.
+ *
+ * Old instance, on CTL_QUIESCE (+ a memfd from the supervisor):
+ *   - stops accepting and closes connections still logging in (their
+ *     initiators retry against the new instance; the listening sockets stay
+ *     open in the supervisor, so nobody is refused);
+ *   - lets each connection read on only while a command still owes it
+ *     Data-Out or a PDU is half in: at a PDU boundary it stops, and what the
+ *     initiator sends next waits in the socket for the new instance (a BHS
+ *     already read ahead travels in the state);
+ *   - waits until no command, core request, queued PDU or text exchange is
+ *     left, bounded by the deadline: past it, it serves on and says why (the
+ *     supervisor then does a plain restart);
+ *   - writes every session and connection as JSON into the memfd and sends
+ *     the connection fds back, then goes passive (no watcher but the control
+ *     channel) until RETIRE (exit at once) or RESUME (rollback: serve again).
+ * New instance, started with "handover": true: keeps off the ring and the
+ *   listeners, then on CTL_HANDOVER validates the state (it comes from
+ *   another process: every field is checked as input), adopts the
+ *   connections and answers; on CTL_RESUME it takes up the ring where the old
+ *   one left it and serves.
+ * Nothing is in flight at the core when the state moves, and the new
+ * instance keeps the old one's epoch and nexus ids, so the core sees one
+ * frontend that paused. */
+#include "procs/frontend-iscsi/iscsi_handover.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "shm/ring.h"
+
+#define HO_VERSION     1
+#define HO_TICK        0.005
+#define HO_MAX_CONNS   (CTL_MAX_FDS - 1)   /* the memfd travels with them */
+#define HO_STATE_MAX   (64u << 20)
+
+enum ho_mode { HO_NONE = 0, HO_QUIESCING, HO_PASSIVE, HO_INCOMING, HO_LOADED };
+
+static struct {
+	enum ho_mode mode;
+	struct iscsi_tgt *t;
+	int      memfd;
+	uint32_t max;
+	ev_tstamp deadline;
+	ev_timer tick;
+} ho = { .memfd = -1 };
+
+bool iscsi_handover_rx_hold(const struct iscsi_conn *c)
+{
+	const struct iscsi_cmd *cmd;
+
+	if (ho.mode == HO_NONE)
+		return false;
+	if (ho.mode != HO_QUIESCING)
+		return true;
+	if (c->state != CONN_FFP || c->rx_state != RX_BHS)
+		return false;
+	/* a write still waiting for its data must get it, or it never ends */
+	for (cmd = c->cmds; cmd; cmd = cmd->next)
+		if (cmd->dir == MSG_DIR_WRITE && !cmd->data_err &&
+		    (cmd->unsol_open || cmd->nr2t ||
+		     (cmd->in_core && !cmd->data_ready_sent && cmd->rx_off < cmd->edtl)))
+			return false;
+	return true;
+}
+
+static void reply(bool ok, const char *reason, json_t *extra, const int *fds, int nfds)
+{
+	json_t *j = extra ? extra : json_object();
+	char *s;
+
+	json_object_set_new(j, "ok", json_boolean(ok));
+	if (reason)
+		json_object_set_new(j, "reason", json_string(reason));
+	s = json_dumps(j, JSON_COMPACT);
+	if (s)
+		ctl_send(CHILD_CTL_FD, CTL_HANDOVER, s, strlen(s), fds, nfds);
+	free(s);
+	json_decref(j);
+}
+
+/* ---- watchers on and off ---- */
+
+static void listeners(struct iscsi_tgt *t, bool on)
+{
+	for (uint32_t i = 0; i < t->nlis; i++) {
+		ev_timer_stop(t->loop, &t->lis[i].pause);
+		if (on)
+			ev_io_start(t->loop, &t->lis[i].w);
+		else
+			ev_io_stop(t->loop, &t->lis[i].w);
+	}
+}
+
+static void core_watchers(struct iscsi_tgt *t, bool on)
+{
+	if (on) {
+		ev_io_start(t->loop, &t->wake_w);
+		ev_prepare_start(t->loop, &t->prep);
+		ev_check_start(t->loop, &t->chk);
+		ev_idle_start(t->loop, &t->idle); /* poll once before sleeping */
+	} else {
+		ev_io_stop(t->loop, &t->wake_w);
+		ev_prepare_stop(t->loop, &t->prep);
+		ev_check_stop(t->loop, &t->chk);
+		ev_idle_stop(t->loop, &t->idle);
+	}
+}
+
+static void conns_start(struct iscsi_tgt *t)
+{
+	for (struct iscsi_conn *c = t->conns; c; c = c->next) {
+		iscsi_conn_arm_timer(c);
+		iscsi_conn_update_rx(c);
+		/* bytes may wait in the socket since the old one stopped */
+		if (c->rx_on)
+			ev_feed_event(t->loop, &c->rio, EV_READ);
+		if (c->txq)
+			iscsi_conn_kick(c);
+	}
+}
+
+static void conns_stop(struct iscsi_tgt *t)
+{
+	for (struct iscsi_conn *c = t->conns; c; c = c->next) {
+		ev_io_stop(t->loop, &c->rio);
+		ev_io_stop(t->loop, &c->wio);
+		ev_timer_stop(t->loop, &c->timer);
+		c->rx_on = c->wio_on = false;
+	}
+}
+
+/* ---- old instance: quiesce ---- */
+
+static const char *busy_reason(struct iscsi_tgt *t)
+{
+	static char why[128];
+
+	if (t->inflight || t->bl_len || t->bw_head || t->pushed) {
+		snprintf(why, sizeof(why), "%u requests at the core, %u queued", t->inflight,
+			 t->bl_len);
+		return why;
+	}
+	for (struct iscsi_conn *c = t->conns; c; c = c->next) {
+		if (c->state != CONN_FFP || !c->sess)
+			return "a connection is not in full feature phase";
+		if (c->rx_state != RX_BHS || c->rx_on || c->rx_cmd || c->rx_buf)
+			return "a PDU is partly received";
+		if (c->ncmds || c->cmds)
+			return "commands in progress";
+		if (c->txq || c->tx_off)
+			return "PDUs not yet sent";
+		if (c->tmfs || c->disc || c->txt_busy || c->txt_in.len || c->txt_out.len ||
+		    c->txt_off)
+			return "a text exchange or task management request in progress";
+		if (c->logout_pending || c->closing_after_tx || c->login || c->stall_core)
+			return "a logout or login in progress";
+	}
+	return NULL;
+}
+
+static json_t *params_json(const struct iscsi_params *p)
+{
+	return json_pack("{s:i, s:b, s:b, s:I, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:I,"
+			 " s:I, s:I, s:I, s:s, s:s, s:s}",
+			 "session_type", p->session_type, "header_digest", p->header_digest,
+			 "data_digest", p->data_digest, "max_connections",
+			 (json_int_t)p->max_connections, "initial_r2t", p->initial_r2t,
+			 "immediate_data", p->immediate_data, "max_burst",
+			 (json_int_t)p->max_burst, "first_burst", (json_int_t)p->first_burst,
+			 "time2wait", (json_int_t)p->time2wait, "time2retain",
+			 (json_int_t)p->time2retain, "max_outstanding_r2t",
+			 (json_int_t)p->max_outstanding_r2t, "data_pdu_in_order",
+			 p->data_pdu_in_order, "data_seq_in_order", p->data_seq_in_order, "erl",
+			 (json_int_t)p->erl, "protocol_level", (json_int_t)p->protocol_level,
+			 "mrdsl_tx", (json_int_t)p->mrdsl_tx, "mrdsl_rx", (json_int_t)p->mrdsl_rx,
+			 "initiator_name", p->initiator_name, "target_name", p->target_name,
+			 "initiator_alias", p->initiator_alias);
+}
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+	out[2 * n] = 0;
+}
+
+static json_t *serialize(struct iscsi_tgt *t, int *fds, int *nfds)
+{
+	json_t *conns = json_array();
+	ev_tstamp now = ev_now(t->loop);
+
+	*nfds = 0;
+	for (struct iscsi_conn *c = t->conns; c; c = c->next) {
+		struct iscsi_session *s = c->sess;
+		char isid[13], part[2 * ISCSI_BHS_LEN + 1];
+		uint32_t li = (uint32_t)(c->lis - t->lis);
+		json_t *sj, *cj;
+
+		hex(s->isid, 6, isid);
+		hex(c->bhs, c->bhs_have, part);
+		sj = json_pack("{s:i, s:s, s:I, s:b, s:I, s:I, s:o}", "tsih", s->tsih, "isid", isid,
+			       "nexus", (json_int_t)s->nexus, "nexus_added", s->nexus_added,
+			       "exp_cmd_sn", (json_int_t)s->exp_cmd_sn, "max_cmd_sn",
+			       (json_int_t)s->max_cmd_sn, "params", params_json(&s->p));
+		cj = json_pack("{s:i, s:I, s:I, s:i, s:s, s:s, s:i, s:I, s:I, s:b, s:b, s:I, s:b,"
+			       " s:I, s:f, s:f, s:s, s:o}",
+			       "fd", *nfds, "id", (json_int_t)c->id, "listener", (json_int_t)li,
+			       "group", c->group, "peer", c->peer, "local", c->local, "cid", c->cid,
+			       "stat_sn", (json_int_t)c->stat_sn, "exp_stat_sn",
+			       (json_int_t)c->exp_stat_sn, "hdigest", c->hdigest, "ddigest",
+			       c->ddigest, "next_ttt", (json_int_t)c->next_ttt, "nop_out",
+			       c->nop_out, "nop_ttt", (json_int_t)c->nop_ttt, "nop_age",
+			       c->nop_out ? now - c->nop_sent : 0.0, "idle", now - c->last_rx,
+			       "rx_partial", part, "session", sj);
+		json_array_append_new(conns, cj);
+		fds[(*nfds)++] = c->fd;
+	}
+	return json_pack("{s:s, s:i, s:i, s:I, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+			 "kind", "iscsi-handover", "version", HO_VERSION, "next_tsih",
+			 t->next_tsih, "next_nexus", (json_int_t)t->next_nexus, "next_conn_id",
+			 (json_int_t)t->next_conn_id, "conns", conns, "stats", "conns",
+			 (json_int_t)t->st.conns, "logins", (json_int_t)t->st.logins,
+			 "login_failures", (json_int_t)t->st.login_failures, "commands",
+			 (json_int_t)t->st.commands, "bytes_in", (json_int_t)t->st.bytes_in,
+			 "bytes_out", (json_int_t)t->st.bytes_out);
+}
+
+static void quiesce_end(struct iscsi_tgt *t)
+{
+	ev_timer_stop(t->loop, &ho.tick);
+	if (ho.memfd >= 0)
+		close(ho.memfd);
+	ho.memfd = -1;
+}
+
+static void resume_serving(struct iscsi_tgt *t)
+{
+	ho.mode = HO_NONE;
+	quiesce_end(t);
+	core_watchers(t, true);
+	if (!t->shutting_down)
+		listeners(t, true);
+	conns_start(t);
+}
+
+static void hand_over(struct iscsi_tgt *t)
+{
+	int fds[HO_MAX_CONNS], nfds;
+	json_t *doc = serialize(t, fds, &nfds);
+	char *txt = json_dumps(doc, JSON_COMPACT);
+	size_t len = txt ? strlen(txt) : 0;
+	uint32_t nsess = 0;
+
+	json_decref(doc);
+	if (!txt || len > ho.max || pwrite(ho.memfd, txt, len, 0) != (ssize_t)len) {
+		free(txt);
+		log_warn("upgrade: cannot write the state (%zu bytes); serving on", len);
+		resume_serving(t);
+		reply(false, "cannot write the state", NULL, NULL, 0);
+		return;
+	}
+	free(txt);
+	for (struct iscsi_session *s = t->sessions; s; s = s->next)
+		nsess++;
+	/* From here on this process touches neither a socket nor the ring. */
+	ho.mode = HO_PASSIVE;
+	quiesce_end(t);
+	core_watchers(t, false);
+	conns_stop(t);
+	log_info("upgrade: handing over %u sessions on %d connections (%zu bytes of state)",
+		 nsess, nfds, len);
+	reply(true, NULL, json_pack("{s:I, s:i, s:I}", "len", (json_int_t)len, "connections",
+				    nfds, "sessions", (json_int_t)nsess), fds, nfds);
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct iscsi_tgt *t = w->data;
+	struct iscsi_conn *c, *n;
+	const char *why;
+
+	(void)loop;
+	(void)revents;
+	for (c = t->conns; c; c = n) {
+		n = c->next;
+		if (c->state == CONN_LOGIN)
+			iscsi_conn_close(c, "target upgrading: log in again");
+	}
+	iscsi_conns_update_rx(t);
+	iscsi_core_publish(t);
+	why = busy_reason(t);
+	if (!why) {
+		hand_over(t);
+		return;
+	}
+	if (ev_now(t->loop) >= ho.deadline) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "not quiescent at the deadline: %s", why);
+		log_warn("upgrade: %s; serving on", msg);
+		resume_serving(t);
+		reply(false, msg, NULL, NULL, 0);
+	}
+}
+
+static void on_quiesce(struct iscsi_tgt *t, struct ctl_msg *m)
+{
+	json_t *j = m->data ? json_loads(m->data, 0, NULL) : NULL;
+	json_int_t dl = json_integer_value(json_object_get(j, "deadline_ms"));
+	json_int_t max = json_integer_value(json_object_get(j, "max"));
+	struct stat st;
+
+	json_decref(j);
+	if (ho.mode != HO_NONE || t->shutting_down || m->nfds != 1 ||
+	    fstat(m->fds[0], &st) < 0 || dl < 1 || dl > 600000 || max < 1 ||
+	    max > HO_STATE_MAX || st.st_size < max) {
+		reply(false, ho.mode != HO_NONE ? "already upgrading" :
+			     t->shutting_down ? "shutting down" : "bad QUIESCE request",
+		      NULL, NULL, 0);
+		return;
+	}
+	if (t->nconns > HO_MAX_CONNS) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "%u connections: one handover carries at most %d",
+			 t->nconns, HO_MAX_CONNS);
+		reply(false, why, NULL, NULL, 0);
+		return;
+	}
+	ho.memfd = m->fds[0];
+	m->fds[0] = -1;
+	ho.max = (uint32_t)max;
+	ho.mode = HO_QUIESCING;
+	ho.deadline = ev_now(t->loop) + dl / 1000.0;
+	log_info("upgrade: quiescing %u connections (deadline %lld ms)", t->nconns,
+		 (long long)dl);
+	listeners(t, false);
+	ev_timer_init(&ho.tick, tick_cb, 0.0, HO_TICK);
+	ho.tick.data = t;
+	ev_timer_start(t->loop, &ho.tick);
+}
+
+/* ---- new instance: load ---- */
+
+struct ho_conn {
+	int      fd;
+	uint32_t listener;
+	uint64_t id;
+	uint16_t group, cid;
+	uint32_t stat_sn, exp_stat_sn, next_ttt, nop_ttt;
+	bool     hdigest, ddigest, nop_out;
+	double   nop_age, idle;
+	char     peer[64], local[64];
+	uint8_t  part[ISCSI_BHS_LEN];
+	uint32_t part_len;
+	uint16_t tsih;
+	uint8_t  isid[6];
+	uint32_t nexus, exp_cmd_sn, max_cmd_sn;
+	bool     nexus_added;
+	struct iscsi_params p;
+};
+
+/* Field readers: each refuses a missing or out-of-range value. */
+static bool get_u(json_t *o, const char *k, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    (uint64_t)json_integer_value(v) < lo || (uint64_t)json_integer_value(v) > hi)
+		return false;
+	*out = (uint64_t)json_integer_value(v);
+	return true;
+}
+
+static bool get_b(json_t *o, const char *k, bool *out)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!json_is_boolean(v))
+		return false;
+	*out = json_is_true(v);
+	return true;
+}
+
+static bool get_s(json_t *o, const char *k, char *out, size_t cap, bool nonempty)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!json_is_string(v) || json_string_length(v) >= cap ||
+	    strlen(json_string_value(v)) != json_string_length(v) ||
+	    (nonempty && !json_string_length(v)))
+		return false;
+	memcpy(out, json_string_value(v), json_string_length(v) + 1);
+	return true;
+}
+
+static bool get_f(json_t *o, const char *k, double hi, double *out)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > hi)
+		return false;
+	*out = json_number_value(v);
+	return true;
+}
+
+static bool get_hex(json_t *o, const char *k, uint8_t *out, size_t max, uint32_t *len)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	size_t n = s ? strlen(s) : 0;
+
+	if (!s || n % 2 || n / 2 > max)
+		return false;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdef", s[2 * i]) ||
+		    !strchr("0123456789abcdef", s[2 * i + 1]))
+			return false;
+		out[i] = (uint8_t)v;
+	}
+	*len = (uint32_t)(n / 2);
+	return true;
+}
+
+#define NEED(cond, what) do { if (!(cond)) { *why = what; return false; } } while (0)
+
+static bool load_params(struct iscsi_tgt *t, json_t *o, struct iscsi_params *p, const char **why)
+{
+	uint64_t v;
+	bool ok = json_is_object(o);
+
+	iscsi_params_defaults(p);
+	NEED(ok, "params: not an object");
+	NEED(get_u(o, "session_type", 0, 1, &v), "params.session_type");
+	p->session_type = (uint8_t)v;
+	NEED(get_b(o, "header_digest", &p->header_digest) &&
+	     get_b(o, "data_digest", &p->data_digest), "params: digests");
+	NEED(t->lim.crc32c || (!p->header_digest && !p->data_digest), "params: digests");
+	NEED(get_u(o, "max_connections", 1, 65535, &v), "params.max_connections");
+	p->max_connections = (uint32_t)v;
+	NEED(get_b(o, "initial_r2t", &p->initial_r2t) &&
+	     get_b(o, "immediate_data", &p->immediate_data), "params: r2t/immediate");
+	NEED(get_u(o, "max_burst", 512, t->lim.max_burst, &v), "params.max_burst");
+	p->max_burst = (uint32_t)v;
+	NEED(get_u(o, "first_burst", 512, p->max_burst, &v), "params.first_burst");
+	p->first_burst = (uint32_t)v;
+	NEED(get_u(o, "time2wait", 0, 3600, &v), "params.time2wait");
+	p->time2wait = (uint32_t)v;
+	NEED(get_u(o, "time2retain", 0, 3600, &v), "params.time2retain");
+	p->time2retain = (uint32_t)v;
+	NEED(get_u(o, "max_outstanding_r2t", 1, ISCSI_MAX_R2T, &v), "params.max_outstanding_r2t");
+	p->max_outstanding_r2t = (uint32_t)v;
+	NEED(get_b(o, "data_pdu_in_order", &p->data_pdu_in_order) &&
+	     get_b(o, "data_seq_in_order", &p->data_seq_in_order) &&
+	     p->data_pdu_in_order && p->data_seq_in_order, "params: data order");
+	NEED(get_u(o, "erl", 0, 2, &v), "params.erl");
+	p->erl = (uint32_t)v;
+	NEED(get_u(o, "protocol_level", 0, 255, &v), "params.protocol_level");
+	p->protocol_level = (uint32_t)v;
+	NEED(get_u(o, "mrdsl_tx", 512, (1u << 24) - 1, &v), "params.mrdsl_tx");
+	p->mrdsl_tx = (uint32_t)v;
+	NEED(get_u(o, "mrdsl_rx", 512, t->lim.max_recv_dsl, &v), "params.mrdsl_rx");
+	p->mrdsl_rx = (uint32_t)v;
+	NEED(get_s(o, "initiator_name", p->initiator_name, sizeof(p->initiator_name), true),
+	     "params.initiator_name");
+	NEED(get_s(o, "target_name", p->target_name, sizeof(p->target_name),
+		   p->session_type == ISCSI_SESSION_NORMAL), "params.target_name");
+	NEED(get_s(o, "initiator_alias", p->initiator_alias, sizeof(p->initiator_alias), false),
+	     "params.initiator_alias");
+	return true;
+}
+
+static bool load_conn(struct iscsi_tgt *t, json_t *o, int nfds, struct ho_conn *hc,
+		      const char **why)
+{
+	json_t *s = json_object_get(o, "session");
+	uint64_t v;
+	uint32_t n;
+
+	NEED(json_is_object(o) && json_is_object(s), "conn: not an object");
+	NEED(get_u(o, "fd", 0, (uint64_t)nfds - 1, &v), "conn.fd");
+	hc->fd = (int)v;
+	NEED(get_u(o, "listener", 0, t->nlis - 1, &v), "conn.listener");
+	hc->listener = (uint32_t)v;
+	NEED(get_u(o, "id", 1, UINT64_MAX >> 12, &hc->id), "conn.id");
+	NEED(get_u(o, "group", 1, 65535, &v), "conn.group");
+	hc->group = (uint16_t)v;
+	NEED(get_u(o, "cid", 0, 65535, &v), "conn.cid");
+	hc->cid = (uint16_t)v;
+	NEED(get_u(o, "stat_sn", 0, UINT32_MAX, &v), "conn.stat_sn");
+	hc->stat_sn = (uint32_t)v;
+	NEED(get_u(o, "exp_stat_sn", 0, UINT32_MAX, &v), "conn.exp_stat_sn");
+	hc->exp_stat_sn = (uint32_t)v;
+	NEED(get_u(o, "next_ttt", 0, UINT32_MAX, &v), "conn.next_ttt");
+	hc->next_ttt = (uint32_t)v;
+	NEED(get_u(o, "nop_ttt", 0, UINT32_MAX, &v), "conn.nop_ttt");
+	hc->nop_ttt = (uint32_t)v;
+	NEED(get_b(o, "hdigest", &hc->hdigest) && get_b(o, "ddigest", &hc->ddigest) &&
+	     get_b(o, "nop_out", &hc->nop_out), "conn: flags");
+	NEED(get_f(o, "nop_age", 86400.0 * 365, &hc->nop_age) &&
+	     get_f(o, "idle", 86400.0 * 365, &hc->idle), "conn: timers");
+	NEED(get_s(o, "peer", hc->peer, sizeof(hc->peer), false) &&
+	     get_s(o, "local", hc->local, sizeof(hc->local), false), "conn: addresses");
+	NEED(get_hex(o, "rx_partial", hc->part, ISCSI_BHS_LEN, &hc->part_len), "conn.rx_partial");
+	NEED(get_u(s, "tsih", 1, 65535, &v), "session.tsih");
+	hc->tsih = (uint16_t)v;
+	NEED(get_hex(s, "isid", hc->isid, 6, &n) && n == 6, "session.isid");
+	NEED(get_u(s, "nexus", 0, UINT32_MAX, &v), "session.nexus");
+	hc->nexus = (uint32_t)v;
+	NEED(get_b(s, "nexus_added", &hc->nexus_added), "session.nexus_added");
+	NEED(get_u(s, "exp_cmd_sn", 0, UINT32_MAX, &v), "session.exp_cmd_sn");
+	hc->exp_cmd_sn = (uint32_t)v;
+	NEED(get_u(s, "max_cmd_sn", 0, UINT32_MAX, &v), "session.max_cmd_sn");
+	hc->max_cmd_sn = (uint32_t)v;
+	/* the window the old one announced: never wider than our queue */
+	NEED((uint32_t)(hc->max_cmd_sn + 1 - hc->exp_cmd_sn) <= ISCSI_QDEPTH,
+	     "session: CmdSN window");
+	if (!load_params(t, json_object_get(s, "params"), &hc->p, why))
+		return false;
+	NEED(hc->hdigest == hc->p.header_digest && hc->ddigest == hc->p.data_digest,
+	     "conn: digests differ from the session's");
+	NEED(hc->p.session_type == ISCSI_SESSION_NORMAL || !hc->nexus_added,
+	     "session: a discovery session with a nexus");
+	return true;
+}
+
+static bool is_stream_socket(int fd)
+{
+	struct stat st;
+	int type = 0;
+	socklen_t l = sizeof(type);
+
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	       getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) == 0 && type == SOCK_STREAM;
+}
+
+/* Check everything first: nothing is built from a document that fails. */
+static bool validate(struct iscsi_tgt *t, json_t *doc, int *fds, int nfds,
+		     struct ho_conn *hc, uint32_t *n, const char **why)
+{
+	json_t *conns = json_object_get(doc, "conns"), *o;
+	bool used[HO_MAX_CONNS] = { false };
+	const char *kind = json_string_value(json_object_get(doc, "kind"));
+	uint64_t v, next_nexus;
+	size_t i;
+
+	NEED(json_is_object(doc) && kind && !strcmp(kind, "iscsi-handover"), "not a handover");
+	NEED(get_u(doc, "version", HO_VERSION, HO_VERSION, &v), "unknown version");
+	NEED(get_u(doc, "next_tsih", 0, 65535, &v), "next_tsih");
+	NEED(get_u(doc, "next_nexus", 1, UINT32_MAX, &next_nexus), "next_nexus");
+	NEED(get_u(doc, "next_conn_id", 0, UINT64_MAX >> 12, &v), "next_conn_id");
+	NEED(json_is_array(conns) && json_array_size(conns) == (size_t)nfds, "conns: count");
+	*n = 0;
+	json_array_foreach(conns, i, o) {
+		if (!load_conn(t, o, nfds, &hc[i], why))
+			return false;
+		NEED(!used[hc[i].fd], "conn.fd used twice");
+		used[hc[i].fd] = true;
+		NEED(is_stream_socket(fds[hc[i].fd]), "conn.fd is not a TCP connection");
+		NEED(!hc[i].nexus_added || hc[i].nexus < next_nexus, "session.nexus");
+		for (size_t k = 0; k < i; k++) {
+			NEED(hc[k].tsih != hc[i].tsih, "session.tsih used twice");
+			NEED(!hc[k].nexus_added || !hc[i].nexus_added || hc[k].nexus != hc[i].nexus,
+			     "session.nexus used twice");
+			NEED(hc[k].id != hc[i].id, "conn.id used twice");
+		}
+		(*n)++;
+	}
+	return true;
+}
+
+static void build(struct iscsi_tgt *t, json_t *doc, const struct ho_conn *hc, uint32_t n,
+		  int *fds)
+{
+	ev_tstamp now = ev_now(t->loop);
+	json_t *st = json_object_get(doc, "stats");
+
+	t->next_tsih = (uint16_t)json_integer_value(json_object_get(doc, "next_tsih"));
+	t->next_nexus = (uint32_t)json_integer_value(json_object_get(doc, "next_nexus"));
+	t->next_conn_id = (uint64_t)json_integer_value(json_object_get(doc, "next_conn_id"));
+	/* counters carry on (informational: not validated beyond their type) */
+	t->st.conns = (uint64_t)json_integer_value(json_object_get(st, "conns"));
+	t->st.logins = (uint64_t)json_integer_value(json_object_get(st, "logins"));
+	t->st.login_failures = (uint64_t)json_integer_value(json_object_get(st, "login_failures"));
+	t->st.commands = (uint64_t)json_integer_value(json_object_get(st, "commands"));
+	t->st.bytes_in = (uint64_t)json_integer_value(json_object_get(st, "bytes_in"));
+	t->st.bytes_out = (uint64_t)json_integer_value(json_object_get(st, "bytes_out"));
+	for (uint32_t i = 0; i < n; i++) {
+		const struct ho_conn *h = &hc[i];
+		struct iscsi_conn *c = iscsi_conn_adopt(t, fds[h->fd], &t->lis[h->listener]);
+		struct iscsi_session *s;
+
+		if (!c || !(s = iscsi_session_new(c))) {
+			/* the supervisor sees us die and rolls back */
+			log_err("upgrade: out of memory while adopting connections");
+			_exit(1);
+		}
+		fds[h->fd] = -1;
+		c->id = h->id;
+		c->group = h->group;
+		c->cid = h->cid;
+		snprintf(c->peer, sizeof(c->peer), "%s", h->peer);
+		snprintf(c->local, sizeof(c->local), "%s", h->local);
+		c->stat_sn = h->stat_sn;
+		c->exp_stat_sn = h->exp_stat_sn;
+		c->hdigest = h->hdigest;
+		c->ddigest = h->ddigest;
+		c->next_ttt = h->next_ttt;
+		c->nop_out = h->nop_out;
+		c->nop_ttt = h->nop_ttt;
+		c->nop_sent = now - h->nop_age;
+		c->last_rx = now - h->idle;
+		memcpy(c->bhs, h->part, h->part_len);
+		c->bhs_have = h->part_len;
+		s->p = h->p;
+		memcpy(s->isid, h->isid, 6);
+		s->tsih = h->tsih;
+		s->nexus = h->nexus;
+		s->nexus_added = h->nexus_added;
+		s->exp_cmd_sn = h->exp_cmd_sn;
+		s->max_cmd_sn = h->max_cmd_sn;
+		s->next = t->sessions;
+		if (t->sessions)
+			t->sessions->prev = s;
+		t->sessions = s;
+		s->listed = true;
+		c->sess = s;
+		log_info("upgrade: conn %llu (%s) session tsih %u adopted",
+			 (unsigned long long)c->id, c->peer, s->tsih);
+	}
+}
+
+static void on_handover(struct iscsi_tgt *t, struct ctl_msg *m)
+{
+	static struct ho_conn hc[HO_MAX_CONNS];
+	json_t *j = m->data ? json_loads(m->data, 0, NULL) : NULL, *doc = NULL;
+	json_int_t len = json_integer_value(json_object_get(j, "len"));
+	const char *why = NULL;
+	uint32_t n = 0;
+	char *txt = NULL;
+	struct stat st;
+
+	json_decref(j);
+	if (ho.mode != HO_INCOMING || m->nfds < 1 || m->nfds - 1 > HO_MAX_CONNS) {
+		reply(false, "unexpected HANDOVER", NULL, NULL, 0);
+		return;
+	}
+	if (len < 2 || len > HO_STATE_MAX || fstat(m->fds[0], &st) < 0 || st.st_size < len ||
+	    !(txt = malloc((size_t)len + 1)) ||
+	    pread(m->fds[0], txt, (size_t)len, 0) != (ssize_t)len) {
+		free(txt);
+		reply(false, "cannot read the state", NULL, NULL, 0);
+		return;
+	}
+	txt[len] = 0;
+	doc = json_loadb(txt, (size_t)len, JSON_REJECT_DUPLICATES, NULL);
+	free(txt);
+	if (!validate(t, doc, m->fds + 1, m->nfds - 1, hc, &n, &why)) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "invalid state: %s", why ? why : "not JSON");
+		log_warn("upgrade: %s", msg);
+		json_decref(doc);
+		reply(false, msg, NULL, NULL, 0);
+		return;
+	}
+	build(t, doc, hc, n, m->fds + 1);
+	json_decref(doc);
+	ho.mode = HO_LOADED;
+	log_info("upgrade: state of %u connections loaded; waiting for the old instance to go", n);
+	reply(true, NULL, json_pack("{s:I}", "connections", (json_int_t)n), NULL, 0);
+}
+
+static void on_resume(struct iscsi_tgt *t)
+{
+	if (ho.mode == HO_LOADED) {
+		/* the old instance is gone: take the ring up where it stopped */
+		if (ring_resync(&t->link->tx) < 0 || ring_resync(&t->link->rx) < 0) {
+			iscsi_core_violation(t, "impossible ring indices at the handover");
+			return;
+		}
+		log_info("upgrade: serving %u handed-over connections", t->nconns);
+		resume_serving(t);
+	} else if (ho.mode == HO_QUIESCING || ho.mode == HO_PASSIVE) {
+		log_info("upgrade rolled back: serving on");
+		resume_serving(t);
+	}
+}
+
+bool iscsi_handover_ctl(struct iscsi_tgt *t, struct ctl_msg *m)
+{
+	switch (m->type) {
+	case CTL_QUIESCE:
+		on_quiesce(t, m);
+		return true;
+	case CTL_HANDOVER:
+		on_handover(t, m);
+		return true;
+	case CTL_RESUME:
+		on_resume(t);
+		return true;
+	case CTL_RETIRE:
+		if (ho.mode == HO_PASSIVE) {
+			log_info("upgrade: the new instance took over; exiting");
+			_exit(0);
+		}
+		log_warn("RETIRE while not handed over: ignored");
+		return true;
+	default:
+		return false;
+	}
+}
+
+void iscsi_handover_init(struct iscsi_tgt *t)
+{
+	ho.t = t;
+	if (!json_is_true(json_object_get(t->c->init, "handover")))
+		return;
+	ho.mode = HO_INCOMING;
+	listeners(t, false);
+	core_watchers(t, false);
+	log_info("upgrade: started beside the running instance; waiting for its state");
+}
