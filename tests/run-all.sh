@@ -25,7 +25,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # Programs in build/bin named test-* that are tools driven by the scripts,
 # not unit tests.
-NOT_UNIT=" test-initiator test-iscsi-io test-iscsi-fakecore test-chap-login "
+NOT_UNIT=" test-initiator test-iscsi-io test-iscsi-fakecore test-chap-login test-ring-scribble "
 
 passed=0
 failed=0

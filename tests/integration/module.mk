@@ -8,3 +8,6 @@ test-initiator_LIBS := -liscsi
 TEST_PROGS += test-chap-login
 test-chap-login_SRCS := tests/integration/chap_login.c
 test-chap-login_LIBS := -liscsi
+# A garbage-writing ring peer for faults.sh
+TEST_PROGS += test-ring-scribble
+test-ring-scribble_SRCS := tests/integration/ring_scribble.c
