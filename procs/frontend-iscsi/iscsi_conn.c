@@ -392,7 +392,7 @@ static ssize_t rx_read(struct iscsi_conn *c, struct iovec *iov, int n)
 static void conn_rx(struct iscsi_conn *c)
 {
 	for (int budget = 0; budget < 64 && rx_can_run(c); budget++) {
-		struct iovec iov[3];
+		struct iovec iov[4]; /* data, pad, data digest, next header */
 		ssize_t n;
 
 		switch (c->rx_state) {

@@ -66,6 +66,48 @@ tsih=$(grep -o "session tsih [0-9]* adopted" "$TL_LOG" | tail -1 | awk '{ print 
 grep -q "session tsih $tsih: " "$TL_LOG" || tl_fail "adopted tsih $tsih was never logged in"
 tl_log "session tsih $tsih kept across the frontend upgrade"
 
+# raw PDUs with digests, a header half read when the upgrade starts: the
+# connection, StatSN and the half header cross over
+wait_line() { # file pattern
+	for ((i = 0; i < 100; i++)); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+mkfifo "$TL_DIR/split.in" "$TL_DIR/stuck.in"
+"$TL_PY" "$TL_ROOT/tests/integration/upgrade_raw.py" split 127.0.0.1 "$TL_PORT" "$TL_TARGET" \
+	<"$TL_DIR/split.in" >"$TL_DIR/split.out" 2>&1 &
+sp=$!
+TL_BG_PIDS+=($sp)
+exec 7>"$TL_DIR/split.in"
+wait_line "$TL_DIR/split.out" READY || tl_fail "raw session: $(cat "$TL_DIR/split.out")"
+out=$(CTL proc upgrade iscsi0 --binary "$TL_DIR/v2/mtgt-iscsi") || tl_fail "upgrade with a raw session: $out"
+echo go >&7
+exec 7>&-
+wait $sp || tl_fail "raw session across the upgrade: $(cat "$TL_DIR/split.out")"
+tl_log "$(tail -1 "$TL_DIR/split.out")"
+
+# a PDU that never completes: no PDU boundary within the deadline, so the
+# upgrade falls back to a plain restart and says why
+"$TL_PY" "$TL_ROOT/tests/integration/upgrade_raw.py" stuck 127.0.0.1 "$TL_PORT" "$TL_TARGET" \
+	<"$TL_DIR/stuck.in" >"$TL_DIR/stuck.out" 2>&1 &
+sp=$!
+TL_BG_PIDS+=($sp)
+exec 8>"$TL_DIR/stuck.in"
+wait_line "$TL_DIR/stuck.out" READY || tl_fail "stuck session: $(cat "$TL_DIR/stuck.out")"
+old=$(tl_pid iscsi0)
+out=$(CTL --json proc upgrade iscsi0 --binary "$TL_DIR/v2/mtgt-iscsi" --quiesce-timeout 1000) &&
+	tl_fail "upgrade with a stuck PDU reported success: $out"
+grep -q '"state": "restarted"' <<<"$out" || tl_fail "stuck PDU: no fallback: $out"
+grep -q 'partly received' <<<"$out" || tl_fail "stuck PDU: reason: $out"
+tl_wait_restarted iscsi0 "$old" 20 >/dev/null || tl_fail "no plain restart after the failed handover"
+echo >&8
+exec 8>&-
+wait $sp
+grep -q "falling back to a plain restart" "$TL_LOG" || tl_fail "fallback not logged"
+tl_wait_ready 20 || tl_fail "not ready after the fallback restart"
+
 # rollback: a binary that exits at once, one that never gets ready
 for name in backend-file iscsi0; do
 	for bad in /bin/false "$TL_DIR/v2/hang"; do
