@@ -17,7 +17,15 @@
 #define UPG_QUIESCE_MS_DEF  5000
 #define UPG_LOAD_MS_DEF     5000
 
+#define UPG_FALLBACK_DRAIN_S 5.0
+
 static struct sup_upgrade U;
+/* a fallback restart whose drain must end in bounded time */
+static struct {
+	ev_timer w;
+	struct sup_proc *p;
+	pid_t pid;
+} fb;
 /* the last upgrade of each slot, for proc.upgrade_status */
 static json_t *last_result[SUP_MAX_PROCS];
 static uint32_t next_id = 1;
@@ -121,6 +129,18 @@ void sup_upgrade_commit(struct sup_upgrade *u)
 	finish(u);
 }
 
+/* The plain restart of a fallback waits for the old instance to drain; what
+ * kept it from quiescing (a stuck initiator) may keep it from draining too. */
+static void fallback_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	if (fb.p && fb.p->pid == fb.pid && fb.p->state == SUP_ST_STOPPING)
+		sup_proc_kill(fb.p, "upgrade fallback: the restart did not drain in time");
+	fb.p = NULL;
+}
+
 /* The new instance is gone (or was never started): undo what it had. */
 static void cleanup_new(struct sup_upgrade *u)
 {
@@ -137,9 +157,16 @@ static void cleanup_new(struct sup_upgrade *u)
 	}
 	if (restart && p->pid > 0) {
 		snprintf(p->binary_path, sizeof(p->binary_path), "%s", u->binary);
-		if (sup_proc_restart(u->s, p) < 0)
+		if (sup_proc_restart(u->s, p) < 0) {
 			log_err("upgrade %u: the plain restart of %s could not begin either",
 				u->id, p->name);
+			return;
+		}
+		fb.p = p;
+		fb.pid = p->pid;
+		ev_timer_stop(u->s->loop, &fb.w);
+		ev_timer_init(&fb.w, fallback_cb, UPG_FALLBACK_DRAIN_S, 0);
+		ev_timer_start(u->s->loop, &fb.w);
 	}
 }
 
