@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -393,12 +394,19 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 /* In the child between fork and exec: put fds[i] at 4+i, ctl at 3. */
+static pid_t sup_pid;
+
 static void child_exec(struct sup *s, struct sup_proc *p, int ctl, int *fds, int nfds)
 {
 	char path[4200];
 	sigset_t all;
 	int hi = 3 + nfds + 1 + 16;
 
+	/* Die with the supervisor from the first instruction on (the setting
+	 * survives exec): a child must never outlive the owner of its fds. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != sup_pid)
+		_exit(127);
 	/* Move everything out of the way first so dup2 into 3.. cannot clobber a
 	 * source that sits in the target range. */
 	ctl = fcntl(ctl, F_DUPFD, hi);
@@ -464,6 +472,7 @@ void sup_proc_launch(struct sup *s, struct sup_proc *p)
 		json_object_set_new(doc, "handover", json_true());
 	txt = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
+	sup_pid = getpid();
 	pid = fork();
 	if (pid == 0)
 		child_exec(s, p, sv[1], fds, nfds);
