@@ -250,11 +250,44 @@ static void resume_serving(struct iscsi_tgt *t)
 	conns_start(t);
 }
 
+#ifdef MTGT_TEST_HOOKS
+/* Test builds: MTGT_TEST_HANDOVER_CORRUPT=cycle in the environment spoils the
+ * state of successive handovers in turn (then one clean handover), so the
+ * tests can see the new instance refuse it and the old one serve on. */
+static char *test_corrupt(json_t *doc)
+{
+	static unsigned n;
+	const char *e = getenv("MTGT_TEST_HANDOVER_CORRUPT");
+	json_t *c0 = json_array_get(json_object_get(doc, "conns"), 0);
+	json_t *s0 = json_object_get(c0, "session");
+
+	if (!e || strcmp(e, "cycle") || !c0)
+		return NULL;
+	switch (n++ % 6) {
+	case 0: json_object_set_new(s0, "tsih", json_integer(0)); break;
+	case 1: json_object_set_new(json_object_get(s0, "params"), "mrdsl_rx",
+				    json_integer(1 << 30)); break;
+	case 2: json_object_set_new(c0, "fd", json_integer(40)); break;
+	case 3: json_object_set_new(s0, "isid", json_string("80zz22330001")); break;
+	case 4: return strdup("{\"kind\":\"iscsi-handover\",\"version\":1,");
+	default: return NULL;
+	}
+	log_warn("upgrade: test hook: handing over a spoiled state");
+	return NULL;
+}
+#endif
+
 static void hand_over(struct iscsi_tgt *t)
 {
 	int fds[HO_MAX_CONNS], nfds;
 	json_t *doc = serialize(t, fds, &nfds);
-	char *txt = json_dumps(doc, JSON_COMPACT);
+	char *txt = NULL;
+
+#ifdef MTGT_TEST_HOOKS
+	txt = test_corrupt(doc);
+#endif
+	if (!txt)
+		txt = json_dumps(doc, JSON_COMPACT);
 	size_t len = txt ? strlen(txt) : 0;
 	uint32_t nsess = 0;
 
