@@ -29,6 +29,10 @@ tl_config_simple | "$TL_PY" -c '
 import json, sys
 c = json.load(sys.stdin)
 c["heartbeat"] = {"interval_ms": 500, "timeout_ms": 3000}
+# the mechanism is measured, not the policy: no backoff between the many
+# restarts and no escalation (restart-policy.sh tests those)
+c["restart"] = {"default": {"intensity": 10000, "period_s": 60,
+                            "backoff_initial_ms": 1, "backoff_max_ms": 1}}
 json.dump(c, sys.stdout)' >"$TL_DIR/mtgtd.json"
 tl_start "$TL_DIR/mtgtd.json"
 tl_wait_ready || tl_fail "target not ready"

@@ -88,6 +88,29 @@ exec 7>&-
 wait $sp || tl_fail "raw session across the upgrade: $(cat "$TL_DIR/split.out")"
 tl_log "$(tail -1 "$TL_DIR/split.out")"
 
+# a write whose Data-Out is still owed when the quiesce starts: the old
+# instance keeps reading for it, finishes it, then hands over
+mkfifo "$TL_DIR/r2t.in"
+"$TL_PY" "$TL_ROOT/tests/integration/upgrade_raw.py" r2t 127.0.0.1 "$TL_PORT" "$TL_TARGET" \
+	<"$TL_DIR/r2t.in" >"$TL_DIR/r2t.out" 2>&1 &
+sp=$!
+TL_BG_PIDS+=($sp)
+exec 7>"$TL_DIR/r2t.in"
+wait_line "$TL_DIR/r2t.out" READY || tl_fail "r2t session: $(cat "$TL_DIR/r2t.out")"
+nq=$(grep -c "upgrade: quiescing" "$TL_LOG")
+CTL proc upgrade iscsi0 --binary "$TL_DIR/v2/mtgt-iscsi" >"$TL_DIR/r2t.ctl" 2>&1 &
+cp=$!
+for ((i = 0; i < 100; i++)); do
+	[ "$(grep -c "upgrade: quiescing" "$TL_LOG")" -gt "$nq" ] && break
+	sleep 0.05
+done
+sleep 0.2
+echo go >&7
+exec 7>&-
+wait $cp || tl_fail "upgrade with a Data-Out owed: $(cat "$TL_DIR/r2t.ctl")"
+wait $sp || tl_fail "r2t session: $(cat "$TL_DIR/r2t.out")"
+tl_log "$(tail -1 "$TL_DIR/r2t.out")"
+
 # a PDU that never completes: no PDU boundary within the deadline, so the
 # upgrade falls back to a plain restart and says why
 "$TL_PY" "$TL_ROOT/tests/integration/upgrade_raw.py" stuck 127.0.0.1 "$TL_PORT" "$TL_TARGET" \

@@ -8,6 +8,11 @@
       sends the rest: the answer must come with the next StatSN and good
       digests, a NOP-Out must be echoed, and the logout must be clean. The
       connection, its sequence numbers and the half-read header crossed over.
+  upgrade_raw.py r2t HOST PORT TARGET
+      login with InitialR2T=Yes, ImmediateData=No; a WRITE(10) of 4 KiB gets
+      its R2T; prints READY and waits for a line on stdin (the upgrade starts
+      quiescing meanwhile and must wait for this Data-Out), sends the data:
+      good status, then a READ(10) of the block returns it and StatSN runs on.
   upgrade_raw.py stuck HOST PORT TARGET
       login, then a WRITE(10) whose immediate data stops halfway: the frontend
       never reaches a PDU boundary on this connection. Prints READY and waits
@@ -123,6 +128,66 @@ def case_split(host, port, target):
     r, _ = answer(s, itt)
     assert r[0] & 0x3F == 0x26 and r[2] == 0, "logout response %r" % r[:4]
     print("split: ok (same connection, StatSN %u, digests good)" % struct.unpack(">I", r[24:28])[0])
+
+
+def plain_pdu(s):
+    h = recv_exact(s, 48)
+    assert h is not None, "connection closed"
+    dl = int.from_bytes(h[5:8], "big")
+    d = recv_exact(s, dl + (4 - dl % 4) % 4)[:dl] if dl else b""
+    return h, d
+
+
+def case_r2t(host, port, target):
+    s = connect(host, port)
+    s.sendall(login_pdu(["InitiatorName=" + INI + "-r2t", "TargetName=" + target,
+                         "InitialR2T=Yes", "ImmediateData=No"], b"\x80\x55\x66\x7a\x00\x01"))
+    h, d = plain_pdu(s)
+    assert h[36:38] == b"\0\0", "login failed"
+    k = keys_of(d)
+    assert k.get("InitialR2T") == "Yes" and k.get("ImmediateData") == "No", k
+    cmdsn = struct.unpack(">I", h[28:32])[0]
+    statsn = struct.unpack(">I", h[24:28])[0]
+    lba = bytes([0, 0x01, 0xF0, 0])           # 62 MiB: outside the verified regions
+    data = bytes((i * 7 + 3) & 0xFF for i in range(4096))
+    for attempt in range(2):                  # a first UNIT ATTENTION is retried
+        cdb = (bytes([0x2A, 0]) + lba + bytes([0, 0, 8, 0])).ljust(16, b"\0")
+        s.sendall(bhs(0x01, 0x80 | 0x20, 0, itt=0x30 + attempt,
+                      rest=struct.pack(">III", 4096, cmdsn, statsn + 1) + cdb))
+        cmdsn += 1
+        h, _ = plain_pdu(s)
+        if h[0] & 0x3F == 0x21:               # answered without data: UA
+            statsn = struct.unpack(">I", h[24:28])[0]
+            continue
+        assert h[0] & 0x3F == 0x31, "no R2T: opcode %#x" % h[0]
+        break
+    ttt = h[20:24]
+    print("READY", flush=True)
+    sys.stdin.readline()
+    do = bytearray(bhs(0x05, 0x80, 4096, itt=0x30 + attempt))
+    do[20:24] = ttt
+    do[28:32] = struct.pack(">I", statsn + 1)
+    s.sendall(bytes(do) + data)
+    h, _ = plain_pdu(s)
+    assert h[0] & 0x3F == 0x21 and h[2] == 0 and h[3] == 0, "WRITE status %r" % h[:4]
+    sn = struct.unpack(">I", h[24:28])[0]
+    assert sn == statsn + 1, "StatSN %u after %u" % (sn, statsn)
+    statsn = sn
+    cdb = (bytes([0x28, 0]) + lba + bytes([0, 0, 8, 0])).ljust(16, b"\0")
+    s.sendall(bhs(0x01, 0x80 | 0x40, 0, itt=0x40,
+                  rest=struct.pack(">III", 4096, cmdsn, statsn + 1) + cdb))
+    got = b""
+    while True:
+        h, d = plain_pdu(s)
+        if h[0] & 0x3F == 0x25:
+            got += d
+            if h[1] & 0x01:                   # status in the last Data-In
+                break
+            continue
+        assert h[0] & 0x3F == 0x21 and h[3] == 0, "READ status %r" % h[:4]
+        break
+    assert got == data, "read back %d bytes, differ" % len(got)
+    print("r2t: ok (the Data-Out owed at the quiesce was taken, data reads back)")
 
 
 def case_stuck(host, port, target):
