@@ -40,6 +40,13 @@ bench-ring: deps
 
 .PHONY: deps run test conformance bench-ring
 
+# mtgt against tgtd, side by side (bench/run.sh; BENCH_SECONDS, BENCH_PAIRS,
+# BENCH_CASES). A benchmark, not a test: nothing here passes or fails on speed.
+bench: deps
+	@$(MAKE) --no-print-directory all build/bin/bench-load
+	@bash bench/run.sh
+.PHONY: bench
+
 # Fuzzing: `make fuzz` runs each harness for FUZZ_SECONDS (default 60);
 # `make fuzz-short` (part of make test) runs a fixed number of inputs.
 FUZZ_SECONDS ?= 60

@@ -21,6 +21,9 @@ struct sandbox_profile {
 	/* io_uring's worker threads count against RLIMIT_NPROC, so a process
 	 * with a ring keeps it (seccomp still refuses clone, fork and exec). */
 	bool        io_uring;
+	/* RLIMIT_NOFILE: the most descriptors it may ever hold (links, LUN
+	 * fds and connections handed over later included); 0: inherited */
+	unsigned    nofile;
 	const int  *syscalls;   /* extra plain allows, ended by -1 */
 	/* Extra rules with argument filters. */
 	int (*rules)(void *ctx);   /* a scmp_filter_ctx (no seccomp.h here:

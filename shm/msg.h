@@ -177,6 +177,9 @@ enum msg_tmf_fn {
 	MSG_TMF_TARGET_WARM_RESET = 6,
 	MSG_TMF_TARGET_COLD_RESET = 7,
 	MSG_TMF_QUERY_TASK = 8,
+	MSG_TMF_IT_NEXUS_RESET = 9,
+	MSG_TMF_QUERY_TASK_SET = 10,
+	MSG_TMF_QUERY_ASYNC_EVENT = 11, /* TMF_RSP carries the pending UA, if any */
 };
 
 enum msg_tmf_result {
@@ -200,6 +203,9 @@ struct msg_tmf {
 struct msg_tmf_rsp {
 	struct msg_hdr h;
 	uint8_t  result;    /* enum msg_tmf_result */
+	/* QUERY ASYNCHRONOUS EVENT that SUCCEEDED: the additional response
+	 * information of SAM-5 (sense key, ASC, ASCQ of the pending UA) */
+	uint8_t  sense_key, asc, ascq;
 };
 
 enum msg_io_op {

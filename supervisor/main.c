@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "supervisor/sup.h"
+#include "supervisor/sup_audit.h"
 #include "supervisor/sup_sandbox.h"
 
 static void usage(FILE *f)
@@ -122,6 +123,7 @@ int main(int argc, char **argv)
 	}
 	if (sup_sandbox_setup(sandbox_mode))
 		return 1;
+	sup_audit_init();
 	find_bindir(&s, argv[0]);
 	s.admin_fd = -1;
 	s.next_epoch = (uint32_t)getpid() << 8 | 1;

@@ -526,10 +526,11 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 	cfg->nop_interval_s = 30;
 	cfg->nop_timeout_s = 30;
 	cfg->shutdown_logout_s = 3;
+	cfg->poll_us = 0;
 	if (v) {
 		static const char *const ikeys[] = { "nop_interval_s", "nop_timeout_s",
 						     "shutdown_logout_s", "require_header_digest",
-						     "require_data_digest", NULL };
+						     "require_data_digest", "poll_us", NULL };
 		json_t *n;
 
 		if (!json_is_object(v))
@@ -562,6 +563,12 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 		if (n && !json_is_boolean(n))
 			return fail(err, errlen, "iscsi.require_data_digest: must be true or false");
 		cfg->require_data_digest = json_is_true(n);
+		n = json_object_get(v, "poll_us");
+		if (n && (!json_is_integer(n) || json_integer_value(n) < 0 ||
+			  json_integer_value(n) > 10000))
+			return fail(err, errlen, "iscsi.poll_us: must be 0 (never poll) to 10000");
+		if (n)
+			cfg->poll_us = (uint32_t)json_integer_value(n);
 	}
 
 	cfg->heartbeat_interval_s = 2;

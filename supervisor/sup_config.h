@@ -97,6 +97,7 @@ struct sup_config {
 	uint32_t shutdown_logout_s;   /* wait for initiators asked to log out */
 	bool     require_header_digest;
 	bool     require_data_digest;
+	uint32_t poll_us;             /* frontend busy-poll window after I/O */
 	uint32_t nchap_algs;
 	char    *chap_algs[SUP_CHAP_ALGS_MAX]; /* preference order: "SHA3-256", "SHA-256", "MD5" */
 };

@@ -115,12 +115,12 @@ static json_t *frontend_config(struct sup *s)
 	}
 	for (uint32_t i = 0; i < s->cfg.nchap_algs; i++)
 		json_array_append_new(algs, json_string(s->cfg.chap_algs[i]));
-	cfg = json_pack("{s:o, s:o, s:i, s:i, s:i, s:i, s:i}", "targets", targets,
+	cfg = json_pack("{s:o, s:o, s:i, s:i, s:i, s:i, s:i, s:i}", "targets", targets,
 			"chap_algorithms", algs, "nop_interval_s", s->cfg.nop_interval_s,
 			"nop_timeout_s", s->cfg.nop_timeout_s, "shutdown_logout_s",
 			s->cfg.shutdown_logout_s, "require_header_digest",
 			s->cfg.require_header_digest, "require_data_digest",
-			s->cfg.require_data_digest);
+			s->cfg.require_data_digest, "poll_us", s->cfg.poll_us);
 	if (s->cfg.discovery_chap.set)
 		json_object_set_new(cfg, "discovery_chap", chap_json(&s->cfg.discovery_chap));
 	return cfg;

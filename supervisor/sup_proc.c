@@ -16,6 +16,7 @@
 #include "common/ctl.h"
 #include "common/log.h"
 #include "supervisor/sup.h"
+#include "supervisor/sup_audit.h"
 #include "supervisor/sup_upgrade.h"
 
 #define SUP_MAX_FDS         4096
@@ -237,6 +238,17 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 	char why[256];
 
 	describe_exit(status, why, sizeof(why));
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+		char call[64];
+		int nr = sup_audit_seccomp_call(p->pid, call, sizeof(call));
+		size_t n = strlen(why);
+
+		if (nr >= 0)
+			snprintf(why + n, sizeof(why) - n, ": forbidden system call %d (%s)",
+				 nr, call);
+		else
+			snprintf(why + n, sizeof(why) - n, ": system call unknown (no audit record)");
+	}
 	if (p->kill_reason[0]) {
 		size_t n = strlen(why);
 

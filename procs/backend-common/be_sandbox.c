@@ -30,6 +30,8 @@ void be_sandbox_enter(struct be *b)
 		.io_uring = true,
 		.syscalls = be_sandbox_calls,
 		.rules = be_sandbox_rules,
+		/* a backing fd per LUN (1000s of LUNs), plus links */
+		.nofile = 8192,
 	};
 
 	sandbox_enter(&b->c, &p);

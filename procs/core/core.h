@@ -155,6 +155,7 @@ struct core_cmd {
 	/* CK_TMF */
 	uint32_t tmf_waiting;
 	uint8_t  tmf_result;
+	uint16_t tmf_asc;                 /* QUERY ASYNC EVENT: the pending UA */
 	/* CK_NEXUS_ADD / CK_DISCOVER answers */
 	uint32_t nexus_id;
 	int32_t  result;

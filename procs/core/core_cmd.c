@@ -859,6 +859,11 @@ void core_cmd_fill(struct core *co, struct core_link *cl, struct core_cmd *cmd, 
 		break;
 	case MSG_TMF_RSP:
 		m->tmf_rsp.result = cmd->tmf_result;
+		if (cmd->tmf_asc) {
+			m->tmf_rsp.sense_key = SK_UNIT_ATTENTION;
+			m->tmf_rsp.asc = (uint8_t)(cmd->tmf_asc >> 8);
+			m->tmf_rsp.ascq = (uint8_t)cmd->tmf_asc;
+		}
 		break;
 	case MSG_CMD_RSP: {
 		struct msg_cmd_rsp *r = &m->cmd_rsp;

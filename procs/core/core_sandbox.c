@@ -15,4 +15,6 @@ static const int core_sandbox_calls[] = {
 const struct sandbox_profile core_sandbox = {
 	.kind = "core",
 	.syscalls = core_sandbox_calls,
+	/* links to every frontend and backend, a few fds each */
+	.nofile = 1024,
 };

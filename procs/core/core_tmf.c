@@ -77,6 +77,17 @@ static struct core_lun *tmf_lun(struct core_nexus *nx, uint64_t wire)
 	return core_target_lun(nx->tgt, lunno);
 }
 
+static bool nexus_has_task(struct core_nexus *nx, struct core_lun *l)
+{
+	for (struct clist_node *n = nx->cmds.first; n; n = n->next) {
+		struct core_cmd *c = clist_entry(n, struct core_cmd, nnode);
+
+		if (c->kind == CK_CMD && c->lun == l && !c->aborted && c->state != CS_DONE)
+			return true;
+	}
+	return false;
+}
+
 void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf *m)
 {
 	struct core_nexus *nx = core_nexus_find(cl, m->nexus);
@@ -147,6 +158,35 @@ void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf
 			set_ua_others(&nx->tgt->luns[i], NULL, SCSI_UA_LUN_RESET);
 		}
 		log_info("TARGET RESET of %s by %s", nx->tgt->name, nx->initiator);
+		break;
+	case MSG_TMF_QUERY_TASK_SET:
+		l = tmf_lun(nx, m->lun);
+		if (!l) {
+			tmf->tmf_result = MSG_TMF_NO_LUN;
+			break;
+		}
+		tmf->tmf_result = nexus_has_task(nx, l) ? MSG_TMF_SUCCEEDED : MSG_TMF_COMPLETE;
+		break;
+	case MSG_TMF_QUERY_ASYNC_EVENT:
+		l = tmf_lun(nx, m->lun);
+		if (!l) {
+			tmf->tmf_result = MSG_TMF_NO_LUN;
+			break;
+		}
+		/* SAM-5: report, do not clear; no deferred errors exist here */
+		tmf->tmf_asc = scsi_ua_peek(nx->ua[l->index]);
+		tmf->tmf_result = tmf->tmf_asc ? MSG_TMF_SUCCEEDED : MSG_TMF_COMPLETE;
+		break;
+	case MSG_TMF_IT_NEXUS_RESET:
+		/* SAM-5 6.3.5: as if the nexus were lost, but it stays: its
+		 * tasks on every LU are aborted, RESERVE(6/10) reservations it
+		 * holds are released (persistent ones stay), and it is told
+		 * 29/07 I_T NEXUS LOSS OCCURRED */
+		abort_nexus_lun(co, nx, NULL, tmf);
+		core_pr_nexus_lost(nx);
+		for (uint32_t i = 0; i < nx->tgt->nluns; i++)
+			nx->ua[i] |= SCSI_UA_NEXUS_LOSS;
+		log_info("I_T NEXUS RESET of %s by %s", nx->tgt->name, nx->initiator);
 		break;
 	case MSG_TMF_CLEAR_ACA: /* no ACA support (NACA is refused in every CDB) */
 	default:

@@ -159,8 +159,11 @@ void scsi_report_tmfs(const uint8_t *cdb, uint8_t *out, uint32_t cap, struct scs
 	}
 	memset(b, 0, sizeof(b));
 	/* ABORT TASK, ABORT TASK SET, CLEAR TASK SET, LOGICAL UNIT RESET,
-	 * QUERY TASK, TARGET RESET; no CLEAR ACA, no wakeup */
+	 * QUERY TASK, TARGET RESET; no CLEAR ACA, no wakeup; QUERY
+	 * ASYNCHRONOUS EVENT, QUERY TASK SET, I_T NEXUS RESET (the core does
+	 * them for every transport; iSCSI's TMF codes cannot ask for them) */
 	b[0] = 0x80 | 0x40 | 0x10 | 0x08 | 0x04 | 0x02;
+	b[1] = 0x04 | 0x02 | 0x01;
 	if (reptd)
 		b[3] = 0x0c;   /* additional data length; no per-function timeouts */
 	scsi_emit(b, reptd ? 16 : 4, alloc, out, cap, r);

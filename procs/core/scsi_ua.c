@@ -64,3 +64,10 @@ size_t scsi_ua_take_sense(uint16_t *pending, uint8_t *sense, size_t cap)
 	ua_clear(pending, i);
 	return scsi_sense_build(sense, cap, false, SK_UNIT_ATTENTION, ua_order[i].asc, NULL);
 }
+
+uint16_t scsi_ua_peek(uint16_t pending)
+{
+	int i = ua_next(pending);
+
+	return i < 0 ? 0 : ua_order[i].asc;
+}

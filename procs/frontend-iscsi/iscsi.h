@@ -268,6 +268,8 @@ struct iscsi_tgt {
 	ev_idle  idle;
 	ev_timer tick;
 	uint32_t spin_us;
+	uint32_t poll_us;                 /* busy-poll window after the last command */
+	ev_tstamp poll_until;
 	uint32_t nop_interval;            /* idle seconds before a NOP-In ping; 0: never */
 	uint32_t nop_timeout;             /* seconds to answer it */
 	uint32_t logout_wait;             /* shutdown: seconds initiators get to log out */

@@ -33,4 +33,6 @@ const struct sandbox_profile iscsi_sandbox = {
 	.kind = "iscsi",
 	.syscalls = iscsi_sandbox_calls,
 	.rules = iscsi_sandbox_rules,
+	/* one per TCP connection, plus the listeners and its link */
+	.nofile = 16384,
 };

@@ -79,6 +79,7 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 	t->lim.immediate_data = cfg_u32(cfg, "immediate_data", 1, 0, 1);
 	t->lim.tpgt = (uint16_t)cfg_u32(cfg, "tpgt", 1, 1, 65535);
 	t->spin_us = cfg_u32(cfg, "spin_us", 0, 0, 10000);
+	t->poll_us = cfg_u32(cfg, "poll_us", 0, 0, 10000);
 	t->nop_interval = cfg_u32(cfg, "nop_interval_s", 30, 0, 86400);
 	t->nop_timeout = cfg_u32(cfg, "nop_timeout_s", 30, 1, 86400);
 	t->logout_wait = cfg_u32(cfg, "shutdown_logout_s", 3, 0, 60);

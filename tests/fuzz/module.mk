@@ -19,3 +19,7 @@ fuzz-chap_LIBS := -lnettle
 build/fuzz/%: $$(%_SRCS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $($*_SRCS) $($*_LIBS)
+# FC frames, FIP, link services and FCP IUs (procs/frontend-fc)
+FUZZERS += fuzz-fc
+fuzz-fc_SRCS := tests/fuzz/fuzz_fc.c $(FC_PURE)
+fuzz-fc_LIBS := -lz

@@ -177,8 +177,8 @@ tl_log_clean() {
 	fi
 	# A sandbox kill nobody asked for: an allowlist misses a call.
 	if [ -z "${TL_SANDBOX_KILLS_EXPECTED:-}" ] &&
-	   grep -q "sandbox: forbidden system call" "$TL_LOG"; then
-		grep -m 5 "sandbox: forbidden system call" "$TL_LOG" >&2
+	   grep -q "killed by seccomp" "$TL_LOG"; then
+		grep -m 5 "killed by seccomp" "$TL_LOG" >&2
 		return 1
 	fi
 	return 0

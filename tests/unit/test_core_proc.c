@@ -1202,6 +1202,84 @@ static void measure_qd1(void)
 		((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / 1e3 / N, N);
 }
 
+static union msg tmf_ask(uint32_t nexus, uint8_t fn, uint64_t lun)
+{
+	union msg t;
+
+	memset(&t, 0, sizeof(t));
+	t.h.type = MSG_TMF;
+	t.h.tag = next_tag++;
+	t.tmf.nexus = nexus;
+	t.tmf.fn = fn;
+	t.tmf.lun = lun;
+	send_msg(&fe, &t);
+	return t;
+}
+
+/* QUERY TASK SET, QUERY ASYNCHRONOUS EVENT and I_T NEXUS RESET (SAM-5): the
+ * core answers them for transports that can carry them. Runs after
+ * test_abort_task, which made nexus 5. */
+static void test_query_and_nexus_reset(void)
+{
+	uint8_t r10[10] = { READ_10, 0, 0, 0, 0, 0, 0, 0, 8, 0 };
+	uint8_t tur[6] = { TEST_UNIT_READY };
+	struct buf_handle h = fe_buf(262144, 4096);
+	struct msg_cmd_rsp rsp;
+	union msg m, io, r, d, t;
+
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, r10, 10, MSG_DIR_READ, 4096, h);
+	send_msg(&fe, &m);
+	io = recv_msg(&be, 2000);
+	REQUIRE(io.h.type == MSG_IO);
+	/* a task of nexus 1 exists on LUN 0, none of nexus 5 */
+	t = tmf_ask(1, MSG_TMF_QUERY_TASK_SET, 0);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_TMF_RSP && r.h.tag == t.h.tag &&
+	      r.tmf_rsp.result == MSG_TMF_SUCCEEDED);
+	t = tmf_ask(5, MSG_TMF_QUERY_TASK_SET, 0);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_TMF_RSP && r.tmf_rsp.result == MSG_TMF_COMPLETE);
+	t = tmf_ask(1, MSG_TMF_QUERY_TASK_SET, 77);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_TMF_RSP && r.tmf_rsp.result == MSG_TMF_NO_LUN);
+
+	/* I_T NEXUS RESET waits for the backend, aborts, and tells only
+	 * that nexus 29/07 */
+	t = tmf_ask(1, MSG_TMF_IT_NEXUS_RESET, 0);
+	CHECK(quiet(&fe, 100));
+	memset(&d, 0, sizeof(d));
+	d.h.type = MSG_IO_DONE;
+	d.h.tag = io.h.tag;
+	d.io_done.length = 4096;
+	send_msg(&be, &d);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.h.tag == m.cmd.h.tag &&
+	      (r.cmd_rsp.h.flags & MSG_RSP_ABORTED));
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_TMF_RSP && r.h.tag == t.h.tag &&
+	      r.tmf_rsp.result == MSG_TMF_COMPLETE);
+	t = tmf_ask(1, MSG_TMF_QUERY_TASK_SET, 0);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_TMF_RSP && r.tmf_rsp.result == MSG_TMF_COMPLETE);
+
+	/* QUERY ASYNCHRONOUS EVENT reports the pending UA without clearing it */
+	t = tmf_ask(1, MSG_TMF_QUERY_ASYNC_EVENT, 0);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_TMF_RSP && r.tmf_rsp.result == MSG_TMF_SUCCEEDED &&
+	      r.tmf_rsp.sense_key == 0x06 && r.tmf_rsp.asc == 0x29 && r.tmf_rsp.ascq == 0x07);
+	rsp = do_cmd(mkcmd(1, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[12] == 0x29 && rsp.sense[13] == 0x07);
+	rsp = do_cmd(mkcmd(1, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(rsp.status == SCSI_GOOD);
+	t = tmf_ask(1, MSG_TMF_QUERY_ASYNC_EVENT, 0);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_TMF_RSP && r.tmf_rsp.result == MSG_TMF_COMPLETE &&
+	      r.tmf_rsp.asc == 0);
+	rsp = do_cmd(mkcmd(5, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(rsp.status == SCSI_GOOD);
+}
+
 int main(int argc, char **argv)
 {
 	char bin[4096], self[4096];
@@ -1226,6 +1304,7 @@ int main(int argc, char **argv)
 	test_aptpl_save();
 	test_read_write();
 	test_abort_task();
+	test_query_and_nexus_reset();
 	test_backpressure();
 	test_ordered();
 	test_block_commands();
