@@ -1,9 +1,10 @@
 /* Live upgrade, frontend side.
  *
  * Old instance, on CTL_QUIESCE (+ a memfd from the supervisor):
- *   - stops accepting and closes connections still logging in (their
- *     initiators retry against the new instance; the listening sockets stay
- *     open in the supervisor, so nobody is refused);
+ *   - stops accepting; connections still logging in get up to a second to
+ *     finish (and cross over as sessions), then are closed (their initiators
+ *     retry against the new instance; the listening sockets stay open in the
+ *     supervisor, so nobody is refused);
  *   - lets each connection read on only while a command still owes it
  *     Data-Out or a PDU is half in: at a PDU boundary it stops, and what the
  *     initiator sends next waits in the socket for the new instance (a BHS
@@ -48,6 +49,7 @@ static struct {
 	int      memfd;
 	uint32_t max;
 	ev_tstamp deadline;
+	ev_tstamp login_cutoff;  /* logins still going then are closed */
 	ev_timer tick;
 } ho = { .memfd = -1 };
 
@@ -321,11 +323,15 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	for (c = t->conns; c; c = n) {
-		n = c->next;
-		if (c->state == CONN_LOGIN)
-			iscsi_conn_close(c, "target upgrading: log in again");
-	}
+	/* a login under way may finish and cross over as a session; one that
+	 * takes too long is closed (the initiator logs in again, to the new
+	 * instance: the listening sockets never close) */
+	if (ev_now(t->loop) >= ho.login_cutoff)
+		for (c = t->conns; c; c = n) {
+			n = c->next;
+			if (c->state == CONN_LOGIN)
+				iscsi_conn_close(c, "target upgrading: log in again");
+		}
 	iscsi_conns_update_rx(t);
 	iscsi_core_publish(t);
 	why = busy_reason(t);
@@ -372,6 +378,7 @@ static void on_quiesce(struct iscsi_tgt *t, struct ctl_msg *m)
 	ho.max = (uint32_t)max;
 	ho.mode = HO_QUIESCING;
 	ho.deadline = ev_now(t->loop) + dl / 1000.0;
+	ho.login_cutoff = ev_now(t->loop) + (dl < 2000 ? dl / 2000.0 : 1.0);
 	log_info("upgrade: quiescing %u connections (deadline %lld ms)", t->nconns,
 		 (long long)dl);
 	listeners(t, false);
