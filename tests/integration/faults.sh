@@ -12,6 +12,9 @@
 #     Recovery is timed from the kill to the process READY again and to the
 #     first successful write of a fresh initiator; median and worst per kind
 #     are printed (and appended to $FAULT_REPORT if set).
+#   - live upgrades (FAULT_UPGRADES per kind, default as many as kills) under
+#     I/O from sessions that may not reconnect: zero errors; upgrade time and
+#     service pause printed.
 #   - SIGSTOP (a hang): the heartbeat kills it, it restarts, I/O goes on.
 #   - a garbage-writing peer (test-ring-scribble) on a backend's completion
 #     ring and on the frontend's submission ring: the core (the receiver)
@@ -139,6 +142,53 @@ kill_kind() {
 
 for kind in $KINDS; do
 	kill_kind "$kind"
+done
+
+# Live upgrades under load: zero I/O errors allowed, from sessions that may
+# not reconnect. Times: the whole upgrade, and the pause (old instance stopped
+# serving -> new one serving).
+UPGRADES=${FAULT_UPGRADES:-$KILLS}
+upgrade_kind() {
+	local kind=$1 name lun U pm out k el pa
+	local -a total pause
+	lun=$(fault_lun "$kind")
+	U=$(tl_url "" "$lun")
+	name=$(tl_procs | awk -v n="$kind" '$1 == n || $2 == n { print $1; exit }')
+	tl_wait_ready 30 || tl_fail "not ready before upgrading $kind"
+	if [ "$kind" = backend-null ]; then
+		tl_tio $((UPGRADES * 4 + 60)) -s 4G -q 8 -S 7 write "$U" >"$TL_DIR/upg-$kind.log" 2>&1 &
+	else
+		tl_tio $((UPGRADES * 4 + 60)) -d $((UPGRADES + 3)) --no-reconnect -s 16M -S $((40 + lun)) \
+			--woffset 16M --wsize 16M --wseed $((50 + lun)) -q 8 -T 20 mixed "$U" \
+			>"$TL_DIR/upg-$kind.log" 2>&1 &
+	fi
+	pm=$!
+	TL_BG_PIDS+=($pm)
+	sleep 0.5
+	for ((k = 0; k < UPGRADES; k++)); do
+		out=$(timeout 60 "$TL_BIN/mtgtctl" -s "$TL_SOCK" --json proc upgrade "$name") ||
+			tl_fail "upgrade $k of $name: $out"
+		read -r el pa < <("$TL_PY" -c '
+import json, sys
+r = json.load(sys.stdin)
+d = r.get("detail", {})
+print(int(r["elapsed_ms"]), int(d.get("pause_ms", d.get("io_pause_ms", 0))))' <<<"$out")
+		total+=($el)
+		pause+=($pa)
+		sleep "0.$(( RANDOM % 5 + 1 ))"
+	done
+	wait $pm || tl_fail "I/O across the upgrades of $kind: $(tail -3 "$TL_DIR/upg-$kind.log")"
+	if [ "$kind" != backend-null ]; then
+		grep -q " 0 errors 0 miscompares; write: [0-9]* cmds 0 errors" "$TL_DIR/upg-$kind.log" ||
+			tl_fail "I/O errors across the upgrades of $kind: $(tail -2 "$TL_DIR/upg-$kind.log")"
+	fi
+	read -r tm tw < <(printf '%s\n' "${total[@]}" | fault_stats)
+	read -r pm_ pw < <(printf '%s\n' "${pause[@]}" | fault_stats)
+	echo "upgrade $kind: $UPGRADES under I/O, 0 initiator errors; upgrade median $tm ms worst $tw ms; service pause median $pm_ ms worst $pw ms" |
+		tee -a "$REPORT" >&2
+}
+for kind in ${FAULT_UPGRADE_KINDS:-backend-file backend-ram backend-null iscsi}; do
+	upgrade_kind "$kind"
 done
 
 # Hangs: the heartbeat (3 s here) finds them.
