@@ -480,8 +480,14 @@ void sup_proc_launch(struct sup *s, struct sup_proc *p)
 		goto fail;
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
 	doc = sup_init_doc(s, p, fds, &nfds, SUP_MAX_FDS);
-	if (p->handover_in)
+	if (p->handover_in) {
+		/* The link goes under another key: a binary that does not know to
+		 * wait for a handover finds no link and exits (a rollback), instead
+		 * of producing into a ring the old instance still produces into. */
 		json_object_set_new(doc, "handover", json_true());
+		json_object_set(doc, "handover_links", json_object_get(doc, "links"));
+		json_object_del(doc, "links");
+	}
 	txt = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 	sup_pid = getpid();

@@ -759,6 +759,25 @@ bool iscsi_handover_ctl(struct iscsi_tgt *t, struct ctl_msg *m)
 	}
 }
 
+int iscsi_handover_attach(struct child *c)
+{
+	json_t *links = json_object_get(c->init, "handover_links"), *l;
+	size_t i;
+	int err;
+
+	if (!json_is_true(json_object_get(c->init, "handover")))
+		return 0;
+	if (!json_is_array(links) || c->nlinks + json_array_size(links) > CHILD_MAX_LINKS)
+		return -EINVAL;
+	json_array_foreach(links, i, l) {
+		err = child_attach_link(c, l, &c->links[c->nlinks]);
+		if (err)
+			return err;
+		c->nlinks++;
+	}
+	return 0;
+}
+
 void iscsi_handover_init(struct iscsi_tgt *t)
 {
 	ho.t = t;

@@ -10,6 +10,10 @@
 
 #include "procs/frontend-iscsi/iscsi.h"
 
+/* Before iscsi_tgt_init(): an instance started for a handover finds its link
+ * under "handover_links" (so a binary without this support finds none and
+ * exits instead of sharing the ring with the old instance): attach it. */
+int  iscsi_handover_attach(struct child *c);
 /* After iscsi_tgt_init(): an instance started for a handover ("handover":
  * true in CTL_INIT) keeps off the ring and the listeners until it has the
  * old one's state and is told to go. */

@@ -45,6 +45,10 @@ int main(void)
 	c.on_shutdown = on_shutdown;
 	c.on_ctl = on_ctl;
 	child_watch_ctl(&c, loop);
+	if (iscsi_handover_attach(&c) < 0) {
+		log_err("handover: cannot attach the link");
+		return 1;
+	}
 	if (iscsi_tgt_init(&tgt, &c, loop) < 0)
 		return 1;
 	iscsi_handover_init(&tgt);

@@ -192,7 +192,7 @@ for kind in ${FAULT_UPGRADE_KINDS:-backend-file backend-ram backend-null iscsi};
 done
 
 # Hangs: the heartbeat (3 s here) finds them.
-for kind in backend-ram iscsi; do
+for kind in backend-ram iscsi core; do
 	tl_wait_ready 30 || tl_fail "not ready before SIGSTOP of $kind"
 	old=$(tl_pid "$kind")
 	t0=$(fault_now_ms)
