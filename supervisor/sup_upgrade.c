@@ -204,7 +204,6 @@ bool sup_upgrade_exited(struct sup *s, struct sup_proc *p, const char *why)
 {
 	struct sup_upgrade *u = &U;
 
-	(void)s;
 	if (!u->active)
 		return false;
 	if (p == &u->nw) {
@@ -219,7 +218,10 @@ bool sup_upgrade_exited(struct sup *s, struct sup_proc *p, const char *why)
 	}
 	if (p != u->old)
 		return false;
-	if (u->ops->old_exited && u->ops->old_exited(u, why))
+	/* With the core gone (it restarts the whole data path) there is nothing
+	 * to switch over to: the new instance goes, the usual path follows. */
+	if ((p->kind == SUP_CORE || s->core->pid > 0) && u->ops->old_exited &&
+	    u->ops->old_exited(u, why))
 		return true;
 	/* the old one died on its own: that is a crash, handled as usual */
 	u->old_resume = false;

@@ -158,6 +158,19 @@ if [ $? != 0 ]; then
 	tl_log "core upgrade: $out"
 fi
 
+# the core dies while an upgrade waits for its new instance: the upgrade is
+# abandoned (the new instance killed), the data path restarts as usual
+CTL --json proc upgrade backend-file --binary "$TL_DIR/v2/hang" --start-timeout 30000 \
+	>"$TL_DIR/coredeath.json" 2>&1 &
+cp=$!
+sleep 1
+kill -KILL "$(tl_pid core)"
+wait $cp && tl_fail "upgrade survived the core's death: $(cat "$TL_DIR/coredeath.json")"
+grep -q '"state": "failed"' "$TL_DIR/coredeath.json" || tl_fail "core death: $(cat "$TL_DIR/coredeath.json")"
+hp=$("$TL_PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["new_pid"])' "$TL_DIR/coredeath.json")
+tl_wait_gone "$hp" 5 || tl_fail "the abandoned new instance $hp lives on"
+tl_wait_ready 20 || tl_fail "not ready after the core died during an upgrade"
+
 # a plain restart is still a plain restart
 old=$(tl_pid backend-ram)
 CTL proc restart backend-ram >/dev/null || tl_fail "proc restart"
