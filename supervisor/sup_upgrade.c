@@ -207,6 +207,8 @@ bool sup_upgrade_exited(struct sup *s, struct sup_proc *p, const char *why)
 	if (!u->active)
 		return false;
 	if (p == &u->nw) {
+		log_info("upgrade %u: new %s instance (pid %d) ended: %s", u->id, p->name,
+			 u->new_pid, why);
 		u->nw_alive = false;
 		if (u->stage == UPG_CLEANUP)
 			cleanup_new(u);
@@ -221,8 +223,11 @@ bool sup_upgrade_exited(struct sup *s, struct sup_proc *p, const char *why)
 	/* With the core gone (it restarts the whole data path) there is nothing
 	 * to switch over to: the new instance goes, the usual path follows. */
 	if ((p->kind == SUP_CORE || s->core->pid > 0) && u->ops->old_exited &&
-	    u->ops->old_exited(u, why))
+	    u->ops->old_exited(u, why)) {
+		log_info("upgrade %u: old %s instance (pid %d) retired: %s", u->id, p->name,
+			 u->old_pid, why);
 		return true;
+	}
 	/* the old one died on its own: that is a crash, handled as usual */
 	u->old_resume = false;
 	u->fallback_restart = false;
