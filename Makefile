@@ -25,14 +25,18 @@ test: deps
 	@bash tests/run-all.sh
 
 # Three runs of iscsi-test-cu -t ALL: one URL (-d); -S with a second session
-# on the same LUN (multipath and two-initiator tests); the same on a
-# thin-provisioned LUN.
+# on the same LUN (multipath and two-initiator tests); the same on the LUN
+# configuration that runs the most tests (CONFORMANCE_MAIN_LUN, see
+# docs/conformance.md). Then the ReadOnly family on a write-protected LUN.
+# Any failed test fails the target.
+CONFORMANCE_MAIN_LUN ?= {"thin": true}
 conformance: deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/conformance/run.sh; a=$$?; \
 	 CONFORMANCE_MULTIPATH=1 bash tests/conformance/run.sh; b=$$?; \
-	 CONFORMANCE_MULTIPATH=1 CONFORMANCE_THIN=1 bash tests/conformance/run.sh; c=$$?; \
-	 exit $$((a | b | c))
+	 CONFORMANCE_MULTIPATH=1 CONFORMANCE_LUN_JSON='$(CONFORMANCE_MAIN_LUN)' bash tests/conformance/run.sh; c=$$?; \
+	 CONFORMANCE_READONLY=1 bash tests/conformance/run.sh; d=$$?; \
+	 exit $$((a | b | c | d))
 
 bench-ring: deps
 	@$(MAKE) --no-print-directory build/bin/bench-ring

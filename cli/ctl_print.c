@@ -37,6 +37,9 @@ void ctl_print(const char *method, json_t *r)
 		json_array_foreach(json_object_get(r, "targets"), i, e)
 			printf("  %s (%lld LUNs)\n", json_string_value(json_object_get(e, "name")),
 			       (long long)json_integer_value(json_object_get(e, "luns")));
+		if (json_object_get(r, "payload_bytes_copied"))
+			printf("payload bytes copied: %lld (as of the last heartbeat)\n",
+			       (long long)json_integer_value(json_object_get(r, "payload_bytes_copied")));
 		printf("\n");
 		print_procs(json_object_get(r, "processes"));
 	} else if (!strcmp(method, "proc.restart")) {

@@ -23,6 +23,8 @@ enum ctl_type {
 	CTL_LINK_DRAINED,   /* core -> sup: {"link":id}: no command of a dead frontend
 	                     * still uses its arena; it may be reused */
 	CTL_STATS,          /* sup -> child: request; child -> sup: JSON counters */
+	CTL_LUN_RESIZE,     /* sup -> core: {"target","lun","size"}; sup -> backend:
+	                     * {"dev","size"}: a LUN's capacity changed (bytes) */
 	/* live upgrade (supervisor/sup_upgrade.c, docs/upgrade.md) */
 	CTL_QUIESCE,        /* sup -> old: {"deadline_ms":N} + state memfd: stop at
 	                     * PDU boundaries, finish in-flight work, serialize */

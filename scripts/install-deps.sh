@@ -5,10 +5,11 @@ set -euo pipefail
 
 PKGS=(
   build-essential pkg-config
-  libev-dev libjansson-dev liburing-dev libseccomp-dev libcmocka-dev libsystemd-dev zlib1g-dev
+  libev-dev libjansson-dev liburing-dev libaio-dev libseccomp-dev libcmocka-dev libsystemd-dev zlib1g-dev
   libiscsi-dev libiscsi-bin   # the initiator used by tests and conformance
   nettle-dev                  # CHAP hashes (MD5, SHA-256, SHA3-256) in mtgt-iscsi
   tgt                         # the peer target for benchmarks
+  genisoimage                 # the cdrom test builds its ISO image
   clang libclang-rt-14-dev    # libFuzzer for make fuzz
   procps iproute2 python3 util-linux
 )

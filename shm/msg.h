@@ -68,6 +68,8 @@ struct msg_nexus_add {
 	uint32_t reserved;
 	uint64_t isid;      /* iSCSI ISID (48 bits) or transport port id */
 	struct buf_handle buf;
+	uint32_t port;      /* relative target port identifier: the iSCSI portal
+	                     * group tag of the connection (1..65535); 0 = 1 */
 };
 
 /* MSG_NEXUS_ADDED: result 0 = allowed, -ENOENT no such target,

@@ -1,6 +1,7 @@
 PROGS += mtgtd
 mtgtd_SRCS := supervisor/main.c supervisor/sup_config.c supervisor/sup_policy.c supervisor/sup_resources.c \
               supervisor/sup_proc.c supervisor/sup_init_msg.c supervisor/sup_admin.c \
-              supervisor/sup_notify.c supervisor/sup_sandbox.c supervisor/sup_audit.c
+              supervisor/sup_notify.c supervisor/sup_sandbox.c supervisor/sup_audit.c supervisor/sup_alua.c
 mtgtd_SRCS += supervisor/sup_upgrade.c supervisor/sup_upgrade_backend.c supervisor/sup_upgrade_iscsi.c
 mtgtd_LIBS := -lev -ljansson -lsystemd -lseccomp
+mtgtd_SRCS += supervisor/sup_lun.c supervisor/sup_stats.c

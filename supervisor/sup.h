@@ -59,6 +59,7 @@ struct sup_proc {
 	double   last_pong;
 	char     last_exit[256];
 	struct sup_link link;     /* link to the core (not for the core itself) */
+	json_t  *stats;           /* its latest CTL_STATS answer (sup_stats.c) */
 	char     binary_path[512]; /* set by an upgrade: run this instead of bindir/binary */
 	bool     handover_in;     /* an upgrade's new instance: waits for the old one's state */
 	ev_io    pid_w;
@@ -120,6 +121,24 @@ const char *sup_state_name(enum sup_state st);
 json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int max_fds);
 json_t *sup_link_desc(struct sup *s, struct sup_proc *peer, bool core_side, int *fds,
 		      int *nfds, int fd_base);
+
+/* sup_lun.c: per-LUN storage settings for the core's and a backend's
+ * CTL_INIT; live resize */
+void sup_lun_core_extra(const struct sup_lun *l, json_t *o);
+void sup_lun_backend_extra(const struct sup_lun *l, json_t *o);
+/* Resize a LUN live: grow or shrink its file (ftruncate; a block device must
+ * already be that large), then the backend and the core learn the new size;
+ * the core raises CAPACITY DATA HAS CHANGED. 0 or -errno with err set. */
+int  sup_lun_resize(struct sup *s, const char *target, uint32_t lun, uint64_t size,
+		    char *err, size_t errlen);
+/* JSON-RPC "lun.resize" {target, lun, size} */
+json_t *sup_rpc_lun_resize(struct sup *s, json_t *params, int *code, const char **msg);
+
+/* sup_stats.c: children's counters in the status */
+void sup_stats_request(struct sup *s);
+void sup_stats_store(struct sup_proc *p, const char *data);
+void sup_stats_forget(struct sup_proc *p);
+void sup_stats_status(struct sup *s, json_t *status);
 
 /* sup_admin.c: the admin socket */
 int  sup_admin_start(struct sup *s);

@@ -48,9 +48,13 @@ static json_t *rpc_status(struct sup *s, json_t *params, int *code, const char *
 	for (uint32_t i = 0; i < s->cfg.ntargets; i++)
 		json_array_append_new(targets, json_pack("{s:s, s:i}", "name",
 			s->cfg.targets[i].name, "luns", s->cfg.targets[i].nluns));
-	return json_pack("{s:i, s:b, s:o, s:o, s:o}", "pid", getpid(), "shutting_down",
+	json_t *st = json_pack("{s:i, s:b, s:o, s:o, s:o}", "pid", getpid(), "shutting_down",
 			 s->shutting_down, "processes", procs, "portals", portals, "targets",
 			 targets);
+
+	if (st)
+		sup_stats_status(s, st);
+	return st;
 }
 
 static json_t *rpc_proc_list(struct sup *s, json_t *params, int *code, const char **msg)
@@ -140,6 +144,8 @@ static const struct {
 	{ "proc.policy", rpc_proc_policy,
 	  "{name, [backoff_initial_ms, backoff_max_ms, intensity, period_s]}: read or set "
 	  "its restart policy" },
+	{ "lun.resize", sup_rpc_lun_resize,
+	  "{target, lun, size}: grow or shrink a LUN live (CAPACITY DATA HAS CHANGED)" },
 	{ "proc.upgrade", sup_rpc_proc_upgrade,
 	  "{name, [binary, start_timeout_ms, quiesce_timeout_ms, load_timeout_ms]}: start a new "
 	  "instance beside the old one and hand over to it (see proc.upgrade_status)" },

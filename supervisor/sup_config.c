@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 
 #include "supervisor/sup_config.h"
+#include "supervisor/sup_alua.h"
 #include "supervisor/sup_sandbox.h"
 
 static const char *const backend_names[SUP_BE_COUNT] = { "file", "null", "ram" };
@@ -143,11 +144,54 @@ static int parse_portal(const char *s, struct sup_portal *p)
 	return 0;
 }
 
+/* Cache mode, O_DIRECT and the physical block size (docs/backends.md). */
+static int parse_lun_storage(json_t *j, struct sup_lun *l, const char *where, char *err,
+			     size_t errlen)
+{
+	json_t *v = json_object_get(j, "cache");
+
+	if (v && (!json_is_string(v) || (strcmp(json_string_value(v), "writeback") &&
+					 strcmp(json_string_value(v), "writethrough"))))
+		return fail(err, errlen, "%s.cache: must be \"writeback\" or \"writethrough\"",
+			    where);
+	l->writethrough = v && !strcmp(json_string_value(v), "writethrough");
+	v = json_object_get(j, "direct");
+	if (v && !json_is_boolean(v))
+		return fail(err, errlen, "%s.direct: must be true or false", where);
+	if (json_is_true(v) && l->backend != SUP_BE_FILE)
+		return fail(err, errlen, "%s.direct: only a file LUN can use O_DIRECT", where);
+	l->direct = json_is_true(v);
+	v = json_object_get(j, "physical_block_size");
+	l->phys_block_size = l->block_size;
+	if (v && l->cdrom)
+		return fail(err, errlen, "%s.physical_block_size: not for a cdrom", where);
+	if (v) {
+		json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+
+		if ((n != 512 && n != 4096) || (uint32_t)n < l->block_size)
+			return fail(err, errlen, "%s.physical_block_size: must be 512 or 4096, "
+				    "at least block_size", where);
+		l->phys_block_size = (uint32_t)n;
+	}
+	v = json_object_get(j, "removable");
+	if (v && !json_is_boolean(v))
+		return fail(err, errlen, "%s.removable: must be true or false", where);
+	l->removable = json_is_true(v) || l->cdrom;
+	v = json_object_get(j, "queue_depth");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		  json_integer_value(v) > 4096))
+		return fail(err, errlen, "%s.queue_depth: must be 0 (no limit) to 4096", where);
+	l->queue_depth = v ? (uint32_t)json_integer_value(v) : 0;
+	return 0;
+}
+
 static int parse_lun(json_t *j, struct sup_lun *l, const char *where, char *err,
 		     size_t errlen)
 {
 	static const char *const keys[] = { "lun", "backend", "path", "size", "block_size",
-					    "readonly", "thin", NULL };
+					    "readonly", "thin", "cache", "direct",
+					    "physical_block_size", "type", "removable", "queue_depth",
+					    NULL };
 	json_t *v;
 	int r;
 
@@ -198,11 +242,19 @@ static int parse_lun(json_t *j, struct sup_lun *l, const char *where, char *err,
 			    backend_names[l->backend]);
 	}
 
+	v = json_object_get(j, "type");
+	if (v && (!json_is_string(v) || (strcmp(json_string_value(v), "disk") &&
+					 strcmp(json_string_value(v), "cdrom"))))
+		return fail(err, errlen, "%s.type: must be \"disk\" or \"cdrom\"", where);
+	l->cdrom = v && !strcmp(json_string_value(v), "cdrom");
+	if (l->cdrom && l->backend != SUP_BE_FILE)
+		return fail(err, errlen, "%s.type: a cdrom is a file LUN (an ISO image)", where);
 	v = json_object_get(j, "block_size");
-	l->block_size = 512;
+	l->block_size = l->cdrom ? 2048 : 512;
 	if (v) {
-		if (!json_is_integer(v) ||
-		    (json_integer_value(v) != 512 && json_integer_value(v) != 4096))
+		if (!json_is_integer(v) || (l->cdrom && json_integer_value(v) != 2048))
+			return fail(err, errlen, "%s.block_size: a cdrom has 2048-byte blocks", where);
+		if (!l->cdrom && json_integer_value(v) != 512 && json_integer_value(v) != 4096)
 			return fail(err, errlen, "%s.block_size: must be 512 or 4096", where);
 		l->block_size = (uint32_t)json_integer_value(v);
 	}
@@ -214,13 +266,13 @@ static int parse_lun(json_t *j, struct sup_lun *l, const char *where, char *err,
 	v = json_object_get(j, "readonly");
 	if (v && !json_is_boolean(v))
 		return fail(err, errlen, "%s.readonly: must be true or false", where);
-	l->readonly = json_is_true(v);
+	l->readonly = json_is_true(v) || l->cdrom;
 
 	v = json_object_get(j, "thin");
 	if (v && !json_is_boolean(v))
 		return fail(err, errlen, "%s.thin: must be true or false", where);
 	l->thin = json_is_true(v);
-	return 0;
+	return parse_lun_storage(j, l, where, err, errlen);
 }
 
 static int chap_string(json_t *j, const char *key, bool required, char **out,
@@ -288,7 +340,7 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 			size_t errlen)
 {
 	static const char *const keys[] = { "name", "luns", "initiators", "chap", "max_sessions",
-					    "redirect", "portal_groups", NULL };
+					    "redirect", "portal_groups", "alua", NULL };
 	char w[96];
 	json_t *v, *e;
 	size_t i;
@@ -383,7 +435,7 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 			t->groups[t->ngroups++] = (uint16_t)json_integer_value(e);
 		}
 	}
-	return 0;
+	return sup_alua_parse(json_object_get(j, "alua"), t, where, err, errlen);
 }
 
 static int parse_restart(struct sup_config *cfg, json_t *j, char *err, size_t errlen)
@@ -417,6 +469,63 @@ static int parse_restart(struct sup_config *cfg, json_t *j, char *err, size_t er
 		snprintf(np->name, sizeof(np->name), "%s", key);
 		if ((r = sup_policy_parse(v, &cfg->restart_default, &np->policy, w, err, errlen)))
 			return r;
+	}
+	return 0;
+}
+
+/* "backends": {"file": {"engine": "auto", "queue_depth": 128, ...}, ...}: the
+ * "config" of each backend's CTL_INIT (docs/backends.md, Tunables). */
+static int parse_backends(struct sup_config *cfg, json_t *j, char *err, size_t errlen)
+{
+	static const char *const common[] = { "spin", "yield", "queue_depth", "batch", NULL };
+	static const char *const file[] = { "spin", "yield", "queue_depth", "batch", "engine",
+					    "fixed_buffers", "write_zeroes", NULL };
+	const char *key;
+	json_t *v;
+	char w[64];
+	int r;
+
+	if (!j)
+		return 0;
+	if (!json_is_object(j))
+		return fail(err, errlen, "backends: must be an object of settings by kind");
+	json_object_foreach(j, key, v) {
+		enum sup_backend b;
+		const char *k2;
+		json_t *x;
+
+		for (b = 0; b < SUP_BE_COUNT; b++)
+			if (!strcmp(key, backend_names[b]))
+				break;
+		if (b == SUP_BE_COUNT)
+			return fail(err, errlen, "backends.%s: unknown backend (file, null, ram)", key);
+		snprintf(w, sizeof(w), "backends.%s", key);
+		if (!json_is_object(v))
+			return fail(err, errlen, "%s: must be an object", w);
+		if ((r = check_keys(v, b == SUP_BE_FILE ? file : common, w, err, errlen)))
+			return r;
+		json_object_foreach(v, k2, x) {
+			if (!strcmp(k2, "engine")) {
+				const char *e = json_string_value(x);
+
+				if (!e || (strcmp(e, "auto") && strcmp(e, "io_uring") &&
+					   strcmp(e, "libaio")))
+					return fail(err, errlen, "%s.engine: auto, io_uring or libaio", w);
+			} else if (!strcmp(k2, "fixed_buffers")) {
+				if (!json_is_boolean(x))
+					return fail(err, errlen, "%s.fixed_buffers: true or false", w);
+			} else if (!strcmp(k2, "write_zeroes")) {
+				const char *e = json_string_value(x);
+
+				if (!e || (strcmp(e, "fallocate") && strcmp(e, "write")))
+					return fail(err, errlen, "%s.write_zeroes: fallocate or write", w);
+			} else if (!json_is_integer(x) || json_integer_value(x) < 0 ||
+				   json_integer_value(x) > 10000000) {
+				return fail(err, errlen, "%s.%s: must be a non-negative integer", w, k2);
+			}
+		}
+		json_decref(cfg->backend_cfg[b]);
+		cfg->backend_cfg[b] = json_deep_copy(v);
 	}
 	return 0;
 }
@@ -463,7 +572,7 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 {
 	static const char *const keys[] = { "admin_socket", "state_dir", "portals", "targets",
 					    "discovery_chap", "chap_algorithms", "iscsi", "restart",
-					    "heartbeat", "sandbox", NULL };
+					    "heartbeat", "sandbox", "backends", NULL };
 	static const char *const algs[] = { "SHA3-256", "SHA-256", "MD5" };
 	char w[64];
 	json_t *v, *e;
@@ -597,6 +706,8 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 		if (cfg->heartbeat_timeout_s <= cfg->heartbeat_interval_s)
 			return fail(err, errlen, "heartbeat.timeout_ms: must exceed interval_ms");
 	}
+	if ((r = parse_backends(cfg, json_object_get(root, "backends"), err, errlen)))
+		return r;
 	cfg->restart_default = sup_policy_builtin;
 	v = json_object_get(root, "restart");
 	if (v && (r = parse_restart(cfg, v, err, errlen)))
@@ -654,6 +765,11 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 				return fail(err, errlen, "targets[%u].portal_groups[%u]: no portal in "
 					    "group %u", t, g, cfg->targets[t].groups[g]);
 		}
+	for (uint32_t t = 0; t < cfg->ntargets; t++) {
+		snprintf(w, sizeof(w), "targets[%u]", t);
+		if ((r = sup_alua_check_ports(cfg, &cfg->targets[t], w, err, errlen)))
+			return r;
+	}
 	return check_secret_reuse(cfg, err, errlen);
 }
 
@@ -697,9 +813,12 @@ void sup_config_free(struct sup_config *cfg)
 		free(t->luns);
 		free(t->initiators);
 		free(t->name);
+		json_decref(t->alua);
 		chap_free(&t->chap);
 	}
 	chap_free(&cfg->discovery_chap);
+	for (int b = 0; b < SUP_BE_COUNT; b++)
+		json_decref(cfg->backend_cfg[b]);
 	for (uint32_t i = 0; i < cfg->nchap_algs; i++)
 		free(cfg->chap_algs[i]);
 	free(cfg->targets);

@@ -23,6 +23,12 @@ struct sup_lun {
 	uint32_t block_size;
 	bool     readonly;
 	bool     thin;         /* UNMAP / WRITE SAME UNMAP deallocate (hole punch) */
+	bool     writethrough; /* "cache": "writethrough": WCE=0 at start-up */
+	bool     direct;       /* file: opened with O_DIRECT */
+	uint32_t phys_block_size; /* "physical_block_size" (>= block_size) */
+	bool     cdrom;        /* "type": "cdrom": MMC, 2048-byte blocks, read-only */
+	bool     removable;    /* "removable": RMB, eject/load, PREVENT ALLOW */
+	uint32_t queue_depth;  /* commands running at once, per nexus queued; 0 = no limit */
 	/* filled at start-up */
 	int      fd;
 	uint32_t dev;          /* index within its backend process */
@@ -57,6 +63,7 @@ struct sup_target {
 	struct sup_redirect redirect;
 	uint32_t ngroups;       /* 0 = visible on every portal group */
 	uint16_t groups[SUP_MAX_GROUPS];
+	json_t  *alua;          /* "alua" as written (sup_alua.c), or NULL */
 	uint32_t nluns;
 	struct sup_lun *luns;
 	uint32_t ninitiators;
@@ -97,6 +104,7 @@ struct sup_config {
 	uint32_t shutdown_logout_s;   /* wait for initiators asked to log out */
 	bool     require_header_digest;
 	bool     require_data_digest;
+	json_t  *backend_cfg[SUP_BE_COUNT]; /* "backends": {"file": {...}}: tunables */
 	uint32_t poll_us;             /* frontend busy-poll window after I/O */
 	uint32_t nchap_algs;
 	char    *chap_algs[SUP_CHAP_ALGS_MAX]; /* preference order: "SHA3-256", "SHA-256", "MD5" */

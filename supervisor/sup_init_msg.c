@@ -6,6 +6,7 @@
 
 #include "supervisor/sup.h"
 #include "supervisor/sup_sandbox.h"
+#include "supervisor/sup_alua.h"
 
 #define CHILD_FD_BASE 4
 
@@ -61,17 +62,24 @@ static json_t *core_config(struct sup *s)
 			struct sup_lun *l = &t->luns[k];
 			struct sup_proc *be = backend_proc(s, l->backend);
 
-			json_array_append_new(luns, json_pack(
+			json_t *o = json_pack(
 				"{s:i, s:i, s:i, s:I, s:i, s:s, s:s, s:b, s:b}", "lun", l->lun,
 				"link", be->link.id, "dev", l->dev, "size", (json_int_t)l->size,
 				"block_size", l->block_size, "backend", sup_backend_name(l->backend),
 				"path", l->path ? l->path : "", "readonly", l->readonly, "thin",
-				l->thin));
+				l->thin);
+
+			sup_lun_core_extra(l, o);
+			json_array_append_new(luns, o);
 		}
 		for (uint32_t k = 0; k < t->ninitiators; k++)
 			json_array_append_new(inits, json_string(t->initiators[k]));
-		json_array_append_new(targets, json_pack("{s:s, s:o, s:o}", "name", t->name, "luns",
-							 luns, "initiators", inits));
+		json_t *o = json_pack("{s:s, s:o, s:o, s:o}", "name", t->name, "luns", luns,
+				      "initiators", inits, "ports", sup_alua_ports(&s->cfg, t));
+
+		if (t->alua)
+			json_object_set(o, "alua", t->alua);
+		json_array_append_new(targets, o);
 	}
 	return json_pack("{s:o}", "targets", targets);
 }
@@ -182,14 +190,19 @@ json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int
 
 				if (l->backend != p->backend)
 					continue;
-				json_array_append_new(devs, json_pack(
+				json_t *o = json_pack(
 					"{s:i, s:i, s:I, s:i, s:s, s:b, s:b}", "dev", l->dev, "fd",
 					l->fd >= 0 ? add_fd(fds, nfds, max_fds, l->fd, CHILD_FD_BASE) : -1,
 					"size", (json_int_t)l->size, "block_size", l->block_size,
 					"path", l->path ? l->path : "", "readonly", l->readonly,
-					"thin", l->thin));
+					"thin", l->thin);
+
+				sup_lun_backend_extra(l, o);
+				json_array_append_new(devs, o);
 			}
 		json_object_set_new(doc, "devices", devs);
+		if (s->cfg.backend_cfg[p->backend])
+			json_object_set(doc, "config", s->cfg.backend_cfg[p->backend]);
 	}
 	return doc;
 }

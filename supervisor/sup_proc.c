@@ -262,6 +262,7 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 	close(p->ctl);
 	p->pidfd = p->ctl = -1;
 	p->pid = -1;
+	sup_stats_forget(p);
 	/* an instance in an upgrade: the upgrade decides what follows */
 	if (sup_upgrade_exited(s, p, why))
 		return;
@@ -379,6 +380,9 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 			break;
 		case CTL_PONG:
 			p->last_pong = sup_now();
+			break;
+		case CTL_STATS:
+			sup_stats_store(p, m.data);
 			break;
 		case CTL_VIOLATION:
 			on_violation(s, p, m.data);
@@ -630,5 +634,6 @@ void sup_heartbeat(struct sup *s)
 		p->ping_seq++;
 		ctl_send(p->ctl, CTL_PING, &p->ping_seq, sizeof(p->ping_seq), NULL, 0);
 	}
+	sup_stats_request(s);
 	sup_notify_tick(s);
 }

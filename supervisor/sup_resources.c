@@ -24,7 +24,7 @@
 static int open_file_lun(struct sup_target *t, struct sup_lun *l)
 {
 	struct stat st;
-	int fd, flags = (l->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	int fd, flags = (l->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | (l->direct ? O_DIRECT : 0);
 	bool created = false;
 
 	fd = open(l->path, flags);
@@ -34,13 +34,15 @@ static int open_file_lun(struct sup_target *t, struct sup_lun *l)
 				l->lun, l->path);
 			return -ENOENT;
 		}
-		fd = open(l->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		fd = open(l->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | (l->direct ? O_DIRECT : 0),
+			  0600);
 		created = fd >= 0;
 	}
 	if (fd < 0) {
 		int err = -errno;
 
-		log_err("%s LUN %u: cannot open %s: %s", t->name, l->lun, l->path, strerror(errno));
+		log_err("%s LUN %u: cannot open %s%s: %s", t->name, l->lun, l->path,
+			l->direct ? " with O_DIRECT" : "", strerror(errno));
 		return err;
 	}
 	if (fstat(fd, &st) < 0)

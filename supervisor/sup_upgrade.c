@@ -120,6 +120,7 @@ void sup_upgrade_commit(struct sup_upgrade *u)
 	p->last_pong = sup_now();
 	p->state = SUP_ST_RUNNING;
 	p->kill_reason[0] = 0;
+	sup_stats_forget(p);
 	snprintf(p->binary_path, sizeof(p->binary_path), "%s", u->binary);
 	sup_proc_watch(s, p);
 	u->nw_alive = false;
@@ -369,6 +370,7 @@ static int start(struct sup *s, struct sup_proc *p, json_t *params, const char *
 	u->nw.pidfd = u->nw.ctl = -1;
 	u->nw.state = SUP_ST_EXITED;
 	u->nw.kill_reason[0] = 0;
+	u->nw.stats = NULL;       /* the old one's counters stay the old one's */
 	memcpy(u->nw.binary_path, u->binary, sizeof(u->binary));
 	if (ops->prepare(u) < 0) {
 		*msg = u->error[0] ? u->error : "could not prepare the new instance";

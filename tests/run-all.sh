@@ -25,7 +25,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # Programs in build/bin named test-* that are tools driven by the scripts,
 # not unit tests.
-NOT_UNIT=" test-initiator test-iscsi-io test-iscsi-fakecore test-chap-login test-ring-scribble "
+NOT_UNIT=" test-initiator test-iscsi-io test-iscsi-fakecore test-chap-login test-alua test-be-probe test-no-uring test-be-fair test-ring-scribble "
 
 passed=0
 failed=0
@@ -79,6 +79,7 @@ CONFORMANCE_SHORT=1 run_one conformance-short 300 bash "$ROOT/tests/conformance/
 if selected conformance-short && [ -f "$LOGS/conformance-short.log" ]; then
 	grep -h '^conformance:' "$LOGS/conformance-short.log" | sed 's/^/    /'
 fi
+CONFORMANCE_READONLY=1 run_one conformance-readonly 120 bash "$ROOT/tests/conformance/run.sh"
 
 echo "== soak and fuzz (short)"
 run_one soak-short 180 env SOAK_SECONDS=20 bash "$ROOT/tests/soak/soak.sh"

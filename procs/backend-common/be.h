@@ -47,6 +47,8 @@ struct be_dev {
 	uint64_t size;          /* bytes */
 	uint32_t block_size;
 	bool     readonly;      /* writes fail with -EROFS, never reach the kind */
+	bool     direct;        /* "direct": the fd was opened with O_DIRECT */
+	uint32_t phys_block_size; /* "physical_block_size" (>= block_size) */
 	char    *path;          /* for logs only */
 	void    *priv;          /* the kind's per-device state */
 };
@@ -114,6 +116,7 @@ struct be_stats {
 	uint64_t violations;
 	uint64_t sleeps;
 	uint64_t batches;
+	uint64_t bytes_copied;  /* payload bytes memcpy'd (bounce buffers) */
 };
 
 /* Validate a message received from the core. Returns 0 and sets *buf (NULL
@@ -151,6 +154,15 @@ const struct pool *be_pool(struct be *b);
 /* The "config" object of CTL_INIT (never NULL), for kind-specific knobs. */
 const json_t *be_config(struct be *b);
 const struct be_tune *be_tune(struct be *b);
+/* Payload bytes the kind copied between buffers (CTL_STATS "bytes_copied"):
+ * the zero-copy path keeps this at 0. */
+void  be_count_copy(struct be *b, uint64_t bytes);
+/* What the kind's I/O engine needs from the sandbox beyond the framework's
+ * list: extra syscalls (ended by -1) and whether it has an io_uring. Without a
+ * call the process is sandboxed as an io_uring user. */
+void  be_set_sandbox(struct be *b, const int *syscalls, bool io_uring);
+/* The I/O engine's name for CTL_STATS ("engine"), e.g. "io_uring". */
+void  be_set_engine_name(struct be *b, const char *name);
 
 /* The whole process: init, serve until CTL_SHUTDOWN, exit. */
 int be_main(int argc, char **argv, const struct be_ops *ops);

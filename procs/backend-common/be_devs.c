@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "procs/backend-common/be.h"
+#include "common/log.h"
+#include "procs/backend-common/be_impl.h"
 
 static int be_json_u64(const json_t *o, const char *key, uint64_t *out)
 {
@@ -31,7 +32,7 @@ int be_devs_parse(const json_t *arr, bool needs_fd, struct be_dev *devs,
 		return -EINVAL;
 	}
 	json_array_foreach(arr, i, o) {
-		uint64_t idx, size, bs;
+		uint64_t idx, size, bs, pbs;
 		json_t *fdv = json_object_get(o, "fd");
 		json_t *pathv = json_object_get(o, "path");
 		json_t *rov = json_object_get(o, "readonly");
@@ -76,6 +77,14 @@ int be_devs_parse(const json_t *arr, bool needs_fd, struct be_dev *devs,
 		d->size = size;
 		d->block_size = (uint32_t)bs;
 		d->readonly = json_is_true(rov);
+		d->direct = json_is_true(json_object_get(o, "direct"));
+		if (be_json_u64(o, "physical_block_size", &pbs))
+			pbs = bs;
+		if (pbs < bs || pbs > 65536 || (pbs & (pbs - 1))) {
+			*reason = "bad physical_block_size";
+			goto fail;
+		}
+		d->phys_block_size = (uint32_t)pbs;
 		d->path = strdup(json_is_string(pathv) ? json_string_value(pathv) : "");
 		if (!d->path) {
 			*reason = "out of memory";
@@ -98,4 +107,24 @@ void be_devs_free(struct be_dev *devs, uint32_t ndevs)
 		devs[i].path = NULL;
 		devs[i].present = false;
 	}
+}
+
+/* The supervisor resized the store (it owns the files); only the range we
+ * accept changes. A shrink racing I/O already taken is the core's business:
+ * it stops sending I/O past the new end before we hear of it. */
+void be_dev_resize(struct be *b, const struct ctl_msg *m)
+{
+	json_t *j = m->data ? json_loads(m->data, 0, NULL) : NULL;
+	uint64_t dev, size;
+
+	if (!j || be_json_u64(j, "dev", &dev) || be_json_u64(j, "size", &size) ||
+	    dev >= b->ndevs || !b->devs[dev].present || !size ||
+	    size % b->devs[dev].block_size) {
+		log_warn("LUN_RESIZE: bad request %s", m->data ? m->data : "");
+	} else {
+		log_info("device %llu: %llu -> %llu bytes", (unsigned long long)dev,
+			 (unsigned long long)b->devs[dev].size, (unsigned long long)size);
+		b->devs[dev].size = size;
+	}
+	json_decref(j);
 }

@@ -39,10 +39,16 @@ struct be {
 	bool     draining;
 	bool     drain_expired;
 	struct be_stats st;
+	const int *sb_calls;    /* the kind's extra syscalls (be_set_sandbox) */
+	bool     sb_set, sb_io_uring;
+	const char *engine;     /* be_set_engine_name */
 };
 
 void be_link_watch(struct be *b, struct be_link *bl);
 void be_run(struct be *b);
+
+/* be_devs.c: CTL_LUN_RESIZE {"dev","size"}: the device's new size */
+void be_dev_resize(struct be *b, const struct ctl_msg *m);
 
 /* be_lba.c: answer MSG_IO_LBA_STATUS through the kind's lba_status op. */
 void be_lba_status(struct be *b, struct be_io *io);

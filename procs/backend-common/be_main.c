@@ -14,6 +14,14 @@ static struct be be_proc;
 void *be_priv(struct be *b) { return b->priv; }
 void  be_set_priv(struct be *b, void *priv) { b->priv = priv; }
 void  be_set_completion_fd(struct be *b, int fd) { b->completion_fd = fd; }
+void  be_count_copy(struct be *b, uint64_t bytes) { b->st.bytes_copied += bytes; }
+void  be_set_engine_name(struct be *b, const char *name) { b->engine = name; }
+void  be_set_sandbox(struct be *b, const int *syscalls, bool io_uring)
+{
+	b->sb_calls = syscalls;
+	b->sb_io_uring = io_uring;
+	b->sb_set = true;
+}
 const struct pool *be_pool(struct be *b) { return &b->c.pool; }
 const struct be_tune *be_tune(struct be *b) { return &b->tune; }
 
@@ -64,7 +72,7 @@ static void be_tune_load(struct be *b)
 
 static void be_send_stats(struct be *b)
 {
-	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
+	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:I}",
 			      "kind", b->ops->kind,
 			      "ios", (json_int_t)b->st.ios,
 			      "bytes_read", (json_int_t)b->st.bytes_read,
@@ -73,7 +81,11 @@ static void be_send_stats(struct be *b)
 			      "violations", (json_int_t)b->st.violations,
 			      "sleeps", (json_int_t)b->st.sleeps,
 			      "batches", (json_int_t)b->st.batches,
-			      "in_flight", (int)b->busy_slots);
+			      "in_flight", (int)b->busy_slots,
+			      "bytes_copied", (json_int_t)b->st.bytes_copied);
+
+	if (o && b->engine)
+		json_object_set_new(o, "engine", json_string(b->engine));
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	if (s)
@@ -89,6 +101,9 @@ static void be_on_ctl(struct child *c, struct ctl_msg *m)
 	switch (m->type) {
 	case CTL_STATS:
 		be_send_stats(b);
+		break;
+	case CTL_LUN_RESIZE:
+		be_dev_resize(b, m);
 		break;
 	default:
 		log_warn("ignoring control message %s", ctl_type_name(m->type));
@@ -238,8 +253,11 @@ int be_main(int argc, char **argv, const struct be_ops *ops)
 
 	be_run(b);
 
-	log_info("done: %llu I/O, %llu errors", (unsigned long long)b->st.ios,
-		 (unsigned long long)b->st.errors);
+	log_info("done: %llu I/O, %llu errors, %llu bytes read, %llu written, "
+		 "bytes_copied %llu", (unsigned long long)b->st.ios,
+		 (unsigned long long)b->st.errors, (unsigned long long)b->st.bytes_read,
+		 (unsigned long long)b->st.bytes_written,
+		 (unsigned long long)b->st.bytes_copied);
 	be_teardown(b);
 	exit(0);
 }

@@ -1,11 +1,20 @@
-/* file backend: I/O on a regular file or block device through io_uring,
- * straight between the device and the pool buffer named by the command.
+/* file backend: I/O on a regular file or block device through an I/O engine
+ * (io_uring, or libaio where io_uring is unavailable), straight between the
+ * device and the pool buffer named by the command.
  *
  * Each I/O is a small state machine driven by its completions: a short read
  * or write resubmits the remainder, a read at end of file zero-fills up to the
  * device size, WRITE_ZEROES falls back from ZERO_RANGE to PUNCH_HOLE to
- * writing zeros. FLUSH is fdatasync, FUA writes carry RWF_DSYNC: durability
- * is whatever the kernel reports for the medium, never assumed. */
+ * writing zeros. FLUSH is fdatasync, FUA writes carry RWF_DSYNC, FUA on
+ * WRITE_ZEROES/UNMAP (write-through LUNs) adds an fdatasync: durability is
+ * whatever the kernel reports for the medium, never assumed.
+ *
+ * O_DIRECT devices: an I/O the kernel cannot take as it is (offset, length
+ * or buffer not aligned as O_DIRECT needs, e.g. a 512-byte write on a
+ * 512e LUN) runs synchronously through a bounce buffer with read-modify-write
+ * of the partial blocks, once no other I/O of that device is under way, and
+ * later I/O of the device waits behind it: a read-modify-write never races a
+ * write to the same physical block. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -18,22 +27,55 @@
 #include "common/log.h"
 #include "procs/backend-file/be_file.h"
 
-enum { BE_ZERO_RANGE = 0, BE_ZERO_PUNCH, BE_ZERO_WRITE };
+enum { BE_ZERO_RANGE = 0, BE_ZERO_PUNCH, BE_ZERO_WRITE, BE_STAGE_SYNC = 8 };
 
 #define BE_FILE_REAP 64
 
 static struct be_file be_file_state;
+
+static int be_file_engine_start(struct be *b, struct be_file *f)
+{
+	const char *want = json_string_value(json_object_get(be_config(b), "engine"));
+	bool fixed = !json_is_false(json_object_get(be_config(b), "fixed_buffers"));
+	uint32_t depth = be_tune(b)->queue_depth;
+	int rc;
+
+	if (!want)
+		want = "auto";
+	if (strcmp(want, "libaio")) {
+		f->eng = &be_file_uring_engine;
+		rc = f->eng->init(f, be_pool(b), depth, fixed);
+		if (!rc || strcmp(want, "auto"))
+			goto out;
+		/* io_uring_setup refused (kernel.io_uring_disabled, a container's
+		 * seccomp profile, an old kernel; ENOMEM: a kernel before 5.12
+		 * charging the rings to a small RLIMIT_MEMLOCK): libaio does the
+		 * same job */
+		if (rc != -EPERM && rc != -ENOSYS && rc != -EACCES && rc != -ENOMEM)
+			goto out;
+		log_warn("io_uring unavailable (%s); using libaio", strerror(-rc));
+	}
+	f->eng = &be_file_aio_engine;
+	rc = f->eng->init(f, be_pool(b), depth, fixed);
+out:
+	if (rc)
+		log_err("%s engine: %s", f->eng->name, strerror(-rc));
+	else
+		log_info("I/O engine %s, queue depth %u", f->eng->name, depth);
+	return rc;
+}
 
 static int be_file_setup(struct be *b)
 {
 	struct be_file *f = &be_file_state;
 	int rc;
 
-	/* One SQE per slot at a time, so the rings can never overflow.
-	 * "fixed_buffers": false in the config forces the unregistered path
-	 * (for tests, and for kernels that cannot pin the pool). */
-	rc = be_file_ring_init(f, be_pool(b), be_tune(b)->queue_depth,
-			       !json_is_false(json_object_get(be_config(b), "fixed_buffers")));
+	f->b = b;
+	f->efd = -1;
+	/* "engine": "auto" (io_uring, libaio when io_uring is refused),
+	 * "io_uring" or "libaio"; "fixed_buffers": false forces the
+	 * unregistered path (for tests, and kernels that cannot pin the pool) */
+	rc = be_file_engine_start(b, f);
 	if (rc)
 		return rc;
 	/* "write_zeroes": "write" skips fallocate (for tests, or a file system
@@ -43,6 +85,8 @@ static int be_file_setup(struct be *b)
 	f->zero_by_write = wz && !strcmp(wz, "write");
 	be_set_priv(b, f);
 	be_set_completion_fd(b, f->efd);
+	be_set_sandbox(b, f->eng->syscalls, f->eng->io_uring);
+	be_set_engine_name(b, f->eng->name);
 	return 0;
 }
 
@@ -50,15 +94,18 @@ static void be_file_teardown(struct be *b)
 {
 	struct be_file *f = be_priv(b);
 
-	be_file_ring_fini(f);
+	f->eng->fini(f);
 	if (f->zeros)
 		munmap(f->zeros, BE_FILE_ZERO_CHUNK);
 }
 
 static int be_file_open(struct be *b, struct be_dev *d)
 {
+	struct be_file_dev *fd;
 	struct stat st;
+	int rc;
 
+	(void)b;
 	if (fstat(d->fd, &st) < 0)
 		return -errno;
 	if (S_ISBLK(st.st_mode)) {
@@ -80,23 +127,23 @@ static int be_file_open(struct be *b, struct be_dev *d)
 			 d->index, d->path, (unsigned long long)st.st_size,
 			 (unsigned long long)d->size);
 	}
+	fd = calloc(1, sizeof(*fd));
+	if (!fd)
+		return -ENOMEM;
+	rc = be_file_dev_probe(d, fd);
+	if (rc) {
+		free(fd);
+		return rc;
+	}
+	d->priv = fd;
 	return 0;
 }
 
-static struct io_uring_sqe *be_file_sqe(struct be_file *f)
+static void be_file_close(struct be *b, struct be_dev *d)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&f->ring);
-
-	if (!sqe && f->queued) {
-		int rc = io_uring_submit(&f->ring);
-
-		if (rc > 0) {
-			f->in_kernel += (uint32_t)rc;
-			f->queued -= (uint32_t)rc;
-		}
-		sqe = io_uring_get_sqe(&f->ring);
-	}
-	return sqe;
+	(void)b;
+	free(d->priv);
+	d->priv = NULL;
 }
 
 static void *be_file_zeros(struct be_file *f)
@@ -116,65 +163,56 @@ static void *be_file_zeros(struct be_file *f)
 static int be_file_step(struct be *b, struct be_io *io)
 {
 	struct be_file *f = be_priv(b);
-	struct io_uring_sqe *sqe;
+	struct be_file_op op = { .fd = io->dev->fd, .fixed = -1 };
 	uint64_t off = io->req.offset + io->done;
 	uint64_t rem = io->req.length - io->done;
-	int fd = io->dev->fd;
+	int rc;
 
-	if (io->req.op == MSG_IO_WRITE_ZEROES && io->stage == BE_ZERO_WRITE) {
-		if (!be_file_zeros(f))
-			return -ENOMEM;
-		if (rem > BE_FILE_ZERO_CHUNK)
-			rem = BE_FILE_ZERO_CHUNK;
+	if (io->stage == BE_STAGE_SYNC) {
+		op.kind = BF_FSYNC;
+		goto queue;
 	}
-	sqe = be_file_sqe(f);
-	if (!sqe)
-		return -EBUSY;
 	switch (io->req.op) {
 	case MSG_IO_READ:
-	case MSG_IO_WRITE: {
-		uint8_t *p = (uint8_t *)io->buf + io->done;
-		int idx = be_file_fixed_index(f, be_pool(b), &io->req.buf, io->done, rem);
-
-		if (io->req.op == MSG_IO_READ) {
-			if (idx >= 0)
-				io_uring_prep_read_fixed(sqe, fd, p, (unsigned)rem, off, idx);
-			else
-				io_uring_prep_read(sqe, fd, p, (unsigned)rem, off);
-		} else {
-			if (idx >= 0)
-				io_uring_prep_write_fixed(sqe, fd, p, (unsigned)rem, off, idx);
-			else
-				io_uring_prep_write(sqe, fd, p, (unsigned)rem, off);
-			if (io->req.h.flags & MSG_IO_FUA)
-				sqe->rw_flags = RWF_DSYNC;
-		}
+	case MSG_IO_WRITE:
+		op.kind = io->req.op == MSG_IO_READ ? BF_READ : BF_WRITE;
+		op.buf = (uint8_t *)io->buf + io->done;
+		op.len = rem;
+		op.off = off;
+		op.fixed = be_file_fixed_index(f, be_pool(b), &io->req.buf, io->done, rem);
+		op.dsync = io->req.op == MSG_IO_WRITE && (io->req.h.flags & MSG_IO_FUA);
 		break;
-	}
 	case MSG_IO_FLUSH:
-		io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+		op.kind = BF_FSYNC;
 		break;
 	case MSG_IO_WRITE_ZEROES:
-		if (io->stage == BE_ZERO_RANGE)
-			io_uring_prep_fallocate(sqe, fd,
-						FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
-						(off_t)off, (off_t)rem);
-		else if (io->stage == BE_ZERO_PUNCH)
-			io_uring_prep_fallocate(sqe, fd,
-						FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-						(off_t)off, (off_t)rem);
-		else
-			io_uring_prep_write(sqe, fd, f->zeros, (unsigned)rem, off);
+		op.off = off;
+		op.len = rem;
+		if (io->stage == BE_ZERO_WRITE) {
+			if (!be_file_zeros(f))
+				return -ENOMEM;
+			if (op.len > BE_FILE_ZERO_CHUNK)
+				op.len = BE_FILE_ZERO_CHUNK;
+			op.kind = BF_WRITE;
+			op.buf = f->zeros;
+			break;
+		}
+		op.kind = BF_FALLOC;
+		op.mode = io->stage == BE_ZERO_RANGE ? FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE
+						      : FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
 		break;
 	case MSG_IO_UNMAP:
-		io_uring_prep_fallocate(sqe, fd,
-					FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-					(off_t)off, (off_t)rem);
+		op.kind = BF_FALLOC;
+		op.mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+		op.off = off;
+		op.len = rem;
 		break;
 	}
-	io_uring_sqe_set_data(sqe, io);
-	f->queued++;
-	return 0;
+queue:
+	rc = f->eng->queue(f, &op, io);
+	if (!rc)
+		f->pending++;
+	return rc;
 }
 
 static int be_file_lba_status(struct be *b, struct be_dev *d, uint64_t off, uint64_t len,
@@ -184,41 +222,109 @@ static int be_file_lba_status(struct be *b, struct be_dev *d, uint64_t off, uint
 	return be_lba_status_seek(d->fd, d->block_size, off, len, run, unmapped);
 }
 
+static void be_file_start(struct be *b, struct be_io *io);
+
+/* Device idle: start what waited, in order; a bounce I/O runs only when
+ * nothing else of the device is under way. */
+static void be_file_run_waiting(struct be *b, struct be_dev *d)
+{
+	struct be_file_dev *fd = d->priv;
+	struct be_io *io;
+
+	while ((io = fd->wait_head)) {
+		bool bounce = be_file_needs_bounce(d, io);
+
+		if (bounce && fd->busy)
+			return;
+		fd->wait_head = io->next;
+		if (!fd->wait_head)
+			fd->wait_tail = NULL;
+		io->next = NULL;
+		if (bounce) {
+			uint64_t copied = 0;
+			int rc = be_file_bounce(be_priv(b), d, io, &copied);
+
+			be_count_copy(b, copied);
+			be_io_done(b, io, rc, rc ? 0 : be_io_span(io));
+		} else {
+			be_file_start(b, io);
+		}
+	}
+}
+
+/* An asynchronous I/O is finished. */
+static void be_file_finish(struct be *b, struct be_io *io, int rc, uint32_t len)
+{
+	struct be_dev *d = io->dev;
+	struct be_file_dev *fd = d->priv;
+
+	be_io_done(b, io, rc, len);
+	fd->busy--;
+	if (!fd->busy && fd->wait_head)
+		be_file_run_waiting(b, d);
+}
+
+static void be_file_start(struct be *b, struct be_io *io)
+{
+	struct be_file_dev *fd = io->dev->priv;
+	int rc;
+
+	fd->busy++;
+	rc = be_file_step(b, io);
+	if (rc)
+		be_file_finish(b, io, rc, 0);
+}
+
 static void be_file_submit(struct be *b, struct be_io *io)
 {
 	struct be_file *f = be_priv(b);
-	int rc;
+	struct be_dev *d = io->dev;
+	struct be_file_dev *fd = d->priv;
 
 	if (io->req.op == MSG_IO_WRITE_ZEROES && f->zero_by_write)
 		io->stage = BE_ZERO_WRITE;
-	rc = be_file_step(b, io);
-
-	if (rc)
-		be_io_done(b, io, rc, 0);
+	if (fd->direct && (fd->wait_head || be_file_needs_bounce(d, io))) {
+		io->next = NULL;
+		if (fd->wait_tail)
+			fd->wait_tail->next = io;
+		else
+			fd->wait_head = io;
+		fd->wait_tail = io;
+		if (!fd->busy)
+			be_file_run_waiting(b, d);
+		return;
+	}
+	be_file_start(b, io);
 }
 
 static void be_file_flush(struct be *b)
 {
 	struct be_file *f = be_priv(b);
-	int rc;
 
-	if (!f->queued)
-		return;
-	rc = io_uring_submit(&f->ring);
-	if (rc < 0) {
-		/* Only possible when the kernel is short of memory; the SQEs
-		 * stay queued and the next pass tries again. */
-		log_warn("io_uring_submit: %s", strerror(-rc));
-		return;
-	}
-	f->in_kernel += (uint32_t)rc;
-	f->queued -= (uint32_t)rc;
+	f->eng->submit(f);
 }
 
 /* Not supported by this file system or device: try the next way. */
 static bool be_file_unsupported(int res)
 {
 	return res == -EOPNOTSUPP || res == -EINVAL || res == -ENOTTY;
+}
+
+/* The I/O's own steps are done: FUA on a zeroing or unmapping I/O still
+ * needs the data (and the allocation change) on stable storage. */
+static void be_file_steps_done(struct be *b, struct be_io *io)
+{
+	if ((io->req.h.flags & MSG_IO_FUA) && io->stage != BE_STAGE_SYNC &&
+	    (io->req.op == MSG_IO_WRITE_ZEROES || io->req.op == MSG_IO_UNMAP)) {
+		int rc;
+
+		io->stage = BE_STAGE_SYNC;
+		rc = be_file_step(b, io);
+		if (rc)
+			be_file_finish(b, io, rc, 0);
+		return;
+	}
+	be_file_finish(b, io, 0, be_io_span(io));
 }
 
 /* Advance an I/O after one of its steps completed with `res`. */
@@ -229,6 +335,12 @@ static void be_file_complete(struct be *b, struct be_io *io, int res)
 
 	if (res == -EINTR || res == -EAGAIN)
 		goto again;
+	if (io->stage == BE_STAGE_SYNC) {
+		if (res < 0)
+			goto fail;
+		be_file_finish(b, io, 0, be_io_span(io));
+		return;
+	}
 	switch (io->req.op) {
 	case MSG_IO_READ:
 		if (res < 0)
@@ -242,7 +354,7 @@ static void be_file_complete(struct be *b, struct be_io *io, int res)
 		io->done += (uint64_t)res;
 		if (io->done < len)
 			goto again;
-		be_io_done(b, io, 0, be_io_span(io));
+		be_file_finish(b, io, 0, be_io_span(io));
 		return;
 	case MSG_IO_WRITE:
 		if (res < 0)
@@ -254,12 +366,12 @@ static void be_file_complete(struct be *b, struct be_io *io, int res)
 		io->done += (uint64_t)res;
 		if (io->done < len)
 			goto again;
-		be_io_done(b, io, 0, be_io_span(io));
+		be_file_finish(b, io, 0, be_io_span(io));
 		return;
 	case MSG_IO_WRITE_ZEROES:
 		if (io->stage != BE_ZERO_WRITE) {
 			if (res >= 0) {
-				be_io_done(b, io, 0, be_io_span(io));
+				be_file_steps_done(b, io);
 				return;
 			}
 			if (!be_file_unsupported(res))
@@ -276,45 +388,47 @@ static void be_file_complete(struct be *b, struct be_io *io, int res)
 		io->done += (uint64_t)res;
 		if (io->done < len)
 			goto again;
-		be_io_done(b, io, 0, be_io_span(io));
+		be_file_steps_done(b, io);
 		return;
-	case MSG_IO_FLUSH:
 	case MSG_IO_UNMAP:
 		if (res < 0)
 			break;
-		be_io_done(b, io, 0, be_io_span(io));
+		be_file_steps_done(b, io);
+		return;
+	case MSG_IO_FLUSH:
+		if (res < 0)
+			break;
+		be_file_finish(b, io, 0, be_io_span(io));
 		return;
 	}
-	be_io_done(b, io, res, 0);
+fail:
+	be_file_finish(b, io, res, 0);
 	return;
 again:
 	rc = be_file_step(b, io);
 	if (rc)
-		be_io_done(b, io, rc, 0);
+		be_file_finish(b, io, rc, 0);
 }
 
 static int be_file_poll(struct be *b)
 {
 	struct be_file *f = be_priv(b);
-	struct io_uring_cqe *cqes[BE_FILE_REAP];
+	void *tags[BE_FILE_REAP];
+	int res[BE_FILE_REAP];
 	int total = 0;
 	unsigned n;
 
-	if (!f->in_kernel && !f->queued)
+	if (!f->pending)
 		return 0;
-	while ((n = io_uring_peek_batch_cqe(&f->ring, cqes, BE_FILE_REAP)) > 0) {
+	while ((n = f->eng->reap(f, tags, res, BE_FILE_REAP)) > 0) {
 		for (unsigned i = 0; i < n; i++) {
-			struct be_io *io = io_uring_cqe_get_data(cqes[i]);
-			int res = cqes[i]->res;
-
-			io_uring_cqe_seen(&f->ring, cqes[i]);
-			f->in_kernel--;
-			be_file_complete(b, io, res);
+			f->pending--;
+			be_file_complete(b, tags[i], res[i]);
 		}
 		total += (int)n;
 	}
 	/* Resubmissions (short transfers, fallbacks) go out with this reap. */
-	be_file_flush(b);
+	f->eng->submit(f);
 	return total;
 }
 
@@ -323,6 +437,7 @@ const struct be_ops be_file_ops = {
 	.needs_fd = true,
 	.setup = be_file_setup,
 	.dev_open = be_file_open,
+	.dev_close = be_file_close,
 	.submit = be_file_submit,
 	.lba_status = be_file_lba_status,
 	.flush = be_file_flush,

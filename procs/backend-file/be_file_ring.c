@@ -1,4 +1,4 @@
-/* io_uring setup for the file backend.
+/* The io_uring engine of the file backend.
  *
  * The whole data pool is registered as fixed buffers so READ_FIXED and
  * WRITE_FIXED move data straight between the device and the frontend's buffer
@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include <seccomp.h>
 
 #include "common/log.h"
 #include "procs/backend-file/be_file.h"
@@ -62,17 +64,26 @@ static int be_file_restrict(struct be_file *f)
 				 IORING_REGISTER_RESTRICTIONS, res, sizeof(ops));
 }
 
-int be_file_ring_init(struct be_file *f, const struct pool *pool, uint32_t depth,
-		      bool want_fixed)
+static void be_file_uring_fini(struct be_file *f)
+{
+	if (f->ring_ok)
+		io_uring_queue_exit(&f->ring);
+	f->ring_ok = false;
+	if (f->efd >= 0)
+		close(f->efd);
+	f->efd = -1;
+}
+
+static int be_file_uring_init(struct be_file *f, const struct pool *pool, uint32_t depth,
+			      bool want_fixed)
 {
 	int rc;
 
 	f->efd = -1;
 	rc = io_uring_queue_init(depth, &f->ring, IORING_SETUP_R_DISABLED);
-	if (rc < 0) {
-		log_err("io_uring_queue_init(%u): %s", depth, strerror(-rc));
-		return rc;
-	}
+	if (rc < 0)
+		return rc;      /* the caller decides whether libaio takes over */
+	f->ring_ok = true;
 	rc = want_fixed ? be_file_register_pool(f, pool) : -ECANCELED;
 	if (rc == -ECANCELED) {
 		log_info("fixed buffers disabled by configuration");
@@ -110,17 +121,95 @@ int be_file_ring_init(struct be_file *f, const struct pool *pool, uint32_t depth
 	}
 	return 0;
 fail:
-	be_file_ring_fini(f);
+	be_file_uring_fini(f);
 	return rc;
 }
 
-void be_file_ring_fini(struct be_file *f)
+static void be_file_uring_submit(struct be_file *f)
 {
-	io_uring_queue_exit(&f->ring);
-	if (f->efd >= 0)
-		close(f->efd);
-	f->efd = -1;
+	int rc;
+
+	if (!f->queued)
+		return;
+	rc = io_uring_submit(&f->ring);
+	if (rc < 0) {
+		/* Only possible when the kernel is short of memory; the SQEs
+		 * stay queued and the next pass tries again. */
+		log_warn("io_uring_submit: %s", strerror(-rc));
+		return;
+	}
+	f->queued -= (uint32_t)rc < f->queued ? (uint32_t)rc : f->queued;
 }
+
+static int be_file_uring_queue(struct be_file *f, const struct be_file_op *op, void *tag)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&f->ring);
+
+	if (!sqe && f->queued) {
+		be_file_uring_submit(f);
+		sqe = io_uring_get_sqe(&f->ring);
+	}
+	if (!sqe)
+		return -EBUSY;
+	switch (op->kind) {
+	case BF_READ:
+		if (op->fixed >= 0)
+			io_uring_prep_read_fixed(sqe, op->fd, op->buf, (unsigned)op->len, op->off,
+						 op->fixed);
+		else
+			io_uring_prep_read(sqe, op->fd, op->buf, (unsigned)op->len, op->off);
+		break;
+	case BF_WRITE:
+		if (op->fixed >= 0)
+			io_uring_prep_write_fixed(sqe, op->fd, op->buf, (unsigned)op->len, op->off,
+						  op->fixed);
+		else
+			io_uring_prep_write(sqe, op->fd, op->buf, (unsigned)op->len, op->off);
+		if (op->dsync)
+			sqe->rw_flags = RWF_DSYNC;
+		break;
+	case BF_FSYNC:
+		io_uring_prep_fsync(sqe, op->fd, IORING_FSYNC_DATASYNC);
+		break;
+	case BF_FALLOC:
+		io_uring_prep_fallocate(sqe, op->fd, op->mode, (off_t)op->off, (off_t)op->len);
+		break;
+	}
+	io_uring_sqe_set_data(sqe, tag);
+	f->queued++;
+	return 0;
+}
+
+static unsigned be_file_uring_reap(struct be_file *f, void **tags, int *res, unsigned max)
+{
+	struct io_uring_cqe *cqes[64];
+	unsigned n;
+
+	if (max > 64)
+		max = 64;
+	n = io_uring_peek_batch_cqe(&f->ring, cqes, max);
+	for (unsigned i = 0; i < n; i++) {
+		tags[i] = io_uring_cqe_get_data(cqes[i]);
+		res[i] = cqes[i]->res;
+		io_uring_cqe_seen(&f->ring, cqes[i]);
+	}
+	return n;
+}
+
+static const int be_file_uring_calls[] = {
+	SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register), -1
+};
+
+const struct be_file_engine be_file_uring_engine = {
+	.name = "io_uring",
+	.init = be_file_uring_init,
+	.fini = be_file_uring_fini,
+	.queue = be_file_uring_queue,
+	.submit = be_file_uring_submit,
+	.reap = be_file_uring_reap,
+	.syscalls = be_file_uring_calls,
+	.io_uring = true,
+};
 
 int be_file_fixed_index(const struct be_file *f, const struct pool *pool,
 			const struct buf_handle *h, uint64_t skip, uint64_t len)

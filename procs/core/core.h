@@ -12,6 +12,7 @@
 #include "procs/core/core_list.h"
 #include "procs/core/scsi.h"
 #include "procs/core/scsi_pr.h"
+#include "procs/core/scsi_alua.h"
 #include "shm/msg.h"
 
 #define CORE_MAX_TARGETS     256
@@ -39,6 +40,12 @@ struct core_lun {
 	uint32_t index;         /* in the target's table */
 	struct scsi_pr pr;      /* reservations (core_pr.c) */
 	struct core_target *tgt;
+	/* core_qd.c: "queue_depth" (0: none), commands running, TASK SET FULLs */
+	uint32_t qd, running, qd_pass;
+	uint64_t qd_full;
+	/* core_media.c: I_T nexuses preventing medium removal */
+	const struct core_nexus **prevent;
+	uint32_t nprevent, prevent_cap;
 };
 
 struct core_target {
@@ -50,6 +57,7 @@ struct core_target {
 	struct core_lun *luns;  /* sorted by LUN */
 	uint32_t *lun_ids;      /* sorted LUN numbers, for REPORT LUNS */
 	struct clist nexuses;   /* live nexuses on this target */
+	struct scsi_alua alua;  /* target port groups (core_alua.c) */
 };
 
 struct core_config {
@@ -73,11 +81,13 @@ struct core_nexus {
 	uint32_t id;
 	uint32_t link;
 	uint64_t isid;
+	uint16_t port;          /* relative target port (portal group tag) */
 	struct core_nexus *hnext;
 	struct core_target *tgt;
 	uint16_t *ua;           /* per LUN index of tgt: pending unit attentions */
 	struct clist cmds;      /* commands of this nexus not yet answered */
 	struct clist_node tnode; /* on tgt->nexuses */
+	uint64_t served;        /* core_qd.c: when a command of it last started */
 	char initiator[MSG_NAME_MAX];
 };
 
@@ -146,6 +156,8 @@ struct core_cmd {
 	uint8_t  lba_on;          /* which of them: 0 none, 1 excl, 2 running */
 	uint64_t lba_seq;         /* arrival order on the LU */
 	uint32_t xfer_want;       /* XFER_RDY length */
+	uint32_t qd_pass;         /* core_qd.c: tried in this scheduling pass */
+	bool     qd_counted;      /* counted in lun->running */
 	uint32_t be_link;
 	uint32_t be_dev;
 	struct scsi_result res;
@@ -208,6 +220,7 @@ struct core {
 	unsigned sched_hold;    /* bulk aborts: defer task-set scheduling */
 	/* counters */
 	uint64_t n_cmds, n_ios, n_violations, n_stale_data_ready;
+	uint64_t n_copied;      /* medium data memcpy'd by the core (WRITE SAME's block) */
 };
 
 /* core_link.c */
@@ -297,8 +310,46 @@ void core_ua_raise(struct core_target *t, int lun_index, uint16_t bit,
 /* A new nexus' first UAs: POWER ON, or I_T NEXUS LOSS for a returning port. */
 void core_ua_nexus_new(struct core_nexus *nx);
 void core_ua_nexus_lost(const struct core_nexus *nx);
+/* core_qd.c: per-LU queue depth, round robin between nexuses. admit: false
+ * when cmd->res holds TASK SET FULL; pick: the next command to start (NULL:
+ * none may start now); started/left keep lun->running (left: true if it
+ * counted). */
+bool core_qd_admit(struct core_cmd *cmd);
+struct core_cmd *core_qd_pick(struct core_lun *l, uint32_t pass);
+void core_qd_started(struct core_cmd *cmd);
+bool core_qd_left(struct core_cmd *cmd);
+/* core_media.c: removable media (START STOP UNIT, PREVENT ALLOW) and the
+ * MMC commands of a CD/DVD LU. gate: true when cmd->res holds NOT READY
+ * (medium ejected); run: true when it ran (and completed) the command. */
+bool core_media_gate(struct core_cmd *cmd);
+bool core_media_run(struct core *co, struct core_cmd *cmd);
+void core_media_nexus_lost(struct core_nexus *nx);
+void core_media_lun_reset(struct core_lun *l);
+/* core_resize.c: CTL_LUN_RESIZE: new capacity, CAPACITY DATA HAS CHANGED */
+void core_lun_resize(struct core *co, const struct ctl_msg *m);
 /* core_mode.c */
 bool core_mode_run(struct core *co, struct core_cmd *cmd);
+/* core_alua.c: target port groups of a target from its "ports" and "alua"
+ * config keys; -1 with err filled when they are bad. */
+int  core_alua_config(struct core_target *t, json_t *jt, char *err, size_t errlen);
+/* The LU as the command's nexus sees it (its relative target port, group). */
+const struct scsi_lu *core_alua_lu_view(const struct core_cmd *cmd, struct scsi_lu *view);
+/* The port's access state forbids the command: cmd->res holds NOT READY. */
+bool core_alua_refuse(struct core *co, struct core_cmd *cmd);
+/* Runs and completes REPORT / SET TARGET PORT GROUPS; false for others. */
+bool core_alua_run(struct core *co, struct core_cmd *cmd);
+/* An implicit transition (admin, failover policy): group `group` of t goes
+ * to `state` (enum scsi_alua_state); every nexus of t hears ASYMMETRIC
+ * ACCESS STATE CHANGED. -ENOENT unknown group, -EINVAL bad state. */
+int  core_alua_set_state(struct core_target *t, uint16_t group, uint8_t state);
+/* A live config change rebuilt target t from old: its groups that existed
+ * before keep their current state and status (a SET TARGET PORT GROUPS is
+ * not undone by an unrelated change); new groups start as configured. */
+void core_alua_adopt(struct core_target *t, const struct core_target *old);
+/* Core state segment: the ALUA state of every target as plain data. */
+size_t core_alua_state_size(const struct core *co);
+size_t core_alua_save(const struct core *co, void *buf, size_t cap);
+int  core_alua_load(struct core *co, const void *buf, size_t len);
 
 /* core_tmf.c */
 void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf *m);

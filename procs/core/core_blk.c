@@ -63,6 +63,12 @@ bool core_blk_plan(struct core *co, struct core_cmd *cmd)
 	cmd->bdone = 0;
 	switch (io->blk) {
 	case SCSI_BLK_WRITE_SAME:
+		/* exactly one block: more data-out than that is not one
+		 * block to replicate (libiscsi WriteSame*.InvalidDataOutSize) */
+		if (!io->ndob && cmd->edtl > bs) {
+			scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
+			return false;
+		}
 		return io->ndob ? true : want_out(cmd, bs);
 	case SCSI_BLK_UNMAP:
 		/* a short list is checked as what arrived (PARAMETER LIST LENGTH) */
@@ -182,7 +188,10 @@ static bool ws_start(struct core *co, struct core_cmd *cmd)
 			return false;
 		}
 	}
-	if (io->ndob || all_zero(blk, bs)) {
+	/* UNMAP bit on a thin LU: SBC lets the device server unmap instead of
+	 * writing, whatever the block holds (as LIO and tgtd do); the range
+	 * then reads as zeros (LBPRZ) */
+	if (io->ndob || (io->unmap && cmd->lun->lu.thin) || all_zero(blk, bs)) {
 		io->op = io->unmap && cmd->lun->lu.thin ? MSG_IO_UNMAP : MSG_IO_WRITE_ZEROES;
 		memset(&cmd->bbuf, 0, sizeof(cmd->bbuf));
 		ws_next(cmd);
@@ -200,6 +209,7 @@ static bool ws_start(struct core *co, struct core_cmd *cmd)
 	memcpy(own, blk, bs);
 	for (uint32_t o = bs; o < len; o += bs)
 		memcpy(own + o, own, bs);
+	co->n_copied += len;
 	io->op = MSG_IO_WRITE;
 	ws_next(cmd);
 	return true;

@@ -156,10 +156,19 @@ static void lun_run(struct core *co, struct core_lun *l)
 	do {
 		struct clist_node *n, *next;
 		bool oldest = true;
+		struct core_cmd *c;
 
 		l->resched = false;
+		if (l->qd) {
+			/* queue depth: fair order, not arrival order (core_qd.c) */
+			uint32_t pass = ++l->qd_pass;
+
+			while ((c = core_qd_pick(l, pass)))
+				cmd_start(co, c);
+			continue;
+		}
 		for (n = l->tasks.first; n; n = next) {
-			struct core_cmd *c = clist_entry(n, struct core_cmd, lnode);
+			c = clist_entry(n, struct core_cmd, lnode);
 
 			next = n->next;
 			if (c->attr == MSG_TASK_ORDERED) {
@@ -191,13 +200,14 @@ static void task_leave(struct core *co, struct core_cmd *cmd)
 	struct core_lun *l = cmd->lun;
 	bool was_ordered = cmd->attr == MSG_TASK_ORDERED;
 	bool unblocks = core_lba_leave(cmd);
+	bool slot = core_qd_left(cmd);
 
 	clist_remove(&l->tasks, &cmd->lnode);
 	cmd->enrolled = false;
 	if (was_ordered)
 		l->nordered--;
 	/* commands held back by ordering or by an exclusive range may go now */
-	if (was_ordered || l->nordered || unblocks)
+	if (was_ordered || l->nordered || unblocks || slot)
 		lun_run(co, l);
 }
 
@@ -207,7 +217,7 @@ static void task_ready(struct core *co, struct core_cmd *cmd)
 	struct core_lun *l = cmd->lun;
 
 	cmd->ready = true;
-	if (!co->sched_hold && !l->in_sched && l->nordered == 0)
+	if (!co->sched_hold && !l->in_sched && l->nordered == 0 && !l->qd)
 		cmd_start(co, cmd);
 	else
 		lun_run(co, l);
@@ -302,8 +312,9 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 	struct core_target *t = cmd->nexus ? cmd->nexus->tgt : NULL;
 	uint32_t lunno = 0;
 	enum scsi_lun_kind kind = scsi_lun_decode(cmd->wire_lun, &lunno);
+	struct scsi_lu view;
 	struct scsi_emul_req q = {
-		.lu = cmd->lun ? &cmd->lun->lu : NULL,
+		.lu = cmd->lun ? core_alua_lu_view(cmd, &view) : NULL,
 		.wlun = kind == SCSI_LUN_WLUN_REPORT_LUNS,
 		.cdb = cmd->cdb,
 		.luns = t ? t->lun_ids : NULL,
@@ -314,7 +325,8 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 	};
 	uint32_t n;
 
-	if (core_pr_run(co, cmd) || core_mode_run(co, cmd))
+	if (core_pr_run(co, cmd) || core_mode_run(co, cmd) || core_alua_run(co, cmd) ||
+	    core_media_run(co, cmd))
 		return;
 	scsi_emulate(&q, &cmd->res);
 	n = cmd->res.data_len;
@@ -341,6 +353,7 @@ static void cmd_start(struct core *co, struct core_cmd *cmd)
 	if (!core_lba_may_start(cmd))
 		return;         /* retried when a command of the LU leaves */
 	cmd->started = true;
+	core_qd_started(cmd);
 	if (cmd->emulated) {
 		run_emulated(co, cmd);
 		return;
@@ -403,7 +416,8 @@ static bool plan_media(struct core *co, struct core_cmd *cmd)
 	 * (the frontend reports the residual); a partial block cannot be */
 	uint64_t want = io->length < cmd->edtl ? io->length : cmd->edtl;
 
-	if (want % bs) {
+	/* a WRITE ATOMIC is all or nothing: it cannot write only a part */
+	if (want % bs || (io->atomic && want != io->length)) {
 		scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_IU);
 		return false;
 	}
@@ -456,6 +470,10 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 		core_violation(co, cl, "NEXUS_ADD for a nexus id already in use");
 		return;
 	}
+	if (m->port > 65535) {
+		core_violation(co, cl, "NEXUS_ADD with a relative target port above 65535");
+		return;
+	}
 	p = fe_buf(co, cl, &m->buf, 1);
 	if (!p) {
 		core_violation(co, cl, "NEXUS_ADD with a bad buffer handle");
@@ -496,6 +514,7 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 			nx->id = m->nexus;
 			nx->link = cl->id;
 			nx->isid = m->isid;
+			nx->port = m->port ? (uint16_t)m->port : 1;
 			nx->tgt = t;
 			nx->ua = ua;
 			snprintf(nx->initiator, sizeof(nx->initiator), "%s", ini);
@@ -642,6 +661,13 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		core_cmd_complete(co, cmd);
 		return;
 	}
+	/* no ACA is ever established (NormACA 0, NACA refused): SAM-5 ends a
+	 * command with the ACA attribute with INVALID MESSAGE ERROR */
+	if (m->attr == MSG_TASK_ACA) {
+		scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, 0x4900);
+		core_cmd_complete(co, cmd);
+		return;
+	}
 	if (!cmd->lun) {
 		/* no LU: INQUIRY, REPORT LUNS, REQUEST SENSE still answer */
 		cmd->emulated = true;
@@ -649,11 +675,12 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		run_emulated(co, cmd);
 		return;
 	}
-	if (scsi_ua_check(&nx->ua[cmd->lun->index], cmd->cdb, &cmd->res)) {
+	if (!core_qd_admit(cmd) ||
+	    scsi_ua_check(&nx->ua[cmd->lun->index], cmd->cdb, &cmd->res)) {
 		core_cmd_complete(co, cmd);
 		return;
 	}
-	if (core_pr_conflict(co, cmd)) {
+	if (core_alua_refuse(co, cmd) || core_pr_conflict(co, cmd) || core_media_gate(cmd)) {
 		core_cmd_complete(co, cmd);
 		return;
 	}
@@ -677,7 +704,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 	if (cmd->io.op == MSG_IO_FLUSH || (cmd->io.verify && !cmd->io.bytchk))
 		cmd->res.xfer_len = 0;
 	/* WCE switched off by MODE SELECT: the backend's cache is written through */
-	if (cmd->io.op == MSG_IO_WRITE && cmd->lun->lu.wce_default && !cmd->lun->lu.wce)
+	if (cmd->io.op == MSG_IO_WRITE && cmd->lun->lu.wcache && !cmd->lun->lu.wce)
 		cmd->io.fua = true;
 	cmd->be_link = cmd->lun->link;
 	cmd->be_dev = cmd->lun->dev;
@@ -888,6 +915,12 @@ void core_cmd_fill(struct core *co, struct core_link *cl, struct core_cmd *cmd, 
 
 		io->h.tag = (uint64_t)cmd->idx << 32 | cmd->gen;
 		io->h.flags = cmd->io.fua ? MSG_IO_FUA : 0;
+		/* write-through (WCE=0 on a buffering backend): every change
+		 * to the medium is durable before it completes */
+		if (cmd->lun && cmd->lun->lu.wcache && !cmd->lun->lu.wce &&
+		    (cmd->io.op == MSG_IO_WRITE || cmd->io.op == MSG_IO_WRITE_ZEROES ||
+		     cmd->io.op == MSG_IO_UNMAP))
+			io->h.flags = MSG_IO_FUA;
 		io->dev = cmd->be_dev;
 		io->op = cmd->io.op;
 		if (cmd->io.op != MSG_IO_FLUSH) {

@@ -64,14 +64,38 @@ static int load_lun(json_t *jl, struct core_target *t, uint32_t i, char *err, si
 	l->dev = (uint32_t)v;
 	if (!get_u64(jl, "block_size", &bs))
 		bs = 512;
-	if (bs != 512 && bs != 4096)
+	/* "type": "cdrom": an MMC device of 2048-byte blocks, read-only, removable */
+	s = json_object_get(jl, "type");
+	if (s && (!json_is_string(s) || (strcmp(json_string_value(s), "disk") &&
+					 strcmp(json_string_value(s), "cdrom"))))
+		CFG_ERR("target %s lun %u: \"type\" must be disk or cdrom", t->name, l->lu.lun);
+	if (s && !strcmp(json_string_value(s), "cdrom")) {
+		l->lu.pdt = SCSI_PDT_CDROM;
+		l->lu.removable = true;
+		if (bs != 2048)
+			CFG_ERR("target %s lun %u: a cdrom has 2048-byte blocks", t->name,
+				l->lu.lun);
+	} else if (bs != 512 && bs != 4096) {
 		CFG_ERR("target %s lun %u: block_size must be 512 or 4096", t->name, l->lu.lun);
+	}
+	s = json_object_get(jl, "removable");
+	if (s && !json_is_boolean(s))
+		CFG_ERR("target %s lun %u: \"removable\" must be a boolean", t->name, l->lu.lun);
+	if (json_is_true(s))
+		l->lu.removable = true;
 	if (!get_u64(jl, "size", &size) || size < bs || size % bs)
 		CFG_ERR("target %s lun %u: size must be a positive multiple of block_size",
 			t->name, l->lu.lun);
 	l->lu.block_size = (uint32_t)bs;
-	l->lu.block_shift = bs == 512 ? 9 : 12;
+	l->lu.block_shift = bs == 512 ? 9 : bs == 2048 ? 11 : 12;
 	l->lu.nblocks = size / bs;
+	/* 512-byte blocks on a 4096-byte medium (512e): READ CAPACITY(16) says so */
+	if (get_u64(jl, "physical_block_size", &v)) {
+		if ((v != bs && v != 4096) || v < bs)
+			CFG_ERR("target %s lun %u: physical_block_size must be 512 or 4096, at "
+				"least block_size", t->name, l->lu.lun);
+		l->lu.lbppbe = v / bs == 8 ? 3 : 0;
+	}
 	s = json_object_get(jl, "backend");
 	if (!json_is_string(s) || json_string_length(s) == 0 ||
 	    json_string_length(s) >= sizeof(l->backend))
@@ -95,10 +119,24 @@ static int load_lun(json_t *jl, struct core_target *t, uint32_t i, char *err, si
 		l->lu.rotation = SCSI_ROT_NONE;
 	else
 		l->lu.rotation = SCSI_ROT_NOT_REPORTED;
-	/* a file has the page cache in front of it, and SYNCHRONIZE CACHE flushes it */
-	l->lu.wce = !strcmp(l->backend, "file");
+	/* a file has the page cache in front of it, and SYNCHRONIZE CACHE flushes it;
+	 * "cache": "writethrough" starts with WCE=0 (every write FUA) */
+	l->lu.wcache = !strcmp(l->backend, "file");
+	s = json_object_get(jl, "cache");
+	if (s && (!json_is_string(s) || (strcmp(json_string_value(s), "writeback") &&
+					 strcmp(json_string_value(s), "writethrough"))))
+		CFG_ERR("target %s lun %u: \"cache\" must be writeback or writethrough",
+			t->name, l->lu.lun);
+	l->lu.wce = l->lu.wcache && !(s && !strcmp(json_string_value(s), "writethrough"));
 	l->lu.wce_default = l->lu.wce;
+	if (l->lu.pdt == SCSI_PDT_CDROM)
+		l->lu.readonly = true;
 	l->lu.ro_config = l->lu.readonly;
+	if (get_u64(jl, "queue_depth", &v)) {
+		if (v > 4096)
+			CFG_ERR("target %s lun %u: queue_depth must be 0..4096", t->name, l->lu.lun);
+		l->qd = (uint32_t)v;
+	}
 	l->lu.target_name = t->name;
 	l->lu.rel_port = 1;
 	l->index = i;
@@ -141,6 +179,8 @@ static int load_target(json_t *jt, struct core_target *t, char *err, size_t errl
 			CFG_ERR("out of memory");
 		t->ninitiators++;
 	}
+	if (core_alua_config(t, jt, err, errlen))
+		return -1;
 	if (!json_is_array(luns) || json_array_size(luns) > CORE_MAX_LUNS)
 		CFG_ERR("target %s: \"luns\" must be an array of at most %d", t->name, CORE_MAX_LUNS);
 	t->nluns = (uint32_t)json_array_size(luns);
@@ -205,8 +245,10 @@ void core_config_free(struct core_config *cfg)
 			for (uint32_t j = 0; j < t->ninitiators; j++)
 				free(t->initiators[j]);
 		free(t->initiators);
-		for (uint32_t j = 0; t->luns && j < t->nluns; j++)
+		for (uint32_t j = 0; t->luns && j < t->nluns; j++) {
 			scsi_pr_free(&t->luns[j].pr);
+			free(t->luns[j].prevent);
+		}
 		free(t->luns);
 		free(t->lun_ids);
 	}

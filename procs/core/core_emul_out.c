@@ -15,6 +15,8 @@ bool core_emul_wants_data(struct core_cmd *cmd)
 
 	if (!n)
 		n = scsi_mode_select_len(cmd->cdb);
+	if (!n)
+		n = scsi_set_tpgs_len(cmd->cdb);
 	if (cmd->dir != MSG_DIR_WRITE)
 		return false;
 	if (n > cmd->edtl)

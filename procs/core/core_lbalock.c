@@ -14,14 +14,19 @@
  * the number of exclusive commands of the LU, nothing at all when there are
  * none, and an exclusive's the number of running writes. Held commands stay
  * in the task set and are retried when a command that could hold them back
- * leaves. Commands that do not overlap keep running in parallel. */
+ * leaves. Commands that do not overlap keep running in parallel.
+ *
+ * WRITE ATOMIC 16 is an exclusive that also excludes reads (SBC-4: a read
+ * sees all old or all new data): reads are listed as running too, a read
+ * does not start while an overlapping atomic write is running or older,
+ * and an atomic write waits for overlapping running reads. */
 #include "procs/core/core.h"
 
 enum { LBA_NONE = 0, LBA_EXCL = 1, LBA_RUNNING = 2 };
 
 static bool is_exclusive(const struct core_cmd *c)
 {
-	return c->io.blk == SCSI_BLK_CAW || c->io.blk == SCSI_BLK_ORWRITE;
+	return c->io.blk == SCSI_BLK_CAW || c->io.blk == SCSI_BLK_ORWRITE || c->io.atomic;
 }
 
 static bool is_writer(const struct core_cmd *c)
@@ -31,6 +36,13 @@ static bool is_writer(const struct core_cmd *c)
 	if (c->io.blk)
 		return c->io.blk != SCSI_BLK_LBA_STATUS;
 	return c->io.op == MSG_IO_WRITE;
+}
+
+/* READ and VERIFY: held back only by WRITE ATOMIC */
+static bool is_reader(const struct core_cmd *c)
+{
+	return c->kind == CK_CMD && !c->emulated && c->lun && !c->io.blk &&
+	       c->io.op == MSG_IO_READ;
 }
 
 /* UNMAP names its ranges in a parameter list: it counts as the whole LU. */
@@ -69,14 +81,16 @@ void core_lba_enroll(struct core_cmd *cmd)
 bool core_lba_may_start(const struct core_cmd *cmd)
 {
 	const struct core_lun *l = cmd->lun;
-	bool excl;
+	bool excl, reader = is_reader(cmd);
 
-	if (!is_writer(cmd) || l->lba_excl.len == 0)
+	if ((!reader && !is_writer(cmd)) || l->lba_excl.len == 0)
 		return true;
 	excl = is_exclusive(cmd);
 	for (const struct clist_node *n = l->lba_excl.first; n; n = n->next) {
 		const struct core_cmd *e = clist_entry(n, struct core_cmd, xnode);
 
+		if (reader && !e->io.atomic)
+			continue;
 		if (e != cmd && overlap(e, cmd) && (e->started || e->lba_seq < cmd->lba_seq))
 			return false;
 	}
@@ -85,7 +99,7 @@ bool core_lba_may_start(const struct core_cmd *cmd)
 	for (const struct clist_node *n = l->lba_running.first; n; n = n->next) {
 		const struct core_cmd *w = clist_entry(n, struct core_cmd, xnode);
 
-		if (overlap(w, cmd))
+		if (overlap(w, cmd) && (cmd->io.atomic || !is_reader(w)))
 			return false;
 	}
 	return true;
@@ -93,7 +107,7 @@ bool core_lba_may_start(const struct core_cmd *cmd)
 
 void core_lba_started(struct core_cmd *cmd)
 {
-	if (cmd->lba_on != LBA_NONE || !cmd->enrolled || !is_writer(cmd))
+	if (cmd->lba_on != LBA_NONE || !cmd->enrolled || (!is_writer(cmd) && !is_reader(cmd)))
 		return;
 	clist_push_back(&cmd->lun->lba_running, &cmd->xnode);
 	cmd->lba_on = LBA_RUNNING;

@@ -149,8 +149,9 @@ static void maybe_exit(struct core *co)
 {
 	if (!co->shutting_down || core_cmds_busy(co))
 		return;
-	log_info("shutdown: no command in flight, exiting (%llu commands, %llu I/Os served)",
-		 (unsigned long long)co->n_cmds, (unsigned long long)co->n_ios);
+	log_info("shutdown: no command in flight, exiting (%llu commands, %llu I/Os served, "
+		 "bytes_copied %llu)", (unsigned long long)co->n_cmds,
+		 (unsigned long long)co->n_ios, (unsigned long long)co->n_copied);
 	exit(0);
 }
 
@@ -587,6 +588,16 @@ static void on_stats(struct core *co)
 			      "violations", (json_int_t)co->n_violations,
 			      "stale_data_ready", (json_int_t)co->n_stale_data_ready,
 			      "in_flight", (int)core_cmds_busy(co));
+
+	if (j) {
+		uint64_t tsf = 0;
+
+		for (uint32_t t = 0; t < co->cfg.ntargets; t++)
+			for (uint32_t i = 0; i < co->cfg.targets[t].nluns; i++)
+				tsf += co->cfg.targets[t].luns[i].qd_full;
+		json_object_set_new(j, "bytes_copied", json_integer((json_int_t)co->n_copied));
+		json_object_set_new(j, "task_set_full", json_integer((json_int_t)tsf));
+	}
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
 	if (s)
@@ -608,6 +619,9 @@ void core_on_ctl(struct child *c, struct ctl_msg *m)
 		break;
 	case CTL_STATS:
 		on_stats(co);
+		break;
+	case CTL_LUN_RESIZE:
+		core_lun_resize(co, m);
 		break;
 	default:
 		log_warn("control message %s ignored", ctl_type_name(m->type));

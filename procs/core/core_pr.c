@@ -159,7 +159,7 @@ bool core_pr_run(struct core *co, struct core_cmd *cmd)
 	q.self = &self;
 	q.cdb = cmd->cdb;
 	q.aptpl_ok = state_fd >= 0;
-	q.rel_port = l->lu.rel_port;
+	q.rel_port = cmd->nexus->port;
 	q.notify = pr_notify;
 	q.ctx = &x;
 	q.out = co->scratch;

@@ -146,6 +146,7 @@ void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf
 		}
 		abort_lun(co, l, NULL, tmf);
 		core_pr_lun_reset(l);
+		core_media_lun_reset(l);
 		/* SAM-5: every I_T nexus, the requester's included, hears of it */
 		set_ua_others(l, NULL, SCSI_UA_LUN_RESET);
 		log_info("LUN RESET of %s lun %u by %s", nx->tgt->name, l->lu.lun, nx->initiator);
@@ -155,6 +156,7 @@ void core_handle_tmf(struct core *co, struct core_link *cl, const struct msg_tmf
 		for (uint32_t i = 0; i < nx->tgt->nluns; i++) {
 			abort_lun(co, &nx->tgt->luns[i], NULL, tmf);
 			core_pr_lun_reset(&nx->tgt->luns[i]);
+			core_media_lun_reset(&nx->tgt->luns[i]);
 			set_ua_others(&nx->tgt->luns[i], NULL, SCSI_UA_LUN_RESET);
 		}
 		log_info("TARGET RESET of %s by %s", nx->tgt->name, nx->initiator);
@@ -221,6 +223,7 @@ void core_nexus_free(struct core *co, struct core_link *cl, struct core_nexus *n
 	}
 	clist_remove(&nx->tgt->nexuses, &nx->tnode);
 	core_pr_nexus_lost(nx);
+	core_media_nexus_lost(nx);
 	core_ua_nexus_lost(nx);
 	free(nx->ua);
 	free(nx);

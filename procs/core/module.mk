@@ -3,11 +3,11 @@ CORE_SCSI_SRCS := procs/core/scsi_sense.c procs/core/scsi_cdb.c procs/core/scsi_
 	procs/core/scsi_inquiry.c procs/core/scsi_mode.c procs/core/scsi_rw.c \
 	procs/core/scsi_ua.c procs/core/scsi_emul.c procs/core/scsi_opcodes.c \
 	procs/core/scsi_pr.c procs/core/scsi_mode_select.c \
-	procs/core/scsi_blk.c procs/core/scsi_sbc.c
+	procs/core/scsi_blk.c procs/core/scsi_sbc.c procs/core/scsi_alua.c procs/core/scsi_mmc.c
 mtgt-core_SRCS := procs/core/main.c procs/core/core_config.c procs/core/core_link.c \
 	procs/core/core_cmd.c procs/core/core_tmf.c procs/core/core_verify.c \
 	procs/core/core_pr.c procs/core/core_pr_store.c procs/core/core_emul_out.c \
-	procs/core/core_mode.c procs/core/core_ua.c \
+	procs/core/core_mode.c procs/core/core_ua.c procs/core/core_alua.c \
 	procs/core/core_blk.c procs/core/core_lbalock.c procs/core/core_sandbox.c $(CORE_SCSI_SRCS)
 mtgt-core_LIBS := -lev -ljansson -lz -lseccomp
 
@@ -30,3 +30,10 @@ test-scsi-pr_LIBS := -lcmocka -lz
 TEST_PROGS += test-scsi-mode
 test-scsi-mode_SRCS := tests/unit/test_scsi_mode.c $(CORE_SCSI_SRCS)
 test-scsi-mode_LIBS := -lcmocka
+mtgt-core_SRCS += procs/core/core_resize.c procs/core/core_media.c procs/core/core_qd.c
+TEST_PROGS += test-scsi-mmc
+test-scsi-mmc_SRCS := tests/unit/test_scsi_mmc.c $(CORE_SCSI_SRCS)
+test-scsi-mmc_LIBS := -lcmocka
+TEST_PROGS += test-scsi-alua
+test-scsi-alua_SRCS := tests/unit/test_scsi_alua.c procs/core/core_alua.c $(CORE_SCSI_SRCS)
+test-scsi-alua_LIBS := -lcmocka -ljansson

@@ -44,6 +44,8 @@
 #define ASC_LUN_NOT_SUPPORTED        0x2500
 #define ASC_INVALID_FIELD_IN_PARAM   0x2600
 #define ASC_MEDIUM_REMOVAL_PREVENTED 0x5302
+#define ASC_MEDIUM_NOT_PRESENT       0x3a00
+#define ASC_MEDIUM_MAY_HAVE_CHANGED  0x2800
 #define ASC_DEFECT_LIST_NOT_FOUND    0x1c00
 #define ASC_WRITE_PROTECTED          0x2700
 #define ASC_SPACE_ALLOC_FAILED_WP    0x2707
@@ -112,6 +114,7 @@ enum scsi_opcode {
 	WRITE_SAME_16 = 0x93,
 	WRITE_VERIFY_12 = 0xae,
 	READ_DEFECT_DATA_12 = 0xb7,
+	WRITE_ATOMIC_16 = 0x9c,        /* scsi_rw.c: a write that is all or nothing */
 };
 #define SAI_READ_CAPACITY_16 0x10
 #define SAI_GET_LBA_STATUS 0x12
@@ -125,12 +128,15 @@ struct scsi_lu {
 	uint64_t nblocks;
 	uint32_t block_size;    /* 512 or 4096 */
 	uint8_t  block_shift;
+	uint8_t  lbppbe;        /* log2(physical / logical block): 3 for 512e */
 	bool     readonly;
 	bool     wce;           /* volatile write cache that SYNC CACHE flushes */
 	bool     thin;          /* thin provisioned: UNMAP, WRITE SAME UNMAP, GET LBA STATUS */
 	/* MODE SELECT state (scsi_mode_select.c): readonly is the effective write
 	 * protection, ro_config || swp */
-	bool     wce_default;   /* the backend has a volatile cache */
+	bool     wce_default;   /* WCE at start-up ("cache": "writeback") */
+	bool     wcache;        /* the backend buffers writes: WCE is changeable,
+	                         * and WCE=0 makes every write FUA */
 	bool     ro_config;
 	bool     d_sense;       /* control page D_SENSE: descriptor sense */
 	bool     swp;           /* control page SWP */
@@ -139,6 +145,14 @@ struct scsi_lu {
 	char     serial[17];    /* 16 hex digits */
 	const char *target_name;
 	uint16_t rel_port;      /* relative target port identifier (>= 1) */
+	/* removable media (core_media.c, scsi_mmc.c) */
+	uint8_t  pdt;           /* peripheral device type: 0 disk, 5 CD/DVD */
+	bool     removable;     /* RMB: START STOP UNIT LOEJ, PREVENT ALLOW */
+	bool     medium_out;    /* ejected: media access is NOT READY, 3A/00 */
+	bool     prevented;     /* some I_T nexus prevents medium removal */
+	uint8_t  media_event;   /* GET EVENT STATUS: media event not yet reported */
+	uint8_t  tpgs;          /* ALUA (scsi_alua.h): INQUIRY TPGS, 0 = off */
+	uint16_t tpg_id;        /* target port group of rel_port */
 };
 
 /* What the emulation produced. Sense is fixed format unless noted. */
@@ -253,7 +267,11 @@ struct scsi_io {
 	bool     unmap;         /* WRITE SAME: UNMAP bit */
 	bool     ndob;          /* WRITE SAME 16: no data-out buffer, write zeros */
 	uint32_t param_len;     /* UNMAP: parameter list length; GET LBA STATUS: allocation length */
+	bool     atomic;        /* WRITE ATOMIC 16: one backend write, exclusive on its range */
 };
+/* WRITE ATOMIC 16 (Block Limits VPD): the whole transfer is one backend write,
+ * so the limit is the largest transfer; alignment and granularity 0 (none). */
+#define SCSI_MAX_ATOMIC_BYTES SCSI_MAX_XFER_BYTES
 /* Decode a media CDB and check it against the LU. Returns 1 with *io filled
  * when a backend I/O is needed, 0 when r holds the final result (an error, or
  * nothing to transfer). */
@@ -299,6 +317,25 @@ void scsi_unmap_desc(const uint8_t *p, uint32_t i, uint64_t *lba, uint32_t *n);
 void scsi_sbc_emulate(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out,
 		      uint32_t cap, struct scsi_result *r);
 
+/* ---- scsi_mmc.c: MMC commands of a CD/DVD LU (pdt 5) ---- */
+#define SCSI_PDT_CDROM 5
+#define READ_TOC                 0x43
+#define GET_CONFIGURATION        0x46
+#define GET_EVENT_STATUS         0x4a
+#define READ_DISC_INFORMATION    0x51
+#define MECHANISM_STATUS         0xbd
+/* media events of GET EVENT STATUS NOTIFICATION */
+#define SCSI_MEDIA_EV_NONE      0
+#define SCSI_MEDIA_EV_EJECT_REQ 1
+#define SCSI_MEDIA_EV_NEW       2
+#define SCSI_MEDIA_EV_REMOVED   3
+bool scsi_mmc_is(const uint8_t *cdb);
+/* Run one MMC command; may consume lu->media_event. */
+void scsi_mmc_emulate(struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out, uint32_t cap,
+		      struct scsi_result *r);
+/* Commands a removable LU answers with its medium ejected. */
+bool scsi_media_absent_ok(const uint8_t *cdb);
+
 /* ---- scsi_ua.c ---- */
 /* Unit attentions pending for one I_T nexus on one LU: a bit set, reported
  * highest priority first, each once. */
@@ -313,6 +350,8 @@ enum scsi_ua_bits {
 	SCSI_UA_REG_PREEMPTED = 1u << 7, /* 2A/05 */
 	SCSI_UA_CAPACITY_CHANGED = 1u << 8, /* 2A/09 */
 	SCSI_UA_LUNS_CHANGED = 1u << 9,  /* 3F/0E */
+	SCSI_UA_MEDIUM_CHANGED = 1u << 13, /* 28/00: a removable medium was loaded */
+	SCSI_UA_ALUA_CHANGED = 1u << 14, /* 2A/06 (core_alua.c) */
 };
 /* If a UA is pending and the command is not exempt, take it: fills r with the
  * CHECK CONDITION and returns true. */

@@ -72,13 +72,23 @@ static int write_same(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_
 	}
 	io->unmap = (f & 0x08) != 0;
 	io->ndob = is16 && (f & 0x01);
+	/* write protection first: an unmapping WRITE SAME on a write-protected
+	 * LU is DATA PROTECT whatever its provisioning (libiscsi ReadOnlySBC) */
+	if (lu->readonly) {
+		scsi_check(r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
+		return 0;
+	}
 	/* LBPWS/LBPWS10 are 0 on a fully provisioned LU: UNMAP is refused */
 	if (io->unmap && !lu->thin) {
 		scsi_invalid_cdb(r, 1, 3);
 		return 0;
 	}
-	/* WSNZ is set in the Block Limits page: 0 blocks is not "to the end" */
-	if (n == 0 || (n << lu->block_shift) > SCSI_MAX_WS_BYTES) {
+	/* WSNZ is 0 in the Block Limits page: 0 blocks means through the last
+	 * block (SBC-4), still bounded by MAXIMUM WRITE SAME LENGTH; an LBA
+	 * past the end leaves n 0 for the range check below */
+	if (n == 0)
+		n = lba < lu->nblocks ? lu->nblocks - lba : 0;
+	if ((n << lu->block_shift) > SCSI_MAX_WS_BYTES) {
 		scsi_invalid_cdb(r, is16 ? 10 : 7, -1);
 		return 0;
 	}

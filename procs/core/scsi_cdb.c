@@ -23,6 +23,7 @@ bool scsi_is_media(const uint8_t *cdb)
 	case WRITE_6: case WRITE_10: case WRITE_12: case WRITE_16:
 	case SYNCHRONIZE_CACHE_10: case SYNCHRONIZE_CACHE_16:
 	case VERIFY_10: case VERIFY_12: case VERIFY_16:
+	case WRITE_ATOMIC_16:
 		return true;
 	default:
 		return scsi_blk_is(cdb);

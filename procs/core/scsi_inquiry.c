@@ -65,16 +65,23 @@ static uint32_t inquiry_standard(const struct scsi_lu *lu, bool wlun, uint8_t *b
 	else if (!lu)
 		b[0] = 0x7f;            /* qualifier 011b: no LU here, type 1Fh */
 	else
-		b[0] = 0x00;            /* direct access block device */
+		b[0] = lu->pdt;         /* direct access block device, or CD/DVD */
+	if (lu && !wlun && lu->removable)
+		b[1] = 0x80;            /* RMB */
 	b[2] = 0x06;                    /* SPC-4 */
 	b[3] = 0x02 | 0x10;             /* response data format 2, HISUP */
 	b[4] = (uint8_t)(len - 5);
+	if (lu && !wlun)
+		b[5] = (uint8_t)((lu->tpgs & 0x3) << 4); /* TPGS: implicit / explicit ALUA */
 	b[7] = 0x02;                    /* CMDQUE */
 	memcpy(b + 8, INQ_VENDOR, 8);
-	memcpy(b + 16, INQ_PRODUCT, 16);
+	memcpy(b + 16, lu && !wlun && lu->pdt == SCSI_PDT_CDROM ? "VIRTUAL-CDROM   " : INQ_PRODUCT,
+	       16);
 	memcpy(b + 32, INQ_REVISION, 4);
 	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
 		scsi_put16(b + 58 + 2 * i, versions[i]);
+	if (lu && !wlun && lu->pdt == SCSI_PDT_CDROM)
+		scsi_put16(b + 62, 0x02a0);     /* MMC-5 (no version claimed), not SBC */
 	return len;
 }
 
@@ -130,6 +137,12 @@ static uint32_t vpd_device_id(const struct scsi_lu *lu, uint8_t *b)
 	memset(tmp, 0, 4);
 	scsi_put16(tmp + 2, lu->rel_port);
 	n += desig(b + n, 0x01, 1, 0x4, tmp, 4);
+	/* target port: its target port group (ALUA) */
+	if (lu->tpgs) {
+		memset(tmp, 0, 4);
+		scsi_put16(tmp + 2, lu->tpg_id);
+		n += desig(b + n, 0x01, 1, 0x5, tmp, 4);
+	}
 	/* target device: SCSI name string, NUL terminated, padded to 4 bytes */
 	tlen = (uint32_t)strnlen(t, MSG_NAME_MAX - 1);
 	if (tlen > 0 && tlen <= 223) {
@@ -146,13 +159,17 @@ static uint32_t vpd_device_id(const struct scsi_lu *lu, uint8_t *b)
 static uint32_t vpd_block_limits(const struct scsi_lu *lu, uint8_t *b)
 {
 	uint32_t bs = lu->block_size;
+	/* a page of the backends, and at least a physical block (512e) */
 	uint32_t gran = bs < 4096 ? 4096 / bs : 1;
+
+	if ((1u << lu->lbppbe) > gran)
+		gran = 1u << lu->lbppbe;
 
 	scsi_put16(b + 2, 0x3c);
 	scsi_put16(b + 6, (uint16_t)gran);                 /* optimal transfer granularity */
 	scsi_put32(b + 8, SCSI_MAX_XFER_BYTES / bs);       /* maximum transfer length */
 	scsi_put32(b + 12, (1u << 20) / bs);               /* optimal transfer length */
-	b[4] = 0x01;                                       /* WSNZ: 0 blocks is refused */
+	b[4] = 0x00;                                       /* WSNZ 0: 0 blocks = to the end */
 	b[5] = SCSI_MAX_CAW_BLOCKS;                        /* COMPARE AND WRITE */
 	if (lu->thin) {
 		scsi_put32(b + 20, (uint32_t)(SCSI_MAX_UNMAP_BYTES / bs)); /* MAX UNMAP LBA COUNT */
@@ -161,6 +178,11 @@ static uint32_t vpd_block_limits(const struct scsi_lu *lu, uint8_t *b)
 		b[32] = 0x80;                              /* UGAVALID, alignment 0 */
 	}
 	scsi_put64(b + 36, SCSI_MAX_WS_BYTES / bs);        /* MAXIMUM WRITE SAME LENGTH */
+	/* WRITE ATOMIC 16: maximum atomic transfer length, alignment 0 and
+	 * granularity 0 (none), and the same limits with an atomic boundary */
+	scsi_put32(b + 44, SCSI_MAX_ATOMIC_BYTES / bs);
+	scsi_put32(b + 56, SCSI_MAX_ATOMIC_BYTES / bs);
+	scsi_put32(b + 60, SCSI_MAX_ATOMIC_BYTES / bs);
 	return 64;
 }
 

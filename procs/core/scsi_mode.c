@@ -12,6 +12,7 @@
 #define PAGE_RW_RECOVERY 0x01
 #define PAGE_CACHING     0x08
 #define PAGE_CONTROL     0x0a
+#define PAGE_MM_CAPS     0x2a  /* MMC: CD/DVD capabilities and mechanical status */
 #define PAGE_ALL         0x3f
 #define SUBPAGE_ALL      0xff
 
@@ -30,8 +31,9 @@ uint32_t scsi_mode_page(const struct scsi_lu *lu, uint8_t page, int pc, uint8_t 
 		p[0] = PAGE_CACHING;
 		p[1] = 0x12;
 		/* WCE: SYNCHRONIZE CACHE really flushes; only a backend with a
-		 * volatile cache can turn it off (writes then go FUA) */
-		if (chg ? lu->wce_default : def ? lu->wce_default : lu->wce)
+		 * volatile cache can turn it off (writes then go FUA), and
+		 * WCE=0 is never reported while writes are buffered */
+		if (chg ? lu->wcache : def ? lu->wce_default : lu->wce)
 			p[2] |= 0x04;
 		return 20;
 	case PAGE_CONTROL:
@@ -50,6 +52,19 @@ uint32_t scsi_mode_page(const struct scsi_lu *lu, uint8_t page, int pc, uint8_t 
 		p[3] = 0x10;          /* queue algorithm modifier: unrestricted */
 		scsi_put16(p + 8, 0xffff); /* busy timeout: unlimited */
 		return 12;
+	case PAGE_MM_CAPS:
+		if (lu->pdt != SCSI_PDT_CDROM)
+			return 0;
+		memset(p, 0, 22);
+		p[0] = PAGE_MM_CAPS;
+		p[1] = 0x14;
+		if (chg)
+			return 22;
+		p[2] = 0x08;            /* DVD-ROM read (CD-ROM read is implied) */
+		p[4] = 0x40;            /* multi-session */
+		/* tray, Eject, Lock, Lock state while prevented */
+		p[6] = (uint8_t)(0x20 | 0x08 | 0x01 | (!def && lu->prevented ? 0x02 : 0));
+		return 22;
 	default:
 		return 0;
 	}
@@ -58,7 +73,8 @@ uint32_t scsi_mode_page(const struct scsi_lu *lu, uint8_t page, int pc, uint8_t 
 void scsi_mode_sense(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out,
 		     uint32_t cap, struct scsi_result *r)
 {
-	static const uint8_t all_pages[] = { PAGE_RW_RECOVERY, PAGE_CACHING, PAGE_CONTROL };
+	static const uint8_t all_pages[] = { PAGE_RW_RECOVERY, PAGE_CACHING, PAGE_CONTROL,
+					     PAGE_MM_CAPS };
 	bool ten = cdb[0] == MODE_SENSE_10;
 	bool dbd = cdb[1] & 0x08;
 	bool llbaa = ten && (cdb[1] & 0x10);

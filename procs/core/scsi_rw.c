@@ -16,7 +16,7 @@ int scsi_rw_decode(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io 
 {
 	uint64_t lba = 0, n = 0;
 	uint16_t len_byte = 0;   /* where the transfer length sits, for the field pointer */
-	bool is_write = false, is_sync = false, is_verify = false;
+	bool is_write = false, is_sync = false, is_verify = false, is_atomic = false;
 	uint8_t flags = 0;
 
 	memset(io, 0, sizeof(*io));
@@ -55,6 +55,13 @@ int scsi_rw_decode(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io 
 		len_byte = 10;
 		flags = cdb[1];
 		is_write = cdb[0] == WRITE_16;
+		break;
+	case WRITE_ATOMIC_16:
+		lba = scsi_be64(cdb + 2);
+		n = scsi_be16(cdb + 12);
+		len_byte = 12;
+		flags = cdb[1];
+		is_write = is_atomic = true;
 		break;
 	case SYNCHRONIZE_CACHE_10:
 		lba = scsi_be32(cdb + 2);
@@ -161,9 +168,20 @@ int scsi_rw_decode(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io 
 		scsi_invalid_cdb(r, 1, (flags & 0x01) ? 0 : 2);
 		return 0;
 	}
-	if (n << lu->block_shift > SCSI_MAX_XFER_BYTES) {
+	if (is_atomic && (flags & 0x02)) {
+		scsi_invalid_cdb(r, 1, 1);
+		return 0;
+	}
+	if (n << lu->block_shift > (is_atomic ? SCSI_MAX_ATOMIC_BYTES : SCSI_MAX_XFER_BYTES)) {
 		r->xfer_len = 0;
 		scsi_invalid_cdb(r, len_byte, -1);
+		return 0;
+	}
+	/* ATOMIC BOUNDARY: each boundary-sized piece is atomic; the whole
+	 * transfer is, so any boundary up to the maximum is honoured */
+	if (is_atomic && (uint64_t)scsi_be16(cdb + 10) << lu->block_shift > SCSI_MAX_ATOMIC_BYTES) {
+		r->xfer_len = 0;
+		scsi_invalid_cdb(r, 10, -1);
 		return 0;
 	}
 	r->xfer_len = (uint32_t)(n << lu->block_shift);
@@ -178,6 +196,7 @@ int scsi_rw_decode(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io 
 	io->op = is_write ? MSG_IO_WRITE : MSG_IO_READ;
 	io->dir = is_write ? MSG_DIR_WRITE : MSG_DIR_READ;
 	io->fua = (flags & 0x08) != 0;   /* DPO (0x10) is only a cache hint */
+	io->atomic = is_atomic;
 	io->lba = lba;
 	io->nblocks = n;
 	io->offset = lba << lu->block_shift;
@@ -221,6 +240,7 @@ void scsi_read_capacity(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *o
 	}
 	scsi_put64(b, last);
 	scsi_put32(b + 8, lu->block_size);
+	b[13] = lu->lbppbe & 0x0f;     /* LOWEST ALIGNED LBA (bytes 14-15) is 0 */
 	if (lu->thin)
 		b[14] = 0x80 | 0x40;   /* LBPME, LBPRZ: unmapped blocks read as zeros */
 	scsi_emit(b, 32, alloc, out, cap, r);

@@ -8,7 +8,7 @@
 
 #include "procs/core/scsi.h"
 
-static void start_stop(const uint8_t *cdb, struct scsi_result *r)
+static void start_stop(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_result *r)
 {
 	uint8_t pc = cdb[4] >> 4;
 
@@ -28,6 +28,12 @@ static void start_stop(const uint8_t *cdb, struct scsi_result *r)
 	}
 	if (cdb[4] & 0x08) {
 		scsi_invalid_cdb(r, 4, 3);
+		return;
+	}
+	/* LOEJ (acted on with START_VALID only) needs a removable medium;
+	 * a removable LU's medium is handled by the core (core_media.c) */
+	if (!lu->removable && (cdb[4] & 0x02) && pc == 0) {
+		scsi_invalid_cdb(r, 4, 1);
 		return;
 	}
 	/* no spindle and no removable medium: starting, stopping and LOEJ have
@@ -135,7 +141,7 @@ void scsi_sbc_emulate(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out
 	}
 	switch (cdb[0]) {
 	case START_STOP_UNIT:
-		start_stop(cdb, r);
+		start_stop(lu, cdb, r);
 		return;
 	case PREVENT_ALLOW_MEDIUM_REMOVAL:
 		prevent_allow(cdb, r);

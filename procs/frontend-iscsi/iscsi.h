@@ -246,6 +246,7 @@ struct iscsi_tgt {
 	struct iscsi_conn *flush;         /* with queued tx */
 	struct iscsi_cmd *bw_head, *bw_tail; /* commands waiting for a buffer */
 	uint64_t spill_bytes;
+	uint64_t bytes_copied;            /* payload memcpy'd (the spill path only) */
 	struct iscsi_session *sessions;
 	uint16_t next_tsih;
 	uint32_t next_nexus;

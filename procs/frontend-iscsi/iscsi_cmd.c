@@ -607,6 +607,7 @@ void iscsi_cmd_retry_waiters(struct iscsi_tgt *t)
 		if (cmd->spill) {
 			/* the slow path's one copy: what arrived while waiting */
 			memcpy(cmd->data, cmd->spill, cmd->rx_off);
+			t->bytes_copied += cmd->rx_off;
 			t->spill_bytes -= cmd->spill_len;
 			free(cmd->spill);
 			cmd->spill = NULL;

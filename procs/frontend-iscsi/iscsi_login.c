@@ -270,6 +270,7 @@ static int nexus_add(struct iscsi_conn *c)
 	for (int i = 0; i < 6; i++)
 		m.nexus_add.isid = m.nexus_add.isid << 8 | s->isid[i];
 	m.nexus_add.buf = nr->buf;
+	m.nexus_add.port = c->group;    /* the target port the nexus uses (ALUA) */
 	iscsi_core_send(t, &m);
 	c->stall_core = true;
 	iscsi_conn_update_rx(c);

@@ -168,6 +168,8 @@ void iscsi_tgt_stats(struct iscsi_tgt *t)
 		      "protocol_closes", (json_int_t)t->st.protocol_closes,
 		      "auth_failures", (json_int_t)t->st.auth_failures,
 		      "spill_bytes", (json_int_t)t->spill_bytes);
+	if (j)
+		json_object_set_new(j, "bytes_copied", json_integer((json_int_t)t->bytes_copied));
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	if (s)
 		ctl_send(CHILD_CTL_FD, CTL_STATS, s, strlen(s), NULL, 0);
@@ -208,7 +210,8 @@ static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	/* commands of closed connections wait for their CMD_RSP so the core
 	 * is done with their buffers; give it a bounded time */
 	if (!t->conns && (t->inflight == 0 || ++ticks > 100 || !t->link_ok)) {
-		log_info("shutdown complete");
+		log_info("shutdown complete (bytes_copied %llu)",
+			 (unsigned long long)t->bytes_copied);
 		exit(0);
 	}
 }

@@ -8,17 +8,24 @@
 #   CONFORMANCE_MULTIPATH=1 ...   # -S and a second URL to the same LUN (second
 #                                 # session: multipath and two-initiator tests)
 #   CONFORMANCE_THIN=1 ...        # the file LUN is thin-provisioned
+#   CONFORMANCE_LUN_JSON='{"thin": true, ...}'  # more keys for the file LUN
+#   CONFORMANCE_READONLY=1 ...    # the file LUN is write-protected; runs the
+#                                 # ReadOnly family only (the rest writes)
+#   CONFORMANCE_MIN_PASSED=N ...  # fail when fewer than N tests passed
 #
 # Prints "conformance: P passed, F failed, S skipped" (a test that printed
-# [SKIPPED] counts as skipped, not passed). Failures are tolerated for now; the
-# exit status is 0 when iscsi-test-cu ran to its summary and no mtgt process
-# crashed or restarted, non-zero otherwise. The log of each run is kept in
-# build/conformance/.
+# [SKIPPED] counts as skipped, not passed). The exit status is 0 when
+# iscsi-test-cu ran to its summary, no test failed, and no mtgt process
+# crashed or restarted; non-zero otherwise (an external CONFORMANCE_URL
+# target is only measured: its failures do not fail the run). The log of
+# each run is kept in build/conformance/.
 . "$(dirname "$0")/../lib/target.sh"
 
 SHORT_TESTS=SCSI.TestUnitReady,SCSI.Inquiry,SCSI.ReadCapacity10,SCSI.ReadCapacity16,SCSI.Read10,SCSI.Write10,SCSI.Read16,SCSI.Write16,SCSI.ModeSense6,SCSI.ReportSupportedOpcodes
 if [ "${CONFORMANCE_SHORT:-0}" = 1 ]; then
 	name=conformance-short port=3352 tests=${CONFORMANCE_TESTS:-$SHORT_TESTS} limit=180
+elif [ "${CONFORMANCE_READONLY:-0}" = 1 ]; then
+	name=conformance-readonly port=3412 tests=${CONFORMANCE_TESTS:-ALL.ReadOnly} limit=180
 else
 	name=conformance port=3351 tests=${CONFORMANCE_TESTS:-ALL} limit=${CONFORMANCE_TIMEOUT:-900}
 fi
@@ -69,6 +76,20 @@ else
 	TL_FILE_SIZE=${CONFORMANCE_LUN_SIZE:-128M}
 	[ "${CONFORMANCE_THIN:-0}" = 1 ] && TL_FILE_THIN=true
 	tl_config_simple >"$TL_DIR/mtgtd.json"
+	# LUN 0 (the file LUN the suite runs on) takes the extra keys
+	extra=${CONFORMANCE_LUN_JSON:-}
+	# thin, so that the UNMAP part of ReadOnlySBC runs too
+	[ "${CONFORMANCE_READONLY:-0}" = 1 ] && extra=${extra:-'{"thin": true}'} &&
+		extra=$("$TL_PY" -c 'import json,sys; d=json.loads(sys.argv[1]); d["readonly"]=True; print(json.dumps(d))' "$extra")
+	if [ -n "$extra" ]; then
+		"$TL_PY" - "$TL_DIR/mtgtd.json" "$extra" <<'PYEOF' || tl_fail "CONFORMANCE_LUN_JSON: not a JSON object"
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+cfg["targets"][0]["luns"][0].update(json.loads(sys.argv[2]))
+json.dump(cfg, open(sys.argv[1], "w"), indent=1)
+PYEOF
+		tl_log "LUN 0 with $extra"
+	fi
 	tl_start "$TL_DIR/mtgtd.json"
 	tl_wait_ready || tl_fail "target not ready"
 	URL=$(tl_url "" 0)
@@ -99,6 +120,11 @@ problem=
 [ -z "$problem" ] && [ "$summary" != 1 ] && problem="iscsi-test-cu did not reach its summary (exit $cu_rc)"
 [ -z "$problem" ] && [ "$incomplete" != 0 ] && problem="$incomplete tests without a result"
 [ -z "$problem" ] && [ $((passed + failed + skipped)) = 0 ] && problem="no test ran"
+if [ -z "${CONFORMANCE_URL:-}" ]; then
+	[ -z "$problem" ] && [ "$failed" != 0 ] && problem="$failed tests failed:$(cat "$LOG.failures")"
+	[ -z "$problem" ] && [ "$passed" -lt "${CONFORMANCE_MIN_PASSED:-0}" ] &&
+		problem="$passed passed, fewer than ${CONFORMANCE_MIN_PASSED}"
+fi
 
 if [ -n "${CONFORMANCE_URL:-}" ]; then
 	[ -z "$problem" ] || { echo "FAIL $name: $problem"; exit 1; }

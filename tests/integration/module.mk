@@ -8,6 +8,22 @@ test-initiator_LIBS := -liscsi
 TEST_PROGS += test-chap-login
 test-chap-login_SRCS := tests/integration/chap_login.c
 test-chap-login_LIBS := -liscsi
+# Scripted SCSI steps and disk inspection for the backend tests
+TEST_PROGS += test-be-probe
+test-be-probe_SRCS := tests/integration/be_probe.c tests/integration/tio_conn.c
+test-be-probe_LIBS := -liscsi
+# Runs a program with io_uring_setup refused (EPERM), for the libaio fallback
+TEST_PROGS += test-no-uring
+test-no-uring_SRCS := tests/integration/no_uring.c
+test-no-uring_LIBS := -lseccomp
+# Two initiators on one LUN (per-LUN queue depth and fairness)
+TEST_PROGS += test-be-fair
+test-be-fair_SRCS := tests/integration/be_fair.c
+test-be-fair_LIBS := -liscsi
+# ALUA through two portal groups for alua.sh
+TEST_PROGS += test-alua
+test-alua_SRCS := tests/integration/alua_tool.c
+test-alua_LIBS := -liscsi
 # A garbage-writing ring peer for faults.sh
 TEST_PROGS += test-ring-scribble
 test-ring-scribble_SRCS := tests/integration/ring_scribble.c

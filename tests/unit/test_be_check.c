@@ -214,6 +214,19 @@ static void test_devs(void **state)
 
 	assert_int_equal(parse("[{\"dev\":0,\"fd\":-1,\"size\":4096}]", devs, &n, false), 0);
 	be_devs_free(devs, n);
+	/* 512e on O_DIRECT; the physical block defaults to the logical one */
+	assert_int_equal(parse("[{\"dev\":0,\"fd\":3,\"size\":8192,\"block_size\":512,"
+			       "\"physical_block_size\":4096,\"direct\":true},"
+			       "{\"dev\":1,\"fd\":4,\"size\":4096}]", devs, &n, true), 0);
+	assert_int_equal(devs[0].phys_block_size, 4096);
+	assert_true(devs[0].direct);
+	assert_int_equal(devs[1].phys_block_size, 512);
+	assert_false(devs[1].direct);
+	be_devs_free(devs, n);
+	assert_int_equal(parse("[{\"dev\":0,\"fd\":3,\"size\":8192,\"block_size\":4096,"
+			       "\"physical_block_size\":512}]", devs, &n, true), -EINVAL);
+	assert_int_equal(parse("[{\"dev\":0,\"fd\":3,\"size\":8192,"
+			       "\"physical_block_size\":3000}]", devs, &n, true), -EINVAL);
 	/* refused */
 	assert_int_equal(parse("[{\"dev\":0,\"fd\":-1,\"size\":4096}]", devs, &n, true), -EINVAL);
 	assert_int_equal(parse("[{\"dev\":16,\"fd\":3,\"size\":4096}]", devs, &n, true), -EINVAL);

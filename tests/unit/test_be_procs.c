@@ -321,6 +321,29 @@ static void test_file_unregistered(void **state)
 	close(dev.fd);
 }
 
+/* The same through the libaio engine (where io_uring is unavailable), with
+ * WRITE_ZEROES by writing over more than one 1 MiB chunk. */
+static void test_file_libaio(void **state)
+{
+	struct h_dev dev = { .fd = temp_file(DEV_SIZE), .size = DEV_SIZE };
+	struct harness h;
+	uint8_t *store;
+
+	store = mmap(NULL, DEV_SIZE, PROT_READ, MAP_SHARED, dev.fd, 0);
+	assert_true(store != MAP_FAILED);
+	assert_int_equal(h_start(&h, "file", &dev, 1, 64,
+				 "{\"engine\": \"libaio\", \"write_zeroes\": \"write\", "
+				 "\"queue_depth\": 8, \"spin\": 0}"), 0);
+	rw_checks(&h, store);
+	random_checks(&h, 100, 32, true);
+	assert_int_equal(h_io(&h, MSG_IO_WRITE_ZEROES, 0, 512, (3u << 20) + 1024, NULL, 0,
+			      NULL), 0);
+	assert_true(all_zero(store + 512, (3u << 20) + 1024));
+	h_stop(&h);
+	munmap(store, DEV_SIZE);
+	close(dev.fd);
+}
+
 /* Two devices in one process: each I/O lands on the one it names. */
 static void test_two_devices(void **state)
 {
@@ -762,6 +785,7 @@ int main(void)
 		cmocka_unit_test(test_lba_status),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_file_unregistered),
+		cmocka_unit_test(test_file_libaio),
 		cmocka_unit_test(test_file_zero_by_write),
 		cmocka_unit_test(test_file_short),
 		cmocka_unit_test(test_two_devices),

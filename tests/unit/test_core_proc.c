@@ -375,6 +375,35 @@ static void test_block_commands(void)
 	io = be_serve_blk(0, false);
 	CHECK(io.op == MSG_IO_WRITE_ZEROES && io.length == 40 * 512);
 	CHECK(fe_rsp().status == SCSI_GOOD);
+	/* ... UNMAP with a non-zero block: unmapped all the same (LBPRZ) */
+	ws16[1] = 0x08;
+	memset(b, 0xff, 512);
+	send_imm(ws16, 16, 512, h);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_UNMAP && io.length == 40 * 512);
+	CHECK(fe_rsp().status == SCSI_GOOD);
+	/* the ACA task attribute: no ACA is ever established, so refused */
+	{
+		uint8_t tur[6] = { TEST_UNIT_READY, 0, 0, 0, 0, 0 };
+		union msg m;
+
+		memset(&m, 0, sizeof(m));
+		m.cmd = mkcmd(1, 0, tur, 6, MSG_DIR_NONE, 0, h);
+		m.cmd.attr = MSG_TASK_ACA;
+		send_msg(&fe, &m);
+		rsp = fe_rsp();
+		CHECK(rsp.status == SCSI_CHECK_CONDITION && (rsp.sense[2] & 0x0f) == SK_ILLEGAL_REQUEST &&
+		      rsp.sense[12] == 0x49 && rsp.sense[13] == 0);
+	}
+	/* WRITE SAME (10) with 0 blocks: from the LBA through the last block */
+	uint8_t wsz[10] = { WRITE_SAME_10, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	scsi_put32(wsz + 2, DISK_BYTES / 512 - 5);
+	memset(b, 0x33, 512);
+	send_imm(wsz, 10, 512, h);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_WRITE && io.offset == DISK_BYTES - 5 * 512 && io.length == 5 * 512);
+	CHECK(fe_rsp().status == SCSI_GOOD);
+	CHECK(disk[DISK_BYTES - 1] == 0x33);
 
 	/* UNMAP: two descriptors, one empty; the backend sees two UNMAPs */
 	uint8_t um[10] = { UNMAP, 0, 0, 0, 0, 0, 0, 0, 56, 0 };
@@ -562,6 +591,53 @@ static void test_lba_exclusion(void)
 	CHECK(io.op == MSG_IO_WRITE && io.offset == 300 * 512);
 	CHECK(fe_rsp().status == SCSI_GOOD);
 	CHECK(disk[300 * 512] == 0xab);
+
+	/* WRITE ATOMIC 16 of LBA 301-302 waits for an overlapping read in
+	 * flight and holds back an overlapping read that arrives after it; a
+	 * read elsewhere runs; the write reaches the backend as one I/O */
+	struct buf_handle hr = fe_buf(262144, 1024), hr2 = fe_buf(327680, 1024);
+	struct buf_handle hr3 = fe_buf(393216, 512), ha = fe_buf(458752, 1024);
+	uint8_t r300[10] = { READ_10, 0, 0, 0, 0x01, 0x2c, 0, 0, 2, 0 };
+	uint8_t r400[10] = { READ_10, 0, 0, 0, 0x01, 0x90, 0, 0, 1, 0 };
+	uint8_t wa[16] = { WRITE_ATOMIC_16, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x2d, 0, 0, 0, 2, 0, 0 };
+	union msg m;
+
+	m.cmd = mkcmd(1, 0, r300, 10, MSG_DIR_READ, 1024, hr);
+	send_msg(&fe, &m);
+	q = recv_msg(&be, 2000);
+	REQUIRE(q.h.type == MSG_IO && q.io.op == MSG_IO_READ && q.io.offset == 300 * 512);
+	memset(bufp(ha), 0x77, 1024);
+	send_imm(wa, 16, 1024, ha);
+	m.cmd = mkcmd(1, 0, r300, 10, MSG_DIR_READ, 1024, hr2);
+	send_msg(&fe, &m);
+	CHECK(quiet(&be, 50));                 /* the atomic write and the 2nd read wait */
+	m.cmd = mkcmd(1, 0, r400, 10, MSG_DIR_READ, 512, hr3);
+	send_msg(&fe, &m);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_READ && io.offset == 400 * 512);
+	CHECK(fe_rsp().status == SCSI_GOOD);
+	memcpy(pool_ptr(&pool, &q.io.buf), disk + 300 * 512, 1024);
+	memset(&d, 0, sizeof(d));
+	d.h.type = MSG_IO_DONE;
+	d.h.tag = q.h.tag;
+	d.io_done.length = 1024;
+	send_msg(&be, &d);
+	CHECK(fe_rsp().status == SCSI_GOOD);   /* the first read: old data */
+	CHECK(bufp(hr)[512] != 0x77);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_WRITE && io.offset == 301 * 512 && io.length == 1024 &&
+	      io.buf.offset == ha.offset);
+	CHECK(fe_rsp().status == SCSI_GOOD);
+	io = be_serve_blk(0, false);
+	CHECK(io.op == MSG_IO_READ && io.offset == 300 * 512);
+	CHECK(fe_rsp().status == SCSI_GOOD);   /* the second read: all new data */
+	CHECK(bufp(hr2)[512] == 0x77 && bufp(hr2)[1023] == 0x77);
+	/* ... and a data-out shorter than the CDB is refused, nothing written */
+	send_imm(wa, 16, 512, ha);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.cmd_rsp.status == SCSI_CHECK_CONDITION &&
+	      r.cmd_rsp.sense[12] == 0x0e && r.cmd_rsp.sense[13] == 0x03);
+	CHECK(quiet(&be, 20));
 }
 
 static void test_nexus_and_discovery(void)
@@ -922,6 +998,26 @@ static void test_backend_restart(void)
 	send_msg(&fe, &m);
 	io = recv_msg(&be, 2000);
 	REQUIRE(io.h.type == MSG_IO);
+	/* a WRITE ATOMIC the old backend tears (half written) before it dies,
+	 * and a read of the same blocks held back behind it */
+	uint8_t wa[16] = { WRITE_ATOMIC_16, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x58, 0, 0, 0, 2, 0, 0 };
+	uint8_t r600[10] = { READ_10, 0, 0, 0, 0x02, 0x58, 0, 0, 2, 0 };
+	struct buf_handle ha = fe_buf(524288, 1024), hr = fe_buf(589824, 1024);
+	union msg ma, mr, ioa;
+
+	memset(bufp(ha), 0x5c, 1024);
+	memset(disk + 600 * 512, 0, 1024);
+	memset(&ma, 0, sizeof(ma));
+	ma.cmd = mkcmd(1, 0, wa, 16, MSG_DIR_WRITE, 1024, ha);
+	ma.cmd.imm_len = 1024;
+	send_msg(&fe, &ma);
+	ioa = recv_msg(&be, 2000);
+	REQUIRE(ioa.h.type == MSG_IO && ioa.io.op == MSG_IO_WRITE && ioa.io.length == 1024);
+	memcpy(disk + 600 * 512, pool_ptr(&pool, &ioa.io.buf), 512);
+	memset(&mr, 0, sizeof(mr));
+	mr.cmd = mkcmd(1, 0, r600, 10, MSG_DIR_READ, 1024, hr);
+	send_msg(&fe, &mr);
+	CHECK(quiet(&be, 50));
 	/* the old backend never answers */
 	snprintf(js, sizeof(js), "{\"link\":%d}", BE_LINK);
 	REQUIRE(ctl_send(ctl, CTL_LINK_DOWN, js, strlen(js), NULL, 0) == 0);
@@ -943,6 +1039,17 @@ static void test_backend_restart(void)
 	r = recv_msg(&fe, 2000);
 	CHECK(r.h.type == MSG_CMD_RSP && r.h.tag == m.cmd.h.tag && r.cmd_rsp.status == SCSI_GOOD);
 	CHECK(!memcmp(bufp(h), disk + 8 * 512, 4096));
+	/* the torn atomic write is reissued whole, then the held read runs and
+	 * sees all of the new data */
+	again = be_serve(&be, 0);
+	CHECK(again.op == MSG_IO_WRITE && again.offset == 600 * 512 && again.length == 1024);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.h.tag == ma.cmd.h.tag && r.cmd_rsp.status == SCSI_GOOD);
+	again = be_serve(&be, 0);
+	CHECK(again.op == MSG_IO_READ && again.offset == 600 * 512);
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.h.tag == mr.cmd.h.tag && r.cmd_rsp.status == SCSI_GOOD);
+	CHECK(bufp(hr)[0] == 0x5c && bufp(hr)[1023] == 0x5c);
 }
 
 static void test_violation_and_frontend_down(void)

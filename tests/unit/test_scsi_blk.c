@@ -92,10 +92,28 @@ static void test_write_same(void **st)
 	assert_int_equal(decode(&thin, ws10, &io, &r), 0);
 	assert_field(&r, 1);
 	ws10[1] = 0;
-	/* WSNZ: zero blocks refused */
+	/* WSNZ 0: zero blocks run through the last block... */
 	ws10[8] = 0;
-	assert_int_equal(decode(&thin, ws10, &io, &r), 0);
+	assert_int_equal(decode(&thin, ws10, &io, &r), 1);
+	assert_true(io.lba == 10 && io.nblocks == 990 && io.length == 990 * 512);
+	/* ...within MAXIMUM WRITE SAME LENGTH */
+	struct scsi_lu big = mk_lu(SCSI_MAX_WS_BYTES / 512 + 20, false, false);
+	ws10[1] = 0;
+	scsi_put32(ws10 + 2, 20);
+	assert_int_equal(decode(&big, ws10, &io, &r), 1);
+	assert_true(io.nblocks == SCSI_MAX_WS_BYTES / 512);
+	scsi_put32(ws10 + 2, 5);
+	assert_int_equal(decode(&big, ws10, &io, &r), 0);
 	assert_field(&r, 7);
+	ws10[1] = 0x08;
+	/* and from past the end it is an LBA error, not a length error */
+	scsi_put32(ws10 + 2, 1001);
+	assert_int_equal(decode(&thin, ws10, &io, &r), 0);
+	assert_sense(&r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+	scsi_put32(ws10 + 2, 1000);
+	assert_int_equal(decode(&thin, ws10, &io, &r), 0);
+	assert_sense(&r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+	scsi_put32(ws10 + 2, 10);
 	/* beyond the end */
 	ws10[8] = 20;
 	scsi_put32(ws10 + 2, 990);
@@ -108,6 +126,10 @@ static void test_write_same(void **st)
 	/* write protected */
 	scsi_put32(ws10 + 2, 0);
 	assert_int_equal(decode(&ro, ws10, &io, &r), 0);
+	assert_sense(&r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
+	/* ...before the UNMAP bit is checked against the provisioning */
+	struct scsi_lu ro_full = mk_lu(1000, false, true);
+	assert_int_equal(decode(&ro_full, ws10, &io, &r), 0);
 	assert_sense(&r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
 }
 
@@ -413,7 +435,14 @@ static void test_provisioning_pages(void **st)
 	assert_int_equal(out[6] & 0x07, 0);
 
 	emul(&thin, b0, out, sizeof(out), &r);
-	assert_int_equal(out[4] & 0x01, 1);    /* WSNZ */
+	assert_int_equal(out[4] & 0x01, 0);    /* WSNZ 0 */
+	/* WRITE ATOMIC 16: maximum atomic transfer length, no alignment or
+	 * granularity, the same with an atomic boundary */
+	assert_int_equal(scsi_be32(out + 44), SCSI_MAX_ATOMIC_BYTES / 512);
+	assert_int_equal(scsi_be32(out + 48), 0);
+	assert_int_equal(scsi_be32(out + 52), 0);
+	assert_int_equal(scsi_be32(out + 56), SCSI_MAX_ATOMIC_BYTES / 512);
+	assert_int_equal(scsi_be32(out + 60), SCSI_MAX_ATOMIC_BYTES / 512);
 	assert_int_equal(out[5], SCSI_MAX_CAW_BLOCKS);
 	assert_int_equal(scsi_be32(out + 24), SCSI_MAX_UNMAP_DESC);
 	assert_int_equal(scsi_be32(out + 20), SCSI_MAX_UNMAP_BYTES / 512);
@@ -429,6 +458,63 @@ static void test_provisioning_pages(void **st)
 	assert_int_equal(out[14] & 0xc0, 0);
 }
 
+static void test_write_atomic(void **st)
+{
+	struct scsi_lu lu = mk_lu(1000, false, false), ro = mk_lu(1000, false, true);
+	struct scsi_io io;
+	struct scsi_result r;
+	uint8_t c[16] = { WRITE_ATOMIC_16, 0x18, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 20, 0, 0 };
+
+	(void)st;
+	/* DPO and FUA are accepted (DPOFUA is set in MODE SENSE) */
+	assert_int_equal(decode(&lu, c, &io, &r), 1);
+	assert_true(io.atomic && io.fua && io.op == MSG_IO_WRITE && io.dir == MSG_DIR_WRITE);
+	assert_true(io.lba == 10 && io.nblocks == 20 && io.length == 20 * 512);
+	assert_int_equal(r.xfer_len, 20 * 512);
+	/* an atomic boundary up to the maximum is honoured */
+	scsi_put16(c + 10, 4);
+	assert_int_equal(decode(&lu, c, &io, &r), 1);
+	scsi_put16(c + 10, SCSI_MAX_ATOMIC_BYTES / 512 + 1);
+	assert_int_equal(decode(&lu, c, &io, &r), 0);
+	assert_field(&r, 10);
+	scsi_put16(c + 10, 0);
+	/* WRPROTECT, reserved bits */
+	for (uint8_t wp = 1; wp < 8; wp++) {
+		c[1] = (uint8_t)(wp << 5);
+		assert_int_equal(decode(&lu, c, &io, &r), 0);
+		assert_field(&r, 1);
+	}
+	c[1] = 0x02;
+	assert_int_equal(decode(&lu, c, &io, &r), 0);
+	assert_field(&r, 1);
+	c[1] = 0x04;
+	assert_int_equal(decode(&lu, c, &io, &r), 0);
+	assert_field(&r, 1);
+	c[1] = 0;
+	/* longer than MAXIMUM ATOMIC TRANSFER LENGTH */
+	scsi_put16(c + 12, SCSI_MAX_ATOMIC_BYTES / 512 + 1);
+	assert_int_equal(decode(&lu, c, &io, &r), 0);
+	assert_field(&r, 12);
+	/* past the end, at 2^63, and 0 blocks (GOOD at 0, LBA error past the end) */
+	scsi_put16(c + 12, 20);
+	scsi_put64(c + 2, 990);
+	assert_int_equal(decode(&lu, c, &io, &r), 0);
+	assert_sense(&r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+	scsi_put64(c + 2, 1ull << 63);
+	assert_int_equal(decode(&lu, c, &io, &r), 0);
+	assert_sense(&r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+	scsi_put16(c + 12, 0);
+	assert_int_equal(decode(&lu, c, &io, &r), 0);
+	assert_sense(&r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+	scsi_put64(c + 2, 0);
+	assert_int_equal(decode(&lu, c, &io, &r), 0);
+	assert_int_equal(r.status, SCSI_GOOD);
+	/* write protected */
+	scsi_put16(c + 12, 1);
+	assert_int_equal(decode(&ro, c, &io, &r), 0);
+	assert_sense(&r, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
+}
+
 /* Every block command answers REPORT SUPPORTED OPERATION CODES option 1/2. */
 static void test_opcodes_rows(void **st)
 {
@@ -436,7 +522,7 @@ static void test_opcodes_rows(void **st)
 				       WRITE_VERIFY_10, PRE_FETCH_10, READ_DEFECT_DATA_10,
 				       WRITE_SAME_10, UNMAP, COMPARE_AND_WRITE, WRITE_VERIFY_16,
 				       PRE_FETCH_16, WRITE_SAME_16, WRITE_VERIFY_12, ORWRITE_16,
-				       READ_DEFECT_DATA_12 };
+				       READ_DEFECT_DATA_12, WRITE_ATOMIC_16 };
 	struct scsi_result r;
 	uint8_t out[64];
 	uint8_t c[12] = { MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPCODES, 0x01, 0, 0, 0, 0, 0, 0, 64, 0, 0 };
@@ -477,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_lba_status),
 		cmocka_unit_test(test_sbc_emulated),
 		cmocka_unit_test(test_provisioning_pages),
+		cmocka_unit_test(test_write_atomic),
 		cmocka_unit_test(test_opcodes_rows),
 	};
 

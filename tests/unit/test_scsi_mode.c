@@ -20,7 +20,7 @@ static struct scsi_lu mk_lu(bool cache)
 	lu.block_size = 512;
 	lu.block_shift = 9;
 	lu.nblocks = 2048;
-	lu.wce = lu.wce_default = cache;
+	lu.wce = lu.wce_default = lu.wcache = cache;
 	lu.target_name = "iqn.2026-11.org.mtgt:demo";
 	lu.rel_port = 1;
 	scsi_lu_make_ids(&lu);

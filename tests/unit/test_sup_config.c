@@ -146,6 +146,51 @@ static void test_thin(void **state)
 		     "targets[0].luns[0].thin");
 }
 
+/* Storage keys of issue 8: cache, direct, physical_block_size, type,
+ * removable, queue_depth, and the "backends" tunables. */
+static void test_storage(void **state)
+{
+	struct sup_config cfg;
+	char err[512];
+	json_t *root = json_loads(BASE_PRE
+		"{\"lun\":0,\"backend\":\"file\",\"path\":\"/tmp/t.img\",\"size\":\"1G\","
+		"\"cache\":\"writethrough\",\"direct\":true,\"physical_block_size\":4096,"
+		"\"queue_depth\":8,\"removable\":true},"
+		"{\"lun\":1,\"backend\":\"file\",\"path\":\"/tmp/t.iso\",\"type\":\"cdrom\"}"
+		"]}],\"backends\":{\"file\":{\"engine\":\"libaio\",\"queue_depth\":64}}}", 0, NULL);
+	struct sup_lun *l;
+
+	(void)state;
+	assert_int_equal(sup_config_load_json(&cfg, root, err, sizeof(err)), 0);
+	l = &cfg.targets[0].luns[0];
+	assert_true(l->writethrough && l->direct && l->removable && !l->cdrom);
+	assert_int_equal(l->phys_block_size, 4096);
+	assert_int_equal(l->queue_depth, 8);
+	l = &cfg.targets[0].luns[1];
+	assert_true(l->cdrom && l->readonly && l->removable);
+	assert_int_equal(l->block_size, 2048);
+	assert_string_equal(json_string_value(json_object_get(cfg.backend_cfg[SUP_BE_FILE],
+							      "engine")), "libaio");
+	sup_config_free(&cfg);
+	json_decref(root);
+	expect_error(BASE_PRE "{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\",\"cache\":\"none\"}"
+		     BASE_POST, "targets[0].luns[0].cache");
+	expect_error(BASE_PRE "{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\",\"direct\":true}"
+		     BASE_POST, "targets[0].luns[0].direct");
+	expect_error(BASE_PRE "{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\",\"block_size\":4096,"
+		     "\"physical_block_size\":512}" BASE_POST, "targets[0].luns[0].physical_block_size");
+	expect_error(BASE_PRE "{\"lun\":0,\"backend\":\"ram\",\"size\":\"1G\",\"type\":\"cdrom\"}"
+		     BASE_POST, "targets[0].luns[0].type");
+	expect_error(BASE_PRE "{\"lun\":0,\"backend\":\"file\",\"path\":\"/x.iso\",\"type\":\"cdrom\","
+		     "\"block_size\":512}" BASE_POST, "targets[0].luns[0].block_size");
+	expect_error(BASE_PRE "{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\",\"queue_depth\":5000}"
+		     BASE_POST, "targets[0].luns[0].queue_depth");
+	expect_error(BASE_PRE "{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"}]}],"
+		     "\"backends\":{\"file\":{\"engine\":\"spdk\"}}}", "backends.file.engine");
+	expect_error(BASE_PRE "{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"}]}],"
+		     "\"backends\":{\"null\":{\"engine\":\"libaio\"}}}", "backends.null.engine");
+}
+
 static void test_portals_and_login(void **state)
 {
 	struct sup_config cfg;
@@ -208,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_chap),
 		cmocka_unit_test(test_thin),
+		cmocka_unit_test(test_storage),
 		cmocka_unit_test(test_portals_and_login),
 	};
 	return cmocka_run_group_tests_name("sup_config", tests, NULL, NULL);
