@@ -24,6 +24,7 @@
  * instance keeps the old one's epoch and nexus ids, so the core sees one
  * frontend that paused. */
 #include "procs/frontend-iscsi/iscsi_handover.h"
+#include "procs/frontend-iscsi/iscsi_handover_state.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -36,9 +37,9 @@
 #include "common/log.h"
 #include "shm/ring.h"
 
-#define HO_VERSION     1
+#define HO_VERSION     ISCSI_HO_VERSION
 #define HO_TICK        0.005
-#define HO_MAX_CONNS   (CTL_MAX_FDS - 1)   /* the memfd travels with them */
+#define HO_MAX_CONNS   ISCSI_HO_MAX_CONNS
 #define HO_STATE_MAX   (64u << 20)
 
 enum ho_mode { HO_NONE = 0, HO_QUIESCING, HO_PASSIVE, HO_INCOMING, HO_LOADED };
@@ -224,14 +225,17 @@ static json_t *serialize(struct iscsi_tgt *t, int *fds, int *nfds)
 		json_array_append_new(conns, cj);
 		fds[(*nfds)++] = c->fd;
 	}
-	return json_pack("{s:s, s:i, s:i, s:I, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
-			 "kind", "iscsi-handover", "version", HO_VERSION, "next_tsih",
-			 t->next_tsih, "next_nexus", (json_int_t)t->next_nexus, "next_conn_id",
-			 (json_int_t)t->next_conn_id, "conns", conns, "stats", "conns",
-			 (json_int_t)t->st.conns, "logins", (json_int_t)t->st.logins,
-			 "login_failures", (json_int_t)t->st.login_failures, "commands",
-			 (json_int_t)t->st.commands, "bytes_in", (json_int_t)t->st.bytes_in,
-			 "bytes_out", (json_int_t)t->st.bytes_out);
+	const uint64_t ctr[ISCSI_HO_NSTATS] = { t->st.conns, t->st.logins, t->st.login_failures,
+						t->st.commands, t->st.bytes_in, t->st.bytes_out };
+	json_t *stats = json_object();
+
+	for (unsigned i = 0; i < ISCSI_HO_NSTATS; i++)
+		json_object_set_new(stats, iscsi_ho_stat_names[i],
+				    json_integer((json_int_t)(ctr[i] & INT64_MAX)));
+	return json_pack("{s:s, s:i, s:i, s:I, s:I, s:o, s:o}", "kind", "iscsi-handover",
+			 "version", HO_VERSION, "next_tsih", t->next_tsih, "next_nexus",
+			 (json_int_t)t->next_nexus, "next_conn_id", (json_int_t)t->next_conn_id,
+			 "conns", conns, "stats", stats);
 }
 
 static void quiesce_end(struct iscsi_tgt *t)
@@ -389,189 +393,6 @@ static void on_quiesce(struct iscsi_tgt *t, struct ctl_msg *m)
 
 /* ---- new instance: load ---- */
 
-struct ho_conn {
-	int      fd;
-	uint32_t listener;
-	uint64_t id;
-	uint16_t group, cid;
-	uint32_t stat_sn, exp_stat_sn, next_ttt, nop_ttt;
-	bool     hdigest, ddigest, nop_out;
-	double   nop_age, idle;
-	char     peer[64], local[64];
-	uint8_t  part[ISCSI_BHS_LEN];
-	uint32_t part_len;
-	uint16_t tsih;
-	uint8_t  isid[6];
-	uint32_t nexus, exp_cmd_sn, max_cmd_sn;
-	bool     nexus_added;
-	struct iscsi_params p;
-};
-
-/* Field readers: each refuses a missing or out-of-range value. */
-static bool get_u(json_t *o, const char *k, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-	json_t *v = json_object_get(o, k);
-
-	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-	    (uint64_t)json_integer_value(v) < lo || (uint64_t)json_integer_value(v) > hi)
-		return false;
-	*out = (uint64_t)json_integer_value(v);
-	return true;
-}
-
-static bool get_b(json_t *o, const char *k, bool *out)
-{
-	json_t *v = json_object_get(o, k);
-
-	if (!json_is_boolean(v))
-		return false;
-	*out = json_is_true(v);
-	return true;
-}
-
-static bool get_s(json_t *o, const char *k, char *out, size_t cap, bool nonempty)
-{
-	json_t *v = json_object_get(o, k);
-
-	if (!json_is_string(v) || json_string_length(v) >= cap ||
-	    strlen(json_string_value(v)) != json_string_length(v) ||
-	    (nonempty && !json_string_length(v)))
-		return false;
-	memcpy(out, json_string_value(v), json_string_length(v) + 1);
-	return true;
-}
-
-static bool get_f(json_t *o, const char *k, double hi, double *out)
-{
-	json_t *v = json_object_get(o, k);
-
-	if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > hi)
-		return false;
-	*out = json_number_value(v);
-	return true;
-}
-
-static bool get_hex(json_t *o, const char *k, uint8_t *out, size_t max, uint32_t *len)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	size_t n = s ? strlen(s) : 0;
-
-	if (!s || n % 2 || n / 2 > max)
-		return false;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-
-		if (sscanf(s + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdef", s[2 * i]) ||
-		    !strchr("0123456789abcdef", s[2 * i + 1]))
-			return false;
-		out[i] = (uint8_t)v;
-	}
-	*len = (uint32_t)(n / 2);
-	return true;
-}
-
-#define NEED(cond, what) do { if (!(cond)) { *why = what; return false; } } while (0)
-
-static bool load_params(struct iscsi_tgt *t, json_t *o, struct iscsi_params *p, const char **why)
-{
-	uint64_t v;
-	bool ok = json_is_object(o);
-
-	iscsi_params_defaults(p);
-	NEED(ok, "params: not an object");
-	NEED(get_u(o, "session_type", 0, 1, &v), "params.session_type");
-	p->session_type = (uint8_t)v;
-	NEED(get_b(o, "header_digest", &p->header_digest) &&
-	     get_b(o, "data_digest", &p->data_digest), "params: digests");
-	NEED(t->lim.crc32c || (!p->header_digest && !p->data_digest), "params: digests");
-	NEED(get_u(o, "max_connections", 1, 65535, &v), "params.max_connections");
-	p->max_connections = (uint32_t)v;
-	NEED(get_b(o, "initial_r2t", &p->initial_r2t) &&
-	     get_b(o, "immediate_data", &p->immediate_data), "params: r2t/immediate");
-	NEED(get_u(o, "max_burst", 512, t->lim.max_burst, &v), "params.max_burst");
-	p->max_burst = (uint32_t)v;
-	NEED(get_u(o, "first_burst", 512, p->max_burst, &v), "params.first_burst");
-	p->first_burst = (uint32_t)v;
-	NEED(get_u(o, "time2wait", 0, 3600, &v), "params.time2wait");
-	p->time2wait = (uint32_t)v;
-	NEED(get_u(o, "time2retain", 0, 3600, &v), "params.time2retain");
-	p->time2retain = (uint32_t)v;
-	NEED(get_u(o, "max_outstanding_r2t", 1, ISCSI_MAX_R2T, &v), "params.max_outstanding_r2t");
-	p->max_outstanding_r2t = (uint32_t)v;
-	NEED(get_b(o, "data_pdu_in_order", &p->data_pdu_in_order) &&
-	     get_b(o, "data_seq_in_order", &p->data_seq_in_order) &&
-	     p->data_pdu_in_order && p->data_seq_in_order, "params: data order");
-	NEED(get_u(o, "erl", 0, 2, &v), "params.erl");
-	p->erl = (uint32_t)v;
-	NEED(get_u(o, "protocol_level", 0, 255, &v), "params.protocol_level");
-	p->protocol_level = (uint32_t)v;
-	NEED(get_u(o, "mrdsl_tx", 512, (1u << 24) - 1, &v), "params.mrdsl_tx");
-	p->mrdsl_tx = (uint32_t)v;
-	NEED(get_u(o, "mrdsl_rx", 512, t->lim.max_recv_dsl, &v), "params.mrdsl_rx");
-	p->mrdsl_rx = (uint32_t)v;
-	NEED(get_s(o, "initiator_name", p->initiator_name, sizeof(p->initiator_name), true),
-	     "params.initiator_name");
-	NEED(get_s(o, "target_name", p->target_name, sizeof(p->target_name),
-		   p->session_type == ISCSI_SESSION_NORMAL), "params.target_name");
-	NEED(get_s(o, "initiator_alias", p->initiator_alias, sizeof(p->initiator_alias), false),
-	     "params.initiator_alias");
-	return true;
-}
-
-static bool load_conn(struct iscsi_tgt *t, json_t *o, int nfds, struct ho_conn *hc,
-		      const char **why)
-{
-	json_t *s = json_object_get(o, "session");
-	uint64_t v;
-	uint32_t n;
-
-	NEED(json_is_object(o) && json_is_object(s), "conn: not an object");
-	NEED(get_u(o, "fd", 0, (uint64_t)nfds - 1, &v), "conn.fd");
-	hc->fd = (int)v;
-	NEED(get_u(o, "listener", 0, t->nlis - 1, &v), "conn.listener");
-	hc->listener = (uint32_t)v;
-	NEED(get_u(o, "id", 1, UINT64_MAX >> 12, &hc->id), "conn.id");
-	NEED(get_u(o, "group", 1, 65535, &v), "conn.group");
-	hc->group = (uint16_t)v;
-	NEED(get_u(o, "cid", 0, 65535, &v), "conn.cid");
-	hc->cid = (uint16_t)v;
-	NEED(get_u(o, "stat_sn", 0, UINT32_MAX, &v), "conn.stat_sn");
-	hc->stat_sn = (uint32_t)v;
-	NEED(get_u(o, "exp_stat_sn", 0, UINT32_MAX, &v), "conn.exp_stat_sn");
-	hc->exp_stat_sn = (uint32_t)v;
-	NEED(get_u(o, "next_ttt", 0, UINT32_MAX, &v), "conn.next_ttt");
-	hc->next_ttt = (uint32_t)v;
-	NEED(get_u(o, "nop_ttt", 0, UINT32_MAX, &v), "conn.nop_ttt");
-	hc->nop_ttt = (uint32_t)v;
-	NEED(get_b(o, "hdigest", &hc->hdigest) && get_b(o, "ddigest", &hc->ddigest) &&
-	     get_b(o, "nop_out", &hc->nop_out), "conn: flags");
-	NEED(get_f(o, "nop_age", 86400.0 * 365, &hc->nop_age) &&
-	     get_f(o, "idle", 86400.0 * 365, &hc->idle), "conn: timers");
-	NEED(get_s(o, "peer", hc->peer, sizeof(hc->peer), false) &&
-	     get_s(o, "local", hc->local, sizeof(hc->local), false), "conn: addresses");
-	NEED(get_hex(o, "rx_partial", hc->part, ISCSI_BHS_LEN, &hc->part_len), "conn.rx_partial");
-	NEED(get_u(s, "tsih", 1, 65535, &v), "session.tsih");
-	hc->tsih = (uint16_t)v;
-	NEED(get_hex(s, "isid", hc->isid, 6, &n) && n == 6, "session.isid");
-	NEED(get_u(s, "nexus", 0, UINT32_MAX, &v), "session.nexus");
-	hc->nexus = (uint32_t)v;
-	NEED(get_b(s, "nexus_added", &hc->nexus_added), "session.nexus_added");
-	NEED(get_u(s, "exp_cmd_sn", 0, UINT32_MAX, &v), "session.exp_cmd_sn");
-	hc->exp_cmd_sn = (uint32_t)v;
-	NEED(get_u(s, "max_cmd_sn", 0, UINT32_MAX, &v), "session.max_cmd_sn");
-	hc->max_cmd_sn = (uint32_t)v;
-	/* the window the old one announced: never wider than our queue */
-	NEED((uint32_t)(hc->max_cmd_sn + 1 - hc->exp_cmd_sn) <= ISCSI_QDEPTH,
-	     "session: CmdSN window");
-	if (!load_params(t, json_object_get(s, "params"), &hc->p, why))
-		return false;
-	NEED(hc->hdigest == hc->p.header_digest && hc->ddigest == hc->p.data_digest,
-	     "conn: digests differ from the session's");
-	NEED(hc->p.session_type == ISCSI_SESSION_NORMAL || !hc->nexus_added,
-	     "session: a discovery session with a nexus");
-	return true;
-}
-
 static bool is_stream_socket(int fd)
 {
 	struct stat st;
@@ -582,59 +403,19 @@ static bool is_stream_socket(int fd)
 	       getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) == 0 && type == SOCK_STREAM;
 }
 
-/* Check everything first: nothing is built from a document that fails. */
-static bool validate(struct iscsi_tgt *t, json_t *doc, int *fds, int nfds,
-		     struct ho_conn *hc, uint32_t *n, const char **why)
-{
-	json_t *conns = json_object_get(doc, "conns"), *o;
-	bool used[HO_MAX_CONNS] = { false };
-	const char *kind = json_string_value(json_object_get(doc, "kind"));
-	uint64_t v, next_nexus;
-	size_t i;
-
-	NEED(json_is_object(doc) && kind && !strcmp(kind, "iscsi-handover"), "not a handover");
-	NEED(get_u(doc, "version", HO_VERSION, HO_VERSION, &v), "unknown version");
-	NEED(get_u(doc, "next_tsih", 0, 65535, &v), "next_tsih");
-	NEED(get_u(doc, "next_nexus", 1, UINT32_MAX, &next_nexus), "next_nexus");
-	NEED(get_u(doc, "next_conn_id", 0, UINT64_MAX >> 12, &v), "next_conn_id");
-	NEED(json_is_array(conns) && json_array_size(conns) == (size_t)nfds, "conns: count");
-	*n = 0;
-	json_array_foreach(conns, i, o) {
-		if (!load_conn(t, o, nfds, &hc[i], why))
-			return false;
-		NEED(!used[hc[i].fd], "conn.fd used twice");
-		used[hc[i].fd] = true;
-		NEED(is_stream_socket(fds[hc[i].fd]), "conn.fd is not a TCP connection");
-		NEED(!hc[i].nexus_added || hc[i].nexus < next_nexus, "session.nexus");
-		for (size_t k = 0; k < i; k++) {
-			NEED(hc[k].tsih != hc[i].tsih, "session.tsih used twice");
-			NEED(!hc[k].nexus_added || !hc[i].nexus_added || hc[k].nexus != hc[i].nexus,
-			     "session.nexus used twice");
-			NEED(hc[k].id != hc[i].id, "conn.id used twice");
-		}
-		(*n)++;
-	}
-	return true;
-}
-
-static void build(struct iscsi_tgt *t, json_t *doc, const struct ho_conn *hc, uint32_t n,
-		  int *fds)
+static void build(struct iscsi_tgt *t, const struct iscsi_ho_state *st, int *fds)
 {
 	ev_tstamp now = ev_now(t->loop);
-	json_t *st = json_object_get(doc, "stats");
+	uint64_t *ctr[ISCSI_HO_NSTATS] = { &t->st.conns, &t->st.logins, &t->st.login_failures,
+					   &t->st.commands, &t->st.bytes_in, &t->st.bytes_out };
 
-	t->next_tsih = (uint16_t)json_integer_value(json_object_get(doc, "next_tsih"));
-	t->next_nexus = (uint32_t)json_integer_value(json_object_get(doc, "next_nexus"));
-	t->next_conn_id = (uint64_t)json_integer_value(json_object_get(doc, "next_conn_id"));
-	/* counters carry on (informational: not validated beyond their type) */
-	t->st.conns = (uint64_t)json_integer_value(json_object_get(st, "conns"));
-	t->st.logins = (uint64_t)json_integer_value(json_object_get(st, "logins"));
-	t->st.login_failures = (uint64_t)json_integer_value(json_object_get(st, "login_failures"));
-	t->st.commands = (uint64_t)json_integer_value(json_object_get(st, "commands"));
-	t->st.bytes_in = (uint64_t)json_integer_value(json_object_get(st, "bytes_in"));
-	t->st.bytes_out = (uint64_t)json_integer_value(json_object_get(st, "bytes_out"));
-	for (uint32_t i = 0; i < n; i++) {
-		const struct ho_conn *h = &hc[i];
+	t->next_tsih = st->next_tsih;
+	t->next_nexus = st->next_nexus;
+	t->next_conn_id = st->next_conn_id;
+	for (unsigned i = 0; i < ISCSI_HO_NSTATS; i++)
+		*ctr[i] = st->stats[i];
+	for (uint32_t i = 0; i < st->n; i++) {
+		const struct iscsi_ho_conn *h = &st->conns[i];
 		struct iscsi_conn *c = iscsi_conn_adopt(t, fds[h->fd], &t->lis[h->listener]);
 		struct iscsi_session *s;
 
@@ -680,43 +461,48 @@ static void build(struct iscsi_tgt *t, json_t *doc, const struct ho_conn *hc, ui
 
 static void on_handover(struct iscsi_tgt *t, struct ctl_msg *m)
 {
-	static struct ho_conn hc[HO_MAX_CONNS];
-	json_t *j = m->data ? json_loads(m->data, 0, NULL) : NULL, *doc = NULL;
+	static struct iscsi_ho_state st;
+	const struct iscsi_ho_limits lim = {
+		.max_recv_dsl = t->lim.max_recv_dsl, .max_burst = t->lim.max_burst,
+		.crc32c = t->lim.crc32c, .nlis = t->nlis,
+	};
+	json_t *j = m->data ? json_loads(m->data, 0, NULL) : NULL;
 	json_int_t len = json_integer_value(json_object_get(j, "len"));
 	const char *why = NULL;
-	uint32_t n = 0;
-	char *txt = NULL;
-	struct stat st;
+	char *txt = NULL, msg[160];
+	struct stat sb;
+	int r;
 
 	json_decref(j);
 	if (ho.mode != HO_INCOMING || m->nfds < 1 || m->nfds - 1 > HO_MAX_CONNS) {
 		reply(false, "unexpected HANDOVER", NULL, NULL, 0);
 		return;
 	}
-	if (len < 2 || len > HO_STATE_MAX || fstat(m->fds[0], &st) < 0 || st.st_size < len ||
-	    !(txt = malloc((size_t)len + 1)) ||
+	if (len < 2 || len > HO_STATE_MAX || fstat(m->fds[0], &sb) < 0 || sb.st_size < len ||
+	    !(txt = malloc((size_t)len)) ||
 	    pread(m->fds[0], txt, (size_t)len, 0) != (ssize_t)len) {
 		free(txt);
 		reply(false, "cannot read the state", NULL, NULL, 0);
 		return;
 	}
-	txt[len] = 0;
-	doc = json_loadb(txt, (size_t)len, JSON_REJECT_DUPLICATES, NULL);
+	r = iscsi_ho_parse(&lim, txt, (size_t)len, m->nfds - 1, &st, &why);
 	free(txt);
-	if (!validate(t, doc, m->fds + 1, m->nfds - 1, hc, &n, &why)) {
-		char msg[160];
-
-		snprintf(msg, sizeof(msg), "invalid state: %s", why ? why : "not JSON");
+	for (uint32_t i = 0; !r && i < st.n; i++)
+		if (!is_stream_socket(m->fds[1 + st.conns[i].fd])) {
+			why = "conn.fd is not a TCP connection";
+			r = -EINVAL;
+		}
+	if (r) {
+		snprintf(msg, sizeof(msg), "invalid state: %s", why ? why : "?");
 		log_warn("upgrade: %s", msg);
-		json_decref(doc);
 		reply(false, msg, NULL, NULL, 0);
 		return;
 	}
-	build(t, doc, hc, n, m->fds + 1);
-	json_decref(doc);
+	build(t, &st, m->fds + 1);
 	ho.mode = HO_LOADED;
-	log_info("upgrade: state of %u connections loaded; waiting for the old instance to go", n);
-	reply(true, NULL, json_pack("{s:I}", "connections", (json_int_t)n), NULL, 0);
+	log_info("upgrade: state of %u connections loaded; waiting for the old instance to go",
+		 st.n);
+	reply(true, NULL, json_pack("{s:I}", "connections", (json_int_t)st.n), NULL, 0);
 }
 
 static void on_resume(struct iscsi_tgt *t)

@@ -23,3 +23,8 @@ build/fuzz/%: $$(%_SRCS)
 FUZZERS += fuzz-fc
 fuzz-fc_SRCS := tests/fuzz/fuzz_fc.c $(FC_PURE)
 fuzz-fc_LIBS := -lz
+# the state a live upgrade hands to the new iSCSI frontend (untrusted input)
+FUZZERS += fuzz-handover
+fuzz-handover_SRCS := tests/fuzz/fuzz_handover.c procs/frontend-iscsi/iscsi_handover_state.c \
+	procs/frontend-iscsi/iscsi_params.c procs/frontend-iscsi/iscsi_pdu.c
+fuzz-handover_LIBS := -ljansson
