@@ -223,9 +223,14 @@ scribble() { # kind ring mode
 	echo "garbage from $kind ($3 on ring $2): reported, offender restarted, core stayed up; $(grep -o 'verify: .*errors;' "$TL_DIR/mixed-scribble-$kind.log")" |
 		tee -a "$REPORT" >&2
 }
-scribble backend-file 1 index
-scribble iscsi 0 entry
-grep -q "protocol violation" "$TL_LOG" || tl_fail "no protocol violation logged"
+# mapping another process's memfd through /proc/PID/map_files needs root
+if [ "$(id -u)" = 0 ]; then
+	scribble backend-file 1 index
+	scribble iscsi 0 entry
+	grep -q "protocol violation" "$TL_LOG" || tl_fail "no protocol violation logged"
+else
+	echo "garbage-writing peer: skipped (needs root to map a live link)" | tee -a "$REPORT" >&2
+fi
 
 # No acknowledged write lost, nothing corrupted.
 tl_wait_ready 30 || tl_fail "not ready for the final checks"
