@@ -70,3 +70,11 @@ soak: deps
 	@SOAK_SECONDS=$(SOAK_SECONDS) bash tests/soak/soak.sh
 	@FAULT_KILLS=$(FAULT_KILLS) bash tests/integration/faults.sh
 .PHONY: soak
+
+# Admin RPC reference and bash completion, generated from common/rpc_schema.c
+# (tests/integration/rpc-doc.sh fails when they are stale).
+docs: all
+	@build/bin/rpc-doc --markdown > docs/rpc.md
+	@build/bin/rpc-doc --bash > dist/mtgtctl.bash-completion
+	@echo "docs/rpc.md and dist/mtgtctl.bash-completion regenerated"
+.PHONY: docs

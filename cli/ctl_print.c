@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/ctl_print.h"
+#include "cli/ctl_table.h"
 
 static void print_procs(json_t *procs)
 {
@@ -60,10 +61,12 @@ void ctl_print(const char *method, json_t *r)
 		json_array_foreach(r, i, e)
 			printf("%-16s %s\n", json_string_value(json_object_get(e, "name")),
 			       json_string_value(json_object_get(e, "help")));
-	} else {
+	} else if (!strcmp(method, "config.show")) {
 		char *s = json_dumps(r, JSON_INDENT(2));
 
 		printf("%s\n", s);
 		free(s);
+	} else {
+		ctl_print_generic(r);
 	}
 }

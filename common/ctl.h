@@ -25,6 +25,19 @@ enum ctl_type {
 	CTL_STATS,          /* sup -> child: request; child -> sup: JSON counters */
 	CTL_LUN_RESIZE,     /* sup -> core: {"target","lun","size"}; sup -> backend:
 	                     * {"dev","size"}: a LUN's capacity changed (bytes) */
+	/* live configuration (admin changes; see procs/core/core_live.c) */
+	CTL_CONFIG,         /* sup -> core, frontend: {"seq":n, "config":{...}} the whole
+	                     * new table, same shape as CTL_INIT's "config" */
+	CTL_CONFIG_DONE,    /* core -> sup: {"seq":n, "result":0|-errno, "error":"..."}:
+	                     * applied, and no LUN removed by seq <= n has a command left */
+	CTL_DEV_ADD,        /* sup -> backend: one "devices" entry, its fd as fd index 0 */
+	CTL_DEV_DEL,        /* sup -> backend: {"dev":n}: the core no longer uses it */
+	CTL_SESSION_DROP,   /* sup -> frontend: {"tsih":n}: close that session */
+	CTL_PORTAL_ADD,     /* sup -> frontend: {"addr","group"} + the listening socket */
+	CTL_PORTAL_DEL,     /* sup -> frontend: {"addr"}: stop accepting there */
+	CTL_SESSION_LOGOUT, /* sup -> frontend: {"initiator","target","wait_s"}: ask
+	                     * matching sessions to log out (iSCSI AsyncEvent 1),
+	                     * drop them if they do not; no answer */
 	/* live upgrade (supervisor/sup_upgrade.c, docs/upgrade.md) */
 	CTL_QUIESCE,        /* sup -> old: {"deadline_ms":N} + state memfd: stop at
 	                     * PDU boundaries, finish in-flight work, serialize */

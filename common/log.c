@@ -16,6 +16,9 @@ void log_init(const char *name)
 	/* Line-buffer so lines from several processes sharing one stderr do not
 	 * interleave mid-line. */
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	/* Read the time zone now: a sandboxed process that logs its first line
+	 * after entering the sandbox may no longer open /etc/localtime. */
+	tzset();
 }
 
 void log_set_level(enum log_level lvl) { log_level = lvl; }

@@ -7,6 +7,7 @@ PKGS=(
   build-essential pkg-config
   libev-dev libjansson-dev liburing-dev libaio-dev libseccomp-dev libcmocka-dev libsystemd-dev zlib1g-dev
   libiscsi-dev libiscsi-bin   # the initiator used by tests and conformance
+  open-isns-server open-isns-utils  # isnsd and isnsadm for the iSNS test
   nettle-dev                  # CHAP hashes (MD5, SHA-256, SHA3-256) in mtgt-iscsi
   tgt                         # the peer target for benchmarks
   genisoimage                 # the cdrom test builds its ISO image

@@ -7,7 +7,8 @@
  *
  * Links and directions:
  *   frontend -> core : NEXUS_ADD, NEXUS_DEL, DISCOVER, CMD, DATA_READY, TMF
- *   core -> frontend : NEXUS_ADDED, DISCOVER_DONE, XFER_RDY, CMD_RSP, TMF_RSP
+ *   core -> frontend : NEXUS_ADDED, DISCOVER_DONE, XFER_RDY, CMD_RSP, TMF_RSP,
+ *                      ASYNC_EVENT
  *   core -> backend  : IO
  *   backend -> core  : IO_DONE
  * A message type arriving on the wrong link is a protocol violation.
@@ -43,6 +44,7 @@ enum msg_type {
 	MSG_XFER_RDY,       /* core accepted a write CDB: pull the data-out now */
 	MSG_CMD_RSP,        /* final status (data-in, if any, is in the buffer) */
 	MSG_TMF_RSP,
+	MSG_ASYNC_EVENT,    /* a unit attention was established outside a command */
 	/* core -> backend */
 	MSG_IO = 32,
 	/* backend -> core */
@@ -71,6 +73,9 @@ struct msg_nexus_add {
 	uint32_t port;      /* relative target port identifier: the iSCSI portal
 	                     * group tag of the connection (1..65535); 0 = 1 */
 };
+
+/* MSG_NEXUS_ADD h.flags: the frontend takes MSG_ASYNC_EVENT for this nexus */
+#define MSG_NEXUS_ASYNC 0x01
 
 /* MSG_NEXUS_ADDED: result 0 = allowed, -ENOENT no such target,
  * -EACCES initiator not allowed (frontends must not tell these apart to the
@@ -242,6 +247,22 @@ struct msg_io_done {
 	uint32_t length;    /* bytes transferred */
 };
 
+/* MSG_ASYNC_EVENT (core -> frontend, tag 0, no answer): the core queued a
+ * unit attention for a nexus outside any command of it (e.g. MODE PARAMETERS
+ * CHANGED after another initiator's MODE SELECT, REPORTED LUNS DATA HAS
+ * CHANGED, CAPACITY DATA HAS CHANGED). The frontend may tell the initiator at
+ * once (iSCSI: Asynchronous Message, AsyncEvent 0); the UA stays pending in
+ * the core and is reported on the next command as usual. */
+struct msg_async_event {
+	struct msg_hdr h;
+	uint32_t nexus;
+	uint8_t  sense_len; /* fixed-format sense, at most MSG_ASYNC_SENSE_MAX */
+	uint8_t  reserved[3];
+	uint64_t lun;       /* SAM LUN as on the wire */
+#define MSG_ASYNC_SENSE_MAX 96
+	uint8_t  sense[MSG_ASYNC_SENSE_MAX];
+};
+
 /* One ring entry: any of the above, padded to the entry size. */
 union msg {
 	struct msg_hdr h;
@@ -256,6 +277,7 @@ union msg {
 	struct msg_cmd_rsp cmd_rsp;
 	struct msg_tmf tmf;
 	struct msg_tmf_rsp tmf_rsp;
+	struct msg_async_event async_event;
 	struct msg_io io;
 	struct msg_io_done io_done;
 	uint8_t raw[RING_ENTRY_SIZE];

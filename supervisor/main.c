@@ -121,6 +121,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mtgtd: bad configuration: %s\n", err);
 		return 1;
 	}
+	sup_config_set_path(cfg_path);
 	if (sup_sandbox_setup(sandbox_mode))
 		return 1;
 	sup_audit_init();

@@ -75,6 +75,9 @@ struct sup {
 	struct pool pool;
 	int      listen_fds[SUP_MAX_PORTALS];
 	int      state_fd;        /* the core's durable state (APTPL), in state_dir */
+	int      isns_fds[2];     /* iSNS connection and SCN listener handed to the
+	                           * next frontend started; closed here after the fork */
+	int      nisns_fds;
 	char     state_path[4096];
 	uint32_t nprocs;
 	struct sup_proc procs[SUP_MAX_PROCS];
@@ -91,8 +94,13 @@ struct sup {
 
 /* sup_resources.c: things the supervisor opens and hands over */
 int  sup_open_backing(struct sup *s);
+/* Open (or create, when l->size is set) a file LUN's backing; sets l->fd and
+ * l->size. */
+int  sup_open_file_lun(struct sup_target *t, struct sup_lun *l);
 int  sup_open_state(struct sup *s);
 int  sup_bind_portals(struct sup *s);
+/* A listening socket for one portal: the fd, or -errno. */
+int  sup_bind_portal(const struct sup_portal *p);
 int  sup_create_pool(struct sup *s);
 int  sup_link_new(struct sup *s, struct sup_link *l, uint32_t id, uint32_t epoch_a,
 		  uint32_t epoch_b);
@@ -119,6 +127,10 @@ const char *sup_state_name(enum sup_state st);
 
 /* sup_init_msg.c: the CTL_INIT document of each child */
 json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int max_fds);
+/* The "config" of the core's and the frontends' CTL_INIT, also sent live
+ * with CTL_CONFIG. */
+json_t *sup_core_config(struct sup *s);
+json_t *sup_frontend_config(struct sup *s);
 json_t *sup_link_desc(struct sup *s, struct sup_proc *peer, bool core_side, int *fds,
 		      int *nfds, int fd_base);
 
@@ -140,6 +152,18 @@ void sup_stats_store(struct sup_proc *p, const char *data);
 void sup_stats_forget(struct sup_proc *p);
 void sup_stats_status(struct sup *s, json_t *status);
 
+/* sup_rpc.c, sup_live.c, sup_rpc_config.c: admin methods beyond status and
+ * proc.*, live configuration changes (see there) */
+typedef json_t *(*sup_rpc_fn)(struct sup *s, json_t *params, int *code, const char **msg);
+sup_rpc_fn sup_rpc_handler(const char *method);
+/* A control message of a child the process table does not handle (CONFIG_DONE,
+ * STATS answers); false if it is unexpected. */
+bool sup_live_on_ctl(struct sup *s, struct sup_proc *p, uint32_t type, const char *data);
+/* The file mtgtd was started with (config.save's default). */
+void sup_config_set_path(const char *path);
+/* Poll every child's CTL_STATS each second from now on (sup_rpc_stats.c). */
+void sup_stats_start(struct sup *s);
+
 /* sup_admin.c: the admin socket */
 int  sup_admin_start(struct sup *s);
 void sup_admin_stop(struct sup *s);
@@ -149,5 +173,17 @@ void sup_notify_tick(struct sup *s);
 void sup_notify_stopping(void);
 
 double sup_now(void);
+
+/* sup_session.c: ask the sessions of `initiator` (NULL: any) on `target`
+ * (NULL: any) to log out within wait_s (iSCSI AsyncEvent 1, then dropped).
+ * Returns the number of frontends told. For "drop session" / ACL changes. */
+int  sup_session_logout(struct sup *s, const char *initiator, const char *target,
+			unsigned wait_s);
+json_t *sup_rpc_session_logout(struct sup *s, json_t *params, int *code, const char **msg);
+/* sup_isns.c: a TCP connection to the iSNS server (bounded wait), or -errno */
+int  sup_isns_connect(const struct sup_portal *server);
+/* A listening TCP socket on the local address of the iSNS connection fd, for
+ * the server's SCN messages; its address in addr, port in *port. */
+int  sup_isns_scn_listener(int fd, char *addr, size_t addrlen, uint16_t *port);
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "supervisor/sup_acl.h"
 #include "supervisor/sup_config.h"
 #include "supervisor/sup_alua.h"
 #include "supervisor/sup_sandbox.h"
@@ -97,16 +98,7 @@ static char *abs_path(const char *p)
 /* iSCSI names: iqn./eui./naa. forms, printable, no spaces, at most 223 bytes. */
 static bool valid_iscsi_name(const char *n)
 {
-	size_t len = strlen(n);
-
-	if (len < 5 || len > 223)
-		return false;
-	if (strncasecmp(n, "iqn.", 4) && strncasecmp(n, "eui.", 4) && strncasecmp(n, "naa.", 4))
-		return false;
-	for (const char *p = n; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr(".-:", *p))
-			return false;
-	return true;
+	return sup_iscsi_name_check(n) == NULL;
 }
 
 static int parse_portal(const char *s, struct sup_portal *p)
@@ -341,7 +333,7 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 {
 	static const char *const keys[] = { "name", "luns", "initiators", "chap", "max_sessions",
 					    "redirect", "portal_groups", "alua", NULL };
-	char w[96];
+	char w[128];
 	json_t *v, *e;
 	size_t i;
 	int r;
@@ -355,11 +347,11 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 		return fail(err, errlen, "%s.name: missing or not a valid iSCSI name (iqn.…)", where);
 	t->name = strdup(json_string_value(v));
 
-	v = json_object_get(j, "luns");
-	if (!json_is_array(v) || json_array_size(v) == 0 ||
-	    json_array_size(v) > SUP_MAX_LUNS)
-		return fail(err, errlen, "%s.luns: must be a non-empty array", where);
-	t->luns = calloc(json_array_size(v), sizeof(*t->luns));
+	v = json_object_get(j, "luns"); /* none: a target added live has no LUN yet */
+	if ((v && !json_is_array(v)) || json_array_size(v) > SUP_MAX_LUNS)
+		return fail(err, errlen, "%s.luns: must be an array of at most %d", where,
+			    SUP_MAX_LUNS);
+	t->luns = calloc(json_array_size(v) + 1, sizeof(*t->luns));
 	json_array_foreach(v, i, e) {
 		snprintf(w, sizeof(w), "%s.luns[%zu]", where, i);
 		t->nluns++; /* counted first so sup_config_free() sees a half-parsed one */
@@ -372,19 +364,24 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 	}
 
 	v = json_object_get(j, "initiators");
-	if (!json_is_array(v) || json_array_size(v) == 0 ||
-	    json_array_size(v) > SUP_MAX_INITIATORS)
+	if ((v && !json_is_array(v)) || json_array_size(v) > SUP_MAX_INITIATORS)
 		return fail(err, errlen,
 			    "%s.initiators: must list initiator names, or [\"*\"] for any", where);
-	t->initiators = calloc(json_array_size(v), sizeof(char *));
+	t->initiators = calloc(json_array_size(v) + 1, sizeof(char *));
+	t->acls = calloc(json_array_size(v) + 1, sizeof(*t->acls));
 	json_array_foreach(v, i, e) {
-		const char *s = json_string_value(e);
-
-		if (!s || (strcmp(s, "*") && !valid_iscsi_name(s)))
-			return fail(err, errlen, "%s.initiators[%zu]: not an iSCSI name or \"*\"",
-				    where, i);
-		t->initiators[t->ninitiators++] = strdup(s);
+		snprintf(w, sizeof(w), "%s.initiators[%zu]", where, i);
+		if ((r = sup_acl_parse(e, &t->initiators[t->ninitiators], &t->acls[t->ninitiators],
+				       w, err, errlen)))
+			return r;
+		t->ninitiators++;
+		for (uint32_t k = 0; k + 1 < t->ninitiators; k++)
+			if (!strcasecmp(t->initiators[k], t->initiators[t->ninitiators - 1]))
+				return fail(err, errlen, "%s: %s listed twice", w,
+					    t->initiators[k]);
 	}
+	if ((r = sup_acl_check(t, where, err, errlen)))
+		return r;
 
 	v = json_object_get(j, "chap");
 	if (v) {
@@ -572,7 +569,8 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 {
 	static const char *const keys[] = { "admin_socket", "state_dir", "portals", "targets",
 					    "discovery_chap", "chap_algorithms", "iscsi", "restart",
-					    "heartbeat", "sandbox", "backends", NULL };
+					    "heartbeat", "sandbox", "backends", "admin", "start_backends",
+					    "isns", NULL };
 	static const char *const algs[] = { "SHA3-256", "SHA-256", "MD5" };
 	char w[64];
 	json_t *v, *e;
@@ -680,6 +678,28 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 			cfg->poll_us = (uint32_t)json_integer_value(n);
 	}
 
+	v = json_object_get(root, "isns");
+	if (v) {
+		static const char *const skeys[] = { "server", "entity", NULL };
+		const char *srv, *ent;
+
+		if (!json_is_object(v))
+			return fail(err, errlen, "isns: must be {\"server\": \"IP:port\"}");
+		if ((r = check_keys(v, skeys, "isns", err, errlen)))
+			return r;
+		srv = json_string_value(json_object_get(v, "server"));
+		if (!srv || parse_portal(srv, &cfg->isns_server) < 0)
+			return fail(err, errlen, "isns.server: must be \"IP:port\"");
+		ent = json_string_value(json_object_get(v, "entity"));
+		if (json_object_get(v, "entity") &&
+		    (!ent || !*ent || strlen(ent) >= sizeof(cfg->isns_entity)))
+			return fail(err, errlen, "isns.entity: must be a string of 1 to 223 bytes");
+		/* default: named after the first portal, unique per target host */
+		snprintf(cfg->isns_entity, sizeof(cfg->isns_entity), "%s%s", ent ? "" : "mtgt:",
+			 ent ? ent : cfg->nportals ? cfg->portals[0].text : "target");
+		cfg->isns_set = true;
+	}
+
 	cfg->heartbeat_interval_s = 2;
 	cfg->heartbeat_timeout_s = 10;
 	v = json_object_get(root, "heartbeat");
@@ -755,6 +775,9 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 				return fail(err, errlen, "%s.name: target %s defined twice", w,
 					    cfg->targets[i].name);
 	}
+	if ((r = sup_admin_config(cfg, json_object_get(root, "admin"), err, errlen)) ||
+	    (r = sup_backends_config(cfg, json_object_get(root, "start_backends"), err, errlen)))
+		return r;
 	for (uint32_t t = 0; t < cfg->ntargets; t++)
 		for (uint32_t g = 0; g < cfg->targets[t].ngroups; g++) {
 			bool found = false;
@@ -770,7 +793,10 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 		if ((r = sup_alua_check_ports(cfg, &cfg->targets[t], w, err, errlen)))
 			return r;
 	}
-	return check_secret_reuse(cfg, err, errlen);
+	if ((r = check_secret_reuse(cfg, err, errlen)))
+		return r;
+	cfg->doc = sup_config_doc(cfg, root);
+	return 0;
 }
 
 int sup_config_load_file(struct sup_config *cfg, const char *path, char *err, size_t errlen)
@@ -811,6 +837,7 @@ void sup_config_free(struct sup_config *cfg)
 		for (uint32_t k = 0; k < t->ninitiators; k++)
 			free(t->initiators[k]);
 		free(t->luns);
+		sup_acl_free(t->acls, t->ninitiators);
 		free(t->initiators);
 		free(t->name);
 		json_decref(t->alua);
@@ -823,6 +850,8 @@ void sup_config_free(struct sup_config *cfg)
 		free(cfg->chap_algs[i]);
 	free(cfg->targets);
 	free(cfg->admin_socket);
+	free(cfg->admin_group);
+	json_decref(cfg->doc);
 	free(cfg->state_dir);
 	memset(cfg, 0, sizeof(*cfg));
 }

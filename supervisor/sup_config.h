@@ -68,6 +68,7 @@ struct sup_target {
 	struct sup_lun *luns;
 	uint32_t ninitiators;
 	char   **initiators;   /* "*" = anyone */
+	struct sup_acl *acls;  /* per initiators[i]: its LUN set (sup_acl.c) */
 };
 
 struct sup_portal {
@@ -86,8 +87,28 @@ struct sup_named_policy {
 	struct sup_policy policy;
 };
 
+/* An initiator's view of a target (SCST security groups): all LUNs under
+ * their own numbers, or only the listed ones, possibly renumbered. */
+struct sup_acl_map {
+	uint32_t ilun;         /* the number the initiator sees */
+	uint32_t tlun;         /* the target's LUN */
+};
+
+struct sup_acl {
+	bool     all;          /* every LUN of the target, own numbers */
+	bool     readonly;
+	uint32_t nmap;
+	struct sup_acl_map *map;
+};
+
 struct sup_config {
 	char    *admin_socket;
+	char    *admin_group;  /* members may use the admin socket (NULL: root and us) */
+	uint32_t admin_idle_ms; /* an admin client silent this long is dropped */
+	bool     save_on_change; /* config.save after every live change */
+	bool     backend_always[SUP_BE_COUNT]; /* "start_backends": run even with no LUN yet */
+	json_t  *doc;          /* the configuration as JSON, paths absolute: what
+	                        * config.save writes and live changes edit */
 	char    *state_dir;
 	uint32_t nportals;
 	struct sup_portal portals[SUP_MAX_PORTALS];
@@ -106,6 +127,11 @@ struct sup_config {
 	bool     require_data_digest;
 	json_t  *backend_cfg[SUP_BE_COUNT]; /* "backends": {"file": {...}}: tunables */
 	uint32_t poll_us;             /* frontend busy-poll window after I/O */
+	/* "isns": {"server": "IP:port", "entity": "..."}: the supervisor
+	 * connects, the frontend registers (procs/frontend-iscsi/iscsi_isns.c) */
+	bool     isns_set;
+	struct sup_portal isns_server;
+	char     isns_entity[224];
 	uint32_t nchap_algs;
 	char    *chap_algs[SUP_CHAP_ALGS_MAX]; /* preference order: "SHA3-256", "SHA-256", "MD5" */
 };
@@ -124,6 +150,15 @@ void sup_config_free(struct sup_config *cfg);
  * backend, then the default. */
 const struct sup_policy *sup_config_policy(const struct sup_config *cfg, const char *name,
 					   const char *kind);
+
+/* NULL if n is an iSCSI name of the iqn., eui. or naa. form (RFC 3720
+ * 3.2.6.3, RFC 3722), else why not. */
+const char *sup_iscsi_name_check(const char *n);
+/* sup_config_doc.c: the "admin" object, and the JSON document of a loaded
+ * config (paths made absolute) that config.save writes. */
+int  sup_admin_config(struct sup_config *cfg, json_t *v, char *err, size_t errlen);
+int  sup_backends_config(struct sup_config *cfg, json_t *v, char *err, size_t errlen);
+json_t *sup_config_doc(const struct sup_config *cfg, json_t *root);
 
 /* "10G", "256M", "512", "1T" -> bytes (binary units). */
 int  sup_parse_size(const char *s, uint64_t *out);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "supervisor/sup.h"
+#include "supervisor/sup_acl.h"
 #include "supervisor/sup_sandbox.h"
 #include "supervisor/sup_alua.h"
 
@@ -50,7 +51,7 @@ json_t *sup_link_desc(struct sup *s, struct sup_proc *peer, bool core_side, int 
 	return d;
 }
 
-static json_t *core_config(struct sup *s)
+json_t *sup_core_config(struct sup *s)
 {
 	json_t *targets = json_array();
 
@@ -73,7 +74,7 @@ static json_t *core_config(struct sup *s)
 			json_array_append_new(luns, o);
 		}
 		for (uint32_t k = 0; k < t->ninitiators; k++)
-			json_array_append_new(inits, json_string(t->initiators[k]));
+			json_array_append_new(inits, sup_acl_json(t, k));
 		json_t *o = json_pack("{s:s, s:o, s:o, s:o}", "name", t->name, "luns", luns,
 				      "initiators", inits, "ports", sup_alua_ports(&s->cfg, t));
 
@@ -96,7 +97,7 @@ static json_t *chap_json(const struct sup_chap *c)
 
 /* What a frontend needs to log initiators in: targets' CHAP credentials and
  * the discovery session's. ACLs stay with the core. */
-static json_t *frontend_config(struct sup *s)
+json_t *sup_frontend_config(struct sup *s)
 {
 	json_t *targets = json_array(), *algs = json_array();
 	json_t *cfg;
@@ -162,7 +163,7 @@ json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int
 			if (&s->procs[i] != p && s->procs[i].link.valid)
 				json_array_append_new(links, sup_link_desc(s, &s->procs[i], true, fds,
 									   nfds, CHILD_FD_BASE));
-		json_object_set_new(doc, "config", core_config(s));
+		json_object_set_new(doc, "config", sup_core_config(s));
 		json_object_set_new(doc, "state", json_pack("{s:i, s:s}", "fd",
 			add_fd(fds, nfds, max_fds, s->state_fd, CHILD_FD_BASE), "path",
 			s->state_path));
@@ -179,7 +180,31 @@ json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int
 				add_fd(fds, nfds, max_fds, s->listen_fds[i], CHILD_FD_BASE), "addr",
 				s->cfg.portals[i].text, "group", s->cfg.portals[i].group));
 		json_object_set_new(doc, "listeners", ls);
-		json_object_set_new(doc, "config", frontend_config(s));
+		json_object_set_new(doc, "config", sup_frontend_config(s));
+		if (s->cfg.isns_set) {
+			/* the frontend may not connect (sandbox): we do, it talks */
+			int fd = sup_isns_connect(&s->cfg.isns_server);
+			json_t *o = json_pack("{s:s, s:s}", "server", s->cfg.isns_server.text,
+					      "entity", s->cfg.isns_entity);
+
+			if (fd >= 0) {
+				char addr[64];
+				uint16_t port;
+				int lfd = sup_isns_scn_listener(fd, addr, sizeof(addr), &port);
+
+				json_object_set_new(o, "fd", json_integer(
+					add_fd(fds, nfds, max_fds, fd, CHILD_FD_BASE)));
+				s->isns_fds[s->nisns_fds++] = fd;
+				if (lfd >= 0) {
+					json_object_set_new(o, "scn_fd", json_integer(
+						add_fd(fds, nfds, max_fds, lfd, CHILD_FD_BASE)));
+					json_object_set_new(o, "scn_addr", json_string(addr));
+					json_object_set_new(o, "scn_port", json_integer(port));
+					s->isns_fds[s->nisns_fds++] = lfd;
+				}
+			}
+			json_object_set_new(doc, "isns", o);
+		}
 	}
 	if (p->kind == SUP_BACKEND) {
 		json_t *devs = json_array();

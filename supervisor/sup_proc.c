@@ -67,6 +67,7 @@ void sup_procs_setup(struct sup *s)
 		for (uint32_t k = 0; k < s->cfg.targets[i].nluns; k++)
 			used[s->cfg.targets[i].luns[k].backend] = true;
 	for (int b = 0; b < SUP_BE_COUNT; b++) {
+		used[b] |= s->cfg.backend_always[b]; /* LUNs of this kind may come live */
 		char name[32], bin[64];
 
 		if (!used[b])
@@ -403,7 +404,8 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 			sup_upgrade_ctl(s, p, &m);
 			break;
 		default:
-			sup_proc_kill(p, "unexpected control message");
+			if (!sup_live_on_ctl(s, p, m.type, m.data))
+				sup_proc_kill(p, "unexpected control message");
 		}
 		ctl_msg_free(&m);
 	}
@@ -499,6 +501,8 @@ void sup_proc_launch(struct sup *s, struct sup_proc *p)
 	if (pid == 0)
 		child_exec(s, p, sv[1], fds, nfds);
 	close(sv[1]);
+	while (s->nisns_fds > 0)
+		close(s->isns_fds[--s->nisns_fds]); /* the frontend's now */
 	if (pid < 0) {
 		log_err("%s: fork: %s", p->name, strerror(errno));
 		close(sv[0]);

@@ -21,7 +21,7 @@
 #define SUP_CORE_ARENA_SIZE     (16ull << 20)
 #define SUP_FRONTEND_ARENA_SIZE (128ull << 20)
 
-static int open_file_lun(struct sup_target *t, struct sup_lun *l)
+int sup_open_file_lun(struct sup_target *t, struct sup_lun *l)
 {
 	struct stat st;
 	int fd, flags = (l->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | (l->direct ? O_DIRECT : 0);
@@ -97,7 +97,7 @@ int sup_open_backing(struct sup *s)
 			int err = 0;
 
 			if (l->backend == SUP_BE_FILE) {
-				err = open_file_lun(t, l);
+				err = sup_open_file_lun(t, l);
 			} else if (l->backend == SUP_BE_RAM) {
 				l->fd = shm_memfd_create("mtgt-ram", l->size);
 				if (l->fd < 0) {
@@ -131,44 +131,52 @@ int sup_open_state(struct sup *s)
 	return 0;
 }
 
+int sup_bind_portal(const struct sup_portal *p)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int one = 1, fd;
+	bool v6 = strchr(p->host, ':') != NULL;
+
+	memset(&ss, 0, sizeof(ss));
+	if (v6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(p->port);
+		inet_pton(AF_INET6, p->host, &a->sin6_addr);
+		sl = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(p->port);
+		inet_pton(AF_INET, p->host, &a->sin_addr);
+		sl = sizeof(*a);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (v6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 256) < 0) {
+		int err = -errno;
+
+		log_err("portal %s: %s", p->text, strerror(errno));
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 int sup_bind_portals(struct sup *s)
 {
 	for (uint32_t i = 0; i < s->cfg.nportals; i++) {
-		struct sup_portal *p = &s->cfg.portals[i];
-		struct sockaddr_storage ss;
-		socklen_t sl;
-		int one = 1, fd;
-		bool v6 = strchr(p->host, ':') != NULL;
+		int fd = sup_bind_portal(&s->cfg.portals[i]);
 
-		memset(&ss, 0, sizeof(ss));
-		if (v6) {
-			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-			a->sin6_family = AF_INET6;
-			a->sin6_port = htons(p->port);
-			inet_pton(AF_INET6, p->host, &a->sin6_addr);
-			sl = sizeof(*a);
-		} else {
-			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-			a->sin_family = AF_INET;
-			a->sin_port = htons(p->port);
-			inet_pton(AF_INET, p->host, &a->sin_addr);
-			sl = sizeof(*a);
-		}
-		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0)
-			return -errno;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (v6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 256) < 0) {
-			int err = -errno;
-
-			log_err("portal %s: %s", p->text, strerror(errno));
-			close(fd);
-			return err;
-		}
+			return fd;
 		s->listen_fds[i] = fd;
 	}
 	return 0;

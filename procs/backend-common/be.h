@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "common/hist.h"
 #include "shm/msg.h"
 #include "shm/pool.h"
 
@@ -60,6 +61,7 @@ struct be_io {
 	void           *buf;    /* pool bytes for READ/WRITE (req.length of them) */
 	struct be_dev  *dev;
 	struct be_link *link;
+	uint64_t        t0_ns;  /* taken from the ring, for the latency histogram */
 	int32_t         result; /* set by be_io_done */
 	uint8_t         done_flags; /* IO_DONE h.flags (MSG_IO_DONE_UNMAPPED) */
 	uint32_t        length;
@@ -117,6 +119,7 @@ struct be_stats {
 	uint64_t sleeps;
 	uint64_t batches;
 	uint64_t bytes_copied;  /* payload bytes memcpy'd (bounce buffers) */
+	struct hist lat;        /* taken to done, microseconds */
 };
 
 /* Validate a message received from the core. Returns 0 and sets *buf (NULL

@@ -46,6 +46,8 @@ struct be {
 
 void be_link_watch(struct be *b, struct be_link *bl);
 void be_run(struct be *b);
+/* be_live.c: CTL_DEV_ADD / CTL_DEV_DEL; false for other types */
+bool be_live_ctl(struct be *b, struct ctl_msg *m);
 
 /* be_devs.c: CTL_LUN_RESIZE {"dev","size"}: the device's new size */
 void be_dev_resize(struct be *b, const struct ctl_msg *m);

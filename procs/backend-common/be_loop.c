@@ -34,6 +34,7 @@ void be_io_done(struct be *b, struct be_io *io, int32_t result, uint32_t length)
 		bl->done_head = io;
 	bl->done_tail = io;
 	b->st.ios++;
+	hist_add(&b->st.lat, (hist_now_ns() - io->t0_ns) / 1000);
 	if (result < 0)
 		b->st.errors++;
 	else if (io->req.op == MSG_IO_READ)
@@ -132,6 +133,7 @@ static uint32_t be_take(struct be *b, struct be_link *bl)
 		b->free_slots = io->next;
 		b->busy_slots++;
 		io->req = m.io;
+		io->t0_ns = hist_now_ns();
 		io->buf = buf;
 		io->dev = dev;
 		io->link = bl;

@@ -86,6 +86,11 @@ static void be_send_stats(struct be *b)
 
 	if (o && b->engine)
 		json_object_set_new(o, "engine", json_string(b->engine));
+	if (o)
+		json_object_set_new(o, "lat_us", json_pack("{s:I, s:I, s:I}",
+			"p50", (json_int_t)hist_pct(&b->st.lat, 0.50),
+			"p99", (json_int_t)hist_pct(&b->st.lat, 0.99),
+			"p999", (json_int_t)hist_pct(&b->st.lat, 0.999)));
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	if (s)
@@ -106,6 +111,8 @@ static void be_on_ctl(struct child *c, struct ctl_msg *m)
 		be_dev_resize(b, m);
 		break;
 	default:
+		if (be_live_ctl(b, m))
+			break;
 		log_warn("ignoring control message %s", ctl_type_name(m->type));
 		break;
 	}

@@ -9,6 +9,7 @@
 
 #include "common/ctl.h"
 #include "common/child.h"
+#include "common/hist.h"
 #include "procs/core/core_list.h"
 #include "procs/core/scsi.h"
 #include "procs/core/scsi_pr.h"
@@ -21,6 +22,14 @@
 #define CORE_NEXUS_BUCKETS   256
 #define CORE_TAG_BUCKETS     1024
 #define CORE_VERIFY_CHUNK    (1u << 20) /* bytes read per VERIFY backend I/O */
+
+/* ---- statistics (core_stats.c) ---- */
+
+struct core_io_stats {
+	uint64_t ios, reads, writes, errors;
+	uint64_t bytes_read, bytes_written;
+	struct hist lat;        /* command latency (common/hist.h) */
+};
 
 /* ---- configuration (core_config.c) ---- */
 
@@ -37,7 +46,9 @@ struct core_lun {
 	struct clist lba_excl, lba_running;
 	uint64_t lba_seq;
 	bool     in_sched, resched;
-	uint32_t index;         /* in the target's table */
+	uint32_t index;         /* slot in the target's table: never moves */
+	bool     live;          /* configured; a removed LU's slot stays until its
+	                         * commands are done (core_live.c) */
 	struct scsi_pr pr;      /* reservations (core_pr.c) */
 	struct core_target *tgt;
 	/* core_qd.c: "queue_depth" (0: none), commands running, TASK SET FULLs */
@@ -46,26 +57,54 @@ struct core_lun {
 	/* core_media.c: I_T nexuses preventing medium removal */
 	const struct core_nexus **prevent;
 	uint32_t nprevent, prevent_cap;
+	struct core_io_stats st;
+};
+
+/* What one initiator (or "*") may see: every LUN under its own number, or
+ * the map's LUNs under the initiator's numbers (SCST security groups). */
+struct core_acl_map {
+	uint32_t ilun, tlun;
+};
+
+struct core_acl {
+	bool     all;
+	bool     readonly;
+	uint32_t nmap;
+	struct core_acl_map *map;
 };
 
 struct core_target {
 	char     name[MSG_NAME_MAX];
+	bool     live;          /* false: removed live; nexuses on it see nothing */
 	bool     any_initiator;
 	uint32_t ninitiators;
-	char   **initiators;
-	uint32_t nluns;
-	struct core_lun *luns;  /* sorted by LUN */
-	uint32_t *lun_ids;      /* sorted LUN numbers, for REPORT LUNS */
+	char   **initiators;    /* "*" included */
+	struct core_acl *acls;  /* per initiators[i] */
+	uint32_t nluns;         /* slots in use (live or draining): iterate these */
+	struct core_lun *luns;  /* CORE_MAX_LUNS slots; pointers into it stay valid */
+	uint32_t nlive;
+	uint32_t *lun_ids;      /* sorted LUN numbers of live LUs */
+	uint32_t *order;        /* their slots, same order */
 	struct clist nexuses;   /* live nexuses on this target */
 	struct scsi_alua alua;  /* target port groups (core_alua.c) */
 };
 
 struct core_config {
-	uint32_t ntargets;
+	uint32_t ntargets;      /* slots in use (CORE_MAX_TARGETS allocated) */
 	struct core_target *targets;
 };
 
 int  core_config_load(json_t *cfg, struct core_config *out, char *err, size_t errlen);
+/* One target's JSON into a fresh core_target (slots allocated, all live). */
+int  core_config_target_load(json_t *jt, struct core_target *t, char *err, size_t errlen);
+void core_config_target_free(struct core_target *t);
+/* One LUN's JSON into slot `slot` of t (fields only; not marked live). */
+int  core_config_lun_load(json_t *jl, struct core_target *t, uint32_t slot, char *err,
+			  size_t errlen);
+/* Rebuild lun_ids/order from the live slots. */
+void core_config_index(struct core_target *t);
+/* The ACL entry of an initiator: its own, else "*", else NULL. */
+const struct core_acl *core_target_acl(const struct core_target *t, const char *initiator);
 void core_config_free(struct core_config *cfg);
 struct core_target *core_config_target(struct core_config *cfg, const char *name);
 bool core_target_allows(const struct core_target *t, const char *initiator);
@@ -84,14 +123,21 @@ struct core_nexus {
 	uint16_t port;          /* relative target port (portal group tag) */
 	struct core_nexus *hnext;
 	struct core_target *tgt;
-	uint16_t *ua;           /* per LUN index of tgt: pending unit attentions */
+	uint16_t *ua;           /* per LUN slot of tgt: pending unit attentions */
+	/* the LUNs this nexus sees (core_live.c): its numbers, sorted, and slots */
+	uint32_t nview;
+	uint32_t *view_ilun;
+	uint32_t *view_slot;
+	bool     readonly;      /* its ACL lets it only read */
+	struct core_io_stats st;
 	struct clist cmds;      /* commands of this nexus not yet answered */
 	struct clist_node tnode; /* on tgt->nexuses */
 	uint64_t served;        /* core_qd.c: when a command of it last started */
+	bool     async;         /* the frontend takes MSG_ASYNC_EVENT (NEXUS_ADD flag) */
 	char initiator[MSG_NAME_MAX];
 };
 
-enum core_cmd_kind { CK_CMD = 1, CK_NEXUS_ADD, CK_DISCOVER, CK_TMF };
+enum core_cmd_kind { CK_CMD = 1, CK_NEXUS_ADD, CK_DISCOVER, CK_TMF, CK_ASYNC };
 
 enum core_cmd_state {
 	CS_FREE = 0,
@@ -106,6 +152,7 @@ enum core_cmd_state {
 struct core_cmd {
 	uint32_t idx;
 	uint32_t gen;           /* bumped at every allocation: stale tags miss */
+	uint64_t t0_ns;         /* arrival, for the latency histograms */
 	uint8_t  kind;
 	uint8_t  state;
 	uint8_t  txop;          /* message to send while on a tx queue */
@@ -172,6 +219,9 @@ struct core_cmd {
 	uint32_t nexus_id;
 	int32_t  result;
 	uint32_t length;
+	/* CK_ASYNC: the sense of the unit attention announced */
+	uint8_t  async_sense[MSG_ASYNC_SENSE_MAX];
+	uint8_t  async_sense_len;
 };
 
 struct core_link {
@@ -310,6 +360,20 @@ void core_ua_raise(struct core_target *t, int lun_index, uint16_t bit,
 /* A new nexus' first UAs: POWER ON, or I_T NEXUS LOSS for a returning port. */
 void core_ua_nexus_new(struct core_nexus *nx);
 void core_ua_nexus_lost(const struct core_nexus *nx);
+/* core_live.c: configuration changed live (CTL_CONFIG) */
+int  core_nexus_view_init(struct core_nexus *nx);
+/* Recompute what nx sees; true when that changed. */
+bool core_nexus_view(struct core_nexus *nx);
+void core_nexus_view_free(struct core_nexus *nx);
+/* The LU the initiator of nx calls `ilun`, or NULL. */
+struct core_lun *core_nexus_lun(struct core_nexus *nx, uint32_t ilun);
+void core_live_config(struct core *co, struct ctl_msg *m);
+/* core_stats.c */
+uint64_t core_now_ns(void);
+/* A SCSI command is answered: count it on its LU and nexus. */
+void core_stats_cmd_done(struct core_cmd *cmd);
+/* CTL_STATS: per LU, per nexus and per link figures. */
+json_t *core_stats_json(struct core *co);
 /* core_qd.c: per-LU queue depth, round robin between nexuses. admit: false
  * when cmd->res holds TASK SET FULL; pick: the next command to start (NULL:
  * none may start now); started/left keep lun->running (left: true if it
@@ -327,6 +391,13 @@ void core_media_nexus_lost(struct core_nexus *nx);
 void core_media_lun_reset(struct core_lun *l);
 /* core_resize.c: CTL_LUN_RESIZE: new capacity, CAPACITY DATA HAS CHANGED */
 void core_lun_resize(struct core *co, const struct ctl_msg *m);
+/* Set a UA on one nexus and LU; a new one is announced to a frontend that
+ * asked for it (MSG_ASYNC_EVENT, core_async.c). */
+void core_ua_set(struct core_nexus *nx, uint32_t lun_index, uint16_t bit);
+/* core_async.c: MSG_ASYNC_EVENT toward frontends */
+void core_async_init(struct core *co);
+void core_async_ua(struct core_nexus *nx, uint32_t lun_index, uint16_t bit);
+void core_async_fill(const struct core_cmd *cmd, union msg *m);
 /* core_mode.c */
 bool core_mode_run(struct core *co, struct core_cmd *cmd);
 /* core_alua.c: target port groups of a target from its "ports" and "alua"

@@ -125,6 +125,8 @@ const struct scsi_lu *core_alua_lu_view(const struct core_cmd *cmd, struct scsi_
 		view->rel_port = cmd->nexus->port;
 		view->tpgs = l->tgt->alua.tpgs;
 		view->tpg_id = cmd->nexus->port; /* one group per port, same number */
+		/* a read-only ACL entry: MODE SENSE shows WP to this initiator */
+		view->readonly |= cmd->nexus->readonly;
 	}
 	return view;
 }

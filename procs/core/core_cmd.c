@@ -249,6 +249,8 @@ void core_cmd_complete(struct core *co, struct core_cmd *cmd)
 	uint8_t op;
 
 	taghash_del(co, cmd);
+	if (cmd->kind == CK_CMD)
+		core_stats_cmd_done(cmd);
 	if (!fl || !fl->up || fl->broken || fl->gen != cmd->fe_gen || cmd->orphan) {
 		core_cmd_free(co, cmd);
 		return;
@@ -309,7 +311,6 @@ static void *cmd_buf(struct core *co, struct core_cmd *cmd)
 
 static void run_emulated(struct core *co, struct core_cmd *cmd)
 {
-	struct core_target *t = cmd->nexus ? cmd->nexus->tgt : NULL;
 	uint32_t lunno = 0;
 	enum scsi_lun_kind kind = scsi_lun_decode(cmd->wire_lun, &lunno);
 	struct scsi_lu view;
@@ -317,8 +318,8 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 		.lu = cmd->lun ? core_alua_lu_view(cmd, &view) : NULL,
 		.wlun = kind == SCSI_LUN_WLUN_REPORT_LUNS,
 		.cdb = cmd->cdb,
-		.luns = t ? t->lun_ids : NULL,
-		.nluns = t ? t->nluns : 0,
+		.luns = cmd->nexus ? cmd->nexus->view_ilun : NULL,
+		.nluns = cmd->nexus ? cmd->nexus->nview : 0,
 		.ua_pending = cmd->lun && cmd->nexus ? &cmd->nexus->ua[cmd->lun->index] : NULL,
 		.out = co->scratch,
 		.cap = co->scratch_len,
@@ -502,9 +503,11 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 		cmd->result = -EACCES;
 	} else {
 		struct core_nexus *nx = calloc(1, sizeof(*nx));
-		uint16_t *ua = calloc(t->nluns ? t->nluns : 1, sizeof(*ua));
+		uint16_t *ua = calloc(CORE_MAX_LUNS, sizeof(*ua)); /* per slot */
 
-		if (!nx || !ua) {
+		if (!nx || !ua || core_nexus_view_init(nx)) {
+			if (nx)
+				core_nexus_view_free(nx);
 			free(nx);
 			free(ua);
 			cmd->result = -ENOMEM;
@@ -514,10 +517,12 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 			nx->id = m->nexus;
 			nx->link = cl->id;
 			nx->isid = m->isid;
+			nx->async = m->h.flags & MSG_NEXUS_ASYNC;
 			nx->port = m->port ? (uint16_t)m->port : 1;
 			nx->tgt = t;
 			nx->ua = ua;
 			snprintf(nx->initiator, sizeof(nx->initiator), "%s", ini);
+			core_nexus_view(nx);
 			/* every LU reports its power-on (or the nexus loss) once */
 			core_ua_nexus_new(nx);
 			nx->hnext = cl->nexus_hash[b];
@@ -627,6 +632,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		return;
 	co->n_cmds++;
 	cmd->kind = CK_CMD;
+	cmd->t0_ns = core_now_ns();
 	cmd->fe_link = cl->id;
 	cmd->fe_gen = cl->gen;
 	cmd->fe_tag = m->h.tag;
@@ -656,7 +662,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 	/* the LU first: its D_SENSE decides the format of even a CDB error */
 	kind = scsi_lun_decode(m->lun, &lunno);
 	if (kind == SCSI_LUN_NORMAL)
-		cmd->lun = core_target_lun(nx->tgt, lunno);
+		cmd->lun = core_nexus_lun(nx, lunno);
 	if (scsi_cdb_check(cmd->cdb, cmd->cdb_len, &cmd->res)) {
 		core_cmd_complete(co, cmd);
 		return;
@@ -696,6 +702,17 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		return;
 	}
 	/* media: every error the CDB alone shows is answered before any data moves */
+	if (nx->readonly) {
+		/* its ACL entry lets this initiator only read: decode as if the
+		 * LU were write-protected */
+		struct scsi_lu ro = cmd->lun->lu;
+
+		ro.readonly = true;
+		if (!scsi_rw_decode(&ro, cmd->cdb, &cmd->io, &cmd->res)) {
+			core_cmd_complete(co, cmd);
+			return;
+		}
+	}
 	if (!scsi_rw_decode(&cmd->lun->lu, cmd->cdb, &cmd->io, &cmd->res) ||
 	    !plan_media(co, cmd)) {
 		core_cmd_complete(co, cmd);
@@ -891,6 +908,9 @@ void core_cmd_fill(struct core *co, struct core_link *cl, struct core_cmd *cmd, 
 			m->tmf_rsp.asc = (uint8_t)(cmd->tmf_asc >> 8);
 			m->tmf_rsp.ascq = (uint8_t)cmd->tmf_asc;
 		}
+		break;
+	case MSG_ASYNC_EVENT:
+		core_async_fill(cmd, m);
 		break;
 	case MSG_CMD_RSP: {
 		struct msg_cmd_rsp *r = &m->cmd_rsp;

@@ -45,7 +45,7 @@ static bool get_u64(json_t *o, const char *key, uint64_t *out)
 	return true;
 }
 
-static int load_lun(json_t *jl, struct core_target *t, uint32_t i, char *err, size_t errlen)
+int core_config_lun_load(json_t *jl, struct core_target *t, uint32_t i, char *err, size_t errlen)
 {
 	struct core_lun *l = &t->luns[i];
 	uint64_t v, size, bs;
@@ -146,13 +146,95 @@ fail:
 	return -1;
 }
 
-static int load_target(json_t *jt, struct core_target *t, char *err, size_t errlen)
+static int load_acl(json_t *e, struct core_target *t, char *err, size_t errlen)
+{
+	json_t *nm = json_is_object(e) ? json_object_get(e, "name") : e;
+	struct core_acl *a = &t->acls[t->ninitiators];
+	json_t *luns, *map, *ro, *v;
+	const char *key;
+	size_t i;
+
+	memset(a, 0, sizeof(*a));
+	a->all = true;
+	if (!json_is_string(nm) ||
+	    (strcmp(json_string_value(nm), "*") && !name_ok(json_string_value(nm))))
+		CFG_ERR("target %s: initiator %u is not a valid name", t->name, t->ninitiators);
+	t->initiators[t->ninitiators] = strdup(json_string_value(nm));
+	if (!t->initiators[t->ninitiators])
+		CFG_ERR("out of memory");
+	t->ninitiators++;
+	if (!strcmp(json_string_value(nm), "*"))
+		t->any_initiator = true;
+	if (!json_is_object(e))
+		return 0;
+	ro = json_object_get(e, "readonly");
+	a->readonly = json_is_true(ro);
+	luns = json_object_get(e, "luns");
+	map = json_object_get(e, "map");
+	if ((luns && !json_is_array(luns)) || (map && !json_is_object(map)) ||
+	    json_array_size(luns) + json_object_size(map) > CORE_MAX_LUNS)
+		CFG_ERR("target %s initiator %s: bad luns or map", t->name, json_string_value(nm));
+	if (!luns && !map)
+		return 0;
+	a->all = false;
+	a->map = calloc(json_array_size(luns) + json_object_size(map) + 1, sizeof(*a->map));
+	if (!a->map)
+		CFG_ERR("out of memory");
+	json_array_foreach(luns, i, v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > SCSI_LUN_MAX)
+			CFG_ERR("target %s initiator %s: bad LUN in luns", t->name,
+				json_string_value(nm));
+		a->map[a->nmap].ilun = a->map[a->nmap].tlun = (uint32_t)json_integer_value(v);
+		a->nmap++;
+	}
+	json_object_foreach(map, key, v) {
+		char *end;
+		long il = strtol(key, &end, 10);
+
+		if (!*key || *end || il < 0 || il > SCSI_LUN_MAX || !json_is_integer(v) ||
+		    json_integer_value(v) < 0 || json_integer_value(v) > SCSI_LUN_MAX)
+			CFG_ERR("target %s initiator %s: bad map entry", t->name,
+				json_string_value(nm));
+		a->map[a->nmap].ilun = (uint32_t)il;
+		a->map[a->nmap].tlun = (uint32_t)json_integer_value(v);
+		a->nmap++;
+	}
+	return 0;
+fail:
+	return -1;
+}
+
+void core_config_index(struct core_target *t)
+{
+	uint32_t n = 0;
+
+	/* slots are few and changes rare: an insertion sort by LUN number */
+	for (uint32_t i = 0; i < t->nluns; i++) {
+		uint32_t k;
+
+		if (!t->luns[i].live)
+			continue;
+		for (k = n; k > 0 && t->lun_ids[k - 1] > t->luns[i].lu.lun; k--) {
+			t->lun_ids[k] = t->lun_ids[k - 1];
+			t->order[k] = t->order[k - 1];
+		}
+		t->lun_ids[k] = t->luns[i].lu.lun;
+		t->order[k] = i;
+		n++;
+	}
+	t->nlive = n;
+}
+
+int core_config_target_load(json_t *jt, struct core_target *t, char *err, size_t errlen)
 {
 	json_t *name = json_object_get(jt, "name");
 	json_t *inits = json_object_get(jt, "initiators");
 	json_t *luns = json_object_get(jt, "luns");
 	size_t i;
 
+	memset(t, 0, sizeof(*t));
+	t->live = true;
 	if (!json_is_string(name) || !name_ok(json_string_value(name)))
 		CFG_ERR("target: \"name\" missing or not a valid iSCSI name");
 	snprintf(t->name, sizeof(t->name), "%s", json_string_value(name));
@@ -160,45 +242,36 @@ static int load_target(json_t *jt, struct core_target *t, char *err, size_t errl
 		CFG_ERR("target %s: \"initiators\" must be an array of at most %d names",
 			t->name, CORE_MAX_INITIATORS);
 	t->initiators = calloc(json_array_size(inits) + 1, sizeof(char *));
-	if (!t->initiators)
+	t->acls = calloc(json_array_size(inits) + 1, sizeof(*t->acls));
+	if (!t->initiators || !t->acls)
 		CFG_ERR("out of memory");
-	for (i = 0; i < json_array_size(inits); i++) {
-		json_t *s = json_array_get(inits, i);
-
-		if (!json_is_string(s))
-			CFG_ERR("target %s: initiator %zu is not a string", t->name, i);
-		if (!strcmp(json_string_value(s), "*")) {
-			t->any_initiator = true;
-			continue;
-		}
-		if (!name_ok(json_string_value(s)))
-			CFG_ERR("target %s: initiator \"%s\" is not a valid name", t->name,
-				json_string_value(s));
-		t->initiators[t->ninitiators] = strdup(json_string_value(s));
-		if (!t->initiators[t->ninitiators])
-			CFG_ERR("out of memory");
-		t->ninitiators++;
-	}
+	for (i = 0; i < json_array_size(inits); i++)
+		if (load_acl(json_array_get(inits, i), t, err, errlen))
+			return -1;
 	if (core_alua_config(t, jt, err, errlen))
 		return -1;
 	if (!json_is_array(luns) || json_array_size(luns) > CORE_MAX_LUNS)
 		CFG_ERR("target %s: \"luns\" must be an array of at most %d", t->name, CORE_MAX_LUNS);
 	t->nluns = (uint32_t)json_array_size(luns);
-	t->luns = calloc(t->nluns ? t->nluns : 1, sizeof(*t->luns));
-	t->lun_ids = calloc(t->nluns ? t->nluns : 1, sizeof(uint32_t));
-	if (!t->luns || !t->lun_ids)
+	/* every slot up front: LUs added live must never move the others,
+	 * which commands point at (untouched slots cost no memory) */
+	t->luns = calloc(CORE_MAX_LUNS, sizeof(*t->luns));
+	t->lun_ids = calloc(CORE_MAX_LUNS, sizeof(uint32_t));
+	t->order = calloc(CORE_MAX_LUNS, sizeof(uint32_t));
+	if (!t->luns || !t->lun_ids || !t->order)
 		CFG_ERR("out of memory");
 	for (i = 0; i < t->nluns; i++)
-		if (load_lun(json_array_get(luns, i), t, (uint32_t)i, err, errlen))
+		if (core_config_lun_load(json_array_get(luns, i), t, (uint32_t)i, err, errlen))
 			return -1;
 	qsort(t->luns, t->nluns, sizeof(*t->luns), lun_cmp);
 	for (i = 0; i < t->nluns; i++) {
 		if (i && t->luns[i].lu.lun == t->luns[i - 1].lu.lun)
 			CFG_ERR("target %s: lun %u listed twice", t->name, t->luns[i].lu.lun);
 		t->luns[i].index = (uint32_t)i;
-		t->lun_ids[i] = t->luns[i].lu.lun;
+		t->luns[i].live = true;
 		scsi_lu_make_ids(&t->luns[i].lu);
 	}
+	core_config_index(t);
 	return 0;
 fail:
 	return -1;
@@ -216,7 +289,8 @@ int core_config_load(json_t *cfg, struct core_config *out, char *err, size_t err
 	if (!json_is_array(targets) || json_array_size(targets) > CORE_MAX_TARGETS)
 		CFG_ERR("config: \"targets\" must be an array of at most %d", CORE_MAX_TARGETS);
 	out->ntargets = (uint32_t)json_array_size(targets);
-	out->targets = calloc(out->ntargets ? out->ntargets : 1, sizeof(*out->targets));
+	/* all slots: targets added live must not move those nexuses point at */
+	out->targets = calloc(CORE_MAX_TARGETS, sizeof(*out->targets));
 	if (!out->targets)
 		CFG_ERR("out of memory");
 	for (i = 0; i < out->ntargets; i++) {
@@ -224,7 +298,7 @@ int core_config_load(json_t *cfg, struct core_config *out, char *err, size_t err
 
 		if (!json_is_object(jt))
 			CFG_ERR("config: target %zu is not an object", i);
-		if (load_target(jt, &out->targets[i], err, errlen))
+		if (core_config_target_load(jt, &out->targets[i], err, errlen))
 			goto fail;
 		for (j = 0; j < i; j++)
 			if (core_name_eq(out->targets[j].name, out->targets[i].name))
@@ -236,22 +310,34 @@ fail:
 	return -1;
 }
 
+void core_config_target_free(struct core_target *t)
+{
+	if (t->initiators)
+		for (uint32_t j = 0; j < t->ninitiators; j++)
+			free(t->initiators[j]);
+	free(t->initiators);
+	if (t->acls)
+		for (uint32_t j = 0; j < t->ninitiators; j++)
+			free(t->acls[j].map);
+	free(t->acls);
+	for (uint32_t j = 0; t->luns && j < t->nluns; j++) {
+		scsi_pr_free(&t->luns[j].pr);
+		free(t->luns[j].prevent);
+	}
+	free(t->luns);
+	free(t->lun_ids);
+	free(t->order);
+	t->initiators = NULL;
+	t->acls = NULL;
+	t->luns = NULL;
+	t->lun_ids = t->order = NULL;
+	t->ninitiators = t->nluns = t->nlive = 0;
+}
+
 void core_config_free(struct core_config *cfg)
 {
-	for (uint32_t i = 0; i < cfg->ntargets; i++) {
-		struct core_target *t = &cfg->targets[i];
-
-		if (t->initiators)
-			for (uint32_t j = 0; j < t->ninitiators; j++)
-				free(t->initiators[j]);
-		free(t->initiators);
-		for (uint32_t j = 0; t->luns && j < t->nluns; j++) {
-			scsi_pr_free(&t->luns[j].pr);
-			free(t->luns[j].prevent);
-		}
-		free(t->luns);
-		free(t->lun_ids);
-	}
+	for (uint32_t i = 0; cfg->targets && i < cfg->ntargets; i++)
+		core_config_target_free(&cfg->targets[i]);
 	free(cfg->targets);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -259,31 +345,41 @@ void core_config_free(struct core_config *cfg)
 struct core_target *core_config_target(struct core_config *cfg, const char *name)
 {
 	for (uint32_t i = 0; i < cfg->ntargets; i++)
-		if (core_name_eq(cfg->targets[i].name, name))
+		if (cfg->targets[i].live && core_name_eq(cfg->targets[i].name, name))
 			return &cfg->targets[i];
 	return NULL;
 }
 
+const struct core_acl *core_target_acl(const struct core_target *t, const char *initiator)
+{
+	const struct core_acl *any = NULL;
+
+	if (!t->live)
+		return NULL;
+	for (uint32_t i = 0; i < t->ninitiators; i++) {
+		if (core_name_eq(t->initiators[i], initiator))
+			return &t->acls[i];
+		if (!strcmp(t->initiators[i], "*"))
+			any = &t->acls[i];
+	}
+	return any;
+}
+
 bool core_target_allows(const struct core_target *t, const char *initiator)
 {
-	if (t->any_initiator)
-		return true;
-	for (uint32_t i = 0; i < t->ninitiators; i++)
-		if (core_name_eq(t->initiators[i], initiator))
-			return true;
-	return false;
+	return core_target_acl(t, initiator) != NULL;
 }
 
 struct core_lun *core_target_lun(struct core_target *t, uint32_t lun)
 {
-	uint32_t lo = 0, hi = t->nluns;
+	uint32_t lo = 0, hi = t->nlive;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
-		if (t->luns[mid].lu.lun == lun)
-			return &t->luns[mid];
-		if (t->luns[mid].lu.lun < lun)
+		if (t->lun_ids[mid] == lun)
+			return &t->luns[t->order[mid]];
+		if (t->lun_ids[mid] < lun)
 			lo = mid + 1;
 		else
 			hi = mid;

@@ -597,6 +597,7 @@ static void on_stats(struct core *co)
 				tsf += co->cfg.targets[t].luns[i].qd_full;
 		json_object_set_new(j, "bytes_copied", json_integer((json_int_t)co->n_copied));
 		json_object_set_new(j, "task_set_full", json_integer((json_int_t)tsf));
+		json_object_update_new(j, core_stats_json(co));
 	}
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
@@ -622,6 +623,9 @@ void core_on_ctl(struct child *c, struct ctl_msg *m)
 		break;
 	case CTL_LUN_RESIZE:
 		core_lun_resize(co, m);
+		break;
+	case CTL_CONFIG:
+		core_live_config(co, m);
 		break;
 	default:
 		log_warn("control message %s ignored", ctl_type_name(m->type));

@@ -56,7 +56,7 @@ static void pr_notify(void *vctx, const struct scsi_itn *itn, uint16_t bit, bool
 		nexus_itn(nx, &t);
 		if (!scsi_itn_match(itn, &t))
 			continue;
-		nx->ua[l->index] |= bit;
+		core_ua_set(nx, l->index, bit);
 		if (!abort || nx == x->cmd->nexus)
 			continue;
 		core_sched_hold(x->co);

@@ -64,7 +64,7 @@ static void set_ua_others(struct core_lun *l, struct core_nexus *except, uint16_
 		struct core_nexus *nx = clist_entry(n, struct core_nexus, tnode);
 
 		if (nx != except)
-			nx->ua[l->index] |= bit;
+			core_ua_set(nx, l->index, bit);
 	}
 }
 
@@ -74,7 +74,7 @@ static struct core_lun *tmf_lun(struct core_nexus *nx, uint64_t wire)
 
 	if (scsi_lun_decode(wire, &lunno) != SCSI_LUN_NORMAL)
 		return NULL;
-	return core_target_lun(nx->tgt, lunno);
+	return core_nexus_lun(nx, lunno);
 }
 
 static bool nexus_has_task(struct core_nexus *nx, struct core_lun *l)
@@ -225,6 +225,7 @@ void core_nexus_free(struct core *co, struct core_link *cl, struct core_nexus *n
 	core_pr_nexus_lost(nx);
 	core_media_nexus_lost(nx);
 	core_ua_nexus_lost(nx);
+	core_nexus_view_free(nx);
 	free(nx->ua);
 	free(nx);
 }

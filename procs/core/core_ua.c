@@ -26,12 +26,21 @@ void core_ua_raise(struct core_target *t, int lun_index, uint16_t bit,
 		if (nx == except)
 			continue;
 		if (lun_index >= 0) {
-			nx->ua[lun_index] |= bit;
+			core_ua_set(nx, (uint32_t)lun_index, bit);
 			continue;
 		}
 		for (uint32_t i = 0; i < t->nluns; i++)
-			nx->ua[i] |= bit;
+			core_ua_set(nx, i, bit);
 	}
+}
+
+void core_ua_set(struct core_nexus *nx, uint32_t lun_index, uint16_t bit)
+{
+	bool fresh = !(nx->ua[lun_index] & bit);
+
+	nx->ua[lun_index] |= bit;
+	if (fresh && nx->async)
+		core_async_ua(nx, lun_index, bit);
 }
 
 void core_ua_nexus_lost(const struct core_nexus *nx)

@@ -57,6 +57,7 @@ int main(void)
 	}
 	if (core_links_init(&co))
 		exit(1);
+	core_async_init(&co);
 	core_verify_buf_init(&co);
 	co.loop = ev_default_loop(0);
 	c.on_ctl = core_on_ctl;

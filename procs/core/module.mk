@@ -4,10 +4,10 @@ CORE_SCSI_SRCS := procs/core/scsi_sense.c procs/core/scsi_cdb.c procs/core/scsi_
 	procs/core/scsi_ua.c procs/core/scsi_emul.c procs/core/scsi_opcodes.c \
 	procs/core/scsi_pr.c procs/core/scsi_mode_select.c \
 	procs/core/scsi_blk.c procs/core/scsi_sbc.c procs/core/scsi_alua.c procs/core/scsi_mmc.c
-mtgt-core_SRCS := procs/core/main.c procs/core/core_config.c procs/core/core_link.c \
+mtgt-core_SRCS := procs/core/main.c procs/core/core_config.c procs/core/core_link.c procs/core/core_live.c procs/core/core_stats.c \
 	procs/core/core_cmd.c procs/core/core_tmf.c procs/core/core_verify.c \
 	procs/core/core_pr.c procs/core/core_pr_store.c procs/core/core_emul_out.c \
-	procs/core/core_mode.c procs/core/core_ua.c procs/core/core_alua.c \
+	procs/core/core_mode.c procs/core/core_ua.c procs/core/core_async.c procs/core/core_alua.c \
 	procs/core/core_blk.c procs/core/core_lbalock.c procs/core/core_sandbox.c $(CORE_SCSI_SRCS)
 mtgt-core_LIBS := -lev -ljansson -lz -lseccomp
 
@@ -21,7 +21,7 @@ test-scsi-rw_LIBS := -lcmocka
 
 # plays supervisor, frontend and backend around a real mtgt-core process
 TEST_PROGS += test-core-proc
-test-core-proc_SRCS := tests/unit/test_core_proc.c tests/unit/test_core_proc_pr.c
+test-core-proc_SRCS := tests/unit/test_core_proc.c tests/unit/test_core_proc_pr.c tests/unit/test_core_proc_live.c
 test-core-proc_LIBS := -ljansson
 
 TEST_PROGS += test-scsi-pr

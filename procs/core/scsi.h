@@ -357,6 +357,8 @@ enum scsi_ua_bits {
  * CHECK CONDITION and returns true. */
 bool scsi_ua_check(uint16_t *pending, const uint8_t *cdb, struct scsi_result *r);
 /* For REQUEST SENSE: take the highest pending UA into fixed sense; returns its length or 0. */
+/* Fixed-format sense of one UA bit (for an asynchronous event). */
+size_t scsi_ua_sense(uint16_t bit, uint8_t *sense, size_t cap);
 size_t scsi_ua_take_sense(uint16_t *pending, uint8_t *sense, size_t cap);
 /* ASC/ASCQ of the UA that would be reported next (0: none); clears nothing. */
 uint16_t scsi_ua_peek(uint16_t pending);

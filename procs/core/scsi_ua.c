@@ -67,6 +67,15 @@ size_t scsi_ua_take_sense(uint16_t *pending, uint8_t *sense, size_t cap)
 	return scsi_sense_build(sense, cap, false, SK_UNIT_ATTENTION, ua_order[i].asc, NULL);
 }
 
+size_t scsi_ua_sense(uint16_t bit, uint8_t *sense, size_t cap)
+{
+	int i = ua_next(bit);
+
+	if (i < 0)
+		return 0;
+	return scsi_sense_build(sense, cap, false, SK_UNIT_ATTENTION, ua_order[i].asc, NULL);
+}
+
 uint16_t scsi_ua_peek(uint16_t pending)
 {
 	int i = ua_next(pending);

@@ -21,6 +21,13 @@
 #define ISCSI_LOGIN_TIMEOUT 30.0  /* seconds for a whole login */
 #define ISCSI_DISC_BUF      65536 /* target names from the core */
 #define ISCSI_SPILL_MAX     (32u << 20) /* private memory for commands waiting on the pool */
+#define ISCSI_MAX_LISTENERS 64    /* portals, including those added live */
+/* ErrorRecoveryLevel 1 (iscsi_erl.c): what is kept for retransmission */
+#define ISCSI_ERL_KEEP_CMDS  (2 * ISCSI_QDEPTH) /* answered commands per connection */
+#define ISCSI_ERL_KEEP_BYTES (8u << 20)  /* their Data-In per connection */
+#define ISCSI_ERL_RECOVERIES 16          /* recovery R2Ts per command, then it fails */
+#define ISCSI_ERL_HOLES      16          /* lost CmdSNs remembered for a retry */
+#define ISCSI_ERL_RECOVERY_DELAY 1.0     /* s after a header digest error */
 
 struct iscsi_tgt;
 struct iscsi_conn;
@@ -48,13 +55,26 @@ struct iscsi_r2t {
 	uint32_t len;
 	uint32_t got;
 	uint32_t datasn;
+	uint32_t r2tsn;
+	/* ERL >= 1: a Data-Out of this sequence was lost at lost_at; the rest
+	 * of the sequence is skipped, then a recovery R2T asks for it again */
+	bool     lost;
+	uint32_t lost_at;
 };
 
 /* Core request kinds: the tag of every message we send names one of these. */
 enum iscsi_req_kind { REQ_NONE = 0, REQ_CMD, REQ_NEXUS, REQ_DISCOVER, REQ_TMF };
 
+/* Safe session reinstatement: the commands of a replaced session still in
+ * the core; the new session's login waits until they all came back. */
+struct iscsi_quiesce {
+	uint32_t pending;                 /* commands of the old session in the core */
+	struct iscsi_conn *waiter;        /* the reinstating login; NULL if gone */
+};
+
 struct iscsi_cmd {
 	struct iscsi_conn *conn;          /* NULL once the connection is gone */
+	struct iscsi_quiesce *qz;         /* its session is being reinstated */
 	struct iscsi_cmd *hnext;          /* conn ITT hash */
 	struct iscsi_cmd *prev, *next;    /* conn->cmds */
 	int      refs;
@@ -101,6 +121,26 @@ struct iscsi_cmd {
 	 * task ends with CHECK CONDITION, PROTOCOL SERVICE CRC ERROR (RFC 7143
 	 * 7.8/7.9: ERL 0 cannot ask for it again) */
 	bool     data_err;
+	/* bytes of data-out in (immediate, unsolicited, solicited): with
+	 * recovery R2Ts sequences may complete out of order */
+	uint32_t rx_bytes;
+	/* ---- ErrorRecoveryLevel >= 1 (iscsi_erl.c) ---- */
+	bool     unsol_lost;              /* unsolicited data lost: skip to its end */
+	uint8_t  recoveries;              /* recovery R2Ts sent */
+	uint32_t hd_snap;                 /* rx_bytes when a header was lost */
+	bool     hd_mark;
+	/* the status as sent, for a Status SNACK; Data-In layout for a Data
+	 * SNACK (the same PDUs are rebuilt from the buffer) */
+	bool     st_sent;
+	bool     st_in_datain;            /* status rode in the last Data-In */
+	uint8_t  st_status, st_rf, st_sense_len;
+	uint32_t st_statsn, st_residual, st_expdatasn;
+	uint8_t *st_sense;
+	uint32_t din_len, din_seg, din_burst, din_count;
+	uint32_t din_ttt;                 /* TTT of Data-In with the A bit */
+	uint32_t din_acked;               /* DataACK: DataSNs below are acknowledged */
+	struct iscsi_cmd *rnext;          /* conn->kept, oldest first */
+	bool     kept;
 };
 
 enum iscsi_rx_state { RX_BHS, RX_AHS, RX_HDIG, RX_HDR_READY, RX_DATA };
@@ -111,6 +151,7 @@ struct iscsi_tmf;
 struct iscsi_disc;
 struct iscsi_auth_cfg;
 struct iscsi_portal_cfg;
+struct iscsi_isns;
 
 enum { RX_ACT_NONE = 0, RX_ACT_REJECT, RX_ACT_IGNORE, RX_ACT_CLOSE };
 
@@ -184,6 +225,20 @@ struct iscsi_conn {
 	/* shutdown: AsyncEvent 1 sent (logout requested), AsyncEvent 2 sent */
 	bool     logout_asked;
 	bool     drop_sent;
+	/* ERL >= 1: answered commands kept for SNACKs until ExpStatSN passes
+	 * them (iscsi_erl.c) */
+	struct iscsi_cmd *kept, *kept_tail;
+	uint32_t nkept;
+	uint64_t kept_bytes;
+	bool     hdig_bad;                /* last header failed its digest */
+	bool     rx_discard;              /* this PDU is skipped (header digest) */
+	bool     rx_lost;                 /* this Data-Out failed its data digest */
+	ev_timer rec_timer;               /* recovery after a lost header */
+	bool     rec_on;
+	struct iscsi_quiesce *qz;         /* login waits for a replaced session */
+	bool     login_deferred;          /* final login response held for qz */
+	ev_timer lo_timer;                /* asked to log out: drop when it expires */
+	bool     lo_on;
 	/* target NOP-In ping */
 	bool     nop_out;
 	uint32_t nop_ttt;
@@ -204,6 +259,11 @@ struct iscsi_session {
 	uint32_t exp_cmd_sn;
 	uint32_t max_cmd_sn;              /* last MaxCmdSN sent (never decreases) */
 	uint32_t active;                  /* commands holding a window slot */
+	/* ERL >= 1: CmdSNs skipped (a command lost to a digest error) that a
+	 * retried command may still use */
+	uint32_t holes[ISCSI_ERL_HOLES];
+	uint8_t  nholes;
+	uint32_t async_sent;              /* SCSI async events sent */
 };
 
 /* NEXUS_ADD in flight; outlives its session if that dies meanwhile. */
@@ -278,6 +338,7 @@ struct iscsi_tgt {
 	bool     shutting_down;
 	struct iscsi_auth_cfg *auth;      /* CHAP policy (iscsi_auth.c) */
 	struct iscsi_portal_cfg *portal;  /* portal groups, limits, redirects (iscsi_portal.c) */
+	struct iscsi_isns *isns;          /* iSNS registration (iscsi_isns.c), or NULL */
 	struct {
 		uint64_t conns;           /* accepted */
 		uint64_t logins;          /* sessions in full feature phase */
@@ -289,6 +350,12 @@ struct iscsi_tgt {
 		uint64_t rejects;
 		uint64_t protocol_closes; /* connections ended for bad input */
 		uint64_t auth_failures;   /* CHAP refusals (0x0201) */
+		uint64_t snacks;          /* SNACKs served (ERL 1) */
+		uint64_t retransmits;     /* PDUs sent again for them */
+		uint64_t recovery_r2ts;   /* R2Ts for lost Data-Out (ERL 1) */
+		uint64_t hdigest_skips;   /* PDUs skipped for a header digest error */
+		uint64_t async_events;    /* Asynchronous Messages, SCSI events */
+		uint64_t logout_requests; /* AsyncEvent 1 on request (CTL_SESSION_LOGOUT) */
 	} st;
 	uint8_t  scratch[65536];          /* sink for data we must skip */
 };
@@ -324,6 +391,9 @@ void  iscsi_session_free(struct iscsi_session *s);
 void  iscsi_session_list(struct iscsi_session *s);
 struct iscsi_session *iscsi_session_by_tsih(struct iscsi_tgt *t, uint16_t tsih);
 void  iscsi_session_reinstate(struct iscsi_tgt *t, struct iscsi_session *s);
+/* A command of a replaced session came back from the core. */
+void  iscsi_quiesce_release(struct iscsi_cmd *cmd);
+void  iscsi_quiesce_conn_lost(struct iscsi_conn *c);
 /* Fill StatSN (advancing it when `status`), ExpCmdSN, MaxCmdSN at 24/28/32. */
 void  iscsi_fill_sn(struct iscsi_conn *c, uint8_t *bhs, bool status);
 /* CmdSN check of a non-immediate PDU: true if it may be processed. */
@@ -347,13 +417,15 @@ void  iscsi_login_free(struct iscsi_conn *c);
 void  iscsi_login_nexus_added(struct iscsi_tgt *t, struct iscsi_nexus_req *nr,
 			      int32_t result);
 void  iscsi_login_reject(struct iscsi_conn *c, uint16_t status);
+/* The replaced session is quiet: send the held final login response. */
+void  iscsi_login_resume(struct iscsi_conn *c);
 
 /* ---- iscsi_discovery.c: Text requests, SendTargets ---- */
 void  iscsi_rx_text(struct iscsi_conn *c, const uint8_t *data);
 void  iscsi_discover_done(struct iscsi_tgt *t, void *obj, const struct msg_discover_done *m);
 void  iscsi_discover_orphan(struct iscsi_conn *c);
 
-/* ---- iscsi_cmd.c: SCSI commands and their data ---- */
+/* ---- iscsi_cmd.c: SCSI commands and their data; iscsi_dataout.c ---- */
 int   iscsi_cmd_rx_start(struct iscsi_conn *c);
 void  iscsi_cmd_rx_done(struct iscsi_conn *c);
 int   iscsi_dataout_rx_start(struct iscsi_conn *c);
@@ -367,6 +439,47 @@ void  iscsi_cmds_conn_lost(struct iscsi_conn *c);
 void  iscsi_cmd_retry_waiters(struct iscsi_tgt *t);
 int   iscsi_cmds_abort_waiting(struct iscsi_conn *c, uint64_t lun, bool all_luns,
 			       uint32_t itt, bool one);
+
+/* ---- iscsi_cmd.c, used by iscsi_erl.c ---- */
+/* Queue Data-In PDUs DataSN [from, to) of a command laid out by its din_*
+ * fields; resend: PDUs sent before, with their original StatSN. */
+void  iscsi_datain_emit(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint32_t from,
+			uint32_t to, bool resend);
+void  iscsi_r2t_send(struct iscsi_conn *c, struct iscsi_cmd *cmd, struct iscsi_r2t *r);
+/* A solicited sequence lost data: ask for the rest again, or fail the task. */
+void  iscsi_r2t_recover(struct iscsi_conn *c, struct iscsi_cmd *cmd, struct iscsi_r2t *r);
+void  iscsi_cmd_write_progress(struct iscsi_tgt *t, struct iscsi_cmd *cmd);
+void  iscsi_cmd_status_resend(struct iscsi_conn *c, struct iscsi_cmd *cmd);
+void  iscsi_cmd_get(struct iscsi_cmd *cmd);
+struct iscsi_r2t *iscsi_r2t_find(struct iscsi_cmd *cmd, uint32_t ttt);
+void  iscsi_r2t_remove(struct iscsi_cmd *cmd, struct iscsi_r2t *r);
+/* Skip the data segment of the PDU being received, then act (RX_ACT_*). */
+int   iscsi_rx_skip(struct iscsi_conn *c, uint8_t action, uint8_t reason);
+void  iscsi_cmd_imm_digest_error(struct iscsi_conn *c);
+
+/* ---- iscsi_erl.c: ErrorRecoveryLevel 1 ---- */
+bool  iscsi_erl_on(const struct iscsi_conn *c);
+/* Take over the connection's reference of an answered command. */
+void  iscsi_erl_keep(struct iscsi_conn *c, struct iscsi_cmd *cmd);
+/* ExpStatSN from the initiator: release what it acknowledges. */
+void  iscsi_erl_ack(struct iscsi_conn *c, uint32_t exp_stat_sn);
+void  iscsi_erl_conn_lost(struct iscsi_conn *c);
+struct iscsi_cmd *iscsi_erl_find(struct iscsi_conn *c, uint32_t itt);
+void  iscsi_rx_snack(struct iscsi_conn *c);
+/* A header failed its digest and was skipped: later, recover what stalled. */
+void  iscsi_erl_header_lost(struct iscsi_conn *c);
+/* CmdSN bookkeeping for retried commands. */
+void  iscsi_erl_hole_add(struct iscsi_session *s, uint32_t cmdsn);
+bool  iscsi_erl_hole_take(struct iscsi_session *s, uint32_t cmdsn);
+
+/* ---- iscsi_async.c: Asynchronous Messages ---- */
+void  iscsi_async_scsi_event(struct iscsi_tgt *t, const struct msg_async_event *m);
+/* Ask the sessions of an initiator (NULL: all) on a target (NULL: all) to
+ * log out within `secs` (AsyncEvent 1). Returns how many were asked. */
+int   iscsi_async_request_logout(struct iscsi_tgt *t, const char *initiator,
+				 const char *target, uint16_t secs);
+void  iscsi_async_ctl(struct iscsi_tgt *t, const char *json);
+void  iscsi_async_conn_lost(struct iscsi_conn *c);
 
 /* ---- iscsi_tmf.c ---- */
 void  iscsi_rx_tmf(struct iscsi_conn *c);

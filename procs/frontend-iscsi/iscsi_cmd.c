@@ -33,10 +33,17 @@ static void cmd_get(struct iscsi_cmd *cmd)
 	cmd->refs++;
 }
 
+void iscsi_cmd_get(struct iscsi_cmd *cmd)
+{
+	cmd->refs++;
+}
+
 void iscsi_cmd_put(struct iscsi_tgt *t, struct iscsi_cmd *cmd)
 {
 	if (--cmd->refs > 0)
 		return;
+	if (cmd->qz)
+		iscsi_quiesce_release(cmd);
 	if (cmd->spill) {
 		t->spill_bytes -= cmd->spill_len;
 		free(cmd->spill);
@@ -45,6 +52,7 @@ void iscsi_cmd_put(struct iscsi_tgt *t, struct iscsi_cmd *cmd)
 		pool_free(&t->alloc, &cmd->buf);
 		iscsi_conn_pool_freed(t);
 	}
+	free(cmd->st_sense);
 	free(cmd);
 }
 
@@ -134,7 +142,10 @@ static void cmd_finish(struct iscsi_tgt *t, struct iscsi_cmd *cmd)
 	struct iscsi_conn *c = cmd->conn;
 
 	cmd_detach(cmd);
-	iscsi_cmd_put(t, cmd); /* the connection's reference */
+	if (c && cmd->st_sent && iscsi_erl_on(c))
+		iscsi_erl_keep(c, cmd); /* for SNACKs, until acknowledged */
+	else
+		iscsi_cmd_put(t, cmd); /* the connection's reference */
 	if (c)
 		iscsi_logout_try(c);
 }
@@ -168,6 +179,20 @@ static void queue_scsi_rsp(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint8_t 
 	}
 	cmd_get(cmd);
 	p->cmd = cmd;
+	if (iscsi_erl_on(c)) {
+		/* a Status SNACK rebuilds this PDU */
+		cmd->st_sent = true;
+		cmd->st_in_datain = false;
+		cmd->st_status = status;
+		cmd->st_rf = resid_flags;
+		cmd->st_residual = residual;
+		cmd->st_expdatasn = exp_datasn;
+		cmd->st_statsn = iscsi_get32(p->bhs + 24);
+		if (sense_len && (cmd->st_sense = malloc(sense_len))) {
+			memcpy(cmd->st_sense, sense, sense_len);
+			cmd->st_sense_len = (uint8_t)sense_len;
+		}
+	}
 	iscsi_conn_queue(c, p);
 }
 
@@ -189,17 +214,53 @@ static void cmd_local_status(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint8_
 }
 
 /* Data-In PDUs straight from the pool buffer, in segments the initiator can
- * receive and bursts of MaxBurstLength; status rides in the last one. */
+ * receive and bursts of MaxBurstLength; status rides in the last one. The
+ * layout (din_*) is kept so a Data SNACK rebuilds the very same PDUs. */
 static void queue_data_in(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint32_t len,
 			  bool with_status, uint8_t status, uint8_t rf, uint32_t residual)
 {
 	const struct iscsi_params *p = &c->sess->p;
-	uint32_t seg = p->mrdsl_tx, burst = p->max_burst, off = 0, in_burst = 0;
+	uint32_t seg = p->mrdsl_tx, n;
 
 	c->t->st.bytes_out += len;
 	if (seg == 0)
 		seg = ISCSI_LOGIN_DSL;
-	while (off < len) {
+	cmd->din_len = len;
+	cmd->din_seg = seg;
+	cmd->din_burst = p->max_burst;
+	/* count the PDUs: bursts of max_burst, each cut in segments */
+	n = 0;
+	for (uint32_t off = 0; off < len;) {
+		uint32_t b = len - off < cmd->din_burst ? len - off : cmd->din_burst;
+
+		n += (b + seg - 1) / seg;
+		off += b;
+	}
+	cmd->din_count = n;
+	if (with_status) {
+		cmd->st_in_datain = true;
+		cmd->st_status = status;
+		cmd->st_rf = rf;
+		cmd->st_residual = residual;
+	}
+	cmd->st_sent = with_status && iscsi_erl_on(c);
+	if (iscsi_erl_on(c)) {
+		cmd->din_ttt = c->next_ttt++;
+		if (cmd->din_ttt == ISCSI_RSVD_TAG)
+			cmd->din_ttt = c->next_ttt++;
+	}
+	iscsi_datain_emit(c, cmd, 0, n, false);
+	cmd->datasn_in = n;
+}
+
+void iscsi_datain_emit(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint32_t from,
+		       uint32_t to, bool resend)
+{
+	uint32_t len = cmd->din_len, seg = cmd->din_seg, burst = cmd->din_burst;
+	uint32_t off = 0, in_burst = 0, sn = 0;
+	bool erl = iscsi_erl_on(c);
+
+	while (off < len && sn < to) {
 		uint32_t n = len - off, room = burst - in_burst;
 		bool last, end_burst;
 		struct iscsi_txpdu *d;
@@ -211,29 +272,49 @@ static void queue_data_in(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint32_t 
 		last = off + n == len;
 		in_burst += n;
 		end_burst = last || in_burst == burst;
-		d = iscsi_txpdu_new(ISCSI_OP_DATA_IN, end_burst ? ISCSI_FLAG_FINAL : 0);
-		iscsi_put64(d->bhs + 8, cmd->lun);
-		iscsi_put32(d->bhs + 16, cmd->itt);
-		iscsi_put32(d->bhs + 20, ISCSI_RSVD_TAG);
-		if (last && with_status) {
-			d->bhs[1] |= ISCSI_DATAIN_STATUS | rf;
-			d->bhs[3] = status;
-			iscsi_fill_sn(c, d->bhs, true);
-			iscsi_put32(d->bhs + 44, residual);
-			cmd_get(cmd);
-			d->cmd = cmd;
-		} else {
-			iscsi_fill_sn(c, d->bhs, false);
-			iscsi_put32(d->bhs + 24, 0);
+		if (sn >= from) {
+			d = iscsi_txpdu_new(ISCSI_OP_DATA_IN, end_burst ? ISCSI_FLAG_FINAL : 0);
+			iscsi_put64(d->bhs + 8, cmd->lun);
+			iscsi_put32(d->bhs + 16, cmd->itt);
+			iscsi_put32(d->bhs + 20, ISCSI_RSVD_TAG);
+			if (erl && end_burst) {
+				/* ERL 1: ask for a DataACK once per burst (RFC 7143
+				 * 11.7.2), naming the task with a TTT */
+				d->bhs[1] |= ISCSI_DATAIN_ACK;
+				iscsi_put32(d->bhs + 20, cmd->din_ttt);
+			}
+			if (last && cmd->st_in_datain) {
+				d->bhs[1] |= ISCSI_DATAIN_STATUS | cmd->st_rf;
+				d->bhs[3] = cmd->st_status;
+				iscsi_fill_sn(c, d->bhs, !resend);
+				if (resend)
+					iscsi_put32(d->bhs + 24, cmd->st_statsn);
+				else
+					cmd->st_statsn = iscsi_get32(d->bhs + 24);
+				iscsi_put32(d->bhs + 44, cmd->st_residual);
+			} else {
+				iscsi_fill_sn(c, d->bhs, false);
+				iscsi_put32(d->bhs + 24, 0);
+			}
+			iscsi_put32(d->bhs + 36, sn);
+			iscsi_put32(d->bhs + 40, off);
+			d->data = cmd->data + off;
+			d->dlen = n;
+			/* the status PDU holds the command until written; at ERL 1
+			 * every PDU does, since a SNACK can come at any time and an
+			 * acknowledgement may release the buffer */
+			if ((last && cmd->st_in_datain) || erl || resend) {
+				cmd_get(cmd);
+				d->cmd = cmd;
+			}
+			if (resend)
+				c->t->st.retransmits++;
+			iscsi_conn_queue(c, d);
 		}
-		iscsi_put32(d->bhs + 36, cmd->datasn_in++);
-		iscsi_put32(d->bhs + 40, off);
-		d->data = cmd->data + off;
-		d->dlen = n;
-		iscsi_conn_queue(c, d);
 		if (end_burst)
 			in_burst = 0;
 		off += n;
+		sn++;
 	}
 }
 
@@ -242,6 +323,8 @@ void iscsi_cmd_rsp(struct iscsi_tgt *t, struct iscsi_cmd *cmd, const struct msg_
 	struct iscsi_conn *c = cmd->conn;
 
 	cmd->in_core = false;
+	if (cmd->qz)
+		iscsi_quiesce_release(cmd);
 	if (c && cmd->data_err && cmd->data_ready_sent && (m->h.flags & MSG_RSP_ABORTED)) {
 		/* we ended it ourselves (DATA_READY with an error): lost data;
 		 * an abort (TMF) that came first still sends no status */
@@ -302,6 +385,29 @@ static void send_data_ready(struct iscsi_tgt *t, struct iscsi_cmd *cmd, int32_t 
 	iscsi_core_send(t, &m);
 }
 
+void iscsi_r2t_send(struct iscsi_conn *c, struct iscsi_cmd *cmd, struct iscsi_r2t *r)
+{
+	struct iscsi_txpdu *pdu = iscsi_txpdu_new(ISCSI_OP_R2T, ISCSI_FLAG_FINAL);
+
+	iscsi_put64(pdu->bhs + 8, cmd->lun);
+	iscsi_put32(pdu->bhs + 16, cmd->itt);
+	iscsi_put32(pdu->bhs + 20, r->ttt);
+	iscsi_fill_sn(c, pdu->bhs, false);
+	iscsi_put32(pdu->bhs + 36, r->r2tsn);
+	iscsi_put32(pdu->bhs + 40, r->off + r->got);
+	iscsi_put32(pdu->bhs + 44, r->len - r->got);
+	iscsi_conn_queue(c, pdu);
+}
+
+static uint32_t new_ttt(struct iscsi_conn *c)
+{
+	uint32_t ttt = c->next_ttt++;
+
+	if (ttt == ISCSI_RSVD_TAG)
+		ttt = c->next_ttt++;
+	return ttt;
+}
+
 static void issue_r2ts(struct iscsi_conn *c, struct iscsi_cmd *cmd)
 {
 	const struct iscsi_params *p = &c->sess->p;
@@ -311,29 +417,63 @@ static void issue_r2ts(struct iscsi_conn *c, struct iscsi_cmd *cmd)
 		maxr2t = ISCSI_MAX_R2T;
 	while (cmd->nr2t < maxr2t && cmd->r2t_next < cmd->want) {
 		struct iscsi_r2t *r = &cmd->r2t[cmd->nr2t++];
-		struct iscsi_txpdu *pdu;
 		uint32_t len = cmd->want - cmd->r2t_next;
 
 		if (len > p->max_burst)
 			len = p->max_burst;
-		r->ttt = c->next_ttt++;
-		if (r->ttt == ISCSI_RSVD_TAG)
-			r->ttt = c->next_ttt++;
+		memset(r, 0, sizeof(*r));
+		r->ttt = new_ttt(c);
 		r->off = cmd->r2t_next;
 		r->len = len;
-		r->got = 0;
-		r->datasn = 0;
+		r->r2tsn = cmd->r2tsn++;
 		cmd->r2t_next += len;
-		pdu = iscsi_txpdu_new(ISCSI_OP_R2T, ISCSI_FLAG_FINAL);
-		iscsi_put64(pdu->bhs + 8, cmd->lun);
-		iscsi_put32(pdu->bhs + 16, cmd->itt);
-		iscsi_put32(pdu->bhs + 20, r->ttt);
-		iscsi_fill_sn(c, pdu->bhs, false);
-		iscsi_put32(pdu->bhs + 36, cmd->r2tsn++);
-		iscsi_put32(pdu->bhs + 40, r->off);
-		iscsi_put32(pdu->bhs + 44, r->len);
-		iscsi_conn_queue(c, pdu);
+		iscsi_r2t_send(c, cmd, r);
 	}
+}
+
+void iscsi_r2t_remove(struct iscsi_cmd *cmd, struct iscsi_r2t *r)
+{
+	size_t i = (size_t)(r - cmd->r2t);
+
+	memmove(&cmd->r2t[i], &cmd->r2t[i + 1], (cmd->nr2t - 1 - i) * sizeof(cmd->r2t[0]));
+	cmd->nr2t--;
+}
+
+struct iscsi_r2t *iscsi_r2t_find(struct iscsi_cmd *cmd, uint32_t ttt)
+{
+	for (uint8_t i = 0; i < cmd->nr2t; i++)
+		if (cmd->r2t[i].ttt == ttt)
+			return &cmd->r2t[i];
+	return NULL;
+}
+
+/* RFC 7143 7.8/7.9 at ERL >= 1: the data from lost_at to the end of the
+ * sequence is asked for again with a recovery R2T (new TTT and R2TSN). A
+ * peer that keeps losing data gets a bounded number of them, then the task
+ * fails as at ERL 0. */
+void iscsi_r2t_recover(struct iscsi_conn *c, struct iscsi_cmd *cmd, struct iscsi_r2t *r)
+{
+	uint32_t end = r->off + r->len;
+
+	if (cmd->recoveries >= ISCSI_ERL_RECOVERIES) {
+		log_warn("conn %llu: ITT 0x%x: %u recovery R2Ts, task fails",
+			 (unsigned long long)c->id, cmd->itt, cmd->recoveries);
+		cmd->data_err = true;
+		iscsi_r2t_remove(cmd, r);
+		return;
+	}
+	cmd->recoveries++;
+	c->t->st.recovery_r2ts++;
+	r->off = r->lost ? r->lost_at : r->off + r->got;
+	r->len = end - r->off;
+	r->got = 0;
+	r->datasn = 0;
+	r->lost = false;
+	r->ttt = new_ttt(c);
+	r->r2tsn = cmd->r2tsn++;
+	log_info("conn %llu: ITT 0x%x: recovery R2T for %u bytes at %u",
+		 (unsigned long long)c->id, cmd->itt, r->len, r->off);
+	iscsi_r2t_send(c, cmd, r);
 }
 
 static void write_progress(struct iscsi_tgt *t, struct iscsi_cmd *cmd)
@@ -346,7 +486,7 @@ static void write_progress(struct iscsi_tgt *t, struct iscsi_cmd *cmd)
 			send_data_ready(t, cmd, -EILSEQ);
 		return;
 	}
-	if (cmd->rx_off >= cmd->want) {
+	if (cmd->rx_bytes >= cmd->want && !cmd->nr2t) {
 		send_data_ready(t, cmd, 0);
 		return;
 	}
@@ -357,6 +497,11 @@ static void write_progress(struct iscsi_tgt *t, struct iscsi_cmd *cmd)
 			cmd->r2t_next = cmd->rx_off;
 		issue_r2ts(cmd->conn, cmd);
 	}
+}
+
+void iscsi_cmd_write_progress(struct iscsi_tgt *t, struct iscsi_cmd *cmd)
+{
+	write_progress(t, cmd);
 }
 
 void iscsi_cmd_xfer_rdy(struct iscsi_tgt *t, struct iscsi_cmd *cmd, uint32_t len)
@@ -384,12 +529,21 @@ static uint8_t map_attr(uint8_t a)
 	}
 }
 
-static int rx_skip(struct iscsi_conn *c, uint8_t action, uint8_t reason)
+int iscsi_rx_skip(struct iscsi_conn *c, uint8_t action, uint8_t reason)
 {
 	c->rx_dst = NULL;
 	c->rx_action = action;
 	c->rx_reason = reason;
 	return 0;
+}
+
+void iscsi_cmd_imm_digest_error(struct iscsi_conn *c)
+{
+	if (c->rx_cmd && c->rx_action == RX_ACT_NONE) {
+		log_warn("conn %llu: ITT 0x%x: immediate data digest error: command dropped",
+			 (unsigned long long)c->id, c->rx_cmd->itt);
+		c->rx_action = RX_ACT_CLOSE + 5;
+	}
 }
 
 int iscsi_cmd_rx_start(struct iscsi_conn *c)
@@ -407,22 +561,23 @@ int iscsi_cmd_rx_start(struct iscsi_conn *c)
 	bool local_e2big = false;
 
 	c->exp_stat_sn = iscsi_get32(b + 28);
+	iscsi_erl_ack(c, c->exp_stat_sn);
 	if (p->session_type != ISCSI_SESSION_NORMAL)
-		return rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_PROTOCOL);
+		return iscsi_rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_PROTOCOL);
 	if (c->logout_pending)
-		return rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_WAITING_LOGOUT);
+		return iscsi_rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_WAITING_LOGOUT);
 	if ((b[1] & ISCSI_CMD_ATTR_MASK) > 4 || (!rbit && !wbit && edtl) ||
 	    (dlen && !wbit) || dlen > edtl)
-		return rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_INVALID_FIELD);
+		return iscsi_rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_INVALID_FIELD);
 	if (dlen && (!p->immediate_data || dlen > p->first_burst))
-		return rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_PROTOCOL);
+		return iscsi_rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_PROTOCOL);
 	cdb_len = iscsi_cdb_extract(b, c->ahs, c->hi.ahs_len, cdb, sizeof(cdb));
 	if (cdb_len < 0)
-		return rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_INVALID_FIELD);
+		return iscsi_rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_INVALID_FIELD);
 	if (iscsi_cmd_find(c, c->hi.itt))
-		return rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_TASK_IN_PROGRESS);
+		return iscsi_rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_TASK_IN_PROGRESS);
 	if (c->hi.immediate && c->ncmds >= 2 * ISCSI_QDEPTH)
-		return rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_IMM_CMD);
+		return iscsi_rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_IMM_CMD);
 	bool wait = false, busy = false;
 	uint32_t spill_len = 0;
 
@@ -451,7 +606,7 @@ int iscsi_cmd_rx_start(struct iscsi_conn *c)
 	if (!iscsi_cmdsn_accept(c, cmdsn, c->hi.immediate)) {
 		if (buf.length)
 			pool_free(&t->alloc, &buf);
-		return rx_skip(c, RX_ACT_IGNORE, 0);
+		return iscsi_rx_skip(c, RX_ACT_IGNORE, 0);
 	}
 	cmd = calloc(1, sizeof(*cmd));
 	if (!cmd) {
@@ -526,6 +681,17 @@ void iscsi_cmd_rx_done(struct iscsi_conn *c)
 		return;
 	}
 	c->rx_cmd = NULL;
+	if (c->rx_action == RX_ACT_CLOSE + 5) {
+		/* immediate data failed its digest (ERL >= 1): the command is
+		 * dropped as if never received; the initiator retries it with
+		 * the same CmdSN (RFC 7143 7.8), which stays usable */
+		iscsi_send_reject(c, ISCSI_REJECT_DATA_DIGEST, b);
+		if (!cmd->immediate)
+			iscsi_erl_hole_add(c->sess, cmd->cmdsn);
+		cmd_finish(t, cmd);
+		iscsi_cmd_put(t, cmd);
+		return;
+	}
 	if (c->rx_action > RX_ACT_CLOSE || !iscsi_core_usable(t)) {
 		if (c->rx_action == RX_ACT_CLOSE + 3)
 			cmd_local_status(c, cmd, SCSI_STATUS_BUSY, NULL, 0);
@@ -539,6 +705,7 @@ void iscsi_cmd_rx_done(struct iscsi_conn *c)
 	}
 	cmd->imm_len = c->hi.data_len;
 	cmd->rx_off = cmd->imm_len;
+	cmd->rx_bytes = cmd->imm_len;
 	if (cmd->dir == MSG_DIR_WRITE && !c->hi.final && !c->sess->p.initial_r2t) {
 		uint32_t fb = c->sess->p.first_burst;
 
@@ -617,130 +784,6 @@ void iscsi_cmd_retry_waiters(struct iscsi_tgt *t)
 	}
 }
 
-
-/* ---- receiving Data-Out ---- */
-
-/* A Data-Out of an open sequence with the wrong DataSN: one before it was
- * lost (RFC 7143 7.9 treats it as a digest error on that one). ERL 0 cannot
- * ask for the data again, so the data is skipped, the sequences run to their
- * F bits, and the task ends with CHECK CONDITION (7.8, option b). */
-static int dataout_discard(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint32_t got,
-			   uint32_t want)
-{
-	if (!cmd->data_err)
-		log_warn("conn %llu: ITT 0x%x: Data-Out DataSN %u, expected %u: data lost, "
-			 "task fails", (unsigned long long)c->id, cmd->itt, got, want);
-	cmd->data_err = true;
-	cmd_get(cmd);
-	c->rx_cmd = cmd;
-	c->rx_dst = NULL;
-	return 0;
-}
-
-/* The Data-Out just read failed its data digest (its header was sound):
- * RFC 7143 7.8 - Reject, discard, and end the task as for a lost PDU. */
-void iscsi_dataout_digest_error(struct iscsi_conn *c)
-{
-	struct iscsi_cmd *cmd = c->rx_cmd;
-
-	iscsi_send_reject(c, ISCSI_REJECT_DATA_DIGEST, c->bhs);
-	if (cmd && !cmd->data_err)
-		log_warn("conn %llu: ITT 0x%x: Data-Out data digest error: task fails",
-			 (unsigned long long)c->id, cmd->itt);
-	if (cmd)
-		cmd->data_err = true;
-}
-
-int iscsi_dataout_rx_start(struct iscsi_conn *c)
-{
-	const uint8_t *b = c->bhs;
-	uint32_t ttt = iscsi_get32(b + 20), off = iscsi_get32(b + 40);
-	uint32_t datasn = iscsi_get32(b + 36), len = c->hi.data_len;
-	struct iscsi_cmd *cmd = iscsi_cmd_find(c, c->hi.itt);
-
-	if (!cmd || cmd->dir != MSG_DIR_WRITE || !cmd->data) {
-		/* e.g. the command already failed and was answered: the
-		 * initiator may still be sending its unsolicited data */
-		log_debug("conn %llu: Data-Out for unknown ITT 0x%x skipped",
-			  (unsigned long long)c->id, c->hi.itt);
-		return rx_skip(c, RX_ACT_IGNORE, 0);
-	}
-	if (ttt == ISCSI_RSVD_TAG) {
-		if (!cmd->unsol_open)
-			return -EPROTO;
-		if (datasn != cmd->unsol_datasn || cmd->data_err)
-			return dataout_discard(c, cmd, datasn, cmd->unsol_datasn);
-		if (off != cmd->rx_off || len > cmd->unsol_end - off)
-			return -EPROTO;
-	} else {
-		struct iscsi_r2t *r = &cmd->r2t[0];
-
-		if (!cmd->nr2t || r->ttt != ttt)
-			return -EPROTO;
-		if (datasn != r->datasn || cmd->data_err)
-			return dataout_discard(c, cmd, datasn, r->datasn);
-		if (off != r->off + r->got || len > r->len - r->got)
-			return -EPROTO;
-	}
-	if ((uint64_t)off + len > cmd->data_cap)
-		return -EPROTO;
-	cmd_get(cmd);
-	c->rx_cmd = cmd;
-	c->rx_dst = cmd->data + off;
-	return 0;
-}
-
-void iscsi_dataout_rx_done(struct iscsi_conn *c)
-{
-	struct iscsi_tgt *t = c->t;
-	struct iscsi_cmd *cmd = c->rx_cmd;
-	uint32_t len = c->hi.data_len;
-
-	if (!cmd)
-		return;
-	c->rx_cmd = NULL;
-	if (cmd->data_err) {
-		/* discarded: only the F bits matter now */
-		if (iscsi_get32(c->bhs + 20) == ISCSI_RSVD_TAG) {
-			if (c->hi.final)
-				cmd->unsol_open = false;
-		} else if (c->hi.final && cmd->nr2t) {
-			memmove(&cmd->r2t[0], &cmd->r2t[1],
-				(size_t)(cmd->nr2t - 1) * sizeof(cmd->r2t[0]));
-			cmd->nr2t--;
-		}
-		write_progress(t, cmd);
-		if (cmd->wait_buf && t->bw_head == cmd)
-			iscsi_cmd_retry_waiters(t);
-		iscsi_cmd_put(t, cmd);
-		return;
-	}
-	cmd->rx_off += len;
-	if (iscsi_get32(c->bhs + 20) == ISCSI_RSVD_TAG) {
-		cmd->unsol_datasn++;
-		if (c->hi.final || cmd->rx_off >= cmd->unsol_end)
-			cmd->unsol_open = false;
-	} else {
-		struct iscsi_r2t *r = &cmd->r2t[0];
-
-		r->got += len;
-		r->datasn++;
-		if (r->got == r->len || c->hi.final) {
-			if (r->got != r->len) {
-				iscsi_cmd_put(t, cmd);
-				iscsi_conn_close(c, "Data-Out sequence ended early");
-				return;
-			}
-			memmove(&cmd->r2t[0], &cmd->r2t[1],
-				(size_t)(cmd->nr2t - 1) * sizeof(cmd->r2t[0]));
-			cmd->nr2t--;
-		}
-	}
-	write_progress(t, cmd);
-	if (cmd->wait_buf && t->bw_head == cmd)
-		iscsi_cmd_retry_waiters(t);
-	iscsi_cmd_put(t, cmd);
-}
 
 /* ---- task management ---- */
 

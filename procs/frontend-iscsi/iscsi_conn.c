@@ -445,12 +445,35 @@ static void conn_rx(struct iscsi_conn *c)
 			crc = iscsi_crc32c_update(ISCSI_CRC32C_INIT, c->bhs, ISCSI_BHS_LEN);
 			crc = iscsi_crc32c_update(crc, c->ahs, c->hi.ahs_len);
 			if (iscsi_crc32c_final(crc) != iscsi_digest_get(c->hdig_rx)) {
+				if (iscsi_erl_on(c) && !c->hdig_bad) {
+					/* ERL >= 1: skip the PDU by the lengths its
+					 * header claims (already checked against
+					 * our limits) and recover what it carried;
+					 * a second bad header in a row means we
+					 * lost the PDU boundaries: close */
+					log_warn("conn %llu: header digest error on a %s: PDU "
+						 "skipped", (unsigned long long)c->id,
+						 iscsi_op_name(c->hi.opcode));
+					c->hdig_bad = true;
+					c->t->st.hdigest_skips++;
+					c->rx_dst = NULL;
+					c->rx_len = c->hi.data_len;
+					c->rx_have = 0;
+					c->rx_cmd = NULL;
+					c->rx_action = RX_ACT_NONE;
+					c->rx_discard = true;
+					c->rx_state = RX_DATA;
+					c->bhs_have = 0;
+					iscsi_erl_header_lost(c);
+					continue;
+				}
 				/* nothing in this header can be trusted, not even
 				 * its lengths: the stream is lost (ERL 0) */
 				c->t->st.protocol_closes++;
 				iscsi_conn_close(c, "header digest error");
 				return;
 			}
+			c->hdig_bad = false;
 			c->rx_state = RX_HDR_READY;
 			continue;
 		}
@@ -531,6 +554,10 @@ static void conn_rx(struct iscsi_conn *c)
 					if (c->hi.opcode == ISCSI_OP_DATA_OUT && c->rx_cmd) {
 						/* only its task fails (RFC 7143 7.8) */
 						iscsi_dataout_digest_error(c);
+					} else if (c->hi.opcode == ISCSI_OP_SCSI_CMD && c->rx_cmd &&
+						   iscsi_erl_on(c)) {
+						/* dropped; the initiator retries it */
+						iscsi_cmd_imm_digest_error(c);
 					} else {
 						/* ERL 0 has no way to ask for a command again */
 						c->t->st.protocol_closes++;
@@ -543,7 +570,10 @@ static void conn_rx(struct iscsi_conn *c)
 					  c->hi.opcode == ISCSI_OP_DATA_OUT))
 				c->t->st.bytes_in += c->rx_len;
 			c->rx_state = RX_BHS;
-			rx_pdu(c);
+			if (c->rx_discard)
+				c->rx_discard = false;
+			else
+				rx_pdu(c);
 			if (c->next_have) {
 				memcpy(c->bhs, c->bhs_next, c->next_have);
 				c->bhs_have = c->next_have;
@@ -638,6 +668,9 @@ void iscsi_conn_close(struct iscsi_conn *c, const char *why)
 	c->txq_tail = NULL;
 	c->txq_bytes = 0;
 	iscsi_cmds_conn_lost(c);
+	iscsi_erl_conn_lost(c);
+	iscsi_async_conn_lost(c);
+	iscsi_quiesce_conn_lost(c);
 	iscsi_discover_orphan(c);
 	iscsi_tmf_orphan(c);
 	iscsi_login_free(c);

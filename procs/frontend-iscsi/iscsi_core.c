@@ -286,6 +286,14 @@ static void core_msg(struct iscsi_tgt *t, const union msg *m)
 		if ((obj = req_take(t, m, REQ_TMF, false)))
 			iscsi_tmf_done(t, obj, m->tmf_rsp.result);
 		return;
+	case MSG_ASYNC_EVENT:
+		/* not an answer: no tag; the nexus may be gone meanwhile */
+		if (m->h.tag != 0 || m->async_event.sense_len > MSG_ASYNC_SENSE_MAX) {
+			core_dead(t, "ASYNC_EVENT with a tag or impossible sense length");
+			return;
+		}
+		iscsi_async_scsi_event(t, &m->async_event);
+		return;
 	default:
 		core_dead(t, "message type not allowed from the core");
 		return;

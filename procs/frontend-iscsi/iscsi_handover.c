@@ -93,6 +93,8 @@ static void reply(bool ok, const char *reason, json_t *extra, const int *fds, in
 static void listeners(struct iscsi_tgt *t, bool on)
 {
 	for (uint32_t i = 0; i < t->nlis; i++) {
+		if (t->lis[i].fd < 0)   /* a portal deleted live */
+			continue;
 		ev_timer_stop(t->loop, &t->lis[i].pause);
 		if (on)
 			ev_io_start(t->loop, &t->lis[i].w);
@@ -162,8 +164,13 @@ static const char *busy_reason(struct iscsi_tgt *t)
 		if (c->tmfs || c->disc || c->txt_busy || c->txt_in.len || c->txt_out.len ||
 		    c->txt_off)
 			return "a text exchange or task management request in progress";
-		if (c->logout_pending || c->closing_after_tx || c->login || c->stall_core)
+		if (c->logout_pending || c->closing_after_tx || c->login || c->stall_core ||
+		    c->qz || c->login_deferred)
 			return "a logout or login in progress";
+		if (c->rec_on || c->hdig_bad || c->rx_discard || c->rx_lost)
+			return "error recovery in progress";
+		if (c->logout_asked || c->drop_sent || c->lo_on)
+			return "the initiator was asked to log out";
 	}
 	return NULL;
 }
@@ -203,18 +210,20 @@ static json_t *serialize(struct iscsi_tgt *t, int *fds, int *nfds)
 	for (struct iscsi_conn *c = t->conns; c; c = c->next) {
 		struct iscsi_session *s = c->sess;
 		char isid[13], part[2 * ISCSI_BHS_LEN + 1];
-		uint32_t li = (uint32_t)(c->lis - t->lis);
-		json_t *sj, *cj;
+		json_t *sj, *cj, *holes = json_array();
 
 		hex(s->isid, 6, isid);
 		hex(c->bhs, c->bhs_have, part);
-		sj = json_pack("{s:i, s:s, s:I, s:b, s:I, s:I, s:o}", "tsih", s->tsih, "isid", isid,
-			       "nexus", (json_int_t)s->nexus, "nexus_added", s->nexus_added,
-			       "exp_cmd_sn", (json_int_t)s->exp_cmd_sn, "max_cmd_sn",
-			       (json_int_t)s->max_cmd_sn, "params", params_json(&s->p));
-		cj = json_pack("{s:i, s:I, s:I, s:i, s:s, s:s, s:i, s:I, s:I, s:b, s:b, s:I, s:b,"
+		for (unsigned k = 0; k < s->nholes && k < ISCSI_ERL_HOLES; k++)
+			json_array_append_new(holes, json_integer(s->holes[k]));
+		sj = json_pack("{s:i, s:s, s:I, s:b, s:I, s:I, s:o, s:o, s:I}", "tsih", s->tsih,
+			       "isid", isid, "nexus", (json_int_t)s->nexus, "nexus_added",
+			       s->nexus_added, "exp_cmd_sn", (json_int_t)s->exp_cmd_sn,
+			       "max_cmd_sn", (json_int_t)s->max_cmd_sn, "params", params_json(&s->p),
+			       "holes", holes, "async_sent", (json_int_t)s->async_sent);
+		cj = json_pack("{s:i, s:I, s:s, s:i, s:s, s:s, s:i, s:I, s:I, s:b, s:b, s:I, s:b,"
 			       " s:I, s:f, s:f, s:s, s:o}",
-			       "fd", *nfds, "id", (json_int_t)c->id, "listener", (json_int_t)li,
+			       "fd", *nfds, "id", (json_int_t)c->id, "listener", c->lis->addr,
 			       "group", c->group, "peer", c->peer, "local", c->local, "cid", c->cid,
 			       "stat_sn", (json_int_t)c->stat_sn, "exp_stat_sn",
 			       (json_int_t)c->exp_stat_sn, "hdigest", c->hdigest, "ddigest",
@@ -403,6 +412,19 @@ static bool is_stream_socket(int fd)
 	       getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) == 0 && type == SOCK_STREAM;
 }
 
+/* The listener a connection came in on, by address (portals may have been
+ * added or deleted live, so indices differ), else one of its portal group. */
+static struct iscsi_listener *listener_of(struct iscsi_tgt *t, const struct iscsi_ho_conn *h)
+{
+	for (uint32_t i = 0; i < t->nlis; i++)
+		if (t->lis[i].fd >= 0 && !strcmp(t->lis[i].addr, h->listener))
+			return &t->lis[i];
+	for (uint32_t i = 0; i < t->nlis; i++)
+		if (t->lis[i].fd >= 0 && t->lis[i].group == h->group)
+			return &t->lis[i];
+	return NULL;
+}
+
 static void build(struct iscsi_tgt *t, const struct iscsi_ho_state *st, int *fds)
 {
 	ev_tstamp now = ev_now(t->loop);
@@ -416,7 +438,7 @@ static void build(struct iscsi_tgt *t, const struct iscsi_ho_state *st, int *fds
 		*ctr[i] = st->stats[i];
 	for (uint32_t i = 0; i < st->n; i++) {
 		const struct iscsi_ho_conn *h = &st->conns[i];
-		struct iscsi_conn *c = iscsi_conn_adopt(t, fds[h->fd], &t->lis[h->listener]);
+		struct iscsi_conn *c = iscsi_conn_adopt(t, fds[h->fd], listener_of(t, h));
 		struct iscsi_session *s;
 
 		if (!c || !(s = iscsi_session_new(c))) {
@@ -448,6 +470,9 @@ static void build(struct iscsi_tgt *t, const struct iscsi_ho_state *st, int *fds
 		s->nexus_added = h->nexus_added;
 		s->exp_cmd_sn = h->exp_cmd_sn;
 		s->max_cmd_sn = h->max_cmd_sn;
+		memcpy(s->holes, h->holes, sizeof(h->holes[0]) * h->nholes);
+		s->nholes = (uint8_t)h->nholes;
+		s->async_sent = h->async_sent;
 		s->next = t->sessions;
 		if (t->sessions)
 			t->sessions->prev = s;
@@ -464,7 +489,7 @@ static void on_handover(struct iscsi_tgt *t, struct ctl_msg *m)
 	static struct iscsi_ho_state st;
 	const struct iscsi_ho_limits lim = {
 		.max_recv_dsl = t->lim.max_recv_dsl, .max_burst = t->lim.max_burst,
-		.crc32c = t->lim.crc32c, .nlis = t->nlis,
+		.crc32c = t->lim.crc32c,
 	};
 	json_t *j = m->data ? json_loads(m->data, 0, NULL) : NULL;
 	json_int_t len = json_integer_value(json_object_get(j, "len"));
@@ -487,11 +512,15 @@ static void on_handover(struct iscsi_tgt *t, struct ctl_msg *m)
 	}
 	r = iscsi_ho_parse(&lim, txt, (size_t)len, m->nfds - 1, &st, &why);
 	free(txt);
-	for (uint32_t i = 0; !r && i < st.n; i++)
+	for (uint32_t i = 0; !r && i < st.n; i++) {
 		if (!is_stream_socket(m->fds[1 + st.conns[i].fd])) {
 			why = "conn.fd is not a TCP connection";
 			r = -EINVAL;
+		} else if (!listener_of(t, &st.conns[i])) {
+			why = "conn.listener: no portal of that address or group here";
+			r = -EINVAL;
 		}
+	}
 	if (r) {
 		snprintf(msg, sizeof(msg), "invalid state: %s", why ? why : "?");
 		log_warn("upgrade: %s", msg);

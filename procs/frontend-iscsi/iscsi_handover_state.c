@@ -135,8 +135,7 @@ static bool load_conn(const struct iscsi_ho_limits *lim, json_t *o, int nfds,
 	NEED(json_is_object(o) && json_is_object(s), "conn: not an object");
 	NEED(nfds > 0 && get_u(o, "fd", 0, (uint64_t)nfds - 1, &v), "conn.fd");
 	hc->fd = (int)v;
-	NEED(lim->nlis && get_u(o, "listener", 0, lim->nlis - 1, &v), "conn.listener");
-	hc->listener = (uint32_t)v;
+	NEED(get_s(o, "listener", hc->listener, sizeof(hc->listener), true), "conn.listener");
 	NEED(get_u(o, "id", 1, UINT64_MAX >> 12, &hc->id), "conn.id");
 	NEED(get_u(o, "group", 1, 65535, &v), "conn.group");
 	hc->group = (uint16_t)v;
@@ -170,6 +169,27 @@ static bool load_conn(const struct iscsi_ho_limits *lim, json_t *o, int nfds,
 	/* the window the old one announced: never wider than our queue */
 	NEED((uint32_t)(hc->max_cmd_sn + 1 - hc->exp_cmd_sn) <= ISCSI_QDEPTH,
 	     "session: CmdSN window");
+	{
+		json_t *holes = json_object_get(s, "holes"), *h;
+		size_t k;
+
+		/* optional (a frontend without ERL 1 sends none) */
+		NEED(!holes || (json_is_array(holes) &&
+				json_array_size(holes) <= ISCSI_ERL_HOLES &&
+				json_array_size(holes) <= sizeof(hc->holes) / sizeof(hc->holes[0])),
+		     "session.holes");
+		hc->nholes = 0;
+		json_array_foreach(holes, k, h) {
+			NEED(json_is_integer(h) && json_integer_value(h) >= 0 &&
+			     json_integer_value(h) <= UINT32_MAX, "session.holes");
+			hc->holes[hc->nholes++] = (uint32_t)json_integer_value(h);
+		}
+		hc->async_sent = 0;
+		if (json_object_get(s, "async_sent")) {
+			NEED(get_u(s, "async_sent", 0, UINT32_MAX, &v), "session.async_sent");
+			hc->async_sent = (uint32_t)v;
+		}
+	}
 	if (!load_params(lim, json_object_get(s, "params"), &hc->p, why))
 		return false;
 	NEED(hc->hdigest == hc->p.header_digest && hc->ddigest == hc->p.data_digest,

@@ -26,12 +26,11 @@ struct iscsi_ho_limits {
 	uint32_t max_recv_dsl;
 	uint32_t max_burst;
 	bool     crc32c;
-	uint32_t nlis;           /* listeners: a connection names one by index */
 };
 
 struct iscsi_ho_conn {
 	int      fd;             /* index into the connection fds that came along */
-	uint32_t listener;
+	char     listener[64];   /* address of the portal it came in on */
 	uint64_t id;
 	uint16_t group, cid;
 	uint32_t stat_sn, exp_stat_sn, next_ttt, nop_ttt;
@@ -44,6 +43,9 @@ struct iscsi_ho_conn {
 	uint8_t  isid[6];
 	uint32_t nexus, exp_cmd_sn, max_cmd_sn;
 	bool     nexus_added;
+	uint32_t holes[16];      /* ERL >= 1: CmdSNs lost that a retry may use */
+	uint32_t nholes;
+	uint32_t async_sent;
 	struct iscsi_params p;
 };
 

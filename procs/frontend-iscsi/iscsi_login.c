@@ -100,6 +100,8 @@ static void login_redirect(struct iscsi_conn *c, uint16_t status, const char *ad
 	iscsi_conn_update_rx(c);
 }
 
+static void login_respond_now(struct iscsi_conn *c);
+
 static void login_complete(struct iscsi_conn *c)
 {
 	struct iscsi_login *l = c->login;
@@ -123,6 +125,33 @@ static void login_complete(struct iscsi_conn *c)
 
 /* Send the next piece of the pending response text. */
 static void login_respond(struct iscsi_conn *c)
+{
+	struct iscsi_login *l = c->login;
+
+	if (c->qz && l->transit && l->nsg == ISCSI_STAGE_FULL &&
+	    l->out.len - l->out_off <= ISCSI_LOGIN_DSL) {
+		/* safe reinstatement: full feature phase only once the replaced
+		 * session's commands are back from the core */
+		c->login_deferred = true;
+		c->stall_core = true;
+		iscsi_conn_update_rx(c);
+		return;
+	}
+	login_respond_now(c);
+}
+
+void iscsi_login_resume(struct iscsi_conn *c)
+{
+	if (!c->login_deferred || c->state != CONN_LOGIN || !c->login)
+		return;
+	c->login_deferred = false;
+	c->stall_core = false;
+	log_info("conn %llu: replaced session quiet: login proceeds", (unsigned long long)c->id);
+	login_respond_now(c);
+	iscsi_conn_update_rx(c);
+}
+
+static void login_respond_now(struct iscsi_conn *c)
 {
 	struct iscsi_login *l = c->login;
 	struct iscsi_txpdu *p = iscsi_txpdu_new(ISCSI_OP_LOGIN_RSP, 0);
@@ -265,6 +294,7 @@ static int nexus_add(struct iscsi_conn *c)
 	s->nreq = nr;
 	memset(&m, 0, sizeof(m));
 	m.h.type = MSG_NEXUS_ADD;
+	m.h.flags = MSG_NEXUS_ASYNC; /* unit attentions as AsyncEvent 0 */
 	m.h.tag = nr->tag;
 	m.nexus_add.nexus = nr->nexus;
 	for (int i = 0; i < 6; i++)

@@ -664,8 +664,10 @@ static int neg_key(struct iscsi_neg *n, int csg, const struct iscsi_kv *kv,
 			R(add_kv(out, kv, "Reject"));
 			break;
 		}
-		p->erl = 0; /* min(offer, 0) */
-		R(add_num(out, kv, 0));
+		/* Minimum with ours, 1: SNACK, recovery R2Ts and digest error
+		 * recovery within a connection; no connection recovery (2) */
+		p->erl = v < ISCSI_ERL_MAX ? v : ISCSI_ERL_MAX;
+		R(add_num(out, kv, p->erl));
 		break;
 	case K_SESSION_TYPE:
 		if (val_is(kv, "Normal"))

@@ -31,6 +31,8 @@ struct iscsi_limits {
 	const char *target_alias;     /* NULL: none */
 };
 
+#define ISCSI_ERL_MAX 1 /* highest ErrorRecoveryLevel we agree to */
+
 /* Negotiated values; iscsi_params_defaults() gives the RFC defaults. */
 struct iscsi_params {
 	uint8_t  session_type;

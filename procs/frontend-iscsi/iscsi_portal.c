@@ -217,8 +217,8 @@ int iscsi_portal_addresses(struct iscsi_conn *c, const char *target, struct iscs
 		const struct iscsi_listener *l = &t->lis[i];
 		const char *a = l->addr;
 
-		if (!in_group(pt, l->group))
-			continue;
+		if (l->fd < 0 || !in_group(pt, l->group))
+			continue; /* removed live, or not in the target's groups */
 		if (wildcard(a)) {
 			/* the address the initiator reached us on, if through it */
 			if (c->lis != l)
@@ -228,4 +228,9 @@ int iscsi_portal_addresses(struct iscsi_conn *c, const char *target, struct iscs
 		r = iscsi_text_addf(out, "TargetAddress", "%s,%u", a, l->group);
 	}
 	return r;
+}
+
+bool iscsi_portal_target_in_group(const struct iscsi_tgt *t, const char *target, uint16_t group)
+{
+	return in_group(find(t, target), group);
 }

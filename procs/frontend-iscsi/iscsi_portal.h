@@ -22,5 +22,8 @@ int  iscsi_portal_session_limit(struct iscsi_conn *c, const char *target);
  * it may be reached through, with that group's tag). */
 int  iscsi_portal_addresses(struct iscsi_conn *c, const char *target,
 			    struct iscsi_text *out);
+/* May `target` be reached through portal group `group`? (iSNS portal groups) */
+bool iscsi_portal_target_in_group(const struct iscsi_tgt *t, const char *target,
+				  uint16_t group);
 
 #endif

@@ -73,6 +73,61 @@ void iscsi_session_free(struct iscsi_session *s)
 	free(s);
 }
 
+/* Safe reinstatement: commands of the old session that the core still
+ * runs (a write may be at a backend and cannot be recalled) would otherwise
+ * race the new session's commands to the medium. The new login's final
+ * response waits until each has come back (CMD_RSP, aborted by NEXUS_DEL),
+ * so nothing of the old session lands after anything of the new one. */
+static void quiesce_old(struct iscsi_conn *nc, struct iscsi_conn *oc)
+{
+	struct iscsi_quiesce *qz = nc->qz;
+
+	for (struct iscsi_cmd *cmd = oc->cmds; cmd; cmd = cmd->next) {
+		if (!cmd->in_core || cmd->qz)
+			continue;
+		if (!qz) {
+			qz = calloc(1, sizeof(*qz));
+			if (!qz)
+				return; /* then only the core's abort protects */
+			qz->waiter = nc;
+			nc->qz = qz;
+		}
+		cmd->qz = qz;
+		qz->pending++;
+	}
+	if (qz)
+		log_info("conn %llu: login waits for %u commands of the replaced session",
+			 (unsigned long long)nc->id, qz->pending);
+}
+
+void iscsi_quiesce_release(struct iscsi_cmd *cmd)
+{
+	struct iscsi_quiesce *qz = cmd->qz;
+	struct iscsi_conn *w;
+
+	cmd->qz = NULL;
+	if (!qz || --qz->pending)
+		return;
+	w = qz->waiter;
+	if (!w) {
+		free(qz);
+		return;
+	}
+	w->qz = NULL;
+	free(qz);
+	iscsi_login_resume(w);
+}
+
+void iscsi_quiesce_conn_lost(struct iscsi_conn *c)
+{
+	if (!c->qz)
+		return;
+	c->qz->waiter = NULL;
+	if (!c->qz->pending)
+		free(c->qz);
+	c->qz = NULL;
+}
+
 /* Session reinstatement (RFC 7143 6.3.5): a new leading login with TSIH 0 for
  * an I_T nexus that already has a session closes the old one. */
 void iscsi_session_reinstate(struct iscsi_tgt *t, struct iscsi_session *s)
@@ -88,6 +143,8 @@ void iscsi_session_reinstate(struct iscsi_tgt *t, struct iscsi_session *s)
 			continue;
 		log_info("session tsih %u reinstated by a new login from %s",
 			 o->tsih, o->p.initiator_name);
+		if (o->conn)
+			quiesce_old(s->conn, o->conn);
 		if (o->conn)
 			iscsi_conn_close(o->conn, "session reinstatement");
 	}
@@ -120,6 +177,13 @@ bool iscsi_cmdsn_accept(struct iscsi_conn *c, uint32_t cmdsn, bool immediate)
 
 	if (immediate)
 		return true; /* immediate PDUs carry CmdSN without using it */
+	/* ERL >= 1: a command lost to a digest error is retried with its
+	 * CmdSN, now behind ExpCmdSN */
+	if (s->nholes && iscsi_sn_lt(cmdsn, s->exp_cmd_sn) && iscsi_erl_hole_take(s, cmdsn)) {
+		log_info("conn %llu: CmdSN %u: retried command accepted",
+			 (unsigned long long)c->id, cmdsn);
+		return true;
+	}
 	if (iscsi_sn_lt(cmdsn, s->exp_cmd_sn) || iscsi_sn_lt(s->max_cmd_sn, cmdsn)) {
 		/* RFC 7143 4.2.2.1: outside the window, silently ignored */
 		log_warn("conn %llu: CmdSN %u outside [%u, %u], ignored",
@@ -128,9 +192,15 @@ bool iscsi_cmdsn_accept(struct iscsi_conn *c, uint32_t cmdsn, bool immediate)
 	}
 	/* One connection delivers in order, so a gap means the initiator
 	 * skipped numbers; move on rather than wait forever. */
-	if (cmdsn != s->exp_cmd_sn)
+	if (cmdsn != s->exp_cmd_sn) {
 		log_warn("conn %llu: CmdSN %u, expected %u",
 			 (unsigned long long)c->id, cmdsn, s->exp_cmd_sn);
+		/* ERL >= 1: the skipped ones may come back as retries */
+		for (uint32_t sn = s->exp_cmd_sn, k = 0; sn != cmdsn && k < ISCSI_ERL_HOLES;
+		     sn++, k++)
+			if (iscsi_erl_on(c))
+				iscsi_erl_hole_add(s, sn);
+	}
 	s->exp_cmd_sn = cmdsn + 1;
 	return true;
 }
@@ -307,7 +377,7 @@ void iscsi_rx_logout(struct iscsi_conn *c)
 		iscsi_logout_try(c);
 		return;
 	case ISCSI_LOGOUT_RECOVERY:
-		rsp = ISCSI_LOGOUT_RSP_NO_RECOVERY; /* ERL 0 */
+		rsp = ISCSI_LOGOUT_RSP_NO_RECOVERY; /* connection recovery is ERL 2 */
 		break;
 	default:
 		iscsi_send_reject(c, ISCSI_REJECT_INVALID_FIELD, b);
@@ -327,6 +397,8 @@ int iscsi_rx_ffp(struct iscsi_conn *c, const uint8_t *data)
 	const uint8_t *b = c->bhs;
 
 	c->exp_stat_sn = iscsi_get32(b + 28);
+	if (c->hi.opcode != ISCSI_OP_SNACK)
+		iscsi_erl_ack(c, c->exp_stat_sn);
 	switch (c->hi.opcode) {
 	case ISCSI_OP_NOP_OUT:
 		iscsi_rx_nop_out(c, data);
@@ -341,8 +413,7 @@ int iscsi_rx_ffp(struct iscsi_conn *c, const uint8_t *data)
 		iscsi_rx_logout(c);
 		return 0;
 	case ISCSI_OP_SNACK:
-		/* no SNACK at ErrorRecoveryLevel 0 */
-		iscsi_send_reject(c, ISCSI_REJECT_PROTOCOL, b);
+		iscsi_rx_snack(c);
 		return 0;
 	case ISCSI_OP_LOGIN_REQ:
 		iscsi_send_reject(c, ISCSI_REJECT_PROTOCOL, b);

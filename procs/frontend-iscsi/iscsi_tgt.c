@@ -1,5 +1,6 @@
 /* Process-wide setup: limits from the init message, listeners, the pool
  * allocator, and shutdown draining. */
+#include "procs/frontend-iscsi/iscsi_live.h"
 #include "procs/frontend-iscsi/iscsi_tgt.h"
 #include "procs/frontend-iscsi/iscsi_auth.h"
 #include "procs/frontend-iscsi/iscsi_portal.h"
@@ -109,39 +110,50 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 		log_err("no listeners in the init message");
 		return -EINVAL;
 	}
-	t->nlis = (uint32_t)json_array_size(lis);
-	t->lis = calloc(t->nlis, sizeof(*t->lis));
+	if (json_array_size(lis) > ISCSI_MAX_LISTENERS) {
+		log_err("more than %d listeners", ISCSI_MAX_LISTENERS);
+		return -EINVAL;
+	}
+	/* every slot now: portals added live (iscsi_live.c) must not move the
+	 * listeners connections point at */
+	t->lis = calloc(ISCSI_MAX_LISTENERS, sizeof(*t->lis));
 	if (!t->lis)
 		return -ENOMEM;
-	for (i = 0; i < t->nlis; i++) {
+	for (i = 0; i < json_array_size(lis); i++) {
 		json_t *e = json_array_get(lis, i);
 		json_t *fd = json_object_get(e, "fd");
 		json_t *grp = json_object_get(e, "group");
-		const char *addr = json_string_value(json_object_get(e, "addr"));
-		struct iscsi_listener *l = &t->lis[i];
 
 		if (!json_is_integer(fd) || json_integer_value(fd) < 0) {
 			log_err("listener %zu: bad fd", i);
 			return -EINVAL;
 		}
-		l->t = t;
-		l->fd = (int)json_integer_value(fd);
 		if (grp && (!json_is_integer(grp) || json_integer_value(grp) < 1 ||
 			    json_integer_value(grp) > 65535)) {
 			log_err("listener %zu: group must be 1..65535", i);
 			return -EINVAL;
 		}
 		/* the config-wide "tpgt" stays the default group */
-		l->group = grp ? (uint16_t)json_integer_value(grp) : t->lim.tpgt;
-		snprintf(l->addr, sizeof(l->addr), "%s", addr ? addr : "?");
-		ev_io_init(&l->w, listen_cb, l->fd, EV_READ);
-		l->w.data = l;
-		ev_timer_init(&l->pause, pause_cb, 1.0, 0);
-		l->pause.data = l;
-		ev_io_start(loop, &l->w);
-		log_info("listening on %s, portal group %u", l->addr, l->group);
+		iscsi_listener_start(t, &t->lis[t->nlis++], (int)json_integer_value(fd),
+				     grp ? (uint16_t)json_integer_value(grp) : t->lim.tpgt,
+				     json_string_value(json_object_get(e, "addr")));
 	}
-	return 0;
+	return iscsi_isns_init(t, json_object_get(c->init, "isns"), cfg);
+}
+
+void iscsi_listener_start(struct iscsi_tgt *t, struct iscsi_listener *l, int fd,
+			  uint16_t group, const char *addr)
+{
+	l->t = t;
+	l->fd = fd;
+	l->group = group;
+	snprintf(l->addr, sizeof(l->addr), "%s", addr ? addr : "?");
+	ev_io_init(&l->w, listen_cb, l->fd, EV_READ);
+	l->w.data = l;
+	ev_timer_init(&l->pause, pause_cb, 1.0, 0);
+	l->pause.data = l;
+	ev_io_start(t->loop, &l->w);
+	log_info("listening on %s, portal group %u", l->addr, l->group);
 }
 
 /* CTL_STATS: counters for `mtgtctl` (the supervisor asks, we answer). */
@@ -153,7 +165,8 @@ void iscsi_tgt_stats(struct iscsi_tgt *t)
 
 	for (struct iscsi_session *x = t->sessions; x; x = x->next)
 		nsess++;
-	j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+		      " s:I, s:I, s:I, s:I, s:I, s:I}",
 		      "connections", (json_int_t)t->nconns,
 		      "sessions", (json_int_t)nsess,
 		      "in_flight", (json_int_t)t->inflight,
@@ -167,9 +180,17 @@ void iscsi_tgt_stats(struct iscsi_tgt *t)
 		      "rejects", (json_int_t)t->st.rejects,
 		      "protocol_closes", (json_int_t)t->st.protocol_closes,
 		      "auth_failures", (json_int_t)t->st.auth_failures,
-		      "spill_bytes", (json_int_t)t->spill_bytes);
+		      "spill_bytes", (json_int_t)t->spill_bytes,
+		      "snacks", (json_int_t)t->st.snacks,
+		      "retransmits", (json_int_t)t->st.retransmits,
+		      "recovery_r2ts", (json_int_t)t->st.recovery_r2ts,
+		      "header_digest_skips", (json_int_t)t->st.hdigest_skips,
+		      "async_events", (json_int_t)t->st.async_events,
+		      "logout_requests", (json_int_t)t->st.logout_requests);
 	if (j)
 		json_object_set_new(j, "bytes_copied", json_integer((json_int_t)t->bytes_copied));
+	if (j)
+		json_object_set_new(j, "session_list", iscsi_live_sessions(t));
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	if (s)
 		ctl_send(CHILD_CTL_FD, CTL_STATS, s, strlen(s), NULL, 0);
@@ -222,7 +243,10 @@ void iscsi_tgt_shutdown(struct iscsi_tgt *t)
 		return;
 	log_info("shutting down: draining %u connections", t->nconns);
 	t->shutting_down = true;
+	iscsi_isns_shutdown(t);
 	for (uint32_t i = 0; i < t->nlis; i++) {
+		if (t->lis[i].fd < 0)
+			continue; /* removed live */
 		ev_io_stop(t->loop, &t->lis[i].w);
 		ev_timer_stop(t->loop, &t->lis[i].pause);
 		close(t->lis[i].fd);

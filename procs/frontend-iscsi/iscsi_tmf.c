@@ -29,6 +29,34 @@ static void tmf_respond(struct iscsi_conn *c, uint32_t itt, uint8_t rsp, bool cl
 	iscsi_conn_queue(c, p);
 }
 
+/* ABORT TASK for a task that is not running (RFC 7143 11.5.1):
+ * - its status is still kept for a SNACK (ERL 1) or queued: it existed and
+ *   has completed, "Function complete";
+ * - its command never arrived, RefCmdSN within the CmdSN window (as it was
+ *   before this request) and before the TMF's own CmdSN: the CmdSN is
+ *   considered received (a late or retried copy is then dropped) and the
+ *   answer is "Function complete" (case b);
+ * - otherwise RefCmdSN is outside the window: "Task does not exist"
+ *   (case c), whether it completed long ago or never existed. */
+static uint8_t abort_gone(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint32_t rtt,
+			  uint32_t refcmdsn, uint32_t cmdsn, uint32_t exp0, uint32_t max0)
+{
+	struct iscsi_session *s = c->sess;
+
+	if (cmd || iscsi_erl_find(c, rtt))
+		return ISCSI_TMF_RSP_COMPLETE;
+	if (iscsi_erl_hole_take(s, refcmdsn))
+		return ISCSI_TMF_RSP_COMPLETE; /* lost; its retry is now refused */
+	if (iscsi_sn_le(exp0, refcmdsn) && iscsi_sn_le(refcmdsn, max0) &&
+	    iscsi_sn_lt(refcmdsn, cmdsn)) {
+		/* not yet received: skip it, so a late copy is dropped */
+		if (iscsi_sn_le(s->exp_cmd_sn, refcmdsn))
+			s->exp_cmd_sn = refcmdsn + 1;
+		return ISCSI_TMF_RSP_COMPLETE;
+	}
+	return ISCSI_TMF_RSP_NO_TASK;
+}
+
 void iscsi_rx_tmf(struct iscsi_conn *c)
 {
 	struct iscsi_tgt *t = c->t;
@@ -43,7 +71,11 @@ void iscsi_rx_tmf(struct iscsi_conn *c)
 		iscsi_send_reject(c, ISCSI_REJECT_PROTOCOL, b);
 		return;
 	}
-	if (!iscsi_cmdsn_accept(c, iscsi_get32(b + 24), c->hi.immediate))
+	/* the window as it was before this request, for RefCmdSN */
+	uint32_t exp0 = c->sess->exp_cmd_sn, max0 = c->sess->max_cmd_sn;
+	uint32_t cmdsn = iscsi_get32(b + 24);
+
+	if (!iscsi_cmdsn_accept(c, cmdsn, c->hi.immediate))
 		return;
 	memset(&m, 0, sizeof(m));
 	m.h.type = MSG_TMF;
@@ -59,12 +91,8 @@ void iscsi_rx_tmf(struct iscsi_conn *c)
 			return;
 		}
 		if (!cmd || !cmd->in_core) {
-			/* RFC 7143 11.5.1: a task we no longer have whose
-			 * command we did receive has completed: done */
-			bool seen = iscsi_sn_lt(refcmdsn, c->sess->exp_cmd_sn);
-
-			tmf_respond(c, itt, seen ? ISCSI_TMF_RSP_COMPLETE :
-				    ISCSI_TMF_RSP_NO_TASK, false);
+			tmf_respond(c, itt, abort_gone(c, cmd, rtt, refcmdsn, cmdsn,
+						      exp0, max0), false);
 			return;
 		}
 		m.tmf.fn = MSG_TMF_ABORT_TASK;

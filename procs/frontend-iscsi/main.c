@@ -6,6 +6,7 @@
 #include "common/ctl.h" /* child.h uses struct ctl_msg without including it */
 #include "common/child.h"
 #include "common/log.h"
+#include "procs/frontend-iscsi/iscsi_live.h"
 #include "procs/frontend-iscsi/iscsi_tgt.h"
 #include "procs/frontend-iscsi/iscsi_handover.h"
 #include "procs/frontend-iscsi/iscsi_sandbox.h"
@@ -25,6 +26,14 @@ static void on_ctl(struct child *c, struct ctl_msg *m)
 		return;
 	if (m->type == CTL_STATS)
 		iscsi_tgt_stats(c->user);
+	else if (m->type == CTL_CONFIG)
+		iscsi_live_config(c->user, m);
+	else if (m->type == CTL_SESSION_DROP)
+		iscsi_live_drop(c->user, m);
+	else if (m->type == CTL_PORTAL_ADD || m->type == CTL_PORTAL_DEL)
+		iscsi_live_portal(c->user, m);
+	else if (m->type == CTL_SESSION_LOGOUT)
+		iscsi_async_ctl(c->user, m->data);
 	else
 		log_warn("control message %s ignored", ctl_type_name(m->type));
 }

@@ -7,6 +7,7 @@
 #   CONFORMANCE_URL=iscsi://127.0.0.1:3399/iqn.x/1 ...  # run against another target
 #   CONFORMANCE_MULTIPATH=1 ...   # -S and a second URL to the same LUN (second
 #                                 # session: multipath and two-initiator tests)
+#   CONFORMANCE_DIGEST=1 ...      # the target requires header digests (CRC32C)
 #   CONFORMANCE_THIN=1 ...        # the file LUN is thin-provisioned
 #   CONFORMANCE_LUN_JSON='{"thin": true, ...}'  # more keys for the file LUN
 #   CONFORMANCE_READONLY=1 ...    # the file LUN is write-protected; runs the
@@ -76,6 +77,11 @@ else
 	TL_FILE_SIZE=${CONFORMANCE_LUN_SIZE:-128M}
 	[ "${CONFORMANCE_THIN:-0}" = 1 ] && TL_FILE_THIN=true
 	tl_config_simple >"$TL_DIR/mtgtd.json"
+	if [ "${CONFORMANCE_DIGEST:-0}" = 1 ]; then
+		# iscsi-test-cu offers "None,CRC32C"; requiring the digest makes the
+		# target skip None (RFC 7143 6.2), so every PDU carries CRC32C
+		"$TL_PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); d["iscsi"]={"require_header_digest": True}; json.dump(d, open(sys.argv[1], "w"))' "$TL_DIR/mtgtd.json"
+	fi
 	# LUN 0 (the file LUN the suite runs on) takes the extra keys
 	extra=${CONFORMANCE_LUN_JSON:-}
 	# thin, so that the UNMAP part of ReadOnlySBC runs too

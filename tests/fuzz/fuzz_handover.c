@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct iscsi_ho_limits lim = { .max_recv_dsl = 262144,
-		.max_burst = 1048576, .crc32c = true, .nlis = 2 };
+		.max_burst = 1048576, .crc32c = true };
 	static struct iscsi_ho_state st;
 	const char *why = NULL;
 	int nfds;
@@ -34,12 +34,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (uint32_t i = 0; i < st.n; i++) {
 		const struct iscsi_ho_conn *c = &st.conns[i];
 
-		if (c->fd < 0 || c->fd >= nfds || c->listener >= lim.nlis || !c->tsih ||
+		if (c->fd < 0 || c->fd >= nfds || !c->listener[0] || !c->tsih || c->nholes > ISCSI_ERL_HOLES ||
 		    c->part_len > ISCSI_BHS_LEN || c->p.mrdsl_rx > lim.max_recv_dsl ||
 		    c->p.max_burst > lim.max_burst || c->p.first_burst > c->p.max_burst ||
 		    !c->p.initiator_name[0] ||
 		    memchr(c->p.initiator_name, 0, sizeof(c->p.initiator_name)) == NULL ||
 		    memchr(c->peer, 0, sizeof(c->peer)) == NULL ||
+		    memchr(c->listener, 0, sizeof(c->listener)) == NULL ||
 		    (uint32_t)(c->max_cmd_sn + 1 - c->exp_cmd_sn) > ISCSI_QDEPTH)
 			abort();
 		for (uint32_t k = 0; k < i; k++)

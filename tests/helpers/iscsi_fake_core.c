@@ -5,7 +5,8 @@
  * usage: test-iscsi-fakecore PORT [path/to/mtgt-iscsi] [ram MiB]
  * Targets: iqn.2026-11.org.mtgt:test (LUN 0, RAM), iqn.2026-11.org.mtgt:second
  * (LUN 0, RAM), iqn.2026-11.org.mtgt:hidden (exists, -EACCES for everyone, not
- * discovered). SIGUSR1 sends CTL_SHUTDOWN to the frontend, SIGUSR2 CTL_STATS;
+ * discovered). SIGUSR1 sends CTL_SHUTDOWN to the frontend, SIGUSR2 CTL_STATS,
+ * SIGHUP CTL_SESSION_LOGOUT with FAKE_LOGOUT_REQ (default {"wait_s":1});
  * SIGTERM kills it. FAKE_CONFIG='{...}' adds keys to the frontend's "config"
  * (e.g. CHAP credentials). FAKE_LISTENERS='[{"addr":"[::1]:3262","group":2}]'
  * adds listeners (IPv4 or IPv6) with their portal groups; FAKE_GROUP sets
@@ -86,6 +87,8 @@ static int listen_on(const char *addr)
 static void on_usr1(int s) { (void)s; want_shutdown = 1; }
 static void on_term(int s) { (void)s; want_term = 1; }
 static void on_usr2(int s) { (void)s; want_stats = 1; }
+static volatile sig_atomic_t want_logout;
+static void on_hup(int s) { (void)s; want_logout = 1; }
 
 static void sense_set(struct msg_cmd_rsp *r, uint8_t key, uint8_t asc, uint8_t ascq)
 {
@@ -483,6 +486,7 @@ int main(int argc, char **argv)
 	fcntl(ctl_fd, F_SETFL, O_NONBLOCK);
 	signal(SIGUSR1, on_usr1);
 	signal(SIGUSR2, on_usr2);
+	signal(SIGHUP, on_hup);
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	fprintf(stderr, "fakecore: frontend pid %d on 127.0.0.1:%d\n", (int)child, port);
@@ -497,6 +501,14 @@ int main(int argc, char **argv)
 		if (want_stats) {
 			want_stats = 0;
 			ctl_send(ctl_fd, CTL_STATS, NULL, 0, NULL, 0);
+		}
+		if (want_logout) {
+			const char *req = getenv("FAKE_LOGOUT_REQ");
+
+			want_logout = 0;
+			if (!req)
+				req = "{\"wait_s\":1}";
+			ctl_send(ctl_fd, CTL_SESSION_LOGOUT, req, strlen(req), NULL, 0);
 		}
 		if (want_term) {
 			kill(child, SIGTERM);

@@ -20,10 +20,22 @@ test-no-uring_LIBS := -lseccomp
 TEST_PROGS += test-be-fair
 test-be-fair_SRCS := tests/integration/be_fair.c
 test-be-fair_LIBS := -liscsi
+# Our own raw-PDU iSCSI initiator (ERL 1, SNACK, digests, TMF, AHS, async)
+TEST_PROGS += test-raw-initiator
+test-raw-initiator_SRCS := tests/integration/rawi_main.c tests/integration/rawi_pdu.c \
+                          procs/frontend-iscsi/iscsi_crc32c.c procs/frontend-iscsi/iscsi_pdu.c
+# N concurrent libiscsi sessions with verified I/O (iscsi-scale.sh)
+TEST_PROGS += test-iscsi-scale
+test-iscsi-scale_SRCS := tests/integration/scale_sessions.c
+test-iscsi-scale_LIBS := -liscsi
 # ALUA through two portal groups for alua.sh
 TEST_PROGS += test-alua
 test-alua_SRCS := tests/integration/alua_tool.c
 test-alua_LIBS := -liscsi
+# One session kept open across admin changes (admin-live.sh)
+TEST_PROGS += test-admin-probe
+test-admin-probe_SRCS := tests/integration/admin_probe.c
+test-admin-probe_LIBS := -liscsi
 # A garbage-writing ring peer for faults.sh
 TEST_PROGS += test-ring-scribble
 test-ring-scribble_SRCS := tests/integration/ring_scribble.c

@@ -51,5 +51,8 @@ void test_aptpl_save(void);
 void test_aptpl_restart(const char *bin);
 void test_preempt_abort(void);
 void test_mode_select(void);
+/* test_core_proc_live.c: CTL_CONFIG */
+void test_live_config(void);
+void test_async_event(void);
 
 #endif

@@ -1,5 +1,5 @@
 TEST_PROGS += test-sup-config
-test-sup-config_SRCS := tests/unit/test_sup_config.c supervisor/sup_config.c supervisor/sup_policy.c supervisor/sup_sandbox.c supervisor/sup_alua.c
+test-sup-config_SRCS := tests/unit/test_sup_config.c supervisor/sup_config.c supervisor/sup_acl.c supervisor/sup_config_doc.c supervisor/sup_policy.c supervisor/sup_sandbox.c supervisor/sup_alua.c
 test-sup-config_LIBS := -ljansson -lcmocka
 
 # Tests of shm/ (rings, links, the data pool).

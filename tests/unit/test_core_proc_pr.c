@@ -278,3 +278,89 @@ void test_mode_select(void)
 	rsp = do_cmd(mkcmd(1, 0, r10_bad, 10, MSG_DIR_READ, 512, fe_buf(16384, 512)));
 	CHECK(rsp.sense[0] == 0x70);                 /* fixed format again */
 }
+
+/* MSG_ASYNC_EVENT: a nexus registered with MSG_NEXUS_ASYNC hears of the UA
+ * another nexus's MODE SELECT establishes, at once and with its sense; a
+ * nexus without the flag and the changing nexus hear nothing; the UA stays
+ * pending and is reported on the next command. */
+static void nexus_add_async(uint32_t id, const char *ini)
+{
+	struct buf_handle h = fe_buf(0, 4096);
+	const char *tgt = "iqn.2026-11.org.mtgt:demo";
+	union msg m, r;
+	size_t a = strlen(ini) + 1;
+
+	memcpy(bufp(h), ini, a);
+	memcpy(bufp(h) + a, tgt, strlen(tgt) + 1);
+	memset(&m, 0, sizeof(m));
+	m.h.type = MSG_NEXUS_ADD;
+	m.h.flags = MSG_NEXUS_ASYNC;
+	m.h.tag = next_tag++;
+	m.nexus_add.nexus = id;
+	m.nexus_add.buf = h;
+	send_msg(&fe, &m);
+	r = recv_msg(&fe, 2000);
+	REQUIRE(r.h.type == MSG_NEXUS_ADDED && r.nexus_added.result == 0);
+}
+
+void test_async_event(void)
+{
+	uint8_t ms[6] = { MODE_SENSE_6, 0x08, 0x0a, 0, 255, 0 }, tur[6] = { TEST_UNIT_READY };
+	uint8_t sel[6] = { 0x15, 0x10, 0, 0, 4 + 12, 0 }, ctrl[12];
+	struct buf_handle h = fe_buf(8192, 255), p = fe_buf(16384, 16);
+	struct msg_cmd_rsp rsp;
+	union msg m, r;
+	bool got_rsp = false, got_event = false;
+
+	nexus_add_async(40, "iqn.2026-11.org.test:async");
+	CHECK(nexus_add(41, "iqn.2026-11.org.test:plain", "iqn.2026-11.org.mtgt:demo") == 0);
+	/* the new nexuses' POWER ON: reported, and not announced (no change) */
+	for (uint32_t n = 40; n <= 41; n++)
+		CHECK(do_cmd(mkcmd(n, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0))).status ==
+		      SCSI_CHECK_CONDITION);
+	CHECK(quiet(&fe, 100));
+	rsp = do_cmd(mkcmd(1, 0, ms, 6, MSG_DIR_READ, 255, h));
+	REQUIRE(rsp.status == SCSI_GOOD);
+	memcpy(ctrl, bufp(h) + 4, 12);
+	ctrl[2] ^= 0x04; /* D_SENSE */
+	memset(bufp(p), 0, 4);
+	memcpy(bufp(p) + 4, ctrl, 12);
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, sel, 6, MSG_DIR_WRITE, 16, p);
+	m.cmd.imm_len = 16;
+	send_msg(&fe, &m);
+	for (int i = 0; i < 2; i++) {
+		r = recv_msg(&fe, 2000);
+		if (r.h.type == MSG_CMD_RSP) {
+			CHECK(r.h.tag == m.cmd.h.tag && r.cmd_rsp.status == SCSI_GOOD);
+			got_rsp = true;
+		} else if (r.h.type == MSG_ASYNC_EVENT) {
+			CHECK(r.h.tag == 0 && r.async_event.nexus == 40 && r.async_event.lun == 0);
+			CHECK(r.async_event.sense_len >= 14 && r.async_event.sense[0] == 0x70 &&
+			      (r.async_event.sense[2] & 0x0f) == SK_UNIT_ATTENTION &&
+			      r.async_event.sense[12] == 0x2a && r.async_event.sense[13] == 0x01);
+			got_event = true;
+		}
+	}
+	CHECK(got_rsp && got_event);
+	CHECK(quiet(&fe, 200)); /* nothing for nexus 41 or 1 */
+	/* the UA is still there for both */
+	rsp = do_cmd(mkcmd(40, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(rsp.status == SCSI_CHECK_CONDITION);
+	rsp = do_cmd(mkcmd(41, 0, tur, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(rsp.status == SCSI_CHECK_CONDITION);
+	/* back as it was (nexus 1 again: no event for itself) */
+	ctrl[2] ^= 0x04;
+	memcpy(bufp(p) + 4, ctrl, 12);
+	m.cmd = mkcmd(1, 0, sel, 6, MSG_DIR_WRITE, 16, p);
+	m.cmd.imm_len = 16;
+	send_msg(&fe, &m);
+	for (int i = 0; i < 2; i++) {
+		r = recv_msg(&fe, 2000);
+		CHECK(r.h.type == MSG_CMD_RSP || (r.h.type == MSG_ASYNC_EVENT &&
+						  r.async_event.nexus == 40));
+		if (r.h.type == MSG_CMD_RSP)
+			break;
+	}
+	quiet(&fe, 100);
+}

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "supervisor/sup_acl.h"
 #include "supervisor/sup_config.h"
 
 static void expect_error(const char *json, const char *field)
@@ -81,7 +82,7 @@ static void test_errors(void **state)
 		     "targets[0].luns[0].lun");
 	expect_error("{\"portals\":[\"127.0.0.1:3260\"],\"targets\":[{\"name\":\"bad name\",\"initiators\":[\"*\"],\"luns\":[{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"}]}]}",
 		     "targets[0].name");
-	expect_error("{\"portals\":[\"127.0.0.1:3260\"],\"targets\":[{\"name\":\"iqn.2026-11.a:b\",\"initiators\":[],\"luns\":[{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"}]}]}",
+	expect_error("{\"portals\":[\"127.0.0.1:3260\"],\"targets\":[{\"name\":\"iqn.2026-11.a:b\",\"initiators\":[\"iqn.2026-13.bad\"],\"luns\":[{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"}]}]}",
 		     "targets[0].initiators");
 }
 
@@ -244,6 +245,83 @@ static void test_sizes(void **state)
 	assert_int_not_equal(sup_parse_size("1G1", &v), 0);
 }
 
+/* RFC 3720 3.2.6.3 name forms */
+static void test_iscsi_names(void **state)
+{
+	static const char *const good[] = {
+		"iqn.2026-11.org.example:store", "iqn.1991-05.com.microsoft:host-1",
+		"iqn.2001-04.com.example", "eui.02004567A425678D", "naa.52004567BA64678D",
+		"naa.62004567BA64678D0123456789ABCDEF", NULL };
+	static const char *const bad[] = {
+		"", "iqn.", "iqn.2026-13.org.x:y", "iqn.2026-00.org.x", "iqn.26-11.org.x",
+		"iqn.2026-11", "iqn.2026-11.:x", "eui.12345", "eui.02004567A425678G",
+		"naa.1234567890ABCDEF0", "target0", "iqn.2026-11.org.x y", "iqn.2026-11.org.x/y",
+		NULL };
+	char longname[300];
+
+	for (const char *const *n = good; *n; n++)
+		if (sup_iscsi_name_check(*n))
+			fail_msg("%s refused: %s", *n, sup_iscsi_name_check(*n));
+	for (const char *const *n = bad; *n; n++)
+		if (!sup_iscsi_name_check(*n))
+			fail_msg("%s accepted", *n);
+	memset(longname, 'a', sizeof(longname));
+	memcpy(longname, "iqn.2026-11.org.", 16);
+	longname[224] = 0;
+	assert_non_null(sup_iscsi_name_check(longname));
+}
+
+/* ACL entries: names, maps, read-only; maps must name LUNs that exist */
+static void test_acls(void **state)
+{
+	struct sup_config cfg;
+	char err[512];
+	json_t *root = json_loads(
+		"{\"portals\":[\"127.0.0.1:3260\"],\"targets\":[{\"name\":\"iqn.2026-11.org.t:a\","
+		"\"luns\":[{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"},"
+		"{\"lun\":4,\"backend\":\"null\",\"size\":\"1G\"}],"
+		"\"initiators\":[\"*\",{\"name\":\"iqn.2026-11.org.i:one\",\"luns\":[0],"
+		"\"map\":{\"7\":4},\"readonly\":true}]}]}", 0, NULL);
+	json_t *j;
+
+	assert_int_equal(sup_config_load_json(&cfg, root, err, sizeof(err)), 0);
+	assert_int_equal(cfg.targets[0].ninitiators, 2);
+	assert_true(cfg.targets[0].acls[0].all);
+	assert_false(cfg.targets[0].acls[1].all);
+	assert_true(cfg.targets[0].acls[1].readonly);
+	assert_int_equal(cfg.targets[0].acls[1].nmap, 2);
+	assert_int_equal(cfg.targets[0].acls[1].map[1].ilun, 7);
+	assert_int_equal(cfg.targets[0].acls[1].map[1].tlun, 4);
+	j = sup_acl_json(&cfg.targets[0], 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "map"), "7")), 4);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "map"), "0")), 0);
+	json_decref(j);
+	j = sup_acl_json(&cfg.targets[0], 0);
+	assert_string_equal(json_string_value(j), "*");
+	json_decref(j);
+	/* the document keeps what was written, paths made absolute */
+	assert_non_null(cfg.doc);
+	assert_true(json_is_object(json_array_get(json_object_get(
+		json_array_get(json_object_get(cfg.doc, "targets"), 0), "initiators"), 1)));
+	sup_config_free(&cfg);
+	json_decref(root);
+
+#define ACL_PRE "{\"portals\":[\"127.0.0.1:3260\"],\"targets\":[{\"name\":\"iqn.2026-11.org.t:a\",\"luns\":[{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"}],\"initiators\":["
+	expect_error(ACL_PRE "{\"name\":\"iqn.2026-11.org.i:x\",\"luns\":[3]}]}]}",
+		     "target has no LUN 3");
+	expect_error(ACL_PRE "{\"name\":\"iqn.2026-11.org.i:x\",\"luns\":[0],\"map\":{\"0\":0}}]}]}",
+		     "LUN 0 given twice");
+	expect_error(ACL_PRE "{\"name\":\"iqn.2026-11.org.i:x\",\"colour\":1}]}]}",
+		     "initiators[0].colour");
+	expect_error(ACL_PRE "{\"name\":\"iqn.2026-11.org.i:x\",\"map\":{\"a\":0}}]}]}",
+		     "initiators[0].map");
+	expect_error(ACL_PRE "\"iqn.2026-11.org.i:x\",\"IQN.2026-11.ORG.I:X\"]}]}",
+		     "listed twice");
+	expect_error(ACL_PRE "\"iqn.2026-11.org.i:x\"]}],\"admin\":{\"group\":\"no-such-group-x\"}}",
+		     "admin.group");
+	expect_error(ACL_PRE "\"*\"]}],\"start_backends\":[\"tape\"]}", "start_backends[0]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +333,8 @@ int main(void)
 		cmocka_unit_test(test_thin),
 		cmocka_unit_test(test_storage),
 		cmocka_unit_test(test_portals_and_login),
+		cmocka_unit_test(test_iscsi_names),
+		cmocka_unit_test(test_acls),
 	};
 	return cmocka_run_group_tests_name("sup_config", tests, NULL, NULL);
 }

@@ -1,0 +1,87 @@
+/* The supervisor's side of iSNS: it owns the sockets (DESIGN.md), so it
+ * opens the TCP connection to the iSNS server and hands it to the iSCSI
+ * frontend in CTL_INIT; the frontend, whose sandbox has no connect(), speaks
+ * iSNSP on it (procs/frontend-iscsi/iscsi_isns.c). A new connection is made
+ * for every frontend start. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "supervisor/sup.h"
+
+#define ISNS_CONNECT_MS 2000
+
+int sup_isns_connect(const struct sup_portal *server)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, err = 0;
+	socklen_t el = sizeof(err);
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, server->host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons(server->port);
+		sl = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, server->host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		ss.ss_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(server->port);
+		sl = sizeof(struct sockaddr_in6);
+	} else {
+		return -EINVAL;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* bounded: a dead server must not stall the supervisor */
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
+		struct pollfd pf = { .fd = fd, .events = POLLOUT };
+
+		if (errno != EINPROGRESS || poll(&pf, 1, ISNS_CONNECT_MS) != 1 ||
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+			log_warn("iSNS server %s unreachable: %s", server->text,
+				 strerror(err ? err : errno == EINPROGRESS ? ETIMEDOUT : errno));
+			close(fd);
+			return -ECONNREFUSED;
+		}
+	}
+	log_info("iSNS: connected to %s for the iSCSI frontend", server->text);
+	return fd;
+}
+
+int sup_isns_scn_listener(int fd, char *addr, size_t addrlen, uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int l;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -errno;
+	if (ss.ss_family == AF_INET) {
+		((struct sockaddr_in *)&ss)->sin_port = 0;
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, (socklen_t)addrlen);
+	} else {
+		((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr,
+			  (socklen_t)addrlen);
+	}
+	l = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l < 0)
+		return -errno;
+	/* the address we reach the server from; the kernel picks the port */
+	if (bind(l, (struct sockaddr *)&ss, sl) < 0 || listen(l, 4) < 0 ||
+	    getsockname(l, (struct sockaddr *)&ss, &sl) < 0) {
+		log_warn("iSNS: no SCN listener: %s", strerror(errno));
+		close(l);
+		return -1;
+	}
+	*port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+			((struct sockaddr_in6 *)&ss)->sin6_port);
+	return l;
+}
