@@ -12,6 +12,7 @@ PKGS=(
   tgt                         # the peer target for benchmarks
   genisoimage                 # the cdrom test builds its ISO image
   clang libclang-rt-14-dev    # libFuzzer for make fuzz
+  libibverbs-dev librdmacm-dev # mtgt-srp verbs transport (builds without RDMA hardware)
   procps iproute2 python3 util-linux
 )
 

@@ -8,3 +8,4 @@ mtgtd_SRCS := supervisor/main.c supervisor/sup_config.c supervisor/sup_policy.c 
 mtgtd_SRCS += supervisor/sup_upgrade.c supervisor/sup_upgrade_backend.c supervisor/sup_upgrade_iscsi.c
 mtgtd_LIBS := -lev -ljansson -lsystemd -lseccomp
 mtgtd_SRCS += supervisor/sup_lun.c supervisor/sup_stats.c
+mtgtd_SRCS += supervisor/sup_srp.c

@@ -55,6 +55,7 @@ struct sup_proc {
 	struct sup_restart_hist hist;
 	char     kill_reason[128]; /* why the supervisor killed it, for the exit log */
 	bool     restart_requested; /* an admin's proc.restart: not a failure */
+	bool     unavailable;     /* exited SUP_EXIT_UNAVAILABLE: not restarted */
 	uint64_t ping_seq;
 	double   last_pong;
 	char     last_exit[256];
@@ -74,6 +75,7 @@ struct sup {
 	char     bindir[4096];
 	struct pool pool;
 	int      listen_fds[SUP_MAX_PORTALS];
+	int      srp_fds[SUP_MAX_SRP_PORTS]; /* soft SRP CM sockets (sup_srp.c) */
 	int      state_fd;        /* the core's durable state (APTPL), in state_dir */
 	int      isns_fds[2];     /* iSNS connection and SCN listener handed to the
 	                           * next frontend started; closed here after the fork */

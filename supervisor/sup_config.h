@@ -69,6 +69,18 @@ struct sup_target {
 	uint32_t ninitiators;
 	char   **initiators;   /* "*" = anyone */
 	struct sup_acl *acls;  /* per initiators[i]: its LUN set (sup_acl.c) */
+	uint32_t nsrp_initiators;
+	char   **srp_initiators; /* SRP initiator port ids "0x<32 hex>" (sup_srp.c) */
+};
+
+/* An SRP target port (sup_srp.c). */
+#define SUP_MAX_SRP_PORTS 8
+struct sup_srp_port {
+	bool     verbs;        /* else soft */
+	char     port_id[35];  /* "0x" + 32 lowercase hex digits */
+	char    *target;
+	char    *path;         /* soft: CM socket path; verbs: listen address or NULL */
+	uint16_t port;         /* verbs: RDMA CM port */
 };
 
 struct sup_portal {
@@ -134,6 +146,9 @@ struct sup_config {
 	char     isns_entity[224];
 	uint32_t nchap_algs;
 	char    *chap_algs[SUP_CHAP_ALGS_MAX]; /* preference order: "SHA3-256", "SHA-256", "MD5" */
+	uint32_t nsrp;
+	struct sup_srp_port srp[SUP_MAX_SRP_PORTS];
+	json_t  *srp_options;
 };
 
 const char *sup_backend_name(enum sup_backend b);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "supervisor/sup.h"
+#include "supervisor/sup_srp.h"
 #include "supervisor/sup_acl.h"
 #include "supervisor/sup_sandbox.h"
 #include "supervisor/sup_alua.h"
@@ -75,6 +76,8 @@ json_t *sup_core_config(struct sup *s)
 		}
 		for (uint32_t k = 0; k < t->ninitiators; k++)
 			json_array_append_new(inits, sup_acl_json(t, k));
+		for (uint32_t k = 0; k < t->nsrp_initiators; k++)
+			json_array_append_new(inits, json_string(t->srp_initiators[k]));
 		json_t *o = json_pack("{s:s, s:o, s:o, s:o}", "name", t->name, "luns", luns,
 				      "initiators", inits, "ports", sup_alua_ports(&s->cfg, t));
 
@@ -172,7 +175,9 @@ json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int
 	}
 	json_object_set_new(doc, "links", links);
 
-	if (p->kind == SUP_FRONTEND) {
+	if (p->kind == SUP_FRONTEND && !strcmp(p->kind_name, "srp")) {
+		sup_srp_init_doc(s, p, doc, fds, nfds, max_fds, CHILD_FD_BASE);
+	} else if (p->kind == SUP_FRONTEND) {
 		json_t *ls = json_array();
 
 		for (uint32_t i = 0; i < s->cfg.nportals; i++)

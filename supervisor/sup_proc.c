@@ -16,6 +16,7 @@
 #include "common/ctl.h"
 #include "common/log.h"
 #include "supervisor/sup.h"
+#include "supervisor/sup_srp.h"
 #include "supervisor/sup_audit.h"
 #include "supervisor/sup_upgrade.h"
 
@@ -77,6 +78,8 @@ void sup_procs_setup(struct sup *s)
 		add_proc(s, name, name, bin, SUP_BACKEND)->backend = b;
 	}
 	add_proc(s, "iscsi0", "iscsi", "mtgt-iscsi", SUP_FRONTEND);
+	if (s->cfg.nsrp)
+		add_proc(s, "srp0", "srp", "mtgt-srp", SUP_FRONTEND);
 	for (uint32_t i = 0; i < s->nprocs; i++)
 		s->procs[i].policy = *sup_config_policy(&s->cfg, s->procs[i].name,
 							 s->procs[i].kind_name);
@@ -93,7 +96,7 @@ struct sup_proc *sup_proc_find(struct sup *s, const char *name)
 bool sup_all_running(struct sup *s)
 {
 	for (uint32_t i = 0; i < s->nprocs; i++)
-		if (s->procs[i].state != SUP_ST_RUNNING)
+		if (s->procs[i].state != SUP_ST_RUNNING && !s->procs[i].unavailable)
 			return false;
 	return true;
 }
@@ -102,6 +105,7 @@ int sup_proc_restart(struct sup *s, struct sup_proc *p)
 {
 	if (s->shutting_down)
 		return -ESHUTDOWN;
+	p->unavailable = false;
 	if (p->state == SUP_ST_FAILED) {
 		/* an administrator's restart is how a given-up process comes back */
 		memset(&p->hist, 0, sizeof(p->hist));
@@ -280,6 +284,19 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 		return;
 	}
 	log_warn("%s ended: %s", p->name, why);
+	if (p->kind == SUP_FRONTEND && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == SUP_EXIT_UNAVAILABLE) {
+		/* its transport cannot run on this machine (no RDMA devices):
+		 * restarting would only fail again, and it is nobody's fault */
+		log_warn("%s: transport not available on this machine; not restarting it "
+			 "(mtgtctl proc restart %s tries again)", p->name, p->name);
+		send_link_down(s, p);
+		p->unavailable = true;
+		p->state = SUP_ST_FAILED;
+		snprintf(p->last_exit, sizeof(p->last_exit), "not available: no RDMA devices");
+		sup_notify_tick(s);
+		return;
+	}
 	if (p->kind == SUP_CORE) {
 		for (uint32_t i = 0; i < s->nprocs; i++)
 			if (s->procs[i].pid > 0)
@@ -615,6 +632,7 @@ void sup_begin_shutdown(struct sup *s)
 		close(s->listen_fds[i]);
 		s->listen_fds[i] = -1;
 	}
+	sup_srp_close_listeners(s);
 	ev_timer_init(&s->shutdown_deadline_w, shutdown_deadline_cb, SUP_SHUTDOWN_S, 0);
 	s->shutdown_deadline_w.data = s;
 	ev_timer_start(s->loop, &s->shutdown_deadline_w);

@@ -17,7 +17,8 @@ void sup_stats_request(struct sup *s)
 		/* only the kinds known to answer: a child without a handler
 		 * for it would take CTL_STATS for a protocol error */
 		bool answers = p->kind == SUP_CORE || p->kind == SUP_BACKEND ||
-			       (p->kind == SUP_FRONTEND && !strncmp(p->kind_name, "iscsi", 5));
+			       (p->kind == SUP_FRONTEND && !strncmp(p->kind_name, "iscsi", 5)) ||
+			       (p->kind == SUP_FRONTEND && !strcmp(p->kind_name, "srp"));
 
 		if (answers && p->state == SUP_ST_RUNNING && p->ctl >= 0)
 			ctl_send(p->ctl, CTL_STATS, NULL, 0, NULL, 0);

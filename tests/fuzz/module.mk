@@ -4,6 +4,7 @@ FUZZ_CC     := clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I.
 FUZZERS     := fuzz-config fuzz-ring
 fuzz-config_SRCS := tests/fuzz/fuzz_config.c supervisor/sup_config.c supervisor/sup_acl.c supervisor/sup_config_doc.c supervisor/sup_policy.c supervisor/sup_sandbox.c supervisor/sup_alua.c common/log.c
+fuzz-config_SRCS += supervisor/sup_srp.c
 fuzz-config_LIBS := -ljansson
 fuzz-ring_SRCS   := tests/fuzz/fuzz_ring.c shm/ring.c
 # reservations and MODE SELECT parameter lists (mtgt-core)
@@ -23,6 +24,9 @@ build/fuzz/%: $$(%_SRCS)
 FUZZERS += fuzz-fc
 fuzz-fc_SRCS := tests/fuzz/fuzz_fc.c $(FC_PURE)
 fuzz-fc_LIBS := -lz
+# SRP information units (mtgt-srp)
+FUZZERS += fuzz-srp-iu
+fuzz-srp-iu_SRCS := tests/fuzz/fuzz_srp_iu.c procs/frontend-srp/srp_iu.c
 # the state a live upgrade hands to the new iSCSI frontend (untrusted input)
 FUZZERS += fuzz-handover
 fuzz-handover_SRCS := tests/fuzz/fuzz_handover.c procs/frontend-iscsi/iscsi_handover_state.c \

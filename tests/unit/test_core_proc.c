@@ -1424,8 +1424,9 @@ int main(int argc, char **argv)
 	test_aptpl_restart(bin);
 	test_preempt_abort();
 	test_mode_select();
-	test_live_config();
+	/* before test_live_config, which changes what nexus 1 sees */
 	test_async_event();
+	test_live_config();
 	REQUIRE(ctl_send(ctl, CTL_SHUTDOWN, NULL, 0, NULL, 0) == 0);
 	for (int i = 0; i < 200; i++) {
 		if (waitpid(core_pid, &status, WNOHANG) == core_pid) {

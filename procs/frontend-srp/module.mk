@@ -1,0 +1,17 @@
+SRP_DIR := procs/frontend-srp
+# pure: IU layouts, decoding, encoding (unit tested, fuzzed)
+SRP_PURE := $(SRP_DIR)/srp_iu.c
+
+PROGS += mtgt-srp
+mtgt-srp_SRCS := $(SRP_DIR)/main.c $(SRP_DIR)/srp_tgt.c $(SRP_DIR)/srp_chan.c \
+	$(SRP_DIR)/srp_cmd.c $(SRP_DIR)/srp_soft.c $(SRP_DIR)/srp_verbs.c \
+	$(SRP_DIR)/srp_sandbox.c $(SRP_PURE)
+mtgt-srp_LIBS := -lev -ljansson -lseccomp -libverbs -lrdmacm
+
+TEST_PROGS += test-srp-iu
+test-srp-iu_SRCS := tests/unit/test_srp_iu.c $(SRP_PURE)
+test-srp-iu_LIBS := -lcmocka
+
+# the SRP test initiator on the soft transport (driven by tests/integration/srp*.sh)
+TEST_PROGS += test-srp-ini
+test-srp-ini_SRCS := tests/helpers/srp_ini.c tests/helpers/srp_ini_cases.c $(SRP_PURE)
