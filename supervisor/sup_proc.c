@@ -290,7 +290,7 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 		 * restarting would only fail again, and it is nobody's fault */
 		log_warn("%s: transport not available on this machine; not restarting it "
 			 "(mtgtctl proc restart %s tries again)", p->name, p->name);
-		send_link_down(s, p);
+		sup_send_link_down(s, p);
 		p->unavailable = true;
 		p->state = SUP_ST_FAILED;
 		snprintf(p->last_exit, sizeof(p->last_exit), "not available: no RDMA devices");
