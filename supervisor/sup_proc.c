@@ -16,9 +16,9 @@
 #include "common/ctl.h"
 #include "common/log.h"
 #include "supervisor/sup.h"
+#include "supervisor/sup_upgrade.h"
 #include "supervisor/sup_srp.h"
 #include "supervisor/sup_audit.h"
-#include "supervisor/sup_upgrade.h"
 
 #define SUP_MAX_FDS         4096
 #define SUP_SHUTDOWN_S      30.0
@@ -138,7 +138,7 @@ static void describe_exit(int status, char *buf, size_t len)
 		snprintf(buf, len, "status 0x%x", status);
 }
 
-void sup_proc_kill(struct sup_proc *p, const char *why)
+static void kill_proc(struct sup_proc *p, const char *why)
 {
 	if (p->pid > 0 && p->pidfd >= 0) {
 		log_warn("killing %s (pid %d): %s", p->name, p->pid, why);
@@ -149,7 +149,7 @@ void sup_proc_kill(struct sup_proc *p, const char *why)
 	}
 }
 
-void sup_send_link_up(struct sup *s, struct sup_proc *p)
+static void send_link_up(struct sup *s, struct sup_proc *p)
 {
 	int fds[8], nfds = 0;
 	json_t *d = json_pack("{s:o}", "link", sup_link_desc(s, p, true, fds, &nfds, 0));
@@ -161,7 +161,7 @@ void sup_send_link_up(struct sup *s, struct sup_proc *p)
 	json_decref(d);
 }
 
-void sup_send_link_down(struct sup *s, struct sup_proc *p)
+static void send_link_down(struct sup *s, struct sup_proc *p)
 {
 	char buf[64];
 
@@ -195,7 +195,7 @@ static void restart_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	p->restarts++;
 	spawn(s, p);
 	if (p->state == SUP_ST_STARTING)
-		sup_send_link_up(s, p);
+		send_link_up(s, p);
 }
 
 /* Who has to restart with p when p keeps failing: the core depends on every
@@ -204,7 +204,7 @@ static void escalate(struct sup *s, struct sup_proc *p)
 {
 	if (p->kind == SUP_BACKEND && s->core->pid > 0) {
 		log_err("%s keeps failing: escalating, restarting the core with it", p->name);
-		sup_proc_kill(s->core, "escalation: a backend keeps failing");
+		kill_proc(s->core, "escalation: a backend keeps failing");
 	} else {
 		log_err("%s keeps failing: escalating (no dependants to restart)", p->name);
 	}
@@ -267,10 +267,10 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 	close(p->ctl);
 	p->pidfd = p->ctl = -1;
 	p->pid = -1;
-	sup_stats_forget(p);
 	/* an instance in an upgrade: the upgrade decides what follows */
 	if (sup_upgrade_exited(s, p, why))
 		return;
+	sup_stats_forget(p);
 
 	if (s->shutting_down) {
 		if (p->state != SUP_ST_STOPPING)
@@ -290,7 +290,7 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 		 * restarting would only fail again, and it is nobody's fault */
 		log_warn("%s: transport not available on this machine; not restarting it "
 			 "(mtgtctl proc restart %s tries again)", p->name, p->name);
-		sup_send_link_down(s, p);
+		send_link_down(s, p);
 		p->unavailable = true;
 		p->state = SUP_ST_FAILED;
 		snprintf(p->last_exit, sizeof(p->last_exit), "not available: no RDMA devices");
@@ -300,7 +300,7 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 	if (p->kind == SUP_CORE) {
 		for (uint32_t i = 0; i < s->nprocs; i++)
 			if (s->procs[i].pid > 0)
-				sup_proc_kill(&s->procs[i], "core restarts");
+				kill_proc(&s->procs[i], "core restarts");
 		schedule_restart(s, p);
 	} else if (s->core->pid < 0) {
 		/* Part of a core restart: the core's timer restarts everyone. */
@@ -308,12 +308,12 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 			p->state = SUP_ST_BACKOFF;
 	} else if (p->kind == SUP_BACKEND) {
 		/* The core keeps the in-flight I/O and reissues it to the new one. */
-		sup_send_link_down(s, p);
+		send_link_down(s, p);
 		schedule_restart(s, p);
 	} else {
 		/* The arena may still be the target of backend I/O: wait for the
 		 * core to say it is free before a new frontend reuses it. */
-		sup_send_link_down(s, p);
+		send_link_down(s, p);
 		p->state = SUP_ST_DRAINING;
 	}
 }
@@ -362,9 +362,9 @@ static void on_violation(struct sup *s, struct sup_proc *p, const char *data)
 
 		snprintf(why, sizeof(why), "protocol violation reported by %s: %s", p->name,
 			 reason ? reason : "?");
-		sup_proc_kill(peer, why);
+		kill_proc(peer, why);
 	} else {
-		sup_proc_kill(p, "bogus violation report");
+		kill_proc(p, "bogus violation report");
 	}
 	json_decref(j);
 }
@@ -383,7 +383,7 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (r <= 0) {
 			/* EOF: the pidfd reports the death itself. */
 			if (r == -EPROTO)
-				sup_proc_kill(p, "malformed control message");
+				kill_proc(p, "malformed control message");
 			ev_io_stop(loop, &p->ctl_w);
 			return;
 		}
@@ -422,7 +422,7 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 			break;
 		default:
 			if (!sup_live_on_ctl(s, p, m.type, m.data))
-				sup_proc_kill(p, "unexpected control message");
+				kill_proc(p, "unexpected control message");
 		}
 		ctl_msg_free(&m);
 	}
@@ -466,16 +466,6 @@ static void child_exec(struct sup *s, struct sup_proc *p, int ctl, int *fds, int
 	_exit(127);
 }
 
-void sup_proc_watch(struct sup *s, struct sup_proc *p)
-{
-	ev_io_init(&p->pid_w, pid_cb, p->pidfd, EV_READ);
-	p->pid_w.data = p;
-	ev_io_start(s->loop, &p->pid_w);
-	ev_io_init(&p->ctl_w, ctl_cb, p->ctl, EV_READ);
-	p->ctl_w.data = p;
-	ev_io_start(s->loop, &p->ctl_w);
-}
-
 /* A new incarnation: new epoch and, for a core peer, a brand-new link. */
 static int prepare(struct sup *s, struct sup_proc *p)
 {
@@ -491,7 +481,7 @@ static int prepare(struct sup *s, struct sup_proc *p)
 	return 0;
 }
 
-void sup_proc_launch(struct sup *s, struct sup_proc *p)
+static void launch(struct sup *s, struct sup_proc *p)
 {
 	static int fds[SUP_MAX_FDS];
 	int nfds = 0, sv[2], big = 4 << 20;
@@ -535,7 +525,12 @@ void sup_proc_launch(struct sup *s, struct sup_proc *p)
 	fcntl(p->ctl, F_SETFL, O_NONBLOCK);
 	p->state = SUP_ST_STARTING;
 	p->started_at = p->last_pong = sup_now();
-	sup_proc_watch(s, p);
+	ev_io_init(&p->pid_w, pid_cb, p->pidfd, EV_READ);
+	p->pid_w.data = p;
+	ev_io_start(s->loop, &p->pid_w);
+	ev_io_init(&p->ctl_w, ctl_cb, p->ctl, EV_READ);
+	p->ctl_w.data = p;
+	ev_io_start(s->loop, &p->ctl_w);
 	log_info("started %s (pid %d, epoch %u)", p->name, pid, p->epoch);
 	return;
 fail:
@@ -548,7 +543,7 @@ static void spawn(struct sup *s, struct sup_proc *p)
 		p->state = SUP_ST_FAILED;
 		return;
 	}
-	sup_proc_launch(s, p);
+	launch(s, p);
 }
 
 int sup_start_all(struct sup *s)
@@ -560,7 +555,7 @@ int sup_start_all(struct sup *s)
 		if (&s->procs[i] != s->core && prepare(s, &s->procs[i]) < 0)
 			return -EMFILE;
 	for (uint32_t i = 0; i < s->nprocs; i++)
-		sup_proc_launch(s, &s->procs[i]);
+		launch(s, &s->procs[i]);
 	return 0;
 }
 
@@ -616,7 +611,7 @@ static void shutdown_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	log_err("shutdown did not finish in %.0f s; killing what is left", SUP_SHUTDOWN_S);
 	s->exit_code = 1;
 	for (uint32_t i = 0; i < s->nprocs; i++)
-		sup_proc_kill(&s->procs[i], "shutdown deadline");
+		kill_proc(&s->procs[i], "shutdown deadline");
 }
 
 void sup_begin_shutdown(struct sup *s)
@@ -650,7 +645,7 @@ void sup_heartbeat(struct sup *s)
 			continue;
 		/* no PONG for this long: the child hangs (a crash shows on the pidfd) */
 		if (now - p->last_pong > s->cfg.heartbeat_timeout_s) {
-			sup_proc_kill(p, "heartbeat timeout (hung)");
+			kill_proc(p, "heartbeat timeout (hung)");
 			continue;
 		}
 		p->ping_seq++;
@@ -658,4 +653,36 @@ void sup_heartbeat(struct sup *s)
 	}
 	sup_stats_request(s);
 	sup_notify_tick(s);
+}
+
+/* ---- for sup_upgrade.c ---- */
+
+void sup_proc_launch(struct sup *s, struct sup_proc *p)
+{
+	launch(s, p);
+}
+
+void sup_proc_kill(struct sup_proc *p, const char *why)
+{
+	kill_proc(p, why);
+}
+
+void sup_proc_watch(struct sup *s, struct sup_proc *p)
+{
+	ev_io_init(&p->pid_w, pid_cb, p->pidfd, EV_READ);
+	p->pid_w.data = p;
+	ev_io_start(s->loop, &p->pid_w);
+	ev_io_init(&p->ctl_w, ctl_cb, p->ctl, EV_READ);
+	p->ctl_w.data = p;
+	ev_io_start(s->loop, &p->ctl_w);
+}
+
+void sup_send_link_up(struct sup *s, struct sup_proc *p)
+{
+	send_link_up(s, p);
+}
+
+void sup_send_link_down(struct sup *s, struct sup_proc *p)
+{
+	send_link_down(s, p);
 }
