@@ -43,6 +43,9 @@ void ctl_print(const char *method, json_t *r)
 			       (long long)json_integer_value(json_object_get(r, "payload_bytes_copied")));
 		printf("\n");
 		print_procs(json_object_get(r, "processes"));
+	} else if (!strcmp(method, "proc.upgrade")) {
+		printf("%s: upgrading (pid %lld)\n", json_string_value(json_object_get(r, "name")),
+		       (long long)json_integer_value(json_object_get(r, "pid")));
 	} else if (!strcmp(method, "proc.restart")) {
 		printf("%s: %s\n", json_string_value(json_object_get(r, "name")),
 		       json_string_value(json_object_get(r, "state")));

@@ -26,8 +26,9 @@ const struct rpc_method rpc_schema[] = {
 		{ "backoff_initial_ms", RPC_INT, false, false, "--backoff-initial",
 		  "first backoff after a quick restart" },
 		{ "backoff_max_ms", RPC_INT, false, false, "--backoff-max", "backoff ceiling" } } },
-	{ "proc.upgrade", "start a new instance beside a process and hand over to it live "
-	  "(docs/upgrade.md); mtgtctl follows it to its end", {
+	{ "proc.upgrade", "start a new instance beside a process and hand over to it live, "
+	  "sessions kept (docs/upgrade.md; the core: sup_core_handover.c); mtgtctl follows "
+	  "it to its end", {
 		P_PNAME,
 		{ "binary", RPC_STR, false, false, NULL, "absolute path of the new binary" },
 		{ "start_timeout_ms", RPC_INT, false, false, "--start-timeout",

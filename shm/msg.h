@@ -60,6 +60,11 @@ struct msg_hdr {
 	uint64_t tag;       /* sender's identifier of the exchange, echoed back */
 };
 
+/* h.flags of a frontend -> core request (CMD, NEXUS_ADD, NEXUS_DEL, TMF)
+ * that the frontend sends again to a new core incarnation after the previous
+ * one died or was upgraded without answering it (procs/core/core_replay.c). */
+#define MSG_FLAG_REPLAY 0x80
+
 /* Names are passed in the pool as "name\0" strings; these bound them. */
 #define MSG_NAME_MAX 256 /* iSCSI names are at most 223 bytes */
 

@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 	 * back, and we learn of deaths through pidfds with their real status. */
 	s.loop = ev_loop_new(EVFLAG_AUTO);
 	sup_procs_setup(&s);
-	if ((r = sup_create_pool(&s))) {
+	if ((r = sup_create_pool(&s)) || (r = sup_core_state_create(&s))) {
 		log_err("cannot create the data pool: %s", strerror(-r));
 		return 1;
 	}

@@ -56,6 +56,7 @@ struct sup_proc {
 	char     kill_reason[128]; /* why the supervisor killed it, for the exit log */
 	bool     restart_requested; /* an admin's proc.restart: not a failure */
 	bool     unavailable;     /* exited SUP_EXIT_UNAVAILABLE: not restarted */
+	bool     core_hold;        /* sup_core_restart.c: draining for a new core */
 	uint64_t ping_seq;
 	double   last_pong;
 	char     last_exit[256];
@@ -80,6 +81,8 @@ struct sup {
 	int      isns_fds[2];     /* iSNS connection and SCN listener handed to the
 	                           * next frontend started; closed here after the fork */
 	int      nisns_fds;
+	int      state_seg_fd;    /* the core state segment (sup_core_restart.c) */
+	double   core_died_at;    /* when the core's death was seen (recovery time) */
 	char     state_path[4096];
 	uint32_t nprocs;
 	struct sup_proc procs[SUP_MAX_PROCS];
@@ -116,16 +119,40 @@ void sup_heartbeat(struct sup *s);
 /* proc.restart: a graceful stop, then an immediate start outside the policy. */
 int  sup_proc_restart(struct sup *s, struct sup_proc *p);
 struct sup_proc *sup_proc_find(struct sup *s, const char *name);
-/* For sup_upgrade.c: start an instance p already prepared (epoch, link),
- * which may be a second instance beside the one in s->procs; kill one by its
- * pidfd; watch p's pidfd and control socket; tell the core about p's link. */
-void sup_proc_launch(struct sup *s, struct sup_proc *p);
-void sup_proc_kill(struct sup_proc *p, const char *why);
-void sup_proc_watch(struct sup *s, struct sup_proc *p);
+/* For sup_upgrade.c: tell the core about p's link (up or down). */
 void sup_send_link_up(struct sup *s, struct sup_proc *p);
 void sup_send_link_down(struct sup *s, struct sup_proc *p);
 bool sup_all_running(struct sup *s);
 const char *sup_state_name(enum sup_state st);
+
+/* sup_proc.c, shared with the core restart and handover files */
+int  sup_proc_prepare(struct sup *s, struct sup_proc *p);
+void sup_proc_launch(struct sup *s, struct sup_proc *p);
+void sup_proc_kill(struct sup_proc *p, const char *why);
+void sup_proc_watch(struct sup *s, struct sup_proc *p);
+
+/* sup_core_restart.c: a new core without dropping sessions. The state
+ * segment outlives core incarnations; when the core dies the frontends and
+ * backends hold (CTL_LINK_DOWN), backends finish the dead core's I/O and say
+ * CTL_LINK_DRAINED, then a new core starts on new links (CTL_LINK_UP). */
+int  sup_core_state_create(struct sup *s);
+void sup_core_hold(struct sup *s);
+bool sup_core_restart_ready(struct sup *s);
+void sup_core_respawn(struct sup *s);
+void sup_core_backend_drained(struct sup *s, struct sup_proc *p);
+void sup_core_send_link_up(struct sup *s, struct sup_proc *p);
+void sup_core_ready(struct sup *s);
+
+/* sup_core_handover.c: live upgrade of the core (proc.upgrade core) */
+int  sup_core_upgrade(struct sup *s, const char *binary, const char **msg);
+/* CTL_HANDOVER from the core: {"ok":true} once quiesced */
+void sup_core_quiesced(struct sup *s, const char *data);
+/* The core ended: true when the handover took care of it (rollback). */
+bool sup_core_handover_exit(struct sup *s);
+bool sup_core_handover_busy(void);
+void sup_core_handover_ready(struct sup *s);
+/* JSON-RPC proc.upgrade {name, [binary]} */
+json_t *sup_core_rpc_upgrade(struct sup *s, json_t *params, int *code, const char **msg);
 
 /* sup_init_msg.c: the CTL_INIT document of each child */
 json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int max_fds);

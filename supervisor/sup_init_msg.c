@@ -170,6 +170,9 @@ json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int
 		json_object_set_new(doc, "state", json_pack("{s:i, s:s}", "fd",
 			add_fd(fds, nfds, max_fds, s->state_fd, CHILD_FD_BASE), "path",
 			s->state_path));
+		if (s->state_seg_fd >= 0)
+			json_object_set_new(doc, "state_seg", json_pack("{s:i}", "fd",
+				add_fd(fds, nfds, max_fds, s->state_seg_fd, CHILD_FD_BASE)));
 	} else {
 		json_array_append_new(links, sup_link_desc(s, p, false, fds, nfds, CHILD_FD_BASE));
 	}

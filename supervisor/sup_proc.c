@@ -109,16 +109,22 @@ int sup_proc_restart(struct sup *s, struct sup_proc *p)
 	if (p->state == SUP_ST_FAILED) {
 		/* an administrator's restart is how a given-up process comes back */
 		memset(&p->hist, 0, sizeof(p->hist));
-		if (p->kind == SUP_CORE) {
-			sup_start_all(s);
-		} else {
-			p->restart_w.data = p;
-			restart_cb(s->loop, &p->restart_w, 0);
-		}
+		p->restart_w.data = p;
+		restart_cb(s->loop, &p->restart_w, 0);
 		return 0;
 	}
 	if (p->state != SUP_ST_RUNNING || p->ctl < 0 || sup_upgrade_busy(s, p))
 		return -EBUSY;
+	if (p->kind == SUP_CORE) {
+		/* a handover to a new instance of the same binary: no session
+		 * notices (sup_core_handover.c) */
+		const char *msg;
+		int r = sup_core_upgrade(s, NULL, &msg);
+
+		if (!r)
+			p->restart_requested = true;
+		return r;
+	}
 	p->restart_requested = true;
 	p->state = SUP_ST_STOPPING;
 	log_info("restarting %s (pid %d) on request", p->name, p->pid);
@@ -179,17 +185,16 @@ static void restart_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (s->shutting_down)
 		return;
 	if (p->kind == SUP_CORE) {
-		/* The core holds every link's other end: start the whole data path
-		 * afresh. (Keeping sessions across a core restart is a later step.) */
-		for (uint32_t i = 0; i < s->nprocs; i++)
-			if (s->procs[i].pid > 0) {
-				/* not everyone is gone yet: look again shortly */
-				ev_timer_set(w, 0.05, 0);
-				ev_timer_start(loop, w);
-				return;
-			}
+		/* The frontends and backends live on (sup_core_restart.c): once
+		 * the backends have finished the dead core's I/O, a new core
+		 * takes over their links. */
+		if (!sup_core_restart_ready(s)) {
+			ev_timer_set(w, 0.002, 0);
+			ev_timer_start(loop, w);
+			return;
+		}
 		p->restarts++;
-		sup_start_all(s);
+		sup_core_respawn(s);
 		return;
 	}
 	p->restarts++;
@@ -298,10 +303,19 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 		return;
 	}
 	if (p->kind == SUP_CORE) {
-		for (uint32_t i = 0; i < s->nprocs; i++)
-			if (s->procs[i].pid > 0)
-				kill_proc(&s->procs[i], "core restarts");
+		if (sup_core_handover_exit(s))
+			return;
+		s->core_died_at = sup_now();
+		/* an upgrade of another process cannot switch over meanwhile */
+		sup_upgrade_abort(s, "the core died during the upgrade");
 		schedule_restart(s, p);
+		if (p->state == SUP_ST_FAILED) {
+			for (uint32_t i = 0; i < s->nprocs; i++)
+				if (s->procs[i].pid > 0)
+					kill_proc(&s->procs[i], "the core was given up");
+		} else {
+			sup_core_hold(s);
+		}
 	} else if (s->core->pid < 0) {
 		/* Part of a core restart: the core's timer restarts everyone. */
 		if (s->core->state != SUP_ST_FAILED)
@@ -393,8 +407,18 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 				p->state = SUP_ST_RUNNING;
 				log_info("%s ready (pid %d)", p->name, p->pid);
 				sup_upgrade_ready(s, p);
+				if (p->kind == SUP_CORE)
+					sup_core_ready(s);
 				sup_notify_tick(s);
 			}
+			break;
+		case CTL_HANDOVER:
+			/* the core's own handover (sup_core_handover.c), or an
+			 * upgrade of a backend or frontend (sup_upgrade.c) */
+			if (p->kind == SUP_CORE && p == s->core)
+				sup_core_quiesced(s, m.data);
+			else
+				sup_upgrade_ctl(s, p, &m);
 			break;
 		case CTL_PONG:
 			p->last_pong = sup_now();
@@ -406,6 +430,10 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 			on_violation(s, p, m.data);
 			break;
 		case CTL_LINK_DRAINED: {
+			if (p->kind == SUP_BACKEND) {
+				sup_core_backend_drained(s, p);
+				break;
+			}
 			json_t *j = json_loads(m.data ? m.data : "", 0, NULL);
 			json_t *id = json_object_get(j, "link");
 			struct sup_proc *fe = json_is_integer(id) && p->kind == SUP_CORE
@@ -417,9 +445,6 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 			json_decref(j);
 			break;
 		}
-		case CTL_HANDOVER:
-			sup_upgrade_ctl(s, p, &m);
-			break;
 		default:
 			if (!sup_live_on_ctl(s, p, m.type, m.data))
 				kill_proc(p, "unexpected control message");
@@ -464,6 +489,16 @@ static void child_exec(struct sup *s, struct sup_proc *p, int ctl, int *fds, int
 		snprintf(path, sizeof(path), "%s/%s", s->bindir, p->binary);
 	execl(path, p->binary, (char *)NULL);
 	_exit(127);
+}
+
+void sup_proc_watch(struct sup *s, struct sup_proc *p)
+{
+	ev_io_init(&p->pid_w, pid_cb, p->pidfd, EV_READ);
+	p->pid_w.data = p;
+	ev_io_start(s->loop, &p->pid_w);
+	ev_io_init(&p->ctl_w, ctl_cb, p->ctl, EV_READ);
+	p->ctl_w.data = p;
+	ev_io_start(s->loop, &p->ctl_w);
 }
 
 /* A new incarnation: new epoch and, for a core peer, a brand-new link. */
@@ -535,6 +570,21 @@ static void launch(struct sup *s, struct sup_proc *p)
 	return;
 fail:
 	p->state = SUP_ST_FAILED;
+}
+
+int sup_proc_prepare(struct sup *s, struct sup_proc *p)
+{
+	return prepare(s, p);
+}
+
+void sup_proc_launch(struct sup *s, struct sup_proc *p)
+{
+	launch(s, p);
+}
+
+void sup_proc_kill(struct sup_proc *p, const char *why)
+{
+	kill_proc(p, why);
 }
 
 static void spawn(struct sup *s, struct sup_proc *p)
@@ -621,7 +671,7 @@ void sup_begin_shutdown(struct sup *s)
 	s->shutting_down = true;
 	log_info("shutting down: no new connections; finishing in-flight commands");
 	sup_notify_stopping();
-	sup_upgrade_abort(s);
+	sup_upgrade_abort(s, "the target is shutting down");
 	/* Stop accepting: the frontends close their copies of the listeners. */
 	for (uint32_t i = 0; i < s->cfg.nportals; i++) {
 		close(s->listen_fds[i]);
@@ -656,26 +706,6 @@ void sup_heartbeat(struct sup *s)
 }
 
 /* ---- for sup_upgrade.c ---- */
-
-void sup_proc_launch(struct sup *s, struct sup_proc *p)
-{
-	launch(s, p);
-}
-
-void sup_proc_kill(struct sup_proc *p, const char *why)
-{
-	kill_proc(p, why);
-}
-
-void sup_proc_watch(struct sup *s, struct sup_proc *p)
-{
-	ev_io_init(&p->pid_w, pid_cb, p->pidfd, EV_READ);
-	p->pid_w.data = p;
-	ev_io_start(s->loop, &p->pid_w);
-	ev_io_init(&p->ctl_w, ctl_cb, p->ctl, EV_READ);
-	p->ctl_w.data = p;
-	ev_io_start(s->loop, &p->ctl_w);
-}
 
 void sup_send_link_up(struct sup *s, struct sup_proc *p)
 {

@@ -255,15 +255,15 @@ void sup_upgrade_ctl(struct sup *s, struct sup_proc *p, struct ctl_msg *m)
 	U.ops->handover(&U, p == U.old, m);
 }
 
-void sup_upgrade_abort(struct sup *s)
+void sup_upgrade_abort(struct sup *s, const char *why)
 {
 	(void)s;
 	if (!U.active)
 		return;
-	/* an old instance that was quiescing is told to serve again, so it
-	 * can then drain like everyone else */
+	/* an old instance that was quiescing is told to serve again (so it
+	 * can drain like everyone else, or ride out the core's restart) */
 	U.fallback_restart = false;
-	sup_upgrade_fail(&U, "failed", "the target is shutting down");
+	sup_upgrade_fail(&U, "failed", "%s", why);
 }
 
 /* ---- starting one ---- */
@@ -274,8 +274,6 @@ static const struct sup_upgrade_ops *ops_for(const struct sup_proc *p)
 		return &sup_upgrade_backend_ops;
 	if (p->kind == SUP_FRONTEND && !strcmp(p->kind_name, "iscsi"))
 		return &sup_upgrade_iscsi_ops;
-	if (p->kind == SUP_CORE && &sup_upgrade_core_ops)
-		return &sup_upgrade_core_ops;
 	return NULL;
 }
 
@@ -302,8 +300,7 @@ static int start(struct sup *s, struct sup_proc *p, json_t *params, const char *
 	struct stat st;
 
 	if (!ops) {
-		*msg = p->kind == SUP_CORE ? "upgrading the core is not supported yet"
-					   : "no upgrade handler for this kind of process";
+		*msg = "no upgrade handler for this kind of process";
 		return -ENOTSUP;
 	}
 	if (json_object_get(params, "binary") && !bin) {
@@ -390,6 +387,34 @@ static int start(struct sup *s, struct sup_proc *p, json_t *params, const char *
 	return 0;
 }
 
+/* The core's upgrade is sup_core_handover.c's; what we can say about it. */
+static struct {
+	uint32_t id;
+	pid_t    old_pid;
+	double   t0;
+} core_upg;
+
+static json_t *core_status(struct sup *s)
+{
+	struct sup_proc *c = s->core;
+	const char *st;
+
+	if (!core_upg.id)
+		return json_pack("{s:s, s:s}", "name", c->name, "state", "none");
+	if (sup_core_handover_busy())
+		st = "upgrading";
+	else if (c->pid > 0 && c->pid != core_upg.old_pid && c->state == SUP_ST_RUNNING)
+		st = "done";
+	else
+		st = "rolled_back";
+	return json_pack("{s:s, s:i, s:s, s:s, s:i, s:i, s:f, s:s, s:s}", "name", c->name, "id",
+			 (json_int_t)core_upg.id, "state", st, "stage", "core handover",
+			 "old_pid", (json_int_t)core_upg.old_pid, "new_pid", (json_int_t)c->pid,
+			 "elapsed_ms", (sup_now() - core_upg.t0) * 1000.0, "binary",
+			 c->binary_path[0] ? c->binary_path : c->binary, "error",
+			 strcmp(st, "rolled_back") ? "" : "the core did not hand over (see the log)");
+}
+
 json_t *sup_rpc_proc_upgrade(struct sup *s, json_t *params, int *code, const char **msg)
 {
 	const char *name = json_string_value(json_object_get(params, "name"));
@@ -400,6 +425,27 @@ json_t *sup_rpc_proc_upgrade(struct sup *s, json_t *params, int *code, const cha
 		*code = -32602;
 		*msg = name ? "params.name: no such process"
 			    : "params.name: the process name (see proc.list) is required";
+		return NULL;
+	}
+	if (p->kind == SUP_CORE) {
+		/* the core hands over its own way (sup_core_handover.c) */
+		json_t *r2;
+
+		if (U.active) {
+			*code = -32000;
+			*msg = "an upgrade of another process is in progress";
+			return NULL;
+		}
+		core_upg.old_pid = p->pid;
+		core_upg.t0 = sup_now();
+		r2 = sup_core_rpc_upgrade(s, params, code, msg);
+		core_upg.id = r2 ? next_id++ : 0;
+		json_decref(r2);
+		return r2 ? core_status(s) : NULL;
+	}
+	if (sup_core_handover_busy()) {
+		*code = -32000;
+		*msg = "a core upgrade is in progress";
 		return NULL;
 	}
 	r = start(s, p, params, msg);
@@ -425,6 +471,8 @@ json_t *sup_rpc_proc_upgrade_status(struct sup *s, json_t *params, int *code,
 			    : "params.name: the process name (see proc.list) is required";
 		return NULL;
 	}
+	if (p->kind == SUP_CORE)
+		return core_status(s);
 	if (U.active && U.old == p)
 		return report(&U);
 	if (last_result[p - s->procs])

@@ -6,9 +6,9 @@
  * the failure is reported with the stage it happened in.
  *
  * What "quiesce" and "hand over" mean differs per kind; each kind plugs in
- * through struct sup_upgrade_ops. The core's handler lives with the core's
- * state segment in its own file and defines sup_upgrade_core_ops; without it,
- * upgrading the core answers "not supported yet". See docs/upgrade.md. */
+ * through struct sup_upgrade_ops. The core hands over its own way, with its
+ * state segment (sup_core_handover.c): proc.upgrade passes it on. See
+ * docs/upgrade.md. */
 #ifndef MTGT_SUP_UPGRADE_H
 #define MTGT_SUP_UPGRADE_H
 
@@ -73,8 +73,6 @@ struct sup_upgrade {
 	ev_timer deadline_w;
 };
 
-/* Weak: defined by the core's upgrade handler when it is linked in. */
-extern const struct sup_upgrade_ops sup_upgrade_core_ops __attribute__((weak));
 extern const struct sup_upgrade_ops sup_upgrade_backend_ops;
 extern const struct sup_upgrade_ops sup_upgrade_iscsi_ops;
 
@@ -83,8 +81,8 @@ bool sup_upgrade_busy(struct sup *s, struct sup_proc *p);
 bool sup_upgrade_exited(struct sup *s, struct sup_proc *p, const char *why);
 void sup_upgrade_ready(struct sup *s, struct sup_proc *p);
 void sup_upgrade_ctl(struct sup *s, struct sup_proc *p, struct ctl_msg *m);
-/* Shutdown: stop any upgrade, kill a new instance. */
-void sup_upgrade_abort(struct sup *s);
+/* Shutdown, or the core died: stop any upgrade, kill a new instance. */
+void sup_upgrade_abort(struct sup *s, const char *why);
 
 /* For the ops. */
 void sup_upgrade_stage(struct sup_upgrade *u, enum sup_upg_stage st, uint32_t deadline_ms);

@@ -13,6 +13,7 @@ struct be_link {
 	struct link  own;       /* storage for links attached after init */
 	uint32_t id;
 	bool     live;          /* attached and not given up on */
+	bool     drain_report;  /* be_relink.c: say LINK_DRAINED once idle */
 	uint32_t outstanding;   /* taken; completion not yet in the tx ring */
 	struct be_io *done_head, *done_tail;
 	struct be *b;

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "procs/backend-common/be_impl.h"
+#include "procs/backend-common/be_relink.h"
 #include "procs/backend-common/be_sandbox.h"
 
 static struct be be_proc;
@@ -106,6 +107,12 @@ static void be_on_ctl(struct child *c, struct ctl_msg *m)
 	switch (m->type) {
 	case CTL_STATS:
 		be_send_stats(b);
+		break;
+	case CTL_LINK_DOWN:
+		be_core_link_down(b, m);
+		break;
+	case CTL_LINK_UP:
+		be_core_link_up(b, m);
 		break;
 	case CTL_LUN_RESIZE:
 		be_dev_resize(b, m);

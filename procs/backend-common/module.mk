@@ -3,7 +3,8 @@
 BE_COMMON_SRCS := procs/backend-common/be_main.c procs/backend-common/be_loop.c \
                   procs/backend-common/be_check.c procs/backend-common/be_devs.c \
                   procs/backend-common/be_lba.c procs/backend-common/be_sandbox.c \
-                  procs/backend-common/be_live.c
+                  procs/backend-common/be_live.c \
+                  procs/backend-common/be_relink.c
 BE_COMMON_LIBS := -lev -ljansson -lseccomp
 
 # Tests of the framework and of the three backend programs (test-be-procs

@@ -51,6 +51,7 @@ struct core_lun {
 	                         * commands are done (core_live.c) */
 	struct scsi_pr pr;      /* reservations (core_pr.c) */
 	struct core_target *tgt;
+	struct core_sanitize *san; /* core_sanitize.c: a sanitize running or failed */
 	/* core_qd.c: "queue_depth" (0: none), commands running, TASK SET FULLs */
 	uint32_t qd, running, qd_pass;
 	uint64_t qd_full;
@@ -132,12 +133,24 @@ struct core_nexus {
 	struct core_io_stats st;
 	struct clist cmds;      /* commands of this nexus not yet answered */
 	struct clist_node tnode; /* on tgt->nexuses */
+	struct core_xcopy_held *xheld; /* core_xcopy.c: copy results by list id */
 	uint64_t served;        /* core_qd.c: when a command of it last started */
 	bool     async;         /* the frontend takes MSG_ASYNC_EVENT (NEXUS_ADD flag) */
 	char initiator[MSG_NAME_MAX];
+	/* core_state.c: the last PR OUT applied for this nexus (frontend tag)
+	 * and its answer, so a re-submission after a core restart is answered
+	 * without applying it again; restored: from the state segment */
+	uint32_t fe_epoch;      /* the frontend incarnation that added it */
+	uint64_t pr_tag;
+	uint8_t  pr_status;
+	uint8_t  pr_sense_len;
+	uint8_t  pr_sense[MSG_SENSE_MAX];
+	bool     restored;
 };
 
-enum core_cmd_kind { CK_CMD = 1, CK_NEXUS_ADD, CK_DISCOVER, CK_TMF, CK_ASYNC };
+/* CK_JOB: the core's own work on an LU (a sanitize's I/Os, an EXTENDED
+ * COPY's hold on a destination LU), never answered to a frontend */
+enum core_cmd_kind { CK_CMD = 1, CK_NEXUS_ADD, CK_DISCOVER, CK_TMF, CK_ASYNC, CK_JOB };
 
 enum core_cmd_state {
 	CS_FREE = 0,
@@ -198,6 +211,8 @@ struct core_cmd {
 	uint64_t blba, bnblk;     /* GET LBA STATUS: the open descriptor */
 	bool     bunmapped;
 	bool     bfua;             /* COMPARE AND WRITE: FUA for the write */
+	bool     parked;           /* SANITIZE: answered when its LU job ends */
+	struct core_xcopy *xc;     /* EXTENDED COPY state (core_xcopy.c) */
 	/* core_lbalock.c */
 	struct clist_node xnode;  /* lun->lba_excl or lun->lba_running */
 	uint8_t  lba_on;          /* which of them: 0 none, 1 excl, 2 running */
@@ -233,6 +248,7 @@ struct core_link {
 	uint32_t gen;
 	uint32_t arena;         /* frontends: the only arena they may name */
 	char     peer[64];      /* the peer process' name, from the link description */
+	uint32_t peer_epoch;    /* its incarnation: a new one has none of our nexuses */
 	ev_io    io;
 	bool     io_active;
 	struct clist txq;       /* commands waiting to send on this link */
@@ -268,6 +284,7 @@ struct core {
 	ev_idle idle;
 	bool     shutting_down;
 	unsigned sched_hold;    /* bulk aborts: defer task-set scheduling */
+	bool     quiescing;     /* core_quiesce.c: handing over to a new core */
 	/* counters */
 	uint64_t n_cmds, n_ios, n_violations, n_stale_data_ready;
 	uint64_t n_copied;      /* medium data memcpy'd by the core (WRITE SAME's block) */
@@ -334,8 +351,24 @@ void core_cmd_abort(struct core *co, struct core_cmd *cmd, struct core_cmd *tmf)
 void core_sched_hold(struct core *co);
 void core_sched_release(struct core *co);
 struct core_nexus *core_nexus_find(struct core_link *cl, uint32_t id);
+/* Put a new nexus in its link's hash and its target's list. */
+void core_nexus_insert(struct core_link *cl, struct core_nexus *nx);
 /* The SCSI command with this frontend tag on cl not yet answered, or NULL. */
 struct core_cmd *core_cmd_by_tag(struct core_link *cl, uint64_t tag);
+
+/* core_replay.c: commands a frontend re-submits after a core restart (they
+ * carry MSG_FLAG_REPLAY). True when cmd->res already holds the answer. */
+bool core_replay_answer(struct core *co, struct core_cmd *cmd);
+/* Remember a PR OUT just applied (its tag and answer) on its nexus. */
+void core_replay_record(const struct core_cmd *cmd);
+
+/* core_quiesce.c: live upgrade of the core */
+void core_quiesce_begin(struct core *co);
+bool core_quiesce_room(const struct core *co);
+/* True when m was parked instead of handled. */
+bool core_quiesce_park(struct core *co, struct core_link *cl, const union msg *m);
+void core_quiesce_poll(struct core *co);
+void core_quiesce_resume(struct core *co);
 
 /* core_pr.c: reservations */
 void core_pr_init(struct core *co, json_t *state);

@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "procs/core/core.h"
+#include "procs/core/core_xcopy.h"
 #include "shm/pool.h"
 
 #define BLK_ZERO_PIECE (1ull << 30)   /* WRITE_ZEROES/UNMAP/LBA_STATUS per I/O */
@@ -107,6 +108,10 @@ bool core_blk_plan(struct core *co, struct core_cmd *cmd)
 		cmd->out_len = (uint32_t)want;
 		return true;
 	}
+	case SCSI_BLK_XCOPY:
+		return core_xcopy_plan(co, cmd);
+	case SCSI_BLK_SANITIZE:
+		return core_sanitize_plan(co, cmd);
 	case SCSI_BLK_LBA_STATUS:
 		cmd->data_cap = cmd->dir == MSG_DIR_READ ? min_u64(io->param_len, cmd->edtl) : 0;
 		if (cmd->data_cap == 0) {
@@ -464,6 +469,10 @@ bool core_blk_start(struct core *co, struct core_cmd *cmd)
 	case SCSI_BLK_WRITE_VERIFY: return wv_start(co, cmd);
 	case SCSI_BLK_LBA_STATUS:   return lbas_start(cmd);
 	case SCSI_BLK_ORWRITE:      return orw_start(co, cmd);
+	case SCSI_BLK_XCOPY:        return core_xcopy_start(co, cmd);
+	case SCSI_BLK_SANITIZE:
+		core_sanitize_start(co, cmd);
+		return false;
 	default:
 		internal_error(cmd);
 		return false;
@@ -480,6 +489,8 @@ static bool requeue(struct core *co, struct core_link *bl, struct core_cmd *cmd)
 bool core_blk_piece_done(struct core *co, struct core_link *bl, struct core_cmd *cmd,
 			 const struct msg_io_done *d)
 {
+	if (cmd->io.blk == SCSI_BLK_XCOPY)
+		return core_xcopy_piece_done(co, cmd, d);
 	if (d->result == -EOPNOTSUPP && cmd->io.op == MSG_IO_UNMAP) {
 		/* the store cannot deallocate (no hole punching): unmapped blocks
 		 * must still read as zeros (LBPRZ), so zero the same range */
@@ -559,6 +570,7 @@ bool core_blk_piece_done(struct core *co, struct core_link *bl, struct core_cmd 
 
 void core_blk_release(struct core *co, struct core_cmd *cmd)
 {
+	core_xcopy_release(co, cmd);
 	if (!cmd->bbuf_own)
 		return;
 	pool_free(&co->arena_alloc, &cmd->bbuf);

@@ -13,6 +13,8 @@
 
 #include "common/log.h"
 #include "procs/core/core.h"
+#include "procs/core/core_xcopy.h"
+#include "procs/core/core_state.h"
 #include "shm/pool.h"
 
 /* ---- table ---- */
@@ -138,6 +140,16 @@ struct core_nexus *core_nexus_find(struct core_link *cl, uint32_t id)
 	return NULL;
 }
 
+void core_nexus_insert(struct core_link *cl, struct core_nexus *nx)
+{
+	unsigned b = nexus_bucket(nx->id);
+
+	nx->hnext = cl->nexus_hash[b];
+	cl->nexus_hash[b] = nx;
+	clist_push_back(&nx->tgt->nexuses, &nx->tnode);
+	core_state_dirty = true;
+}
+
 /* ---- task set ordering ----
  * Commands of an LU are enrolled in arrival order. A SIMPLE (or HEAD OF QUEUE,
  * treated conservatively as SIMPLE) command may start once its data is in and no
@@ -221,6 +233,11 @@ static void task_ready(struct core *co, struct core_cmd *cmd)
 		cmd_start(co, cmd);
 	else
 		lun_run(co, l);
+}
+
+void core_lun_kick(struct core *co, struct core_lun *l)
+{
+	lun_run(co, l);
 }
 
 void core_sched_hold(struct core *co)
@@ -326,10 +343,18 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 	};
 	uint32_t n;
 
+	uint16_t ua_before = q.ua_pending ? *q.ua_pending : 0;
+
 	if (core_pr_run(co, cmd) || core_mode_run(co, cmd) || core_alua_run(co, cmd) ||
 	    core_media_run(co, cmd))
 		return;
+	if (cmd->cdb[0] == RECEIVE_COPY_RESULTS && cmd->lun) {
+		core_xcopy_rcr(co, cmd);
+		return;
+	}
 	scsi_emulate(&q, &cmd->res);
+	if (q.ua_pending && *q.ua_pending != ua_before)
+		core_state_lazy = true; /* e.g. REQUEST SENSE reported one */
 	n = cmd->res.data_len;
 	if (cmd->dir != MSG_DIR_READ)
 		n = 0;
@@ -353,6 +378,9 @@ static void cmd_start(struct core *co, struct core_cmd *cmd)
 
 	if (!core_lba_may_start(cmd))
 		return;         /* retried when a command of the LU leaves */
+	/* enrolled before a sanitize began, started after: refused */
+	if (core_sanitize_refuse(co, cmd))
+		return;
 	cmd->started = true;
 	core_qd_started(cmd);
 	if (cmd->emulated) {
@@ -366,7 +394,14 @@ static void cmd_start(struct core *co, struct core_cmd *cmd)
 		return;
 	}
 	if (cmd->io.blk && !core_blk_start(co, cmd)) {
-		core_cmd_complete(co, cmd);
+		if (!cmd->parked)       /* a SANITIZE answers when its job ends */
+			core_cmd_complete(co, cmd);
+		return;
+	}
+	/* EXTENDED COPY chose the link of its first piece */
+	bl = core_link_get(co, cmd->be_link);
+	if (!bl) {
+		complete_check(co, cmd, SK_HARDWARE_ERROR, ASC_LU_COMM_FAILURE);
 		return;
 	}
 	/* queued even while the backend is down: it is sent when it comes back */
@@ -467,7 +502,9 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 	struct core_cmd *cmd;
 	struct core_target *t;
 
-	if (core_nexus_find(cl, m->nexus)) {
+	struct core_nexus *had = core_nexus_find(cl, m->nexus);
+
+	if (had && !(had->restored && (m->h.flags & MSG_FLAG_REPLAY))) {
 		core_violation(co, cl, "NEXUS_ADD for a nexus id already in use");
 		return;
 	}
@@ -495,7 +532,12 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 	cmd->fe_tag = m->h.tag;
 	cmd->nexus_id = m->nexus;
 	t = core_config_target(&co->cfg, tgt);
-	if (co->shutting_down) {
+	if (had) {
+		/* a login the previous core incarnation accepted (and saved)
+		 * but did not answer: the same answer again, nothing changes */
+		cmd->result = had->tgt == t && core_name_eq(had->initiator, ini) &&
+			      had->isid == m->isid ? 0 : -EACCES;
+	} else if (co->shutting_down) {
 		cmd->result = -EAGAIN;
 	} else if (!t) {
 		cmd->result = -ENOENT;
@@ -512,10 +554,9 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 			free(ua);
 			cmd->result = -ENOMEM;
 		} else {
-			unsigned b = nexus_bucket(m->nexus);
-
 			nx->id = m->nexus;
 			nx->link = cl->id;
+			nx->fe_epoch = cl->peer_epoch;
 			nx->isid = m->isid;
 			nx->async = m->h.flags & MSG_NEXUS_ASYNC;
 			nx->port = m->port ? (uint16_t)m->port : 1;
@@ -525,9 +566,7 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 			core_nexus_view(nx);
 			/* every LU reports its power-on (or the nexus loss) once */
 			core_ua_nexus_new(nx);
-			nx->hnext = cl->nexus_hash[b];
-			cl->nexus_hash[b] = nx;
-			clist_push_back(&t->nexuses, &nx->tnode);
+			core_nexus_insert(cl, nx);
 			cmd->result = 0;
 			log_info("nexus %u on link %u: %s -> %s", nx->id, cl->id, ini, t->name);
 		}
@@ -674,6 +713,11 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		core_cmd_complete(co, cmd);
 		return;
 	}
+	/* re-submitted after a core restart: some commands must not run twice */
+	if ((m->h.flags & MSG_FLAG_REPLAY) && core_replay_answer(co, cmd)) {
+		core_cmd_complete(co, cmd);
+		return;
+	}
 	if (!cmd->lun) {
 		/* no LU: INQUIRY, REPORT LUNS, REQUEST SENSE still answer */
 		cmd->emulated = true;
@@ -681,8 +725,15 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		run_emulated(co, cmd);
 		return;
 	}
-	if (!core_qd_admit(cmd) ||
-	    scsi_ua_check(&nx->ua[cmd->lun->index], cmd->cdb, &cmd->res)) {
+	/* SANITIZE IN PROGRESS comes before unit attentions (SBC-3 4.11) */
+	if (core_sanitize_refuse(co, cmd))
+		return;
+	if (!core_qd_admit(cmd)) {
+		core_cmd_complete(co, cmd);
+		return;
+	}
+	if (scsi_ua_check(&nx->ua[cmd->lun->index], cmd->cdb, &cmd->res)) {
+		core_state_lazy = true; /* reported: no longer pending */
 		core_cmd_complete(co, cmd);
 		return;
 	}
@@ -860,6 +911,10 @@ void core_handle_backend(struct core *co, struct core_link *cl, const union msg 
 	}
 	clist_remove(&cl->inflight, &cmd->qnode);
 	cmd->qlist = NULL;
+	if (cmd->kind == CK_JOB) {
+		core_job_io_done(co, cmd, d);
+		return;
+	}
 	if (cmd->orphan || cmd->aborted) {
 		be_released(co, cmd);
 		return;
@@ -988,6 +1043,10 @@ void core_backend_down(struct core *co, struct core_link *cl)
 		cmd->qlist = NULL;
 		if (cmd->orphan || cmd->aborted) {
 			be_released(co, cmd);
+			continue;
+		}
+		if (cmd->kind == CK_CMD && cmd->io.blk == SCSI_BLK_XCOPY) {
+			core_xcopy_backend_lost(co, cmd);
 			continue;
 		}
 		cmd->state = CS_BE_QUEUED;

@@ -26,7 +26,9 @@ enum { LBA_NONE = 0, LBA_EXCL = 1, LBA_RUNNING = 2 };
 
 static bool is_exclusive(const struct core_cmd *c)
 {
-	return c->io.blk == SCSI_BLK_CAW || c->io.blk == SCSI_BLK_ORWRITE || c->io.atomic;
+	/* SANITIZE too: it must not start while a write is in flight */
+	return c->io.blk == SCSI_BLK_CAW || c->io.blk == SCSI_BLK_ORWRITE ||
+	       c->io.blk == SCSI_BLK_SANITIZE || c->io.atomic;
 }
 
 static bool is_writer(const struct core_cmd *c)
@@ -45,10 +47,12 @@ static bool is_reader(const struct core_cmd *c)
 	       c->io.op == MSG_IO_READ;
 }
 
-/* UNMAP names its ranges in a parameter list: it counts as the whole LU. */
+/* UNMAP and EXTENDED COPY name their ranges in a parameter list, SANITIZE
+ * covers everything: they count as the whole LU. */
 static void range(const struct core_cmd *c, uint64_t *lo, uint64_t *hi)
 {
-	if (c->io.blk == SCSI_BLK_UNMAP) {
+	if (c->io.blk == SCSI_BLK_UNMAP || c->io.blk == SCSI_BLK_XCOPY ||
+	    c->io.blk == SCSI_BLK_SANITIZE) {
 		*lo = 0;
 		*hi = UINT64_MAX;
 		return;

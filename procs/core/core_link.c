@@ -18,6 +18,7 @@
 #include "common/ctl.h"
 #include "common/log.h"
 #include "procs/core/core.h"
+#include "procs/core/core_state.h"
 
 #define CORE_RX_BATCH   64    /* messages per link per round */
 #define CORE_MAX_ROUNDS 64    /* busy rounds before libev gets a turn */
@@ -59,6 +60,9 @@ void core_tx_flush(struct core *co, struct core_link *cl)
 {
 	int err = 0;
 
+	/* what an answer tells the initiator must be in the state segment
+	 * before the answer leaves */
+	core_state_save(co);
 	if (!cl->up || cl->broken || !cl->l)
 		return;
 	while (cl->txq.first) {
@@ -98,7 +102,8 @@ static unsigned poll_rx(struct core *co, struct core_link *cl)
 		/* back-pressure: leave work in the ring while we have no slot for it
 		 * or the frontend is not taking its answers */
 		if (cl->role == CORE_ROLE_FRONTEND &&
-		    (co->nfree == 0 || cl->txq.len >= cl->l->tx.count))
+		    (co->nfree == 0 || cl->txq.len >= cl->l->tx.count ||
+		     !core_quiesce_room(co)))
 			break;
 		r = ring_cons_pop(&cl->l->rx, &m);
 		if (r == 0)
@@ -108,9 +113,10 @@ static unsigned poll_rx(struct core *co, struct core_link *cl)
 			break;
 		}
 		n++;
-		if (cl->role == CORE_ROLE_FRONTEND)
-			core_handle_frontend(co, cl, &m);
-		else
+		if (cl->role == CORE_ROLE_FRONTEND) {
+			if (!core_quiesce_park(co, cl, &m))
+				core_handle_frontend(co, cl, &m);
+		} else
 			core_handle_backend(co, cl, &m);
 		if (cl->broken)
 			break;
@@ -180,6 +186,7 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		ring_pause();
 	}
 	maybe_exit(co);
+	core_quiesce_poll(co);
 	if (!more) {
 		for (uint32_t i = 0; i < co->nlinks; i++) {
 			struct core_link *cl = &co->links[i];
@@ -287,6 +294,8 @@ static void set_peer(struct core_link *cl, json_t *desc)
 	json_t *p = json_object_get(desc, "peer");
 
 	snprintf(cl->peer, sizeof(cl->peer), "%s", json_is_string(p) ? json_string_value(p) : "");
+	p = json_object_get(desc, "peer_epoch");
+	cl->peer_epoch = json_is_integer(p) ? (uint32_t)json_integer_value(p) : 0;
 }
 
 int core_links_init(struct core *co)
@@ -627,6 +636,16 @@ void core_on_ctl(struct child *c, struct ctl_msg *m)
 	case CTL_CONFIG:
 		core_live_config(co, m);
 		break;
+	case CTL_QUIESCE:
+		core_quiesce_begin(co);
+		break;
+	case CTL_RESUME:
+		core_quiesce_resume(co);
+		break;
+	case CTL_RETIRE:
+		/* a new core took over: nothing here may touch the rings again */
+		log_info("retired: a new core serves");
+		exit(0);
 	default:
 		log_warn("control message %s ignored", ctl_type_name(m->type));
 		break;

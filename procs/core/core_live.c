@@ -21,6 +21,8 @@
 
 #include "common/log.h"
 #include "procs/core/core.h"
+#include "procs/core/core_xcopy.h"
+#include "procs/core/core_state.h"
 
 static struct {
 	struct core *co;
@@ -120,7 +122,8 @@ struct core_lun *core_nexus_lun(struct core_nexus *nx, uint32_t ilun)
 
 static bool slot_busy(const struct core_lun *l)
 {
-	return l->tasks.len || l->lba_excl.len || l->lba_running.len || l->in_sched;
+	/* san: a removed LU's sanitize still has a piece at the backend */
+	return l->tasks.len || l->lba_excl.len || l->lba_running.len || l->in_sched || l->san;
 }
 
 static struct core_lun *slot_alloc(struct core_target *t)
@@ -142,6 +145,7 @@ static struct core_lun *slot_alloc(struct core_target *t)
 static void lun_remove(struct core_lun *l)
 {
 	l->live = false;
+	core_sanitize_lun_removed(l);
 	log_info("target %s: LUN %u removed (%u commands still to finish)", l->tgt->name,
 		 l->lu.lun, l->tasks.len);
 }
@@ -242,6 +246,7 @@ static void views_update(struct core_target *t)
 			continue;
 		for (uint32_t i = 0; i < nx->nview; i++)
 			nx->ua[nx->view_slot[i]] |= SCSI_UA_LUNS_CHANGED;
+		core_state_dirty = true;
 		log_info("nexus %u (%s) on %s now sees %u LUNs", nx->id, nx->initiator, t->name,
 			 nx->nview);
 	}

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "procs/core/core.h"
+#include "procs/core/core_state.h"
 
 bool core_mode_run(struct core *co, struct core_cmd *cmd)
 {
@@ -19,6 +20,8 @@ bool core_mode_run(struct core *co, struct core_cmd *cmd)
 		scsi_mode_select(&l->lu, cmd->cdb, param, n, &cmd->res, &changed);
 		free(param);
 	}
+	if (changed)
+		core_state_dirty = true;
 	if (changed)
 		core_ua_raise(l->tgt, (int)l->index, SCSI_UA_MODE_CHANGED, cmd->nexus);
 	core_emul_finish(co, cmd);

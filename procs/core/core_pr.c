@@ -9,6 +9,8 @@
 
 #include "common/log.h"
 #include "procs/core/core.h"
+#include "procs/core/core_xcopy.h"
+#include "procs/core/core_state.h"
 #include "procs/core/core_pr_store.h"
 
 static int state_fd = -1;
@@ -38,6 +40,18 @@ bool core_pr_conflict(struct core *co, struct core_cmd *cmd)
 	return true;
 }
 
+/* EXTENDED COPY asks this for the LUs it reads (as READ) and writes (as
+ * WRITE) on behalf of nx: the copy manager may do no more than nx could. */
+bool core_pr_blocks(struct core_nexus *nx, struct core_lun *l, const uint8_t *cdb)
+{
+	struct scsi_itn self;
+
+	if (!l->pr.reserved && !l->pr.r2_held)
+		return false;
+	nexus_itn(nx, &self);
+	return scsi_pr_conflict(&l->pr, &self, cdb);
+}
+
 struct notify_ctx {
 	struct core *co;
 	struct core_lun *lun;
@@ -57,6 +71,7 @@ static void pr_notify(void *vctx, const struct scsi_itn *itn, uint16_t bit, bool
 		if (!scsi_itn_match(itn, &t))
 			continue;
 		core_ua_set(nx, l->index, bit);
+		core_state_dirty = true;
 		if (!abort || nx == x->cmd->nexus)
 			continue;
 		core_sched_hold(x->co);
@@ -173,6 +188,8 @@ bool core_pr_run(struct core *co, struct core_cmd *cmd)
 	was_aptpl = l->pr.aptpl;
 	changed = scsi_pr_execute(&q, &cmd->res);
 	free(param);
+	if (cmd->cdb[0] != PERSISTENT_RESERVE_IN)
+		core_state_dirty = true;
 	if (cmd->tmf_waiting)
 		cmd->state = CS_TMF_WAIT; /* answered when the aborted tasks are back */
 	if (changed && (was_aptpl || l->pr.aptpl) && state_fd >= 0) {
@@ -183,6 +200,8 @@ bool core_pr_run(struct core *co, struct core_cmd *cmd)
 			scsi_check(&cmd->res, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
 		}
 	}
+	if (cmd->cdb[0] == PERSISTENT_RESERVE_OUT)
+		core_replay_record(cmd);
 out:
 	if (cmd->state == CS_TMF_WAIT) {
 		cmd->res.data_len = 0;
@@ -273,6 +292,7 @@ void core_pr_init(struct core *co, json_t *state)
 void core_pr_lun_reset(struct core_lun *l)
 {
 	scsi_pr_reset(&l->pr);
+	core_state_dirty = true;
 }
 
 /* I_T nexus loss: its SPC-2 reservations end (PR registrations stay). */
@@ -283,4 +303,5 @@ void core_pr_nexus_lost(struct core_nexus *nx)
 	nexus_itn(nx, &itn);
 	for (uint32_t i = 0; i < nx->tgt->nluns; i++)
 		scsi_pr_nexus_lost(&nx->tgt->luns[i].pr, &itn);
+	core_state_dirty = true;
 }

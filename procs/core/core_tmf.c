@@ -10,6 +10,8 @@
 
 #include "common/log.h"
 #include "procs/core/core.h"
+#include "procs/core/core_xcopy.h"
+#include "procs/core/core_state.h"
 
 void core_tmf_release(struct core *co, uint32_t idx, uint32_t gen)
 {
@@ -66,6 +68,7 @@ static void set_ua_others(struct core_lun *l, struct core_nexus *except, uint16_
 		if (nx != except)
 			core_ua_set(nx, l->index, bit);
 	}
+	core_state_dirty = true;
 }
 
 static struct core_lun *tmf_lun(struct core_nexus *nx, uint64_t wire)
@@ -225,6 +228,7 @@ void core_nexus_free(struct core *co, struct core_link *cl, struct core_nexus *n
 	core_pr_nexus_lost(nx);
 	core_media_nexus_lost(nx);
 	core_ua_nexus_lost(nx);
+	core_xcopy_nexus_free(nx);
 	core_nexus_view_free(nx);
 	free(nx->ua);
 	free(nx);
@@ -235,7 +239,9 @@ void core_handle_nexus_del(struct core *co, struct core_link *cl, const struct m
 	struct core_nexus *nx = core_nexus_find(cl, m->nexus);
 
 	if (!nx) {
-		core_violation(co, cl, "NEXUS_DEL for an unknown nexus");
+		/* a re-sent NEXUS_DEL the previous core already applied */
+		if (!(m->h.flags & MSG_FLAG_REPLAY))
+			core_violation(co, cl, "NEXUS_DEL for an unknown nexus");
 		return;
 	}
 	core_sched_hold(co);

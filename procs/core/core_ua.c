@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "procs/core/core.h"
+#include "procs/core/core_state.h"
 
 #define LOST_MAX 1024
 
@@ -32,6 +33,7 @@ void core_ua_raise(struct core_target *t, int lun_index, uint16_t bit,
 		for (uint32_t i = 0; i < t->nluns; i++)
 			core_ua_set(nx, i, bit);
 	}
+	core_state_dirty = true;
 }
 
 void core_ua_set(struct core_nexus *nx, uint32_t lun_index, uint16_t bit)
@@ -39,6 +41,7 @@ void core_ua_set(struct core_nexus *nx, uint32_t lun_index, uint16_t bit)
 	bool fresh = !(nx->ua[lun_index] & bit);
 
 	nx->ua[lun_index] |= bit;
+	core_state_dirty = true;
 	if (fresh && nx->async)
 		core_async_ua(nx, lun_index, bit);
 }

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "procs/core/core.h"
 #include "procs/core/core_sandbox.h"
+#include "procs/core/core_state.h"
 
 #define CORE_DEFAULT_CMDS  4096
 /* Measured on the 2-core build machines (QD1 4 KiB through mtgt-iscsi, the
@@ -58,6 +59,9 @@ int main(void)
 	if (core_links_init(&co))
 		exit(1);
 	core_async_init(&co);
+	core_state_alua_register();
+	core_state_open(&co, json_object_get(c.init, "state_seg"));
+	core_state_restore(&co);
 	core_verify_buf_init(&co);
 	co.loop = ev_default_loop(0);
 	c.on_ctl = core_on_ctl;

@@ -3,15 +3,21 @@ CORE_SCSI_SRCS := procs/core/scsi_sense.c procs/core/scsi_cdb.c procs/core/scsi_
 	procs/core/scsi_inquiry.c procs/core/scsi_mode.c procs/core/scsi_rw.c \
 	procs/core/scsi_ua.c procs/core/scsi_emul.c procs/core/scsi_opcodes.c \
 	procs/core/scsi_pr.c procs/core/scsi_mode_select.c \
-	procs/core/scsi_blk.c procs/core/scsi_sbc.c procs/core/scsi_alua.c procs/core/scsi_mmc.c
+	procs/core/scsi_blk.c procs/core/scsi_sbc.c procs/core/scsi_alua.c procs/core/scsi_mmc.c \
+	procs/core/scsi_xcopy.c procs/core/scsi_sanitize.c
 mtgt-core_SRCS := procs/core/main.c procs/core/core_config.c procs/core/core_link.c procs/core/core_live.c procs/core/core_stats.c \
 	procs/core/core_cmd.c procs/core/core_tmf.c procs/core/core_verify.c \
 	procs/core/core_pr.c procs/core/core_pr_store.c procs/core/core_emul_out.c \
 	procs/core/core_mode.c procs/core/core_ua.c procs/core/core_async.c procs/core/core_alua.c \
-	procs/core/core_blk.c procs/core/core_lbalock.c procs/core/core_sandbox.c $(CORE_SCSI_SRCS)
+	procs/core/core_state.c procs/core/core_state_alua.c procs/core/core_replay.c \
+	procs/core/core_quiesce.c \
+	procs/core/core_blk.c procs/core/core_lbalock.c procs/core/core_sandbox.c \
+	procs/core/core_xcopy.c procs/core/core_sanitize.c $(CORE_SCSI_SRCS)
 mtgt-core_LIBS := -lev -ljansson -lz -lseccomp
 
-TEST_PROGS += test-scsi-emul test-scsi-rw test-scsi-blk
+TEST_PROGS += test-scsi-emul test-scsi-rw test-scsi-blk test-scsi-xcopy
+test-scsi-xcopy_SRCS := tests/unit/test_scsi_xcopy.c $(CORE_SCSI_SRCS)
+test-scsi-xcopy_LIBS := -lcmocka
 test-scsi-blk_SRCS := tests/unit/test_scsi_blk.c $(CORE_SCSI_SRCS)
 test-scsi-blk_LIBS := -lcmocka
 test-scsi-emul_SRCS := tests/unit/test_scsi_emul.c $(CORE_SCSI_SRCS)
@@ -21,8 +27,10 @@ test-scsi-rw_LIBS := -lcmocka
 
 # plays supervisor, frontend and backend around a real mtgt-core process
 TEST_PROGS += test-core-proc
-test-core-proc_SRCS := tests/unit/test_core_proc.c tests/unit/test_core_proc_pr.c tests/unit/test_core_proc_live.c
-test-core-proc_LIBS := -ljansson
+test-core-proc_SRCS := tests/unit/test_core_proc.c tests/unit/test_core_proc_pr.c \
+	tests/unit/test_core_proc_live.c tests/unit/test_core_proc_xcopy.c \
+	tests/unit/test_core_proc_state.c procs/core/core_pr_store.c
+test-core-proc_LIBS := -ljansson -lz
 
 TEST_PROGS += test-scsi-pr
 test-scsi-pr_SRCS := tests/unit/test_scsi_pr.c procs/core/core_pr_store.c $(CORE_SCSI_SRCS)

@@ -289,6 +289,8 @@ enum scsi_blk_kind {
 	SCSI_BLK_WRITE_VERIFY,  /* write, then read back and compare */
 	SCSI_BLK_LBA_STATUS,    /* GET LBA STATUS: backend allocation queries */
 	SCSI_BLK_ORWRITE,       /* read, OR the data-out in, write */
+	SCSI_BLK_XCOPY,         /* EXTENDED COPY: core_xcopy.c */
+	SCSI_BLK_SANITIZE,      /* SANITIZE: core_sanitize.c */
 };
 /* Limits reported in the Block Limits VPD page and enforced by decode. */
 #define SCSI_MAX_CAW_BLOCKS       128u
@@ -365,6 +367,9 @@ uint16_t scsi_ua_peek(uint16_t pending);
 
 /* ---- scsi_opcodes.c ---- */
 void scsi_report_opcodes(const uint8_t *cdb, uint8_t *out, uint32_t cap, struct scsi_result *r);
+/* The same for one LU (NULL: rows every LU offers): some rows are thin-only. */
+void scsi_report_opcodes_lu(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out,
+			    uint32_t cap, struct scsi_result *r);
 
 /* ---- scsi_emul.c ---- */
 struct scsi_emul_req {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "procs/core/scsi.h"
+#include "procs/core/scsi_xcopy.h"
 
 static bool range_ok(const struct scsi_lu *lu, uint64_t lba, uint64_t n)
 {
@@ -16,6 +17,7 @@ bool scsi_blk_is(const uint8_t *cdb)
 	switch (cdb[0]) {
 	case WRITE_SAME_10: case WRITE_SAME_16: case UNMAP: case COMPARE_AND_WRITE:
 	case WRITE_VERIFY_10: case WRITE_VERIFY_12: case WRITE_VERIFY_16: case ORWRITE_16:
+	case EXTENDED_COPY: case SANITIZE:
 		return true;
 	case SERVICE_ACTION_IN_16:
 		return (cdb[1] & 0x1f) == SAI_GET_LBA_STATUS;
@@ -335,6 +337,23 @@ static int lba_status(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_
 	return 1;
 }
 
+/* EXTENDED COPY: the parameter list is checked whole by the copy manager;
+ * for the task set it counts as a writer of the whole LU it is sent to */
+static int xcopy(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io *io,
+		 struct scsi_result *r)
+{
+	uint32_t plen;
+
+	if (!scsi_xcopy_cdb(cdb, &plen, r))
+		return 0;
+	memset(io, 0, sizeof(*io));
+	io->blk = SCSI_BLK_XCOPY;
+	io->dir = MSG_DIR_WRITE;
+	io->param_len = plen;
+	io->nblocks = lu->nblocks;
+	return 1;
+}
+
 int scsi_blk_decode(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io *io,
 		    struct scsi_result *r)
 {
@@ -352,6 +371,10 @@ int scsi_blk_decode(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_io
 		return write_verify(lu, cdb, io, r);
 	case ORWRITE_16:
 		return orwrite(lu, cdb, io, r);
+	case EXTENDED_COPY:
+		return xcopy(lu, cdb, io, r);
+	case SANITIZE:
+		return scsi_sanitize_decode(lu, cdb, io, r);
 	case SERVICE_ACTION_IN_16:
 		if ((cdb[1] & 0x1f) == SAI_GET_LBA_STATUS)
 			return lba_status(lu, cdb, io, r);

@@ -85,7 +85,7 @@ void scsi_emulate(const struct scsi_emul_req *q, struct scsi_result *r)
 			scsi_invalid_cdb(r, 1, 4);
 			return;
 		}
-		scsi_report_opcodes(cdb, q->out, q->cap, r);
+		scsi_report_opcodes_lu(q->lu, cdb, q->out, q->cap, r);
 		return;
 	default:
 		scsi_sbc_emulate(q->lu, cdb, q->out, q->cap, r);

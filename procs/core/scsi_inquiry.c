@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "procs/core/scsi.h"
+#include "procs/core/scsi_xcopy.h"
 
 #define INQ_VENDOR   "MTGT    "          /* 8 bytes, T10 vendor identification */
 #define INQ_PRODUCT  "VIRTUAL-DISK    "  /* 16 bytes */
@@ -17,6 +18,7 @@
 #define VPD_BLOCK_LIMITS 0xb0
 #define VPD_BLOCK_CHARS 0xb1
 #define VPD_LB_PROVISIONING 0xb2
+#define VPD_THIRD_PARTY_COPY 0x8f
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
@@ -73,6 +75,8 @@ static uint32_t inquiry_standard(const struct scsi_lu *lu, bool wlun, uint8_t *b
 	b[4] = (uint8_t)(len - 5);
 	if (lu && !wlun)
 		b[5] = (uint8_t)((lu->tpgs & 0x3) << 4); /* TPGS: implicit / explicit ALUA */
+	if (lu && !wlun)
+		b[5] |= 0x08;           /* 3PC: EXTENDED COPY (core_xcopy.c) */
 	b[7] = 0x02;                    /* CMDQUE */
 	memcpy(b + 8, INQ_VENDOR, 8);
 	memcpy(b + 16, lu && !wlun && lu->pdt == SCSI_PDT_CDROM ? "VIRTUAL-CDROM   " : INQ_PRODUCT,
@@ -93,6 +97,7 @@ static uint32_t vpd_supported(const struct scsi_lu *lu, uint8_t *b)
 	if (lu) {
 		b[4 + n++] = VPD_SERIAL;
 		b[4 + n++] = VPD_DEVICE_ID;
+		b[4 + n++] = VPD_THIRD_PARTY_COPY;
 		b[4 + n++] = VPD_BLOCK_LIMITS;
 		b[4 + n++] = VPD_BLOCK_CHARS;
 		b[4 + n++] = VPD_LB_PROVISIONING;
@@ -203,6 +208,8 @@ static uint32_t vpd_block_chars(const struct scsi_lu *lu, uint8_t *b)
 {
 	scsi_put16(b + 2, 0x3c);
 	scsi_put16(b + 4, lu->rotation == SCSI_ROT_NONE ? 1 : 0);
+	if (lu->thin)
+		b[7] = 0x40;    /* WABEREQ 01b: SANITIZE BLOCK ERASE leaves zeros to read */
 	return 64;
 }
 
@@ -247,6 +254,11 @@ void scsi_inquiry(const struct scsi_lu *lu, bool wlun, const uint8_t *cdb,
 		if (!vlu)
 			goto bad_page;
 		len = vpd_device_id(vlu, b);
+		break;
+	case VPD_THIRD_PARTY_COPY:
+		if (!vlu)
+			goto bad_page;
+		len = scsi_vpd_third_party_copy(vlu, b);
 		break;
 	case VPD_BLOCK_LIMITS:
 		if (!vlu)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "procs/core/scsi.h"
+#include "procs/core/scsi_xcopy.h"
 
 #define CTL 0x05 /* CONTROL: NACA and LINK are checked */
 
@@ -89,6 +90,20 @@ static const struct opcode_info opcodes[] = {
 	{ WRITE_VERIFY_12, false, 0, 12, { 0xae, 0xf2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, CTL } },
 	{ WRITE_ATOMIC_16, false, 0, 16, { 0x9c, 0xf8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, CTL } },
 	{ READ_DEFECT_DATA_12, false, 0, 12, { 0xb7, 0x1f, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, CTL } },
+	/* third-party copy and SANITIZE: scsi_xcopy.c, scsi_sanitize.c */
+	{ EXTENDED_COPY, true, XCOPY_SA_LID1, 16,
+	  { 0x83, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, CTL } },
+	{ RECEIVE_COPY_RESULTS, true, RCR_SA_COPY_STATUS, 16,
+	  { 0x84, 0x1f, 0xff, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, CTL } },
+	{ RECEIVE_COPY_RESULTS, true, RCR_SA_RECEIVE_DATA, 16,
+	  { 0x84, 0x1f, 0xff, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, CTL } },
+	{ RECEIVE_COPY_RESULTS, true, RCR_SA_OP_PARAMS, 16,
+	  { 0x84, 0x1f, 0xff, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, CTL } },
+	{ RECEIVE_COPY_RESULTS, true, RCR_SA_FAILED_SEGMENTS, 16,
+	  { 0x84, 0x1f, 0xff, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, CTL } },
+	{ SANITIZE, true, SANITIZE_SA_OVERWRITE, 10, { 0x48, 0xbf, 0, 0, 0, 0, 0, 0xff, 0xff, CTL } },
+	{ SANITIZE, true, SANITIZE_SA_BLOCK_ERASE, 10, { 0x48, 0xbf, 0, 0, 0, 0, 0, 0xff, 0xff, CTL } },
+	{ SANITIZE, true, SANITIZE_SA_EXIT_FAILURE, 10, { 0x48, 0xbf, 0, 0, 0, 0, 0, 0xff, 0xff, CTL } },
 };
 
 #define NOPCODES (sizeof(opcodes) / sizeof(opcodes[0]))
@@ -103,6 +118,20 @@ static uint32_t timeouts(uint8_t *p)
 }
 
 void scsi_report_opcodes(const uint8_t *cdb, uint8_t *out, uint32_t cap, struct scsi_result *r)
+{
+	scsi_report_opcodes_lu(NULL, cdb, out, cap, r);
+}
+
+/* Rows only thin-provisioned LUs offer: BLOCK ERASE deallocates. */
+static bool offered(const struct scsi_lu *lu, const struct opcode_info *oi)
+{
+	bool thin_only = oi->op == SANITIZE && oi->sa == SANITIZE_SA_BLOCK_ERASE;
+
+	return !thin_only || (lu && lu->thin);
+}
+
+void scsi_report_opcodes_lu(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out,
+			    uint32_t cap, struct scsi_result *r)
 {
 	bool rctd = cdb[2] & 0x80;
 	uint8_t options = cdb[2] & 0x07, req_op = cdb[3];
@@ -122,6 +151,9 @@ void scsi_report_opcodes(const uint8_t *cdb, uint8_t *out, uint32_t cap, struct 
 		for (i = 0; i < NOPCODES; i++) {
 			uint8_t *d = b + n;
 
+			if (!offered(lu, &opcodes[i]))
+				continue;
+
 			d[0] = opcodes[i].op;
 			scsi_put16(d + 2, opcodes[i].sa);
 			d[5] = (uint8_t)((rctd ? 0x02 : 0) | (opcodes[i].has_sa ? 0x01 : 0));
@@ -139,7 +171,7 @@ void scsi_report_opcodes(const uint8_t *cdb, uint8_t *out, uint32_t cap, struct 
 		return;
 	}
 	for (i = 0; i < NOPCODES; i++) {
-		if (opcodes[i].op != req_op)
+		if (opcodes[i].op != req_op || !offered(lu, &opcodes[i]))
 			continue;
 		/* option 1 names an opcode without service actions, 2 one with */
 		if ((options == 1 && opcodes[i].has_sa) || (options == 2 && !opcodes[i].has_sa)) {

@@ -288,6 +288,10 @@ struct iscsi_req_slot {
 	uint8_t  kind;
 	void    *obj;
 	uint32_t next_free;
+	/* iscsi_core.c: the request as sent, in sending order, so it can be
+	 * sent again to a new core incarnation */
+	uint64_t seq;
+	union msg msg;
 };
 
 struct iscsi_tgt {
@@ -295,6 +299,12 @@ struct iscsi_tgt {
 	struct ev_loop *loop;
 	struct link *link;
 	bool     link_ok;
+	/* the core died or is being replaced: requests wait in their slots
+	 * (and NEXUS_DELs in held_del) until CTL_LINK_UP brings a new core */
+	bool     core_hold;
+	uint64_t req_seq;
+	uint32_t *held_del;
+	uint32_t nheld_del, held_del_cap;
 	struct pool_alloc alloc;
 	uint32_t arena_size;
 	struct iscsi_limits lim;
@@ -369,6 +379,10 @@ uint64_t iscsi_req_new(struct iscsi_tgt *t, enum iscsi_req_kind kind, void *obj)
 void  iscsi_req_set(struct iscsi_tgt *t, uint64_t tag, void *obj);
 void  iscsi_req_free(struct iscsi_tgt *t, uint64_t tag);
 bool  iscsi_core_usable(struct iscsi_tgt *t);
+/* CTL_LINK_DOWN / CTL_LINK_UP from the supervisor: the core died (hold), a
+ * new one serves (switch links, re-submit everything unanswered). */
+void  iscsi_core_link_down(struct iscsi_tgt *t);
+void  iscsi_core_link_up(struct iscsi_tgt *t, struct ctl_msg *m);
 void  iscsi_core_violation(struct iscsi_tgt *t, const char *why);
 
 /* ---- iscsi_conn.c: sockets, rx state machine, tx queue ---- */

@@ -16,19 +16,17 @@
 
 static void core_dead(struct iscsi_tgt *t, const char *why)
 {
-	struct iscsi_conn *c, *n;
-
 	if (!t->link_ok)
 		return;
-	log_err("core link: %s; closing every connection", why);
-	child_violation(t->c, t->link->id, why);
+	log_err("core link: %s; holding every request for the next core", why);
+	/* (reading what a dead core left behind, the supervisor knows already) */
+	if (!t->core_hold)
+		child_violation(t->c, t->link->id, why);
+	/* The supervisor replaces the core; sessions go on meanwhile and
+	 * every unanswered request goes to the new one (iscsi_core_link_up).
+	 * Buffers stay allocated: the old core may still touch them. */
 	t->link_ok = false;
-	/* Without a core no command can complete, so sessions cannot go on;
-	 * buffers stay allocated (the core may still touch them). */
-	for (c = t->conns; c; c = n) {
-		n = c->next;
-		iscsi_conn_close(c, "core link lost");
-	}
+	t->core_hold = true;
 }
 
 void iscsi_core_violation(struct iscsi_tgt *t, const char *why)
@@ -38,7 +36,7 @@ void iscsi_core_violation(struct iscsi_tgt *t, const char *why)
 
 bool iscsi_core_usable(struct iscsi_tgt *t)
 {
-	return t->link_ok;
+	return t->link_ok || t->core_hold;
 }
 
 /* ---- request tags: generation << 32 | slot ---- */
@@ -69,6 +67,7 @@ uint64_t iscsi_req_new(struct iscsi_tgt *t, enum iscsi_req_kind kind, void *obj)
 	t->free_slot = s->next_free;
 	s->kind = (uint8_t)kind;
 	s->obj = obj;
+	s->seq = 0;
 	t->inflight++;
 	return (uint64_t)s->gen << 32 | i;
 }
@@ -131,10 +130,46 @@ static bool backlog_flush(struct iscsi_tgt *t)
 	return true;
 }
 
+static bool is_request(uint8_t type)
+{
+	return type == MSG_CMD || type == MSG_NEXUS_ADD || type == MSG_DISCOVER ||
+	       type == MSG_TMF;
+}
+
+static void hold_del(struct iscsi_tgt *t, uint32_t nexus)
+{
+	if (t->nheld_del == t->held_del_cap) {
+		uint32_t n = t->held_del_cap ? t->held_del_cap * 2 : 16;
+		uint32_t *p = realloc(t->held_del, n * sizeof(*p));
+
+		if (!p) {
+			log_err("out of memory for held NEXUS_DELs");
+			abort();
+		}
+		t->held_del = p;
+		t->held_del_cap = n;
+	}
+	t->held_del[t->nheld_del++] = nexus;
+}
+
 void iscsi_core_send(struct iscsi_tgt *t, const union msg *m)
 {
-	if (!t->link_ok)
+	if (is_request(m->h.type)) {
+		struct iscsi_req_slot *s = req_slot(t, m->h.tag);
+
+		/* kept until answered: a new core gets it again */
+		if (s) {
+			s->msg = *m;
+			s->seq = ++t->req_seq;
+		}
+	}
+	if (!t->link_ok) {
+		/* requests wait in their slots, DATA_READY is rebuilt from the
+		 * command; only a NEXUS_DEL has nothing else to remember it by */
+		if (t->core_hold && m->h.type == MSG_NEXUS_DEL)
+			hold_del(t, m->nexus_del.nexus);
 		return;
+	}
 	if (!t->bl_len) {
 		int err = 0;
 		union msg *slot = ring_prod_reserve(&t->link->tx, &err);
@@ -430,4 +465,168 @@ int iscsi_core_init(struct iscsi_tgt *t)
 	ev_idle_init(&t->idle, idle_cb);
 	t->idle.data = t;
 	return 0;
+}
+
+/* ---- a new core incarnation ---- */
+
+void iscsi_core_link_down(struct iscsi_tgt *t)
+{
+	if (t->core_hold && !t->link_ok)
+		return;
+	log_warn("core gone: sessions stay, requests held for the next core");
+	t->link_ok = false;
+	t->core_hold = true;
+}
+
+static int by_seq(const void *a, const void *b)
+{
+	const struct iscsi_req_slot *x = *(struct iscsi_req_slot *const *)a;
+	const struct iscsi_req_slot *y = *(struct iscsi_req_slot *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Everything the old core did not answer, in the order it was first sent. */
+static void resubmit(struct iscsi_tgt *t)
+{
+	struct iscsi_req_slot **v = malloc((t->nslots ? t->nslots : 1) * sizeof(*v));
+	uint32_t n = 0, i, resent = 0;
+
+	if (!v) {
+		log_err("out of memory re-submitting to the new core");
+		abort();
+	}
+	for (i = 0; i < t->nslots; i++)
+		if (t->slots[i].kind != REQ_NONE && t->slots[i].seq)
+			v[n++] = &t->slots[i];
+	qsort(v, n, sizeof(*v), by_seq);
+	for (i = 0; i < n; i++) {
+		struct iscsi_req_slot *s = v[i];
+		uint64_t tag = (uint64_t)s->gen << 32 | (uint32_t)(s - t->slots);
+		union msg m = s->msg;
+
+		m.h.flags |= MSG_FLAG_REPLAY;
+		if (s->kind == REQ_CMD) {
+			struct iscsi_cmd *cmd = s->obj;
+
+			if (!cmd->conn) {
+				/* its session is gone: no one to answer */
+				union msg r;
+
+				memset(&r, 0, sizeof(r));
+				r.h.type = MSG_CMD_RSP;
+				r.h.tag = tag;
+				r.h.flags = MSG_RSP_ABORTED;
+				iscsi_req_free(t, tag);
+				cmd->tag = 0;
+				iscsi_cmd_rsp(t, cmd, &r.cmd_rsp);
+				continue;
+			}
+			/* All the Data-Out the old core asked for is in the
+			 * buffer: it counts as immediate data (the same CDB asks
+			 * the same of the new core). Otherwise the new core's
+			 * XFER_RDY finds what arrived meanwhile (rx_bytes) and
+			 * the R2Ts still open, and solicits only the rest. With
+			 * recovery R2Ts (ERL 1) bytes in are not one run from 0,
+			 * so nothing less than complete is claimed. */
+			if (cmd->dir == MSG_DIR_WRITE && !cmd->data_err && cmd->want &&
+			    cmd->rx_bytes >= cmd->want && !cmd->nr2t &&
+			    cmd->want <= cmd->edtl && cmd->want > m.cmd.imm_len)
+				m.cmd.imm_len = cmd->want;
+			cmd->xfer = false;
+			cmd->data_ready_sent = false;
+		} else if (s->kind == REQ_DISCOVER) {
+			/* the old core may have overwritten the initiator name
+			 * with target names: never ask again with that buffer */
+			struct msg_discover_done d;
+			void *obj = s->obj;
+
+			memset(&d, 0, sizeof(d));
+			d.result = -EAGAIN;
+			iscsi_req_free(t, tag);
+			iscsi_discover_done(t, obj, &d);
+			continue;
+		}
+		iscsi_core_send(t, &m);
+		resent++;
+	}
+	free(v);
+	for (i = 0; i < t->nheld_del; i++) {
+		union msg m;
+
+		memset(&m, 0, sizeof(m));
+		m.h.type = MSG_NEXUS_DEL;
+		m.h.flags = MSG_FLAG_REPLAY;
+		m.nexus_del.nexus = t->held_del[i];
+		iscsi_core_send(t, &m);
+	}
+	log_info("new core: %u requests and %u nexus removals sent again", resent,
+		 t->nheld_del);
+	t->nheld_del = 0;
+	iscsi_core_publish(t);
+}
+
+void iscsi_core_link_up(struct iscsi_tgt *t, struct ctl_msg *m)
+{
+	static const char *const keys[] = { "fd", "wake_self", "wake_peer" };
+	json_t *root = m->data ? json_loadb(m->data, m->len, 0, NULL) : NULL;
+	json_t *desc = json_object_get(root, "link"), *copy = NULL;
+	struct link nl;
+	int idx[3];
+
+	if (!json_is_object(desc) || !(copy = json_deep_copy(desc)))
+		goto bad;
+	for (unsigned k = 0; k < 3; k++) {
+		json_t *v = json_object_get(copy, keys[k]);
+
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) >= m->nfds)
+			goto bad;
+		idx[k] = (int)json_integer_value(v);
+		json_object_set_new(copy, keys[k], json_integer(m->fds[idx[k]]));
+	}
+	memset(&nl, 0, sizeof(nl));
+	if (child_attach_link(t->c, copy, &nl) || nl.side != LINK_SIDE_A)
+		goto bad;
+	for (unsigned k = 0; k < 3; k++)
+		m->fds[idx[k]] = -1;
+
+	/* The old core's last answers are real (a quiesced core finished its
+	 * commands; a dead one published these before dying): take them. */
+	t->core_hold = true;
+	t->link_ok = true;
+	iscsi_core_poll(t);
+	t->link_ok = false;
+	/* what was waiting for room in the old ring is void, except NEXUS_DELs */
+	for (uint32_t i = 0; i < t->bl_len; i++) {
+		const union msg *b = &t->backlog[(t->bl_head + i) % t->bl_cap];
+
+		if (b->h.type == MSG_NEXUS_DEL)
+			hold_del(t, b->nexus_del.nexus);
+	}
+	t->bl_len = t->bl_head = 0;
+	t->pushed = 0;
+	t->prod_waiting = t->cons_sleeping = false;
+	ev_io_stop(t->loop, &t->wake_w);
+	link_detach(t->link);
+	close(t->link->wake_self);
+	close(t->link->wake_peer);
+	*t->link = nl;
+	ev_io_init(&t->wake_w, wake_cb, t->link->wake_self, EV_READ);
+	t->wake_w.data = t;
+	ev_io_start(t->loop, &t->wake_w);
+	t->link_ok = true;
+	t->core_hold = false;
+	if (t->core_blocked) {
+		t->core_blocked = false;
+		iscsi_conns_update_rx(t);
+	}
+	resubmit(t);
+	json_decref(copy);
+	json_decref(root);
+	return;
+bad:
+	/* without a core link nothing can go on: the supervisor restarts us */
+	log_err("LINK_UP: malformed or unusable link description");
+	exit(1);
 }

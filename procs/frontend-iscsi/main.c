@@ -34,6 +34,10 @@ static void on_ctl(struct child *c, struct ctl_msg *m)
 		iscsi_live_portal(c->user, m);
 	else if (m->type == CTL_SESSION_LOGOUT)
 		iscsi_async_ctl(c->user, m->data);
+	else if (m->type == CTL_LINK_DOWN)
+		iscsi_core_link_down(c->user);
+	else if (m->type == CTL_LINK_UP)
+		iscsi_core_link_up(c->user, m);
 	else
 		log_warn("control message %s ignored", ctl_type_name(m->type));
 }

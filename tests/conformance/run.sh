@@ -28,7 +28,7 @@ if [ "${CONFORMANCE_SHORT:-0}" = 1 ]; then
 elif [ "${CONFORMANCE_READONLY:-0}" = 1 ]; then
 	name=conformance-readonly port=3412 tests=${CONFORMANCE_TESTS:-ALL.ReadOnly} limit=180
 else
-	name=conformance port=3351 tests=${CONFORMANCE_TESTS:-ALL} limit=${CONFORMANCE_TIMEOUT:-900}
+	name=conformance port=${CONFORMANCE_PORT:-3351} tests=${CONFORMANCE_TESTS:-ALL} limit=${CONFORMANCE_TIMEOUT:-900}
 fi
 
 OUT=$TL_ROOT/build/conformance

@@ -8,6 +8,10 @@ test-initiator_LIBS := -liscsi
 TEST_PROGS += test-chap-login
 test-chap-login_SRCS := tests/integration/chap_login.c
 test-chap-login_LIBS := -liscsi
+# EXTENDED COPY and SANITIZE checks for xcopy-sanitize.sh
+TEST_PROGS += xcopy-check
+xcopy-check_SRCS := tests/integration/xcopy_check.c
+xcopy-check_LIBS := -liscsi
 # Scripted SCSI steps and disk inspection for the backend tests
 TEST_PROGS += test-be-probe
 test-be-probe_SRCS := tests/integration/be_probe.c tests/integration/tio_conn.c
@@ -36,6 +40,10 @@ test-alua_LIBS := -liscsi
 TEST_PROGS += test-admin-probe
 test-admin-probe_SRCS := tests/integration/admin_probe.c
 test-admin-probe_LIBS := -liscsi
+# Two sessions held across core kills: PR, MODE SELECT and UA state (core-restart.sh)
+TEST_PROGS += corestate-check
+corestate-check_SRCS := tests/integration/corestate_tool.c
+corestate-check_LIBS := -liscsi
 # A garbage-writing ring peer for faults.sh
 TEST_PROGS += test-ring-scribble
 test-ring-scribble_SRCS := tests/integration/ring_scribble.c

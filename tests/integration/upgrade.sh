@@ -5,8 +5,8 @@
 # rewrites another. Zero I/O errors are allowed, the session keeps its TSIH
 # (no new login), and the new process runs the new binary. A new binary that
 # exits at once or never gets ready is rolled back with a structured error
-# and the old process serves on; upgrading the core answers "not supported
-# yet" until its handler is linked in.
+# and the old process serves on; the core's upgrade (its own handover) is
+# reached through the same command.
 . "$(dirname "$0")/../lib/target.sh"
 tl_init upgrade 3475
 
@@ -152,14 +152,15 @@ tl_tio 60 -s 16M -q 16 -S 33 verify "$U2" >>"$L" 2>&1 || tl_fail "LUN 2 after th
 out=$(CTL proc upgrade backend-file --binary relative/path 2>&1) && tl_fail "relative binary accepted"
 grep -q "absolute path" <<<"$out" || tl_fail "relative binary: $out"
 out=$(CTL proc upgrade nosuch 2>&1) && tl_fail "unknown process accepted"
-out=$(CTL proc upgrade core 2>&1)
-if [ $? != 0 ]; then
-	grep -q "not supported yet" <<<"$out" || tl_fail "core upgrade: $out"
-	tl_log "core upgrade: $out"
-fi
+# the core hands over its own way (sup_core_handover.c); proc.upgrade passes it on
+old=$(tl_pid core)
+out=$(CTL proc upgrade core 2>&1) || tl_fail "core upgrade: $out"
+tl_log "$out"
+tl_wait_ready 20 || tl_fail "not ready after the core upgrade"
+[ "$(tl_pid core)" != "$old" ] || tl_fail "the core kept its pid across an upgrade"
 
 # the core dies while an upgrade waits for its new instance: the upgrade is
-# abandoned (the new instance killed), the data path restarts as usual
+# abandoned (the new instance killed) and the core comes back as usual
 CTL --json proc upgrade backend-file --binary "$TL_DIR/v2/hang" --start-timeout 30000 \
 	>"$TL_DIR/coredeath.json" 2>&1 &
 cp=$!

@@ -32,6 +32,8 @@ extern pid_t core_pid;
 extern uint8_t disk[DISK_BYTES];
 extern uint64_t next_tag;
 extern int state_fd;
+extern int seg_fd;
+extern uint32_t fe_epoch;
 
 void finish(int fail);
 struct msg_cmd mkcmd(uint32_t nexus, uint32_t lun, const uint8_t *cdb, unsigned cdb_len,
@@ -51,8 +53,15 @@ void test_aptpl_save(void);
 void test_aptpl_restart(const char *bin);
 void test_preempt_abort(void);
 void test_mode_select(void);
+/* test_core_proc_xcopy.c: EXTENDED COPY and SANITIZE */
+void test_xcopy_core(void);
+void test_xcopy_backend_lost(uint32_t be_link, uint32_t be_epoch);
+void test_sanitize_core(void);
 /* test_core_proc_live.c: CTL_CONFIG */
 void test_live_config(void);
 void test_async_event(void);
+
+/* test_core_proc_state.c: the state segment across core restarts */
+void test_state_segment(const char *bin);
 
 #endif

@@ -35,6 +35,8 @@ pid_t core_pid = -1;
 uint8_t disk[DISK_BYTES];
 uint64_t next_tag = 100;
 int state_fd = -1;   /* the APTPL state file handed to every core */
+int seg_fd = -1;     /* the core state segment, once a test hands one over */
+uint32_t fe_epoch = FE_EPOCH; /* the frontend incarnation start_core() plays */
 
 void finish(int fail)
 {
@@ -221,7 +223,7 @@ void start_core(const char *bin)
 	char *js;
 
 	REQUIRE(pool_create(&pool, 2, sizes) == 0);
-	make_link(&kf, FE_EPOCH, CORE_EPOCH);  /* frontend is side a */
+	make_link(&kf, fe_epoch, CORE_EPOCH);  /* frontend is side a */
 	make_link(&kb, CORE_EPOCH, BE_EPOCH);  /* core is side a */
 	REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
 
@@ -239,7 +241,7 @@ void start_core(const char *bin)
 		"offset", (json_int_t)pool.arenas[1].offset, "size", (json_int_t)pool.arenas[1].size,
 		"links",
 		"id", FE_LINK, "fd", 5, "len", (json_int_t)kf.len, "side", "b", "wake_self", 6,
-		"wake_peer", 7, "peer_epoch", FE_EPOCH, "arena", FE_ARENA,
+		"wake_peer", 7, "peer_epoch", fe_epoch, "arena", FE_ARENA,
 		"id", BE_LINK, "fd", 8, "len", (json_int_t)kb.len, "side", "a", "wake_self", 9,
 		"wake_peer", 10, "peer_epoch", BE_EPOCH, "peer", "backend-test",
 		"config", "targets",
@@ -252,18 +254,20 @@ void start_core(const char *bin)
 		"luns");
 	REQUIRE(init);
 	json_object_set_new(init, "state", json_pack("{s:i, s:s}", "fd", 11, "path", "test-state"));
+	if (seg_fd >= 0)
+		json_object_set_new(init, "state_seg", json_pack("{s:i}", "fd", 12));
 	js = json_dumps(init, JSON_COMPACT);
 
 	core_pid = fork();
 	REQUIRE(core_pid >= 0);
 	if (core_pid == 0) {
-		int src[9] = { sv[1], pool.fd, kf.memfd, kf.efd_b, kf.efd_a, kb.memfd, kb.efd_a, kb.efd_b,
-			       state_fd };
-		int hi[9];
+		int src[10] = { sv[1], pool.fd, kf.memfd, kf.efd_b, kf.efd_a, kb.memfd, kb.efd_a,
+				kb.efd_b, state_fd, seg_fd };
+		int hi[10], n = seg_fd >= 0 ? 10 : 9;
 
-		for (int i = 0; i < 9; i++)
+		for (int i = 0; i < n; i++)
 			hi[i] = fcntl(src[i], F_DUPFD, 100);
-		for (int i = 0; i < 9; i++)
+		for (int i = 0; i < n; i++)
 			dup2(hi[i], 3 + i);
 		execl(bin, "mtgt-core", (char *)NULL);
 		_exit(127);
@@ -276,7 +280,7 @@ void start_core(const char *bin)
 
 	REQUIRE(pool_map_all(&pool) == 0);
 	REQUIRE(link_attach(&fe, FE_LINK, kf.memfd, kf.len, LINK_SIDE_A, kf.efd_a, kf.efd_b,
-			    FE_EPOCH, CORE_EPOCH) == 0);
+			    fe_epoch, CORE_EPOCH) == 0);
 	REQUIRE(link_attach(&be, BE_LINK, kb.memfd, kb.len, LINK_SIDE_B, kb.efd_b, kb.efd_a,
 			    BE_EPOCH, CORE_EPOCH) == 0);
 	REQUIRE(ctl_expect(CTL_READY, NULL, 0));
@@ -710,7 +714,7 @@ static void test_emulated(void)
 	r = do_cmd(mkcmd(1, 7, rl, 12, MSG_DIR_READ, 256, h));
 	CHECK(r.status == SCSI_GOOD && r.data_len == 24);
 	/* unsupported opcode */
-	uint8_t ws[10] = { SANITIZE, 0x01 };
+	uint8_t ws[10] = { 0x3b, 0x01 };   /* WRITE BUFFER */
 	r = do_cmd(mkcmd(1, 0, ws, 10, MSG_DIR_NONE, 0, fe_buf(0, 0)));
 	CHECK(r.status == SCSI_CHECK_CONDITION && r.sense[12] == 0x20);
 }
@@ -1416,8 +1420,11 @@ int main(int argc, char **argv)
 	test_ordered();
 	test_block_commands();
 	test_lba_exclusion();
+	test_xcopy_core();
+	test_sanitize_core();
 	measure_qd1();
 	test_backend_restart();
+	test_xcopy_backend_lost(BE_LINK2, BE_EPOCH + 1);
 	test_violation_and_frontend_down();
 	test_hostile_frontend();
 	test_backend_stale_tag();
@@ -1427,6 +1434,7 @@ int main(int argc, char **argv)
 	/* before test_live_config, which changes what nexus 1 sees */
 	test_async_event();
 	test_live_config();
+	test_state_segment(bin);
 	REQUIRE(ctl_send(ctl, CTL_SHUTDOWN, NULL, 0, NULL, 0) == 0);
 	for (int i = 0; i < 200; i++) {
 		if (waitpid(core_pid, &status, WNOHANG) == core_pid) {

@@ -405,8 +405,8 @@ static void test_sbc_emulated(void **st)
 	emul(&lu, pf16, out, sizeof(out), &r);
 	assert_sense(&r, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
 
-	/* still unknown: SANITIZE, the variable-length CDB group is refused earlier */
-	uint8_t san[10] = { SANITIZE, 0x01 };
+	/* still unknown: WRITE BUFFER, the variable-length CDB group is refused earlier */
+	uint8_t san[10] = { 0x3b, 0x01 };
 	emul(&lu, san, out, sizeof(out), &r);
 	assert_sense(&r, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
 	uint8_t var[32] = { VARIABLE_LENGTH_CDB };
@@ -544,9 +544,9 @@ static void test_opcodes_rows(void **st)
 	scsi_report_opcodes(c, out, sizeof(out), &r);
 	assert_int_equal(out[1] & 0x07, 3);
 	assert_int_equal(out[4], SERVICE_ACTION_IN_16);
-	/* not implemented: SANITIZE */
+	/* not implemented: WRITE BUFFER */
 	c[2] = 0x01;
-	c[3] = SANITIZE;
+	c[3] = 0x3b;
 	scsi_report_opcodes(c, out, sizeof(out), &r);
 	assert_int_equal(out[1] & 0x07, 1);
 }

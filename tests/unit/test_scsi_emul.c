@@ -142,8 +142,8 @@ static void test_vpd_pages(void **st)
 	run(&lu, false, cdb, &r);
 	assert_int_equal(r.status, SCSI_GOOD);
 	assert_int_equal(out[1], 0x00);
-	assert_int_equal(scsi_be16(out + 2), 6);
-	assert_memory_equal(out + 4, "\x00\x80\x83\xb0\xb1\xb2", 6);
+	assert_int_equal(scsi_be16(out + 2), 7);
+	assert_memory_equal(out + 4, "\x00\x80\x83\x8f\xb0\xb1\xb2", 7);
 
 	cdb[2] = 0x80;
 	run(&lu, false, cdb, &r);
@@ -421,7 +421,7 @@ static void test_report_opcodes(void **st)
 			assert_int_equal(out[off + 5], 0x01);   /* SERVACTV */
 		}
 		/* nothing listed that the device server refuses */
-		assert_int_not_equal(out[off], SANITIZE);
+		assert_int_not_equal(out[off], 0x3b);   /* WRITE BUFFER */
 	}
 	assert_true(read10 && rc16);
 	/* with timeouts descriptors: 20 bytes per command */
@@ -437,7 +437,7 @@ static void test_report_opcodes(void **st)
 	assert_int_equal(out[4], READ_10);
 	assert_int_equal(out[5] & 0x18, 0x18);
 	/* one command that is not supported */
-	cdb[3] = SANITIZE;
+	cdb[3] = 0x3b;
 	run(&lu, false, cdb, &r);
 	assert_int_equal(r.status, SCSI_GOOD);
 	assert_int_equal(out[1] & 0x07, 0x01);

@@ -1,0 +1,229 @@
+/* test-core-proc, continued: the core state segment (procs/core/core_state.c)
+ * across SIGKILLs of the core, and what a re-submitted command may do. All on
+ * LUN 1 (4 KiB blocks, no reservation from the earlier tests). */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "procs/core/core_pr_store.h"
+#include "shm/msg.h"
+#include "tests/unit/core_proc.h"
+
+#define DEMO "iqn.2026-11.org.mtgt:demo"
+#define LUN  1
+
+static void kill_and_start(const char *bin)
+{
+	kill(core_pid, SIGKILL);
+	waitpid(core_pid, NULL, 0);
+	core_pid = -1;
+	close(ctl);
+	start_core(bin);
+}
+
+static struct msg_cmd prout_cmd(uint32_t nexus, uint8_t sa, uint64_t key, uint64_t sakey)
+{
+	uint8_t cdb[10] = { 0x5f, sa, 0, 0, 0, 0, 0, 0, 24, 0 };
+	struct buf_handle h = fe_buf(8192, 24);
+	struct msg_cmd c;
+
+	memset(bufp(h), 0, 24);
+	for (int i = 0; i < 8; i++) {
+		bufp(h)[i] = (uint8_t)(key >> (56 - 8 * i));
+		bufp(h)[8 + i] = (uint8_t)(sakey >> (56 - 8 * i));
+	}
+	c = mkcmd(nexus, LUN, cdb, 10, MSG_DIR_WRITE, 24, h);
+	c.imm_len = 24;
+	return c;
+}
+
+/* How many times key is registered on LUN 1. */
+static int key_count(uint32_t nexus, uint64_t key)
+{
+	uint8_t cdb[10] = { 0x5e, 0, 0, 0, 0, 0, 0, 0x04, 0, 0 };
+	struct buf_handle h = fe_buf(8192, 1024);
+	struct msg_cmd_rsp rsp;
+	uint8_t *p = bufp(h);
+	uint32_t len;
+	int n = 0;
+
+	memset(p, 0, 1024);
+	rsp = do_cmd(mkcmd(nexus, LUN, cdb, 10, MSG_DIR_READ, 1024, h));
+	if (rsp.status != SCSI_GOOD)
+		return -1;
+	len = (uint32_t)p[4] << 24 | p[5] << 16 | p[6] << 8 | p[7];
+	for (uint32_t off = 8; off + 8 <= 8 + len && off + 8 <= 1024; off += 8) {
+		uint64_t k = 0;
+
+		for (int i = 0; i < 8; i++)
+			k = k << 8 | p[off + i];
+		n += k == key;
+	}
+	return n;
+}
+
+static struct msg_cmd_rsp tur(uint32_t nexus)
+{
+	uint8_t cdb[6] = { TEST_UNIT_READY };
+
+	return do_cmd(mkcmd(nexus, LUN, cdb, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+}
+
+/* D_SENSE on in the control page of LUN 1, from nexus. */
+static int set_dsense(uint32_t nexus)
+{
+	uint8_t ms[6] = { MODE_SENSE_6, 0x08, 0x0a, 0, 255, 0 };
+	uint8_t sel[6] = { 0x15, 0x10, 0, 0, 16, 0 };
+	struct buf_handle h = fe_buf(8192, 255), p = fe_buf(12288, 16);
+	struct msg_cmd c;
+
+	if (do_cmd(mkcmd(nexus, LUN, ms, 6, MSG_DIR_READ, 255, h)).status != SCSI_GOOD)
+		return -1;
+	memset(bufp(p), 0, 4);
+	memcpy(bufp(p) + 4, bufp(h) + 4, 12);
+	bufp(p)[4] &= 0x7f;  /* PS is reserved in MODE SELECT */
+	bufp(p)[6] |= 0x04;  /* D_SENSE */
+	c = mkcmd(nexus, LUN, sel, 6, MSG_DIR_WRITE, 16, p);
+	c.imm_len = 16;
+	return do_cmd(c).status;
+}
+
+/* SET TARGET PORT GROUPS: group 1 to `state`. */
+static int stpg(uint32_t nexus, uint8_t state)
+{
+	uint8_t cdb[12] = { 0xa4, 0x0a, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0 };
+	struct buf_handle h = fe_buf(12288, 8);
+	struct msg_cmd c;
+
+	memset(bufp(h), 0, 8);
+	bufp(h)[4] = state;
+	bufp(h)[7] = 1;
+	c = mkcmd(nexus, LUN, cdb, 12, MSG_DIR_WRITE, 8, h);
+	c.imm_len = 8;
+	return do_cmd(c).status;
+}
+
+/* REPORT TARGET PORT GROUPS: the state of the first group, or -1. */
+static int rtpg(uint32_t nexus)
+{
+	uint8_t cdb[12] = { 0xa3, 0x0a, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0 };
+	struct buf_handle h = fe_buf(8192, 256);
+
+	memset(bufp(h), 0, 256);
+	if (do_cmd(mkcmd(nexus, LUN, cdb, 12, MSG_DIR_READ, 256, h)).status != SCSI_GOOD)
+		return -1;
+	return bufp(h)[4] & 0x0f;
+}
+
+void test_state_segment(const char *bin)
+{
+	uint8_t caw[16] = { COMPARE_AND_WRITE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0 };
+	struct msg_cmd reg, c;
+	struct msg_cmd_rsp rsp;
+	union msg m, r;
+	uint64_t gen;
+	char *old;
+	size_t len;
+
+	seg_fd = memfd_create("test-core-state", MFD_CLOEXEC);
+	REQUIRE(seg_fd >= 0 && ftruncate(seg_fd, 2 * (off_t)PR_STORE_SLOT_SIZE) == 0);
+	kill_and_start(bin);
+
+	/* state worth keeping: a registration (not APTPL), a mode change, and
+	 * the unit attention it queues for the other nexus */
+	CHECK(nexus_add(21, "iqn.2026-11.org.test:replay", DEMO) == 0);
+	CHECK(nexus_add(22, "iqn.2026-11.org.test:ua", DEMO) == 0);
+	CHECK(tur(21).status == SCSI_CHECK_CONDITION);   /* POWER ON */
+	CHECK(tur(22).status == SCSI_CHECK_CONDITION);
+	CHECK(tur(22).status == SCSI_GOOD);
+	CHECK(stpg(21, 1) == SCSI_GOOD);                  /* ALUA: active/non-optimized */
+	rsp = tur(22);                                    /* 2A/06 for the other nexus */
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[12] == 0x2a && rsp.sense[13] == 0x06);
+	CHECK(tur(22).status == SCSI_GOOD);
+	reg = prout_cmd(21, 0, 0, 0xAB);                  /* REGISTER */
+	CHECK(do_cmd(reg).status == SCSI_GOOD);
+	CHECK(set_dsense(21) == SCSI_GOOD);
+
+	kill_and_start(bin);
+
+	/* the UA queued before the kill, in the restored descriptor format */
+	rsp = tur(22);
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[0] == 0x72 &&
+	      (rsp.sense[1] & 0xf) == SK_UNIT_ATTENTION && rsp.sense[2] == 0x2a &&
+	      rsp.sense[3] == 0x01);
+	CHECK(tur(22).status == SCSI_GOOD);
+	CHECK(rtpg(21) == 1);                             /* the ALUA state too */
+	/* the PR OUT re-submitted with its tag: answered, not applied again
+	 * (applied again it would conflict: 21 is registered now) */
+	reg.h.flags = MSG_FLAG_REPLAY;
+	CHECK(do_cmd(reg).status == SCSI_GOOD);
+	CHECK(key_count(21, 0xAB) == 1);
+	c = prout_cmd(21, 0, 0, 0xAB);                    /* a new one: it runs */
+	CHECK(do_cmd(c).status == 0x18);
+	/* COMPARE AND WRITE re-submitted: retryable, never run twice */
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(21, LUN, caw, 16, MSG_DIR_WRITE, 8192, fe_buf(16384, 8192));
+	m.cmd.imm_len = 8192;
+	m.cmd.h.flags = MSG_FLAG_REPLAY;
+	rsp = do_cmd(m.cmd);
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && (rsp.sense[1] & 0xf) == SK_ABORTED_COMMAND);
+	/* a re-sent login of a restored nexus is answered as accepted; a re-sent
+	 * NEXUS_DEL of a nexus the old core already removed is no violation */
+	memset(&m, 0, sizeof(m));
+	m.h.type = MSG_NEXUS_DEL;
+	m.h.flags = MSG_FLAG_REPLAY;
+	m.nexus_del.nexus = 77;
+	send_msg(&fe, &m);
+	{
+		struct buf_handle h = fe_buf(0, 4096);
+		const char *ini = "iqn.2026-11.org.test:ua";
+
+		memcpy(bufp(h), ini, strlen(ini) + 1);
+		memcpy(bufp(h) + strlen(ini) + 1, DEMO, sizeof(DEMO));
+		memset(&m, 0, sizeof(m));
+		m.h.type = MSG_NEXUS_ADD;
+		m.h.flags = MSG_FLAG_REPLAY;
+		m.h.tag = next_tag++;
+		m.nexus_add.nexus = 22;
+		m.nexus_add.buf = h;
+		send_msg(&fe, &m);
+		r = recv_msg(&fe, 2000);
+		CHECK(r.h.type == MSG_NEXUS_ADDED && r.nexus_added.result == 0);
+	}
+	CHECK(tur(22).status == SCSI_GOOD);   /* no new POWER ON: same nexus */
+
+	/* the frontend was replaced while no core ran: its sessions are gone,
+	 * the same ports see I_T NEXUS LOSS, the registration stays */
+	fe_epoch = FE_EPOCH + 100;
+	kill_and_start(bin);
+	CHECK(nexus_add(22, "iqn.2026-11.org.test:ua", DEMO) == 0);   /* a new login */
+	rsp = tur(22);
+	CHECK(rsp.status == SCSI_CHECK_CONDITION && rsp.sense[2] == 0x29 && rsp.sense[3] == 0x07);
+	CHECK(nexus_add(21, "iqn.2026-11.org.test:replay", DEMO) == 0);
+	CHECK(tur(21).status == SCSI_CHECK_CONDITION);
+	CHECK(key_count(21, 0xAB) == 1);
+
+	/* A compromised core wrote a well-formed but lying segment: refused,
+	 * the new core runs on the APTPL file alone (nothing of the above) */
+	REQUIRE(pr_store_read(seg_fd, &gen, &old, &len) == 0);
+	free(old);
+	const char *bad = "{\"version\":1,\"epoch\":1,\"luns\":[],\"nexuses\":[{\"link\":1,\"fe_epoch\":107,\"port\":1,\"async\":false,"
+		"\"id\":21,\"isid\":\"0\",\"initiator\":\"x\",\"target\":\"" DEMO "\","
+		"\"ua\":[1,\"boom\"],\"pr_tag\":\"0\",\"pr_status\":0,\"pr_sense\":\"\"}]}";
+	REQUIRE(pr_store_write(seg_fd, gen + 1, bad, strlen(bad)) == 0);
+	kill_and_start(bin);
+	CHECK(nexus_add(21, "iqn.2026-11.org.test:replay", DEMO) == 0); /* not restored */
+	CHECK(tur(21).status == SCSI_CHECK_CONDITION);   /* POWER ON: a new nexus */
+	CHECK(key_count(21, 0xAB) == 0);
+	rsp = tur(21);
+	CHECK(rsp.status == SCSI_GOOD);
+	/* garbage that is not even a slot: refused the same way */
+	REQUIRE(pwrite(seg_fd, "garbage!", 8, 0) == 8 &&
+		pwrite(seg_fd, "garbage!", 8, PR_STORE_SLOT_SIZE) == 8);
+	kill_and_start(bin);
+	CHECK(nexus_add(21, "iqn.2026-11.org.test:replay", DEMO) == 0);
+	CHECK(nexus_add(1, "iqn.2026-11.org.test:one", DEMO) == 0);
+}
