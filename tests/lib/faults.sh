@@ -4,7 +4,8 @@
 # changes (e.g. the core keeps sessions once its state segment lands).
 #
 #   none       no I/O error and no reconnect: the core reissues the dead
-#              backend's in-flight I/O to the new instance
+#              backend's in-flight I/O to the new instance; a new core takes
+#              the sessions over from the state segment
 #   reconnect  the session drops; libiscsi logs in again (the supervisor kept
 #              the listening sockets); commands in flight may fail, no
 #              acknowledged write is lost, nothing is corrupted
@@ -12,7 +13,9 @@ fault_contract() { # kind
 	case $1 in
 	backend-*) echo none ;;
 	iscsi) echo reconnect ;;
-	core) echo "${FAULT_CORE_CONTRACT:-reconnect}" ;;
+	# the core's state segment keeps sessions across its restart
+	# (sup_core_restart.c): no error allowed
+	core) echo "${FAULT_CORE_CONTRACT:-none}" ;;
 	*) echo unknown ;;
 	esac
 }
