@@ -27,16 +27,18 @@ test: deps
 # Three runs of iscsi-test-cu -t ALL: one URL (-d); -S with a second session
 # on the same LUN (multipath and two-initiator tests); the same on the LUN
 # configuration that runs the most tests (CONFORMANCE_MAIN_LUN, see
-# docs/conformance.md). Then the ReadOnly family on a write-protected LUN.
-# Any failed test fails the target.
-CONFORMANCE_MAIN_LUN ?= {"thin": true}
+# docs/conformance.md). Then the ReadOnly family on a write-protected LUN and
+# the removable-medium tests on a removable one. Any failed test fails the
+# target.
+CONFORMANCE_MAIN_LUN ?= {"thin": true, "physical_block_size": 4096}
 conformance: deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/conformance/run.sh; a=$$?; \
 	 CONFORMANCE_MULTIPATH=1 bash tests/conformance/run.sh; b=$$?; \
 	 CONFORMANCE_MULTIPATH=1 CONFORMANCE_LUN_JSON='$(CONFORMANCE_MAIN_LUN)' bash tests/conformance/run.sh; c=$$?; \
 	 CONFORMANCE_READONLY=1 bash tests/conformance/run.sh; d=$$?; \
-	 exit $$((a | b | c | d))
+	 CONFORMANCE_MULTIPATH=1 CONFORMANCE_REMOVABLE=1 bash tests/conformance/run.sh; e=$$?; \
+	 exit $$((a | b | c | d | e))
 
 bench-ring: deps
 	@$(MAKE) --no-print-directory build/bin/bench-ring

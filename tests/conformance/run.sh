@@ -27,6 +27,14 @@ if [ "${CONFORMANCE_SHORT:-0}" = 1 ]; then
 	name=conformance-short port=3352 tests=${CONFORMANCE_TESTS:-$SHORT_TESTS} limit=180
 elif [ "${CONFORMANCE_READONLY:-0}" = 1 ]; then
 	name=conformance-readonly port=3412 tests=${CONFORMANCE_TESTS:-ALL.ReadOnly} limit=180
+elif [ "${CONFORMANCE_REMOVABLE:-0}" = 1 ]; then
+	# The removable-medium tests need "removable": true, which every other
+	# test must not have (PREVENT ALLOW locks the medium in). StartStopUnit.
+	# PwrCnd is left out: it wants GOOD for the POWER CONDITION codes SBC-4
+	# reserves (4-6, 8, 9, Ch-Fh), which we refuse as INVALID FIELD IN CDB, as
+	# LIO does (docs/conformance.md).
+	name=conformance-removable port=3413 limit=300
+	tests=${CONFORMANCE_TESTS:-ALL.PreventAllow,ALL.StartStopUnit.Simple,ALL.StartStopUnit.NoLoej}
 else
 	name=conformance port=${CONFORMANCE_PORT:-3351} tests=${CONFORMANCE_TESTS:-ALL} limit=${CONFORMANCE_TIMEOUT:-900}
 fi
@@ -87,6 +95,7 @@ else
 	# thin, so that the UNMAP part of ReadOnlySBC runs too
 	[ "${CONFORMANCE_READONLY:-0}" = 1 ] && extra=${extra:-'{"thin": true}'} &&
 		extra=$("$TL_PY" -c 'import json,sys; d=json.loads(sys.argv[1]); d["readonly"]=True; print(json.dumps(d))' "$extra")
+	[ "${CONFORMANCE_REMOVABLE:-0}" = 1 ] && extra=${extra:-'{"removable": true}'}
 	if [ -n "$extra" ]; then
 		"$TL_PY" - "$TL_DIR/mtgtd.json" "$extra" <<'PYEOF' || tl_fail "CONFORMANCE_LUN_JSON: not a JSON object"
 import json, sys
@@ -102,6 +111,19 @@ PYEOF
 	before=$(tl_procs | awk '{ print $1, $3, $5 }' | sort)
 fi
 
+# libiscsi 1.19 defect: with a second URL, Sanitize.Reservations takes a
+# RESERVE(6) through the second URL's session and never releases it (that
+# session is not logged out between tests), so Sanitize.Reset, which comes
+# next, gets RESERVATION CONFLICT from any target that honours RESERVE(6). In
+# the two-URL runs, ALL is therefore every suite with that one test left out;
+# it runs (and passes) in the one-URL run. docs/conformance.md.
+if [ "${CONFORMANCE_MULTIPATH:-0}" = 1 ] && [ "$tests" = ALL ]; then
+	tests=$(iscsi-test-cu -l 2>/dev/null | awk -F. '
+		$1 == "ALL" && NF == 2 && $2 != "Sanitize" { print }
+		$1 == "ALL" && NF == 3 && $2 == "Sanitize" && $3 != "Reset" { print }' | paste -sd, -)
+	[ -n "$tests" ] || tl_fail "iscsi-test-cu -l listed no tests"
+	tl_log "ALL without ALL.Sanitize.Reset (libiscsi -S defect, see docs/conformance.md)"
+fi
 args=(-d -t "$tests" "$URL")
 [ "${CONFORMANCE_MULTIPATH:-0}" = 1 ] && args=(-d -S -t "$tests" "$URL" "$URL")
 echo "[$name] iscsi-test-cu ${args[*]}  (log $LOG)" >&2

@@ -1,13 +1,14 @@
 #!/bin/bash
-# 200 concurrent iSCSI sessions (libiscsi, distinct initiators), each with
+# 256 concurrent iSCSI sessions (libiscsi, distinct initiators), each with
 # verified I/O before and after a pause in which all are idle; the resident
 # memory of mtgt-iscsi and mtgt-core is measured with 0 and with N idle
-# sessions and the cost per idle session reported (build/test-logs and the
-# test output). Fails if a session cannot log in or verify its data, or if an
+# sessions and the cost per idle session reported, and so is the memory of
+# the whole target (every process, shared pages split: Pss) (build/test-logs
+# and the test output). Fails if a session cannot log in or verify its data, or if an
 # idle session costs more than 1 MiB of private memory.
 . "$(dirname "$0")/../lib/target.sh"
 tl_init iscsi-scale 3421
-N=${SCALE_SESSIONS:-200}
+N=${SCALE_SESSIONS:-256}
 
 [ -x "$TL_BIN/test-iscsi-scale" ] || tl_fail "build/bin/test-iscsi-scale missing (make tests)"
 cat >"$TL_DIR/mtgtd.json" <<JSON
@@ -28,6 +29,16 @@ kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 measure() { # label
 	echo "$1 frontend VmRSS $(kb "$fe" VmRSS) RssAnon $(kb "$fe" RssAnon) core VmRSS $(kb "$co" VmRSS) RssAnon $(kb "$co" RssAnon)"
 }
+# the whole target: mtgtd and every child, shared memory split between them
+whole_kb() {
+	local t=0 p v
+	for p in $TL_PID $(tl_procs | awk '$3 > 0 { print $3 }'); do
+		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
+		t=$((t + ${v:-0}))
+	done
+	echo $t
+}
+w0=$(whole_kb)
 fe0=$(kb "$fe" RssAnon); co0=$(kb "$co" RssAnon); fv0=$(kb "$fe" VmRSS); cv0=$(kb "$co" VmRSS)
 m0=$(measure "0 sessions:")
 
@@ -45,6 +56,7 @@ grep -q "^ready $N" "$TL_DIR/scale.out" || tl_fail "sessions not ready: $(tail -
 sleep 1
 fe1=$(kb "$fe" RssAnon); co1=$(kb "$co" RssAnon); fv1=$(kb "$fe" VmRSS); cv1=$(kb "$co" VmRSS)
 m1=$(measure "$N sessions:")
+w1=$(whole_kb)
 echo go >&7
 wait $sp
 rc=$?
@@ -57,7 +69,9 @@ tl_log "$m0"
 tl_log "$m1"
 tl_log "frontend+core per idle session: ${per_anon} bytes private (RssAnon), ${per_rss} bytes resident (VmRSS, pool pages touched by the I/O included)"
 mkdir -p "$TL_ROOT/build/test-logs"
-printf '%s\n%s\nper idle session: %s bytes RssAnon, %s bytes VmRSS\n' "$m0" "$m1" "$per_anon" "$per_rss" \
+tl_log "whole target (all processes, Pss): $w0 KiB idle, $w1 KiB with $N idle sessions"
+printf '%s\n%s\nper idle session: %s bytes RssAnon, %s bytes VmRSS\nwhole target Pss: %s KiB with 0, %s KiB with %s idle sessions\n' \
+	"$m0" "$m1" "$per_anon" "$per_rss" "$w0" "$w1" "$N" \
 	>"$TL_ROOT/build/test-logs/iscsi-scale-memory.txt"
 [ "$per_anon" -lt 1048576 ] || tl_fail "an idle session costs $per_anon bytes"
 tl_stop || tl_fail "stop failed"
