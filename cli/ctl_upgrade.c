@@ -1,6 +1,7 @@
 /* `mtgtctl proc upgrade NAME [--binary PATH] [--quiesce-timeout MS]
- * [--start-timeout MS]`: start the upgrade, then follow proc.upgrade_status
- * until it ends (bounded). Exit 0 only when the new instance took over. */
+ * [--start-timeout MS] [--no-wait]`: start the upgrade, then follow
+ * proc.upgrade_status until it ends (bounded). Exit 0 only when the new
+ * instance took over; with --no-wait, once it started. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,9 @@
 #include "cli/ctl_upgrade.h"
 
 #define UPGRADE_WAIT_S 120
+
+/* --no-wait: answer once the upgrade started, as the RPC does */
+static bool no_wait;
 
 static int parse(int argc, char **argv, json_t *params)
 {
@@ -23,6 +27,11 @@ static int parse(int argc, char **argv, json_t *params)
 	for (int i = 0; i < argc; i += 2) {
 		size_t k;
 
+		if (!strcmp(argv[i], "--no-wait")) {
+			no_wait = true;
+			i--;
+			continue;
+		}
 		if (i + 1 >= argc) {
 			fprintf(stderr, "mtgtctl: proc upgrade: %s needs a value\n", argv[i]);
 			return -1;
@@ -61,7 +70,11 @@ static void print_result(json_t *r, bool as_json)
 		free(s);
 		return;
 	}
-	if (st && !strcmp(st, "done"))
+	if (st && !strcmp(st, "upgrading"))
+		printf("%s: upgrading (pid %lld); see proc upgrade_status\n",
+		       json_string_value(json_object_get(r, "name")),
+		       (long long)json_integer_value(json_object_get(r, "old_pid")));
+	else if (st && !strcmp(st, "done"))
 		printf("%s: upgraded, pid %lld -> %lld (%s) in %.0f ms\n",
 		       json_string_value(json_object_get(r, "name")),
 		       (long long)json_integer_value(json_object_get(r, "old_pid")),
@@ -91,6 +104,14 @@ int ctl_upgrade_main(const char *sock, int argc, char **argv, bool as_json)
 		return 1;
 	}
 	json_decref(params);
+	if (no_wait) {
+		const char *st = json_string_value(json_object_get(r, "state"));
+
+		print_result(r, as_json);
+		rc = st && (!strcmp(st, "upgrading") || !strcmp(st, "done")) ? 0 : 1;
+		json_decref(r);
+		return rc;
+	}
 	sp = json_pack("{s:s}", "name", argv[0]);
 	for (int i = 0; i < UPGRADE_WAIT_S * 20; i++) {
 		const char *st = json_string_value(json_object_get(r, "state"));
