@@ -69,9 +69,12 @@ fuzz-short: deps $(FUZZERS:%=build/fuzz/%)
 # Soak: SOAK_SECONDS of I/O while processes are killed in turn (make test runs
 # a 20 s version).
 SOAK_SECONDS ?= 600
+# fault-injection suite: SIGKILLs per process kind (make test runs 3)
+FAULT_KILLS ?= 20
 soak: deps
 	@$(MAKE) --no-print-directory all tests
 	@SOAK_SECONDS=$(SOAK_SECONDS) bash tests/soak/soak.sh
+	@FAULT_KILLS=$(FAULT_KILLS) bash tests/integration/faults.sh
 .PHONY: soak
 
 # Admin RPC reference and bash completion, generated from common/rpc_schema.c

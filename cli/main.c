@@ -13,6 +13,7 @@
 #include "cli/ctl_print.h"
 #include "cli/ctl_rpc.h"
 #include "cli/ctl_stats.h"
+#include "cli/ctl_upgrade.h"
 
 static const char *default_socket(void)
 {
@@ -70,6 +71,10 @@ int main(int argc, char **argv)
 		sock = default_socket();
 	if (!strcmp(argv[0], "stats") && !(argc > 1 && !strcmp(argv[1], "get")))
 		return ctl_stats(sock, argc, argv, as_json);
+	/* proc upgrade follows the upgrade to its end (proc.upgrade_status) */
+	if (argc >= 3 && !strcmp(argv[0], "proc") && !strcmp(argv[1], "upgrade") &&
+	    argv[2][0] != '-')
+		return ctl_upgrade_main(sock, argc - 2, argv + 2, as_json);
 	m = ctl_parse(argc, argv, &params, err, sizeof(err));
 	if (!m) {
 		fprintf(stderr, "mtgtctl: %s\n", err);

@@ -19,11 +19,6 @@ const struct rpc_method rpc_schema[] = {
 	{ "proc.list", "processes with pid, state and restart count", { { 0 } } },
 	{ "proc.restart", "stop a process gracefully and start it again (also revives a "
 	  "failed one)", { P_PNAME } },
-	{ "proc.upgrade", "live upgrade without dropping a session (this version: the core); "
-	  "answers once started, proc list shows the new pid when done", {
-		P_PNAME,
-		{ "binary", RPC_STR, false, false, NULL,
-		  "absolute path of the new binary (later restarts run it too)" } } },
 	{ "proc.policy", "read or set a process' restart policy", {
 		P_PNAME,
 		{ "intensity", RPC_INT, false, false, NULL, "restarts allowed in period_s" },
@@ -31,6 +26,18 @@ const struct rpc_method rpc_schema[] = {
 		{ "backoff_initial_ms", RPC_INT, false, false, "--backoff-initial",
 		  "first backoff after a quick restart" },
 		{ "backoff_max_ms", RPC_INT, false, false, "--backoff-max", "backoff ceiling" } } },
+	{ "proc.upgrade", "start a new instance beside a process and hand over to it live, "
+	  "sessions kept (docs/upgrade.md; the core: sup_core_handover.c); mtgtctl follows "
+	  "it to its end", {
+		P_PNAME,
+		{ "binary", RPC_STR, false, false, NULL, "absolute path of the new binary" },
+		{ "start_timeout_ms", RPC_INT, false, false, "--start-timeout",
+		  "the new instance must be READY within this (5000)" },
+		{ "quiesce_timeout_ms", RPC_INT, false, false, "--quiesce-timeout",
+		  "the old instance must reach a clean point within this (5000)" },
+		{ "load_timeout_ms", RPC_INT, false, false, "--load-timeout",
+		  "the new instance must load the state within this (5000)" } } },
+	{ "proc.upgrade_status", "the state or result of a process' last upgrade", { P_PNAME } },
 
 	{ "target.list", "targets with their LUN, ACL and CHAP summary", { { 0 } } },
 	{ "target.add", "add a target (no LUN, no initiator allowed yet)", {

@@ -222,3 +222,18 @@ uint32_t ring_cons_pending(struct ring *r)
 
 	return n > r->count ? r->count : n;
 }
+
+int ring_resync(struct ring *r)
+{
+	if (r->producer) {
+		r->local = atomic_load_explicit(&r->sh->tail, memory_order_relaxed);
+		r->seen = atomic_load_explicit(&r->sh->head, memory_order_acquire);
+		if (r->local - r->seen > r->count)
+			return -EPROTO;
+	} else {
+		r->local = atomic_load_explicit(&r->sh->head, memory_order_relaxed);
+		r->seen = r->local;
+	}
+	r->published = r->local;
+	return 0;
+}

@@ -91,6 +91,11 @@ int ring_format(void *mem, size_t len, uint32_t count, uint32_t prod_epoch,
 int ring_attach(struct ring *r, void *mem, size_t len, bool producer,
 		int wake_fd, uint32_t my_epoch, uint32_t peer_epoch);
 
+/* Take up the shared indices again, as ring_attach() does: for a process that
+ * attached early and takes over an end another process ran meanwhile (live
+ * upgrade). -EPROTO if they are impossible. */
+int ring_resync(struct ring *r);
+
 /* ---- producer ---- */
 
 /* Next free entry (zeroed), or NULL if the ring is full. Sets *err to -EPROTO if

@@ -6,6 +6,7 @@ mtgtd_SRCS := supervisor/main.c supervisor/sup_config.c supervisor/sup_policy.c 
               supervisor/sup_rpc.c supervisor/sup_rpc_config.c supervisor/sup_rpc_stats.c \
               supervisor/sup_isns.c supervisor/sup_session.c \
               supervisor/sup_core_restart.c supervisor/sup_core_handover.c
+mtgtd_SRCS += supervisor/sup_upgrade.c supervisor/sup_upgrade_backend.c supervisor/sup_upgrade_iscsi.c
 mtgtd_LIBS := -lev -ljansson -lsystemd -lseccomp
 mtgtd_SRCS += supervisor/sup_lun.c supervisor/sup_stats.c
 mtgtd_SRCS += supervisor/sup_srp.c

@@ -63,6 +63,7 @@ struct sup_proc {
 	struct sup_link link;     /* link to the core (not for the core itself) */
 	json_t  *stats;           /* its latest CTL_STATS answer (sup_stats.c) */
 	char     binary_path[512]; /* set by an upgrade: run this instead of bindir/binary */
+	bool     handover_in;     /* an upgrade's new instance: waits for the old one's state */
 	ev_io    pid_w;
 	ev_io    ctl_w;
 	ev_timer restart_w;
@@ -118,6 +119,9 @@ void sup_heartbeat(struct sup *s);
 /* proc.restart: a graceful stop, then an immediate start outside the policy. */
 int  sup_proc_restart(struct sup *s, struct sup_proc *p);
 struct sup_proc *sup_proc_find(struct sup *s, const char *name);
+/* For sup_upgrade.c: tell the core about p's link (up or down). */
+void sup_send_link_up(struct sup *s, struct sup_proc *p);
+void sup_send_link_down(struct sup *s, struct sup_proc *p);
 bool sup_all_running(struct sup *s);
 const char *sup_state_name(enum sup_state st);
 

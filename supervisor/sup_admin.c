@@ -18,6 +18,7 @@
 #include "common/rpc_schema.h"
 #include "supervisor/sup.h"
 #include "supervisor/sup_policy.h"
+#include "supervisor/sup_upgrade.h"
 
 #define ADMIN_LINE_MAX (64 * 1024)
 
@@ -163,9 +164,11 @@ static const struct {
 	{ "session.logout", sup_rpc_session_logout,
 	  "{[initiator], [target], [wait_s]}: ask matching iSCSI sessions to log out "
 	  "(AsyncEvent 1), drop them after wait_s + 2 s" },
-	{ "proc.upgrade", sup_core_rpc_upgrade,
-	  "{name, [binary]}: live upgrade (this version: the core only); returns once "
-	  "started, proc.list shows the new pid when done" },
+	{ "proc.upgrade", sup_rpc_proc_upgrade,
+	  "{name, [binary, start_timeout_ms, quiesce_timeout_ms, load_timeout_ms]}: start a new "
+	  "instance beside the old one and hand over to it (see proc.upgrade_status)" },
+	{ "proc.upgrade_status", sup_rpc_proc_upgrade_status,
+	  "{name}: the state or result of its last upgrade" },
 	{ "rpc.methods", rpc_methods, "the methods this server offers" },
 };
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 #include "common/ctl.h"
 #include "common/log.h"
 #include "supervisor/sup.h"
+#include "supervisor/sup_upgrade.h"
 #include "supervisor/sup_srp.h"
 #include "supervisor/sup_audit.h"
 
@@ -111,7 +113,7 @@ int sup_proc_restart(struct sup *s, struct sup_proc *p)
 		restart_cb(s->loop, &p->restart_w, 0);
 		return 0;
 	}
-	if (p->state != SUP_ST_RUNNING || p->ctl < 0)
+	if (p->state != SUP_ST_RUNNING || p->ctl < 0 || sup_upgrade_busy(s, p))
 		return -EBUSY;
 	if (p->kind == SUP_CORE) {
 		/* a handover to a new instance of the same binary: no session
@@ -270,6 +272,9 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 	close(p->ctl);
 	p->pidfd = p->ctl = -1;
 	p->pid = -1;
+	/* an instance in an upgrade: the upgrade decides what follows */
+	if (sup_upgrade_exited(s, p, why))
+		return;
 	sup_stats_forget(p);
 
 	if (s->shutting_down) {
@@ -301,6 +306,8 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 		if (sup_core_handover_exit(s))
 			return;
 		s->core_died_at = sup_now();
+		/* an upgrade of another process cannot switch over meanwhile */
+		sup_upgrade_abort(s, "the core died during the upgrade");
 		schedule_restart(s, p);
 		if (p->state == SUP_ST_FAILED) {
 			for (uint32_t i = 0; i < s->nprocs; i++)
@@ -399,16 +406,19 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 			if (p->state == SUP_ST_STARTING) {
 				p->state = SUP_ST_RUNNING;
 				log_info("%s ready (pid %d)", p->name, p->pid);
+				sup_upgrade_ready(s, p);
 				if (p->kind == SUP_CORE)
 					sup_core_ready(s);
 				sup_notify_tick(s);
 			}
 			break;
 		case CTL_HANDOVER:
-			if (p->kind == SUP_CORE)
+			/* the core's own handover (sup_core_handover.c), or an
+			 * upgrade of a backend or frontend (sup_upgrade.c) */
+			if (p->kind == SUP_CORE && p == s->core)
 				sup_core_quiesced(s, m.data);
 			else
-				kill_proc(p, "unexpected control message");
+				sup_upgrade_ctl(s, p, &m);
 			break;
 		case CTL_PONG:
 			p->last_pong = sup_now();
@@ -444,12 +454,19 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 /* In the child between fork and exec: put fds[i] at 4+i, ctl at 3. */
+static pid_t sup_pid;
+
 static void child_exec(struct sup *s, struct sup_proc *p, int ctl, int *fds, int nfds)
 {
 	char path[4200];
 	sigset_t all;
 	int hi = 3 + nfds + 1 + 16;
 
+	/* Die with the supervisor from the first instruction on (the setting
+	 * survives exec): a child must never outlive the owner of its fds. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != sup_pid)
+		_exit(127);
 	/* Move everything out of the way first so dup2 into 3.. cannot clobber a
 	 * source that sits in the target range. */
 	ctl = fcntl(ctl, F_DUPFD, hi);
@@ -511,8 +528,17 @@ static void launch(struct sup *s, struct sup_proc *p)
 		goto fail;
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
 	doc = sup_init_doc(s, p, fds, &nfds, SUP_MAX_FDS);
+	if (p->handover_in) {
+		/* The link goes under another key: a binary that does not know to
+		 * wait for a handover finds no link and exits (a rollback), instead
+		 * of producing into a ring the old instance still produces into. */
+		json_object_set_new(doc, "handover", json_true());
+		json_object_set(doc, "handover_links", json_object_get(doc, "links"));
+		json_object_del(doc, "links");
+	}
 	txt = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
+	sup_pid = getpid();
 	pid = fork();
 	if (pid == 0)
 		child_exec(s, p, sv[1], fds, nfds);
@@ -645,6 +671,7 @@ void sup_begin_shutdown(struct sup *s)
 	s->shutting_down = true;
 	log_info("shutting down: no new connections; finishing in-flight commands");
 	sup_notify_stopping();
+	sup_upgrade_abort(s, "the target is shutting down");
 	/* Stop accepting: the frontends close their copies of the listeners. */
 	for (uint32_t i = 0; i < s->cfg.nportals; i++) {
 		close(s->listen_fds[i]);
@@ -676,4 +703,16 @@ void sup_heartbeat(struct sup *s)
 	}
 	sup_stats_request(s);
 	sup_notify_tick(s);
+}
+
+/* ---- for sup_upgrade.c ---- */
+
+void sup_send_link_up(struct sup *s, struct sup_proc *p)
+{
+	send_link_up(s, p);
+}
+
+void sup_send_link_down(struct sup *s, struct sup_proc *p)
+{
+	send_link_down(s, p);
 }

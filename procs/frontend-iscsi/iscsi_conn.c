@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "procs/frontend-iscsi/iscsi_crc32c.h"
+#include "procs/frontend-iscsi/iscsi_handover.h"
 
 #define TXQ_HIGH (8u << 20) /* stop reading a connection whose peer does not read */
 
@@ -270,7 +271,7 @@ void iscsi_conn_update_rx(struct iscsi_conn *c)
 	struct iscsi_tgt *t = c->t;
 	bool want = c->state != CONN_CLOSED && !c->closing_after_tx &&
 		    !c->stall_core && !t->core_blocked &&
-		    c->txq_bytes < TXQ_HIGH;
+		    c->txq_bytes < TXQ_HIGH && !iscsi_handover_rx_hold(c);
 
 	if (want && !c->rx_on) {
 		ev_io_start(t->loop, &c->rio);
@@ -362,6 +363,11 @@ static void rx_pdu(struct iscsi_conn *c)
 
 static bool rx_can_run(struct iscsi_conn *c)
 {
+	/* a live upgrade stops every connection at a PDU boundary */
+	if (c->rx_on && iscsi_handover_rx_hold(c)) {
+		iscsi_conn_update_rx(c);
+		return false;
+	}
 	return c->rx_on && c->state != CONN_CLOSED;
 }
 
@@ -386,7 +392,7 @@ static ssize_t rx_read(struct iscsi_conn *c, struct iovec *iov, int n)
 static void conn_rx(struct iscsi_conn *c)
 {
 	for (int budget = 0; budget < 64 && rx_can_run(c); budget++) {
-		struct iovec iov[3];
+		struct iovec iov[4]; /* data, pad, data digest, next header */
 		ssize_t n;
 
 		switch (c->rx_state) {
@@ -704,4 +710,39 @@ void iscsi_conn_reap(struct iscsi_tgt *t)
 		ev_clear_pending(t->loop, &c->timer);
 		free(c);
 	}
+}
+
+/* ---- live upgrade ---- */
+
+/* A connection in full feature phase handed over by the previous instance
+ * (iscsi_handover.c): set up as an accepted one would be; its watchers start
+ * when the handover completes. */
+struct iscsi_conn *iscsi_conn_adopt(struct iscsi_tgt *t, int fd, struct iscsi_listener *l)
+{
+	struct iscsi_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->t = t;
+	c->fd = fd;
+	c->lis = l;
+	c->group = l->group;
+	c->state = CONN_FFP;
+	c->rx_state = RX_BHS;
+	c->next_ttt = 1;
+	iscsi_text_init(&c->txt_in, ISCSI_TEXT_MAX);
+	iscsi_text_init(&c->txt_out, ISCSI_TEXT_MAX);
+	ev_io_init(&c->rio, conn_rx_cb, fd, EV_READ);
+	c->rio.data = c;
+	ev_io_init(&c->wio, conn_tx_cb, fd, EV_WRITE);
+	c->wio.data = c;
+	ev_timer_init(&c->timer, conn_timer_cb, 1.0, 0);
+	c->timer.data = c;
+	c->last_rx = ev_now(t->loop);
+	c->next = t->conns;
+	if (t->conns)
+		t->conns->prev = c;
+	t->conns = c;
+	t->nconns++;
+	return c;
 }

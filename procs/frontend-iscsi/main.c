@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "procs/frontend-iscsi/iscsi_live.h"
 #include "procs/frontend-iscsi/iscsi_tgt.h"
+#include "procs/frontend-iscsi/iscsi_handover.h"
 #include "procs/frontend-iscsi/iscsi_sandbox.h"
 
 static struct iscsi_tgt tgt;
@@ -21,6 +22,8 @@ static void on_shutdown(struct child *c)
  * tolerate the rest (a newer supervisor may send more). */
 static void on_ctl(struct child *c, struct ctl_msg *m)
 {
+	if (iscsi_handover_ctl(c->user, m))
+		return;
 	if (m->type == CTL_STATS)
 		iscsi_tgt_stats(c->user);
 	else if (m->type == CTL_CONFIG)
@@ -55,8 +58,13 @@ int main(void)
 	c.on_shutdown = on_shutdown;
 	c.on_ctl = on_ctl;
 	child_watch_ctl(&c, loop);
+	if (iscsi_handover_attach(&c) < 0) {
+		log_err("handover: cannot attach the link");
+		return 1;
+	}
 	if (iscsi_tgt_init(&tgt, &c, loop) < 0)
 		return 1;
+	iscsi_handover_init(&tgt);
 	sandbox_enter(&c, &iscsi_sandbox);
 	child_ready(&c);
 	ev_run(loop, 0);

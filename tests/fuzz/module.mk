@@ -27,3 +27,8 @@ fuzz-fc_LIBS := -lz
 # SRP information units (mtgt-srp)
 FUZZERS += fuzz-srp-iu
 fuzz-srp-iu_SRCS := tests/fuzz/fuzz_srp_iu.c procs/frontend-srp/srp_iu.c
+# the state a live upgrade hands to the new iSCSI frontend (untrusted input)
+FUZZERS += fuzz-handover
+fuzz-handover_SRCS := tests/fuzz/fuzz_handover.c procs/frontend-iscsi/iscsi_handover_state.c \
+	procs/frontend-iscsi/iscsi_params.c procs/frontend-iscsi/iscsi_pdu.c
+fuzz-handover_LIBS := -ljansson

@@ -142,7 +142,7 @@ sleep 1
 # a new binary that cannot start: rolled back, the old core serves on
 old=$(tl_pid core)
 r0=$(tl_proc_field core restarts)
-C proc upgrade core --binary /bin/false >/dev/null || tl_fail "upgrade to /bin/false refused"
+C proc upgrade core --binary /bin/false --no-wait >/dev/null || tl_fail "upgrade to /bin/false refused"
 for _ in $(seq 100); do
 	grep -q 'core upgrade rolled back' "$TL_LOG" && break
 	sleep 0.1
@@ -151,7 +151,7 @@ grep -q 'core upgrade rolled back' "$TL_LOG" || tl_fail "failed upgrade not roll
 tl_wait_ready || tl_fail "not running after the rollback"
 [ "$(tl_pid core)" = "$old" ] || tl_fail "rollback: core pid $old -> $(tl_pid core)"
 [ "$(tl_proc_field core restarts)" = "$r0" ] || tl_fail "rollback counted as a restart"
-C proc upgrade iscsi0 2>&1 | grep -q 'only the core' || tl_fail "upgrade of iscsi0 not refused"
+# (proc upgrade of a frontend or a backend is upgrade.sh's)
 # a core killed in the middle of an upgrade, with a new core that takes half
 # a second to start: the new one killed is a rollback (the old one serves on,
 # same pid); the old one killed while the new one starts is a takeover
@@ -159,7 +159,7 @@ printf '#!/bin/sh\nsleep 0.5\nexec "%s" "$@"\n' "$TL_DIR/mtgt-core-new" >"$TL_DI
 chmod +x "$TL_DIR/slow-core"
 sleep 1
 old=$(tl_pid core)
-C proc upgrade core --binary "$TL_DIR/slow-core" >/dev/null || tl_fail "slow upgrade refused"
+C proc upgrade core --binary "$TL_DIR/slow-core" --no-wait >/dev/null || tl_fail "slow upgrade refused"
 for _ in $(seq 50); do [ "$(tl_pid core)" != "$old" ] && break; sleep 0.02; done
 new=$(tl_pid core)
 [ "$new" != "$old" ] || tl_fail "slow upgrade: no new core started"
@@ -169,7 +169,7 @@ for _ in $(seq 100); do [ "$(grep -c 'core upgrade rolled back' "$TL_LOG")" = 2 
 tl_wait_ready || tl_fail "not running after the rollback of a killed new core"
 [ "$(tl_pid core)" = "$old" ] || tl_fail "killed new core: pid $old -> $(tl_pid core)"
 sleep 1
-C proc upgrade core --binary "$TL_DIR/slow-core" >/dev/null || tl_fail "slow upgrade 2 refused"
+C proc upgrade core --binary "$TL_DIR/slow-core" --no-wait >/dev/null || tl_fail "slow upgrade 2 refused"
 for _ in $(seq 50); do [ "$(tl_pid core)" != "$old" ] && break; sleep 0.02; done
 kill -KILL "$old"
 for _ in $(seq 100); do grep -q "core upgrade done.*pid $old -> " "$TL_LOG" && break; sleep 0.1; done

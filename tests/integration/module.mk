@@ -44,3 +44,6 @@ test-admin-probe_LIBS := -liscsi
 TEST_PROGS += corestate-check
 corestate-check_SRCS := tests/integration/corestate_tool.c
 corestate-check_LIBS := -liscsi
+# A garbage-writing ring peer for faults.sh
+TEST_PROGS += test-ring-scribble
+test-ring-scribble_SRCS := tests/integration/ring_scribble.c

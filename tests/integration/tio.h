@@ -28,6 +28,7 @@ struct tio_opts {
 	unsigned task_timeout_s;/* per SCSI task (libiscsi timeout) */
 	unsigned duration_s;    /* mixed: how long to run */
 	bool tolerate;          /* mixed: count I/O errors instead of failing */
+	bool no_reconnect;      /* mixed: a dropped session is an error, not a reconnect */
 	bool quiet;
 	/* mixed: a second region rewritten with its own seed */
 	uint64_t w_offset, w_size, w_seed;

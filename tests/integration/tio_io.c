@@ -316,7 +316,7 @@ int tio_cmd_mixed(const struct tio_opts *o)
 		fprintf(stderr, "tio: mixed needs --size and --wsize\n");
 		return 2;
 	}
-	if (tio_connect(&c, o, true))
+	if (tio_connect(&c, o, !o->no_reconnect))
 		return 1;
 	while (tio_now_ms() < end) {
 		rc = tio_run_region(&c, TIO_VERIFY, o->offset, o->size, o->seed, o, deadline, &a);

@@ -27,12 +27,13 @@ static void usage(FILE *f)
 "  -T, --task-timeout S  per command [30]         -d, --duration S   mixed: run time [10]\n"
 "      --woffset/--wsize/--wseed                  mixed: the rewritten region\n"
 "  -k, --tolerate        mixed: count I/O errors (reported) instead of failing\n"
+"      --no-reconnect    mixed: a dropped session fails instead of reconnecting\n"
 "  -V, --vendor S  -P, --product S                inquiry expectations\n"
 "  -b, --block-size N  -n, --blocks N             capacity expectations\n"
 "sizes take K, M, G, T suffixes (powers of 1024)\n");
 }
 
-enum { OPT_WOFF = 256, OPT_WSIZE, OPT_WSEED };
+enum { OPT_WOFF = 256, OPT_WSIZE, OPT_WSEED, OPT_NORECON };
 
 static const struct option longopts[] = {
 	{ "initiator", required_argument, NULL, 'i' },
@@ -52,6 +53,7 @@ static const struct option longopts[] = {
 	{ "woffset", required_argument, NULL, OPT_WOFF },
 	{ "wsize", required_argument, NULL, OPT_WSIZE },
 	{ "wseed", required_argument, NULL, OPT_WSEED },
+	{ "no-reconnect", no_argument, NULL, OPT_NORECON },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -96,6 +98,7 @@ int main(int argc, char **argv)
 		case OPT_WOFF: bad |= num("woffset", optarg, &o.w_offset); break;
 		case OPT_WSIZE: bad |= num("wsize", optarg, &o.w_size); break;
 		case OPT_WSEED: bad |= num("wseed", optarg, &o.w_seed); break;
+		case OPT_NORECON: o.no_reconnect = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
