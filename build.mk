@@ -10,12 +10,11 @@ CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
            -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
            -D_GNU_SOURCE -I. -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS := $(EXTRA_LDFLAGS)
-# Test hooks (e.g. the sandbox's forbidden-action trigger) are in development
-# builds; release packages build with TEST_HOOKS=0.
-TEST_HOOKS ?= 1
-ifeq ($(TEST_HOOKS),1)
-CFLAGS  += -DMTGT_TEST_HOOKS
-endif
+# Test hooks (e.g. the sandbox's forbidden-action trigger) exist only in the
+# test build of the target's programs, build/hooks/bin (objects in
+# $(B)/hobj, built by `make tests`); build/bin, what `make run` starts and what
+# gets installed, has none.
+HOOKS_BIN := build/hooks/bin
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 CFLAGS  += -DMTGT_SANITIZE
@@ -52,16 +51,33 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# The same programs with test hooks compiled in (MTGT_TEST_HOOKS).
+HLIB := $(B)/hobj/libmtgt.a
+define hprog_rules
+$(HOOKS_BIN)/$(1): $$($(1)_SRCS:%.c=$(B)/hobj/%.o) $(HLIB) $(FLAVOR_FILE)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $$($(1)_LIBS) -lpthread
+endef
+$(foreach p,$(PROGS),$(eval $(call hprog_rules,$(p))))
+
+$(B)/hobj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DMTGT_TEST_HOOKS -c -o $@ $<
+
+$(HLIB): $(LIB_SRCS:%.c=$(B)/hobj/%.o)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
 all: $(LIB) $(PROGS:%=$(BIN)/%)
-tests: $(TEST_PROGS:%=$(BIN)/%)
+tests: $(TEST_PROGS:%=$(BIN)/%) $(PROGS:%=$(HOOKS_BIN)/%)
 
 clean:
 	rm -rf build
 
 .PHONY: all tests clean
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/hobj -name '*.d' 2>/dev/null)

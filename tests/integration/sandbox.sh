@@ -9,6 +9,14 @@
 . "$(dirname "$0")/../lib/target.sh"
 tl_init sandbox 3396
 
+# The hooks exist only in the test build (build/hooks/bin, `make tests`); the
+# programs `make run` starts have none.
+TL_SERVER_BIN=$TL_ROOT/build/hooks/bin
+[ -x "$TL_SERVER_BIN/mtgtd" ] || tl_fail "build/hooks/bin missing (make tests)"
+for p in mtgt-core mtgt-iscsi mtgt-backend-file; do
+	grep -q -a MTGT_SANDBOX_TEST "$TL_SERVER_BIN/$p" || tl_fail "$p of the test build has no hook"
+	! grep -q -a MTGT_SANDBOX_TEST "$TL_BIN/$p" || tl_fail "build/bin/$p has the test hook compiled in"
+done
 export MTGT_SANDBOX_TEST=1
 TL_SANDBOX_KILLS_EXPECTED=1
 tl_config_simple >"$TL_DIR/mtgtd.json"

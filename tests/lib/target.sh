@@ -81,7 +81,8 @@ EOF
 tl_start() { # config-file [extra args]
 	local cfg=$1
 	shift
-	"$TL_BIN/mtgtd" -c "$cfg" -f "$@" >>"$TL_LOG" 2>&1 &
+	# TL_SERVER_BIN: the target's programs, e.g. the test-hook build
+	"${TL_SERVER_BIN:-$TL_BIN}/mtgtd" -c "$cfg" -f "$@" >>"$TL_LOG" 2>&1 &
 	TL_PID=$!
 	tl_log "mtgtd pid $TL_PID, config $cfg, log $TL_LOG"
 }
