@@ -12,6 +12,9 @@ tl_init upgrade-rollback 3478
 
 CTL() { timeout 60 "$TL_BIN/mtgtctl" -s "$TL_SOCK" "$@"; }
 
+# the hook exists only in the test build of the target (make tests)
+TL_SERVER_BIN=$TL_ROOT/build/hooks/bin
+[ -x "$TL_SERVER_BIN/mtgtd" ] || tl_fail "build/hooks/bin missing (make tests)"
 tl_config_simple >"$TL_DIR/mtgtd.json"
 MTGT_TEST_HANDOVER_CORRUPT=cycle tl_start "$TL_DIR/mtgtd.json"
 tl_wait_ready || tl_fail "target not ready"
