@@ -1049,6 +1049,13 @@ void core_backend_down(struct core *co, struct core_link *cl)
 			core_xcopy_backend_lost(co, cmd);
 			continue;
 		}
+		if (cmd->kind == CK_CMD && cmd->io.blk == SCSI_BLK_CAW) {
+			/* DESIGN.md: not replayed blindly. Whether its write
+			 * reached the medium is unknown, and a reissued compare
+			 * would then miscompare: fail it, retryably */
+			complete_check(co, cmd, SK_ABORTED_COMMAND, ASC_LU_COMM_FAILURE);
+			continue;
+		}
 		cmd->state = CS_BE_QUEUED;
 		cmd->txop = MSG_IO;
 		clist_push_front(&cl->txq, &cmd->qnode);

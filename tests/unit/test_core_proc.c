@@ -1022,10 +1022,27 @@ static void test_backend_restart(void)
 	mr.cmd = mkcmd(1, 0, r600, 10, MSG_DIR_READ, 1024, hr);
 	send_msg(&fe, &mr);
 	CHECK(quiet(&be, 50));
+	/* a COMPARE AND WRITE whose read the old backend holds */
+	uint8_t caw[16] = { COMPARE_AND_WRITE, 0, 0, 0, 0, 0, 0, 0, 0x02, 0xbc, 0, 0, 0, 1, 0, 0 };
+	struct buf_handle hc = fe_buf(655360, 1024);
+	union msg mc, ioc;
+
+	memset(&mc, 0, sizeof(mc));
+	mc.cmd = mkcmd(1, 0, caw, 16, MSG_DIR_WRITE, 1024, hc);
+	mc.cmd.imm_len = 1024;
+	send_msg(&fe, &mc);
+	ioc = recv_msg(&be, 2000);
+	REQUIRE(ioc.h.type == MSG_IO && ioc.io.op == MSG_IO_READ);
 	/* the old backend never answers */
 	snprintf(js, sizeof(js), "{\"link\":%d}", BE_LINK);
 	REQUIRE(ctl_send(ctl, CTL_LINK_DOWN, js, strlen(js), NULL, 0) == 0);
 	link_detach(&be);
+	/* not replayed (DESIGN.md): ABORTED COMMAND, LU COMMUNICATION FAILURE */
+	r = recv_msg(&fe, 2000);
+	CHECK(r.h.type == MSG_CMD_RSP && r.h.tag == mc.cmd.h.tag &&
+	      r.cmd_rsp.status == SCSI_CHECK_CONDITION &&
+	      (r.cmd_rsp.sense[2] & 0x0f) == SK_ABORTED_COMMAND &&
+	      r.cmd_rsp.sense[12] == 0x08 && r.cmd_rsp.sense[13] == 0x00);
 	make_link(&kb, CORE_EPOCH, BE_EPOCH + 1);
 	/* the supervisor gives the new instance a new link id: the core matches
 	 * it to the dead one by peer name */
