@@ -85,6 +85,9 @@ static void be_send_stats(struct be *b)
 			      "in_flight", (int)b->busy_slots,
 			      "bytes_copied", (json_int_t)b->st.bytes_copied);
 
+	/* what the core has on this backend's ring (a backend owns no arena) */
+	if (o)
+		json_object_set_new(o, "ring_depth", json_integer((json_int_t)b->busy_slots));
 	if (o && b->engine)
 		json_object_set_new(o, "engine", json_string(b->engine));
 	if (o)

@@ -189,6 +189,15 @@ void iscsi_tgt_stats(struct iscsi_tgt *t)
 		      "logout_requests", (json_int_t)t->st.logout_requests);
 	if (j)
 		json_object_set_new(j, "bytes_copied", json_integer((json_int_t)t->bytes_copied));
+	if (j) {
+		char pool[48];
+
+		/* requests the core owes us plus those waiting for ring space */
+		json_object_set_new(j, "ring_depth", json_integer((json_int_t)(t->inflight + t->bl_len)));
+		snprintf(pool, sizeof(pool), "%u/%u pages", t->alloc.npages - t->alloc.free_pages,
+			 t->alloc.npages);
+		json_object_set_new(j, "pool_used", json_string(pool));
+	}
 	if (j)
 		json_object_set_new(j, "session_list", iscsi_live_sessions(t));
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
