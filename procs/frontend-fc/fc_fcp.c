@@ -4,18 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
+#include "procs/frontend-fc/fc_bytes.h"
 
 /* Layout: FCP_LUN(8) | CRN | priority:4 attr:3 | TMF flags | add CDB len:6
  * RD WR | CDB(16) | additional CDB (4n) | FCP_DL(4) | [bidi read DL(4)] */
@@ -48,9 +37,9 @@ int fcp_cmnd_decode(const uint8_t *p, size_t len, struct fcp_cmnd *c)
 	}
 	c->cdb_len = 16 + add;
 	memcpy(c->cdb, p + 12, c->cdb_len);
-	c->dl = get32(p + 28 + add);
+	c->dl = fc_get32(p + 28 + add);
 	if (c->rd && c->wr)
-		c->bidi_read_dl = get32(p + 32 + add);
+		c->bidi_read_dl = fc_get32(p + 32 + add);
 	return 0;
 }
 
@@ -69,25 +58,25 @@ int fcp_cmnd_encode(const struct fcp_cmnd *c, uint8_t *out, size_t cap)
 	out[10] = c->tmf;
 	out[11] = (uint8_t)((add / 4) << 2 | (c->rd ? 2 : 0) | (c->wr ? 1 : 0));
 	memcpy(out + 12, c->cdb, c->cdb_len < 16 ? c->cdb_len : 16 + add);
-	put32(out + 28 + add, c->dl);
+	fc_put32(out + 28 + add, c->dl);
 	if (c->rd && c->wr)
-		put32(out + 32 + add, c->bidi_read_dl);
+		fc_put32(out + 32 + add, c->bidi_read_dl);
 	return (int)len;
 }
 
 void fcp_xfer_rdy_encode(uint32_t offset, uint32_t burst, uint8_t out[FCP_XFER_RDY_LEN])
 {
 	memset(out, 0, FCP_XFER_RDY_LEN);
-	put32(out, offset);
-	put32(out + 4, burst);
+	fc_put32(out, offset);
+	fc_put32(out + 4, burst);
 }
 
 int fcp_xfer_rdy_decode(const uint8_t *p, size_t len, uint32_t *offset, uint32_t *burst)
 {
 	if (len < FCP_XFER_RDY_LEN)
 		return -EINVAL;
-	*offset = get32(p);
-	*burst = get32(p + 4);
+	*offset = fc_get32(p);
+	*burst = fc_get32(p + 4);
 	return 0;
 }
 
@@ -106,14 +95,14 @@ int fcp_rsp_encode(const struct fcp_rsp *r, uint8_t *out, size_t max_len)
 	memset(out, 0, len);
 	out[10] = (uint8_t)(r->flags & (FCP_RESID_OVER | FCP_RESID_UNDER | FCP_CONF_REQ));
 	out[11] = r->status;
-	put32(out + 12, r->flags & (FCP_RESID_OVER | FCP_RESID_UNDER) ? r->resid : 0);
+	fc_put32(out + 12, r->flags & (FCP_RESID_OVER | FCP_RESID_UNDER) ? r->resid : 0);
 	if (sense) {
 		out[10] |= FCP_SNS_LEN_VALID;
-		put32(out + 16, sense);
+		fc_put32(out + 16, sense);
 	}
 	if (rsp_len) {
 		out[10] |= FCP_RSP_LEN_VALID;
-		put32(out + 20, rsp_len);
+		fc_put32(out + 20, rsp_len);
 		out[FCP_RSP_HDR_LEN + 3] = r->rsp_code;
 	}
 	if (sense)
@@ -130,11 +119,11 @@ int fcp_rsp_decode(const uint8_t *p, size_t len, struct fcp_rsp *r)
 		return -EINVAL;
 	r->flags = p[10];
 	r->status = p[11];
-	r->resid = get32(p + 12);
+	r->resid = fc_get32(p + 12);
 	if (p[10] & FCP_SNS_LEN_VALID)
-		sns_len = get32(p + 16);
+		sns_len = fc_get32(p + 16);
 	if (p[10] & FCP_RSP_LEN_VALID)
-		rsp_len = get32(p + 20);
+		rsp_len = fc_get32(p + 20);
 	if (rsp_len > len - FCP_RSP_HDR_LEN || sns_len > len - FCP_RSP_HDR_LEN - rsp_len)
 		return -EINVAL;
 	if (rsp_len) {

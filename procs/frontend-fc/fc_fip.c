@@ -6,40 +6,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "procs/frontend-fc/fc_bytes.h"
+
 #include "procs/frontend-fc/fc_frame.h"
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
 
 /* The exact size (in words) of each fixed-size descriptor; 0: variable. */
 static unsigned desc_words(uint8_t type)
@@ -76,15 +45,15 @@ static int fip_desc(struct fip_msg *m, uint8_t type, const uint8_t *d, size_t by
 		m->fc_map = fc_get24(d + 5);
 		break;
 	case FIP_DT_NAME:
-		m->name = get64(d + 4);
+		m->name = fc_get64(d + 4);
 		break;
 	case FIP_DT_FAB:
-		m->vf_id = get16(d + 2);
+		m->vf_id = fc_get16(d + 2);
 		m->fc_map = fc_get24(d + 5);
-		m->fabric_name = get64(d + 8);
+		m->fabric_name = fc_get64(d + 8);
 		break;
 	case FIP_DT_FCOE_SIZE:
-		m->max_fcoe_size = get16(d + 2);
+		m->max_fcoe_size = fc_get16(d + 2);
 		break;
 	case FIP_DT_FLOGI:
 	case FIP_DT_FDISC:
@@ -100,18 +69,18 @@ static int fip_desc(struct fip_msg *m, uint8_t type, const uint8_t *d, size_t by
 	case FIP_DT_VN_ID:
 		memcpy(m->vn_mac, d + 2, 6);
 		m->vn_port_id = fc_get24(d + 9);
-		m->vn_port_name = get64(d + 12);
+		m->vn_port_name = fc_get64(d + 12);
 		break;
 	case FIP_DT_FKA:
 		m->fka_no_verify = d[3] & 1;
-		m->fka_period_ms = get32(d + 4);
+		m->fka_period_ms = fc_get32(d + 4);
 		break;
 	case FIP_DT_VENDOR:
 		break;
 	case FIP_DT_VLAN:
 		if (m->nvlans >= FIP_MAX_VLANS)
 			return -EINVAL;
-		m->vlans[m->nvlans++] = get16(d + 2) & 0x0fff;
+		m->vlans[m->nvlans++] = fc_get16(d + 2) & 0x0fff;
 		break;
 	default:
 		/* FC-BB-5: types 128-255 may be ignored, the others are critical */
@@ -131,12 +100,12 @@ int fip_parse(const uint8_t *in, size_t len, struct fip_msg *m)
 		return -EINVAL;
 	memcpy(m->dst, in, 6);
 	memcpy(m->src, in + 6, 6);
-	et = get16(in + 12);
+	et = fc_get16(in + 12);
 	if (et == 0x8100) {
 		if (len < ETH_HDR_LEN + 4)
 			return -EINVAL;
-		m->vlan_tag = get16(in + 14) & 0x0fff;
-		et = get16(in + 16);
+		m->vlan_tag = fc_get16(in + 14) & 0x0fff;
+		et = fc_get16(in + 16);
 		off += 4;
 	}
 	if (et != FIP_ETHERTYPE)
@@ -144,10 +113,10 @@ int fip_parse(const uint8_t *in, size_t len, struct fip_msg *m)
 	off += 2;
 	if (len < off + FIP_HDR_LEN || in[off] >> 4 != FIP_VERSION)
 		return -EINVAL;
-	m->op = get16(in + off + 2);
+	m->op = fc_get16(in + off + 2);
 	m->subcode = in[off + 5];
-	list = (size_t)get16(in + off + 6) * 4;
-	m->flags = get16(in + off + 8);
+	list = (size_t)fc_get16(in + off + 6) * 4;
+	m->flags = fc_get16(in + off + 8);
 	off += FIP_HDR_LEN;
 	if (list > len - off)
 		return -EINVAL;
@@ -205,17 +174,17 @@ void fip_begin(struct fip_buf *b, uint8_t *out, size_t cap, const uint8_t dst[6]
 		h = fip_room(b, 4);
 		if (!h)
 			return;
-		put16(h, 0x8100);
-		put16(h + 2, vlan & 0x0fff);
+		fc_put16(h, 0x8100);
+		fc_put16(h + 2, vlan & 0x0fff);
 	}
 	h = fip_room(b, 2 + FIP_HDR_LEN);
 	if (!h)
 		return;
-	put16(h, FIP_ETHERTYPE);
+	fc_put16(h, FIP_ETHERTYPE);
 	h[2] = FIP_VERSION << 4;
-	put16(h + 4, op);
+	fc_put16(h + 4, op);
 	h[7] = subcode;
-	put16(h + 10, flags);
+	fc_put16(h + 10, flags);
 	b->list_start = b->len;
 }
 
@@ -259,7 +228,7 @@ void fip_put_name(struct fip_buf *b, uint64_t name)
 	uint8_t *d = fip_desc_room(b, FIP_DT_NAME, 3);
 
 	if (d)
-		put64(d + 4, name);
+		fc_put64(d + 4, name);
 }
 
 void fip_put_fabric(struct fip_buf *b, uint16_t vf_id, uint32_t fc_map, uint64_t fabric_name)
@@ -268,9 +237,9 @@ void fip_put_fabric(struct fip_buf *b, uint16_t vf_id, uint32_t fc_map, uint64_t
 
 	if (!d)
 		return;
-	put16(d + 2, vf_id);
+	fc_put16(d + 2, vf_id);
 	fc_put24(d + 5, fc_map);
-	put64(d + 8, fabric_name);
+	fc_put64(d + 8, fabric_name);
 }
 
 void fip_put_max_size(struct fip_buf *b, uint16_t size)
@@ -278,7 +247,7 @@ void fip_put_max_size(struct fip_buf *b, uint16_t size)
 	uint8_t *d = fip_desc_room(b, FIP_DT_FCOE_SIZE, 1);
 
 	if (d)
-		put16(d + 2, size);
+		fc_put16(d + 2, size);
 }
 
 void fip_put_fka(struct fip_buf *b, uint32_t period_ms, bool no_verify)
@@ -288,7 +257,7 @@ void fip_put_fka(struct fip_buf *b, uint32_t period_ms, bool no_verify)
 	if (!d)
 		return;
 	d[3] = no_verify ? 1 : 0;
-	put32(d + 4, period_ms);
+	fc_put32(d + 4, period_ms);
 }
 
 void fip_put_vlan(struct fip_buf *b, uint16_t vlan)
@@ -296,7 +265,7 @@ void fip_put_vlan(struct fip_buf *b, uint16_t vlan)
 	uint8_t *d = fip_desc_room(b, FIP_DT_VLAN, 1);
 
 	if (d)
-		put16(d + 2, vlan & 0x0fff);
+		fc_put16(d + 2, vlan & 0x0fff);
 }
 
 void fip_put_vn_id(struct fip_buf *b, const uint8_t mac[6], uint32_t port_id, uint64_t port_name)
@@ -307,7 +276,7 @@ void fip_put_vn_id(struct fip_buf *b, const uint8_t mac[6], uint32_t port_id, ui
 		return;
 	memcpy(d + 2, mac, 6);
 	fc_put24(d + 9, port_id);
-	put64(d + 12, port_name);
+	fc_put64(d + 12, port_name);
 }
 
 void fip_put_els(struct fip_buf *b, uint8_t desc_type, const uint8_t *frame, size_t len)
@@ -331,7 +300,7 @@ int fip_end(struct fip_buf *b)
 	if (b->overflow)
 		return -EMSGSIZE;
 	words = (b->len - b->list_start) / 4;
-	put16(b->p + b->list_start - FIP_HDR_LEN + 6, (uint16_t)words);
+	fc_put16(b->p + b->list_start - FIP_HDR_LEN + 6, (uint16_t)words);
 	/* pad to Ethernet's 60-byte minimum; the list length says where the
 	 * descriptors end */
 	while (b->len < 60) {

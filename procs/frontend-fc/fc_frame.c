@@ -3,18 +3,9 @@
 
 #include <errno.h>
 #include <string.h>
+
+#include "procs/frontend-fc/fc_bytes.h"
 #include <zlib.h>
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 void fc_hdr_encode(const struct fc_hdr *h, uint8_t *o)
 {
@@ -26,9 +17,9 @@ void fc_hdr_encode(const struct fc_hdr *h, uint8_t *o)
 	fc_put24(o + 9, h->f_ctl);
 	o[12] = h->seq_id;
 	o[13] = h->df_ctl;
-	put16(o + 14, h->seq_cnt);
-	put16(o + 16, h->ox_id);
-	put16(o + 18, h->rx_id);
+	fc_put16(o + 14, h->seq_cnt);
+	fc_put16(o + 16, h->ox_id);
+	fc_put16(o + 18, h->rx_id);
 	o[20] = (uint8_t)(h->param >> 24);
 	o[21] = (uint8_t)(h->param >> 16);
 	o[22] = (uint8_t)(h->param >> 8);
@@ -45,9 +36,9 @@ int fc_hdr_decode(const uint8_t *i, struct fc_hdr *h)
 	h->f_ctl = fc_get24(i + 9);
 	h->seq_id = i[12];
 	h->df_ctl = i[13];
-	h->seq_cnt = get16(i + 14);
-	h->ox_id = get16(i + 16);
-	h->rx_id = get16(i + 18);
+	h->seq_cnt = fc_get16(i + 14);
+	h->ox_id = fc_get16(i + 16);
+	h->rx_id = fc_get16(i + 18);
 	h->param = (uint32_t)i[20] << 24 | (uint32_t)i[21] << 16 | (uint32_t)i[22] << 8 | i[23];
 	/* optional headers (ESP, network, association, device) are not used
 	 * by FCP or the link services we serve */
@@ -91,11 +82,11 @@ int fcoe_encode(const struct fcoe_frame *f, const uint8_t *payload, uint32_t len
 	memcpy(out + 6, f->src, 6);
 	off = 12;
 	if (f->vlan) {
-		put16(out + off, 0x8100);
-		put16(out + off + 2, f->vlan & 0x0fff);
+		fc_put16(out + off, 0x8100);
+		fc_put16(out + off + 2, f->vlan & 0x0fff);
 		off += 4;
 	}
-	put16(out + off, FCOE_ETHERTYPE);
+	fc_put16(out + off, FCOE_ETHERTYPE);
 	off += 2;
 	memset(out + off, 0, FCOE_HDR_LEN - 1); /* version 0, reserved */
 	out[off + FCOE_HDR_LEN - 1] = f->sof;
@@ -133,12 +124,12 @@ int fcoe_decode(const uint8_t *in, size_t len, struct fcoe_frame *f)
 		return -EINVAL;
 	memcpy(f->dst, in, 6);
 	memcpy(f->src, in + 6, 6);
-	et = get16(in + 12);
+	et = fc_get16(in + 12);
 	if (et == 0x8100) {
 		if (len < ETH_HDR_LEN + 4)
 			return -EINVAL;
-		f->vlan = get16(in + 14) & 0x0fff;
-		et = get16(in + 16);
+		f->vlan = fc_get16(in + 14) & 0x0fff;
+		et = fc_get16(in + 16);
 		off += 4;
 	}
 	if (et != FCOE_ETHERTYPE)
