@@ -52,6 +52,8 @@ struct fc_xfer {
 	uint32_t len;          /* bytes, the sum of the iovecs */
 	struct fc_iov iov[FC_XFER_IOV_MAX];
 	uint32_t niov;
+	uint32_t max_frame;    /* payload per frame: the peer's PLOGI receive size
+	                        * (the driver also cuts to what its link carries) */
 	void    *user;         /* the stack's command */
 	/* driver state */
 	uint32_t done_bytes;
