@@ -1,6 +1,6 @@
-# FC frontend (issue 10). So far the pure protocol layers: FC frames, FCoE
-# encapsulation, FIP, link services, FCP IUs, the exchange manager. The mtgt-fc process is not
-# built yet.
+# FC frontend (issue 10): the pure protocol layers (FC frames, FCoE
+# encapsulation, FIP, link services, FCP IUs, the exchange manager), and the
+# mtgt-fc process over port drivers (fc_port.h; software FCoE: fc_fcoe.c).
 FC_DIR := procs/frontend-fc
 FC_PURE := $(FC_DIR)/fc_frame.c $(FC_DIR)/fc_fip.c $(FC_DIR)/fc_els.c $(FC_DIR)/fc_fcp.c $(FC_DIR)/fc_exch.c
 
@@ -13,6 +13,11 @@ test-fc-ls_LIBS := -lcmocka -lz
 TEST_PROGS += test-fc-exch
 test-fc-exch_SRCS := tests/unit/test_fc_exch.c $(FC_PURE)
 test-fc-exch_LIBS := -lcmocka -lz
+
+PROGS += mtgt-fc
+mtgt-fc_SRCS := $(FC_DIR)/main.c $(FC_DIR)/fc_tgt.c $(FC_DIR)/fc_ls.c $(FC_DIR)/fc_cmd.c \
+	$(FC_DIR)/fc_fcoe.c $(FC_DIR)/fc_sandbox.c $(FC_PURE)
+mtgt-fc_LIBS := -lev -ljansson -lseccomp -lz
 
 # VFIO library (issue 10, VFIO part): container, group, device, BARs, config
 # space, IOMMU DMA, MSI-X eventfds, all through struct vfio_ops. test-fc-vfio
