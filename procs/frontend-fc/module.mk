@@ -26,3 +26,9 @@ FC_VFIO := $(addprefix $(FC_DIR)/vfio/,vfio_ops.c vfio_pci.c vfio_dev.c vfio_reg
 TEST_PROGS += test-fc-vfio
 test-fc-vfio_SRCS := tests/unit/test_fc_vfio.c tests/unit/vfio_fake.c $(FC_VFIO)
 test-fc-vfio_LIBS := -lcmocka
+# the "vfio" port driver (fc_port_vfio.c) in mtgt-fc, and its test on the fake
+FC_VFIO_PORT := $(FC_DIR)/fc_port_vfio.c $(FC_DIR)/fc_vfio_hba.c $(FC_VFIO)
+mtgt-fc_SRCS += $(FC_VFIO_PORT)
+TEST_PROGS += test-fc-vfio-port
+test-fc-vfio-port_SRCS := tests/unit/test_fc_vfio_port.c tests/unit/vfio_fake.c $(FC_VFIO_PORT)
+test-fc-vfio-port_LIBS := -lcmocka -ljansson -lev

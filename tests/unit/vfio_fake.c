@@ -115,6 +115,7 @@ static int map_dma(struct vfio_fake *f, struct vfio_iommu_type1_dma_map *m)
 	if (f->nmaps == FAKE_MAPS_MAX)
 		return -ENOSPC;
 	f->maps[f->nmaps++] = (struct fake_map){ m->vaddr, m->iova, m->size };
+	f->maps_made++;
 	return 0;
 }
 

@@ -62,6 +62,7 @@ struct vfio_fake {
 	uint32_t msix_on;             /* vectors with an eventfd */
 	int      msix_fd[FAKE_MSIX_MAX];
 	int      resets;
+	int      maps_made;           /* successful MAP_DMA calls, ever */
 	/* what a careless caller leaves behind */
 	int      dropped_maps;        /* mappings dropped by UNSET_CONTAINER/close */
 	int      implicit_unset;      /* group closed while still in the container */
