@@ -223,6 +223,35 @@ static void test_bars(void **st)
 	f.fail_call = f.calls + 1;
 	assert_int_equal(vfio_bar_read32(&d, 2, 8, &v), -EIO);
 	assert_non_null(strstr(d.err, "read BAR2"));
+	/* BAR4: sparse mmap, the MSI-X table page not mappable */
+	assert_true(d.bars[4].sparse);
+	assert_int_equal(d.bars[4].nareas, 2);
+	assert_int_equal(vfio_bar_map(&d, 4), 0);
+	assert_null(d.bars[4].map);
+	assert_ptr_equal(d.bars[4].areas[0].map, f.bar4);
+	assert_ptr_equal(d.bars[4].areas[1].map, f.bar4 + 8192);
+	assert_int_equal(f.mmaps, 3);
+	assert_int_equal(vfio_bar_map(&d, 4), 0);    /* already: nothing more */
+	assert_int_equal(f.mmaps, 3);
+	int rw = f.bar_rw;
+	assert_int_equal(vfio_bar_write32(&d, 4, 0xffc, 0x11111111), 0);   /* area 0 */
+	assert_int_equal(vfio_bar_write32(&d, 4, 0x1000, 0x22222222), 0);  /* the hole */
+	assert_int_equal(vfio_bar_write32(&d, 4, 0x3ffc, 0x33333333), 0);  /* area 1 */
+	assert_int_equal(f.bar_rw, rw + 1);           /* only the hole by pwrite */
+	assert_memory_equal(f.bar4 + 0xffc, &(uint32_t){ 0x11111111 }, 4);
+	assert_memory_equal(f.bar4 + 0x1000, &(uint32_t){ 0x22222222 }, 4);
+	assert_memory_equal(f.bar4 + 0x3ffc, &(uint32_t){ 0x33333333 }, 4);
+	assert_int_equal(vfio_bar_read32(&d, 4, 0x1000, &v), 0);
+	assert_int_equal(v, 0x22222222);
+	assert_int_equal(f.bar_rw, rw + 2);
+	vfio_bar_unmap(&d, 4);
+	assert_int_equal(f.mmaps, 1);
+	/* the second area's mmap failing undoes the first */
+	f.fail_call = f.calls + 2;
+	assert_int_equal(vfio_bar_map(&d, 4), -EIO);
+	assert_non_null(strstr(d.err, "mmap BAR4+0x2000"));
+	assert_int_equal(f.mmaps, 1);
+	assert_null(d.bars[4].areas[0].map);
 	vfio_dev_close(&d);
 	assert_true(vfio_fake_clean(&f));
 	assert_int_equal(vfio_bar_read32(&d, 0, 0, &v), -EBADF);
@@ -488,6 +517,7 @@ static int bring_up(struct vfio_dev *d, struct vfio_fake *f, uint8_t *mem)
 	if ((rc = vfio_dev_open(d, ADDR, GROUP)) ||
 	    (rc = vfio_bar_map(d, 0)) ||
 	    (rc = vfio_bar_map(d, 2)) ||
+	    (rc = vfio_bar_map(d, 4)) ||
 	    (rc = vfio_cfg_enable_master(d)) ||
 	    (rc = vfio_dma_map(d, mem, 1 << 16, &iova)) ||
 	    (rc = vfio_dma_map(d, mem + (1 << 16), 1 << 16, &iova)) ||

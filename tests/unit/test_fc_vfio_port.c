@@ -107,7 +107,7 @@ static void test_bring_up_then_refuse(void **st)
 	vfio_fake_init(&f, GROUP, ADDR);
 	fc_vfio_port_use(&f.ops, NULL);
 	assert_int_equal(port_open(&p, "{\"pci\": \"03:00.0\", \"iommu_group\": 17}", -1), 0);
-	assert_int_equal(f.mmaps, 1);            /* BAR0; BAR2 is not mmap-capable */
+	assert_int_equal(f.mmaps, 3);            /* BAR0, BAR4's two areas; not BAR2 */
 	assert_int_equal(f.cfg[4] & 6, 6);       /* memory decoding and bus mastering */
 	assert_int_equal(f.msix_on, 4);
 

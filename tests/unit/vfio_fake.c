@@ -220,6 +220,32 @@ static int group_ioctl(struct vfio_fake *f, unsigned long req, void *arg)
 	return -ENOTTY;
 }
 
+/* the mmap-able areas of BAR4, as a sparse-mmap capability */
+static const struct vfio_region_sparse_mmap_area bar4_areas[] = {
+	{ 0, 4096 }, { 8192, 8192 },
+};
+
+static int bar4_info(struct vfio_region_info *ri)
+{
+	struct vfio_region_info_cap_sparse_mmap c = {
+		.header = { .id = VFIO_REGION_INFO_CAP_SPARSE_MMAP, .version = 1, .next = 0 },
+		.nr_areas = 2,
+	};
+	size_t need = sizeof(*ri) + sizeof(c) + sizeof(bar4_areas);
+	uint32_t argsz = ri->argsz;
+
+	ri->size = FAKE_BAR4_SIZE;
+	ri->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+		    VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_CAPS;
+	ri->argsz = (uint32_t)need;
+	if (argsz < need)
+		return 0;   /* as the kernel does: say how much room, give no caps */
+	memcpy((uint8_t *)ri + sizeof(*ri), &c, sizeof(c));
+	memcpy((uint8_t *)ri + sizeof(*ri) + sizeof(c), bar4_areas, sizeof(bar4_areas));
+	ri->cap_offset = sizeof(*ri);
+	return 0;
+}
+
 static int region_info(struct vfio_fake *f, struct vfio_region_info *ri)
 {
 	uint32_t rw = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
@@ -239,6 +265,8 @@ static int region_info(struct vfio_fake *f, struct vfio_region_info *ri)
 		ri->size = FAKE_BAR2_SIZE;
 		ri->flags = rw;
 		break;
+	case VFIO_PCI_BAR4_REGION_INDEX:
+		return bar4_info(ri);
 	case VFIO_PCI_CONFIG_REGION_INDEX:
 		ri->size = FAKE_CFG_SIZE;
 		ri->flags = rw;
@@ -348,19 +376,32 @@ static int fk_mmap(void *ctx, size_t len, int prot, int fd, off_t off, void **ou
 		f->bad_calls++;
 		return -EBADF;
 	}
-	if ((uint64_t)off != (uint64_t)VFIO_PCI_BAR0_REGION_INDEX << FAKE_REGION_SHIFT ||
-	    f->bar0_no_mmap || len != FAKE_BAR0_SIZE)
-		return -EINVAL;
-	f->mmaps++;
-	*out = f->bar0;
-	return 0;
+	if ((uint64_t)off == (uint64_t)VFIO_PCI_BAR0_REGION_INDEX << FAKE_REGION_SHIFT &&
+	    !f->bar0_no_mmap && len == FAKE_BAR0_SIZE) {
+		f->mmaps++;
+		*out = f->bar0;
+		return 0;
+	}
+	/* BAR4: only its listed areas, each whole */
+	for (size_t i = 0; i < sizeof(bar4_areas) / sizeof(bar4_areas[0]); i++)
+		if ((uint64_t)off == ((uint64_t)VFIO_PCI_BAR4_REGION_INDEX << FAKE_REGION_SHIFT) +
+				     bar4_areas[i].offset && len == bar4_areas[i].size) {
+			f->mmaps++;
+			*out = f->bar4 + bar4_areas[i].offset;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 static int fk_munmap(void *ctx, void *addr, size_t len)
 {
 	struct vfio_fake *f = ctx;
 
-	if (addr != f->bar0 || len != FAKE_BAR0_SIZE || f->mmaps <= 0) {
+	bool ok = addr == f->bar0 && len == FAKE_BAR0_SIZE;
+
+	for (size_t i = 0; i < sizeof(bar4_areas) / sizeof(bar4_areas[0]); i++)
+		ok = ok || (addr == f->bar4 + bar4_areas[i].offset && len == bar4_areas[i].size);
+	if (!ok || f->mmaps <= 0) {
 		f->bad_calls++;
 		return -EINVAL;
 	}
@@ -379,6 +420,7 @@ static uint8_t *region_bytes(struct vfio_fake *f, off_t off, size_t n)
 	switch (idx) {
 	case VFIO_PCI_BAR0_REGION_INDEX: base = f->bar0; size = FAKE_BAR0_SIZE; break;
 	case VFIO_PCI_BAR2_REGION_INDEX: base = f->bar2; size = FAKE_BAR2_SIZE; break;
+	case VFIO_PCI_BAR4_REGION_INDEX: base = f->bar4; size = FAKE_BAR4_SIZE; break;
 	case VFIO_PCI_CONFIG_REGION_INDEX: base = f->cfg; size = FAKE_CFG_SIZE; break;
 	default: return NULL;
 	}
@@ -401,6 +443,8 @@ static ssize_t fk_pread(void *ctx, int fd, void *buf, size_t n, off_t off)
 	p = region_bytes(f, off, n);
 	if (!p)
 		return -EINVAL;
+	if (p < f->cfg || p >= f->cfg + FAKE_CFG_SIZE)
+		f->bar_rw++;
 	memcpy(buf, p, n);
 	return (ssize_t)n;
 }
@@ -429,6 +473,7 @@ static ssize_t fk_pwrite(void *ctx, int fd, const void *buf, size_t n, off_t off
 				f->cfg[o + i] = ((const uint8_t *)buf)[i];
 		return (ssize_t)n;
 	}
+	f->bar_rw++;
 	memcpy(p, buf, n);
 	return (ssize_t)n;
 }
@@ -483,6 +528,9 @@ void vfio_fake_init(struct vfio_fake *f, uint32_t group, const char *addr)
 	if (posix_memalign((void **)&f->bar0, 4096, FAKE_BAR0_SIZE))
 		abort();
 	memset(f->bar0, 0, FAKE_BAR0_SIZE);
+	if (posix_memalign((void **)&f->bar4, 4096, FAKE_BAR4_SIZE))
+		abort();
+	memset(f->bar4, 0, FAKE_BAR4_SIZE);
 	f->cfg[0] = (uint8_t)f->vendor;
 	f->cfg[1] = (uint8_t)(f->vendor >> 8);
 	f->cfg[2] = (uint8_t)f->device;
@@ -495,7 +543,8 @@ void vfio_fake_init(struct vfio_fake *f, uint32_t group, const char *addr)
 void vfio_fake_fini(struct vfio_fake *f)
 {
 	free(f->bar0);
-	f->bar0 = NULL;
+	free(f->bar4);
+	f->bar0 = f->bar4 = NULL;
 }
 
 int vfio_fake_msix_trigger(struct vfio_fake *f, uint32_t vec)

@@ -1,6 +1,7 @@
 /* A fake VFIO layer for the VFIO library's unit tests: one container, one
  * IOMMU group, one PCI device (BAR0 mmap-capable and backed by memory, BAR2
- * reachable only by pread/pwrite, 256 bytes of config space), a type-1 IOMMU
+ * reachable only by pread/pwrite, BAR4 mappable only in the areas of its
+ * sparse-mmap capability, 256 bytes of config space), a type-1 IOMMU
  * that records mappings and refuses what the kernel refuses, MSI-X vectors
  * whose eventfds a test can signal, and error injection. It enforces the
  * kernel's ordering rules (no IOMMU before a group is in the container, no
@@ -16,6 +17,9 @@
 
 #define FAKE_BAR0_SIZE   16384u
 #define FAKE_BAR2_SIZE   256u
+/* BAR4: 16 KiB with the MSI-X table in its second page, so the kernel lets
+ * only [0, 4K) and [8K, 16K) be mmap'd (the sparse-mmap capability) */
+#define FAKE_BAR4_SIZE   16384u
 #define FAKE_CFG_SIZE    256u
 #define FAKE_MSIX_MAX    16u
 #define FAKE_MAPS_MAX    128u
@@ -56,7 +60,9 @@ struct vfio_fake {
 	uint8_t  cfg[FAKE_CFG_SIZE];
 	uint8_t *bar0;                /* page aligned */
 	uint8_t  bar2[FAKE_BAR2_SIZE];
-	int      mmaps;               /* BAR0 mappings outstanding */
+	uint8_t *bar4;                /* page aligned */
+	int      mmaps;               /* BAR mappings outstanding */
+	int      bar_rw;              /* pread/pwrite calls on BARs (not config space) */
 	uint32_t nmaps;
 	struct fake_map maps[FAKE_MAPS_MAX];
 	uint32_t msix_on;             /* vectors with an eventfd */

@@ -100,16 +100,10 @@ static int open_group(struct vfio_dev *d, uint32_t group)
 static int read_regions(struct vfio_dev *d)
 {
 	for (uint32_t i = 0; i < VFIO_NBARS; i++) {
-		struct vfio_region_info ri = { .argsz = sizeof(ri), .index = i };
-		int rc = xioctl(d, d->device_fd, VFIO_DEVICE_GET_REGION_INFO, &ri);
+		int rc = vfio_bar_info(d, i);
 
-		if (rc < 0)
-			return vfio_fail(d, rc, "VFIO_DEVICE_GET_REGION_INFO BAR%u", i);
-		if (ri.index != i)
-			return vfio_fail(d, -EPROTO, "region info for BAR%u names region %u", i, ri.index);
-		d->bars[i].size = ri.size;
-		d->bars[i].offset = ri.offset;
-		d->bars[i].flags = ri.flags;
+		if (rc)
+			return rc;
 	}
 	struct vfio_region_info ci = { .argsz = sizeof(ci), .index = VFIO_PCI_CONFIG_REGION_INDEX };
 	int rc = xioctl(d, d->device_fd, VFIO_DEVICE_GET_REGION_INFO, &ci);

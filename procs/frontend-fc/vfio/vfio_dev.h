@@ -24,11 +24,24 @@
 #define VFIO_MSIX_MAX     64
 #define VFIO_IOVA_RANGES  8
 
+#define VFIO_BAR_AREAS    4
+
+/* A part of a BAR that may be mmap'd when the kernel allows only parts (the
+ * sparse-mmap capability: e.g. all but the MSI-X table). */
+struct vfio_bar_area {
+	uint64_t off, size;
+	void    *map;
+};
+
 struct vfio_bar {
 	uint64_t size;     /* 0: the BAR is not implemented */
 	uint64_t offset;   /* of the region within the device fd */
 	uint32_t flags;    /* VFIO_REGION_INFO_FLAG_* */
-	void    *map;      /* mmap'd, or NULL: access by pread/pwrite */
+	void    *map;      /* whole BAR mmap'd, or NULL */
+	bool     sparse;   /* only areas[] may be mmap'd (none: no part may) */
+	uint32_t nareas;
+	struct vfio_bar_area areas[VFIO_BAR_AREAS];
+	/* Registers outside every mapping are reached by pread/pwrite. */
 };
 
 struct vfio_dma {
