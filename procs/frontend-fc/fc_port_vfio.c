@@ -5,6 +5,9 @@
  * for DMA through the IOMMU, which is where an HBA's firmware would be
  * started with its queues; no firmware interface is implemented, so map()
  * undoes its mapping and refuses with -ENOTSUP, naming the vendor:device.
+ * The device-request eventfd sits in the same epoll set: when vfio-pci asks
+ * for the device back (someone unbinds it), the port releases it at once and
+ * reports the link down, so the unbind does not hang on us.
  *
  * Port config keys (besides the stack's): "pci" ("dddd:bb:dd.f"; required),
  * "iommu_group" (integer; default: read from sysfs), "msix" (vectors to
@@ -25,6 +28,7 @@
 #define PCI_CLASS_SERIAL  0x0c
 #define PCI_SUBCLASS_FC   0x04
 #define MSIX_DEFAULT      4
+#define EV_REQ            UINT32_MAX   /* epoll tag of the device request */
 
 static const struct vfio_ops *use_ops;
 static const char *use_sysfs;
@@ -42,6 +46,7 @@ struct fc_port {
 	char     name[96];
 	int      epfd;
 	uint64_t irqs;                 /* interrupts seen (eventfd counts) */
+	bool     released;             /* given back to vfio-pci on its request */
 	uint64_t dma_iova, dma_len;    /* the pool while mapped */
 	char     why[320];             /* why the port is not running */
 };
@@ -125,6 +130,17 @@ static int bring_up(struct fc_port *p, const char *pci, uint32_t group, uint32_t
 		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, vfio_msix_fd(&p->dev, i), &ev) < 0)
 			return vfio_fail(&p->dev, -errno, "epoll_ctl MSI-X vector %u", i);
 	}
+	/* older kernels have no request interrupt: then an unbind waits for
+	 * mtgt-fc to stop */
+	if (p->dev.has_req) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_REQ };
+
+		rc = vfio_req_enable(&p->dev);
+		if (rc)
+			return rc;
+		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->dev.req_fd, &ev) < 0)
+			return vfio_fail(&p->dev, -errno, "epoll_ctl device request");
+	}
 	return 0;
 }
 
@@ -187,6 +203,8 @@ static int vf_map(struct fc_port *p, void *base, uint64_t len)
 	const struct fc_vfio_hba *h;
 	int rc;
 
+	if (p->released)
+		return -ENODEV;
 	rc = vfio_dma_map(&p->dev, base, len, &p->dma_iova);
 	if (rc) {
 		log_err("%s: DMA map of the pool: %s", p->name, p->dev.err);
@@ -207,6 +225,20 @@ static int vf_map(struct fc_port *p, void *base, uint64_t len)
 	return -ENOTSUP;
 }
 
+/* vfio-pci wants the device back: let go of everything (the eventfds leave
+ * the epoll set as they close), keep the empty epoll fd for the stack. */
+static void release(struct fc_port *p)
+{
+	log_warn("%s: vfio-pci asks for %s back (unbind?): releasing it, link down", p->name,
+		 p->dev.addr);
+	vfio_dev_close(&p->dev);
+	p->dma_len = 0;
+	p->released = true;
+	snprintf(p->why, sizeof(p->why), "device given back to vfio-pci on its request");
+	if (p->cb && p->cb->link)
+		p->cb->link(p->arg, false, 0, 0);
+}
+
 static int vf_fd(struct fc_port *p)
 {
 	return p->epfd;
@@ -219,14 +251,19 @@ static int vf_poll(struct fc_port *p)
 
 	/* With no firmware interface an interrupt has nothing to service:
 	 * consume and count it so the loop does not spin. */
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n && !p->released; i++) {
 		uint64_t cnt;
-		int fd = vfio_msix_fd(&p->dev, ev[i].data.u32);
+		int fd;
 
+		if (ev[i].data.u32 == EV_REQ) {
+			release(p);
+			break;
+		}
+		fd = vfio_msix_fd(&p->dev, ev[i].data.u32);
 		if (fd >= 0 && read(fd, &cnt, sizeof(cnt)) == sizeof(cnt))
 			p->irqs += cnt;
 	}
-	return n == 16 ? 1 : 0;
+	return n == 16 && !p->released ? 1 : 0;
 }
 
 static int vf_send_data(struct fc_port *p, struct fc_xfer *t)

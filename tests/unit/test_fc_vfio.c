@@ -494,6 +494,37 @@ static void test_msix(void **st)
 	assert_int_equal(count_fds(), before);
 	vfio_fake_fini(&f);
 
+	/* the device request: one eventfd, signalled when vfio-pci wants the
+	 * device back; off again on disable and on close */
+	vfio_fake_init(&f, GROUP, ADDR);
+	open_ok(&f, &d);
+	assert_true(d.has_req);
+	assert_int_equal(vfio_fake_request(&f), -ENOENT);
+	assert_int_equal(vfio_req_enable(&d), 0);
+	assert_int_equal(f.req_fd, d.req_fd);
+	assert_int_equal(vfio_req_enable(&d), 0);    /* already */
+	pfd[0].fd = d.req_fd;
+	pfd[0].events = POLLIN;
+	assert_int_equal(poll(pfd, 1, 0), 0);
+	assert_int_equal(vfio_fake_request(&f), 0);
+	assert_int_equal(poll(pfd, 1, 0), 1);
+	vfio_req_disable(&d);
+	assert_int_equal(f.req_fd, -1);
+	assert_int_equal(d.req_fd, -1);
+	assert_int_equal(vfio_req_enable(&d), 0);
+	vfio_dev_close(&d);
+	assert_true(vfio_fake_clean(&f));
+	assert_int_equal(count_fds(), before);
+	vfio_fake_fini(&f);
+	vfio_fake_init(&f, GROUP, ADDR);
+	f.no_req = true;
+	open_ok(&f, &d);
+	assert_false(d.has_req);
+	assert_int_equal(vfio_req_enable(&d), -ENOTSUP);
+	vfio_dev_close(&d);
+	assert_true(vfio_fake_clean(&f));
+	vfio_fake_fini(&f);
+
 	/* the kernel refusing SET_IRQS: no eventfd survives */
 	vfio_fake_init(&f, GROUP, ADDR);
 	open_ok(&f, &d);
@@ -522,6 +553,7 @@ static int bring_up(struct vfio_dev *d, struct vfio_fake *f, uint8_t *mem)
 	    (rc = vfio_dma_map(d, mem, 1 << 16, &iova)) ||
 	    (rc = vfio_dma_map(d, mem + (1 << 16), 1 << 16, &iova)) ||
 	    (rc = vfio_msix_enable(d, 4)) ||
+	    (rc = vfio_req_enable(d)) ||
 	    (rc = vfio_dev_reset(d)))
 		return rc;
 	return 0;

@@ -37,7 +37,18 @@ static int count_fds(void)
 	return n;
 }
 
-static const struct fc_port_cb no_cb;
+static int link_downs;
+
+static void on_link(void *arg, bool up, uint32_t nport_id, uint32_t max_payload)
+{
+	(void)arg;
+	(void)nport_id;
+	(void)max_payload;
+	if (!up)
+		link_downs++;
+}
+
+static const struct fc_port_cb no_cb = { .link = on_link };
 
 static int port_open(struct fc_port **p, const char *json, int fd)
 {
@@ -154,6 +165,26 @@ static void test_bring_up_then_refuse(void **st)
 	assert_null(strstr(stats, "QLogic"));
 	fc_vfio_ops.close(p);
 	assert_true(vfio_fake_clean(&f));
+	vfio_fake_fini(&f);
+
+	/* vfio-pci asks for the device back: released at once, link down */
+	vfio_fake_init(&f, GROUP, ADDR);
+	assert_int_equal(port_open(&p, "{\"pci\": \"0000:03:00.0\", \"iommu_group\": 17}", -1), 0);
+	assert_true(f.req_fd >= 0);
+	link_downs = 0;
+	s.p = p;
+	s.wakeups = 0;
+	assert_int_equal(vfio_fake_request(&f), 0);
+	assert_int_equal(run_until_irq(loop, &s), 1);
+	assert_int_equal(link_downs, 1);
+	assert_true(vfio_fake_clean(&f));        /* before the stack closes the port */
+	assert_int_equal(fc_vfio_ops.map(p, pool, 1 << 20), -ENODEV);
+	assert_int_equal(f.maps_made, 0);
+	fc_vfio_ops.stats(p, stats, sizeof(stats));
+	assert_non_null(strstr(stats, "given back to vfio-pci"));
+	fc_vfio_ops.close(p);
+	assert_true(vfio_fake_clean(&f));
+	assert_int_equal(count_fds(), before);
 	vfio_fake_fini(&f);
 
 	fc_vfio_port_use(NULL, NULL);

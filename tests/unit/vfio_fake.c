@@ -287,8 +287,23 @@ static int set_irqs(struct vfio_fake *f, struct vfio_irq_set *s)
 	uint32_t data = s->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
 	uint32_t action = s->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
 
-	if (s->argsz < sizeof(*s) || s->index != VFIO_PCI_MSIX_IRQ_INDEX ||
-	    action != VFIO_IRQ_SET_ACTION_TRIGGER)
+	if (s->argsz < sizeof(*s) || action != VFIO_IRQ_SET_ACTION_TRIGGER)
+		return -EINVAL;
+	if (s->index == VFIO_PCI_REQ_IRQ_INDEX && !f->no_req) {
+		int32_t fd;
+
+		if (data == VFIO_IRQ_SET_DATA_NONE && s->count == 0) {
+			f->req_fd = -1;
+			return 0;
+		}
+		if (data != VFIO_IRQ_SET_DATA_EVENTFD || s->start || s->count != 1 ||
+		    s->argsz < sizeof(*s) + sizeof(fd))
+			return -EINVAL;
+		memcpy(&fd, s->data, sizeof(fd));
+		f->req_fd = fd;
+		return 0;
+	}
+	if (s->index != VFIO_PCI_MSIX_IRQ_INDEX)
 		return -EINVAL;
 	if (data == VFIO_IRQ_SET_DATA_NONE && s->count == 0) {
 		msix_off(f);
@@ -331,7 +346,8 @@ static int device_ioctl(struct vfio_fake *f, unsigned long req, void *arg)
 		if (ii->argsz < sizeof(*ii) || ii->index >= VFIO_PCI_NUM_IRQS)
 			return -EINVAL;
 		ii->flags = VFIO_IRQ_INFO_EVENTFD;
-		ii->count = ii->index == VFIO_PCI_MSIX_IRQ_INDEX ? f->msix_count : 0;
+		ii->count = ii->index == VFIO_PCI_MSIX_IRQ_INDEX ? f->msix_count :
+			    ii->index == VFIO_PCI_REQ_IRQ_INDEX ? !f->no_req : 0;
 		if (ii->index == VFIO_PCI_MSIX_IRQ_INDEX)
 			ii->flags |= VFIO_IRQ_INFO_NORESIZE;
 		return 0;
@@ -483,9 +499,10 @@ static int fk_close(void *ctx, int fd)
 	struct vfio_fake *f = ctx;
 
 	if (fd == FD_DEVICE && f->device_fd >= 0) {
-		if (f->msix_on)
+		if (f->msix_on || f->req_fd >= 0)
 			f->irqs_dropped++;
 		msix_off(f);
+		f->req_fd = -1;
 		f->device_fd = -1;
 		return 0;
 	}
@@ -525,6 +542,7 @@ void vfio_fake_init(struct vfio_fake *f, uint32_t group, const char *addr)
 	snprintf(f->addr, sizeof(f->addr), "%s", addr);
 	f->container_fd = f->group_fd = f->device_fd = -1;
 	f->fail_errno = EIO;
+	f->req_fd = -1;
 	if (posix_memalign((void **)&f->bar0, 4096, FAKE_BAR0_SIZE))
 		abort();
 	memset(f->bar0, 0, FAKE_BAR0_SIZE);
@@ -556,9 +574,18 @@ int vfio_fake_msix_trigger(struct vfio_fake *f, uint32_t vec)
 	return write(f->msix_fd[vec], &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
 }
 
+int vfio_fake_request(struct vfio_fake *f)
+{
+	uint64_t one = 1;
+
+	if (f->req_fd < 0)
+		return -ENOENT;
+	return write(f->req_fd, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
+}
+
 bool vfio_fake_clean(const struct vfio_fake *f)
 {
-	return f->container_fd < 0 && f->group_fd < 0 && f->device_fd < 0 && !f->in_container &&
+	return f->req_fd < 0 && f->container_fd < 0 && f->group_fd < 0 && f->device_fd < 0 && !f->in_container &&
 	       !f->iommu_set && !f->nmaps && !f->mmaps && !f->msix_on && !f->dropped_maps &&
 	       !f->implicit_unset && !f->irqs_dropped && !f->bad_calls;
 }

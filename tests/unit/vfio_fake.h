@@ -37,6 +37,7 @@ struct vfio_fake {
 	bool     not_viable;
 	bool     no_reset;
 	bool     bar0_no_mmap;
+	bool     no_req;              /* no device-request interrupt */
 	bool     iova_cap;            /* report the IOVA-range capability */
 	uint32_t niova;
 	uint64_t iova_lo[4], iova_hi[4];
@@ -67,6 +68,7 @@ struct vfio_fake {
 	struct fake_map maps[FAKE_MAPS_MAX];
 	uint32_t msix_on;             /* vectors with an eventfd */
 	int      msix_fd[FAKE_MSIX_MAX];
+	int      req_fd;              /* device-request eventfd, -1: none */
 	int      resets;
 	int      maps_made;           /* successful MAP_DMA calls, ever */
 	/* what a careless caller leaves behind */
@@ -80,6 +82,9 @@ void vfio_fake_init(struct vfio_fake *f, uint32_t group, const char *addr);
 void vfio_fake_fini(struct vfio_fake *f);
 /* Signal MSI-X vector vec as the device would: 0, or -ENOENT if no eventfd. */
 int  vfio_fake_msix_trigger(struct vfio_fake *f, uint32_t vec);
+/* Ask for the device back, as vfio-pci does when someone unbinds it:
+ * 0, or -ENOENT if no request eventfd is set. */
+int  vfio_fake_request(struct vfio_fake *f);
 /* Nothing open, mapped or armed, and nothing left for the kernel to clean. */
 bool vfio_fake_clean(const struct vfio_fake *f);
 

@@ -31,6 +31,7 @@ void vfio_dev_init(struct vfio_dev *d, const struct vfio_ops *ops)
 	d->container_fd = d->group_fd = d->device_fd = -1;
 	for (unsigned i = 0; i < VFIO_MSIX_MAX; i++)
 		d->msix_fd[i] = -1;
+	d->req_fd = -1;
 }
 
 static int xioctl(struct vfio_dev *d, int fd, unsigned long req, void *arg)
@@ -134,6 +135,15 @@ static int read_msix_info(struct vfio_dev *d)
 		return vfio_fail(d, -EPROTO, "MSI-X vectors cannot signal eventfds");
 	/* MSI-X allows 2048 vectors; we keep at most VFIO_MSIX_MAX */
 	d->msix_max = ii.count > VFIO_MSIX_MAX ? VFIO_MSIX_MAX : ii.count;
+	d->has_req = false;
+	if (d->num_irqs > VFIO_PCI_REQ_IRQ_INDEX) {
+		struct vfio_irq_info ri = { .argsz = sizeof(ri), .index = VFIO_PCI_REQ_IRQ_INDEX };
+
+		rc = xioctl(d, d->device_fd, VFIO_DEVICE_GET_IRQ_INFO, &ri);
+		if (rc < 0)
+			return vfio_fail(d, rc, "VFIO_DEVICE_GET_IRQ_INFO device request");
+		d->has_req = ri.count == 1 && (ri.flags & VFIO_IRQ_INFO_EVENTFD);
+	}
 	return 0;
 }
 
@@ -200,6 +210,7 @@ int vfio_dev_open(struct vfio_dev *d, const char *addr, uint32_t group)
 
 void vfio_dev_close(struct vfio_dev *d)
 {
+	vfio_req_disable(d);
 	vfio_msix_disable(d);
 	for (unsigned i = 0; i < VFIO_NBARS; i++)
 		vfio_bar_unmap(d, i);
@@ -224,6 +235,7 @@ void vfio_dev_close(struct vfio_dev *d)
 	}
 	d->niova = 0;
 	d->msix_max = 0;
+	d->has_req = false;
 }
 
 int vfio_dev_reset(struct vfio_dev *d)

@@ -73,6 +73,9 @@ struct vfio_dev {
 	uint32_t msix_max;             /* vectors the device offers through VFIO */
 	uint32_t nmsix;                /* enabled, with eventfds */
 	int      msix_fd[VFIO_MSIX_MAX];
+	/* device request: vfio-pci wants the device back (an unbind waits) */
+	bool     has_req;
+	int      req_fd;
 	char     err[224];
 };
 
@@ -123,6 +126,12 @@ int vfio_dma_iova(const struct vfio_dev *d, const void *p, uint64_t len, uint64_
 int  vfio_msix_enable(struct vfio_dev *d, uint32_t n);
 void vfio_msix_disable(struct vfio_dev *d);
 int  vfio_msix_fd(const struct vfio_dev *d, uint32_t vec);
+/* The device-request eventfd (vfio_irq.c): readable when the kernel asks
+ * for the device back, e.g. someone unbinds vfio-pci from it; the holder
+ * should then close the device (the unbind waits until it does).
+ * -ENOTSUP when the device offers no request interrupt. */
+int  vfio_req_enable(struct vfio_dev *d);
+void vfio_req_disable(struct vfio_dev *d);
 
 /* internal: record the reason for a failure in d->err and return rc */
 int vfio_fail(struct vfio_dev *d, int rc, const char *fmt, ...)
