@@ -422,6 +422,38 @@ static void test_dma_iova_ranges(void **st)
 	free(a);
 }
 
+/* Capability chains are read with bounds: a count larger than the buffer,
+ * a chain pointing back at itself, areas unaligned or past the BAR are all
+ * ignored, leaving safe defaults (the default IOVA window, pread/pwrite). */
+static void test_hostile_caps(void **st)
+{
+	struct vfio_fake f;
+	struct vfio_dev d;
+	uint32_t v;
+
+	(void)st;
+	vfio_fake_init(&f, GROUP, ADDR);
+	f.iova_cap = true;
+	f.niova = 1;
+	f.iova_lo[0] = 0x1000;
+	f.iova_hi[0] = 0xffffffffffull;
+	f.hostile_caps = true;
+	open_ok(&f, &d);
+	assert_int_equal(d.niova, 1);
+	assert_int_equal(d.iova[0].start, 1ull << 32);   /* the default, not the lie */
+	assert_true(d.bars[4].sparse);
+	assert_int_equal(d.bars[4].nareas, 0);
+	assert_int_equal(vfio_bar_map(&d, 4), 0);
+	assert_int_equal(f.mmaps, 0);                    /* nothing mappable */
+	assert_int_equal(vfio_bar_write32(&d, 4, 0x10, 0x12345678), 0);
+	assert_int_equal(vfio_bar_read32(&d, 4, 0x10, &v), 0);
+	assert_int_equal(v, 0x12345678);
+	assert_int_equal(f.bar_rw, 2);
+	vfio_dev_close(&d);
+	assert_true(vfio_fake_clean(&f));
+	vfio_fake_fini(&f);
+}
+
 /* The fake itself refuses what the kernel refuses, so the library's own
  * checks are not the only thing the tests rely on. */
 static void test_fake_iommu_rules(void **st)
@@ -650,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_config_space),
 		cmocka_unit_test(test_dma),
 		cmocka_unit_test(test_dma_iova_ranges),
+		cmocka_unit_test(test_hostile_caps),
 		cmocka_unit_test(test_fake_iommu_rules),
 		cmocka_unit_test(test_msix),
 		cmocka_unit_test(test_fail_every_step),

@@ -94,6 +94,10 @@ static int iommu_info(struct vfio_fake *f, struct vfio_iommu_type1_info *in)
 	}
 	in->cap_offset = sizeof(*in);
 	in->argsz = (uint32_t)need;
+	if (f->hostile_caps) {
+		c.nr_iovas = 0x7fffffff;   /* far more than the buffer holds */
+		memcpy(p, &c, sizeof(c));
+	}
 	return 0;
 }
 
@@ -225,7 +229,7 @@ static const struct vfio_region_sparse_mmap_area bar4_areas[] = {
 	{ 0, 4096 }, { 8192, 8192 },
 };
 
-static int bar4_info(struct vfio_region_info *ri)
+static int bar4_info(const struct vfio_fake *f, struct vfio_region_info *ri)
 {
 	struct vfio_region_info_cap_sparse_mmap c = {
 		.header = { .id = VFIO_REGION_INFO_CAP_SPARSE_MMAP, .version = 1, .next = 0 },
@@ -243,6 +247,14 @@ static int bar4_info(struct vfio_region_info *ri)
 	memcpy((uint8_t *)ri + sizeof(*ri), &c, sizeof(c));
 	memcpy((uint8_t *)ri + sizeof(*ri) + sizeof(c), bar4_areas, sizeof(bar4_areas));
 	ri->cap_offset = sizeof(*ri);
+	if (f->hostile_caps) {
+		/* a chain that loops on itself, an unaligned area, one past the BAR */
+		struct vfio_region_sparse_mmap_area bad[2] = { { 100, 4096 }, { 0, 1ull << 40 } };
+
+		c.header.next = sizeof(*ri);
+		memcpy((uint8_t *)ri + sizeof(*ri), &c, sizeof(c));
+		memcpy((uint8_t *)ri + sizeof(*ri) + sizeof(c), bad, sizeof(bad));
+	}
 	return 0;
 }
 
@@ -266,7 +278,7 @@ static int region_info(struct vfio_fake *f, struct vfio_region_info *ri)
 		ri->flags = rw;
 		break;
 	case VFIO_PCI_BAR4_REGION_INDEX:
-		return bar4_info(ri);
+		return bar4_info(f, ri);
 	case VFIO_PCI_CONFIG_REGION_INDEX:
 		ri->size = FAKE_CFG_SIZE;
 		ri->flags = rw;

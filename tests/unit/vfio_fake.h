@@ -38,6 +38,7 @@ struct vfio_fake {
 	bool     no_reset;
 	bool     bar0_no_mmap;
 	bool     no_req;              /* no device-request interrupt */
+	bool     hostile_caps;        /* capability chains with lying counts, loops, bad areas */
 	bool     iova_cap;            /* report the IOVA-range capability */
 	uint32_t niova;
 	uint64_t iova_lo[4], iova_hi[4];
