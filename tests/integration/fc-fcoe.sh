@@ -105,7 +105,26 @@ NEW=$(tl_wait_restarted fc0 "$FC_PID" 10) || tl_fail "mtgt-fc not restarted"
 wait "$LOAD" || { cat "$TL_DIR/load.err" >&2; tl_fail "load across kill -9 failed"; }
 grep -q "relogins [1-9]" "$TL_DIR/load.out" || tl_log "note: the load saw no relogin"
 tl_log "kill -9 of mtgt-fc $FC_PID under load: restarted as $NEW; $(tail -n 1 "$TL_DIR/load.err")"
-timeout 5 "$TL_BIN/mtgtctl" -s "$TL_SOCK" --json stats fc0 2>/dev/null | head -c 800 >&2; echo >&2
+# mtgtctl stats shows mtgt-fc's counters (its own and its port driver's)
+sleep 1.5
+timeout 5 "$TL_BIN/mtgtctl" -s "$TL_SOCK" --json stats >"$TL_DIR/stats.json" 2>/dev/null
+"$TL_PY" - "$TL_DIR/stats.json" <<'PY' >&2 || tl_fail "no mtgt-fc counters in mtgtctl stats"
+import json, sys
+def find(o):
+    if isinstance(o, dict):
+        if "plogi" in o and "ports" in o:
+            return o
+        for v in o.values():
+            r = find(v)
+            if r: return r
+    if isinstance(o, list):
+        for v in o:
+            r = find(v)
+            if r: return r
+d = find(json.load(open(sys.argv[1])))
+if not d or d["plogi"] < 1: sys.exit(1)
+print("[fc-fcoe] fc0 stats:", json.dumps(d, separators=(",", ":"))[:700])
+PY
 
 tl_log_clean || tl_fail "sanitizer report or sandbox kill in the log"
 tl_stop || tl_fail "stop failed"
