@@ -475,37 +475,43 @@ static int case_logout(struct fci *c)
 	return 0;
 }
 
-/* I/O for `secs` seconds across target failures: after a timeout the
- * initiator joins and logs in again, and re-issues the command. Every
- * write is verified at the end. */
+/* I/O for `secs` seconds across target failures: each step writes a chunk
+ * and reads it back; after a timeout the initiator joins and logs in again
+ * and does the step again. */
 static int case_load(struct fci *c, uint32_t secs)
 {
-	uint32_t chunk = 128 << 10, nchunks = 64, seed = 31, relogins = 0, done = 0;
+	uint32_t chunk = 128 << 10, nchunks = 64, relogins = 0, done = 0;
 	uint8_t *buf = malloc(chunk);
 	struct fci_cmd k = { .lun = 0, .buf = buf };
 	time_t end = time(NULL) + secs;
 
 	CHECK(buf && fci_login(c) == 0, "login");
-	while (time(NULL) < end || done < nchunks) {
-		uint32_t i = done % nchunks;
-		bool wr = done < nchunks;
-		int r;
+	while (time(NULL) < end) {
+		uint32_t i = done % nchunks, seed = 31 + done / nchunks;
+		bool ok = true;
 
-		for (uint32_t b = 0; wr && b < chunk; b++)
-			buf[b] = pattern(seed, (uint64_t)i * chunk + b);
-		cdb_rw10(&k, wr, i * (chunk / 512), (uint16_t)(chunk / 512));
-		k.dl = chunk;
-		r = fci_cmd(c, &k, 0, 2000);
-		if (r == 0 && k.rsp.status == 0 && !(k.rsp.flags & FCP_RSP_LEN_VALID)) {
+		for (int wr = 1; wr >= 0 && ok; wr--) {
+			int r;
+
+			for (uint32_t b = 0; wr && b < chunk; b++)
+				buf[b] = pattern(seed, (uint64_t)i * chunk + b);
 			if (!wr)
-				for (uint32_t b = 0; b < chunk; b++)
-					CHECK(buf[b] == pattern(seed, (uint64_t)i * chunk + b),
-					      "chunk %u byte %u differs", i, b);
+				memset(buf, 0, chunk);
+			do {
+				cdb_rw10(&k, wr, i * (chunk / 512), (uint16_t)(chunk / 512));
+				k.dl = chunk;
+				r = fci_cmd(c, &k, 0, 2000);
+				/* a unit attention (the nexus is new): again */
+			} while (r == 0 && k.rsp.status == 2 && (k.sense[2] & 0xf) == 6);
+			ok = r == 0 && k.rsp.status == 0 && !(k.rsp.flags & FCP_RSP_LEN_VALID);
+		}
+		if (ok) {
+			for (uint32_t b = 0; b < chunk; b++)
+				CHECK(buf[b] == pattern(31 + done / nchunks, (uint64_t)i * chunk + b),
+				      "chunk %u byte %u differs", i, b);
 			done++;
 			continue;
 		}
-		if (r == 0 && k.rsp.status == 2 && (k.sense[2] & 0xf) == 6)
-			continue; /* unit attention: retry */
 		/* the target went away (or logged us out): in again */
 		CHECK(++relogins <= 20, "too many relogins");
 		for (int t = 0; t < 60; t++) {
@@ -516,7 +522,7 @@ static int case_load(struct fci *c, uint32_t secs)
 		FCI_LOG("logged in again (%u)", relogins);
 	}
 	free(buf);
-	FCI_LOG("load: %u commands verified, %u relogins", done, relogins);
+	FCI_LOG("load: %u write+verify steps of %u KiB, %u relogins", done, chunk >> 10, relogins);
 	printf("relogins %u\n", relogins);
 	return 0;
 }
