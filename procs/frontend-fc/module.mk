@@ -19,6 +19,11 @@ mtgt-fc_SRCS := $(FC_DIR)/main.c $(FC_DIR)/fc_tgt.c $(FC_DIR)/fc_ls.c $(FC_DIR)/
 	$(FC_DIR)/fc_fcoe.c $(FC_DIR)/fc_sandbox.c $(FC_PURE)
 mtgt-fc_LIBS := -lev -ljansson -lseccomp -lz
 
+# the FCoE test initiator (driven by tests/integration/fc-fcoe.sh)
+TEST_PROGS += test-fc-ini
+test-fc-ini_SRCS := tests/helpers/fc_ini.c tests/helpers/fc_ini_cases.c $(FC_PURE)
+test-fc-ini_LIBS := -lz
+
 # VFIO library (issue 10, VFIO part): container, group, device, BARs, config
 # space, IOMMU DMA, MSI-X eventfds, all through struct vfio_ops. test-fc-vfio
 # runs it against the fake VFIO layer in tests/unit/vfio_fake.c.
