@@ -94,7 +94,7 @@ void vfio_dev_init(struct vfio_dev *d, const struct vfio_ops *ops);
  * the device fd for addr, read the device, region and MSI-X information and
  * the vendor/device ids. On failure everything done so far is undone. */
 int vfio_dev_open(struct vfio_dev *d, const char *addr, uint32_t group);
-/* MSI-X off, BARs unmapped, DMA unmapped, device fd closed, group out of the
+/* Interrupts off, BARs unmapped, DMA unmapped, device fd closed, group out of the
  * container, group and container closed. Safe on a partly opened or closed d. */
 void vfio_dev_close(struct vfio_dev *d);
 /* Function-level (or whatever the kernel has) reset; -ENOTSUP when the
