@@ -74,6 +74,12 @@ struct srp_cmd {
 	uint32_t want;                  /* XFER_RDY length */
 	bool     rdma_failed;
 	uint32_t moved;
+	uint32_t have;                  /* data-out bytes in buf, from 0 */
+	/* a new core took the command while RDMA READs for the old core's
+	 * XFER_RDY were in flight: they fill `have`, the new core's XFER_RDY
+	 * (pending_want) waits for them */
+	bool     replay_out;
+	uint32_t pending_want;
 };
 
 enum srp_chan_state { CH_LOGIN, CH_LIVE, CH_CLOSING };
@@ -209,6 +215,7 @@ bool srp_cmd_core_msg(struct srp_tgt *t, const union msg *m, uint8_t kind, void 
 void srp_cmd_retry_waiting(struct srp_tgt *t);
 void srp_cmd_free(struct srp_cmd *cmd);
 void srp_cmd_abandon(struct srp_tgt *t, uint8_t kind, void *obj);
+bool srp_cmd_replay(struct srp_tgt *t, uint8_t kind, void *obj, union msg *m);
 #ifdef MSG_NEXUS_ASYNC
 bool srp_cmd_async_event(struct srp_tgt *t, const union msg *m);
 #endif

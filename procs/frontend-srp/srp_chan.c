@@ -475,7 +475,7 @@ static void login(struct srp_port *p, struct srp_xconn *xc, const uint8_t *priv,
 		reject(p, xc, req.tag, SRP_REJ_NO_RESOURCES, "too many channels on this target");
 		return;
 	}
-	if (t->shutting_down || !t->fl.ok) {
+	if (t->shutting_down || (!t->fl.ok && !t->fl.held)) {
 		reject(p, xc, req.tag, SRP_REJ_UNABLE_ESTABLISH, t->shutting_down ?
 		       "target shutting down" : "no core (restarting)");
 		return;

@@ -81,7 +81,13 @@ static void link_abandon(struct fe_link *l, uint8_t kind, void *obj)
 	srp_cmd_abandon(l->user, kind, obj);
 }
 
+static bool link_replay(struct fe_link *l, uint8_t kind, void *obj, union msg *m)
+{
+	return srp_cmd_replay(l->user, kind, obj, m);
+}
+
 static const struct fe_link_ops srp_link_ops = {
+	.replay = link_replay,
 	.msg = link_msg,
 	.keep = link_keep,
 	.dead = link_dead,
@@ -198,14 +204,14 @@ int srp_tgt_init(struct srp_tgt *t, struct child *c, struct ev_loop *loop)
 	return 0;
 }
 
-/* The core died and the supervisor keeps us for the next one. SRP sessions
- * do not survive it (no replay of what the dead core held): every channel is
- * closed, initiators log in again once the new core is there, and logins in
- * between are refused (UNABLE TO ESTABLISH). */
+/* The core died and the supervisor keeps us for the next one. Channels and
+ * sessions stay (the core's state segment keeps the nexuses): what the
+ * initiators send meanwhile waits in its request slot, logins included, and
+ * at LINK_UP everything the dead core did not answer goes to the new one
+ * (srp_cmd_replay). The initiator sees a pause, not an error. */
 void srp_tgt_link_down(struct srp_tgt *t)
 {
 	fe_link_down(&t->fl);
-	srp_all_close(t, "core restarting");
 }
 
 void srp_tgt_link_up(struct srp_tgt *t, struct ctl_msg *m)
@@ -215,7 +221,7 @@ void srp_tgt_link_up(struct srp_tgt *t, struct ctl_msg *m)
 		log_err("LINK_UP: malformed or unusable link description");
 		exit(1);
 	}
-	log_info("new core attached: logins accepted again");
+	log_info("new core attached: %u requests in flight", t->fl.inflight);
 }
 
 void srp_tgt_stats(struct srp_tgt *t)
