@@ -1,5 +1,5 @@
 #!/bin/bash
-# SIGKILL of the core, three times, under SRP load with 8 commands in flight
+# SIGKILL of the core, three times, then a live core upgrade, under SRP load with 8 commands in flight
 # (direct, indirect and immediate data-out): mtgt-srp keeps its channels and
 # sessions and re-submits to each new core what the dead one did not answer
 # (MSG_FLAG_REPLAY), as mtgt-iscsi does. The initiator must notice nothing:
@@ -34,7 +34,7 @@ JSON
 tl_start "$TL_DIR/mtgtd.json"
 tl_wait_ready || tl_fail "target not ready"
 srp=$(tl_pid srp0)
-secs=$(tl_secs $(( 4 + 3 * KILLS )))
+secs=$(tl_secs $(( 6 + 3 * KILLS )))
 timeout $(( secs + 60 )) "$INI" "$SOCK" "$TPORT" "$IPORT" steady "$secs" 8 \
 	>"$TL_DIR/load.log" 2>&1 &
 pl=$!
@@ -50,6 +50,16 @@ for k in $(seq $KILLS); do
 	tl_wait_ready || tl_fail "not every process runs after core restart $k"
 	sleep "$(tl_secs 2)"
 done
+# and a live upgrade of the core (its handover re-submits the same way)
+old=$(tl_pid core)
+timeout 10 "$TL_BIN/mtgtctl" -s "$TL_SOCK" proc upgrade core >/dev/null || tl_fail "core upgrade refused"
+tl_wait_restarted core "$old" 15 >/dev/null || tl_fail "core upgrade: no new core"
+for _ in $(seq 100); do
+	grep -q "core upgrade done.*pid $old -> " "$TL_LOG" && break
+	sleep 0.1
+done
+grep -q "core upgrade done.*pid $old -> " "$TL_LOG" || tl_fail "core upgrade not done"
+tl_log "core upgraded live: pid $old -> $(tl_pid core)"
 wait $pl
 rc=$?
 cat "$TL_DIR/load.log" >&2
