@@ -61,6 +61,7 @@ struct soft_port {
 	uint32_t nconns;
 	struct srp_wc *cq;
 	uint32_t cq_head, cq_len;
+	bool     paused;      /* live upgrade: no accept, no reads */
 };
 
 /* struct srp_xport is opaque to the protocol code: here it is the port */
@@ -100,7 +101,7 @@ static void cq_push(struct soft_port *p, struct soft_conn *c, uint8_t op, uint8_
 
 static void arm(struct soft_port *p, struct soft_conn *c)
 {
-	bool want = c->state != SC_UP || c->rq_len > 0;
+	bool want = !p->paused && (c->state != SC_UP || c->rq_len > 0);
 	struct epoll_event ev = { .events = want ? EPOLLIN : 0, .data.ptr = c };
 
 	/* a connection that is down is out of the epoll set (its hangup
@@ -450,6 +451,10 @@ static int soft_poll(struct srp_xport *x, struct srp_wc *wc, int max)
 			for (int k = 0; k < 64 && c->want_in; k++)
 				if (!conn_read(p, c) || (c->state == SC_UP && !c->rq_len))
 					break;
+			/* not reading (paused, or no receive posted): a hangup
+			 * is still reported, and would be again and again */
+			if (!c->want_in && (ev[i].events & (EPOLLHUP | EPOLLERR)))
+				conn_down(p, c, "peer closed");
 			if (c->state == SC_DEAD && !c->xc.user)
 				conn_free(p, c);
 		}
@@ -623,7 +628,31 @@ static void soft_close(struct srp_xport *x)
 	free(x);
 }
 
+static void soft_pause(struct srp_xport *x, bool paused)
+{
+	struct soft_port *p = &x->p;
+	struct epoll_event ev = { .events = paused ? 0 : EPOLLIN, .data.ptr = NULL };
+	uint64_t one = 1;
+
+	p->paused = paused;
+	/* connect requests wait in the listen backlog (for the next instance) */
+	epoll_ctl(p->ep, EPOLL_CTL_MOD, p->lfd, &ev);
+	for (struct soft_conn *c = p->conns, *n; c; c = n) {
+		n = c->next;
+		if (paused && c->state == SC_PRE && !c->xc.user) {
+			conn_down(p, c, "target upgrading: connect again");
+			conn_free(p, c);
+			continue;
+		}
+		arm(p, c);
+	}
+	/* resumed reads may have records waiting */
+	if (write(p->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("soft: eventfd: %s", strerror(errno));
+}
+
 const struct srp_xport_ops srp_soft_ops = {
+	.pause = soft_pause,
 	.name = "soft",
 	.open = soft_open,
 	.reg = soft_reg,

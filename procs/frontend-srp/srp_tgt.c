@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "procs/frontend-srp/srp_handover.h"
 
 static uint32_t cfg_u32(json_t *cfg, const char *key, uint32_t def, uint32_t lo, uint32_t hi)
 {
@@ -181,7 +182,15 @@ int srp_tgt_init(struct srp_tgt *t, struct child *c, struct ev_loop *loop)
 		return -ENOMEM;
 	for (i = 0; i < json_array_size(ports); i++) {
 		struct srp_port *p = &t->ports[t->nports];
+		const char *tr = json_string_value(json_object_get(json_array_get(ports, i),
+								   "transport"));
 
+		if (srp_handover_incoming(c) && tr && !strcmp(tr, "verbs")) {
+			/* the old instance holds its RDMA CM listener and will
+			 * refuse to hand over: a plain restart follows */
+			log_warn("srp port %zu (verbs): not opened by an upgrade's new instance", i);
+			continue;
+		}
 		r = port_open(t, p, json_array_get(ports, i), i);
 		if (r == -ENODEV) {
 			log_err("srp port %zu (%s): no RDMA devices: this port is not served",
@@ -196,7 +205,7 @@ int srp_tgt_init(struct srp_tgt *t, struct child *c, struct ev_loop *loop)
 		t->nports++;
 		ok++;
 	}
-	if (!ok && unavailable) {
+	if (!ok && unavailable && !srp_handover_incoming(c)) {
 		/* tell the supervisor not to restart us: nothing here can run */
 		log_err("no SRP port can run on this machine (no RDMA devices); exiting as unavailable");
 		exit(SRP_EXIT_UNAVAILABLE);

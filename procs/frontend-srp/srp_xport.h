@@ -74,6 +74,11 @@ struct srp_xport_ops {
 	/* After DISCONNECTED: free the connection. */
 	void (*release)(struct srp_xconn *c);
 	void (*close)(struct srp_xport *x);
+	/* Live upgrade (srp_handover.c): stop (true) or resume (false) taking
+	 * new connections and reading on the existing ones; connections nobody
+	 * above knows yet are dropped (their initiators retry). Sends, RDMA and
+	 * disconnects go on. NULL: the transport cannot pause (verbs). */
+	void (*pause)(struct srp_xport *x, bool paused);
 };
 
 extern const struct srp_xport_ops srp_soft_ops;

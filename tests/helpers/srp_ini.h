@@ -77,6 +77,7 @@ int  ini_case(const char *name, int argc, char **argv);
 int  ini_login_ua(struct ini *i);
 /* srp_ini_steady.c */
 int  ini_case_steady(int secs, int qd);
+int  ini_case_across(int secs, int qd, int min_drops);
 
 #define LUN(n) ((uint64_t)(n) << 48)
 #define FAIL(...) do { fprintf(stderr, "FAIL: " __VA_ARGS__); fprintf(stderr, "\n"); return 1; } while (0)

@@ -7,7 +7,9 @@
  * that the initiator notices nothing (srp-core-kill). */
 #include "tests/helpers/srp_ini.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -41,8 +43,9 @@ static void st_rw10(uint8_t *cdb, bool write, uint32_t lba, uint32_t len)
 	cdb[8] = (uint8_t)(len / 512);
 }
 
-/* Wait for every busy slot's answer: each must be GOOD. */
-static int st_collect(struct ini *i, struct st_slot *s, int qd, const char *what)
+/* Wait for every busy slot's answer: each must be GOOD. 0, 1 (failed), or
+ * -1 when the channel ended and drops are allowed (busy slots had none). */
+static int st_collect(struct ini *i, struct st_slot *s, int qd, const char *what, bool drops)
 {
 	uint8_t b[4096];
 	int left = 0;
@@ -53,6 +56,8 @@ static int st_collect(struct ini *i, struct st_slot *s, int qd, const char *what
 		struct ini_rsp r;
 		int n = ini_recv(i, b, sizeof(b), 30000), k;
 
+		if (drops && (n == -ENOTCONN || (n > 0 && b[0] == SRP_OP_T_LOGOUT)))
+			return -1;
 		CHECK(n >= 0, "%s: channel lost or no answer in 30 s (%d, T_LOGOUT %#x)", what, n,
 		      i->t_logout);
 		CHECK(b[0] == SRP_OP_RSP, "%s: IU type %#x instead of SRP_RSP", what, b[0]);
@@ -125,11 +130,11 @@ int ini_case_steady(int secs, int qd)
 			s[k].lba = ((round % 32) * ST_MAXQD + (uint32_t)k) * (ST_LEN / 512);
 			st_issue(&i, &s[k], k, true, round);
 		}
-		if (st_collect(&i, s, qd, "WRITE"))
+		if (st_collect(&i, s, qd, "WRITE", false))
 			return 1;
 		for (int k = 0; k < qd; k++)
 			st_issue(&i, &s[k], k, false, round);
-		if (st_collect(&i, s, qd, "READ"))
+		if (st_collect(&i, s, qd, "READ", false))
 			return 1;
 		for (int k = 0; k < qd; k++) {
 			st_fill(pat, s[k].len, s[k].seed);
@@ -143,6 +148,107 @@ int ini_case_steady(int secs, int qd)
 	CHECK(!i.down && i.t_logout == ~0u, "channel ended (T_LOGOUT %#x)", i.t_logout);
 	printf("steady: %ld verified I/Os in %u rounds at queue depth %d, 0 errors\n", ios, round,
 	       qd);
+	ini_close(&i);
+	return 0;
+}
+
+/* ---- across a frontend upgrade: the channel may end, cleanly ---- */
+
+/* Log in again after the target ended the channel: it must have said so
+ * with T_LOGOUT (no reason given), and the new nexus reports 29/xx. */
+static int st_relogin(struct ini *i, int *drops)
+{
+	time_t give_up = time(NULL) + 30;
+	uint8_t b[256];
+
+	/* the T_LOGOUT, then the disconnect */
+	for (int k = 0; k < 64 && !i->down; k++)
+		if (ini_recv(i, b, sizeof(b), 1000) == -ETIMEDOUT)
+			break;
+	CHECK(i->t_logout == SRP_TLO_NONE, "channel ended without a clean T_LOGOUT (%#x)",
+	      i->t_logout);
+	ini_close(i);
+	(*drops)++;
+	while (ini_login_ua(i) != 0) {
+		ini_close(i);
+		CHECK(time(NULL) < give_up, "no login for 30 s after the channel ended");
+		usleep(50000);
+	}
+	CHECK(i->ua_asc == 0x29, "after logging in again: unit attention %02x/%02x, want 29/xx",
+	      i->ua_asc, i->ua_ascq);
+	i->t_logout = ~0u;
+	return 0;
+}
+
+/* One phase (all slots written, or all read) until every slot has its
+ * answer; commands the target never answered are issued again on the new
+ * channel, as an initiator does. */
+static int st_phase(struct ini *i, struct st_slot *s, int qd, bool write, uint32_t round,
+		    int *drops)
+{
+	bool need[ST_MAXQD];
+
+	for (int k = 0; k < qd; k++)
+		need[k] = true;
+	for (int attempt = 0; attempt < 10; attempt++) {
+		int r;
+
+		for (int k = 0; k < qd; k++)
+			if (need[k])
+				st_issue(i, &s[k], k, write, round);
+		r = st_collect(i, s, qd, write ? "WRITE" : "READ", true);
+		if (r >= 0)
+			return r;
+		for (int k = 0; k < qd; k++) {
+			need[k] = s[k].busy;
+			s[k].busy = false;
+		}
+		if (st_relogin(i, drops))
+			return 1;
+	}
+	FAIL("the channel ended 10 times in one phase");
+}
+
+int ini_case_across(int secs, int qd, int min_drops)
+{
+	static uint8_t pat[ST_LEN];
+	struct st_slot s[ST_MAXQD];
+	uint32_t acked_seed[ST_MAXQD], acked_len[ST_MAXQD];
+	time_t end = time(NULL) + secs;
+	uint32_t round = 0;
+	int drops = 0;
+	long ios = 0;
+	struct ini i;
+
+	CHECK(qd >= 1 && qd <= ST_MAXQD, "queue depth 1..%d", ST_MAXQD);
+	memset(s, 0, sizeof(s));
+	CHECK(ini_login_ua(&i) == 0, "login");
+	i.t_logout = ~0u;
+	while (time(NULL) < end) {
+		/* fixed LBAs: what was acknowledged must still be there when
+		 * read back, across the channel ending in between */
+		for (int k = 0; k < qd; k++)
+			s[k].lba = (uint32_t)k * (ST_LEN / 512);
+		if (st_phase(&i, s, qd, true, round, &drops))
+			return 1;
+		for (int k = 0; k < qd; k++) {
+			acked_seed[k] = s[k].seed;
+			acked_len[k] = s[k].len;
+		}
+		if (st_phase(&i, s, qd, false, round, &drops))
+			return 1;
+		for (int k = 0; k < qd; k++) {
+			st_fill(pat, acked_len[k], acked_seed[k]);
+			CHECK(!memcmp(i.mem + ST_RD + (uint32_t)k * ST_SLOT, pat, acked_len[k]),
+			      "acknowledged write lost: slot %d round %u (LBA %u, %u bytes)", k, round,
+			      s[k].lba, acked_len[k]);
+		}
+		ios += 2 * qd;
+		round++;
+	}
+	printf("across: %ld verified I/Os in %u rounds at queue depth %d, %d clean channel ends, "
+	       "0 errors\n", ios, round, qd, drops);
+	CHECK(drops >= min_drops, "expected at least %d channel ends, saw %d", min_drops, drops);
 	ini_close(&i);
 	return 0;
 }

@@ -1,0 +1,92 @@
+#!/bin/bash
+# Live upgrade of mtgt-srp (`mtgtctl proc upgrade srp0`) under SRP load with
+# 8 commands in flight: the old instance lets every received command finish,
+# ends its channels with T_LOGOUT, the new binary takes the CM socket and the
+# core link, the initiator logs in again (29/xx once) and re-issues what had
+# no answer. Checked: every channel end was a clean T_LOGOUT, no command
+# failed, no acknowledged write was lost (fixed LBAs read back after every
+# round), the new pid runs the new binary, core and backends keep their pids.
+# Then a new binary that exits at once is rolled back (the old one serves on
+# without ending a channel), and an upgrade with a 1 ms quiesce deadline
+# either drains in time (commands not yet read wait in the sockets) or falls
+# back to a plain restart (the same clean drain through SHUTDOWN); the load
+# must not tell the difference.
+. "$(dirname "$0")/../lib/target.sh"
+tl_init srp-upgrade 3494
+
+TPORT=0x00112233445566770011223344556677
+IPORT=0x0000000000000000aabbccddeeff0004
+SOCK=$TL_DIR/srp0.sock
+INI=$TL_BIN/test-srp-ini
+[ -x "$INI" ] || tl_fail "build/bin/test-srp-ini missing (make tests)"
+CTL() { timeout 60 "$TL_BIN/mtgtctl" -s "$TL_SOCK" "$@"; }
+
+cat >"$TL_DIR/mtgtd.json" <<JSON
+{ "admin_socket": "$TL_SOCK",
+  "state_dir": "$TL_DIR/state",
+  "portals": ["127.0.0.1:$TL_PORT"],
+  "srp": [ { "transport": "soft", "port_id": "$TPORT", "target": "$TL_TARGET",
+             "path": "$SOCK" } ],
+  "targets": [
+    { "name": "$TL_TARGET",
+      "luns": [ {"lun": 0, "backend": "file", "path": "$TL_DIR/disk0.img", "size": "64M", "block_size": 512},
+                {"lun": 1, "backend": "null", "size": "1T"},
+                {"lun": 2, "backend": "ram",  "size": "64M", "block_size": 4096} ],
+      "initiators": ["*"] } ] }
+JSON
+tl_start "$TL_DIR/mtgtd.json"
+tl_wait_ready || tl_fail "target not ready"
+mkdir -p "$TL_DIR/v2"
+cp "$TL_BIN/mtgt-srp" "$TL_DIR/v2/mtgt-srp" || tl_fail "copy mtgt-srp"
+declare -A pid0
+for p in core iscsi0 backend-file backend-null backend-ram; do
+	pid0[$p]=$(tl_pid $p)
+done
+
+secs=$(tl_secs 14)
+timeout $(( secs + 60 )) "$INI" "$SOCK" "$TPORT" "$IPORT" across "$secs" 8 3 \
+	>"$TL_DIR/load.log" 2>&1 &
+pl=$!
+TL_BG_PIDS+=($pl)
+sleep "$(tl_secs 2)"
+
+# 1, 2: two upgrades, the second to another binary file
+for bin in "$TL_BIN/mtgt-srp" "$TL_DIR/v2/mtgt-srp"; do
+	kill -0 $pl 2>/dev/null || tl_fail "load ended early: $(tail -3 "$TL_DIR/load.log")"
+	old=$(tl_pid srp0)
+	out=$(CTL --json proc upgrade srp0 --binary "$bin") || tl_fail "upgrade refused: $out"
+	grep -q '"state": "done"' <<<"$out" || tl_fail "upgrade not done: $out"
+	new=$(tl_pid srp0)
+	[ "$new" -gt 0 ] && [ "$new" != "$old" ] || tl_fail "srp0 pid $old -> $new"
+	[ "$(readlink "/proc/$new/exe")" = "$bin" ] || tl_fail "srp0 runs $(readlink "/proc/$new/exe"), not $bin"
+	tl_log "upgraded srp0 $old -> $new ($bin): $(tr -d '\n ' <<<"$out" | grep -o '"detail":{[^}]*}')"
+	sleep "$(tl_secs 3)"
+done
+
+# 3: a new binary that exits at once: rolled back, the old one serves on
+old=$(tl_pid srp0)
+ends0=$(grep -c 'closing: target upgrading' "$TL_LOG")
+out=$(CTL --json proc upgrade srp0 --binary /bin/false) && tl_fail "upgrade to /bin/false succeeded: $out"
+grep -q '"state": "rolled_back"' <<<"$out" || tl_fail "upgrade to /bin/false not rolled back: $out"
+[ "$(tl_pid srp0)" = "$old" ] || tl_fail "srp0 changed pid in a rollback"
+[ "$(grep -c 'closing: target upgrading' "$TL_LOG")" = "$ends0" ] ||
+	tl_fail "a rollback before the quiesce ended channels"
+sleep "$(tl_secs 2)"
+
+# 4: a 1 ms quiesce deadline: done, or a plain restart
+out=$(CTL --json proc upgrade srp0 --quiesce-timeout 1)
+grep -q -E '"state": "(restarted|done)"' <<<"$out" || tl_fail "short deadline: $out"
+tl_log "upgrade with a 1 ms quiesce deadline: $(grep -o '"state": "[a-z_]*"' <<<"$out")"
+
+wait $pl
+rc=$?
+cat "$TL_DIR/load.log" >&2
+[ $rc = 0 ] || tl_fail "SRP load across the upgrades failed"
+grep -q '^across: .* 0 errors' "$TL_DIR/load.log" || tl_fail "no summary from the initiator"
+tl_wait_ready || tl_fail "not every process runs after the upgrades"
+for p in "${!pid0[@]}"; do
+	[ "$(tl_pid $p)" = "${pid0[$p]}" ] || tl_fail "$p changed pid ${pid0[$p]} -> $(tl_pid $p)"
+done
+tl_log_clean || tl_fail "sanitizer report or sandbox kill in the log"
+tl_stop || tl_fail "stop failed"
+tl_pass
