@@ -15,4 +15,4 @@ test-srp-iu_LIBS := -lcmocka
 # the SRP test initiator on the soft transport (driven by tests/integration/srp*.sh)
 TEST_PROGS += test-srp-ini
 test-srp-ini_SRCS := tests/helpers/srp_ini.c tests/helpers/srp_ini_cases.c \
-	tests/helpers/srp_ini_steady.c $(SRP_PURE)
+	tests/helpers/srp_ini_steady.c tests/helpers/srp_ini_limits.c $(SRP_PURE)

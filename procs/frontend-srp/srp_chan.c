@@ -11,7 +11,7 @@
 
 #include "common/log.h"
 
-#define WR_RECV 1ull
+#define WR_RECV ((uint64_t)SRP_WR_RECV_TYPE)
 #define WR_SEND 2ull
 #define WR_RDMA 3ull
 #define WR_TYPE(w) ((w) >> 56)

@@ -127,6 +127,8 @@ static int port_open(struct srp_tgt *t, struct srp_port *p, json_t *d, size_t i)
 	}
 	snprintf(p->target, sizeof(p->target), "%s", tgt);
 	snprintf(p->name, sizeof(p->name), "srp port %zu (%s)", i, p->ops->name);
+	/* the verbs transport sizes its shared receive buffers by it */
+	json_object_set_new(d, "max_iu", json_integer(t->lim.max_it));
 	r = p->ops->open(&p->x, d, t->arena, t->arena_size);
 	if (r < 0)
 		return r;

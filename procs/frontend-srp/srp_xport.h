@@ -19,6 +19,10 @@
 #include <stdint.h>
 
 #define SRP_XPORT_PRIV_MAX 56
+/* wr_id >> 56 of every receive the protocol code posts (and of nothing
+ * else): a transport that must tell receives from send-queue work in a
+ * failed completion, whose opcode is undefined, looks at it. */
+#define SRP_WR_RECV_TYPE 1
 
 struct srp_xport;
 struct srp_xconn {

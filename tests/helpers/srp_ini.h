@@ -78,6 +78,8 @@ int  ini_login_ua(struct ini *i);
 /* srp_ini_steady.c */
 int  ini_case_steady(int secs, int qd);
 int  ini_case_across(int secs, int qd, int min_drops);
+/* srp_ini_limits.c */
+int  ini_case_limits(const char *which);
 
 #define LUN(n) ((uint64_t)(n) << 48)
 #define FAIL(...) do { fprintf(stderr, "FAIL: " __VA_ARGS__); fprintf(stderr, "\n"); return 1; } while (0)
