@@ -45,9 +45,16 @@ for k in $(seq $KILLS); do
 	old=$(tl_pid core)
 	tl_log "kill $k: SIGKILL core pid $old"
 	kill -KILL "$old"
+	# a second initiator logs in while the core is gone (its NEXUS_ADD
+	# waits for the next core) and runs the basic case
+	timeout "$(tl_secs 60)" "$INI" "$SOCK" "$TPORT" "0x0000000000000000aabbccddeeff010$k" basic \
+		>"$TL_DIR/login$k.log" 2>&1 &
+	pb=$!
+	TL_BG_PIDS+=($pb)
 	new=$(tl_wait_restarted core "$old" 20) || tl_fail "core not restarted: $(tl_procs | tr '\n' ';')"
 	tl_log "core restarted: pid $old -> $new"
 	tl_wait_ready || tl_fail "not every process runs after core restart $k"
+	wait $pb || tl_fail "login across core kill $k: $(tail -3 "$TL_DIR/login$k.log")"
 	sleep "$(tl_secs 2)"
 done
 # and a live upgrade of the core (its handover re-submits the same way)
