@@ -18,6 +18,7 @@
 #define ST_SLOT  (128u << 10)    /* memory per slot: a spread of 4 segments fits */
 #define ST_RD    (16u << 20)     /* reads land here */
 #define ST_MAXQD 16
+#define ST_LBA0  32768u         /* 16 MiB in 512-byte blocks */
 
 struct st_slot {
 	uint64_t tag;
@@ -125,9 +126,10 @@ int ini_case_steady(int secs, int qd)
 	CHECK(ini_login_ua(&i) == 0, "login");
 	i.t_logout = ~0u;
 	while (time(NULL) < end) {
-		/* each slot its own LBA range, moving every round */
+		/* each slot its own LBA range, moving every round, from 16 MiB
+		 * on (other cases write below) */
 		for (int k = 0; k < qd; k++) {
-			s[k].lba = ((round % 32) * ST_MAXQD + (uint32_t)k) * (ST_LEN / 512);
+			s[k].lba = ST_LBA0 + ((round % 32) * ST_MAXQD + (uint32_t)k) * (ST_LEN / 512);
 			st_issue(&i, &s[k], k, true, round);
 		}
 		if (st_collect(&i, s, qd, "WRITE", false))
@@ -228,7 +230,7 @@ int ini_case_across(int secs, int qd, int min_drops)
 		/* fixed LBAs: what was acknowledged must still be there when
 		 * read back, across the channel ending in between */
 		for (int k = 0; k < qd; k++)
-			s[k].lba = (uint32_t)k * (ST_LEN / 512);
+			s[k].lba = ST_LBA0 + (uint32_t)k * (ST_LEN / 512);
 		if (st_phase(&i, s, qd, true, round, &drops))
 			return 1;
 		for (int k = 0; k < qd; k++) {
