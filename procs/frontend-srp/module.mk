@@ -5,7 +5,8 @@ SRP_PURE := $(SRP_DIR)/srp_iu.c
 PROGS += mtgt-srp
 mtgt-srp_SRCS := $(SRP_DIR)/main.c $(SRP_DIR)/srp_tgt.c $(SRP_DIR)/srp_chan.c \
 	$(SRP_DIR)/srp_cmd.c $(SRP_DIR)/srp_soft.c $(SRP_DIR)/srp_verbs.c \
-	$(SRP_DIR)/srp_sandbox.c $(SRP_DIR)/srp_handover.c $(SRP_PURE)
+	$(SRP_DIR)/srp_sandbox.c $(SRP_DIR)/srp_handover.c \
+	$(SRP_DIR)/srp_handover_state.c $(SRP_PURE)
 mtgt-srp_LIBS := -lev -ljansson -lseccomp -libverbs -lrdmacm
 
 TEST_PROGS += test-srp-iu

@@ -204,6 +204,11 @@ void srp_sess_nexus_added(struct srp_tgt *t, struct srp_sess *s, int result);
 void srp_sess_put(struct srp_sess *s);
 uint32_t srp_chan_take_delta(struct srp_chan *ch);
 void srp_all_close(struct srp_tgt *t, const char *why);
+/* live upgrade (srp_handover.c): what the old instance had */
+struct srp_sess *srp_sess_adopt(struct srp_tgt *t, struct srp_port *p, const uint8_t *ini,
+				uint32_t nexus, uint64_t aer_tag);
+struct srp_chan *srp_chan_adopt(struct srp_port *p, struct srp_xconn *xc, struct srp_sess *s,
+				const struct srp_chan *st);
 
 /* srp_cmd.c */
 void srp_cmd_recv(struct srp_chan *ch, const uint8_t *iu, uint32_t len);

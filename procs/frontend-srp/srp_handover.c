@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -45,13 +46,15 @@ enum ho_mode { HO_NONE = 0, HO_QUIESCING, HO_PASSIVE, HO_INCOMING, HO_LOADED };
 static struct {
 	enum ho_mode mode;
 	struct srp_tgt *t;
+	int      memfd;           /* the supervisor's, for the state */
+	uint32_t max;             /* its size */
 	ev_tstamp deadline;
 	bool     closed;          /* channels ended */
 	uint32_t nchans, nsess;   /* what was ended, for the report */
 	ev_timer tick;
-} ho;
+} ho = { .memfd = -1 };
 
-static void reply(bool ok, const char *reason, json_t *extra)
+static void reply_fds(bool ok, const char *reason, json_t *extra, const int *fds, int nfds)
 {
 	json_t *j = extra ? extra : json_object();
 	char *s;
@@ -61,9 +64,14 @@ static void reply(bool ok, const char *reason, json_t *extra)
 		json_object_set_new(j, "reason", json_string(reason));
 	s = json_dumps(j, JSON_COMPACT);
 	if (s)
-		ctl_send(CHILD_CTL_FD, CTL_HANDOVER, s, strlen(s), NULL, 0);
+		ctl_send(CHILD_CTL_FD, CTL_HANDOVER, s, strlen(s), fds, nfds);
 	free(s);
 	json_decref(j);
+}
+
+static void reply(bool ok, const char *reason, json_t *extra)
+{
+	reply_fds(ok, reason, extra, NULL, 0);
 }
 
 static void ports(struct srp_tgt *t, bool on)
@@ -134,6 +142,47 @@ static void serve_again(struct srp_tgt *t)
 	ports(t, true);
 }
 
+static void go_passive(struct srp_tgt *t)
+{
+	ev_timer_stop(t->loop, &ho.tick);
+	/* the new instance produces into the ring from here on */
+	core_watchers(t, false);
+	ports(t, false);
+	ho.mode = HO_PASSIVE;
+}
+
+/* Hand the channels themselves over (every port's transport can move its
+ * connections): 0 done, -EBUSY not yet, other: they cannot move. */
+static int try_move(struct srp_tgt *t)
+{
+	int fds[CTL_MAX_FDS], nfds = 0, r;
+	uint32_t nsess = 0;
+	char *txt = NULL;
+	size_t len;
+
+	if (ho.memfd < 0)
+		return -ENOTSUP;
+	/* the supervisor adds its memfd in front of ours */
+	r = srp_ho_serialize(t, &txt, fds, &nfds, CTL_MAX_FDS - 1);
+	if (r < 0)
+		return r;
+	len = strlen(txt);
+	if (len > ho.max || pwrite(ho.memfd, txt, len, 0) != (ssize_t)len) {
+		free(txt);
+		return -ENOSPC;
+	}
+	free(txt);
+	for (struct srp_sess *s = t->sessions; s; s = s->next)
+		nsess++;
+	fe_link_publish(&t->fl);
+	go_passive(t);
+	log_info("upgrade: %u channels of %u sessions handed over", t->nchans, nsess);
+	reply_fds(true, NULL, json_pack("{s:I, s:I, s:I, s:b}", "len", (json_int_t)len,
+					"sessions", (json_int_t)nsess, "connections",
+					(json_int_t)t->nchans, "moved", 1), fds, nfds);
+	return 0;
+}
+
 static void quiesce_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct srp_tgt *t = ho.t;
@@ -151,6 +200,12 @@ static void quiesce_tick(struct ev_loop *loop, ev_timer *w, int revents)
 			reply(false, msg, NULL);
 			return;
 		}
+		int r = try_move(t);
+
+		if (r == 0 || (r == -EBUSY && ev_now(loop) < ho.deadline))
+			return;
+		if (r != -ENOTSUP)
+			log_info("upgrade: channels cannot move (%s): ending them", strerror(-r));
 		for (struct srp_sess *s = t->sessions; s; s = s->next)
 			ho.nsess++;
 		ho.nchans = t->nchans;
@@ -168,10 +223,7 @@ static void quiesce_tick(struct ev_loop *loop, ev_timer *w, int revents)
 		reply(false, "nexus removals did not reach the core in time", NULL);
 		return;
 	}
-	/* the new instance produces into the ring from here on */
-	core_watchers(t, false);
-	ports(t, false);
-	ho.mode = HO_PASSIVE;
+	go_passive(t);
 	log_info("upgrade: %u channels of %u sessions ended; handing over", ho.nchans, ho.nsess);
 	reply(true, NULL, json_pack("{s:I, s:I, s:I}", "sessions", (json_int_t)ho.nsess,
 				    "connections", (json_int_t)ho.nchans, "next_nexus",
@@ -182,8 +234,17 @@ static void on_quiesce(struct srp_tgt *t, struct ctl_msg *m)
 {
 	json_t *j = m->data ? json_loadb(m->data, m->len, 0, NULL) : NULL;
 	json_int_t ms = json_integer_value(json_object_get(j, "deadline_ms"));
+	json_int_t max = json_integer_value(json_object_get(j, "max"));
 
 	json_decref(j);
+	if (ho.memfd >= 0)
+		close(ho.memfd);
+	ho.memfd = -1;
+	if (m->nfds >= 1 && max > 0 && max <= (64 << 20)) {
+		ho.memfd = m->fds[0];
+		ho.max = (uint32_t)max;
+		m->fds[0] = -1; /* ours */
+	}
 	if (ho.mode != HO_NONE || t->shutting_down) {
 		reply(false, "not serving", NULL);
 		return;
@@ -221,6 +282,30 @@ static void on_handover(struct srp_tgt *t, struct ctl_msg *m)
 		reply(false, "unexpected HANDOVER", NULL);
 		return;
 	}
+	if (json_is_true(json_object_get(j, "moved"))) {
+		json_int_t len = json_integer_value(json_object_get(j, "len"));
+		const char *why = "cannot read the state";
+		struct stat sb;
+		char *txt = NULL, msg[160];
+
+		json_decref(j);
+		if (m->nfds < 1 || len < 2 || len > (64 << 20) || fstat(m->fds[0], &sb) < 0 ||
+		    sb.st_size < len || !(txt = malloc((size_t)len)) ||
+		    pread(m->fds[0], txt, (size_t)len, 0) != (ssize_t)len ||
+		    srp_ho_load(t, txt, (size_t)len, m->fds + 1, m->nfds - 1, &why) < 0) {
+			free(txt);
+			snprintf(msg, sizeof(msg), "invalid state: %s", why);
+			log_warn("upgrade: %s", msg);
+			reply(false, msg, NULL);
+			return;
+		}
+		free(txt);
+		ho.mode = HO_LOADED;
+		log_info("upgrade: %u channels adopted; waiting for the old instance to go",
+			 t->nchans);
+		reply(true, NULL, NULL);
+		return;
+	}
 	/* from another process: checked as input */
 	if (!json_is_integer(nx) || json_integer_value(nx) < 1 ||
 	    json_integer_value(nx) > UINT32_MAX) {
@@ -248,7 +333,7 @@ static void on_resume(struct srp_tgt *t)
 		ho.mode = HO_NONE;
 		core_watchers(t, true);
 		ports(t, true);
-		log_info("upgrade: serving; initiators log in again");
+		log_info("upgrade: serving %u channels", t->nchans);
 	} else if (ho.mode == HO_QUIESCING || ho.mode == HO_PASSIVE) {
 		log_info("upgrade rolled back: serving on");
 		serve_again(t);

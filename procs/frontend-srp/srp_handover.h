@@ -16,4 +16,9 @@ void srp_handover_init(struct srp_tgt *t);
 /* QUIESCE, HANDOVER, RESUME, RETIRE; false for other types. */
 bool srp_handover_ctl(struct srp_tgt *t, struct ctl_msg *m);
 
+/* srp_handover_state.c: the channels' state, when they can move */
+int  srp_ho_serialize(struct srp_tgt *t, char **out, int *fds, int *nfds, int max_fds);
+int  srp_ho_load(struct srp_tgt *t, const char *txt, size_t len, int *fds, int nfds,
+		 const char **why);
+
 #endif

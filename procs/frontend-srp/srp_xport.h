@@ -83,6 +83,17 @@ struct srp_xport_ops {
 	 * above knows yet are dropped (their initiators retry). Sends, RDMA and
 	 * disconnects go on. NULL: the transport cannot pause (verbs). */
 	void (*pause)(struct srp_xport *x, bool paused);
+	/* Live upgrade: describe an idle connection (nothing posted but
+	 * receives, no completion queued) for another process: its fds (the
+	 * connection first) into fds[*nfds...] up to max, the rest into *desc.
+	 * -ENOSPC: more fds than max. NULL: connections cannot move. */
+	int  (*export_conn)(struct srp_xconn *c, json_t **desc, int *fds, int *nfds, int max);
+	/* ... and take one over: fds[] are the ones export_conn listed, in
+	 * order, nfds of them; they are the connection's on success (the
+	 * caller closes none of them), untouched on failure. Every field is
+	 * checked as input. NULL on failure. */
+	struct srp_xconn *(*import_conn)(struct srp_xport *x, json_t *desc, const int *fds,
+					 int nfds);
 };
 
 extern const struct srp_xport_ops srp_soft_ops;
