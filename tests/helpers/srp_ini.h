@@ -78,6 +78,7 @@ int  ini_login_ua(struct ini *i);
 /* srp_ini_steady.c */
 int  ini_case_steady(int secs, int qd);
 int  ini_case_across(int secs, int qd, int min_drops);
+int  ini_case_hold(int n, int secs);
 /* srp_ini_limits.c */
 int  ini_case_limits(const char *which);
 

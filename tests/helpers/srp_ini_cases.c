@@ -825,6 +825,8 @@ int ini_case(const char *name, int argc, char **argv)
 		return case_aer(argv[0]);
 	if (!strcmp(name, "steady") && argc == 2)
 		return ini_case_steady(atoi(argv[0]), atoi(argv[1]));
+	if (!strcmp(name, "hold") && argc == 2)
+		return ini_case_hold(atoi(argv[0]), atoi(argv[1]));
 	if (!strcmp(name, "limits") && argc == 1)
 		return ini_case_limits(argv[0]);
 	if (!strcmp(name, "across") && argc == 3)

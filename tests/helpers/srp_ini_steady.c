@@ -254,3 +254,39 @@ int ini_case_across(int secs, int qd, int min_drops)
 	ini_close(&i);
 	return 0;
 }
+
+/* ---- idle channels held open (a live upgrade must move or end them) ---- */
+
+/* Log in n channels (initiator port ids ...e0 + k), keep them for secs,
+ * then say how many the target ended (each with a clean T_LOGOUT). */
+int ini_case_hold(int n, int secs)
+{
+	static struct ini h[64];
+	uint8_t save[16], b[256];
+	time_t end = time(NULL) + secs;
+	int ended = 0;
+
+	CHECK(n >= 1 && n <= 64, "1..64 channels");
+	memcpy(save, ini_port_id, 16);
+	for (int k = 0; k < n; k++) {
+		ini_port_id[15] = (uint8_t)(0xe0 + k);
+		CHECK(ini_login_ua(&h[k]) == 0, "login of channel %d", k);
+		h[k].t_logout = ~0u;
+	}
+	memcpy(ini_port_id, save, 16);
+	printf("hold: %d channels logged in\n", n);
+	while (time(NULL) < end)
+		for (int k = 0; k < n; k++)
+			if (!h[k].down)
+				(void)ini_recv(&h[k], b, sizeof(b), 10);
+	for (int k = 0; k < n; k++) {
+		if (h[k].down || h[k].t_logout != ~0u) {
+			CHECK(h[k].t_logout == SRP_TLO_NONE, "channel %d ended without a clean T_LOGOUT",
+			      k);
+			ended++;
+		}
+		ini_close(&h[k]);
+	}
+	printf("hold: %d of %d channels ended by the target\n", ended, n);
+	return 0;
+}

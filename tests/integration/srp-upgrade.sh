@@ -6,11 +6,12 @@
 # with the core link and the CM socket; the initiator notices nothing (the
 # strict `steady` load: one login, every command GOOD, data verified). The
 # new pid runs the new binary; core and backends keep their pids.
-# Then a new binary that exits at once is rolled back (the old one serves on
-# without ending a channel), and an upgrade with a 1 ms quiesce deadline
-# either drains in time (commands not yet read wait in the sockets) or falls
-# back to a plain restart (the same clean drain through SHUTDOWN); the load
-# must not tell the difference.
+# Then, under a load that may reconnect (`across`: fixed LBAs read back after
+# every round, so an acknowledged write that got lost shows): a new binary
+# that exits at once is rolled back; with 24 more idle channels the fds are
+# more than one handover carries, so the channels are drained and ended with
+# a clean T_LOGOUT instead and the initiators log in again; and an upgrade
+# with a 1 ms quiesce deadline is done or falls back to a plain restart.
 . "$(dirname "$0")/../lib/target.sh"
 tl_init srp-upgrade 3494
 
@@ -69,9 +70,9 @@ grep -q '^steady: .* 0 errors' "$TL_DIR/steady.log" || tl_fail "no summary from 
 	tl_fail "channels were not handed over twice"
 ! grep -q 'closing: target upgrading' "$TL_LOG" || tl_fail "a channel was ended by an upgrade"
 
-# 3, 4: the load that may see its channel end (cleanly) and reconnect
-secs=$(tl_secs 8)
-timeout $(( secs + 60 )) "$INI" "$SOCK" "$TPORT" "$IPORT" across "$secs" 8 0 \
+# 3-5: the load that may see its channel end (cleanly) and reconnect
+secs=$(tl_secs 12)
+timeout $(( secs + 60 )) "$INI" "$SOCK" "$TPORT" "$IPORT" across "$secs" 8 1 \
 	>"$TL_DIR/load.log" 2>&1 &
 pl=$!
 TL_BG_PIDS+=($pl)
@@ -84,7 +85,29 @@ grep -q '"state": "rolled_back"' <<<"$out" || tl_fail "upgrade to /bin/false not
 [ "$(tl_pid srp0)" = "$old" ] || tl_fail "srp0 changed pid in a rollback"
 sleep "$(tl_secs 2)"
 
-# 4: a 1 ms quiesce deadline: done (handed over), or a plain restart (the
+# 4: 24 idle channels more: their sockets and memfds are more fds than one
+# control message carries, so the channels cannot move; they are drained
+# and ended with T_LOGOUT, the initiators log in again to the new binary,
+# and no acknowledged write is lost
+timeout $(( $(tl_secs 8) + 60 )) "$INI" "$SOCK" "$TPORT" "$IPORT" hold 24 "$(tl_secs 6)" \
+	>"$TL_DIR/hold.log" 2>&1 &
+ph=$!
+TL_BG_PIDS+=($ph)
+for _ in $(seq 100); do
+	grep -q '^hold: 24 channels logged in' "$TL_DIR/hold.log" && break
+	sleep 0.1
+done
+grep -q '^hold: 24 channels logged in' "$TL_DIR/hold.log" || tl_fail "hold: $(tail -2 "$TL_DIR/hold.log")"
+old=$(tl_pid srp0)
+out=$(CTL --json proc upgrade srp0) || tl_fail "upgrade with 25 channels refused: $out"
+grep -q '"state": "done"' <<<"$out" || tl_fail "upgrade with 25 channels not done: $out"
+grep -q 'channels cannot move (No space left on device): ending them' "$TL_LOG" ||
+	tl_fail "25 channels: not ended for want of fds"
+wait $ph || tl_fail "hold: $(tail -2 "$TL_DIR/hold.log")"
+grep -q '^hold: 24 of 24 channels ended' "$TL_DIR/hold.log" || tl_fail "hold: $(tail -1 "$TL_DIR/hold.log")"
+sleep "$(tl_secs 1)"
+
+# 5: a 1 ms quiesce deadline: done (handed over), or a plain restart (the
 # channels end cleanly with T_LOGOUT, the initiator logs in again and
 # re-issues what had no answer; no acknowledged write may be lost)
 out=$(CTL --json proc upgrade srp0 --quiesce-timeout 1)
