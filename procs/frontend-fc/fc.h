@@ -40,8 +40,12 @@ struct fc_cmd {
 	bool     aborted;               /* ABTS, LOGO, PRLO: answer nothing */
 	bool     linked;                /* in rp->cmds */
 	bool     bad_data;              /* data-out broke the burst: RSP_CODE 1 */
+	bool     timed_out;             /* data-out stopped coming: DATA PHASE ERROR */
+	uint32_t seen_bytes;            /* data-out progress at the last tick */
+	uint64_t seen_ms;               /* when it last moved */
 	uint32_t want;                  /* data-out the core asked for */
 	uint32_t dl;                    /* FCP_DL */
+	uint64_t lun;
 	struct buf_handle buf;
 	uint8_t *data;
 	struct fc_xfer xfer;
@@ -75,7 +79,12 @@ struct fc_rport {
 	struct fc_exch *prli_x;
 	uint32_t refs;                  /* commands, TMFs, the login itself */
 	struct fc_cmd *cmds;
+	uint32_t ncmds;                 /* in cmds */
 };
+
+/* Open commands one initiator may hold before TASK SET FULL: the exchange
+ * table (4096 per port) is shared by every initiator of the port. */
+#define FC_RPORT_MAX_CMDS 1024
 
 struct fc_lport {
 	struct fc_tgt *t;
@@ -106,6 +115,7 @@ struct fc_tgt {
 	struct fc_lport *ports;
 	uint32_t next_nexus;
 	uint32_t max_io;
+	uint32_t data_out_ms;           /* fc_options.data_out_timeout_ms */
 	bool     intake_paused;
 	bool     shutting_down;
 	ev_timer tick;
@@ -139,6 +149,9 @@ void fc_cmd_abandon(struct fc_tgt *t, uint8_t kind, void *obj);
 /* the exchange of cmd was aborted (ABTS) or its port logged out */
 void fc_cmd_abort(struct fc_cmd *cmd, bool tell_core);
 void fc_cmd_free(struct fc_cmd *cmd);
+/* Every tick: data-out that stopped coming for t->data_out_ms ends the
+ * command with CHECK CONDITION, DATA PHASE ERROR. */
+void fc_cmd_timers(struct fc_lport *lp, uint64_t now_ms);
 
 /* fc_sandbox.c */
 struct sandbox_profile;

@@ -182,7 +182,7 @@ static void plogi_recv(struct fc_lport *lp, const struct fc_xid *x, const uint8_
 		ls_rjt(lp, x, LS_RJT_LOGICAL_ERR, (uint8_t)e);
 		return;
 	}
-	if (x->peer == 0 || x->peer >= 0xfffff0u) {
+	if (x->peer == 0 || x->peer >= 0xfffff0u || x->peer == lp->nport_id) {
 		ls_rjt(lp, x, LS_RJT_LOGICAL_ERR, LS_EXPL_INVALID_NPORT);
 		return;
 	}
@@ -349,7 +349,8 @@ static bool prli_recv(struct fc_lport *lp, struct fc_rport *rp, const struct fc_
 		fc_ls_reply(lp, x, out, sizeof(out));
 		return false;
 	}
-	if (rp->prli_pending) {
+	if (rp->prli_pending || !lp->t->fl.ok || lp->t->shutting_down) {
+		/* one at a time; none while the core restarts or we stop */
 		ls_rjt(lp, x, LS_RJT_LOGICAL_BUSY, LS_EXPL_CMD_IN_PROGRESS);
 		return false;
 	}

@@ -475,6 +475,45 @@ static int case_logout(struct fci *c)
 	return 0;
 }
 
+/* A write whose data-out stops half way: the target gives up after its
+ * data_out_timeout_ms with CHECK CONDITION, DATA PHASE ERROR. */
+static int case_stall(struct fci *c)
+{
+	uint8_t buf[8192] = { 0 };
+	struct fci_cmd k = { .buf = buf };
+	struct fci_rx rx;
+	struct fc_hdr h;
+	struct fcp_rsp r;
+	uint16_t ox;
+	bool xrdy = false, got = false;
+
+	if (login_ready(c))
+		return 1;
+	ox = fci_ox(c);
+	cdb_rw10(&k, true, 32, 16);
+	k.dl = sizeof(buf);
+	CHECK(fci_cmd_send(c, &k, ox, false) == 0, "send");
+	for (int i = 0; i < 25 && !xrdy; i++)
+		xrdy = fci_recv(c, &rx, 200) == 1 && rx.h.ox_id == ox &&
+		       rx.h.r_ctl == FC_RCTL_DD_DATA_DESC;
+	CHECK(xrdy, "no XFER_RDY");
+	fci_hdr(c, &h, FC_RCTL_DD_SOL_DATA, FC_TYPE_FCP, ox, rx.h.rx_id, FC_FCTL_REL_OFF);
+	CHECK(fci_send(c, &h, buf, 1024, false) == 0, "send");
+	for (int i = 0; i < 50 && !got; i++)
+		got = fci_recv(c, &rx, 200) == 1 && rx.h.ox_id == ox &&
+		      rx.h.r_ctl == FC_RCTL_DD_CMD_STATUS;
+	CHECK(got, "no FCP_RSP for a write whose data stopped");
+	CHECK(fcp_rsp_decode(rx.pl, rx.len, &r) == 0 && r.status == 0x02 && r.sense_len >= 14 &&
+	      (r.sense[2] & 0xf) == 0x0b && r.sense[12] == 0x4b,
+	      "stalled write: status %02x, sense %02x/%02x", r.status,
+	      r.sense_len > 2 ? r.sense[2] & 0xf : 0, r.sense_len > 12 ? r.sense[12] : 0);
+	cdb_rw10(&k, false, 32, 16);
+	if (good(c, &k, "READ after a stalled write"))
+		return 1;
+	FCI_LOG("stalled data-out: CHECK CONDITION, DATA PHASE ERROR; the LUN goes on");
+	return 0;
+}
+
 /* I/O for `secs` seconds across target failures: each step writes a chunk
  * and reads it back; after a timeout the initiator joins and logs in again
  * and does the step again. */
@@ -543,6 +582,8 @@ int fci_case(struct fci *c, const char *name, int argc, char **argv)
 		return case_tmf(c);
 	if (!strcmp(name, "faults"))
 		return case_faults(c);
+	if (!strcmp(name, "stall"))
+		return case_stall(c);
 	if (!strcmp(name, "logout"))
 		return case_logout(c);
 	if (!strcmp(name, "load"))

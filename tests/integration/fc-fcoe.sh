@@ -64,6 +64,7 @@ cat >"$TL_DIR/mtgtd.json" <<JSON
   "fc": [ { "driver": "fcoe", "interface": "$VT", "mode": "vn2vn", "wwpn": "$TWWPN",
             "wwnn": "$TWWNN", "target": "$TL_TARGET", "port_id": "0x$TID",
             "fip_vlans": [ 1002 ] } ],
+  "fc_options": { "data_out_timeout_ms": 1000 },
   "targets": [
     { "name": "$TL_TARGET",
       "luns": [ {"lun": 0, "backend": "file", "path": "$TL_DIR/disk0.img", "size": "64M", "block_size": 512},
@@ -83,7 +84,7 @@ ini() { ip netns exec "$NS_I" timeout "$(tl_secs 90)" "$INI" "$VI" "$TID" "$@"; 
 ini 020b01 "$IWWPN" basic 16 || tl_fail "case basic failed"
 ini 020b02 "$IWWPN" rejects || tl_fail "case rejects failed"
 ini 020b03 "$DENIED" denied || tl_fail "case denied failed"
-for c in residual abts tmf faults logout; do
+for c in residual abts tmf faults stall logout; do
 	ini 020b04 "$IWWPN" $c || tl_fail "case $c failed"
 done
 [ "$(tl_pid fc0)" = "$FC_PID" ] || tl_fail "mtgt-fc restarted during the cases"
