@@ -25,11 +25,16 @@ VT=mfT$$
 VI=mfI$$
 fc_net_cleanup() {
 	[ -n "${CAP_PID:-}" ] && kill -TERM "$CAP_PID" 2>/dev/null
+	tl_cleanup
 	ip netns del "$NS_T" 2>/dev/null
 	ip netns del "$NS_I" 2>/dev/null
-	tl_cleanup
 }
 trap fc_net_cleanup EXIT
+# namespaces an earlier run of this test left behind (killed before its
+# trap ran): only ours, only those whose script is gone
+for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^mtgtfc[TI][0-9]+$/ { print $1 }'); do
+	kill -0 "${ns#mtgtfc?}" 2>/dev/null || ip netns del "$ns" 2>/dev/null
+done
 if ! ip netns add "$NS_T" 2>/dev/null || ! ip netns add "$NS_I" 2>/dev/null; then
 	echo "SKIP fc-fcoe: cannot create network namespaces"
 	exit 0
@@ -79,6 +84,8 @@ tl_portal_open() { ip netns exec "$NS_T" timeout 2 bash -c "exec 3<>/dev/tcp/127
 tl_wait_ready || tl_fail "target not ready"
 [ "$(tl_proc_field fc0 state)" = running ] || tl_fail "fc0 not running: $(tl_procs | tr '\n' ';')"
 FC_PID=$(tl_pid fc0)
+timeout 5 "$TL_BIN/mtgtctl" -s "$TL_SOCK" proc list 2>/dev/null | grep -qw fc0 ||
+	tl_fail "mtgtctl proc list does not show fc0"
 
 ini() { ip netns exec "$NS_I" timeout "$(tl_secs 90)" "$INI" "$VI" "$TID" "$@"; }
 ini 020b01 "$IWWPN" basic 16 || tl_fail "case basic failed"
