@@ -261,6 +261,9 @@ int sup_fc_bind(struct sup *s)
 		/* bursts of data-out frames wait here while mtgt-fc is busy */
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
 			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+		/* and a 1 MiB read's frames leave in one go */
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 		s->fc_fds[i] = fd;
 	}
 	return 0;

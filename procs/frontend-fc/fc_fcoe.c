@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,8 @@ struct fc_port {
 	uint8_t  tx[FCOE_MAX_FRAME + 64];
 	struct {
 		uint64_t rx_frames, tx_frames, bad_crc, malformed, not_ours, unsolicited_drop,
-			 stray_data, seq_errors, fip_rx, fip_tx, vlan_reqs, conflicts, tx_errors;
+			 stray_data, seq_errors, fip_rx, fip_tx, vlan_reqs, conflicts, tx_errors,
+			 tx_waits;
 	} st;
 };
 
@@ -88,14 +90,24 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* A full transmit queue (a burst of data-in on a real NIC) is waited out
+ * for a bounded time: dropping a frame would cost the initiator an
+ * exchange timeout, a short stall costs nothing. */
 static int raw_send(struct fc_port *p, const uint8_t *frame, size_t len)
 {
-	ssize_t n = send(p->fd, frame, len, MSG_DONTWAIT);
+	for (int tries = 0; tries < 100; tries++) {
+		ssize_t n = send(p->fd, frame, len, MSG_DONTWAIT);
+		struct pollfd pw = { .fd = p->fd, .events = POLLOUT };
 
-	if (n == (ssize_t)len)
-		return 0;
+		if (n == (ssize_t)len)
+			return 0;
+		if (n >= 0 || (errno != EAGAIN && errno != ENOBUFS))
+			break;
+		p->st.tx_waits++;
+		poll(&pw, 1, 2);
+	}
 	p->st.tx_errors++;
-	return n < 0 ? -errno : -EIO;
+	return -EIO;
 }
 
 /* ---- FIP ---- */
@@ -568,14 +580,16 @@ static void fcoe_stats(struct fc_port *p, char *buf, uint32_t cap)
 		 "{\"port_id\":%u,\"mtu\":%u,\"max_payload\":%u,\"rx_frames\":%llu,\"tx_frames\":%llu,\"bad_crc\":%llu,"
 		 "\"malformed\":%llu,\"not_ours\":%llu,\"unsolicited_drop\":%llu,"
 		 "\"stray_data\":%llu,\"seq_errors\":%llu,\"fip_rx\":%llu,\"fip_tx\":%llu,"
-		 "\"vlan_requests\":%llu,\"id_conflicts\":%llu,\"tx_errors\":%llu}",
+		 "\"vlan_requests\":%llu,\"id_conflicts\":%llu,\"tx_errors\":%llu,"
+		 "\"tx_waits\":%llu}",
 		 p->port_id, p->mtu, p->max_payload, (unsigned long long)p->st.rx_frames,
 		 (unsigned long long)p->st.tx_frames, (unsigned long long)p->st.bad_crc,
 		 (unsigned long long)p->st.malformed, (unsigned long long)p->st.not_ours,
 		 (unsigned long long)p->st.unsolicited_drop, (unsigned long long)p->st.stray_data,
 		 (unsigned long long)p->st.seq_errors, (unsigned long long)p->st.fip_rx,
 		 (unsigned long long)p->st.fip_tx, (unsigned long long)p->st.vlan_reqs,
-		 (unsigned long long)p->st.conflicts, (unsigned long long)p->st.tx_errors);
+		 (unsigned long long)p->st.conflicts, (unsigned long long)p->st.tx_errors,
+		 (unsigned long long)p->st.tx_waits);
 }
 
 static void fcoe_close(struct fc_port *p)
