@@ -17,6 +17,8 @@
 #include "shm/msg.h"
 #include "shm/pool.h"
 
+#define FC_LS_REQS 16
+
 enum fc_req_kind { FRQ_NEXUS = 1, FRQ_CMD, FRQ_TMF };
 
 struct fc_tgt;
@@ -97,7 +99,12 @@ struct fc_lport {
 	uint32_t nport_id, max_payload;
 	struct fc_exch_mgr *em;
 	struct fc_rport *rports;
-	uint16_t next_ox;               /* our own requests (LOGO) */
+	uint16_t next_ox;               /* our own requests (LOGO, PLOGI) */
+	struct {
+		uint32_t peer;          /* 0: free */
+		uint16_t ox_id;
+		uint64_t ms;
+	} reqs[FC_LS_REQS];             /* our PLOGIs waiting for LS_ACC */
 	ev_io    w;
 };
 
@@ -138,6 +145,8 @@ void fc_rport_logout(struct fc_rport *rp, const char *why);
 void fc_rport_put(struct fc_rport *rp);
 void fc_rport_nexus_added(struct fc_rport *rp, int result);
 void fc_lport_logo_send(struct fc_lport *lp, uint32_t d_id);
+void fc_ls_reply_recv(struct fc_lport *lp, const struct fc_hdr *h, const uint8_t *pl,
+		      uint32_t len);
 void fc_ls_reply(struct fc_lport *lp, const struct fc_xid *x, const uint8_t *pl, uint32_t len);
 void fc_all_logout(struct fc_tgt *t, const char *why);
 

@@ -58,7 +58,7 @@ static void drv_recv(void *arg, const struct fc_hdr *h, const uint8_t *pl, uint3
 	else if (h->r_ctl == FC_RCTL_DD_UNSOL_CMD && h->type == FC_TYPE_FCP)
 		fc_cmd_recv(lp, h, pl, len);
 	else if (h->r_ctl == FC_RCTL_ELS_REP && h->type == FC_TYPE_ELS)
-		; /* the answer to a LOGO we sent: nothing waits for it */
+		fc_ls_reply_recv(lp, h, pl, len);
 	else
 		lp->t->st.dropped++;
 }

@@ -514,6 +514,48 @@ static int case_stall(struct fci *c)
 	return 0;
 }
 
+/* Point to point: FLOGI to the target; our port name is the lower, so the
+ * target must originate PLOGI (FC-LS-3), which we accept; then PRLI and I/O. */
+static int case_p2p(struct fci *c)
+{
+	struct fc_sparm sp = { .ver_hi = 0x20, .ver_lo = 0x20, .bb_credit = 10,
+			       .features = FC_SP_FT_CIRO, .rx_size = FC_MAX_PAYLOAD, .max_seq = 255,
+			       .rel_off = 0x1f, .e_d_tov = 2000, .port_name = c->wwpn,
+			       .node_name = c->wwnn, .class3 = true,
+			       .c3_options = FC_CPSP_VALID | FC_CPSP_SEQ_DEL,
+			       .c3_rx_size = FC_MAX_PAYLOAD, .c3_conc_seq = 255, .c3_open_seq = 1 };
+	struct fc_sparm t;
+	uint8_t p[FC_SPARM_LEN], cmd, buf[512];
+	struct fci_cmd k = { .buf = buf };
+	struct fci_rx rx;
+	struct fc_hdr h;
+	bool plogi = false;
+
+	fc_sparm_encode(ELS_FLOGI, &sp, p);
+	CHECK(fci_els(c, p, sizeof(p), &rx) == ELS_LS_ACC, "FLOGI not accepted");
+	for (int i = 0; i < 15 && !plogi; i++)
+		plogi = fci_recv(c, &rx, 200) == 1 && rx.h.r_ctl == FC_RCTL_ELS_REQ &&
+			rx.len && rx.pl[0] == ELS_PLOGI;
+	CHECK(plogi, "the target (higher port name) did not send PLOGI after FLOGI");
+	CHECK(fc_sparm_decode(rx.pl, rx.len, &cmd, &t) == 0 && t.class3, "target PLOGI");
+	c->tgt_rx_size = t.rx_size & 0x0fff;
+	fc_sparm_encode(ELS_LS_ACC, &sp, p);
+	fci_hdr(c, &h, FC_RCTL_ELS_REP, FC_TYPE_ELS, rx.h.ox_id, 0x0042,
+		FC_FCTL_EX_CTX | FC_FCTL_LAST_SEQ | FC_FCTL_END_SEQ);
+	CHECK(fci_send(c, &h, p, sizeof(p), false) == 0, "send LS_ACC");
+	CHECK(fci_prli(c, &rx) == ELS_LS_ACC, "PRLI after the target's PLOGI");
+	k.cdb_len = 6;
+	if (good(c, &k, "TEST UNIT READY"))
+		return 1;
+	cdb_rw10(&k, false, 0, 1);
+	k.dl = 512;
+	if (good(c, &k, "READ(10)"))
+		return 1;
+	CHECK(fci_logo(c, &rx) == ELS_LS_ACC, "LOGO");
+	FCI_LOG("point to point: FLOGI accepted, the target sent PLOGI, PRLI and I/O");
+	return 0;
+}
+
 /* I/O for `secs` seconds across target failures: each step writes a chunk
  * and reads it back; after a timeout the initiator joins and logs in again
  * and does the step again. */
@@ -582,6 +624,8 @@ int fci_case(struct fci *c, const char *name, int argc, char **argv)
 		return case_tmf(c);
 	if (!strcmp(name, "faults"))
 		return case_faults(c);
+	if (!strcmp(name, "p2p"))
+		return case_p2p(c);
 	if (!strcmp(name, "stall"))
 		return case_stall(c);
 	if (!strcmp(name, "logout"))

@@ -51,6 +51,7 @@ TWWNN=0x2000001b32aa0000
 TID=010a01
 IWWPN=0x2100001b32bb0001
 DENIED=0x2100001b32bb0099
+LOWWWPN=0x1000001b32cc0001  # lower than the target's: the target must PLOGI
 
 CAP=$TL_DIR/fcoe.pcap
 if command -v tshark >/dev/null; then
@@ -76,7 +77,7 @@ cat >"$TL_DIR/mtgtd.json" <<JSON
                 {"lun": 1, "backend": "null", "size": "1T"},
                 {"lun": 2, "backend": "ram",  "size": "64M", "block_size": 4096} ],
       "initiators": ["$TL_INITIATOR"],
-      "fc_initiators": ["$IWWPN"] } ] }
+      "fc_initiators": ["$IWWPN", "$LOWWWPN"] } ] }
 JSON
 ip netns exec "$NS_T" "$TL_BIN/mtgtd" -c "$TL_DIR/mtgtd.json" -f >>"$TL_LOG" 2>&1 &
 TL_PID=$!
@@ -91,6 +92,7 @@ ini() { ip netns exec "$NS_I" timeout "$(tl_secs 90)" "$INI" "$VI" "$TID" "$@"; 
 ini 020b01 "$IWWPN" basic 16 || tl_fail "case basic failed"
 ini 020b02 "$IWWPN" rejects || tl_fail "case rejects failed"
 ini 020b03 "$DENIED" denied || tl_fail "case denied failed"
+ini 020b07 "$LOWWWPN" p2p || tl_fail "case p2p failed"
 for c in residual abts tmf faults stall logout; do
 	ini 020b04 "$IWWPN" $c || tl_fail "case $c failed"
 done
