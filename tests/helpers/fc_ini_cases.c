@@ -514,6 +514,87 @@ static int case_stall(struct fci *c)
 	return 0;
 }
 
+/* Queue depth `qd`: many exchanges open at once, writes then reads of a
+ * 8 MiB region, each answered out of order as the target pleases. */
+static int case_qd(struct fci *c, uint32_t qd)
+{
+	enum { CHUNK = 64 << 10, N = 128, BASE = 65536 };
+	struct slot { struct fci_cmd k; uint16_t ox; uint32_t i; bool busy; } *s;
+	struct fci_rx *rx = malloc(sizeof(*rx));
+	uint8_t *mem = malloc((size_t)qd * CHUNK);
+	uint32_t max_open = 0;
+
+	CHECK(rx && mem && qd >= 1 && qd <= 64, "bad qd");
+	s = calloc(qd, sizeof(*s));
+	CHECK(s, "no memory");
+	if (login_ready(c))
+		return 1;
+	for (int wr = 1; wr >= 0; wr--) {
+		uint32_t next = 0, done = 0, open = 0;
+		time_t end = time(NULL) + 30;
+
+		while (done < N) {
+			CHECK(time(NULL) < end, "QD %u %s: %u of %u done in 30 s", qd,
+			      wr ? "writes" : "reads", done, N);
+			for (uint32_t q = 0; q < qd && next < N; q++) {
+				struct slot *sl = &s[q];
+
+				if (sl->busy)
+					continue;
+				sl->k = (struct fci_cmd){ .buf = mem + (size_t)q * CHUNK, .dl = CHUNK };
+				sl->i = next++;
+				for (uint32_t b = 0; wr && b < CHUNK; b++)
+					sl->k.buf[b] = pattern(41, (uint64_t)sl->i * CHUNK + b);
+				cdb_rw10(&sl->k, wr, BASE + sl->i * (CHUNK / 512), CHUNK / 512);
+				sl->ox = fci_ox(c);
+				sl->busy = true;
+				CHECK(fci_cmd_send(c, &sl->k, sl->ox, false) == 0, "send");
+				if (++open > max_open)
+					max_open = open;
+			}
+			int r = fci_recv(c, rx, 2000);
+
+			CHECK(r == 1, "QD %u: no frame for 2 s (%u open)", qd, open);
+			struct slot *sl = NULL;
+
+			for (uint32_t q = 0; q < qd; q++)
+				if (s[q].busy && s[q].ox == rx->h.ox_id)
+					sl = &s[q];
+			if (!sl || rx->h.type != FC_TYPE_FCP)
+				continue;
+			if (rx->h.r_ctl == FC_RCTL_DD_DATA_DESC) {
+				CHECK(wr && fci_send_data(c, &sl->k, rx) == 0, "XFER_RDY");
+			} else if (rx->h.r_ctl == FC_RCTL_DD_SOL_DATA) {
+				CHECK(!wr && rx->h.param + rx->len <= CHUNK, "data-in offset");
+				memcpy(sl->k.buf + rx->h.param, rx->pl, rx->len);
+				sl->k.data_in += rx->len;
+			} else if (rx->h.r_ctl == FC_RCTL_DD_CMD_STATUS) {
+				struct fcp_rsp f;
+
+				CHECK(fcp_rsp_decode(rx->pl, rx->len, &f) == 0 && f.status == 0 &&
+				      !(f.flags & FCP_RSP_LEN_VALID), "QD %u: command %u status %02x",
+				      qd, sl->i, f.status);
+				if (!wr) {
+					CHECK(sl->k.data_in == CHUNK, "read %u: %u bytes", sl->i,
+					      sl->k.data_in);
+					for (uint32_t b = 0; b < CHUNK; b++)
+						CHECK(sl->k.buf[b] == pattern(41, (uint64_t)sl->i * CHUNK + b),
+						      "chunk %u byte %u differs", sl->i, b);
+				}
+				sl->busy = false;
+				open--;
+				done++;
+			}
+		}
+	}
+	free(s);
+	free(mem);
+	free(rx);
+	FCI_LOG("QD %u: %u writes and %u verified reads of %u KiB, up to %u exchanges open", qd,
+		N, N, CHUNK >> 10, max_open);
+	return 0;
+}
+
 /* Point to point: FLOGI to the target; our port name is the lower, so the
  * target must originate PLOGI (FC-LS-3), which we accept; then PRLI and I/O. */
 static int case_p2p(struct fci *c)
@@ -624,6 +705,8 @@ int fci_case(struct fci *c, const char *name, int argc, char **argv)
 		return case_tmf(c);
 	if (!strcmp(name, "faults"))
 		return case_faults(c);
+	if (!strcmp(name, "qd"))
+		return case_qd(c, argc > 0 ? (uint32_t)atoi(argv[0]) : 16);
 	if (!strcmp(name, "p2p"))
 		return case_p2p(c);
 	if (!strcmp(name, "stall"))
