@@ -366,6 +366,22 @@ static int case_tmf(struct fci *c)
 		return 1;
 	FCI_LOG("TMF: LUN RESET, ABORT TASK SET complete, wrong LUN refused%s",
 		ua ? ", UA reported" : "");
+	/* PRLO ends the image pair, the N_Port login stays: PRLI again */
+	{
+		struct fc_prli_page pg = { .type = FC_TYPE_FCP };
+		struct fci_rx rx;
+		uint8_t p[FC_PRLI_LEN], cmd;
+
+		fc_prli_encode(ELS_PRLO, &pg, p);
+		CHECK(fci_els(c, p, sizeof(p), &rx) == ELS_LS_ACC &&
+		      fc_prli_decode(rx.pl, rx.len, &cmd, &pg) == 0 && ((pg.flags >> 8) & 0xf) == 1,
+		      "PRLO not accepted");
+		CHECK(fci_prli(c, &rx) == ELS_LS_ACC, "PRLI after PRLO");
+		CHECK(fci_prli(c, &rx) == ELS_LS_ACC, "a second PRLI (replaces the image pair)");
+		if (good(c, &k, "TEST UNIT READY after PRLO and PRLI"))
+			return 1;
+		FCI_LOG("PRLO accepted; PRLI again, twice; I/O goes on");
+	}
 	return 0;
 }
 

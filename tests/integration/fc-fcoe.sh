@@ -87,6 +87,9 @@ tl_wait_ready || tl_fail "target not ready"
 FC_PID=$(tl_pid fc0)
 timeout 5 "$TL_BIN/mtgtctl" -s "$TL_SOCK" proc list 2>/dev/null | grep -qw fc0 ||
 	tl_fail "mtgtctl proc list does not show fc0"
+# sandboxed: seccomp filter on, no capabilities (it was handed the packet socket)
+grep -q "^Seccomp:[[:space:]]*2" "/proc/$FC_PID/status" || tl_fail "mtgt-fc runs without seccomp"
+grep -q "^CapEff:[[:space:]]*0*$" "/proc/$FC_PID/status" || tl_fail "mtgt-fc kept capabilities"
 
 ini() { ip netns exec "$NS_I" timeout "$(tl_secs 90)" "$INI" "$VI" "$TID" "$@"; }
 ini 020b01 "$IWWPN" basic 16 || tl_fail "case basic failed"
