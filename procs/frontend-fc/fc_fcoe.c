@@ -632,6 +632,13 @@ struct fc_port *fc_fcoe_test_port(const struct fc_port_cb *cb, void *arg, uint64
 	return p;
 }
 
+void fc_fcoe_test_age(struct fc_port *p, uint64_t ms)
+{
+	for (int i = 0; i < FCOE_MAX_PEERS; i++)
+		if (p->peers[i].used)
+			p->peers[i].last_ms -= ms;
+}
+
 static int fcoe_open(struct fc_port **out, const struct fc_port_conf *conf,
 		     const struct fc_port_cb *cb, void *arg)
 {

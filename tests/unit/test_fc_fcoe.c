@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "procs/frontend-fc/fc_fcoe.h"
+#include "procs/frontend-fc/fc_fip.h"
 
 #define OUR_ID  0x010a01u
 #define PEER_ID 0x020b01u
@@ -194,6 +195,54 @@ static void test_unsolicited(void **state)
 	fc_fcoe_ops.close(p);
 }
 
+static size_t vn2vn(uint8_t *out, uint8_t sub, uint32_t id, uint64_t wwpn)
+{
+	static const uint8_t all[6] = { 0x01, 0x10, 0x18, 0x01, 0x00, 0x04 };
+	uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 9 }, vn[6];
+	struct fip_buf b;
+	int n;
+
+	fcoe_fpma(0x0efd00, id, vn);
+	fip_begin(&b, out, 512, all, mac, 0, FIP_OP_VN2VN, sub, 0);
+	fip_put_mac(&b, mac);
+	fip_put_name(&b, wwpn + 1);
+	fip_put_vn_id(&b, vn, id, wwpn);
+	if (sub == 3) {
+		fip_put_fc4f_fcp(&b, 2);
+		fip_put_max_size(&b, 2158);
+	}
+	n = fip_end(&b);
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+/* VN2VN peers: learned from claims, refreshed by beacons, forgotten (and
+ * reported gone) when beacons stop; a claim of our own id is a conflict. */
+static void test_vn2vn_peers(void **state)
+{
+	struct events e = { 0 };
+	struct fc_port *p = fc_fcoe_test_port(&cb, &e, 0x2000001b32aa0001ull, OUR_ID, 2158);
+	uint8_t f[512];
+
+	fc_fcoe_rx(p, f, vn2vn(f, 3, PEER_ID, 0x2100001b32bb0001ull));
+	fc_fcoe_test_age(p, 15000);
+	fc_fcoe_rx(p, f, vn2vn(f, 5, PEER_ID, 0x2100001b32bb0001ull)); /* beacon */
+	fc_fcoe_test_age(p, 15000);
+	fc_fcoe_ops.poll(p);
+	assert_int_equal(e.gone, 0);
+	fc_fcoe_test_age(p, 6000);
+	fc_fcoe_ops.poll(p);
+	assert_int_equal(e.gone, 1);
+	/* someone else claims our id: counted, answered (probe reply) */
+	fc_fcoe_rx(p, f, vn2vn(f, 3, OUR_ID, 0x2100001b32bb0002ull));
+	assert_int_equal(stat(p, "id_conflicts"), 1);
+	/* a claim of N_Port id 0 is malformed */
+	fc_fcoe_rx(p, f, vn2vn(f, 3, 0, 0x2100001b32bb0003ull));
+	assert_int_equal(stat(p, "malformed"), 1);
+	assert_int_equal(e.gone, 1);
+	fc_fcoe_ops.close(p);
+}
+
 static void test_mtu(void **state)
 {
 	struct events e = { 0 };
@@ -215,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_data_out),
 		cmocka_unit_test(test_unsolicited),
 		cmocka_unit_test(test_mtu),
+		cmocka_unit_test(test_vn2vn_peers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
