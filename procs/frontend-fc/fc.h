@@ -46,6 +46,12 @@ struct fc_cmd {
 	uint32_t seen_bytes;            /* data-out progress at the last tick */
 	uint64_t seen_ms;               /* when it last moved */
 	uint32_t want;                  /* data-out the core asked for */
+	uint32_t have;                  /* data-out bytes in the buffer (from 0) */
+	/* re-submitted to a new core while the old core's data-out still
+	 * arrives: the new core's XFER_RDY waits for it (pending_want) */
+	bool     replay_out;
+	uint32_t pending_want;
+	int      out_status;            /* how that data-out ended */
 	uint32_t dl;                    /* FCP_DL */
 	uint64_t lun;
 	struct buf_handle buf;
@@ -155,6 +161,7 @@ void fc_cmd_recv(struct fc_lport *lp, const struct fc_hdr *h, const uint8_t *pl,
 void fc_cmd_xfer_done(struct fc_lport *lp, struct fc_xfer *xf, int status);
 bool fc_cmd_core_msg(struct fc_tgt *t, const union msg *m, uint8_t kind, void *obj);
 void fc_cmd_abandon(struct fc_tgt *t, uint8_t kind, void *obj);
+bool fc_cmd_replay(struct fc_tgt *t, uint8_t kind, void *obj, union msg *m);
 /* the exchange of cmd was aborted (ABTS) or its port logged out */
 void fc_cmd_abort(struct fc_cmd *cmd, bool tell_core);
 void fc_cmd_free(struct fc_cmd *cmd);

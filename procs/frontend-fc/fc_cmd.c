@@ -213,7 +213,7 @@ void fc_cmd_recv(struct fc_lport *lp, const struct fc_hdr *h, const uint8_t *pl,
 		return;
 	}
 	if (!rp->prli || rp->nx != FNX_LIVE || (h->f_ctl & FC_FCTL_EX_CTX) ||
-	    h->ox_id == FC_XID_UNKNOWN || t->shutting_down || !t->fl.ok) {
+	    h->ox_id == FC_XID_UNKNOWN || t->shutting_down || (!t->fl.ok && !t->fl.held)) {
 		t->st.dropped++;
 		return;
 	}
@@ -324,6 +324,24 @@ static void final_rsp(struct fc_cmd *cmd)
 	fc_cmd_free(cmd);
 }
 
+/* The data-out the old core asked for is in (or failed): it counts for the
+ * new core, whose XFER_RDY may already be waiting. */
+static void replay_out_done(struct fc_cmd *cmd, int status)
+{
+	uint32_t w = cmd->pending_want;
+
+	cmd->replay_out = false;
+	cmd->pending_want = 0;
+	cmd->out_status = status;
+	cmd->state = FCS_CORE;
+	if (!w)
+		return;
+	if (status || cmd->have < w)
+		data_ready(cmd, 0, status ? status : -EIO);
+	else
+		data_ready(cmd, w, 0);
+}
+
 void fc_cmd_xfer_done(struct fc_lport *lp, struct fc_xfer *xf, int status)
 {
 	struct fc_cmd *cmd = xf->user;
@@ -331,10 +349,19 @@ void fc_cmd_xfer_done(struct fc_lport *lp, struct fc_xfer *xf, int status)
 	if (cmd->dir == MSG_DIR_WRITE) {
 		if (cmd->state != FCS_DATA_OUT)
 			return;
-		if (status == 0)
+		if (status == 0) {
 			lp->t->st.bytes_in += xf->len;
-		else if (status == -EPROTO)
+			cmd->have = cmd->want;
+		} else if (status == -EPROTO) {
 			cmd->bad_data = true;
+		}
+		if (cmd->replay_out) {
+			replay_out_done(cmd, status);
+			return;
+		}
+		/* (while the core restarts this DATA_READY is dropped: the
+		 * replayed command carries the bytes as immediate data) */
+		cmd->out_status = status;
 		data_ready(cmd, status ? 0 : cmd->want, status);
 		return;
 	}
@@ -352,14 +379,34 @@ static bool cmd_msg(struct fc_tgt *t, struct fc_cmd *cmd, const union msg *m)
 	struct fc_lport *lp = cmd->rp->lp;
 
 	if (m->h.type == MSG_XFER_RDY) {
-		if (cmd->dir != MSG_DIR_WRITE || cmd->state != FCS_CORE ||
-		    m->xfer_rdy.length == 0 || m->xfer_rdy.length > cmd->buf.length)
+		if (cmd->dir != MSG_DIR_WRITE || m->xfer_rdy.length == 0 ||
+		    m->xfer_rdy.length > cmd->buf.length)
 			return false;
-		cmd->want = m->xfer_rdy.length;
+		if (cmd->state == FCS_DATA_OUT && cmd->replay_out && !cmd->pending_want) {
+			/* a new core's; the old one's data-out is still coming */
+			cmd->pending_want = m->xfer_rdy.length;
+			return true;
+		}
+		if (cmd->state != FCS_CORE)
+			return false;
 		if (cmd->aborted || !cmd->x) {
+			cmd->want = m->xfer_rdy.length;
 			data_ready(cmd, 0, -ECANCELED);
 			return true;
 		}
+		if (cmd->bad_data || cmd->timed_out || cmd->out_status) {
+			/* a new core asks again for data-out that already failed */
+			data_ready(cmd, 0, cmd->out_status ? cmd->out_status : -EIO);
+			return true;
+		}
+		if (cmd->have >= m->xfer_rdy.length) {
+			/* the data is in already (a new core asking again) */
+			if (m->xfer_rdy.length > cmd->want)
+				cmd->want = m->xfer_rdy.length;
+			data_ready(cmd, m->xfer_rdy.length, 0);
+			return true;
+		}
+		cmd->want = m->xfer_rdy.length;
 		cmd->state = FCS_DATA_OUT;
 		cmd->seen_bytes = 0;
 		cmd->seen_ms = fc_now_ms();
@@ -382,6 +429,7 @@ static bool cmd_msg(struct fc_tgt *t, struct fc_cmd *cmd, const union msg *m)
 		/* the core ended it while data-out was arriving (an abort
 		 * crossed it): stop placing data, the buffer is going */
 		cmd->state = FCS_CORE;
+		cmd->replay_out = false;
 		lp->ops->abort(lp->drv, &cmd->xid);
 	}
 	cmd->state = FCS_DONE;
@@ -501,8 +549,9 @@ bool fc_cmd_core_msg(struct fc_tgt *t, const union msg *m, uint8_t kind, void *o
 	return false;
 }
 
-/* A new core took over and the old one never answered: every remote port
- * was logged out when the core went (fc_tgt_link_down), so nobody waits. */
+/* A new core took over, the old one never answered this request and it is
+ * not sent again (fc_cmd_replay: its exchange or port is gone): free what
+ * it held. */
 void fc_cmd_abandon(struct fc_tgt *t, uint8_t kind, void *obj)
 {
 	switch (kind) {
@@ -525,6 +574,11 @@ void fc_cmd_abandon(struct fc_tgt *t, uint8_t kind, void *obj)
 		struct fc_cmd *cmd = obj;
 
 		cmd->core_tag = 0;
+		if (cmd->state == FCS_DATA_OUT) {
+			/* the driver must let go of the buffer first */
+			cmd->state = FCS_DONE;
+			cmd->rp->lp->ops->abort(cmd->rp->lp->drv, &cmd->xid);
+		}
 		fc_cmd_free(cmd);
 		return;
 	}
@@ -538,4 +592,40 @@ void fc_cmd_abandon(struct fc_tgt *t, uint8_t kind, void *obj)
 		return;
 	}
 	}
+}
+
+/* A new core took over and the old one never answered this request: the
+ * logins stayed, so it goes to the new core again (fe_link_up sends it with
+ * MSG_FLAG_REPLAY; procs/core/core_replay.c says which commands must not
+ * run twice). A command whose exchange was aborted, or a TMF of a port that
+ * logged out meanwhile, is abandoned instead. */
+bool fc_cmd_replay(struct fc_tgt *t, uint8_t kind, void *obj, union msg *m)
+{
+	(void)t;
+	switch (kind) {
+	case FRQ_NEXUS:
+		/* the names stay in rp->names until NEXUS_ADDED; a port that
+		 * logged out meanwhile takes the nexus back on the answer */
+		return m->h.type == MSG_NEXUS_ADD;
+	case FRQ_CMD: {
+		struct fc_cmd *cmd = obj;
+
+		if (m->h.type != MSG_CMD || cmd->aborted || !cmd->x)
+			return false;
+		if (cmd->state == FCS_DATA_OUT)
+			cmd->replay_out = true;
+		/* data-out already in the buffer counts as immediate data: the
+		 * same CDB asks the new core for the same bytes */
+		if (cmd->dir == MSG_DIR_WRITE && !cmd->out_status && !cmd->bad_data &&
+		    cmd->have > m->cmd.imm_len && cmd->have <= m->cmd.edtl)
+			m->cmd.imm_len = cmd->have;
+		return true;
+	}
+	case FRQ_TMF: {
+		struct fc_tmf *tm = obj;
+
+		return m->h.type == MSG_TMF && !tm->rp->gone;
+	}
+	}
+	return false;
 }

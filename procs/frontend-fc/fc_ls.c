@@ -411,8 +411,9 @@ static bool prli_recv(struct fc_lport *lp, struct fc_rport *rp, const struct fc_
 		fc_ls_reply(lp, x, out, sizeof(out));
 		return false;
 	}
-	if (rp->prli_pending || !lp->t->fl.ok || lp->t->shutting_down) {
-		/* one at a time; none while the core restarts or we stop */
+	if (rp->prli_pending || (!lp->t->fl.ok && !lp->t->fl.held) || lp->t->shutting_down) {
+		/* one at a time; none once the core broke the link or we stop
+		 * (while a core restarts, the NEXUS_ADD waits for the next) */
 		ls_rjt(lp, x, LS_RJT_LOGICAL_BUSY, LS_EXPL_CMD_IN_PROGRESS);
 		return false;
 	}

@@ -126,6 +126,11 @@ static void link_abandon(struct fe_link *l, uint8_t kind, void *obj)
 	fc_cmd_abandon(l->user, kind, obj);
 }
 
+static bool link_replay(struct fe_link *l, uint8_t kind, void *obj, union msg *m)
+{
+	return fc_cmd_replay(l->user, kind, obj, m);
+}
+
 static const struct fe_link_ops fc_link_ops = {
 	.msg = link_msg,
 	.keep = link_keep,
@@ -133,6 +138,7 @@ static const struct fe_link_ops fc_link_ops = {
 	.blocked = link_blocked,
 	.flush = link_flush,
 	.abandon = link_abandon,
+	.replay = link_replay,
 };
 
 static void port_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -265,13 +271,15 @@ int fc_tgt_init(struct fc_tgt *t, struct child *c, struct ev_loop *loop)
 	return 0;
 }
 
-/* The core died: FCP sessions do not survive it in this version (no
- * replay): every remote port is logged out (LOGO), and initiators log in
- * again once the new core is there. */
+/* The core died (or is being upgraded) and the supervisor keeps us for the
+ * next one. Logins (PLOGI, PRLI) and open exchanges stay: the core's state
+ * segment keeps the nexuses. What initiators send meanwhile waits in its
+ * request slot (fe_link holds it), PRLIs included, and at LINK_UP what the
+ * dead core did not answer goes to the new one (fc_cmd_replay). The
+ * initiator sees a pause, not a logout. */
 void fc_tgt_link_down(struct fc_tgt *t)
 {
 	fe_link_down(&t->fl);
-	fc_all_logout(t, "core restarting");
 }
 
 void fc_tgt_link_up(struct fc_tgt *t, struct ctl_msg *m)
@@ -280,7 +288,7 @@ void fc_tgt_link_up(struct fc_tgt *t, struct ctl_msg *m)
 		log_err("LINK_UP: malformed or unusable link description");
 		exit(1);
 	}
-	log_info("new core attached: logins accepted again");
+	log_info("new core attached: %u requests in flight", t->fl.inflight);
 }
 
 void fc_tgt_stats(struct fc_tgt *t)

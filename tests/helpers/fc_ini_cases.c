@@ -655,8 +655,11 @@ static int case_p2p(struct fci *c)
 
 /* I/O for `secs` seconds across target failures: each step writes a chunk
  * and reads it back; after a timeout the initiator joins and logs in again
- * and does the step again. */
-static int case_load(struct fci *c, uint32_t secs)
+ * and does the step again. strict (a core restart must not show): one
+ * login for the whole run, every command GOOD at its first try within a
+ * long timeout, no unit attention after the first step (a new nexus may
+ * have one), no logout from the target. */
+static int case_load(struct fci *c, uint32_t secs, bool strict)
 {
 	uint32_t chunk = 128 << 10, nchunks = 64, relogins = 0, done = 0;
 	uint8_t *buf = malloc(chunk);
@@ -676,12 +679,20 @@ static int case_load(struct fci *c, uint32_t secs)
 			if (!wr)
 				memset(buf, 0, chunk);
 			do {
-				cdb_rw10(&k, wr, i * (chunk / 512), (uint16_t)(chunk / 512));
+				/* from 48 MiB on: clear of what the basic case
+				 * of a second initiator writes meanwhile */
+				cdb_rw10(&k, wr, (48u << 20) / 512 + i * (chunk / 512),
+					 (uint16_t)(chunk / 512));
 				k.dl = chunk;
-				r = fci_cmd(c, &k, 0, 2000);
+				r = fci_cmd(c, &k, 0, strict ? 20000 : 2000);
 				/* a unit attention (the nexus is new): again */
-			} while (r == 0 && k.rsp.status == 2 && (k.sense[2] & 0xf) == 6);
+			} while ((!strict || !done) && r == 0 && k.rsp.status == 2 &&
+				 (k.sense[2] & 0xf) == 6);
 			ok = r == 0 && k.rsp.status == 0 && !(k.rsp.flags & FCP_RSP_LEN_VALID);
+			CHECK(ok || !strict, "strict: step %u %s: %s, status %02x, sense %02x/%02x/%02x",
+			      done, wr ? "WRITE" : "READ", r ? strerror(-r) : "answered", k.rsp.status,
+			      k.sense_len ? k.sense[2] & 0xf : 0, k.sense_len > 13 ? k.sense[12] : 0,
+			      k.sense_len > 13 ? k.sense[13] : 0);
 		}
 		if (ok) {
 			for (uint32_t b = 0; b < chunk; b++)
@@ -730,7 +741,8 @@ int fci_case(struct fci *c, const char *name, int argc, char **argv)
 	if (!strcmp(name, "logout"))
 		return case_logout(c);
 	if (!strcmp(name, "load"))
-		return case_load(c, argc > 0 ? (uint32_t)atoi(argv[0]) : 10);
+		return case_load(c, argc > 0 ? (uint32_t)atoi(argv[0]) : 10,
+				 argc > 1 && !strcmp(argv[1], "strict"));
 	FCI_LOG("unknown case %s", name);
 	return 1;
 }

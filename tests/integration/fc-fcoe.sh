@@ -71,6 +71,8 @@ cat >"$TL_DIR/mtgtd.json" <<JSON
             "wwnn": "$TWWNN", "target": "$TL_TARGET", "port_id": "0x$TID",
             "fip_vlans": [ 1002 ] } ],
   "fc_options": { "data_out_timeout_ms": 1000 },
+  "restart": { "core": { "backoff_initial_ms": 1, "backoff_max_ms": 50,
+                         "intensity": 100, "period_s": 1 } },
   "targets": [
     { "name": "$TL_TARGET",
       "luns": [ {"lun": 0, "backend": "file", "path": "$TL_DIR/disk0.img", "size": "64M", "block_size": 512},
@@ -142,22 +144,49 @@ wait "$LOAD" || { cat "$TL_DIR/load.err" >&2; tl_fail "load across kill -9 faile
 grep -q "relogins [1-9]" "$TL_DIR/load.out" || tl_fail "the load went on without logging in again"
 tl_log "kill -9 of mtgt-fc $FC_PID under load: restarted as $NEW; $(grep "load:" "$TL_DIR/load.err" | sed "s/^test-fc-ini: //")"
 
-# kill -9 of the core under load: FC logins do not survive a core restart in
-# this version (mtgt-fc logs every port out and refuses PRLI until the new
-# core is attached); the initiator logs in again and goes on, verified.
+# kill -9 of the core, twice, then a live core upgrade, under FC load: the
+# logins (PLOGI, PRLI) and open exchanges stay in mtgt-fc, which re-submits
+# to each new core what the dead one did not answer (MSG_FLAG_REPLAY). The
+# initiator must notice nothing (strict: one login, every command GOOD at
+# its first try, no unit attention, writes verified), mtgt-fc keeps its
+# pid, and a second initiator whose PRLI arrives while the core is gone is
+# logged in by the next core.
 CORE_PID=$(tl_pid core)
 FC_PID=$(tl_pid fc0)
-ip netns exec "$NS_I" timeout "$(tl_secs 90)" "$INI" "$VI" "$TID" 020b06 "$IWWPN" load 8 \
-	>"$TL_DIR/load2.out" 2>"$TL_DIR/load2.err" &
+ip netns exec "$NS_I" timeout "$(tl_secs 120)" "$INI" "$VI" "$TID" 020b06 "$IWWPN" \
+	load "$(tl_secs 16)" strict >"$TL_DIR/load2.out" 2>"$TL_DIR/load2.err" &
 LOAD=$!
 TL_BG_PIDS+=($LOAD)
 sleep 2
-kill -KILL "$CORE_PID" 2>/dev/null || tl_fail "kill mtgt-core"
-NEW=$(tl_wait_restarted core "$CORE_PID" 10) || tl_fail "mtgt-core not restarted"
-wait "$LOAD" || { cat "$TL_DIR/load2.err" >&2; tl_fail "load across a core kill failed"; }
-grep -q "relogins [1-9]" "$TL_DIR/load2.out" || tl_fail "no relogin across the core restart"
+for k in 1 2; do
+	kill -0 "$LOAD" 2>/dev/null || { cat "$TL_DIR/load2.err" >&2; tl_fail "load ended early"; }
+	old=$(tl_pid core)
+	kill -KILL "$old" 2>/dev/null || tl_fail "kill mtgt-core"
+	ini 020b0$((8 + k)) "$LOWWWPN" basic 4 >"$TL_DIR/login$k.out" 2>&1 &
+	LOGIN=$!
+	TL_BG_PIDS+=($LOGIN)
+	NEW=$(tl_wait_restarted core "$old" 20) || tl_fail "mtgt-core not restarted"
+	tl_log "kill $k of mtgt-core $old under FC load: restarted as $NEW"
+	tl_wait_ready || tl_fail "not every process runs after core restart $k"
+	wait "$LOGIN" || { cat "$TL_DIR/login$k.out" >&2; tl_fail "login across core kill $k failed"; }
+	sleep 1.5
+done
+old=$(tl_pid core)
+timeout 10 "$TL_BIN/mtgtctl" -s "$TL_SOCK" proc upgrade core >/dev/null || tl_fail "core upgrade refused"
+tl_wait_restarted core "$old" 15 >/dev/null || tl_fail "core upgrade: no new core"
+for _ in $(seq 100); do
+	grep -q "core upgrade done.*pid $old -> " "$TL_LOG" && break
+	sleep 0.1
+done
+grep -q "core upgrade done.*pid $old -> " "$TL_LOG" || tl_fail "core upgrade not done"
+tl_log "core upgraded live under FC load: pid $old -> $(tl_pid core)"
+wait "$LOAD" || { cat "$TL_DIR/load2.err" >&2; tl_fail "strict FC load across core kills and upgrade failed"; }
+grep -q "relogins 0" "$TL_DIR/load2.out" || tl_fail "the initiator logged in again across the core restarts"
 [ "$(tl_pid fc0)" = "$FC_PID" ] || tl_fail "mtgt-fc restarted with the core"
-tl_log "kill -9 of mtgt-core $CORE_PID under load: restarted as $NEW; $(grep "load:" "$TL_DIR/load2.err" | sed "s/^test-fc-ini: //")"
+resent=$(grep -o 'fc0\[[0-9]*\].*new core: [0-9]* requests sent again' "$TL_LOG" |
+	sed 's/.*new core: \([0-9]*\) requests.*/\1/' | paste -sd+ | bc)
+tl_log "FC load across 2 core kills and an upgrade: $(grep "load:" "$TL_DIR/load2.err" | sed "s/^test-fc-ini: //"); requests re-submitted by mtgt-fc: ${resent:-none}"
+[ "${resent:-0}" -gt 0 ] || tl_fail "no core restart found FC commands in flight: nothing was replayed"
 
 # mtgtctl stats shows mtgt-fc's counters (its own and its port driver's)
 sleep 1.5
