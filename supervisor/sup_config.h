@@ -83,6 +83,11 @@ struct sup_fc_port {
 	char    *target;
 	uint32_t port_id;      /* VN2VN N_Port id to claim, 0: from the WWPN */
 	json_t  *fip_vlans;    /* answered to FIP VLAN requests, or NULL */
+	/* "driver": "vfio" (an HBA on vfio-pci; mtgt-fc opens it itself) */
+	bool     vfio;
+	char     pci[16];      /* canonical "dddd:bb:dd.f" */
+	int64_t  iommu_group;  /* -1: mtgt-fc reads it from sysfs */
+	int      msix;         /* 0: the driver's default */
 };
 
 /* An SRP target port (sup_srp.c). */

@@ -2,7 +2,9 @@
  *
  *   "fc": [ { "driver": "fcoe", "interface": "eth1", "mode": "vn2vn",
  *             "wwpn": "0x<16 hex>", "wwnn": "0x<16 hex>", "target": "iqn...",
- *             "port_id": "0x010203", "fip_vlans": [ 1002 ] } ],
+ *             "port_id": "0x010203", "fip_vlans": [ 1002 ] },
+ *           { "driver": "vfio", "pci": "0000:03:00.0", "iommu_group": 7,
+ *             "msix": 4, "wwpn": ..., "wwnn": ..., "target": ... } ],
  *   "fc_options": { "max_io": 1048576, "spin_us": 0, "data_out_timeout_ms": 10000 },
  *   targets[].fc_initiators: [ "0x<16 hex initiator WWPN>", ... ]
  *
@@ -23,10 +25,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "procs/frontend-fc/vfio/vfio_dev.h"
 #include "supervisor/sup.h"
 #include "supervisor/sup_fc.h"
 
@@ -67,6 +71,44 @@ static bool key_ok(const char *const *keys, const char *key)
 	return false;
 }
 
+/* A vfio port: no packet socket, no FCoE keys; mtgt-fc opens the HBA
+ * itself (VFIO container, group and device fds cannot be handed over). */
+static int vfio_parse(struct sup_fc_port *p, json_t *e, size_t i, char *err, size_t errlen)
+{
+	static const char *const vkeys[] = { "driver", "pci", "iommu_group", "msix", "wwpn",
+					     "wwnn", "target", NULL };
+	const char *key;
+	json_t *x;
+
+	json_object_foreach(e, key, x)
+		if (!key_ok(vkeys, key))
+			return fail(err, errlen, "fc[%zu].%s: %s", i, key,
+				    !strcmp(key, "interface") || !strcmp(key, "mode") ||
+				    !strcmp(key, "port_id") || !strcmp(key, "fip_vlans")
+					    ? "an FCoE key, not for a vfio port" : "unknown field");
+	p->vfio = true;
+	if (vfio_pci_addr_parse(json_string_value(json_object_get(e, "pci")), p->pci))
+		return fail(err, errlen,
+			    "fc[%zu].pci: the HBA's PCI address, \"dddd:bb:dd.f\" or \"bb:dd.f\"", i);
+	p->iommu_group = -1;
+	x = json_object_get(e, "iommu_group");
+	if (x) {
+		if (!json_is_integer(x) || json_integer_value(x) < 0 ||
+		    json_integer_value(x) > INT32_MAX)
+			return fail(err, errlen, "fc[%zu].iommu_group: a group number (/dev/vfio/N)",
+				    i);
+		p->iommu_group = json_integer_value(x);
+	}
+	x = json_object_get(e, "msix");
+	if (x) {
+		if (!json_is_integer(x) || json_integer_value(x) < 1 ||
+		    json_integer_value(x) > VFIO_MSIX_MAX)
+			return fail(err, errlen, "fc[%zu].msix: 1..%d vectors", i, VFIO_MSIX_MAX);
+		p->msix = (int)json_integer_value(x);
+	}
+	return 0;
+}
+
 static int port_parse(struct sup_config *cfg, struct sup_fc_port *p, json_t *e, size_t i,
 		      char *err, size_t errlen)
 {
@@ -75,15 +117,21 @@ static int port_parse(struct sup_config *cfg, struct sup_fc_port *p, json_t *e, 
 	const char *key, *s;
 	json_t *x;
 	size_t k;
+	int r;
 
 	if (!json_is_object(e))
 		return fail(err, errlen, "fc[%zu]: must be an object", i);
+	s = json_string_value(json_object_get(e, "driver"));
+	if (!s || (strcmp(s, "fcoe") && strcmp(s, "vfio")))
+		return fail(err, errlen, "fc[%zu].driver: \"fcoe\" or \"vfio\"", i);
+	if (!strcmp(s, "vfio")) {
+		if ((r = vfio_parse(p, e, i, err, errlen)))
+			return r;
+		goto names;
+	}
 	json_object_foreach(e, key, x)
 		if (!key_ok(pkeys, key))
 			return fail(err, errlen, "fc[%zu].%s: unknown field", i, key);
-	s = json_string_value(json_object_get(e, "driver"));
-	if (!s || strcmp(s, "fcoe"))
-		return fail(err, errlen, "fc[%zu].driver: \"fcoe\" (the only driver built in)", i);
 	s = json_string_value(json_object_get(e, "interface"));
 	if (!s || !*s || strlen(s) >= IFNAMSIZ || strchr(s, '/'))
 		return fail(err, errlen, "fc[%zu].interface: a network interface name", i);
@@ -91,6 +139,7 @@ static int port_parse(struct sup_config *cfg, struct sup_fc_port *p, json_t *e, 
 	s = json_string_value(json_object_get(e, "mode"));
 	if (s && strcmp(s, "vn2vn"))
 		return fail(err, errlen, "fc[%zu].mode: \"vn2vn\" (FCF mode is not served)", i);
+names:
 	if (!wwn_norm(json_string_value(json_object_get(e, "wwpn")), p->wwpn))
 		return fail(err, errlen, "fc[%zu].wwpn: 0x and 16 hex digits, not zero", i);
 	if (!wwn_norm(json_string_value(json_object_get(e, "wwnn")), p->wwnn))
@@ -101,7 +150,7 @@ static int port_parse(struct sup_config *cfg, struct sup_fc_port *p, json_t *e, 
 	p->target = strdup(json_string_value(x));
 	p->port_id = 0;
 	x = json_object_get(e, "port_id");
-	if (x) {
+	if (x && !p->vfio) {
 		char *end;
 		unsigned long v;
 
@@ -113,7 +162,7 @@ static int port_parse(struct sup_config *cfg, struct sup_fc_port *p, json_t *e, 
 		p->port_id = (uint32_t)v;
 	}
 	x = json_object_get(e, "fip_vlans");
-	if (x) {
+	if (x && !p->vfio) {
 		json_t *v;
 
 		if (!json_is_array(x) || json_array_size(x) > 16)
@@ -128,8 +177,10 @@ static int port_parse(struct sup_config *cfg, struct sup_fc_port *p, json_t *e, 
 	for (k = 0; k < i; k++) {
 		if (!strcmp(cfg->fc[k].wwpn, p->wwpn))
 			return fail(err, errlen, "fc[%zu].wwpn: used twice", i);
-		if (!strcmp(cfg->fc[k].interface, p->interface))
+		if (!p->vfio && !cfg->fc[k].vfio && !strcmp(cfg->fc[k].interface, p->interface))
 			return fail(err, errlen, "fc[%zu].interface: one port per interface", i);
+		if (p->vfio && cfg->fc[k].vfio && !strcmp(cfg->fc[k].pci, p->pci))
+			return fail(err, errlen, "fc[%zu].pci: one port per HBA function", i);
 	}
 	return 0;
 }
@@ -243,6 +294,8 @@ int sup_fc_bind(struct sup *s)
 		int buf = 8 << 20;
 		int fd;
 
+		if (p->vfio)
+			continue; /* mtgt-fc opens the HBA itself */
 		if (!idx) {
 			log_err("fc port %s: no such interface", p->interface);
 			return -ENODEV;
@@ -278,6 +331,40 @@ void sup_fc_close(struct sup *s)
 		}
 }
 
+void sup_fc_child_limits(struct sup *s, struct sup_proc *p)
+{
+	struct rlimit rl;
+	uint64_t need;
+	bool vfio = false;
+
+	if (p->kind != SUP_FRONTEND || strcmp(p->kind_name, "fc") || p->arena >= s->pool.narenas)
+		return;
+	for (uint32_t i = 0; i < s->cfg.nfc; i++)
+		vfio |= s->cfg.fc[i].vfio;
+	if (!vfio || getrlimit(RLIMIT_MEMLOCK, &rl) < 0)
+		return;
+	/* the arena plus a little for the driver's own queues */
+	need = s->pool.arenas[p->arena].size + (8u << 20);
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return;
+	{
+		struct rlimit want = { need, rl.rlim_max };
+
+		/* raising the hard limit needs CAP_SYS_RESOURCE */
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+			want.rlim_max = need;
+		if (setrlimit(RLIMIT_MEMLOCK, &want) == 0)
+			return;
+		/* (in the child: stderr goes to the supervisor's log) */
+		fprintf(stderr, "mtgtd: fc0: cannot raise RLIMIT_MEMLOCK to %llu bytes for VFIO "
+			"DMA (%s); it stays at its hard limit %llu: a vfio port's DMA map of the "
+			"pool will fail\n", (unsigned long long)need, strerror(errno),
+			(unsigned long long)rl.rlim_max);
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_MEMLOCK, &rl);
+	}
+}
+
 void sup_fc_init_doc(struct sup *s, struct sup_proc *p, json_t *doc, int *fds, int *nfds,
 		     int max_fds, int fd_base)
 {
@@ -286,10 +373,21 @@ void sup_fc_init_doc(struct sup *s, struct sup_proc *p, json_t *doc, int *fds, i
 	(void)p;
 	for (uint32_t i = 0; i < s->cfg.nfc; i++) {
 		struct sup_fc_port *fp = &s->cfg.fc[i];
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "driver", "fcoe", "mode",
-				      "vn2vn", "interface", fp->interface, "wwpn", fp->wwpn, "wwnn",
-				      fp->wwnn, "target", fp->target);
+		json_t *o;
 
+		if (fp->vfio) {
+			o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "driver", "vfio", "pci", fp->pci,
+				      "wwpn", fp->wwpn, "wwnn", fp->wwnn, "target", fp->target);
+			if (fp->iommu_group >= 0)
+				json_object_set_new(o, "iommu_group", json_integer(fp->iommu_group));
+			if (fp->msix)
+				json_object_set_new(o, "msix", json_integer(fp->msix));
+			json_array_append_new(ports, o);
+			continue;
+		}
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "driver", "fcoe", "mode",
+			      "vn2vn", "interface", fp->interface, "wwpn", fp->wwpn, "wwnn",
+			      fp->wwnn, "target", fp->target);
 		if (fp->port_id)
 			json_object_set_new(o, "port_id", json_integer(fp->port_id));
 		if (fp->fip_vlans)

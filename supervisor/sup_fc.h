@@ -20,6 +20,10 @@ void sup_fc_free(struct sup_config *cfg);
 /* Open and bind each port's packet socket. */
 int  sup_fc_bind(struct sup *s);
 void sup_fc_close(struct sup *s);
+/* In the forked child before exec: with a vfio port configured, mtgt-fc
+ * gets an RLIMIT_MEMLOCK of at least its arena (VFIO type 1 pins the pool
+ * pages it maps for DMA and counts them against that limit). */
+void sup_fc_child_limits(struct sup *s, struct sup_proc *p);
 void sup_fc_init_doc(struct sup *s, struct sup_proc *p, json_t *doc, int *fds, int *nfds,
 		     int max_fds, int fd_base);
 

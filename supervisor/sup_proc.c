@@ -18,6 +18,7 @@
 #include "supervisor/sup.h"
 #include "supervisor/sup_upgrade.h"
 #include "supervisor/sup_srp.h"
+#include "supervisor/sup_fc.h"
 #include "supervisor/sup_audit.h"
 
 #define SUP_MAX_FDS         4096
@@ -300,7 +301,8 @@ static void on_exit_of(struct sup *s, struct sup_proc *p, int status)
 		send_link_down(s, p);
 		p->unavailable = true;
 		p->state = SUP_ST_FAILED;
-		snprintf(p->last_exit, sizeof(p->last_exit), "not available: no RDMA devices");
+		snprintf(p->last_exit, sizeof(p->last_exit), "not available: %s",
+			 strcmp(p->kind_name, "fc") ? "no RDMA devices" : "no FC port can run");
 		sup_notify_tick(s);
 		return;
 	}
@@ -485,6 +487,7 @@ static void child_exec(struct sup *s, struct sup_proc *p, int ctl, int *fds, int
 	/* Own process group: a terminal's Ctrl-C reaches only the supervisor,
 	 * which then stops the children in order. */
 	setpgid(0, 0);
+	sup_fc_child_limits(s, p);
 	if (p->binary_path[0])
 		snprintf(path, sizeof(path), "%s", p->binary_path);
 	else

@@ -19,6 +19,10 @@
 
 #define FC_LS_REQS 16
 
+/* Exit status when no configured port can run on this machine: the
+ * supervisor does not restart us (SUP_EXIT_UNAVAILABLE, sup_srp.h). */
+#define FC_EXIT_UNAVAILABLE 69
+
 enum fc_req_kind { FRQ_NEXUS = 1, FRQ_CMD, FRQ_TMF };
 
 struct fc_tgt;

@@ -162,6 +162,12 @@ static int vf_open(struct fc_port **out, const struct fc_port_conf *conf,
 	rc = parse_conf(conf, &pci, &group, &msix);
 	if (rc)
 		return rc;
+	if (!use_ops && access("/dev/vfio/vfio", F_OK) < 0) {
+		/* the kernel's VFIO is absent: say that, not a symptom of it */
+		log_err("%s: no /dev/vfio on this machine (vfio-pci not loaded, or no IOMMU): "
+			"HBA %.32s cannot be used", conf->name, pci);
+		return -ENODEV;
+	}
 	if (group < 0) {
 		rc = vfio_pci_iommu_group(use_sysfs, pci, &g);
 		if (rc) {

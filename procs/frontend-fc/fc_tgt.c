@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "procs/frontend-fc/fc_port_vfio.h"
 
 uint64_t fc_now_ms(void)
 {
@@ -24,6 +25,8 @@ const struct fc_port_ops *fc_port_driver(const char *name)
 {
 	if (name && !strcmp(name, "fcoe"))
 		return &fc_fcoe_ops;
+	if (name && !strcmp(name, "vfio"))
+		return &fc_vfio_ops;
 	return NULL;
 }
 
@@ -210,8 +213,11 @@ static int port_open(struct fc_tgt *t, struct fc_lport *lp, json_t *d, size_t i)
 		return r;
 	r = lp->ops->map(lp->drv, t->c->pool.arenas[t->c->own_arena].base,
 			 t->c->pool.arenas[t->c->own_arena].size);
-	if (r < 0)
+	if (r < 0) {
+		lp->ops->close(lp->drv);
+		lp->drv = NULL;
 		return r;
+	}
 	ev_io_init(&lp->w, port_cb, lp->ops->fd(lp->drv), EV_READ);
 	lp->w.data = lp;
 	ev_io_start(t->loop, &lp->w);
@@ -219,11 +225,20 @@ static int port_open(struct fc_tgt *t, struct fc_lport *lp, json_t *d, size_t i)
 	return 0;
 }
 
+/* Errors that say the port's hardware or its driver is missing here (no
+ * /dev/vfio, no such PCI device, no firmware interface for the HBA), as
+ * opposed to a bad config or a resource failure. */
+static bool unavailable(int r)
+{
+	return r == -ENODEV || r == -ENOENT || r == -ENOTSUP || r == -ENXIO;
+}
+
 int fc_tgt_init(struct fc_tgt *t, struct child *c, struct ev_loop *loop)
 {
 	json_t *cfg = json_object_get(c->init, "config");
 	json_t *ports = json_object_get(c->init, "fc_ports");
 	json_t *v;
+	size_t nskipped = 0;
 	int r;
 
 	memset(t, 0, sizeof(*t));
@@ -258,12 +273,28 @@ int fc_tgt_init(struct fc_tgt *t, struct child *c, struct ev_loop *loop)
 	if (!t->ports)
 		return -ENOMEM;
 	for (size_t i = 0; i < json_array_size(ports); i++) {
-		r = port_open(t, &t->ports[t->nports], json_array_get(ports, i), i);
+		struct fc_lport *lp = &t->ports[t->nports];
+
+		r = port_open(t, lp, json_array_get(ports, i), i);
+		if (r < 0 && unavailable(r)) {
+			/* this port cannot run on this machine (no device, no
+			 * driver for it): the others serve, it is not retried */
+			log_err("fc port %zu not served: %s (see above)", i, strerror(-r));
+			free(lp->em);
+			memset(lp, 0, sizeof(*lp));
+			nskipped++;
+			continue;
+		}
 		if (r < 0) {
 			log_err("fc port %zu: %s", i, strerror(-r));
 			return r;
 		}
 		t->nports++;
+	}
+	if (!t->nports) {
+		log_err("no FC port can run on this machine (%zu not served); exiting as unavailable",
+			nskipped);
+		exit(FC_EXIT_UNAVAILABLE);
 	}
 	ev_timer_init(&t->tick, tick_cb, 0.1, 0.1);
 	t->tick.data = t;

@@ -69,7 +69,9 @@ cat >"$TL_DIR/mtgtd.json" <<JSON
   "portals": ["127.0.0.1:$TL_PORT"],
   "fc": [ { "driver": "fcoe", "interface": "$VT", "mode": "vn2vn", "wwpn": "$TWWPN",
             "wwnn": "$TWWNN", "target": "$TL_TARGET", "port_id": "0x$TID",
-            "fip_vlans": [ 1002 ] } ],
+            "fip_vlans": [ 1002 ] },
+          { "driver": "vfio", "pci": "0000:7f:1f.7", "wwpn": "0x2000001b32aa00f1",
+            "wwnn": "$TWWNN", "target": "$TL_TARGET" } ],
   "fc_options": { "data_out_timeout_ms": 1000 },
   "restart": { "core": { "backoff_initial_ms": 1, "backoff_max_ms": 50,
                          "intensity": 100, "period_s": 1 } },
@@ -92,6 +94,20 @@ timeout 5 "$TL_BIN/mtgtctl" -s "$TL_SOCK" proc list 2>/dev/null | grep -qw fc0 |
 # sandboxed: seccomp filter on, no capabilities (it was handed the packet socket)
 grep -q "^Seccomp:[[:space:]]*2" "/proc/$FC_PID/status" || tl_fail "mtgt-fc runs without seccomp"
 grep -q "^CapEff:[[:space:]]*0*$" "/proc/$FC_PID/status" || tl_fail "mtgt-fc kept capabilities"
+# the vfio port beside it cannot run here (no /dev/vfio, or no firmware
+# interface): said once, the FCoE port serves every case below
+grep -q "fc port 1 not served" "$TL_LOG" || tl_fail "the vfio port did not say it is not served"
+grep -q "fc port 1 (vfio 2000001b32aa00f1): \(no /dev/vfio\|no IOMMU group\|no FC HBA firmware\)" \
+	"$TL_LOG" || tl_fail "the vfio port gave no clear reason"
+# a vfio port configured: the memlock limit covers the pool arena VFIO would pin
+ml=$(awk '/^Max locked memory/ { print $4 }' "/proc/$FC_PID/limits")
+# (where mtgtd lacks CAP_SYS_RESOURCE and the hard limit is lower, it says so
+# and gives the hard limit)
+mlh=$(awk '/^Max locked memory/ { print $5 }' "/proc/$FC_PID/limits")
+[ "$ml" = unlimited ] || [ "$ml" -ge $((128 << 20)) ] ||
+	{ [ "$ml" = "$mlh" ] && grep -q "cannot raise RLIMIT_MEMLOCK to [0-9]* bytes for VFIO" "$TL_LOG"; } ||
+	tl_fail "mtgt-fc RLIMIT_MEMLOCK $ml (hard $mlh), and no word why"
+tl_log "vfio port beside the FCoE port: $(grep -o 'fc port 1 (vfio[^)]*): [^(]*' "$TL_LOG" | head -1); memlock $ml"
 
 ini() { ip netns exec "$NS_I" timeout "$(tl_secs 90)" "$INI" "$VI" "$TID" "$@"; }
 ini 020b01 "$IWWPN" basic 16 || tl_fail "case basic failed"

@@ -89,11 +89,66 @@ static void test_bad(void **state)
 		     "fc_initiators[0]");
 }
 
+#define VPORT(extra) "\"fc\":[{\"driver\":\"vfio\",\"wwpn\":\"0x2000001b32aa0002\"," \
+	"\"wwnn\":\"0x2000001b32aa0000\",\"target\":\"iqn.2026-11.org.t:a\"" extra "}],"
+
+/* "driver": "vfio": a PCI address (canonical form kept), optional group and
+ * MSI-X count, no FCoE keys, no packet socket; beside an FCoE port. */
+static void test_vfio(void **state)
+{
+	struct sup_config cfg;
+	char err[512] = "";
+
+	assert_int_equal(load(PRE "\"fc\":[{\"driver\":\"fcoe\",\"interface\":\"veth0\","
+			      "\"wwpn\":\"0x2000001b32aa0001\",\"wwnn\":\"0x2000001b32aa0000\","
+			      "\"target\":\"iqn.2026-11.org.t:a\"},{\"driver\":\"vfio\","
+			      "\"pci\":\"03:00.1\",\"iommu_group\":7,\"msix\":2,"
+			      "\"wwpn\":\"0x2000001b32aa0002\",\"wwnn\":\"0x2000001b32aa0000\","
+			      "\"target\":\"iqn.2026-11.org.t:a\"}]," TGT "}]}",
+			      &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.nfc, 2);
+	assert_false(cfg.fc[0].vfio);
+	assert_true(cfg.fc[1].vfio);
+	assert_string_equal(cfg.fc[1].pci, "0000:03:00.1");
+	assert_int_equal(cfg.fc[1].iommu_group, 7);
+	assert_int_equal(cfg.fc[1].msix, 2);
+	sup_config_free(&cfg);
+
+	assert_int_equal(load(PRE VPORT(",\"pci\":\"0000:81:00.0\"") TGT "}]}", &cfg, err,
+			      sizeof(err)), 0);
+	assert_int_equal(cfg.fc[0].iommu_group, -1);
+	assert_int_equal(cfg.fc[0].msix, 0);
+	sup_config_free(&cfg);
+
+	expect_error(PRE VPORT("") TGT "}]}", "fc[0].pci");
+	expect_error(PRE VPORT(",\"pci\":\"0000:81:00.8\"") TGT "}]}", "fc[0].pci");
+	expect_error(PRE VPORT(",\"pci\":\"81:00\"") TGT "}]}", "fc[0].pci");
+	expect_error(PRE VPORT(",\"pci\":3") TGT "}]}", "fc[0].pci");
+	expect_error(PRE VPORT(",\"pci\":\"81:00.0\",\"iommu_group\":-1") TGT "}]}",
+		     "fc[0].iommu_group");
+	expect_error(PRE VPORT(",\"pci\":\"81:00.0\",\"iommu_group\":\"7\"") TGT "}]}",
+		     "fc[0].iommu_group");
+	expect_error(PRE VPORT(",\"pci\":\"81:00.0\",\"msix\":0") TGT "}]}", "fc[0].msix");
+	expect_error(PRE VPORT(",\"pci\":\"81:00.0\",\"msix\":65") TGT "}]}", "fc[0].msix");
+	expect_error(PRE VPORT(",\"pci\":\"81:00.0\",\"interface\":\"eth0\"") TGT "}]}",
+		     "not for a vfio port");
+	expect_error(PRE VPORT(",\"pci\":\"81:00.0\",\"fip_vlans\":[1]") TGT "}]}",
+		     "fc[0].fip_vlans");
+	expect_error(PRE VPORT(",\"pci\":\"81:00.0\",\"fd\":3") TGT "}]}", "fc[0].fd");
+	expect_error(PRE "\"fc\":[{\"driver\":\"vfio\",\"pci\":\"81:00.0\","
+		     "\"wwpn\":\"0x2000001b32aa0002\",\"wwnn\":\"0x2000001b32aa0000\","
+		     "\"target\":\"iqn.2026-11.org.t:a\"},{\"driver\":\"vfio\",\"pci\":\"0000:81:00.0\","
+		     "\"wwpn\":\"0x2000001b32aa0003\",\"wwnn\":\"0x2000001b32aa0000\","
+		     "\"target\":\"iqn.2026-11.org.t:a\"}]," TGT "}]}", "fc[1].pci");
+	expect_error(PRE VPORT(",\"pci\":\"81:00.0\",\"wwpn\":\"0x0\"") TGT "}]}", "fc[0]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_vfio),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
