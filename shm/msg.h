@@ -77,6 +77,26 @@ struct msg_nexus_add {
 	struct buf_handle buf;
 	uint32_t port;      /* relative target port identifier: the iSCSI portal
 	                     * group tag of the connection (1..65535); 0 = 1 */
+	uint8_t  proto;     /* enum msg_proto: the initiator port's transport */
+	uint8_t  reserved2[3];
+};
+
+/* MSG_NEXUS_ADD proto: which SCSI transport the initiator port is on, so the
+ * core writes and reads its TransportIDs (SPC-4 7.6.4) in that protocol's
+ * format. 0 is iSCSI: senders that zero the message (all of them) and
+ * predate the field stay right. The initiator name is then
+ *   ISCSI: the iSCSI name (protocol identifier 5, formats 00/01);
+ *   FCP:   "0x" + 16 lowercase hex digits, the N_Port name (WWPN)
+ *          (protocol identifier 0, format 00);
+ *   SRP:   "0x" + 32 lowercase hex digits, the initiator port identifier
+ *          (protocol identifier 4, format 00).
+ * isid holds, for FCP and SRP, a 48-bit value naming the target port (the
+ * I_T nexus is initiator port + target port). Other values are refused. */
+enum msg_proto {
+	MSG_PROTO_ISCSI = 0,
+	MSG_PROTO_FCP = 1,
+	MSG_PROTO_SRP = 2,
+	MSG_PROTO_MAX
 };
 
 /* MSG_NEXUS_ADD h.flags: the frontend takes MSG_ASYNC_EVENT for this nexus */

@@ -136,6 +136,7 @@ struct core_nexus {
 	struct core_xcopy_held *xheld; /* core_xcopy.c: copy results by list id */
 	uint64_t served;        /* core_qd.c: when a command of it last started */
 	bool     async;         /* the frontend takes MSG_ASYNC_EVENT (NEXUS_ADD flag) */
+	uint8_t  proto;         /* enum msg_proto: its TransportID format */
 	char initiator[MSG_NAME_MAX];
 	/* core_state.c: the last PR OUT applied for this nexus (frontend tag)
 	 * and its answer, so a re-submission after a core restart is answered

@@ -512,6 +512,10 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 		core_violation(co, cl, "NEXUS_ADD with a relative target port above 65535");
 		return;
 	}
+	if (m->proto >= MSG_PROTO_MAX) {
+		core_violation(co, cl, "NEXUS_ADD with an unknown transport protocol");
+		return;
+	}
 	p = fe_buf(co, cl, &m->buf, 1);
 	if (!p) {
 		core_violation(co, cl, "NEXUS_ADD with a bad buffer handle");
@@ -536,7 +540,7 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 		/* a login the previous core incarnation accepted (and saved)
 		 * but did not answer: the same answer again, nothing changes */
 		cmd->result = had->tgt == t && core_name_eq(had->initiator, ini) &&
-			      had->isid == m->isid ? 0 : -EACCES;
+			      had->isid == m->isid && had->proto == m->proto ? 0 : -EACCES;
 	} else if (co->shutting_down) {
 		cmd->result = -EAGAIN;
 	} else if (!t) {
@@ -559,6 +563,7 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 			nx->fe_epoch = cl->peer_epoch;
 			nx->isid = m->isid;
 			nx->async = m->h.flags & MSG_NEXUS_ASYNC;
+			nx->proto = m->proto;
 			nx->port = m->port ? (uint16_t)m->port : 1;
 			nx->tgt = t;
 			nx->ua = ua;

@@ -21,6 +21,7 @@ static void nexus_itn(const struct core_nexus *nx, struct scsi_itn *itn)
 	memset(itn, 0, sizeof(*itn));
 	snprintf(itn->name, sizeof(itn->name), "%s", nx->initiator);
 	itn->isid = nx->isid;
+	itn->proto = nx->proto;
 }
 
 bool core_pr_conflict(struct core *co, struct core_cmd *cmd)

@@ -111,13 +111,13 @@ static json_t *nexus_json(const struct core_nexus *nx)
 	for (unsigned i = 0; i < nx->pr_sense_len; i++)
 		snprintf(sense + 2 * i, 3, "%02x", nx->pr_sense[i]);
 	sense[2 * nx->pr_sense_len] = 0;
-	return json_pack("{s:I, s:I, s:i, s:b, s:I, s:o, s:s, s:s, s:o, s:o, s:i, s:s}",
+	return json_pack("{s:I, s:I, s:i, s:b, s:I, s:o, s:s, s:s, s:o, s:o, s:i, s:s, s:i}",
 			 "link", (json_int_t)nx->link, "fe_epoch", (json_int_t)nx->fe_epoch,
 			 "port", (int)nx->port, "async", (int)nx->async,
 			 "id", (json_int_t)nx->id, "isid", u64_str(nx->isid),
 			 "initiator", nx->initiator, "target", nx->tgt->name, "ua", ua,
 			 "pr_tag", u64_str(nx->pr_tag), "pr_status", nx->pr_status,
-			 "pr_sense", sense);
+			 "pr_sense", sense, "proto", (int)nx->proto);
 }
 
 static json_t *state_json(struct core *co)
@@ -315,7 +315,10 @@ static const char *check_nexus(struct core *co, json_t *o)
 	    !get_u64(json_object_get(o, "pr_tag"), &u) ||
 	    !get_int(json_object_get(o, "pr_status"), 0, 255, NULL) ||
 	    !json_is_string(json_object_get(o, "pr_sense")) ||
-	    !hex_sense(json_string_value(json_object_get(o, "pr_sense")), NULL, NULL))
+	    !hex_sense(json_string_value(json_object_get(o, "pr_sense")), NULL, NULL) ||
+	    /* absent in segments written before the field: iSCSI */
+	    (json_object_get(o, "proto") &&
+	     !get_int(json_object_get(o, "proto"), 0, MSG_PROTO_MAX - 1, NULL)))
 		return "bad nexus entry";
 	cl = core_link_get(co, (uint32_t)link);
 	if (cl && cl->role != CORE_ROLE_FRONTEND)
@@ -491,6 +494,7 @@ static bool apply_nexus(struct core *co, json_t *o)
 	nx->fe_epoch = cl->peer_epoch;
 	nx->port = (uint16_t)json_integer_value(json_object_get(o, "port"));
 	nx->async = json_is_true(json_object_get(o, "async"));
+	nx->proto = (uint8_t)json_integer_value(json_object_get(o, "proto"));
 	get_u64(json_object_get(o, "isid"), &nx->isid);
 	get_name(json_object_get(o, "initiator"), nx->initiator);
 	nx->tgt = t;

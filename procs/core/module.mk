@@ -5,6 +5,7 @@ CORE_SCSI_SRCS := procs/core/scsi_sense.c procs/core/scsi_cdb.c procs/core/scsi_
 	procs/core/scsi_pr.c procs/core/scsi_mode_select.c \
 	procs/core/scsi_blk.c procs/core/scsi_sbc.c procs/core/scsi_alua.c procs/core/scsi_mmc.c \
 	procs/core/scsi_xcopy.c procs/core/scsi_sanitize.c
+CORE_SCSI_SRCS += procs/core/scsi_tid.c
 mtgt-core_SRCS := procs/core/main.c procs/core/core_config.c procs/core/core_link.c procs/core/core_live.c procs/core/core_stats.c \
 	procs/core/core_cmd.c procs/core/core_tmf.c procs/core/core_verify.c \
 	procs/core/core_pr.c procs/core/core_pr_store.c procs/core/core_emul_out.c \
@@ -35,6 +36,10 @@ test-core-proc_LIBS := -ljansson -lz
 TEST_PROGS += test-scsi-pr
 test-scsi-pr_SRCS := tests/unit/test_scsi_pr.c procs/core/core_pr_store.c $(CORE_SCSI_SRCS)
 test-scsi-pr_LIBS := -lcmocka -lz
+# TransportIDs of each transport (scsi_tid.c)
+TEST_PROGS += test-scsi-tid
+test-scsi-tid_SRCS := tests/unit/test_scsi_tid.c $(CORE_SCSI_SRCS)
+test-scsi-tid_LIBS := -lcmocka
 TEST_PROGS += test-scsi-mode
 test-scsi-mode_SRCS := tests/unit/test_scsi_mode.c $(CORE_SCSI_SRCS)
 test-scsi-mode_LIBS := -lcmocka

@@ -22,7 +22,6 @@ enum {
 	PRO_PREEMPT_ABORT = 5, PRO_REGISTER_IGNORE = 6, PRO_REGISTER_MOVE = 7,
 };
 #define PR_PARAM_LEN 24
-#define TPID_ISCSI   0x05
 
 void scsi_pr_init(struct scsi_pr *pr)
 {
@@ -70,6 +69,8 @@ int scsi_pr_add_reg(struct scsi_pr *pr, const struct scsi_itn *itn, uint64_t key
 	g = &pr->regs[pr->nregs++];
 	memset(g, 0, sizeof(*g));
 	g->itn = *itn;
+	if (g->itn.proto == MSG_PROTO_ISCSI)
+		g->itn.proto = scsi_itn_proto_of_name(g->itn.name);
 	g->key = key;
 	g->all_tg_pt = atp;
 	return 0;
@@ -157,77 +158,9 @@ void scsi_pr_nexus_lost(struct scsi_pr *pr, const struct scsi_itn *itn)
 		pr->r2_held = false;
 }
 
-/* ---- TransportIDs (iSCSI, SPC-4 7.6.4.6) ---- */
+/* ---- TransportIDs: scsi_tid.c ---- */
 
-/* Parse one TransportID at p (avail bytes). Returns its length, 0 if invalid. */
-static uint32_t tid_parse(const uint8_t *p, uint32_t avail, struct scsi_itn *out)
-{
-	uint32_t len, total, nlen;
-	uint8_t fmt;
-	const char *s, *sep;
-	char tmp[MSG_NAME_MAX + 32];
-
-	if (avail < 4)
-		return 0;
-	fmt = p[0] >> 6;
-	len = scsi_be16(p + 2);
-	total = 4 + len;
-	if ((p[0] & 0x0f) != TPID_ISCSI || fmt > 1 || len < 4 || len % 4 || total > avail ||
-	    len >= sizeof(tmp))
-		return 0;
-	memcpy(tmp, p + 4, len);
-	if (!memchr(tmp, 0, len))
-		return 0;
-	s = tmp;
-	memset(out, 0, sizeof(*out));
-	if (fmt == 0) {
-		nlen = (uint32_t)strlen(s);
-		out->isid = SCSI_ITN_ANY_ISID;
-	} else {
-		char *end;
-		unsigned long long isid;
-
-		sep = strstr(s, ",i,0x");
-		if (!sep)
-			sep = strstr(s, ",I,0X");
-		if (!sep || strlen(sep + 5) != 12)
-			return 0;
-		isid = strtoull(sep + 5, &end, 16);
-		if (*end)
-			return 0;
-		nlen = (uint32_t)(sep - s);
-		out->isid = isid;
-	}
-	if (nlen == 0 || nlen > 223)
-		return 0;
-	memcpy(out->name, s, nlen);
-	out->name[nlen] = 0;
-	return total;
-}
-
-/* Write a TransportID for itn into p (room for it is the caller's). */
-static uint32_t tid_build(const struct scsi_itn *itn, uint8_t *p)
-{
-	char s[MSG_NAME_MAX + 32];
-	int n;
-	uint32_t len;
-
-	if (itn->isid == SCSI_ITN_ANY_ISID)
-		n = snprintf(s, sizeof(s), "%s", itn->name);
-	else
-		n = snprintf(s, sizeof(s), "%s,i,0x%012llx", itn->name,
-			     (unsigned long long)(itn->isid & 0xffffffffffffull));
-	len = ((uint32_t)n + 1 + 3) & ~3u;
-	if (len < 20)
-		len = 20;
-	memset(p, 0, 4 + len);
-	p[0] = (uint8_t)((itn->isid == SCSI_ITN_ANY_ISID ? 0 : 1) << 6 | TPID_ISCSI);
-	scsi_put16(p + 2, (uint16_t)len);
-	memcpy(p + 4, s, (size_t)n);
-	return 4 + len;
-}
-
-#define TID_MAX (4 + MSG_NAME_MAX + 32)
+#define TID_MAX SCSI_TID_MAX
 
 /* ---- PERSISTENT RESERVE IN ---- */
 
@@ -284,7 +217,7 @@ static void pr_in(const struct scsi_pr_req *q, struct scsi_result *r)
 			d[12] = (uint8_t)((g->all_tg_pt ? 0x02 : 0) | (holder ? 0x01 : 0));
 			d[13] = holder ? pr->type : 0;
 			scsi_put16(d + 18, q->rel_port);
-			tl = tid_build(&g->itn, d + 24);
+			tl = scsi_tid_build(&g->itn, d + 24);
 			scsi_put32(d + 20, tl);
 			n += 24 + tl;
 		}
@@ -378,7 +311,7 @@ static bool do_register(const struct scsi_pr_req *q, struct scsi_result *r, uint
 			/* all or nothing: check every TransportID first */
 			while (off < end) {
 				struct scsi_itn t;
-				uint32_t used = tid_parse(q->param + off, end - off, &t);
+				uint32_t used = scsi_tid_parse(q->param + off, end - off, q->self, &t);
 
 				if (!used) {
 					free(add);
@@ -498,7 +431,7 @@ static bool do_move(const struct scsi_pr_req *q, struct scsi_result *r, int reg,
 		return bad_param(r, 8, -1), false;
 	if (scsi_be16(p + 18) != q->rel_port)
 		return bad_param(r, 18, -1), false;
-	if (!tid_parse(p + 24, tlen, &dest) || dest.isid == SCSI_ITN_ANY_ISID)
+	if (!scsi_tid_parse(p + 24, tlen, q->self, &dest) || dest.isid == SCSI_ITN_ANY_ISID)
 		return bad_param(r, 24, -1), false;
 	if (scsi_itn_match(&dest, q->self))
 		return bad_param(r, 24, -1), false;

@@ -25,10 +25,13 @@ enum scsi_pr_type {
 #define SCSI_PR_MAX_REGS 256          /* per LU; more: INSUFFICIENT REGISTRATION RESOURCES */
 #define SCSI_ITN_ANY_ISID UINT64_MAX  /* a TransportID without ISID: every port of the name */
 
-/* An initiator port on our (single) target port: iSCSI name and ISID. */
+/* An initiator port on our (single) target port: iSCSI name and ISID; for
+ * FCP and SRP the port's name in hex and a value naming the target port
+ * (shm/msg.h, enum msg_proto). proto decides the TransportID format. */
 struct scsi_itn {
 	char     name[MSG_NAME_MAX];
 	uint64_t isid;
+	uint8_t  proto;      /* enum msg_proto */
 };
 
 struct scsi_pr_reg {
@@ -85,7 +88,22 @@ bool scsi_pr_execute(const struct scsi_pr_req *q, struct scsi_result *r);
 /* LU reset / I_T nexus loss: SPC-2 reservations end. */
 void scsi_pr_reset(struct scsi_pr *pr);
 void scsi_pr_nexus_lost(struct scsi_pr *pr, const struct scsi_itn *itn);
-/* Used by the store when loading saved state. */
+/* TransportIDs (SPC-4 7.6.4): iSCSI (protocol identifier 5, formats 00 and
+ * 01), FCP (0, format 00: the N_Port name) and SRP (4, format 00: the
+ * initiator port identifier). Parse one at p: returns its length and fills
+ * out, or 0 when it is invalid or of a protocol not served. An FCP or SRP
+ * TransportID names the initiator port only: it gets the target port of
+ * self when self is of the same protocol (that is the port the command
+ * came through), else every target port (SCSI_ITN_ANY_ISID). */
+uint32_t scsi_tid_parse(const uint8_t *p, uint32_t avail, const struct scsi_itn *self,
+			struct scsi_itn *out);
+/* Write the TransportID of itn at p (room: SCSI_TID_MAX); returns its length. */
+#define SCSI_TID_MAX (4 + MSG_NAME_MAX + 32)
+uint32_t scsi_tid_build(const struct scsi_itn *itn, uint8_t *p);
+/* The transport a saved name must be of (state saved without proto). */
+uint8_t scsi_itn_proto_of_name(const char *name);
+/* Used by the store when loading saved state (an FCP or SRP name, which no
+ * iSCSI name can look like, sets proto when the saved state has none). */
 int scsi_pr_add_reg(struct scsi_pr *pr, const struct scsi_itn *itn, uint64_t key, bool atp);
 
 #endif

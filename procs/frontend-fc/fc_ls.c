@@ -323,6 +323,8 @@ static void nexus_add(struct fc_rport *rp)
 	/* the target port stands where iSCSI has the ISID: PR and UA keep
 	 * two target ports of one initiator apart */
 	m.nexus_add.isid = lp->wwpn & 0xffffffffffffull;
+	/* PR TransportIDs of this initiator: FCP, its N_Port name */
+	m.nexus_add.proto = MSG_PROTO_FCP;
 	m.nexus_add.h.tag = fe_req_new(&t->fl, FRQ_NEXUS, rp);
 	if (!m.nexus_add.h.tag) {
 		pool_free(&t->alloc, &m.nexus_add.buf);

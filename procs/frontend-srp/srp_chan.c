@@ -123,6 +123,8 @@ static struct srp_sess *sess_new(struct srp_tgt *t, struct srp_port *p, const ui
 	/* the I_T nexus is (initiator port, target port): the target port
 	 * stands where iSCSI has the ISID, so PR and UA keep them apart */
 	m.nexus_add.isid = port_hash48(p->id);
+	/* PR TransportIDs of this initiator: SRP, its port identifier */
+	m.nexus_add.proto = MSG_PROTO_SRP;
 	m.nexus_add.h.tag = fe_req_new(&t->fl, SRQ_NEXUS, s);
 	if (!m.nexus_add.h.tag) {
 		pool_free(&t->alloc, &m.nexus_add.buf);

@@ -716,6 +716,79 @@ static int case_load(struct fci *c, uint32_t secs, bool strict)
 	return 0;
 }
 
+/* Persistent reservations over FCP name the initiator by an FCP TransportID
+ * (SPC-4 7.6.4.2: protocol 0, format 00, the N_Port name), not an iSCSI
+ * one: REGISTER with SPEC_I_PT naming a second WWPN, READ FULL STATUS shows
+ * both in FCP format with relative target port 1, then CLEAR. On LUN 1. */
+static int case_pr(struct fci *c)
+{
+	const uint64_t other = 0x2100001b32bb00aaull, key = 0x46435052ull;
+	uint8_t buf[1024], p[52];
+	struct fci_cmd k = { .lun = lun_wire(1), .buf = buf };
+	uint32_t n, found = 0;
+
+	if (login_ready(c))
+		return 1;
+	memset(p, 0, sizeof(p));
+	fc_put64(p + 8, key);
+	p[20] = 0x08;                          /* SPEC_I_PT */
+	fc_put32(p + 24, 24);
+	p[28] = 0x00;                          /* FCP TransportID, format 00 */
+	fc_put64(p + 28 + 8, other);
+	memcpy(buf, p, sizeof(p));
+	memset(k.cdb, 0, 16);
+	k.cdb[0] = 0x5f;                       /* PERSISTENT RESERVE OUT, REGISTER */
+	fc_put32(k.cdb + 5, sizeof(p));
+	k.cdb_len = 10;
+	k.wr = true;
+	k.dl = sizeof(p);
+	if (good(c, &k, "PR OUT REGISTER with SPEC_I_PT (FCP TransportID)"))
+		return 1;
+	memset(k.cdb, 0, 16);
+	k.cdb[0] = 0x5e;                       /* PERSISTENT RESERVE IN */
+	k.cdb[1] = 0x03;                       /* READ FULL STATUS */
+	fc_put16(k.cdb + 7, sizeof(buf));
+	k.wr = false;
+	k.rd = true;
+	k.dl = sizeof(buf);
+	memset(buf, 0, sizeof(buf));
+	if (good(c, &k, "PR IN READ FULL STATUS"))
+		return 1;
+	n = 8 + fc_get32(buf + 4);
+	CHECK(n <= k.data_in && n <= sizeof(buf), "READ FULL STATUS: %u bytes of %u", n, k.data_in);
+	for (uint32_t off = 8; off + 24 <= n;) {
+		const uint8_t *d = buf + off, *t = d + 24;
+		uint32_t tl = fc_get32(d + 20);
+
+		CHECK(off + 24 + tl <= n, "descriptor at %u overruns", off);
+		CHECK(tl == 24 && (t[0] & 0x0f) == 0 && (t[0] >> 6) == 0,
+		      "TransportID at %u: protocol %u format %u length %u (want FCP, 00, 24)", off,
+		      t[0] & 0x0f, t[0] >> 6, tl);
+		CHECK(fc_get64(d) == key, "key %llx", (unsigned long long)fc_get64(d));
+		if (fc_get64(t + 8) == c->wwpn) {
+			CHECK(fc_get16(d + 18) == 1, "relative target port %u", fc_get16(d + 18));
+			found |= 1;
+		}
+		if (fc_get64(t + 8) == other)
+			found |= 2;
+		off += 24 + tl;
+	}
+	CHECK(found == 3, "READ FULL STATUS lacks %s", found & 1 ? "the SPEC_I_PT port" : "us");
+	FCI_LOG("PR over FCP: READ FULL STATUS names %016llx and %016llx by FCP TransportIDs",
+		(unsigned long long)c->wwpn, (unsigned long long)other);
+	memset(p, 0, sizeof(p));
+	fc_put64(p, key);
+	memcpy(buf, p, 24);
+	memset(k.cdb, 0, 16);
+	k.cdb[0] = 0x5f;
+	k.cdb[1] = 0x03;                       /* CLEAR */
+	fc_put32(k.cdb + 5, 24);
+	k.rd = false;
+	k.wr = true;
+	k.dl = 24;
+	return good(c, &k, "PR OUT CLEAR");
+}
+
 int fci_case(struct fci *c, const char *name, int argc, char **argv)
 {
 	if (!strcmp(name, "basic"))
@@ -740,6 +813,8 @@ int fci_case(struct fci *c, const char *name, int argc, char **argv)
 		return case_stall(c);
 	if (!strcmp(name, "logout"))
 		return case_logout(c);
+	if (!strcmp(name, "pr"))
+		return case_pr(c);
 	if (!strcmp(name, "load"))
 		return case_load(c, argc > 0 ? (uint32_t)atoi(argv[0]) : 10,
 				 argc > 1 && !strcmp(argv[1], "strict"));

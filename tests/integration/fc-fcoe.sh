@@ -115,7 +115,7 @@ ini 020b02 "$IWWPN" rejects || tl_fail "case rejects failed"
 ini 020b03 "$DENIED" denied || tl_fail "case denied failed"
 ini 020b07 "$LOWWWPN" p2p || tl_fail "case p2p failed"
 ini 020b08 "$IWWPN" qd 32 || tl_fail "case qd failed"
-for c in residual abts tmf faults stall logout; do
+for c in residual abts tmf faults stall logout pr; do
 	ini 020b04 "$IWWPN" $c || tl_fail "case $c failed"
 done
 [ "$(tl_pid fc0)" = "$FC_PID" ] || tl_fail "mtgt-fc restarted during the cases"
