@@ -540,7 +540,11 @@ static void fe_nexus_add(struct core *co, struct core_link *cl, const struct msg
 		/* a login the previous core incarnation accepted (and saved)
 		 * but did not answer: the same answer again, nothing changes */
 		cmd->result = had->tgt == t && core_name_eq(had->initiator, ini) &&
-			      had->isid == m->isid && had->proto == m->proto ? 0 : -EACCES;
+			      had->isid == m->isid ? 0 : -EACCES;
+		/* a segment written by a core that predates the field says
+		 * iSCSI (0): the frontend knows better */
+		if (!cmd->result)
+			had->proto = m->proto;
 	} else if (co->shutting_down) {
 		cmd->result = -EAGAIN;
 	} else if (!t) {
