@@ -370,6 +370,11 @@ void scsi_report_opcodes(const uint8_t *cdb, uint8_t *out, uint32_t cap, struct 
 /* The same for one LU (NULL: rows every LU offers): some rows are thin-only. */
 void scsi_report_opcodes_lu(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out,
 			    uint32_t cap, struct scsi_result *r);
+/* False when the table has the CDB's opcode only for another device type
+ * (e.g. READ(16) on a CD/DVD LU, GET CONFIGURATION on a disk): the command
+ * is then INVALID COMMAND OPERATION CODE, so what runs and what REPORT
+ * SUPPORTED OPERATION CODES lists cannot disagree. */
+bool scsi_opcode_of_type(const struct scsi_lu *lu, const uint8_t *cdb);
 
 /* ---- scsi_emul.c ---- */
 struct scsi_emul_req {
