@@ -749,6 +749,12 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		core_cmd_complete(co, cmd);
 		return;
 	}
+	/* a read-only ACL entry: what would change shared state (scsi_ro.c);
+	 * its media writes are refused by the decoders below */
+	if (nx->readonly && scsi_ro_refuse(&cmd->lun->lu, cmd->cdb, &cmd->res)) {
+		core_cmd_complete(co, cmd);
+		return;
+	}
 	if (!scsi_is_media(cmd->cdb)) {
 		cmd->emulated = true;
 		task_enroll(cmd);
