@@ -632,7 +632,8 @@ static void san_apply(struct core *co, json_t *v)
 		s->failed = !s->running;
 		if (s->running &&
 		    ((uint64_t)json_integer_value(json_object_get(e, "lu_bytes")) != s->lu_bytes ||
-		     s->pos % l->lu.block_size || s->pattern_len > l->lu.block_size ||
+		     s->pos >= s->lu_bytes || s->pos % l->lu.block_size ||
+		     s->pattern_len > l->lu.block_size ||
 		     (s->pattern_len && !s->pattern))) {
 			/* cannot go on as it was: interrupted, so failed */
 			log_warn("LUN %u: the sanitize of the previous core cannot resume here: "
