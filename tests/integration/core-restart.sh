@@ -78,10 +78,7 @@ same_pids() {
 	done
 }
 logins0=$(grep -c 'core\[.*nexus [0-9]* on link [0-9]*: ' "$TL_LOG")
-# the I/O must outlast the kills: each takes its 1.0-1.7 s pause plus the
-# wait for the new core, which on a loaded 2-core machine (make test next to
-# other work) can approach a second; 2 s per kill plus 10 keeps the margin
-mixed $(( KILLS * 2 + 10 )) 32 "$TL_DIR/mixed1.log" &
+mixed $(( KILLS + 15 )) 32 "$TL_DIR/mixed1.log" &
 pm=$!
 TL_BG_PIDS+=($pm)
 sleep 1
