@@ -359,6 +359,8 @@ static void rx_pdu(struct iscsi_conn *c)
 		c->t->st.protocol_closes++;
 		iscsi_conn_close(c, "protocol error");
 	}
+	if (c->state == CONN_FFP && c->sess)
+		iscsi_cmdsn_drain(c); /* PDUs this one put in order */
 }
 
 static bool rx_can_run(struct iscsi_conn *c)

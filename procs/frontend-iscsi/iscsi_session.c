@@ -60,6 +60,7 @@ void iscsi_session_free(struct iscsi_session *s)
 		if (s->next)
 			s->next->prev = s->prev;
 	}
+	iscsi_cmdsn_free(s);
 	if (s->nreq)
 		s->nreq->sess = NULL; /* NEXUS_ADDED will find no one: it deletes */
 	if (s->nexus_added) {
@@ -169,40 +170,6 @@ void iscsi_fill_sn(struct iscsi_conn *c, uint8_t *bhs, bool status)
 	s->max_cmd_sn = max;
 	iscsi_put32(bhs + 28, s->exp_cmd_sn);
 	iscsi_put32(bhs + 32, max);
-}
-
-bool iscsi_cmdsn_accept(struct iscsi_conn *c, uint32_t cmdsn, bool immediate)
-{
-	struct iscsi_session *s = c->sess;
-
-	if (immediate)
-		return true; /* immediate PDUs carry CmdSN without using it */
-	/* ERL >= 1: a command lost to a digest error is retried with its
-	 * CmdSN, now behind ExpCmdSN */
-	if (s->nholes && iscsi_sn_lt(cmdsn, s->exp_cmd_sn) && iscsi_erl_hole_take(s, cmdsn)) {
-		log_info("conn %llu: CmdSN %u: retried command accepted",
-			 (unsigned long long)c->id, cmdsn);
-		return true;
-	}
-	if (iscsi_sn_lt(cmdsn, s->exp_cmd_sn) || iscsi_sn_lt(s->max_cmd_sn, cmdsn)) {
-		/* RFC 7143 4.2.2.1: outside the window, silently ignored */
-		log_warn("conn %llu: CmdSN %u outside [%u, %u], ignored",
-			 (unsigned long long)c->id, cmdsn, s->exp_cmd_sn, s->max_cmd_sn);
-		return false;
-	}
-	/* One connection delivers in order, so a gap means the initiator
-	 * skipped numbers; move on rather than wait forever. */
-	if (cmdsn != s->exp_cmd_sn) {
-		log_warn("conn %llu: CmdSN %u, expected %u",
-			 (unsigned long long)c->id, cmdsn, s->exp_cmd_sn);
-		/* ERL >= 1: the skipped ones may come back as retries */
-		for (uint32_t sn = s->exp_cmd_sn, k = 0; sn != cmdsn && k < ISCSI_ERL_HOLES;
-		     sn++, k++)
-			if (iscsi_erl_on(c))
-				iscsi_erl_hole_add(s, sn);
-	}
-	s->exp_cmd_sn = cmdsn + 1;
-	return true;
 }
 
 void iscsi_window_release(struct iscsi_conn *c)
@@ -371,6 +338,8 @@ void iscsi_rx_logout(struct iscsi_conn *c)
 			iscsi_send_reject(c, ISCSI_REJECT_PROTOCOL, b);
 			return;
 		}
+		/* what waits behind a missing CmdSN will never run */
+		iscsi_cmdsn_flush(c);
 		c->logout_pending = true;
 		c->logout_itt = iscsi_get32(b + 16);
 		c->logout_reason = reason;

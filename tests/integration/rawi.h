@@ -85,4 +85,12 @@ void rawi_rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks);
 int  rawi_write(struct rawi *x, uint32_t lba, uint32_t len, uint32_t seed);
 int  rawi_read_verify(struct rawi *x, uint32_t lba, uint32_t len, uint32_t seed);
 
+/* rawi_cmdsn.c: CmdSN ordering cases (address and target from main) */
+extern const char *rawi_addr, *rawi_target;
+void rawi_case_cmdsn_order(void);
+void rawi_case_cmdsn_window(void);
+void rawi_case_cmdsn_data(void);
+void rawi_case_cmdsn_gap(void);
+void rawi_case_cmdsn_tmf(void);
+
 #endif
