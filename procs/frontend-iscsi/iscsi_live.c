@@ -61,6 +61,7 @@ void iscsi_live_config(struct iscsi_tgt *t, const struct ctl_msg *m)
 		log_info("configuration %lld applied",
 			 (long long)json_integer_value(json_object_get(root, "seq")));
 		drop_removed_targets(t, json_object_get(cfg, "targets"));
+		iscsi_isns_targets_changed(t, cfg);
 	}
 	json_decref(root);
 }
@@ -142,5 +143,6 @@ void iscsi_live_portal(struct iscsi_tgt *t, struct ctl_msg *m)
 			log_info("no longer listening on %s", addr);
 		}
 	}
+	iscsi_isns_portals_changed(t);
 	json_decref(root);
 }

@@ -200,6 +200,7 @@ void iscsi_tgt_stats(struct iscsi_tgt *t)
 	}
 	if (j)
 		json_object_set_new(j, "session_list", iscsi_live_sessions(t));
+	iscsi_isns_stats(t, j);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	if (s)
 		ctl_send(CHILD_CTL_FD, CTL_STATS, s, strlen(s), NULL, 0);
