@@ -259,7 +259,15 @@ void iscsi_nop_ping(struct iscsi_conn *c)
 
 #define ISCSI_ASYNC_LOGOUT_REQUEST 1
 #define ISCSI_ASYNC_DROP_CONN      2
-#define ISCSI_TIME2WAIT            2  /* our DefaultTime2Wait */
+
+/* Time2Wait in what asks or tells an initiator to go: the DefaultTime2Wait
+ * negotiated for the session (at least our 2 s, RFC 7143 13.15). */
+static uint16_t time2wait(const struct iscsi_conn *c)
+{
+	uint32_t v = c->sess ? c->sess->p.time2wait : 2;
+
+	return (uint16_t)(v > 3600 ? 3600 : v);
+}
 
 static struct iscsi_txpdu *async_new(struct iscsi_conn *c, uint8_t event)
 {
@@ -285,7 +293,7 @@ void iscsi_async_drop(struct iscsi_conn *c)
 	struct iscsi_txpdu *p = async_new(c, ISCSI_ASYNC_DROP_CONN);
 
 	iscsi_put16(p->bhs + 38, c->cid);           /* Parameter1: CID */
-	iscsi_put16(p->bhs + 40, ISCSI_TIME2WAIT);  /* Parameter2: Time2Wait */
+	iscsi_put16(p->bhs + 40, time2wait(c));     /* Parameter2: Time2Wait */
 	iscsi_put16(p->bhs + 42, 0);                /* Parameter3: Time2Retain (ERL 0) */
 	p->close_after = true;
 	c->drop_sent = true;
@@ -308,8 +316,9 @@ void iscsi_logout_try(struct iscsi_conn *c)
 	p->bhs[2] = ISCSI_LOGOUT_RSP_OK;
 	iscsi_put32(p->bhs + 16, c->logout_itt);
 	iscsi_fill_sn(c, p->bhs, true);
-	/* Time2Wait: reconnect at once, unless we are going away */
-	iscsi_put16(p->bhs + 40, c->t->shutting_down ? ISCSI_TIME2WAIT : 0);
+	/* Time2Wait: reconnect at once, unless we are going away or asked it
+	 * to go (then DefaultTime2Wait) */
+	iscsi_put16(p->bhs + 40, c->t->shutting_down || c->logout_asked ? time2wait(c) : 0);
 	iscsi_put16(p->bhs + 42, 0); /* Time2Retain: nothing is kept at ERL 0 */
 	p->close_after = true;
 	c->closing_after_tx = true;

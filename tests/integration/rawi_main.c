@@ -903,6 +903,11 @@ static const struct {
 	{ "cmdsn-data", rawi_case_cmdsn_data },
 	{ "cmdsn-gap", rawi_case_cmdsn_gap },
 	{ "cmdsn-tmf", rawi_case_cmdsn_tmf },
+	/* iscsi-shutdown.sh; not in "all" */
+	{ "shut-logout", rawi_case_shut_logout },
+	{ "shut-ignore", rawi_case_shut_ignore },
+	{ "shut-stuck", rawi_case_shut_stuck },
+	{ "shut-none", rawi_case_shut_none },
 };
 
 int main(int argc, char **argv)
@@ -921,7 +926,8 @@ int main(int argc, char **argv)
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			if (all ? cases[i].fn == case_logout_req || cases[i].fn == case_logout_wait ||
-				  !strncmp(cases[i].name, "cmdsn-", 6)
+				  !strncmp(cases[i].name, "cmdsn-", 6) ||
+				  !strncmp(cases[i].name, "shut-", 5)
 				: strcmp(argv[a], cases[i].name) != 0)
 				continue;
 			int before = rawi_failures;
