@@ -455,6 +455,77 @@ static void case_tmf(void)
 	rawi_close(&x);
 }
 
+/* 24 ORDERED writes of one block, each with its own pattern, sent in a
+ * shuffled CmdSN order (several rounds, different shuffles): the block ends
+ * with the pattern of the highest CmdSN, every write is answered, and
+ * ExpCmdSN ends past all of them. */
+static void case_shuffle(void)
+{
+	struct rawi x;
+	uint8_t cdb[16];
+	static uint8_t data[24][4096];
+	uint32_t lba = 3400, seed = 4242;
+	int order[24];
+
+	if (session(&x, "cmdsn-shuffle", 7))
+		return;
+	for (int round = 0; round < 8; round++) {
+		uint32_t n = x.cmdsn;
+		struct waitset w[6];
+		int answered = 0;
+
+		for (int i = 0; i < 24; i++) {
+			order[i] = i;
+			rawi_pattern(data[i], (uint64_t)lba * 512, 4096, 100u + (uint32_t)(round * 24 + i));
+		}
+		for (int i = 23; i > 0; i--) {
+			seed = seed * 1103515245u + 12345u;
+			int j = (int)((seed >> 8) % (uint32_t)(i + 1)), tmp = order[i];
+
+			order[i] = order[j];
+			order[j] = tmp;
+		}
+		memset(w, 0, sizeof(w));
+		rawi_rw10(cdb, true, lba, 8);
+		for (int i = 0; i < 24; i++) {
+			int k = order[i];
+			uint32_t itt = cmd_at(&x, n + (uint32_t)k, ISCSI_CMD_WRITE, ATTR_ORDERED, cdb,
+					      4096, data[k], 4096, true);
+
+			ws_add(&w[i / 4], itt, NULL, 0);
+		}
+		x.cmdsn = n + 24;
+		/* answers come in any grouping: collect all 24 */
+		for (int k = 0; k < 256 && answered < 24; k++) {
+			if (rawi_recv(&x, &P, RAWI_TIMEOUT_MS) != 1)
+				break;
+			uint32_t itt = iscsi_get32(P.bhs + 16);
+
+			for (int g = 0; g < 6; g++)
+				for (int i = 0; i < w[g].n; i++)
+					if (w[g].itt[i] == itt && w[g].status[i] < 0 &&
+					    (P.bhs[0] & ISCSI_OP_MASK) == ISCSI_OP_SCSI_RSP) {
+						w[g].status[i] = P.bhs[3];
+						answered++;
+						CHECK(P.bhs[3] == 0, "round %d: write status 0x%x",
+						      round, P.bhs[3]);
+					}
+		}
+		CHECK(answered == 24, "round %d: %d of 24 writes answered", round, answered);
+		if (answered != 24)
+			break;
+		CHECK(rawi_read_verify(&x, lba, 4096, 100u + (uint32_t)(round * 24 + 23)) == 0,
+		      "round %d: the block does not hold the write with the highest CmdSN", round);
+	}
+	CHECK(exp_cmdsn(&x) == x.cmdsn, "ExpCmdSN after the shuffled rounds");
+	rawi_close(&x);
+}
+
+void rawi_case_cmdsn_shuffle(void)
+{
+	case_shuffle();
+}
+
 void rawi_case_cmdsn_order(void)
 {
 	case_order();

@@ -903,6 +903,7 @@ static const struct {
 	{ "cmdsn-data", rawi_case_cmdsn_data },
 	{ "cmdsn-gap", rawi_case_cmdsn_gap },
 	{ "cmdsn-tmf", rawi_case_cmdsn_tmf },
+	{ "cmdsn-shuffle", rawi_case_cmdsn_shuffle },
 	/* iscsi-shutdown.sh; not in "all" */
 	{ "shut-logout", rawi_case_shut_logout },
 	{ "shut-ignore", rawi_case_shut_ignore },
