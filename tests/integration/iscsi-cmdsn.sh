@@ -23,7 +23,7 @@ JSON
 tl_start "$TL_DIR/mtgtd.json"
 tl_wait_ready || tl_fail "target not ready"
 timeout -k 5 "$(tl_secs 120)" "$TL_BIN/test-raw-initiator" "127.0.0.1:$TL_PORT" "$TL_TARGET" \
-	${RAWI_CASES:-cmdsn-order cmdsn-window cmdsn-data cmdsn-gap cmdsn-tmf cmdsn-shuffle} >"$TL_DIR/rawi.log" 2>&1
+	${RAWI_CASES:-cmdsn-order cmdsn-window cmdsn-data cmdsn-gap cmdsn-tmf cmdsn-shuffle cmdsn-fuzz} >"$TL_DIR/rawi.log" 2>&1
 rc=$?
 cat "$TL_DIR/rawi.log" >&2
 [ $rc = 0 ] || tl_fail "test-raw-initiator exit $rc: $(grep -m 3 -E 'FAIL' "$TL_DIR/rawi.log" | tr '\n' ' ')"

@@ -93,6 +93,7 @@ void rawi_case_cmdsn_data(void);
 void rawi_case_cmdsn_gap(void);
 void rawi_case_cmdsn_tmf(void);
 void rawi_case_cmdsn_shuffle(void);
+void rawi_case_cmdsn_fuzz(void);
 /* rawi_async.c: what a session sees when the target goes away */
 void rawi_case_shut_logout(void);
 void rawi_case_shut_ignore(void);

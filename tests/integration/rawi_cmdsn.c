@@ -521,6 +521,112 @@ static void case_shuffle(void)
 	rawi_close(&x);
 }
 
+/* Hostile CmdSNs: rounds of random commands (reads, writes with immediate
+ * and unsolicited data, TEST UNIT READY), non-immediate NOP-Outs and Text
+ * requests with CmdSNs below, inside (with gaps and duplicates) and beyond
+ * the window, immediate ABORT TASK SETs and LUN RESETs, ending in a Logout
+ * or a dropped connection. The target must answer what it may, never crash
+ * and still serve a new session. */
+static void case_fuzz(void)
+{
+	struct rawi x;
+	uint8_t cdb[16];
+	static uint8_t buf[16384];
+	uint32_t seed = 777;
+	int closes = 0;
+
+	rawi_quiet = true;
+	for (int round = 0; round < 60; round++) {
+		if (session(&x, "cmdsn-fuzz", (uint8_t)(8 + round % 4)))
+			break;
+		uint32_t base = x.cmdsn;
+
+		for (int k = 0; k < 30; k++) {
+			seed = seed * 1103515245u + 12345u;
+			uint32_t r = seed >> 4, sn = base + (r % 150) - 4;
+
+			switch (r % 7) {
+			case 0: case 1:
+				rawi_rw10(cdb, false, 3500 + (r >> 8) % 64, 8);
+				cmd_at(&x, sn, ISCSI_CMD_READ, (r >> 3) % 2 ? ATTR_ORDERED : ATTR_SIMPLE,
+				       cdb, 4096, NULL, 0, true);
+				break;
+			case 2: {
+				uint32_t itt;
+
+				rawi_rw10(cdb, true, 3500 + (r >> 8) % 64, 16);
+				itt = cmd_at(&x, sn, ISCSI_CMD_WRITE, ATTR_SIMPLE, cdb, 8192, buf,
+					     (r >> 5) % 2 ? 4096 : 0, (r >> 6) % 2);
+				if (!((r >> 6) % 2))
+					rawi_dout(&x, itt, ISCSI_RSVD_TAG, 0, (r >> 5) % 2 ? 4096 : 0,
+						  buf, 4096, true, 0);
+				break;
+			}
+			case 3:
+				tur_at(&x, sn);
+				break;
+			case 4:
+				nop_at(&x, sn, (r >> 9) % 3 == 0);
+				break;
+			case 5: {
+				uint8_t bhs[ISCSI_BHS_LEN] = { ISCSI_OP_TEXT_REQ, ISCSI_FLAG_FINAL };
+				static const char st[] = "SendTargets=All";
+
+				iscsi_put32(bhs + 16, x.itt++);
+				iscsi_put32(bhs + 20, ISCSI_RSVD_TAG);
+				iscsi_put32(bhs + 24, sn);
+				iscsi_put32(bhs + 28, x.expstatsn);
+				rawi_send(&x, bhs, NULL, 0, st, sizeof(st), 0);
+				break;
+			}
+			default: {
+				uint8_t bhs[ISCSI_BHS_LEN] = { ISCSI_OP_TMF_REQ | ISCSI_OP_IMMEDIATE };
+
+				bhs[1] = ISCSI_FLAG_FINAL | ((r >> 7) % 2 ? ISCSI_TMF_ABORT_TASK_SET :
+							     ISCSI_TMF_LUN_RESET);
+				iscsi_put32(bhs + 16, x.itt++);
+				iscsi_put32(bhs + 20, ISCSI_RSVD_TAG);
+				iscsi_put32(bhs + 24, base + (r >> 9) % 40);
+				iscsi_put32(bhs + 28, x.expstatsn);
+				rawi_send(&x, bhs, NULL, 0, NULL, 0, 0);
+				break;
+			}
+			}
+		}
+		/* take what comes (R2Ts are left unanswered) */
+		int rc = 1;
+
+		for (int d = 0; d < 2048 && rc == 1; d++)
+			rc = rawi_recv(&x, &P, 100);
+		if (rc < 0) {
+			closes++;
+		} else if (round % 2) {
+			uint8_t bhs[ISCSI_BHS_LEN] = { ISCSI_OP_LOGOUT_REQ | ISCSI_OP_IMMEDIATE,
+						       ISCSI_FLAG_FINAL | ISCSI_LOGOUT_CLOSE_SESSION };
+
+			iscsi_put32(bhs + 16, x.itt++);
+			iscsi_put32(bhs + 24, base);
+			iscsi_put32(bhs + 28, x.expstatsn);
+			rawi_send(&x, bhs, NULL, 0, NULL, 0, 0);
+			rawi_expect(&x, ISCSI_OP_LOGOUT_RSP, &P, 3000);
+		}
+		rawi_close(&x);
+	}
+	rawi_quiet = false;
+	fprintf(stderr, "cmdsn-fuzz: 60 rounds of 30 PDUs, %d connections closed by the target\n",
+		closes);
+	if (session(&x, "cmdsn-fuzz-after", 12))
+		return;
+	CHECK(rawi_write(&x, 3600, 8192, 55) == 0, "write after the fuzz");
+	CHECK(rawi_read_verify(&x, 3600, 8192, 55) == 0, "read after the fuzz");
+	rawi_close(&x);
+}
+
+void rawi_case_cmdsn_fuzz(void)
+{
+	case_fuzz();
+}
+
 void rawi_case_cmdsn_shuffle(void)
 {
 	case_shuffle();

@@ -904,6 +904,7 @@ static const struct {
 	{ "cmdsn-gap", rawi_case_cmdsn_gap },
 	{ "cmdsn-tmf", rawi_case_cmdsn_tmf },
 	{ "cmdsn-shuffle", rawi_case_cmdsn_shuffle },
+	{ "cmdsn-fuzz", rawi_case_cmdsn_fuzz },
 	/* iscsi-shutdown.sh; not in "all" */
 	{ "shut-logout", rawi_case_shut_logout },
 	{ "shut-ignore", rawi_case_shut_ignore },
