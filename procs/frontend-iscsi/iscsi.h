@@ -530,6 +530,8 @@ int   iscsi_async_request_logout(struct iscsi_tgt *t, const char *initiator,
 				 const char *target, uint16_t secs);
 void  iscsi_async_ctl(struct iscsi_tgt *t, const char *json);
 void  iscsi_async_conn_lost(struct iscsi_conn *c);
+/* AsyncEvent 3: tell the initiator we drop its session, then close. */
+void  iscsi_async_drop_session(struct iscsi_conn *c, const char *why);
 
 /* ---- iscsi_tmf.c ---- */
 void  iscsi_rx_tmf(struct iscsi_conn *c);

@@ -35,7 +35,7 @@ static void drop_removed_targets(struct iscsi_tgt *t, json_t *targets)
 			victims[n++] = x->conn;
 	}
 	for (uint32_t i = 0; i < n; i++)
-		iscsi_conn_close(victims[i], "its target was removed");
+		iscsi_async_drop_session(victims[i], "its target was removed");
 }
 
 void iscsi_live_config(struct iscsi_tgt *t, const struct ctl_msg *m)
@@ -104,7 +104,7 @@ void iscsi_live_drop(struct iscsi_tgt *t, const struct ctl_msg *m)
 		if (x->tsih == json_integer_value(v) && x->conn) {
 			log_info("session tsih %u (%s): dropped by the administrator", x->tsih,
 				 x->p.initiator_name);
-			iscsi_conn_close(x->conn, "dropped by the administrator");
+			iscsi_async_drop_session(x->conn, "dropped by the administrator");
 			break;
 		}
 	json_decref(root);

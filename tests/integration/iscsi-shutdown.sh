@@ -6,6 +6,7 @@
 #   Response with Time2Wait = the DefaultTime2Wait it negotiated (5), one that
 #   does not gets AsyncEvent 2 (Parameter2 Time2Wait 5) and is closed;
 #   mtgtd exits 0.
+# - mtgtctl session drop: AsyncEvent 3 (Time2Wait 5, Time2Retain 0), closed.
 # - proc upgrade of mtgt-iscsi: a live handover tells the sessions nothing
 #   (no Asynchronous Message, commands go on); an upgrade that cannot hand
 #   over (a PDU stuck half sent) falls back to a plain restart, and then the
@@ -61,6 +62,18 @@ raw shut-none "$TL_DIR/n.log" RAWI_SECS=6; n=$RAW_PID
 out=$(CTL proc upgrade iscsi0 --binary "$TL_DIR/v2/mtgt-iscsi") || tl_fail "live upgrade: $out"
 check_raw $n "$TL_DIR/n.log" shut-none
 tl_log "live upgrade: $(grep 'shut-none:' "$TL_DIR/n.log"), no Asynchronous Message"
+
+# an administrator drops a session: AsyncEvent 3, then closed
+raw shut-drop "$TL_DIR/e.log"; e=$RAW_PID
+tsih=$(CTL --json session list | "$TL_PY" -c '
+import json, sys
+j = json.load(sys.stdin)
+s = j if isinstance(j, list) else j.get("sessions", [])
+print(" ".join(str(x["tsih"]) for x in s if "raw-shutdown" in x.get("initiator", "")))')
+[ -n "$tsih" ] && [ "${tsih// /}" = "$tsih" ] || tl_fail "session list: TSIH '$tsih'"
+CTL session drop "$tsih" >/dev/null || tl_fail "session drop $tsih failed"
+check_raw $e "$TL_DIR/e.log" shut-drop
+tl_log "session drop: AsyncEvent 3 (Time2Wait 5, Time2Retain 0), then closed"
 
 # 3: an upgrade that cannot hand over: a plain restart, sessions asked to log out
 raw shut-logout "$TL_DIR/c.log"; c=$RAW_PID

@@ -99,5 +99,6 @@ void rawi_case_shut_logout(void);
 void rawi_case_shut_ignore(void);
 void rawi_case_shut_stuck(void);
 void rawi_case_shut_none(void);
+void rawi_case_shut_drop(void);
 
 #endif

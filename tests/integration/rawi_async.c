@@ -8,6 +8,8 @@
  *                Response 0 with Time2Wait = the negotiated DefaultTime2Wait
  *   shut-ignore  AsyncEvent 1, no logout → AsyncEvent 2 (Parameter1 CID,
  *                Parameter2 Time2Wait = DefaultTime2Wait) → closed
+ *   shut-drop    AsyncEvent 3 (session dropped by the administrator) →
+ *                closed
  *   shut-none    commands keep working for RAWI_SECS and no Asynchronous
  *                Message comes (a live upgrade keeps sessions)
  *   shut-stuck   a PDU whose data stops half way: the live upgrade cannot
@@ -151,6 +153,28 @@ void rawi_case_shut_ignore(void)
 void rawi_case_shut_stuck(void)
 {
 	shut(false, true);
+}
+
+/* An administrator drops the session: AsyncEvent 3 (Parameter2 Time2Wait =
+ * DefaultTime2Wait, Parameter3 Time2Retain 0), then the connection closes. */
+void rawi_case_shut_drop(void)
+{
+	struct rawi x;
+	unsigned t2w = env_u("RAWI_T2W", 5);
+
+	if (t2w < 2)
+		t2w = 2;
+	if (login(&x, "shut-drop", 5))
+		return;
+	ready();
+	if (await_async(&x, 30000, 3)) {
+		CHECK(iscsi_get16(P.bhs + 40) == t2w, "AsyncEvent 3 Parameter2 (Time2Wait) %u, want %u",
+		      iscsi_get16(P.bhs + 40), t2w);
+		CHECK(iscsi_get16(P.bhs + 42) == 0, "AsyncEvent 3 Parameter3 (Time2Retain) %u",
+		      iscsi_get16(P.bhs + 42));
+		CHECK(rawi_recv(&x, &P, 5000) == -1, "connection still open after AsyncEvent 3");
+	}
+	rawi_close(&x);
 }
 
 /* A live upgrade: no Asynchronous Message, no error, commands go on. */

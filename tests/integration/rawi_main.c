@@ -910,6 +910,7 @@ static const struct {
 	{ "shut-ignore", rawi_case_shut_ignore },
 	{ "shut-stuck", rawi_case_shut_stuck },
 	{ "shut-none", rawi_case_shut_none },
+	{ "shut-drop", rawi_case_shut_drop },
 };
 
 int main(int argc, char **argv)
