@@ -199,6 +199,9 @@ struct iscsi_conn {
 	uint64_t txq_bytes;
 	/* session */
 	struct iscsi_session *sess;
+	struct iscsi_conn *snext;         /* sess->conn list (iscsi_mcs.c) */
+	uint32_t mrdsl_tx;                /* the initiator's MaxRecvDataSegmentLength here; 0: the session's */
+	bool     leave_only;              /* closing ends this connection, not its session */
 	uint32_t stat_sn;
 	uint32_t exp_stat_sn;
 	uint16_t cid;
@@ -250,7 +253,8 @@ struct iscsi_conn {
 struct iscsi_session {
 	struct iscsi_tgt *t;
 	struct iscsi_session *prev, *next; /* t->sessions (after login) */
-	struct iscsi_conn *conn;
+	struct iscsi_conn *conn;          /* its connections (linked by snext), first = oldest */
+	uint32_t nconns;
 	struct iscsi_params p;
 	uint8_t  isid[6];
 	uint16_t tsih;
@@ -517,10 +521,28 @@ bool  iscsi_cmdsn_skip(struct iscsi_conn *c, uint32_t cmdsn);
  * CmdSN below the TMF's are dropped, missing CmdSNs below it count as
  * received. Returns how many commands were dropped. */
 int   iscsi_cmdsn_tmf(struct iscsi_conn *c, uint64_t lun, bool all_luns, uint32_t tmf_cmdsn);
-/* Logout: nothing queued will run; drop it. */
-void  iscsi_cmdsn_flush(struct iscsi_conn *c);
+/* Logout: what waits will never run; drop it (all: the whole session's, or
+ * only what came on c). */
+void  iscsi_cmdsn_flush(struct iscsi_conn *c, bool all);
+/* c left its session (which lives on): its kept PDUs count as received. */
+void  iscsi_cmdsn_conn_gone(struct iscsi_session *s, struct iscsi_conn *c);
 uint32_t iscsi_cmdsn_queued(const struct iscsi_session *s);
 void  iscsi_cmdsn_free(struct iscsi_session *s);
+
+/* ---- iscsi_mcs.c: several connections per session ---- */
+/* A non-leading login (TSIH of a live session): 0 or a login status. */
+int   iscsi_mcs_join_check(struct iscsi_conn *c, uint16_t tsih, const uint8_t isid[6]);
+/* The final response of a non-leading login: the connection joins its
+ * session (the login's own session object is dropped). False if the
+ * session went away meanwhile. */
+bool  iscsi_mcs_join(struct iscsi_conn *c, uint16_t tsih);
+/* The connection closes: leave its session; the last one frees it; at
+ * ErrorRecoveryLevel < 2 a connection that fails takes the session along. */
+void  iscsi_mcs_conn_gone(struct iscsi_conn *c);
+struct iscsi_conn *iscsi_mcs_conn_by_cid(struct iscsi_session *s, uint16_t cid);
+/* A command by ITT on any connection of the session. */
+struct iscsi_cmd *iscsi_mcs_cmd_find(struct iscsi_conn *c, uint32_t itt, struct iscsi_conn **on);
+uint32_t iscsi_conn_mrdsl_tx(const struct iscsi_conn *c);
 
 /* ---- iscsi_async.c: Asynchronous Messages ---- */
 void  iscsi_async_scsi_event(struct iscsi_tgt *t, const struct msg_async_event *m);

@@ -83,10 +83,10 @@ int iscsi_async_request_logout(struct iscsi_tgt *t, const char *initiator,
 {
 	int n = 0;
 
-	for (struct iscsi_session *s = t->sessions; s; s = s->next) {
-		struct iscsi_conn *c = s->conn;
-
-		if (!c || c->state != CONN_FFP || c->closing_after_tx || c->logout_asked ||
+	for (struct iscsi_session *s = t->sessions; s; s = s->next)
+	for (struct iscsi_conn *c = s->conn; c; c = c->snext) {
+		/* every connection: AsyncEvent 1 asks for the one it is sent on */
+		if (c->state != CONN_FFP || c->closing_after_tx || c->logout_asked ||
 		    !name_match(initiator, s->p.initiator_name) ||
 		    !name_match(target, s->p.target_name))
 			continue;

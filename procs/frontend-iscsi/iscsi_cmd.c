@@ -222,7 +222,7 @@ static void queue_data_in(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint32_t 
 			  bool with_status, uint8_t status, uint8_t rf, uint32_t residual)
 {
 	const struct iscsi_params *p = &c->sess->p;
-	uint32_t seg = p->mrdsl_tx, n;
+	uint32_t seg = iscsi_conn_mrdsl_tx(c), n;
 
 	c->t->st.bytes_out += len;
 	if (seg == 0)
@@ -576,7 +576,7 @@ int iscsi_cmd_rx_start(struct iscsi_conn *c)
 	cdb_len = iscsi_cdb_extract(b, c->ahs, c->hi.ahs_len, cdb, sizeof(cdb));
 	if (cdb_len < 0)
 		return iscsi_rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_INVALID_FIELD);
-	if (iscsi_cmd_find(c, c->hi.itt))
+	if (iscsi_mcs_cmd_find(c, c->hi.itt, NULL))
 		return iscsi_rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_TASK_IN_PROGRESS);
 	if (c->hi.immediate && c->ncmds >= 2 * ISCSI_QDEPTH)
 		return iscsi_rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_IMM_CMD);

@@ -19,6 +19,7 @@
 enum oq_kind { OQ_EMPTY = 0, OQ_CMD, OQ_PDU, OQ_SKIP };
 
 struct oq_pdu {
+	struct iscsi_conn *conn;   /* it came on (and is answered on) */
 	uint8_t  bhs[ISCSI_BHS_LEN];
 	uint8_t *data;
 	uint32_t dlen;
@@ -162,6 +163,7 @@ bool iscsi_cmdsn_accept(struct iscsi_conn *c, uint32_t cmdsn, bool immediate)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return false;
+	p->conn = c;
 	memcpy(p->bhs, c->bhs, ISCSI_BHS_LEN);
 	if (c->hi.data_len && c->rx_buf) {
 		p->data = c->rx_buf; /* taken: rx_pdu frees only what is left */
@@ -178,7 +180,9 @@ bool iscsi_cmdsn_accept(struct iscsi_conn *c, uint32_t cmdsn, bool immediate)
 	return false;
 }
 
-/* Run a kept non-SCSI PDU as if it had just arrived, in order. */
+/* Run a kept non-SCSI PDU as if it had just arrived, in order, on the
+ * connection it came on (which may be in the middle of another PDU: what
+ * it is receiving is put aside and back). */
 static void replay(struct iscsi_conn *c, struct oq_pdu *p)
 {
 	struct iscsi_cmdsn_q *q = c->sess->oq;
@@ -253,7 +257,8 @@ void iscsi_cmdsn_drain(struct iscsi_conn *c)
 			s->exp_cmd_sn++;
 			if (s->active)
 				s->active--; /* its answer advertises the slot */
-			replay(c, p);
+			if (p->conn && p->conn->state == CONN_FFP && p->conn->sess == s)
+				replay(p->conn, p);
 			free(p->data);
 			free(p);
 			break;
@@ -337,23 +342,51 @@ int iscsi_cmdsn_tmf(struct iscsi_conn *c, uint64_t lun, bool all_luns, uint32_t 
 	return dropped;
 }
 
-void iscsi_cmdsn_flush(struct iscsi_conn *c)
+void iscsi_cmdsn_flush(struct iscsi_conn *c, bool all)
 {
 	struct iscsi_session *s = c->sess;
 	struct iscsi_cmdsn_q *q = s ? s->oq : NULL;
+	uint32_t n = 0;
 
 	if (!q || !q->n)
 		return;
-	log_info("conn %llu: %u PDUs waiting behind CmdSN %u dropped",
-		 (unsigned long long)c->id, q->n, s->exp_cmd_sn);
 	for (uint32_t i = 0; i < OQ_RING; i++) {
 		struct oq_slot *sl = &q->s[i];
 
-		if (sl->kind == OQ_CMD)
-			iscsi_cmd_drop(c, sl->cmd);
-		if (sl->kind == OQ_PDU && s->active)
+		if (sl->kind == OQ_CMD && (all || sl->cmd->conn == c)) {
+			iscsi_cmd_drop(c, sl->cmd); /* unhold: the slot counts as received */
+			n++;
+		} else if (sl->kind == OQ_PDU && (all || sl->pdu->conn == c)) {
+			if (s->active)
+				s->active--;
+			slot_clear(q, sl);
+			sl->kind = OQ_SKIP;
+			q->n++;
+			n++;
+		}
+		if (all)
+			slot_clear(q, sl);
+	}
+	if (n)
+		log_info("conn %llu: %u PDUs waiting behind CmdSN %u dropped",
+			 (unsigned long long)c->id, n, s->exp_cmd_sn);
+}
+
+void iscsi_cmdsn_conn_gone(struct iscsi_session *s, struct iscsi_conn *c)
+{
+	struct iscsi_cmdsn_q *q = s->oq;
+
+	/* its held commands left with it (unhold); its kept PDUs go too */
+	for (uint32_t i = 0; q && q->n && i < OQ_RING; i++) {
+		struct oq_slot *sl = &q->s[i];
+
+		if (sl->kind != OQ_PDU || sl->pdu->conn != c)
+			continue;
+		if (s->active)
 			s->active--;
 		slot_clear(q, sl);
+		sl->kind = OQ_SKIP; /* received, never to run */
+		q->n++;
 	}
 }
 

@@ -73,6 +73,10 @@ json_t *iscsi_live_sessions(struct iscsi_tgt *t)
 	for (struct iscsi_session *x = t->sessions; x; x = x->next) {
 		const struct iscsi_params *p = &x->p;
 		char isid[16];
+		int inflight = 0;
+
+		for (struct iscsi_conn *o = x->conn; o; o = o->snext)
+			inflight += (int)o->ncmds;
 
 		snprintf(isid, sizeof(isid), "%02x%02x%02x%02x%02x%02x", x->isid[0], x->isid[1],
 			 x->isid[2], x->isid[3], x->isid[4], x->isid[5]);
@@ -82,8 +86,8 @@ json_t *iscsi_live_sessions(struct iscsi_tgt *t)
 			"tsih", x->tsih, "isid", isid, "initiator", p->initiator_name,
 			"target", p->target_name, "nexus", x->nexus,
 			"logged_in", x->nexus_added, "peer", x->conn ? x->conn->peer : "",
-			"portal", x->conn ? x->conn->local : "", "connections", x->conn ? 1 : 0,
-			"in_flight", x->conn ? (int)x->conn->ncmds : 0, "params",
+			"portal", x->conn ? x->conn->local : "", "connections", (int)x->nconns,
+			"in_flight", inflight, "params",
 			"header_digest", p->header_digest, "data_digest", p->data_digest,
 			"max_recv_data_segment_length", p->mrdsl_rx,
 			"max_xmit_data_segment_length", p->mrdsl_tx, "max_burst", p->max_burst,

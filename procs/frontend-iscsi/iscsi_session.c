@@ -16,6 +16,7 @@ struct iscsi_session *iscsi_session_new(struct iscsi_conn *c)
 		return NULL;
 	s->t = c->t;
 	s->conn = c;
+	s->nconns = 1;
 	iscsi_params_defaults(&s->p);
 	return s;
 }
@@ -144,10 +145,10 @@ void iscsi_session_reinstate(struct iscsi_tgt *t, struct iscsi_session *s)
 			continue;
 		log_info("session tsih %u reinstated by a new login from %s",
 			 o->tsih, o->p.initiator_name);
+		for (struct iscsi_conn *oc = o->conn; oc; oc = oc->snext)
+			quiesce_old(s->conn, oc);
 		if (o->conn)
-			quiesce_old(s->conn, o->conn);
-		if (o->conn)
-			iscsi_conn_close(o->conn, "session reinstatement");
+			iscsi_conn_close(o->conn, "session reinstatement"); /* and its others */
 	}
 }
 
@@ -234,8 +235,8 @@ void iscsi_rx_nop_out(struct iscsi_conn *c, const uint8_t *data)
 		c->rx_buf = NULL;
 		p->data = p->owned;
 		/* never more than the initiator said it can receive */
-		p->dlen = c->hi.data_len < c->sess->p.mrdsl_tx ? c->hi.data_len :
-			  c->sess->p.mrdsl_tx;
+		p->dlen = c->hi.data_len < iscsi_conn_mrdsl_tx(c) ? c->hi.data_len :
+			  iscsi_conn_mrdsl_tx(c);
 	}
 	iscsi_conn_queue(c, p);
 }
@@ -322,6 +323,8 @@ void iscsi_logout_try(struct iscsi_conn *c)
 	iscsi_put16(p->bhs + 42, 0); /* Time2Retain: nothing is kept at ERL 0 */
 	p->close_after = true;
 	c->closing_after_tx = true;
+	/* closing one connection leaves the session to the others */
+	c->leave_only = c->logout_reason == ISCSI_LOGOUT_CLOSE_CONN;
 	iscsi_conn_queue(c, p);
 	iscsi_conn_update_rx(c);
 }
@@ -340,15 +343,24 @@ void iscsi_rx_logout(struct iscsi_conn *c)
 	case ISCSI_LOGOUT_CLOSE_SESSION:
 	case ISCSI_LOGOUT_CLOSE_CONN:
 		if (reason == ISCSI_LOGOUT_CLOSE_CONN && cid != c->cid) {
+			/* another connection of the session (e.g. one that hangs) */
+			struct iscsi_conn *o = iscsi_mcs_conn_by_cid(c->sess, cid);
+
 			rsp = ISCSI_LOGOUT_RSP_NO_CID;
+			if (o) {
+				o->leave_only = true;
+				iscsi_conn_close(o, "logged out from another connection");
+				rsp = ISCSI_LOGOUT_RSP_OK;
+			}
 			break;
 		}
 		if (c->logout_pending) {
 			iscsi_send_reject(c, ISCSI_REJECT_PROTOCOL, b);
 			return;
 		}
-		/* what waits behind a missing CmdSN will never run */
-		iscsi_cmdsn_flush(c);
+		/* what waits behind a missing CmdSN will never run (all of it,
+		 * or what came on this connection) */
+		iscsi_cmdsn_flush(c, reason == ISCSI_LOGOUT_CLOSE_SESSION);
 		c->logout_pending = true;
 		c->logout_itt = iscsi_get32(b + 16);
 		c->logout_reason = reason;

@@ -268,7 +268,7 @@ void iscsi_tgt_shutdown(struct iscsi_tgt *t)
 	 * its connection busy (and us from exiting) */
 	for (struct iscsi_conn *c = t->conns; c; c = c->next)
 		if (c->state == CONN_FFP)
-			iscsi_cmdsn_flush(c);
+			iscsi_cmdsn_flush(c, true);
 	if (t->logout_wait)
 		for (struct iscsi_conn *c = t->conns; c; c = c->next)
 			if (c->state == CONN_FFP && !c->closing_after_tx)

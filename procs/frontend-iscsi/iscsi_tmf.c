@@ -84,10 +84,12 @@ void iscsi_rx_tmf(struct iscsi_conn *c)
 	m.tmf.lun = iscsi_get64(b + 8);
 	switch (fn) {
 	case ISCSI_TMF_ABORT_TASK: {
-		struct iscsi_cmd *cmd = iscsi_cmd_find(c, rtt);
+		struct iscsi_conn *on;
+		/* the task may be on another connection of the session */
+		struct iscsi_cmd *cmd = iscsi_mcs_cmd_find(c, rtt, &on);
 
 		if (cmd && (cmd->wait_buf || cmd->held) &&
-		    iscsi_cmds_abort_waiting(c, 0, false, rtt, true)) {
+		    iscsi_cmds_abort_waiting(on, 0, false, rtt, true)) {
 			tmf_respond(c, itt, ISCSI_TMF_RSP_COMPLETE, false);
 			return;
 		}
@@ -115,7 +117,10 @@ void iscsi_rx_tmf(struct iscsi_conn *c)
 		return;
 	}
 	if (fn != ISCSI_TMF_ABORT_TASK && fn != ISCSI_TMF_CLEAR_ACA) {
-		iscsi_cmds_abort_waiting(c, m.tmf.lun, fn >= ISCSI_TMF_TARGET_WARM_RESET, 0, false);
+		for (struct iscsi_conn *o = c->sess->conn; o; o = o->snext)
+			if (o->state == CONN_FFP)
+				iscsi_cmds_abort_waiting(o, m.tmf.lun,
+							 fn >= ISCSI_TMF_TARGET_WARM_RESET, 0, false);
 		/* commands sent before it but waiting for their CmdSN turn */
 		iscsi_cmdsn_tmf(c, m.tmf.lun, fn >= ISCSI_TMF_TARGET_WARM_RESET,
 				c->hi.immediate ? cmdsn : cmdsn + 1);

@@ -35,7 +35,9 @@ for _ in $(seq 50); do
 	if "$TL_PY" - "$st" <<'PY'
 import json, sys
 j = json.loads(sys.argv[1])
-s = j["processes"]["iscsi0"]
+s = j.get("processes", {}).get("iscsi0")
+if not s:
+    sys.exit(1)
 ok = s["sessions"] == 0 and s["in_flight"] == 0 and s["spill_bytes"] == 0 \
     and s["pool_used"].startswith("0/")
 sys.exit(0 if ok else 1)

@@ -65,11 +65,18 @@ tl_log "live upgrade: $(grep 'shut-none:' "$TL_DIR/n.log"), no Asynchronous Mess
 
 # an administrator drops a session: AsyncEvent 3, then closed
 raw shut-drop "$TL_DIR/e.log"; e=$RAW_PID
-tsih=$(CTL --json session list | "$TL_PY" -c '
+# the session list comes with the stats of the last heartbeat: wait for it
+tsih=
+for _ in $(seq $(( 50 * TL_SLOW ))); do
+	tsih=$(CTL --json session list | "$TL_PY" -c '
 import json, sys
 j = json.load(sys.stdin)
 s = j if isinstance(j, list) else j.get("sessions", [])
-print(" ".join(str(x["tsih"]) for x in s if "raw-shutdown" in x.get("initiator", "")))')
+print(" ".join(str(x["tsih"]) for x in s if "raw-shutdown" in x.get("initiator", "")
+               and x.get("isid", "").endswith("05")))')  # shut-drop: ISID ...05
+	[ -n "$tsih" ] && break
+	sleep 0.2
+done
 [ -n "$tsih" ] && [ "${tsih// /}" = "$tsih" ] || tl_fail "session list: TSIH '$tsih'"
 CTL session drop "$tsih" >/dev/null || tl_fail "session drop $tsih failed"
 check_raw $e "$TL_DIR/e.log" shut-drop

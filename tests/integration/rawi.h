@@ -21,6 +21,7 @@ struct rawi {
 	bool     hd, dd;              /* digests in force */
 	uint8_t  isid[6];
 	uint16_t tsih;
+	uint16_t cid;                 /* connection ID sent at login */
 	uint32_t itt;
 	uint32_t cmdsn;               /* next CmdSN */
 	uint32_t expstatsn;           /* what we acknowledge */
@@ -100,5 +101,7 @@ void rawi_case_shut_ignore(void);
 void rawi_case_shut_stuck(void);
 void rawi_case_shut_none(void);
 void rawi_case_shut_drop(void);
+/* rawi_mcs.c: several connections per session */
+void rawi_case_mcs(void);
 
 #endif

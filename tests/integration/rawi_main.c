@@ -67,7 +67,7 @@ static void case_login(void)
 	v = rawi_key(&P, "ErrorRecoveryLevel");
 	CHECK(v && !strcmp(v, "1"), "ErrorRecoveryLevel=2 offered: answer %s (want 1)", v ? v : "-");
 	v = rawi_key(&P, "MaxConnections");
-	CHECK(v && !strcmp(v, "1"), "MaxConnections answer %s (want 1)", v ? v : "-");
+	CHECK(v && !strcmp(v, "4"), "MaxConnections answer %s (want 4)", v ? v : "-");
 	v = rawi_key(&P, "HeaderDigest");
 	CHECK(v && !strcmp(v, "CRC32C"), "HeaderDigest answer %s", v ? v : "-");
 	v = rawi_key(&P, "DataDigest");
@@ -911,6 +911,7 @@ static const struct {
 	{ "shut-stuck", rawi_case_shut_stuck },
 	{ "shut-none", rawi_case_shut_none },
 	{ "shut-drop", rawi_case_shut_drop },
+	{ "mcs", rawi_case_mcs },
 };
 
 int main(int argc, char **argv)
@@ -930,7 +931,8 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 			if (all ? cases[i].fn == case_logout_req || cases[i].fn == case_logout_wait ||
 				  !strncmp(cases[i].name, "cmdsn-", 6) ||
-				  !strncmp(cases[i].name, "shut-", 5)
+				  !strncmp(cases[i].name, "shut-", 5) ||
+				  !strcmp(cases[i].name, "mcs")
 				: strcmp(argv[a], cases[i].name) != 0)
 				continue;
 			int before = rawi_failures;
