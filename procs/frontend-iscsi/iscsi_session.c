@@ -1,4 +1,4 @@
-/* Sessions (one connection each: MaxConnections=1), TSIH, the CmdSN window and
+/* Sessions (their connections: iscsi_mcs.c), TSIH, the CmdSN window and
  * StatSN, and the small full-feature PDUs: NOP, Logout, Reject. */
 #include "procs/frontend-iscsi/iscsi.h"
 
