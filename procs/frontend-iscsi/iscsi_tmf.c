@@ -49,10 +49,11 @@ static uint8_t abort_gone(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint32_t 
 		return ISCSI_TMF_RSP_COMPLETE; /* lost; its retry is now refused */
 	if (iscsi_sn_le(exp0, refcmdsn) && iscsi_sn_le(refcmdsn, max0) &&
 	    iscsi_sn_lt(refcmdsn, cmdsn)) {
-		/* not yet received: skip it, so a late copy is dropped */
-		if (iscsi_sn_le(s->exp_cmd_sn, refcmdsn))
-			s->exp_cmd_sn = refcmdsn + 1;
-		return ISCSI_TMF_RSP_COMPLETE;
+		/* not yet received: it counts as received (what waits behind
+		 * it may run) and a late copy is dropped; another task waiting
+		 * with that CmdSN means RefCmdSN names no task of this ITT */
+		return iscsi_cmdsn_skip(c, refcmdsn) ? ISCSI_TMF_RSP_COMPLETE :
+						     ISCSI_TMF_RSP_NO_TASK;
 	}
 	return ISCSI_TMF_RSP_NO_TASK;
 }
@@ -83,10 +84,12 @@ void iscsi_rx_tmf(struct iscsi_conn *c)
 	m.tmf.lun = iscsi_get64(b + 8);
 	switch (fn) {
 	case ISCSI_TMF_ABORT_TASK: {
-		struct iscsi_cmd *cmd = iscsi_cmd_find(c, rtt);
+		struct iscsi_conn *on;
+		/* the task may be on another connection of the session */
+		struct iscsi_cmd *cmd = iscsi_mcs_cmd_find(c, rtt, &on);
 
-		if (cmd && cmd->wait_buf &&
-		    iscsi_cmds_abort_waiting(c, 0, false, rtt, true)) {
+		if (cmd && (cmd->wait_buf || cmd->held) &&
+		    iscsi_cmds_abort_waiting(on, 0, false, rtt, true)) {
 			tmf_respond(c, itt, ISCSI_TMF_RSP_COMPLETE, false);
 			return;
 		}
@@ -113,8 +116,15 @@ void iscsi_rx_tmf(struct iscsi_conn *c)
 		tmf_respond(c, itt, ISCSI_TMF_RSP_NOT_SUPPORTED, false);
 		return;
 	}
-	if (fn != ISCSI_TMF_ABORT_TASK && fn != ISCSI_TMF_CLEAR_ACA)
-		iscsi_cmds_abort_waiting(c, m.tmf.lun, fn >= ISCSI_TMF_TARGET_WARM_RESET, 0, false);
+	if (fn != ISCSI_TMF_ABORT_TASK && fn != ISCSI_TMF_CLEAR_ACA) {
+		for (struct iscsi_conn *o = c->sess->conn; o; o = o->snext)
+			if (o->state == CONN_FFP)
+				iscsi_cmds_abort_waiting(o, m.tmf.lun,
+							 fn >= ISCSI_TMF_TARGET_WARM_RESET, 0, false);
+		/* commands sent before it but waiting for their CmdSN turn */
+		iscsi_cmdsn_tmf(c, m.tmf.lun, fn >= ISCSI_TMF_TARGET_WARM_RESET,
+				c->hi.immediate ? cmdsn : cmdsn + 1);
+	}
 	tm = calloc(1, sizeof(*tm));
 	if (!tm) {
 		tmf_respond(c, itt, ISCSI_TMF_RSP_REJECTED, false);
