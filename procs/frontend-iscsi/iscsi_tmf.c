@@ -147,8 +147,10 @@ void iscsi_rx_tmf(struct iscsi_conn *c)
 
 /* RFC 7143 11.6.1: after a TARGET COLD RESET "the target MUST then close
  * all of its TCP connections to all initiators (terminates all sessions)".
- * The requester's connection closes once its response is sent; every other
- * session of the same target node ends now (their commands were aborted by
+ * The requester's connection closes once its response is sent (the other
+ * connections of its session follow it, iscsi_mcs.c); every other session
+ * of the same target node ends now, closing its first connection taking the
+ * rest along (their commands were aborted by
  * the reset already; their nexuses go with them, so the initiators see
  * I_T NEXUS LOSS / POWER ON when they log in again). Other target nodes of
  * this process are separate SCSI target devices and are left alone. */
