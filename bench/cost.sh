@@ -39,7 +39,7 @@ EOF
 if [ -n "${COST_UNPINNED:-}" ]; then
 	"$TL_BIN/mtgtd" -c "$TL_DIR/mtgtd.json" -f >>"$TL_LOG" 2>&1 &
 else
-	taskset -c "$TARGET_CPU" "$TL_BIN/mtgtd" -c "$TL_DIR/mtgtd.json" -f >>"$TL_LOG" 2>&1 &
+	${COST_WRAP:-} taskset -c "$TARGET_CPU" "$TL_BIN/mtgtd" -c "$TL_DIR/mtgtd.json" -f >>"$TL_LOG" 2>&1 &
 fi
 TL_PID=$!
 tl_wait_ready || tl_fail "mtgt not ready"
@@ -67,16 +67,25 @@ for c in $COST_CASES; do
 	qd32-null)  args="-r -q 32 -b 4096"; lun=2 ;;
 	qd32-read)  args="-r -q 32 -b 4096"; lun=1 ;;
 	qd32-write) args="-w -r -q 32 -b 4096"; lun=1 ;;
+	idle)       snap "$TL_DIR/before.idle"; sleep "$COST_SECONDS"; snap "$TL_DIR/after.idle"
+		    join "$TL_DIR/before.idle" "$TL_DIR/after.idle" | awk -v hz="$(getconf CLK_TCK)" -v s="$COST_SECONDS" \
+			'{ t += $5 - $2; c += $6 - $3 } END { printf "== idle: %.2f%% of a CPU, %d context switches/s\n", t * 100 / hz / s, c / s }'
+		    continue ;;
 	*) tl_fail "unknown case $c" ;;
 	esac
 	snap "$TL_DIR/before.$c"
 	perf stat -x, --per-thread -e task-clock,context-switches,raw_syscalls:sys_enter \
 		-p "$plist" -o "$TL_DIR/perf.$c" &
 	ppid=$!
+	if [ -n "${COST_PROFILE:-}" ]; then
+		perf record -q -g -o "$TL_DIR/rec.$c" -p "$plist" -- sleep "$COST_SECONDS" >/dev/null 2>&1 &
+		rpid=$!
+	fi
 	sleep 0.3
 	out=$(taskset -c "$INIT_CPU" "$TL_BIN/bench-load" $args -t "$COST_SECONDS" "$(url $lun)" 2>&1)
 	kill -INT "$ppid"; wait "$ppid"
 	snap "$TL_DIR/after.$c"
+	[ -n "${COST_PROFILE:-}" ] && { wait "$rpid"; echo "  profile: perf report -i $TL_DIR/rec.$c"; }
 	iops=$(printf '%s\n' "$out" | sed -n 's/^iops \([0-9]*\) .*/\1/p')
 	[ -n "$iops" ] && [ "$iops" -gt 0 ] || tl_fail "$c: bench-load: $out"
 	ios=$((iops * COST_SECONDS))

@@ -340,6 +340,7 @@ struct iscsi_tgt {
 	ev_timer tick;
 	uint32_t spin_us;
 	uint32_t poll_us;                 /* busy-poll window after the last command */
+	uint32_t yield_n;                 /* sched_yield()s for owed answers before sleeping */
 	ev_tstamp poll_until;
 	uint32_t nop_interval;            /* idle seconds before a NOP-In ping; 0: never */
 	uint32_t nop_timeout;             /* seconds to answer it */
