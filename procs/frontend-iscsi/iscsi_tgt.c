@@ -100,6 +100,8 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 	t->spin_us = cfg_u32(cfg, "spin_us", 0, 0, 10000);
 	t->poll_us = cfg_u32(cfg, "poll_us", 0, 0, 10000);
 	t->yield_n = iscsi_env_yield();
+	/* MTGT_ISCSI_RX_BATCH=0 reads every header on its own */
+	t->rx_batch = !getenv("MTGT_ISCSI_RX_BATCH") || strcmp(getenv("MTGT_ISCSI_RX_BATCH"), "0");
 	t->nop_interval = cfg_u32(cfg, "nop_interval_s", 30, 0, 86400);
 	t->nop_timeout = cfg_u32(cfg, "nop_timeout_s", 30, 1, 86400);
 	t->logout_wait = cfg_u32(cfg, "shutdown_logout_s", 3, 0, 60);
@@ -208,6 +210,8 @@ void iscsi_tgt_stats(struct iscsi_tgt *t)
 		      "logout_requests", (json_int_t)t->st.logout_requests);
 	if (j)
 		json_object_set_new(j, "bytes_copied", json_integer((json_int_t)t->bytes_copied));
+	if (j)
+		json_object_set_new(j, "rx_batched", json_integer((json_int_t)t->st.rx_batched));
 	if (j) {
 		char pool[48];
 
