@@ -14,6 +14,7 @@ PKGS=(
   clang libclang-rt-14-dev    # libFuzzer for make fuzz
   libibverbs-dev librdmacm-dev # mtgt-srp verbs transport (builds without RDMA hardware)
   procps iproute2 python3 util-linux
+  fcoe-utils tshark           # the FC test: fipvlan asks mtgt-fc's FIP VLAN answer, tshark decodes the capture
 )
 
 # The unprivileged user the sandboxed children run as (docs/security.md);

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "supervisor/sup.h"
 #include "supervisor/sup_srp.h"
+#include "supervisor/sup_fc.h"
 #include "supervisor/sup_audit.h"
 #include "supervisor/sup_sandbox.h"
 
@@ -139,7 +140,7 @@ int main(int argc, char **argv)
 	if (!cfg_path)
 		log_info("no -c given: serving the embedded demo configuration");
 	if (sup_open_backing(&s) || sup_open_state(&s) || sup_bind_portals(&s) ||
-	    sup_srp_bind(&s))
+	    sup_srp_bind(&s) || sup_fc_bind(&s))
 		return 1;
 	if (!foreground) {
 		char logp[PATH_MAX];

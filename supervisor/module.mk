@@ -10,3 +10,4 @@ mtgtd_SRCS += supervisor/sup_upgrade.c supervisor/sup_upgrade_backend.c supervis
 mtgtd_LIBS := -lev -ljansson -lsystemd -lseccomp
 mtgtd_SRCS += supervisor/sup_lun.c supervisor/sup_stats.c
 mtgtd_SRCS += supervisor/sup_srp.c
+mtgtd_SRCS += supervisor/sup_fc.c

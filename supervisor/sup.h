@@ -77,6 +77,7 @@ struct sup {
 	struct pool pool;
 	int      listen_fds[SUP_MAX_PORTALS];
 	int      srp_fds[SUP_MAX_SRP_PORTS]; /* soft SRP CM sockets (sup_srp.c) */
+	int      fc_fds[SUP_MAX_FC_PORTS];   /* FCoE packet sockets (sup_fc.c) */
 	int      state_fd;        /* the core's durable state (APTPL), in state_dir */
 	int      isns_fds[2];     /* iSNS connection and SCN listener handed to the
 	                           * next frontend started; closed here after the fork */

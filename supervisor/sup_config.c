@@ -12,6 +12,7 @@
 #include "supervisor/sup_acl.h"
 #include "supervisor/sup_config.h"
 #include "supervisor/sup_srp.h"
+#include "supervisor/sup_fc.h"
 #include "supervisor/sup_alua.h"
 #include "supervisor/sup_sandbox.h"
 
@@ -333,7 +334,8 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 			size_t errlen)
 {
 	static const char *const keys[] = { "name", "luns", "initiators", "chap", "max_sessions",
-					    "redirect", "portal_groups", "alua", "srp_initiators", NULL };
+					    "redirect", "portal_groups", "alua", "srp_initiators",
+					    "fc_initiators", NULL };
 	char w[128];
 	json_t *v, *e;
 	size_t i;
@@ -386,6 +388,9 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 
 	v = json_object_get(j, "srp_initiators");
 	if (v && (r = sup_srp_target_acl(t, v, where, err, errlen)))
+		return r;
+	v = json_object_get(j, "fc_initiators");
+	if (v && (r = sup_fc_target_acl(t, v, where, err, errlen)))
 		return r;
 
 	v = json_object_get(j, "chap");
@@ -443,7 +448,8 @@ static int parse_target(json_t *j, struct sup_target *t, const char *where, char
 static int parse_restart(struct sup_config *cfg, json_t *j, char *err, size_t errlen)
 {
 	static const char *const names[] = { "core", "iscsi", "iscsi0", "backend", "backend-file",
-					     "backend-null", "backend-ram", "srp", "srp0", NULL };
+					     "backend-null", "backend-ram", "srp", "srp0", "fc", "fc0",
+					     NULL };
 	const char *key;
 	char w[64];
 	json_t *v;
@@ -575,7 +581,7 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 	static const char *const keys[] = { "admin_socket", "state_dir", "portals", "targets",
 					    "discovery_chap", "chap_algorithms", "iscsi", "restart",
 					    "heartbeat", "sandbox", "backends", "admin", "start_backends",
-					    "isns", "srp", "srp_options", NULL };
+					    "isns", "srp", "srp_options", "fc", "fc_options", NULL };
 	static const char *const algs[] = { "SHA3-256", "SHA-256", "MD5" };
 	char w[64];
 	json_t *v, *e;
@@ -800,6 +806,8 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 	}
 	if ((r = sup_srp_config(cfg, root, err, errlen)))
 		return r;
+	if ((r = sup_fc_config(cfg, root, err, errlen)))
+		return r;
 	if ((r = check_secret_reuse(cfg, err, errlen)))
 		return r;
 	cfg->doc = sup_config_doc(cfg, root);
@@ -837,6 +845,7 @@ int sup_config_default(struct sup_config *cfg, char *err, size_t errlen)
 void sup_config_free(struct sup_config *cfg)
 {
 	sup_srp_free(cfg);
+	sup_fc_free(cfg);
 	for (uint32_t i = 0; i < cfg->ntargets; i++) {
 		struct sup_target *t = &cfg->targets[i];
 

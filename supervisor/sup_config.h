@@ -71,6 +71,18 @@ struct sup_target {
 	struct sup_acl *acls;  /* per initiators[i]: its LUN set (sup_acl.c) */
 	uint32_t nsrp_initiators;
 	char   **srp_initiators; /* SRP initiator port ids "0x<32 hex>" (sup_srp.c) */
+	uint32_t nfc_initiators;
+	char   **fc_initiators;  /* FC initiator WWPNs "0x<16 hex>" (sup_fc.c) */
+};
+
+/* An FC port (sup_fc.c). */
+#define SUP_MAX_FC_PORTS 8
+struct sup_fc_port {
+	char     interface[16];
+	char     wwpn[19], wwnn[19]; /* "0x" + 16 lowercase hex digits */
+	char    *target;
+	uint32_t port_id;      /* VN2VN N_Port id to claim, 0: from the WWPN */
+	json_t  *fip_vlans;    /* answered to FIP VLAN requests, or NULL */
 };
 
 /* An SRP target port (sup_srp.c). */
@@ -149,6 +161,9 @@ struct sup_config {
 	uint32_t nsrp;
 	struct sup_srp_port srp[SUP_MAX_SRP_PORTS];
 	json_t  *srp_options;
+	uint32_t nfc;
+	struct sup_fc_port fc[SUP_MAX_FC_PORTS];
+	json_t  *fc_options;
 };
 
 const char *sup_backend_name(enum sup_backend b);

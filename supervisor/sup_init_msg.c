@@ -6,6 +6,7 @@
 
 #include "supervisor/sup.h"
 #include "supervisor/sup_srp.h"
+#include "supervisor/sup_fc.h"
 #include "supervisor/sup_acl.h"
 #include "supervisor/sup_sandbox.h"
 #include "supervisor/sup_alua.h"
@@ -78,6 +79,8 @@ json_t *sup_core_config(struct sup *s)
 			json_array_append_new(inits, sup_acl_json(t, k));
 		for (uint32_t k = 0; k < t->nsrp_initiators; k++)
 			json_array_append_new(inits, json_string(t->srp_initiators[k]));
+		for (uint32_t k = 0; k < t->nfc_initiators; k++)
+			json_array_append_new(inits, json_string(t->fc_initiators[k]));
 		json_t *o = json_pack("{s:s, s:o, s:o, s:o}", "name", t->name, "luns", luns,
 				      "initiators", inits, "ports", sup_alua_ports(&s->cfg, t));
 
@@ -180,6 +183,8 @@ json_t *sup_init_doc(struct sup *s, struct sup_proc *p, int *fds, int *nfds, int
 
 	if (p->kind == SUP_FRONTEND && !strcmp(p->kind_name, "srp")) {
 		sup_srp_init_doc(s, p, doc, fds, nfds, max_fds, CHILD_FD_BASE);
+	} else if (p->kind == SUP_FRONTEND && !strcmp(p->kind_name, "fc")) {
+		sup_fc_init_doc(s, p, doc, fds, nfds, max_fds, CHILD_FD_BASE);
 	} else if (p->kind == SUP_FRONTEND) {
 		json_t *ls = json_array();
 

@@ -80,6 +80,8 @@ void sup_procs_setup(struct sup *s)
 	add_proc(s, "iscsi0", "iscsi", "mtgt-iscsi", SUP_FRONTEND);
 	if (s->cfg.nsrp)
 		add_proc(s, "srp0", "srp", "mtgt-srp", SUP_FRONTEND);
+	if (s->cfg.nfc)
+		add_proc(s, "fc0", "fc", "mtgt-fc", SUP_FRONTEND);
 	for (uint32_t i = 0; i < s->nprocs; i++)
 		s->procs[i].policy = *sup_config_policy(&s->cfg, s->procs[i].name,
 							 s->procs[i].kind_name);

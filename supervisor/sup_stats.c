@@ -18,7 +18,8 @@ void sup_stats_request(struct sup *s)
 		 * for it would take CTL_STATS for a protocol error */
 		bool answers = p->kind == SUP_CORE || p->kind == SUP_BACKEND ||
 			       (p->kind == SUP_FRONTEND && !strncmp(p->kind_name, "iscsi", 5)) ||
-			       (p->kind == SUP_FRONTEND && !strcmp(p->kind_name, "srp"));
+			       (p->kind == SUP_FRONTEND && !strcmp(p->kind_name, "srp")) ||
+			       (p->kind == SUP_FRONTEND && !strcmp(p->kind_name, "fc"));
 
 		if (answers && p->state == SUP_ST_RUNNING && p->ctl >= 0)
 			ctl_send(p->ctl, CTL_STATS, NULL, 0, NULL, 0);

@@ -25,7 +25,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # Programs in build/bin named test-* that are tools driven by the scripts,
 # not unit tests.
-NOT_UNIT=" test-initiator test-iscsi-io test-iscsi-fakecore test-chap-login test-alua test-be-probe test-no-uring test-be-fair test-admin-probe test-raw-initiator test-iscsi-scale test-srp-ini test-ring-scribble "
+NOT_UNIT=" test-initiator test-iscsi-io test-iscsi-fakecore test-chap-login test-alua test-be-probe test-no-uring test-be-fair test-admin-probe test-raw-initiator test-iscsi-scale test-srp-ini test-ring-scribble test-fc-ini "
 
 passed=0
 failed=0

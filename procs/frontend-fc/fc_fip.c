@@ -76,6 +76,7 @@ static int fip_desc(struct fip_msg *m, uint8_t type, const uint8_t *d, size_t by
 		m->fka_period_ms = fc_get32(d + 4);
 		break;
 	case FIP_DT_VENDOR:
+	case FIP_DT_FC4F:
 		break;
 	case FIP_DT_VLAN:
 		if (m->nvlans >= FIP_MAX_VLANS)
@@ -277,6 +278,18 @@ void fip_put_vn_id(struct fip_buf *b, const uint8_t mac[6], uint32_t port_id, ui
 	memcpy(d + 2, mac, 6);
 	fc_put24(d + 9, port_id);
 	fc_put64(d + 12, port_name);
+}
+
+void fip_put_fc4f_fcp(struct fip_buf *b, uint8_t feat)
+{
+	uint8_t *d = fip_desc_room(b, FIP_DT_FC4F, FIP_FC4F_WORDS);
+
+	if (!d)
+		return;
+	/* 2 reserved, the FC-4 type bitmap (8 words, FCP is type 8), then
+	 * 4 feature bits per type (FCP's in the second word) */
+	fc_put32(d + 4, 1u << 8);
+	fc_put32(d + 4 + 32 + 4, feat);
 }
 
 void fip_put_els(struct fip_buf *b, uint8_t desc_type, const uint8_t *frame, size_t len)

@@ -41,6 +41,7 @@ enum fip_desc_type {
 	FIP_DT_FKA      = 12,
 	FIP_DT_VENDOR   = 13,
 	FIP_DT_VLAN     = 14,
+	FIP_DT_FC4F     = 15, /* FC-BB-6 VN2VN claims: FC-4 types and features */
 };
 
 struct fip_msg {
@@ -97,6 +98,10 @@ void fip_put_fabric(struct fip_buf *b, uint16_t vf_id, uint32_t fc_map, uint64_t
 void fip_put_max_size(struct fip_buf *b, uint16_t size);
 void fip_put_fka(struct fip_buf *b, uint32_t period_ms, bool no_verify);
 void fip_put_vlan(struct fip_buf *b, uint16_t vlan);
+/* FC-4 features descriptor naming FCP with features feat (1 target, 2
+ * initiator), as VN2VN claims carry it (the layout Linux libfcoe uses) */
+#define FIP_FC4F_WORDS 41
+void fip_put_fc4f_fcp(struct fip_buf *b, uint8_t feat);
 void fip_put_vn_id(struct fip_buf *b, const uint8_t mac[6], uint32_t port_id, uint64_t port_name);
 /* an ELS frame (24-byte FC header + payload) in a FLOGI/FDISC/LOGO descriptor */
 void fip_put_els(struct fip_buf *b, uint8_t desc_type, const uint8_t *frame, size_t len);

@@ -4,7 +4,7 @@ FUZZ_CC     := clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I.
 FUZZERS     := fuzz-config fuzz-ring
 fuzz-config_SRCS := tests/fuzz/fuzz_config.c supervisor/sup_config.c supervisor/sup_acl.c supervisor/sup_config_doc.c supervisor/sup_policy.c supervisor/sup_sandbox.c supervisor/sup_alua.c common/log.c
-fuzz-config_SRCS += supervisor/sup_srp.c
+fuzz-config_SRCS += supervisor/sup_srp.c supervisor/sup_fc.c
 fuzz-config_LIBS := -ljansson
 fuzz-ring_SRCS   := tests/fuzz/fuzz_ring.c shm/ring.c
 # reservations and MODE SELECT parameter lists (mtgt-core)

@@ -12,8 +12,12 @@ test-ring-hostile_LIBS = -lcmocka
 TEST_PROGS += test-pool
 test-pool_SRCS = tests/unit/test_pool.c
 test-pool_LIBS = -lcmocka
-test-sup-config_SRCS += supervisor/sup_srp.c
+test-sup-config_SRCS += supervisor/sup_srp.c supervisor/sup_fc.c
 # the supervisor's SRP config keys (supervisor/sup_srp.c)
 TEST_PROGS += test-sup-srp
 test-sup-srp_SRCS = tests/unit/test_sup_srp.c $(filter-out tests/unit/test_sup_config.c,$(test-sup-config_SRCS))
 test-sup-srp_LIBS := -ljansson -lcmocka
+# the supervisor's FC config keys (supervisor/sup_fc.c)
+TEST_PROGS += test-sup-fc
+test-sup-fc_SRCS = tests/unit/test_sup_fc.c $(filter-out tests/unit/test_sup_config.c,$(test-sup-config_SRCS))
+test-sup-fc_LIBS := -ljansson -lcmocka

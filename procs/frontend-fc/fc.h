@@ -1,0 +1,147 @@
+/* mtgt-fc internals: local ports (one per port driver instance), remote
+ * ports (initiators that logged in), FCP commands, and the functions the
+ * files of this process call in each other. */
+#ifndef MTGT_FC_H
+#define MTGT_FC_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/ctl.h" /* child.h uses struct ctl_msg without including it */
+#include "common/child.h"
+#include "common/fe_link.h"
+#include "procs/frontend-fc/fc_exch.h"
+#include "procs/frontend-fc/fc_fcp.h"
+#include "procs/frontend-fc/fc_port.h"
+#include "shm/msg.h"
+#include "shm/pool.h"
+
+enum fc_req_kind { FRQ_NEXUS = 1, FRQ_CMD, FRQ_TMF };
+
+struct fc_tgt;
+struct fc_lport;
+struct fc_rport;
+
+enum fc_cmd_state {
+	FCS_CORE,       /* at the core */
+	FCS_DATA_OUT,   /* XFER_RDY sent, data-out arriving */
+	FCS_DONE,
+};
+
+struct fc_cmd {
+	struct fc_rport *rp;
+	struct fc_cmd *prev, *next;     /* rp->cmds */
+	struct fc_exch *x;              /* NULL once the exchange is gone */
+	struct fc_xid xid;
+	enum fc_cmd_state state;
+	uint64_t core_tag;              /* 0 when not at the core */
+	uint8_t  dir;
+	bool     aborted;               /* ABTS, LOGO, PRLO: answer nothing */
+	bool     linked;                /* in rp->cmds */
+	bool     bad_data;              /* data-out broke the burst: RSP_CODE 1 */
+	uint32_t want;                  /* data-out the core asked for */
+	uint32_t dl;                    /* FCP_DL */
+	struct buf_handle buf;
+	uint8_t *data;
+	struct fc_xfer xfer;
+	struct msg_cmd_rsp rsp;         /* kept while data-in is sent */
+};
+
+/* A TMF (FCP_CMND with a task management flag) at the core. */
+struct fc_tmf {
+	struct fc_rport *rp;
+	struct fc_exch *x;
+	struct fc_xid xid;
+	uint8_t  fn;
+};
+
+enum fc_nexus_state { FNX_NONE, FNX_ADDING, FNX_LIVE };
+
+struct fc_rport {
+	struct fc_lport *lp;
+	struct fc_rport *next;
+	uint32_t id;                    /* N_Port id */
+	uint64_t wwpn, wwnn;
+	uint32_t rx_size;               /* its PLOGI receive data field size */
+	bool     prli;                  /* FCP image pair established */
+	bool     gone;                  /* logged out: freed when refs drop */
+	enum fc_nexus_state nx;
+	uint32_t nexus;
+	struct buf_handle names;
+	/* a PRLI answered once the core accepted the nexus */
+	bool     prli_pending;
+	struct fc_xid prli_xid;
+	struct fc_exch *prli_x;
+	uint32_t refs;                  /* commands, TMFs, the login itself */
+	struct fc_cmd *cmds;
+};
+
+struct fc_lport {
+	struct fc_tgt *t;
+	const struct fc_port_ops *ops;
+	struct fc_port *drv;
+	uint64_t wwpn, wwnn;
+	char     target[MSG_NAME_MAX];
+	char     name[64];
+	bool     up;
+	uint32_t nport_id, max_payload;
+	struct fc_exch_mgr *em;
+	struct fc_rport *rports;
+	uint16_t next_ox;               /* our own requests (LOGO) */
+	ev_io    w;
+};
+
+struct fc_stats {
+	uint64_t plogi, prli, logo, prlo, ls_rjt, abts, ba_rjt, commands, tmfs,
+		 bytes_in, bytes_out, bad_cmnd, busy, dropped;
+};
+
+struct fc_tgt {
+	struct child *c;
+	struct ev_loop *loop;
+	struct fe_link fl;
+	struct pool_alloc alloc;
+	uint32_t nports;
+	struct fc_lport *ports;
+	uint32_t next_nexus;
+	uint32_t max_io;
+	bool     intake_paused;
+	bool     shutting_down;
+	ev_timer tick;
+	struct fc_stats st;
+};
+
+/* fc_tgt.c */
+int  fc_tgt_init(struct fc_tgt *t, struct child *c, struct ev_loop *loop);
+void fc_tgt_stats(struct fc_tgt *t);
+void fc_tgt_shutdown(struct fc_tgt *t);
+void fc_tgt_link_down(struct fc_tgt *t);
+void fc_tgt_link_up(struct fc_tgt *t, struct ctl_msg *m);
+uint64_t fc_now_ms(void);
+
+/* fc_ls.c: link services and remote ports */
+void fc_ls_recv(struct fc_lport *lp, const struct fc_hdr *h, const uint8_t *pl, uint32_t len);
+void fc_abts_recv(struct fc_lport *lp, const struct fc_hdr *h);
+struct fc_rport *fc_rport_find(struct fc_lport *lp, uint32_t id);
+void fc_rport_logout(struct fc_rport *rp, const char *why);
+void fc_rport_put(struct fc_rport *rp);
+void fc_rport_nexus_added(struct fc_rport *rp, int result);
+void fc_lport_logo_send(struct fc_lport *lp, uint32_t d_id);
+void fc_ls_reply(struct fc_lport *lp, const struct fc_xid *x, const uint8_t *pl, uint32_t len);
+void fc_all_logout(struct fc_tgt *t, const char *why);
+
+/* fc_cmd.c: FCP */
+void fc_cmd_recv(struct fc_lport *lp, const struct fc_hdr *h, const uint8_t *pl, uint32_t len);
+void fc_cmd_xfer_done(struct fc_lport *lp, struct fc_xfer *xf, int status);
+bool fc_cmd_core_msg(struct fc_tgt *t, const union msg *m, uint8_t kind, void *obj);
+void fc_cmd_abandon(struct fc_tgt *t, uint8_t kind, void *obj);
+/* the exchange of cmd was aborted (ABTS) or its port logged out */
+void fc_cmd_abort(struct fc_cmd *cmd, bool tell_core);
+void fc_cmd_free(struct fc_cmd *cmd);
+
+/* fc_sandbox.c */
+struct sandbox_profile;
+const struct sandbox_profile *fc_sandbox_profile(void);
+
+#endif

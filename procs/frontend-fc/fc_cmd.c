@@ -1,0 +1,505 @@
+/* The FCP target (FCP-4): FCP_CMND to the core, XFER_RDY and data-out into
+ * the command's pool buffer, data-in from it, FCP_RSP with residuals, sense
+ * and response codes; task management IUs to core TMFs; aborts (ABTS,
+ * logout) that end an exchange without a response while the core still
+ * owns the buffer. */
+#include "procs/frontend-fc/fc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+static void fixed_sense(uint8_t s[18], uint8_t key, uint8_t asc, uint8_t ascq)
+{
+	memset(s, 0, 18);
+	s[0] = 0x70;
+	s[2] = key;
+	s[7] = 10;
+	s[12] = asc;
+	s[13] = ascq;
+}
+
+static void send_rsp(struct fc_lport *lp, const struct fc_xid *x, const struct fcp_rsp *r,
+		     uint32_t max_len)
+{
+	uint8_t out[FCP_RSP_HDR_LEN + 8 + MSG_SENSE_MAX];
+	int n;
+
+	if (max_len > sizeof(out))
+		max_len = sizeof(out);
+	n = fcp_rsp_encode(r, out, max_len);
+	if (n > 0)
+		lp->ops->send_seq(lp->drv, x, FC_RCTL_DD_CMD_STATUS, FC_TYPE_FCP, true, out,
+				  (uint32_t)n);
+}
+
+/* An answer we give without the core: a response code, or a status with
+ * sense, on a fresh exchange that ends with it. */
+static void quick_rsp(struct fc_lport *lp, struct fc_rport *rp, struct fc_exch *ex,
+		      const struct fc_xid *x, const struct fcp_rsp *r)
+{
+	send_rsp(lp, x, r, rp->rx_size);
+	fc_exch_done(lp->em, ex, fc_now_ms());
+}
+
+static void rsp_code(struct fc_lport *lp, struct fc_rport *rp, struct fc_exch *ex,
+		     const struct fc_xid *x, uint8_t code)
+{
+	struct fcp_rsp r = { .has_rsp_code = true, .rsp_code = code };
+
+	quick_rsp(lp, rp, ex, x, &r);
+}
+
+static void check_rsp(struct fc_lport *lp, struct fc_rport *rp, struct fc_exch *ex,
+		      const struct fc_xid *x, uint8_t status, uint8_t key, uint8_t asc,
+		      uint8_t ascq, uint32_t dl)
+{
+	uint8_t sense[18];
+	struct fcp_rsp r = { .status = status, .resid = dl };
+
+	if (dl)
+		r.flags = FCP_RESID_UNDER;
+	if (key) {
+		fixed_sense(sense, key, asc, ascq);
+		r.sense = sense;
+		r.sense_len = sizeof(sense);
+	}
+	quick_rsp(lp, rp, ex, x, &r);
+}
+
+static void cmd_unlink(struct fc_cmd *cmd)
+{
+	if (!cmd->linked)
+		return;
+	if (cmd->prev)
+		cmd->prev->next = cmd->next;
+	else
+		cmd->rp->cmds = cmd->next;
+	if (cmd->next)
+		cmd->next->prev = cmd->prev;
+	cmd->prev = cmd->next = NULL;
+	cmd->linked = false;
+}
+
+void fc_cmd_free(struct fc_cmd *cmd)
+{
+	struct fc_rport *rp = cmd->rp;
+	struct fc_lport *lp = rp->lp;
+
+	cmd_unlink(cmd);
+	if (cmd->x)
+		fc_exch_done(lp->em, cmd->x, fc_now_ms());
+	if (cmd->buf.length)
+		pool_free(&lp->t->alloc, &cmd->buf);
+	free(cmd);
+	fc_rport_put(rp);
+}
+
+static void data_ready(struct fc_cmd *cmd, uint32_t len, int result)
+{
+	struct fc_tgt *t = cmd->rp->lp->t;
+	union msg m = { 0 };
+
+	cmd->state = FCS_CORE;
+	m.data_ready.h.type = MSG_DATA_READY;
+	m.data_ready.h.epoch = t->c->epoch;
+	m.data_ready.h.tag = cmd->core_tag;
+	m.data_ready.length = len;
+	m.data_ready.result = result;
+	fe_link_send(&t->fl, &m);
+}
+
+static void tmf_send(struct fc_tgt *t, struct fc_tmf *tm, uint64_t lun, uint64_t ref_tag)
+{
+	union msg m = { 0 };
+
+	m.tmf.h.type = MSG_TMF;
+	m.tmf.h.epoch = t->c->epoch;
+	m.tmf.h.tag = fe_req_new(&t->fl, FRQ_TMF, tm);
+	m.tmf.nexus = tm->rp->nexus;
+	m.tmf.fn = tm->fn;
+	m.tmf.lun = lun;
+	m.tmf.ref_tag = ref_tag;
+	if (!m.tmf.h.tag) {
+		if (tm->x)
+			fc_exch_done(tm->rp->lp->em, tm->x, fc_now_ms());
+		fc_rport_put(tm->rp);
+		free(tm);
+		return;
+	}
+	fe_link_send(&t->fl, &m);
+}
+
+void fc_cmd_abort(struct fc_cmd *cmd, bool tell_core)
+{
+	struct fc_lport *lp = cmd->rp->lp;
+
+	if (cmd->aborted)
+		return;
+	cmd->aborted = true;
+	cmd_unlink(cmd);
+	if (cmd->x) {
+		/* a posted data-out ends here (xfer_done -ECANCELED) */
+		lp->ops->abort(lp->drv, &cmd->xid);
+		fc_exch_done(lp->em, cmd->x, fc_now_ms());
+		cmd->x = NULL;
+	}
+	if (cmd->state == FCS_CORE && cmd->core_tag && tell_core &&
+	    cmd->rp->nx == FNX_LIVE) {
+		struct fc_tmf *tm = calloc(1, sizeof(*tm));
+
+		/* the core ends it with CMD_RSP ABORTED, which frees it */
+		if (tm) {
+			tm->rp = cmd->rp;
+			tm->fn = MSG_TMF_ABORT_TASK;
+			cmd->rp->refs++;
+			tmf_send(lp->t, tm, 0, cmd->core_tag);
+		}
+	}
+	if (!cmd->core_tag)
+		fc_cmd_free(cmd);
+}
+
+static uint8_t tmf_fn(uint8_t flags)
+{
+	switch (flags) {
+	case FCP_TMF_ABORT_TASK_SET: return MSG_TMF_ABORT_TASK_SET;
+	case FCP_TMF_CLEAR_TASK_SET: return MSG_TMF_CLEAR_TASK_SET;
+	case FCP_TMF_LUN_RESET: return MSG_TMF_LUN_RESET;
+	case FCP_TMF_TARGET_RESET: return MSG_TMF_TARGET_WARM_RESET;
+	case FCP_TMF_CLEAR_ACA: return MSG_TMF_CLEAR_ACA;
+	}
+	return 0;
+}
+
+static void tmf_recv(struct fc_lport *lp, struct fc_rport *rp, struct fc_exch *ex,
+		     const struct fc_xid *x, const struct fcp_cmnd *c)
+{
+	struct fc_tmf *tm;
+
+	lp->t->st.tmfs++;
+	tm = calloc(1, sizeof(*tm));
+	if (!tm) {
+		rsp_code(lp, rp, ex, x, FCP_RSP_TMF_FAILED);
+		return;
+	}
+	tm->rp = rp;
+	tm->x = ex;
+	tm->xid = *x;
+	tm->fn = tmf_fn(c->tmf);
+	ex->owner = tm;
+	rp->refs++;
+	tmf_send(lp->t, tm, c->lun, 0);
+}
+
+void fc_cmd_recv(struct fc_lport *lp, const struct fc_hdr *h, const uint8_t *pl, uint32_t len)
+{
+	struct fc_tgt *t = lp->t;
+	struct fc_rport *rp = fc_rport_find(lp, h->s_id);
+	struct fc_xid x = { .peer = h->s_id, .ox_id = h->ox_id, .rx_id = FC_XID_UNKNOWN };
+	struct fcp_cmnd c;
+	struct fc_exch *ex;
+	struct fc_cmd *cmd;
+	union msg m = { 0 };
+	uint8_t dir;
+
+	if (!rp) {
+		/* never logged in: tell it so */
+		t->st.dropped++;
+		fc_lport_logo_send(lp, h->s_id);
+		return;
+	}
+	if (!rp->prli || rp->nx != FNX_LIVE || (h->f_ctl & FC_FCTL_EX_CTX) ||
+	    h->ox_id == FC_XID_UNKNOWN || t->shutting_down) {
+		t->st.dropped++;
+		return;
+	}
+	ex = fc_exch_open(lp->em, h->s_id, h->ox_id);
+	if (!ex) {
+		/* OX_ID still open or held for RRQ; the initiator's timeout
+		 * and ABTS sort it out */
+		t->st.dropped++;
+		return;
+	}
+	x.rx_id = ex->rx_id;
+	if (fcp_cmnd_decode(pl, len, &c) < 0 || (c.rd && c.wr)) {
+		/* bidirectional commands are not supported either */
+		t->st.bad_cmnd++;
+		rsp_code(lp, rp, ex, &x, FCP_RSP_BAD_CMND);
+		return;
+	}
+	if (c.tmf) {
+		tmf_recv(lp, rp, ex, &x, &c);
+		return;
+	}
+	t->st.commands++;
+	dir = c.dl == 0 ? MSG_DIR_NONE : c.rd ? MSG_DIR_READ : c.wr ? MSG_DIR_WRITE
+								     : MSG_DIR_NONE;
+	if (c.cdb_len > MSG_CDB_MAX) {
+		check_rsp(lp, rp, ex, &x, 0x02, 0x05, 0x24, 0x00, c.dl);
+		return;
+	}
+	if (c.dl > t->max_io) {
+		/* INVALID FIELD IN COMMAND INFORMATION UNIT */
+		check_rsp(lp, rp, ex, &x, 0x02, 0x05, 0x0e, 0x03, c.dl);
+		return;
+	}
+	cmd = calloc(1, sizeof(*cmd));
+	if (!cmd) {
+		t->st.busy++;
+		check_rsp(lp, rp, ex, &x, 0x28, 0, 0, 0, c.dl);
+		return;
+	}
+	if (dir != MSG_DIR_NONE && pool_alloc(&t->alloc, c.dl, &cmd->buf) < 0) {
+		/* the arena is full: TASK SET FULL, the initiator retries */
+		free(cmd);
+		t->st.busy++;
+		check_rsp(lp, rp, ex, &x, 0x28, 0, 0, 0, c.dl);
+		return;
+	}
+	cmd->rp = rp;
+	cmd->x = ex;
+	cmd->xid = x;
+	cmd->dir = dir;
+	cmd->dl = c.dl;
+	cmd->data = cmd->buf.length ? pool_ptr(&t->c->pool, &cmd->buf) : NULL;
+	cmd->state = FCS_CORE;
+	ex->owner = cmd;
+	rp->refs++;
+	cmd->next = rp->cmds;
+	if (rp->cmds)
+		rp->cmds->prev = cmd;
+	rp->cmds = cmd;
+	cmd->linked = true;
+
+	m.cmd.h.type = MSG_CMD;
+	m.cmd.h.epoch = t->c->epoch;
+	m.cmd.h.tag = fe_req_new(&t->fl, FRQ_CMD, cmd);
+	m.cmd.nexus = rp->nexus;
+	m.cmd.dir = dir;
+	m.cmd.attr = c.attr == FCP_ATTR_HEAD ? MSG_TASK_HEAD_OF_QUEUE
+		     : c.attr == FCP_ATTR_ORDERED ? MSG_TASK_ORDERED
+		     : c.attr == FCP_ATTR_ACA ? MSG_TASK_ACA : MSG_TASK_SIMPLE;
+	m.cmd.cdb_len = (uint8_t)c.cdb_len;
+	memcpy(m.cmd.cdb, c.cdb, c.cdb_len);
+	m.cmd.lun = c.lun;
+	m.cmd.edtl = dir == MSG_DIR_NONE ? 0 : c.dl;
+	m.cmd.buf = cmd->buf;
+	if (!m.cmd.h.tag) {
+		cmd_unlink(cmd);
+		cmd->x = NULL;
+		t->st.busy++;
+		check_rsp(lp, rp, ex, &x, 0x28, 0, 0, 0, c.dl);
+		fc_cmd_free(cmd);
+		return;
+	}
+	cmd->core_tag = m.cmd.h.tag;
+	fe_link_send(&t->fl, &m);
+}
+
+static void final_rsp(struct fc_cmd *cmd)
+{
+	struct fc_lport *lp = cmd->rp->lp;
+	const struct msg_cmd_rsp *r = &cmd->rsp;
+	struct fcp_rsp f = { .status = r->status };
+	uint32_t actual = cmd->dir == MSG_DIR_READ ? r->data_len
+			  : cmd->dir == MSG_DIR_WRITE ? cmd->want : 0;
+
+	if (r->cdb_xfer_len > cmd->dl) {
+		f.flags = FCP_RESID_OVER;
+		f.resid = r->cdb_xfer_len - cmd->dl;
+	} else if (actual < cmd->dl) {
+		f.flags = FCP_RESID_UNDER;
+		f.resid = cmd->dl - actual;
+	}
+	f.sense = r->sense;
+	f.sense_len = r->sense_len;
+	if (cmd->x && cmd->x->state == FC_EXCH_OPEN)
+		send_rsp(lp, &cmd->xid, &f, cmd->rp->rx_size);
+	fc_cmd_free(cmd);
+}
+
+void fc_cmd_xfer_done(struct fc_lport *lp, struct fc_xfer *xf, int status)
+{
+	struct fc_cmd *cmd = xf->user;
+
+	if (cmd->dir == MSG_DIR_WRITE) {
+		if (cmd->state != FCS_DATA_OUT)
+			return;
+		if (status == 0)
+			lp->t->st.bytes_in += xf->len;
+		else if (status == -EPROTO)
+			cmd->bad_data = true;
+		data_ready(cmd, status ? 0 : cmd->want, status);
+		return;
+	}
+	/* data-in went out (or the link failed under it): the status next */
+	if (status == 0) {
+		lp->t->st.bytes_out += xf->len;
+		final_rsp(cmd);
+	} else {
+		fc_cmd_free(cmd);
+	}
+}
+
+static bool cmd_msg(struct fc_tgt *t, struct fc_cmd *cmd, const union msg *m)
+{
+	struct fc_lport *lp = cmd->rp->lp;
+
+	if (m->h.type == MSG_XFER_RDY) {
+		if (cmd->dir != MSG_DIR_WRITE || cmd->state != FCS_CORE ||
+		    m->xfer_rdy.length == 0 || m->xfer_rdy.length > cmd->buf.length)
+			return false;
+		cmd->want = m->xfer_rdy.length;
+		if (cmd->aborted || !cmd->x) {
+			data_ready(cmd, 0, -ECANCELED);
+			return true;
+		}
+		cmd->state = FCS_DATA_OUT;
+		memset(&cmd->xfer, 0, sizeof(cmd->xfer));
+		cmd->xfer.x = cmd->xid;
+		cmd->xfer.len = cmd->want;
+		cmd->xfer.iov[0].base = cmd->data;
+		cmd->xfer.iov[0].len = cmd->want;
+		cmd->xfer.niov = 1;
+		cmd->xfer.user = cmd;
+		if (lp->ops->recv_data(lp->drv, &cmd->xfer, true) < 0)
+			data_ready(cmd, 0, -EIO);
+		return true;
+	}
+	if (m->h.type != MSG_CMD_RSP || cmd->state == FCS_DONE ||
+	    m->cmd_rsp.sense_len > MSG_SENSE_MAX || m->cmd_rsp.data_len > cmd->buf.length)
+		return false;
+	cmd->core_tag = 0;
+	if (cmd->state == FCS_DATA_OUT) {
+		/* the core ended it while data-out was arriving (an abort
+		 * crossed it): stop placing data, the buffer is going */
+		cmd->state = FCS_CORE;
+		lp->ops->abort(lp->drv, &cmd->xid);
+	}
+	cmd->state = FCS_DONE;
+	if (cmd->bad_data && cmd->x && cmd->x->state == FC_EXCH_OPEN) {
+		/* FCP-4: data-out that broke the burst gets FCP_DATA_RO mismatch */
+		struct fcp_rsp f = { .has_rsp_code = true, .rsp_code = FCP_RSP_BAD_DATA_RO };
+
+		send_rsp(lp, &cmd->xid, &f, cmd->rp->rx_size);
+		fc_cmd_free(cmd);
+		return true;
+	}
+	if ((m->cmd_rsp.h.flags & MSG_RSP_ABORTED) || cmd->aborted || !cmd->x ||
+	    cmd->x->state != FC_EXCH_OPEN) {
+		fc_cmd_free(cmd);
+		return true;
+	}
+	cmd->rsp = m->cmd_rsp;
+	if (cmd->dir == MSG_DIR_READ && cmd->rsp.data_len) {
+		memset(&cmd->xfer, 0, sizeof(cmd->xfer));
+		cmd->xfer.x = cmd->xid;
+		cmd->xfer.len = cmd->rsp.data_len;
+		cmd->xfer.iov[0].base = cmd->data;
+		cmd->xfer.iov[0].len = cmd->rsp.data_len;
+		cmd->xfer.niov = 1;
+		cmd->xfer.max_frame = cmd->rp->rx_size;
+		cmd->xfer.user = cmd;
+		/* xfer_done (possibly from inside the call) sends the status */
+		if (lp->ops->send_data(lp->drv, &cmd->xfer) < 0)
+			fc_cmd_free(cmd);
+		return true;
+	}
+	final_rsp(cmd);
+	return true;
+}
+
+static uint8_t tmf_code(uint8_t result)
+{
+	switch (result) {
+	case MSG_TMF_COMPLETE:
+	case MSG_TMF_NO_TASK:
+		return FCP_RSP_TMF_COMPLETE;
+	case MSG_TMF_SUCCEEDED:
+		return FCP_RSP_TMF_SUCCEEDED;
+	case MSG_TMF_NO_LUN:
+		return FCP_RSP_TMF_INCORRECT_LUN;
+	case MSG_TMF_NOT_SUPPORTED:
+		return FCP_RSP_TMF_REJECTED;
+	default:
+		return FCP_RSP_TMF_FAILED;
+	}
+}
+
+bool fc_cmd_core_msg(struct fc_tgt *t, const union msg *m, uint8_t kind, void *obj)
+{
+	switch (kind) {
+	case FRQ_NEXUS: {
+		struct fc_rport *rp = obj;
+
+		if (m->h.type != MSG_NEXUS_ADDED || m->nexus_added.nexus != rp->nexus)
+			return false;
+		fc_rport_nexus_added(rp, m->nexus_added.result);
+		return true;
+	}
+	case FRQ_CMD:
+		return cmd_msg(t, obj, m);
+	case FRQ_TMF: {
+		struct fc_tmf *tm = obj;
+		struct fc_lport *lp = tm->rp->lp;
+
+		if (m->h.type != MSG_TMF_RSP || m->tmf_rsp.result > MSG_TMF_SUCCEEDED)
+			return false;
+		if (tm->x) {
+			if (tm->x->state == FC_EXCH_OPEN && !tm->rp->gone) {
+				struct fcp_rsp f = { .has_rsp_code = true,
+						     .rsp_code = tmf_code(m->tmf_rsp.result) };
+
+				send_rsp(lp, &tm->xid, &f, tm->rp->rx_size);
+			}
+			fc_exch_done(lp->em, tm->x, fc_now_ms());
+		}
+		fc_rport_put(tm->rp);
+		free(tm);
+		return true;
+	}
+	}
+	return false;
+}
+
+/* A new core took over and the old one never answered: every remote port
+ * was logged out when the core went (fc_tgt_link_down), so nobody waits. */
+void fc_cmd_abandon(struct fc_tgt *t, uint8_t kind, void *obj)
+{
+	switch (kind) {
+	case FRQ_NEXUS: {
+		struct fc_rport *rp = obj;
+		union msg m = { 0 };
+
+		/* the old core may have added it: remove it from the new one
+		 * (a replayed NEXUS_DEL of an unknown nexus is tolerated) */
+		m.nexus_del.h.type = MSG_NEXUS_DEL;
+		m.nexus_del.h.flags = MSG_FLAG_REPLAY;
+		m.nexus_del.h.epoch = t->c->epoch;
+		m.nexus_del.nexus = rp->nexus;
+		fe_link_send(&t->fl, &m);
+		rp->prli_pending = false;
+		fc_rport_nexus_added(rp, -ECONNRESET);
+		return;
+	}
+	case FRQ_CMD: {
+		struct fc_cmd *cmd = obj;
+
+		cmd->core_tag = 0;
+		fc_cmd_free(cmd);
+		return;
+	}
+	case FRQ_TMF: {
+		struct fc_tmf *tm = obj;
+
+		if (tm->x)
+			fc_exch_done(tm->rp->lp->em, tm->x, fc_now_ms());
+		fc_rport_put(tm->rp);
+		free(tm);
+		return;
+	}
+	}
+}

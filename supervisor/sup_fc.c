@@ -1,0 +1,303 @@
+/* FC ports in the supervisor (see sup_fc.h). Config:
+ *
+ *   "fc": [ { "driver": "fcoe", "interface": "eth1", "mode": "vn2vn",
+ *             "wwpn": "0x<16 hex>", "wwnn": "0x<16 hex>", "target": "iqn...",
+ *             "port_id": "0x010203", "fip_vlans": [ 1002 ] } ],
+ *   "fc_options": { "max_io": 1048576, "spin_us": 0 },
+ *   targets[].fc_initiators: [ "0x<16 hex initiator WWPN>", ... ]
+ *
+ * "mode" is "vn2vn" (FC-BB-6 VN2VN: no FCF needed; the only mode served).
+ * "port_id" is the N_Port id the port claims (default: from the WWPN; a
+ * conflict moves it). "fip_vlans": the VLANs named in answers to FIP VLAN
+ * requests (none: not answered). The packet socket is opened, bound to the
+ * interface and put in promiscuous mode here; the VN2VN MAC addresses the
+ * port answers on are not the interface's own. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "supervisor/sup.h"
+#include "supervisor/sup_fc.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* "0x" + 16 hex digits, not zero: normalized to lowercase. */
+static bool wwn_norm(const char *s, char out[19])
+{
+	bool nonzero = false;
+
+	if (!s || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || strlen(s) != 18)
+		return false;
+	out[0] = '0';
+	out[1] = 'x';
+	for (int i = 0; i < 16; i++) {
+		if (!isxdigit((unsigned char)s[2 + i]))
+			return false;
+		out[2 + i] = (char)tolower((unsigned char)s[2 + i]);
+		nonzero |= s[2 + i] != '0';
+	}
+	out[18] = 0;
+	return nonzero;
+}
+
+static bool key_ok(const char *const *keys, const char *key)
+{
+	for (const char *const *k = keys; *k; k++)
+		if (!strcmp(*k, key))
+			return true;
+	return false;
+}
+
+static int port_parse(struct sup_config *cfg, struct sup_fc_port *p, json_t *e, size_t i,
+		      char *err, size_t errlen)
+{
+	static const char *const pkeys[] = { "driver", "interface", "mode", "wwpn", "wwnn",
+					     "target", "port_id", "fip_vlans", NULL };
+	const char *key, *s;
+	json_t *x;
+	size_t k;
+
+	if (!json_is_object(e))
+		return fail(err, errlen, "fc[%zu]: must be an object", i);
+	json_object_foreach(e, key, x)
+		if (!key_ok(pkeys, key))
+			return fail(err, errlen, "fc[%zu].%s: unknown field", i, key);
+	s = json_string_value(json_object_get(e, "driver"));
+	if (!s || strcmp(s, "fcoe"))
+		return fail(err, errlen, "fc[%zu].driver: \"fcoe\" (the only driver built in)", i);
+	s = json_string_value(json_object_get(e, "interface"));
+	if (!s || !*s || strlen(s) >= IFNAMSIZ || strchr(s, '/'))
+		return fail(err, errlen, "fc[%zu].interface: a network interface name", i);
+	snprintf(p->interface, sizeof(p->interface), "%s", s);
+	s = json_string_value(json_object_get(e, "mode"));
+	if (s && strcmp(s, "vn2vn"))
+		return fail(err, errlen, "fc[%zu].mode: \"vn2vn\" (FCF mode is not served)", i);
+	if (!wwn_norm(json_string_value(json_object_get(e, "wwpn")), p->wwpn))
+		return fail(err, errlen, "fc[%zu].wwpn: 0x and 16 hex digits, not zero", i);
+	if (!wwn_norm(json_string_value(json_object_get(e, "wwnn")), p->wwnn))
+		return fail(err, errlen, "fc[%zu].wwnn: 0x and 16 hex digits, not zero", i);
+	x = json_object_get(e, "target");
+	if (!json_is_string(x) || !*json_string_value(x))
+		return fail(err, errlen, "fc[%zu].target: the target name it serves", i);
+	p->target = strdup(json_string_value(x));
+	p->port_id = 0;
+	x = json_object_get(e, "port_id");
+	if (x) {
+		char *end;
+		unsigned long v;
+
+		s = json_string_value(x);
+		v = s && !strncmp(s, "0x", 2) && strlen(s) == 8 ? strtoul(s + 2, &end, 16) : 0;
+		if (!v || *end || v >= 0xfffef0ul)
+			return fail(err, errlen,
+				    "fc[%zu].port_id: \"0x\" and 6 hex digits, 000001..fffeef", i);
+		p->port_id = (uint32_t)v;
+	}
+	x = json_object_get(e, "fip_vlans");
+	if (x) {
+		json_t *v;
+
+		if (!json_is_array(x) || json_array_size(x) > 16)
+			return fail(err, errlen, "fc[%zu].fip_vlans: an array of at most 16 VLAN ids",
+				    i);
+		json_array_foreach(x, k, v)
+			if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+			    json_integer_value(v) > 4094)
+				return fail(err, errlen, "fc[%zu].fip_vlans[%zu]: 1..4094", i, k);
+		p->fip_vlans = json_incref(x);
+	}
+	for (k = 0; k < i; k++) {
+		if (!strcmp(cfg->fc[k].wwpn, p->wwpn))
+			return fail(err, errlen, "fc[%zu].wwpn: used twice", i);
+		if (!strcmp(cfg->fc[k].interface, p->interface))
+			return fail(err, errlen, "fc[%zu].interface: one port per interface", i);
+	}
+	return 0;
+}
+
+int sup_fc_config(struct sup_config *cfg, json_t *root, char *err, size_t errlen)
+{
+	static const char *const okeys[] = { "max_io", "spin_us", NULL };
+	json_t *v = json_object_get(root, "fc"), *o = json_object_get(root, "fc_options");
+	json_t *e;
+	size_t i;
+	int r;
+
+	if (o) {
+		const char *key;
+		json_t *x;
+
+		if (!json_is_object(o))
+			return fail(err, errlen, "fc_options: must be an object");
+		json_object_foreach(o, key, x) {
+			if (!key_ok(okeys, key))
+				return fail(err, errlen, "fc_options.%s: unknown field", key);
+			if (!json_is_integer(x) || json_integer_value(x) < 0)
+				return fail(err, errlen, "fc_options.%s: a number >= 0", key);
+		}
+		cfg->fc_options = json_incref(o);
+	}
+	if (!v)
+		return 0;
+	if (!json_is_array(v) || json_array_size(v) > SUP_MAX_FC_PORTS)
+		return fail(err, errlen, "fc: must be an array of at most %d ports", SUP_MAX_FC_PORTS);
+	json_array_foreach(v, i, e) {
+		cfg->nfc++;
+		if ((r = port_parse(cfg, &cfg->fc[i], e, i, err, errlen)))
+			return r;
+	}
+	for (i = 0; i < cfg->nfc; i++) {
+		bool found = false;
+
+		for (uint32_t k = 0; k < cfg->ntargets; k++)
+			found |= !strcasecmp(cfg->targets[k].name, cfg->fc[i].target);
+		if (!found)
+			return fail(err, errlen, "fc[%zu].target: no such target", i);
+	}
+	return 0;
+}
+
+int sup_fc_target_acl(struct sup_target *t, json_t *v, const char *where, char *err,
+		      size_t errlen)
+{
+	json_t *e;
+	size_t i;
+
+	if (!json_is_array(v) || json_array_size(v) > SUP_MAX_INITIATORS)
+		return fail(err, errlen, "%s.fc_initiators: an array of initiator WWPNs", where);
+	t->fc_initiators = calloc(json_array_size(v) + 1, sizeof(char *));
+	if (!t->fc_initiators)
+		return -ENOMEM;
+	json_array_foreach(v, i, e) {
+		char id[19];
+
+		if (!wwn_norm(json_string_value(e), id))
+			return fail(err, errlen, "%s.fc_initiators[%zu]: 0x and 16 hex digits", where,
+				    i);
+		t->fc_initiators[t->nfc_initiators++] = strdup(id);
+	}
+	return 0;
+}
+
+void sup_fc_free(struct sup_config *cfg)
+{
+	for (uint32_t i = 0; i < cfg->nfc; i++) {
+		free(cfg->fc[i].target);
+		json_decref(cfg->fc[i].fip_vlans);
+	}
+	for (uint32_t i = 0; i < cfg->ntargets; i++) {
+		for (uint32_t k = 0; k < cfg->targets[i].nfc_initiators; k++)
+			free(cfg->targets[i].fc_initiators[k]);
+		free(cfg->targets[i].fc_initiators);
+	}
+	json_decref(cfg->fc_options);
+	cfg->fc_options = NULL;
+	cfg->nfc = 0;
+}
+
+/* Only FCoE and FIP frames reach the socket (classic BPF on the
+ * ethertype), so other traffic on the interface costs mtgt-fc nothing. */
+static int attach_filter(int fd)
+{
+	static struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x8906, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x8914, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0x40000),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+}
+
+int sup_fc_bind(struct sup *s)
+{
+	for (uint32_t i = 0; i < SUP_MAX_FC_PORTS; i++)
+		s->fc_fds[i] = -1;
+	for (uint32_t i = 0; i < s->cfg.nfc; i++) {
+		struct sup_fc_port *p = &s->cfg.fc[i];
+		unsigned idx = if_nametoindex(p->interface);
+		struct sockaddr_ll a = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+					 .sll_ifindex = (int)idx };
+		struct packet_mreq mr = { .mr_ifindex = (int)idx, .mr_type = PACKET_MR_PROMISC };
+		int buf = 8 << 20;
+		int fd;
+
+		if (!idx) {
+			log_err("fc port %s: no such interface", p->interface);
+			return -ENODEV;
+		}
+		fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+		if (fd < 0 || attach_filter(fd) < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+		    setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0) {
+			int e = -errno;
+
+			log_err("fc port %s: packet socket: %s (needs CAP_NET_RAW)", p->interface,
+				strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return e;
+		}
+		/* bursts of data-out frames wait here while mtgt-fc is busy */
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+		s->fc_fds[i] = fd;
+	}
+	return 0;
+}
+
+void sup_fc_close(struct sup *s)
+{
+	for (uint32_t i = 0; i < s->cfg.nfc; i++)
+		if (s->fc_fds[i] >= 0) {
+			close(s->fc_fds[i]);
+			s->fc_fds[i] = -1;
+		}
+}
+
+void sup_fc_init_doc(struct sup *s, struct sup_proc *p, json_t *doc, int *fds, int *nfds,
+		     int max_fds, int fd_base)
+{
+	json_t *ports = json_array();
+
+	(void)p;
+	for (uint32_t i = 0; i < s->cfg.nfc; i++) {
+		struct sup_fc_port *fp = &s->cfg.fc[i];
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "driver", "fcoe", "mode",
+				      "vn2vn", "interface", fp->interface, "wwpn", fp->wwpn, "wwnn",
+				      fp->wwnn, "target", fp->target);
+
+		if (fp->port_id)
+			json_object_set_new(o, "port_id", json_integer(fp->port_id));
+		if (fp->fip_vlans)
+			json_object_set(o, "fip_vlans", fp->fip_vlans);
+		if (s->fc_fds[i] >= 0 && *nfds < max_fds) {
+			fds[(*nfds)++] = s->fc_fds[i];
+			json_object_set_new(o, "fd", json_integer(fd_base + *nfds - 1));
+		}
+		json_array_append_new(ports, o);
+	}
+	json_object_set_new(doc, "fc_ports", ports);
+	json_object_set_new(doc, "config", s->cfg.fc_options ? json_deep_copy(s->cfg.fc_options)
+							     : json_object());
+}

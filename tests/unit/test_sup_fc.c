@@ -1,0 +1,100 @@
+/* mtgtd config: the "fc" ports, "fc_options" and targets' fc_initiators
+ * (supervisor/sup_fc.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "supervisor/sup_config.h"
+
+#define PRE "{\"admin_socket\":\"/tmp/x.sock\",\"portals\":[\"127.0.0.1:3260\"],"
+#define TGT "\"targets\":[{\"name\":\"iqn.2026-11.org.t:a\",\"initiators\":[\"*\"]," \
+	"\"luns\":[{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"}]"
+#define PORT(extra) "\"fc\":[{\"driver\":\"fcoe\",\"interface\":\"veth0\"," \
+	"\"wwpn\":\"0x2000001B32AA0001\",\"wwnn\":\"0x2000001b32aa0000\"," \
+	"\"target\":\"iqn.2026-11.org.t:a\"" extra "}],"
+
+static int load(const char *json, struct sup_config *cfg, char *err, size_t errlen)
+{
+	json_t *root = json_loads(json, 0, NULL);
+	int r;
+
+	assert_non_null(root);
+	r = sup_config_load_json(cfg, root, err, errlen);
+	json_decref(root);
+	return r;
+}
+
+static void expect_error(const char *json, const char *field)
+{
+	struct sup_config cfg;
+	char err[512] = "";
+
+	assert_int_equal(load(json, &cfg, err, sizeof(err)), -EINVAL);
+	if (!strstr(err, field))
+		fail_msg("error \"%s\" does not name \"%s\"", err, field);
+	sup_config_free(&cfg);
+}
+
+static void test_good(void **state)
+{
+	struct sup_config cfg;
+	char err[512] = "";
+
+	assert_int_equal(load(PRE PORT(",\"mode\":\"vn2vn\",\"port_id\":\"0x010a01\","
+				       "\"fip_vlans\":[1002]")
+			      "\"fc_options\":{\"max_io\":1048576}," TGT
+			      ",\"fc_initiators\":[\"0x2100001B32BB0001\"]}]}",
+			      &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.nfc, 1);
+	assert_string_equal(cfg.fc[0].interface, "veth0");
+	assert_string_equal(cfg.fc[0].wwpn, "0x2000001b32aa0001");
+	assert_int_equal(cfg.fc[0].port_id, 0x010a01);
+	assert_non_null(cfg.fc[0].fip_vlans);
+	assert_int_equal(cfg.targets[0].nfc_initiators, 1);
+	assert_string_equal(cfg.targets[0].fc_initiators[0], "0x2100001b32bb0001");
+	assert_non_null(cfg.fc_options);
+	sup_config_free(&cfg);
+}
+
+static void test_bad(void **state)
+{
+	expect_error(PRE PORT(",\"speed\":1") TGT "}]}", "fc[0].speed");
+	expect_error(PRE "\"fc\":[{\"driver\":\"qla2xxx\"}]," TGT "}]}", "fc[0].driver");
+	expect_error(PRE "\"fc\":{}," TGT "}]}", "fc: must be an array");
+	expect_error(PRE PORT(",\"mode\":\"fcf\"") TGT "}]}", "fc[0].mode");
+	expect_error(PRE PORT(",\"port_id\":\"0xfffffe\"") TGT "}]}", "fc[0].port_id");
+	expect_error(PRE PORT(",\"port_id\":66049") TGT "}]}", "fc[0].port_id");
+	expect_error(PRE PORT(",\"fip_vlans\":[0]") TGT "}]}", "fc[0].fip_vlans[0]");
+	expect_error(PRE PORT(",\"fip_vlans\":5") TGT "}]}", "fc[0].fip_vlans");
+	expect_error(PRE "\"fc\":[{\"driver\":\"fcoe\",\"interface\":\"veth0\","
+		     "\"wwpn\":\"0x0000000000000000\",\"wwnn\":\"0x2000001b32aa0000\","
+		     "\"target\":\"iqn.2026-11.org.t:a\"}]," TGT "}]}", "fc[0].wwpn");
+	expect_error(PRE "\"fc\":[{\"driver\":\"fcoe\",\"interface\":\"a/b\","
+		     "\"wwpn\":\"0x2000001b32aa0001\",\"wwnn\":\"0x2000001b32aa0000\","
+		     "\"target\":\"iqn.2026-11.org.t:a\"}]," TGT "}]}", "fc[0].interface");
+	expect_error(PRE "\"fc\":[{\"driver\":\"fcoe\",\"interface\":\"veth0\","
+		     "\"wwpn\":\"0x2000001b32aa0001\",\"wwnn\":\"0x2000001b32aa0000\","
+		     "\"target\":\"iqn.2026-11.org.t:nope\"}]," TGT "}]}", "fc[0].target");
+	expect_error(PRE "\"fc\":[{\"driver\":\"fcoe\",\"interface\":\"veth0\","
+		     "\"wwpn\":\"0x2000001b32aa0001\",\"wwnn\":\"0x2000001b32aa0000\","
+		     "\"target\":\"iqn.2026-11.org.t:a\"},{\"driver\":\"fcoe\",\"interface\":\"veth1\","
+		     "\"wwpn\":\"0x2000001b32aa0001\",\"wwnn\":\"0x2000001b32aa0000\","
+		     "\"target\":\"iqn.2026-11.org.t:a\"}]," TGT "}]}", "fc[1].wwpn");
+	expect_error(PRE PORT("") "\"fc_options\":{\"queue\":1}," TGT "}]}", "fc_options.queue");
+	expect_error(PRE PORT("") TGT ",\"fc_initiators\":[\"2100001b32bb0001\"]}]}",
+		     "fc_initiators[0]");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_bad),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
