@@ -53,6 +53,7 @@ uint64_t fe_req_new(struct fe_link *l, uint8_t kind, void *obj)
 	l->free_slot = s->next_free;
 	s->kind = kind;
 	s->obj = obj;
+	s->seq = 0;
 	l->inflight++;
 	return (uint64_t)s->gen << 32 | i;
 }
@@ -128,10 +129,27 @@ static void hold_del(struct fe_link *l, uint32_t nexus)
 	l->held_del[l->nheld_del++] = nexus;
 }
 
+static bool is_request(uint8_t type)
+{
+	return type == MSG_CMD || type == MSG_NEXUS_ADD || type == MSG_TMF ||
+	       type == MSG_DISCOVER;
+}
+
 void fe_link_send(struct fe_link *l, const union msg *m)
 {
-	if (!l->ok) {
-		/* the next core must hear which nexuses are gone */
+	if (is_request(m->h.type)) {
+		struct fe_req_slot *s = req_slot(l, m->h.tag);
+
+		/* kept until answered: a new core gets it again (ops->replay) */
+		if (s) {
+			s->msg = *m;
+			s->seq = ++l->req_seq;
+		}
+	}
+	if (!l->ok || l->held) {
+		/* (held and ok: fe_link_up reads the old core's last answers;
+		 * nothing goes into its ring) requests wait in their slots; the
+		 * next core must also hear which nexuses are gone */
 		if (l->held && m->h.type == MSG_NEXUS_DEL)
 			hold_del(l, m->nexus_del.nexus);
 		return;
@@ -332,13 +350,61 @@ void fe_link_down(struct fe_link *l)
 	l->held = true;
 }
 
+static int by_seq(const void *a, const void *b)
+{
+	const struct fe_req_slot *x = *(struct fe_req_slot *const *)a;
+	const struct fe_req_slot *y = *(struct fe_req_slot *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* What the old core did not answer goes to the new one in the order it was
+ * first sent (a TMF after the commands it names), or is abandoned. Returns
+ * how many were abandoned. */
+static uint32_t replay(struct fe_link *l, uint32_t *resent)
+{
+	struct fe_req_slot **v = malloc((l->nslots ? l->nslots : 1) * sizeof(*v));
+	uint32_t n = 0, i, dropped = 0;
+
+	if (!v) {
+		log_err("out of memory re-submitting to the new core");
+		abort();
+	}
+	for (i = 0; i < l->nslots; i++)
+		if (l->slots[i].kind)
+			v[n++] = &l->slots[i];
+	qsort(v, n, sizeof(*v), by_seq);
+	for (i = 0; i < n; i++) {
+		struct fe_req_slot *s = v[i];
+		uint64_t tag = (uint64_t)s->gen << 32 | (uint32_t)(s - l->slots);
+		uint8_t kind = s->kind;
+		void *obj = s->obj;
+		union msg m = s->msg;
+
+		if (s->seq && l->ops->replay && l->ops->replay(l, kind, obj, &m)) {
+			m.h.flags |= MSG_FLAG_REPLAY;
+			m.h.epoch = l->c->epoch;
+			m.h.tag = tag;
+			fe_link_send(l, &m);
+			(*resent)++;
+			continue;
+		}
+		fe_req_free(l, tag);
+		if (l->ops->abandon)
+			l->ops->abandon(l, kind, obj);
+		dropped++;
+	}
+	free(v);
+	return dropped;
+}
+
 int fe_link_up(struct fe_link *l, struct ctl_msg *m)
 {
 	static const char *const keys[] = { "fd", "wake_self", "wake_peer" };
 	json_t *root = m->data ? json_loadb(m->data, m->len, 0, NULL) : NULL;
 	json_t *desc = json_object_get(root, "link"), *copy = NULL;
 	struct link nl;
-	uint32_t i, dropped = 0;
+	uint32_t i, dropped, resent = 0;
 	int idx[3];
 
 	if (!json_is_object(desc) || !(copy = json_deep_copy(desc)))
@@ -379,26 +445,13 @@ int fe_link_up(struct fe_link *l, struct ctl_msg *m)
 	ev_io_init(&l->wake_w, wake_cb, l->link->wake_self, EV_READ);
 	l->wake_w.data = l;
 	ev_io_start(l->loop, &l->wake_w);
-	/* what the old core never answered, it never will */
-	for (i = 0; i < l->nslots; i++) {
-		struct fe_req_slot *s = &l->slots[i];
-
-		if (s->kind) {
-			uint8_t kind = s->kind;
-			void *obj = s->obj;
-
-			fe_req_free(l, (uint64_t)s->gen << 32 | i);
-			if (l->ops->abandon)
-				l->ops->abandon(l, kind, obj);
-			dropped++;
-		}
-	}
 	l->ok = true;
 	l->held = false;
 	if (l->blocked) {
 		l->blocked = false;
 		l->ops->blocked(l, false);
 	}
+	dropped = replay(l, &resent);
 	for (i = 0; i < l->nheld_del; i++) {
 		union msg d;
 
@@ -412,8 +465,8 @@ int fe_link_up(struct fe_link *l, struct ctl_msg *m)
 		d.nexus_del.nexus = l->held_del[i];
 		fe_link_send(l, &d);
 	}
-	log_info("new core: %u unanswered requests dropped, %u nexus removals sent", dropped,
-		 l->nheld_del);
+	log_info("new core: %u requests sent again, %u dropped, %u nexus removals sent", resent,
+		 dropped, l->nheld_del);
 	l->nheld_del = 0;
 	fe_link_publish(l);
 	json_decref(copy);

@@ -26,6 +26,8 @@ struct fe_req_slot {
 	uint32_t next_free;
 	uint8_t  kind;       /* caller's kind; 0 = free */
 	void    *obj;
+	uint64_t seq;        /* order of the last request sent under it; 0 = none */
+	union msg msg;       /* that request, for a new core (ops->replay) */
 };
 
 struct fe_link_ops {
@@ -48,6 +50,11 @@ struct fe_link_ops {
 	/* A new core incarnation took over (fe_link_up): the old one will never
 	 * answer the request of `kind` naming obj; its slot is already freed. */
 	void (*abandon)(struct fe_link *l, uint8_t kind, void *obj);
+	/* A new core took over: the request of `kind` naming obj (its last
+	 * message, m) was not answered. Return true to send m (which it may
+	 * change) to the new core with MSG_FLAG_REPLAY; false to abandon it.
+	 * NULL: every unanswered request is abandoned. */
+	bool (*replay)(struct fe_link *l, uint8_t kind, void *obj, union msg *m);
 };
 
 struct fe_link {
@@ -64,6 +71,7 @@ struct fe_link {
 	union msg *backlog;
 	uint32_t bl_head, bl_len, bl_cap;
 	uint32_t pushed;
+	uint64_t req_seq;
 	bool     blocked, prod_waiting, cons_sleeping;
 	bool     held;           /* core gone: waiting for CTL_LINK_UP */
 	uint32_t *held_del;      /* NEXUS_DELs for the next core */
@@ -87,14 +95,14 @@ void fe_link_poll(struct fe_link *l);
 /* Report the core and stop using the link. */
 void fe_link_violation(struct fe_link *l, const char *why);
 /* CTL_LINK_DOWN: the core died (the supervisor keeps the frontends through
- * a core restart): send nothing until fe_link_up(), except NEXUS_DELs, which
- * are kept for the next core. */
+ * a core restart): send nothing until fe_link_up(); requests wait in their
+ * slots (ops->replay), NEXUS_DELs are kept for the next core. */
 void fe_link_down(struct fe_link *l);
 /* CTL_LINK_UP: attach the new core's link (m carries the description and
- * fds), take the old ring's last answers, abandon every request the old core
- * did not answer (this frontend does not replay them: its sessions were
- * closed at fe_link_down), send the held NEXUS_DELs. Returns 0, or -EINVAL
- * for a description that cannot be used. */
+ * fds), take the old ring's last answers, re-submit (ops->replay) or abandon
+ * every request the old core did not answer, in the order they were sent,
+ * then send the held NEXUS_DELs. Returns 0, or -EINVAL for a description
+ * that cannot be used. */
 struct ctl_msg;
 int  fe_link_up(struct fe_link *l, struct ctl_msg *m);
 

@@ -3,7 +3,7 @@
  *   "fc": [ { "driver": "fcoe", "interface": "eth1", "mode": "vn2vn",
  *             "wwpn": "0x<16 hex>", "wwnn": "0x<16 hex>", "target": "iqn...",
  *             "port_id": "0x010203", "fip_vlans": [ 1002 ] } ],
- *   "fc_options": { "max_io": 1048576, "spin_us": 0 },
+ *   "fc_options": { "max_io": 1048576, "spin_us": 0, "data_out_timeout_ms": 10000 },
  *   targets[].fc_initiators: [ "0x<16 hex initiator WWPN>", ... ]
  *
  * "mode" is "vn2vn" (FC-BB-6 VN2VN: no FCF needed; the only mode served).
@@ -136,7 +136,7 @@ static int port_parse(struct sup_config *cfg, struct sup_fc_port *p, json_t *e, 
 
 int sup_fc_config(struct sup_config *cfg, json_t *root, char *err, size_t errlen)
 {
-	static const char *const okeys[] = { "max_io", "spin_us", NULL };
+	static const char *const okeys[] = { "max_io", "spin_us", "data_out_timeout_ms", NULL };
 	json_t *v = json_object_get(root, "fc"), *o = json_object_get(root, "fc_options");
 	json_t *e;
 	size_t i;
@@ -261,6 +261,9 @@ int sup_fc_bind(struct sup *s)
 		/* bursts of data-out frames wait here while mtgt-fc is busy */
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
 			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+		/* and a 1 MiB read's frames leave in one go */
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 		s->fc_fds[i] = fd;
 	}
 	return 0;

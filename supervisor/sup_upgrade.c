@@ -274,6 +274,10 @@ static const struct sup_upgrade_ops *ops_for(const struct sup_proc *p)
 		return &sup_upgrade_backend_ops;
 	if (p->kind == SUP_FRONTEND && !strcmp(p->kind_name, "iscsi"))
 		return &sup_upgrade_iscsi_ops;
+	/* the same steps; mtgt-srp ends its channels instead of handing them
+	 * over (procs/frontend-srp/srp_handover.c) */
+	if (p->kind == SUP_FRONTEND && !strcmp(p->kind_name, "srp"))
+		return &sup_upgrade_iscsi_ops;
 	return NULL;
 }
 

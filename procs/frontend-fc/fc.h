@@ -17,6 +17,8 @@
 #include "shm/msg.h"
 #include "shm/pool.h"
 
+#define FC_LS_REQS 16
+
 enum fc_req_kind { FRQ_NEXUS = 1, FRQ_CMD, FRQ_TMF };
 
 struct fc_tgt;
@@ -40,8 +42,12 @@ struct fc_cmd {
 	bool     aborted;               /* ABTS, LOGO, PRLO: answer nothing */
 	bool     linked;                /* in rp->cmds */
 	bool     bad_data;              /* data-out broke the burst: RSP_CODE 1 */
+	bool     timed_out;             /* data-out stopped coming: DATA PHASE ERROR */
+	uint32_t seen_bytes;            /* data-out progress at the last tick */
+	uint64_t seen_ms;               /* when it last moved */
 	uint32_t want;                  /* data-out the core asked for */
 	uint32_t dl;                    /* FCP_DL */
+	uint64_t lun;
 	struct buf_handle buf;
 	uint8_t *data;
 	struct fc_xfer xfer;
@@ -75,7 +81,12 @@ struct fc_rport {
 	struct fc_exch *prli_x;
 	uint32_t refs;                  /* commands, TMFs, the login itself */
 	struct fc_cmd *cmds;
+	uint32_t ncmds;                 /* in cmds */
 };
+
+/* Open commands one initiator may hold before TASK SET FULL: the exchange
+ * table (4096 per port) is shared by every initiator of the port. */
+#define FC_RPORT_MAX_CMDS 1024
 
 struct fc_lport {
 	struct fc_tgt *t;
@@ -88,7 +99,12 @@ struct fc_lport {
 	uint32_t nport_id, max_payload;
 	struct fc_exch_mgr *em;
 	struct fc_rport *rports;
-	uint16_t next_ox;               /* our own requests (LOGO) */
+	uint16_t next_ox;               /* our own requests (LOGO, PLOGI) */
+	struct {
+		uint32_t peer;          /* 0: free */
+		uint16_t ox_id;
+		uint64_t ms;
+	} reqs[FC_LS_REQS];             /* our PLOGIs waiting for LS_ACC */
 	ev_io    w;
 };
 
@@ -106,6 +122,7 @@ struct fc_tgt {
 	struct fc_lport *ports;
 	uint32_t next_nexus;
 	uint32_t max_io;
+	uint32_t data_out_ms;           /* fc_options.data_out_timeout_ms */
 	bool     intake_paused;
 	bool     shutting_down;
 	ev_timer tick;
@@ -128,6 +145,8 @@ void fc_rport_logout(struct fc_rport *rp, const char *why);
 void fc_rport_put(struct fc_rport *rp);
 void fc_rport_nexus_added(struct fc_rport *rp, int result);
 void fc_lport_logo_send(struct fc_lport *lp, uint32_t d_id);
+void fc_ls_reply_recv(struct fc_lport *lp, const struct fc_hdr *h, const uint8_t *pl,
+		      uint32_t len);
 void fc_ls_reply(struct fc_lport *lp, const struct fc_xid *x, const uint8_t *pl, uint32_t len);
 void fc_all_logout(struct fc_tgt *t, const char *why);
 
@@ -139,6 +158,9 @@ void fc_cmd_abandon(struct fc_tgt *t, uint8_t kind, void *obj);
 /* the exchange of cmd was aborted (ABTS) or its port logged out */
 void fc_cmd_abort(struct fc_cmd *cmd, bool tell_core);
 void fc_cmd_free(struct fc_cmd *cmd);
+/* Every tick: data-out that stopped coming for t->data_out_ms ends the
+ * command with CHECK CONDITION, DATA PHASE ERROR. */
+void fc_cmd_timers(struct fc_lport *lp, uint64_t now_ms);
 
 /* fc_sandbox.c */
 struct sandbox_profile;

@@ -81,6 +81,7 @@ static void cmd_unlink(struct fc_cmd *cmd)
 		cmd->next->prev = cmd->prev;
 	cmd->prev = cmd->next = NULL;
 	cmd->linked = false;
+	cmd->rp->ncmds--;
 }
 
 void fc_cmd_free(struct fc_cmd *cmd)
@@ -155,7 +156,7 @@ void fc_cmd_abort(struct fc_cmd *cmd, bool tell_core)
 			tm->rp = cmd->rp;
 			tm->fn = MSG_TMF_ABORT_TASK;
 			cmd->rp->refs++;
-			tmf_send(lp->t, tm, 0, cmd->core_tag);
+			tmf_send(lp->t, tm, cmd->lun, cmd->core_tag);
 		}
 	}
 	if (!cmd->core_tag)
@@ -212,7 +213,7 @@ void fc_cmd_recv(struct fc_lport *lp, const struct fc_hdr *h, const uint8_t *pl,
 		return;
 	}
 	if (!rp->prli || rp->nx != FNX_LIVE || (h->f_ctl & FC_FCTL_EX_CTX) ||
-	    h->ox_id == FC_XID_UNKNOWN || t->shutting_down) {
+	    h->ox_id == FC_XID_UNKNOWN || t->shutting_down || !t->fl.ok) {
 		t->st.dropped++;
 		return;
 	}
@@ -246,7 +247,7 @@ void fc_cmd_recv(struct fc_lport *lp, const struct fc_hdr *h, const uint8_t *pl,
 		check_rsp(lp, rp, ex, &x, 0x02, 0x05, 0x0e, 0x03, c.dl);
 		return;
 	}
-	cmd = calloc(1, sizeof(*cmd));
+	cmd = rp->ncmds < FC_RPORT_MAX_CMDS ? calloc(1, sizeof(*cmd)) : NULL;
 	if (!cmd) {
 		t->st.busy++;
 		check_rsp(lp, rp, ex, &x, 0x28, 0, 0, 0, c.dl);
@@ -264,6 +265,7 @@ void fc_cmd_recv(struct fc_lport *lp, const struct fc_hdr *h, const uint8_t *pl,
 	cmd->xid = x;
 	cmd->dir = dir;
 	cmd->dl = c.dl;
+	cmd->lun = c.lun;
 	cmd->data = cmd->buf.length ? pool_ptr(&t->c->pool, &cmd->buf) : NULL;
 	cmd->state = FCS_CORE;
 	ex->owner = cmd;
@@ -273,6 +275,7 @@ void fc_cmd_recv(struct fc_lport *lp, const struct fc_hdr *h, const uint8_t *pl,
 		rp->cmds->prev = cmd;
 	rp->cmds = cmd;
 	cmd->linked = true;
+	rp->ncmds++;
 
 	m.cmd.h.type = MSG_CMD;
 	m.cmd.h.epoch = t->c->epoch;
@@ -358,6 +361,8 @@ static bool cmd_msg(struct fc_tgt *t, struct fc_cmd *cmd, const union msg *m)
 			return true;
 		}
 		cmd->state = FCS_DATA_OUT;
+		cmd->seen_bytes = 0;
+		cmd->seen_ms = fc_now_ms();
 		memset(&cmd->xfer, 0, sizeof(cmd->xfer));
 		cmd->xfer.x = cmd->xid;
 		cmd->xfer.len = cmd->want;
@@ -388,6 +393,17 @@ static bool cmd_msg(struct fc_tgt *t, struct fc_cmd *cmd, const union msg *m)
 		fc_cmd_free(cmd);
 		return true;
 	}
+	if (cmd->timed_out && cmd->x && cmd->x->state == FC_EXCH_OPEN) {
+		struct fc_lport *l = cmd->rp->lp;
+		struct fc_exch *ex = cmd->x;
+
+		/* the exchange ends with this status: fc_cmd_free must not
+		 * close it a second time */
+		cmd->x = NULL;
+		check_rsp(l, cmd->rp, ex, &cmd->xid, 0x02, 0x0b, 0x4b, 0x00, cmd->dl);
+		fc_cmd_free(cmd);
+		return true;
+	}
 	if ((m->cmd_rsp.h.flags & MSG_RSP_ABORTED) || cmd->aborted || !cmd->x ||
 	    cmd->x->state != FC_EXCH_OPEN) {
 		fc_cmd_free(cmd);
@@ -410,6 +426,26 @@ static bool cmd_msg(struct fc_tgt *t, struct fc_cmd *cmd, const union msg *m)
 	}
 	final_rsp(cmd);
 	return true;
+}
+
+void fc_cmd_timers(struct fc_lport *lp, uint64_t now_ms)
+{
+	for (struct fc_rport *rp = lp->rports; rp; rp = rp->next)
+		for (struct fc_cmd *cmd = rp->cmds; cmd; cmd = cmd->next) {
+			if (cmd->state != FCS_DATA_OUT)
+				continue;
+			if (cmd->xfer.done_bytes != cmd->seen_bytes) {
+				cmd->seen_bytes = cmd->xfer.done_bytes;
+				cmd->seen_ms = now_ms;
+			} else if (now_ms - cmd->seen_ms >= lp->t->data_out_ms) {
+				log_info("%s: data-out of exchange %04x/%04x stopped at %u of %u bytes",
+					 lp->name, cmd->xid.ox_id, cmd->xid.rx_id, cmd->seen_bytes,
+					 cmd->want);
+				cmd->timed_out = true;
+				/* xfer_done(-ECANCELED) tells the core (DATA_READY) */
+				lp->ops->abort(lp->drv, &cmd->xid);
+			}
+		}
 }
 
 static uint8_t tmf_code(uint8_t result)

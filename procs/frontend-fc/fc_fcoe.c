@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 
 #include "common/log.h"
 #include "procs/frontend-fc/fc_bytes.h"
+#include "procs/frontend-fc/fc_fcoe.h"
 #include "procs/frontend-fc/fc_fcp.h"
 #include "procs/frontend-fc/fc_fip.h"
 #include "procs/frontend-fc/fc_port.h"
@@ -75,7 +77,8 @@ struct fc_port {
 	uint8_t  tx[FCOE_MAX_FRAME + 64];
 	struct {
 		uint64_t rx_frames, tx_frames, bad_crc, malformed, not_ours, unsolicited_drop,
-			 stray_data, seq_errors, fip_rx, fip_tx, vlan_reqs, conflicts, tx_errors;
+			 stray_data, seq_errors, fip_rx, fip_tx, vlan_reqs, conflicts, tx_errors,
+			 tx_waits;
 	} st;
 };
 
@@ -87,14 +90,24 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* A full transmit queue (a burst of data-in on a real NIC) is waited out
+ * for a bounded time: dropping a frame would cost the initiator an
+ * exchange timeout, a short stall costs nothing. */
 static int raw_send(struct fc_port *p, const uint8_t *frame, size_t len)
 {
-	ssize_t n = send(p->fd, frame, len, MSG_DONTWAIT);
+	for (int tries = 0; tries < 100; tries++) {
+		ssize_t n = send(p->fd, frame, len, MSG_DONTWAIT);
+		struct pollfd pw = { .fd = p->fd, .events = POLLOUT };
 
-	if (n == (ssize_t)len)
-		return 0;
+		if (n == (ssize_t)len)
+			return 0;
+		if (n >= 0 || (errno != EAGAIN && errno != ENOBUFS))
+			break;
+		p->st.tx_waits++;
+		poll(&pw, 1, 2);
+	}
 	p->st.tx_errors++;
-	return n < 0 ? -errno : -EIO;
+	return -EIO;
 }
 
 /* ---- FIP ---- */
@@ -418,6 +431,18 @@ static void timers(struct fc_port *p)
 			peer_drop(p, &p->peers[i], "no beacon");
 }
 
+void fc_fcoe_rx(struct fc_port *p, const uint8_t *frame, size_t len)
+{
+	if (len < ETH_HDR_LEN) {
+		p->st.malformed++;
+		return;
+	}
+	if (fc_get16(frame + 12) == FIP_ETHERTYPE)
+		fip_recv(p, frame, len);
+	else if (fc_get16(frame + 12) == FCOE_ETHERTYPE)
+		fcoe_recv(p, frame, len);
+}
+
 /* ---- ops ---- */
 
 static int fcoe_poll(struct fc_port *p)
@@ -434,16 +459,11 @@ static int fcoe_poll(struct fc_port *p)
 			break;
 		if (sll.sll_pkttype == PACKET_OUTGOING)
 			continue;
-		if ((size_t)len > sizeof(p->buf) || len < ETH_HDR_LEN) {
+		if ((size_t)len > sizeof(p->buf)) {
 			p->st.malformed++;
 			continue;
 		}
-		uint16_t et = fc_get16(p->buf + 12);
-
-		if (et == FIP_ETHERTYPE)
-			fip_recv(p, p->buf, (size_t)len);
-		else if (et == FCOE_ETHERTYPE)
-			fcoe_recv(p, p->buf, (size_t)len);
+		fc_fcoe_rx(p, p->buf, (size_t)len);
 	}
 	timers(p);
 	return n == FCOE_POLL_BUDGET;
@@ -557,17 +577,19 @@ static int fcoe_fd(struct fc_port *p)
 static void fcoe_stats(struct fc_port *p, char *buf, uint32_t cap)
 {
 	snprintf(buf, cap,
-		 "{\"port_id\":%u,\"rx_frames\":%llu,\"tx_frames\":%llu,\"bad_crc\":%llu,"
+		 "{\"port_id\":%u,\"mtu\":%u,\"max_payload\":%u,\"rx_frames\":%llu,\"tx_frames\":%llu,\"bad_crc\":%llu,"
 		 "\"malformed\":%llu,\"not_ours\":%llu,\"unsolicited_drop\":%llu,"
 		 "\"stray_data\":%llu,\"seq_errors\":%llu,\"fip_rx\":%llu,\"fip_tx\":%llu,"
-		 "\"vlan_requests\":%llu,\"id_conflicts\":%llu,\"tx_errors\":%llu}",
-		 p->port_id, (unsigned long long)p->st.rx_frames,
+		 "\"vlan_requests\":%llu,\"id_conflicts\":%llu,\"tx_errors\":%llu,"
+		 "\"tx_waits\":%llu}",
+		 p->port_id, p->mtu, p->max_payload, (unsigned long long)p->st.rx_frames,
 		 (unsigned long long)p->st.tx_frames, (unsigned long long)p->st.bad_crc,
 		 (unsigned long long)p->st.malformed, (unsigned long long)p->st.not_ours,
 		 (unsigned long long)p->st.unsolicited_drop, (unsigned long long)p->st.stray_data,
 		 (unsigned long long)p->st.seq_errors, (unsigned long long)p->st.fip_rx,
 		 (unsigned long long)p->st.fip_tx, (unsigned long long)p->st.vlan_reqs,
-		 (unsigned long long)p->st.conflicts, (unsigned long long)p->st.tx_errors);
+		 (unsigned long long)p->st.conflicts, (unsigned long long)p->st.tx_errors,
+		 (unsigned long long)p->st.tx_waits);
 }
 
 static void fcoe_close(struct fc_port *p)
@@ -577,6 +599,44 @@ static void fcoe_close(struct fc_port *p)
 			xfer_end(p, p->rx[i], -ENETDOWN);
 	close(p->fd);
 	free(p);
+}
+
+static void set_mtu(struct fc_port *p, uint32_t mtu)
+{
+	p->mtu = mtu;
+	p->max_payload = mtu - (FCOE_HDR_LEN + FC_HDR_LEN + FC_CRC_LEN + FCOE_TRAILER_LEN);
+	if (p->max_payload > FC_MAX_PAYLOAD)
+		p->max_payload = FC_MAX_PAYLOAD;
+	p->max_payload &= ~3u;
+}
+
+struct fc_port *fc_fcoe_test_port(const struct fc_port_cb *cb, void *arg, uint64_t wwpn,
+				  uint32_t port_id, uint32_t mtu)
+{
+	static const uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 1 };
+	struct fc_port *p = calloc(1, sizeof(*p));
+
+	if (!p || mtu < 512)
+		return free(p), NULL;
+	p->cb = cb;
+	p->arg = arg;
+	p->fd = -1;
+	p->wwpn = wwpn;
+	p->wwnn = wwpn + 1;
+	snprintf(p->name, sizeof(p->name), "test port");
+	memcpy(p->enode_mac, mac, 6);
+	set_mtu(p, mtu);
+	vn_set_id(p, port_id);
+	p->state = VN_UP;
+	p->state_ms = p->beacon_ms = now_ms();
+	return p;
+}
+
+void fc_fcoe_test_age(struct fc_port *p, uint64_t ms)
+{
+	for (int i = 0; i < FCOE_MAX_PEERS; i++)
+		if (p->peers[i].used)
+			p->peers[i].last_ms -= ms;
 }
 
 static int fcoe_open(struct fc_port **out, const struct fc_port_conf *conf,
@@ -617,10 +677,7 @@ static int fcoe_open(struct fc_port **out, const struct fc_port_conf *conf,
 		free(p);
 		return -EMSGSIZE;
 	}
-	p->max_payload = p->mtu - (FCOE_HDR_LEN + FC_HDR_LEN + FC_CRC_LEN + FCOE_TRAILER_LEN);
-	if (p->max_payload > FC_MAX_PAYLOAD)
-		p->max_payload = FC_MAX_PAYLOAD;
-	p->max_payload &= ~3u;
+	set_mtu(p, p->mtu);
 	if (p->max_payload < FC_MAX_PAYLOAD)
 		log_warn("%s: MTU %u of %s: frame payload cut to %u (2158 carries 2112)", p->name,
 			 p->mtu, ifname, p->max_payload);

@@ -166,11 +166,38 @@ static int sparm_check(const struct fc_sparm *sp)
 	return 0;
 }
 
+/* N_Port login with the peer's service parameters, whoever sent the
+ * PLOGI; a login over an existing one is an implicit logout first. */
+static struct fc_rport *rport_login(struct fc_lport *lp, uint32_t id, const struct fc_sparm *sp,
+				    const char *how)
+{
+	struct fc_rport *rp = fc_rport_find(lp, id);
+
+	if (rp)
+		fc_rport_logout(rp, "new PLOGI");
+	rp = calloc(1, sizeof(*rp));
+	if (!rp)
+		return NULL;
+	rp->lp = lp;
+	rp->id = id;
+	rp->wwpn = sp->port_name;
+	rp->wwnn = sp->node_name;
+	rp->rx_size = sp->rx_size & 0x0fff;
+	if (sp->c3_rx_size && (sp->c3_rx_size & 0x0fff) < rp->rx_size)
+		rp->rx_size = sp->c3_rx_size & 0x0fff;
+	rp->refs = 1;
+	rp->next = lp->rports;
+	lp->rports = rp;
+	lp->t->st.plogi++;
+	log_info("%s: %s %06x (%016" PRIx64 "), receive size %u", lp->name, how, rp->id,
+		 rp->wwpn, rp->rx_size);
+	return rp;
+}
+
 static void plogi_recv(struct fc_lport *lp, const struct fc_xid *x, const uint8_t *pl,
 		       uint32_t len)
 {
 	struct fc_sparm sp, ours;
-	struct fc_rport *rp;
 	uint8_t cmd, out[FC_SPARM_LEN];
 	int e;
 
@@ -182,38 +209,71 @@ static void plogi_recv(struct fc_lport *lp, const struct fc_xid *x, const uint8_
 		ls_rjt(lp, x, LS_RJT_LOGICAL_ERR, (uint8_t)e);
 		return;
 	}
-	if (x->peer == 0 || x->peer >= 0xfffff0u) {
+	if (x->peer == 0 || x->peer >= 0xfffff0u || x->peer == lp->nport_id) {
 		ls_rjt(lp, x, LS_RJT_LOGICAL_ERR, LS_EXPL_INVALID_NPORT);
 		return;
 	}
-	/* a PLOGI from a logged-in port is an implicit logout first */
-	rp = fc_rport_find(lp, x->peer);
-	if (rp)
-		fc_rport_logout(rp, "new PLOGI");
-	rp = calloc(1, sizeof(*rp));
-	if (!rp) {
+	if (!rport_login(lp, x->peer, &sp, "PLOGI from")) {
 		ls_rjt(lp, x, LS_RJT_UNABLE, LS_EXPL_INSUFF_RES);
 		return;
 	}
-	rp->lp = lp;
-	rp->id = x->peer;
-	rp->wwpn = sp.port_name;
-	rp->wwnn = sp.node_name;
-	rp->rx_size = sp.rx_size & 0x0fff;
-	if (sp.c3_rx_size && (sp.c3_rx_size & 0x0fff) < rp->rx_size)
-		rp->rx_size = sp.c3_rx_size & 0x0fff;
-	rp->refs = 1;
-	rp->next = lp->rports;
-	lp->rports = rp;
-	lp->t->st.plogi++;
-	log_info("%s: PLOGI from %06x (%016" PRIx64 "), receive size %u", lp->name, rp->id,
-		 rp->wwpn, rp->rx_size);
 	our_sparm(lp, &ours, false);
 	fc_sparm_encode(ELS_LS_ACC, &ours, out);
 	fc_ls_reply(lp, x, out, sizeof(out));
 }
 
-/* Point-to-point FLOGI: we accept as an N_Port (no fabric here). */
+/* Our own PLOGI after a point-to-point FLOGI; its LS_ACC (fc_ls_reply_recv)
+ * logs the peer in as if it had sent the PLOGI. */
+static void plogi_send(struct fc_lport *lp, uint32_t peer)
+{
+	struct fc_xid x = { .peer = peer, .ox_id = lp->next_ox++, .rx_id = FC_XID_UNKNOWN,
+			    .originator = true };
+	struct fc_sparm ours;
+	uint8_t out[FC_SPARM_LEN];
+	unsigned slot = 0;
+
+	if (lp->next_ox >= 0xf000)
+		lp->next_ox = 1;
+	for (unsigned i = 0; i < FC_LS_REQS; i++)
+		if (!lp->reqs[i].peer || fc_now_ms() - lp->reqs[i].ms > FC_R_A_TOV_MS) {
+			slot = i;
+			break;
+		} else if (lp->reqs[i].ms < lp->reqs[slot].ms) {
+			slot = i;
+		}
+	lp->reqs[slot].peer = peer;
+	lp->reqs[slot].ox_id = x.ox_id;
+	lp->reqs[slot].ms = fc_now_ms();
+	our_sparm(lp, &ours, false);
+	fc_sparm_encode(ELS_PLOGI, &ours, out);
+	log_info("%s: PLOGI to %06x (point to point, ours is the higher port name)", lp->name, peer);
+	lp->ops->send_seq(lp->drv, &x, FC_RCTL_ELS_REQ, FC_TYPE_ELS, false, out, sizeof(out));
+}
+
+void fc_ls_reply_recv(struct fc_lport *lp, const struct fc_hdr *h, const uint8_t *pl,
+		      uint32_t len)
+{
+	struct fc_sparm sp;
+	uint8_t cmd;
+
+	for (unsigned i = 0; i < FC_LS_REQS; i++) {
+		if (lp->reqs[i].peer != h->s_id || lp->reqs[i].ox_id != h->ox_id ||
+		    !(h->f_ctl & FC_FCTL_EX_CTX))
+			continue;
+		lp->reqs[i].peer = 0;
+		if (len && pl[0] == ELS_LS_ACC && fc_sparm_decode(pl, len, &cmd, &sp) == 0 &&
+		    !sparm_check(&sp))
+			rport_login(lp, h->s_id, &sp, "PLOGI accepted by");
+		else
+			log_info("%s: %06x refused our PLOGI", lp->name, h->s_id);
+		return;
+	}
+	/* the answer to a LOGO we sent, or to nothing: nothing waits for it */
+}
+
+/* Point-to-point FLOGI (FC-LS-3 4.2.7; also what Linux libfc sends a VN2VN
+ * peer): accepted as an N_Port, no fabric here. Then the port with the
+ * higher port name originates PLOGI: when that is us, we do. */
 static void flogi_recv(struct fc_lport *lp, const struct fc_xid *x, const uint8_t *pl,
 		       uint32_t len)
 {
@@ -232,6 +292,8 @@ static void flogi_recv(struct fc_lport *lp, const struct fc_xid *x, const uint8_
 	our_sparm(lp, &ours, true);
 	fc_sparm_encode(ELS_LS_ACC, &ours, out);
 	fc_ls_reply(lp, x, out, sizeof(out));
+	if (sp.port_name < lp->wwpn && x->peer && x->peer < 0xfffff0u && x->peer != lp->nport_id)
+		plogi_send(lp, x->peer);
 }
 
 static void nexus_add(struct fc_rport *rp)
@@ -349,7 +411,8 @@ static bool prli_recv(struct fc_lport *lp, struct fc_rport *rp, const struct fc_
 		fc_ls_reply(lp, x, out, sizeof(out));
 		return false;
 	}
-	if (rp->prli_pending) {
+	if (rp->prli_pending || !lp->t->fl.ok || lp->t->shutting_down) {
+		/* one at a time; none while the core restarts or we stop */
 		ls_rjt(lp, x, LS_RJT_LOGICAL_BUSY, LS_EXPL_CMD_IN_PROGRESS);
 		return false;
 	}

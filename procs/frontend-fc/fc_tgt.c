@@ -58,7 +58,7 @@ static void drv_recv(void *arg, const struct fc_hdr *h, const uint8_t *pl, uint3
 	else if (h->r_ctl == FC_RCTL_DD_UNSOL_CMD && h->type == FC_TYPE_FCP)
 		fc_cmd_recv(lp, h, pl, len);
 	else if (h->r_ctl == FC_RCTL_ELS_REP && h->type == FC_TYPE_ELS)
-		; /* the answer to a LOGO we sent: nothing waits for it */
+		fc_ls_reply_recv(lp, h, pl, len);
 	else
 		lp->t->st.dropped++;
 }
@@ -152,6 +152,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		if (!t->intake_paused)
 			t->ports[i].ops->poll(t->ports[i].drv);
 		fc_exch_expire(t->ports[i].em, now);
+		fc_cmd_timers(&t->ports[i], now);
 	}
 }
 
@@ -235,6 +236,10 @@ int fc_tgt_init(struct fc_tgt *t, struct child *c, struct ev_loop *loop)
 		    json_integer_value(v) <= (1 << 26) ? (uint32_t)json_integer_value(v) : 1u << 20;
 	if (t->max_io > c->pool.arenas[c->own_arena].size / 2)
 		t->max_io = (uint32_t)(c->pool.arenas[c->own_arena].size / 2);
+	v = json_object_get(cfg, "data_out_timeout_ms");
+	t->data_out_ms = json_is_integer(v) && json_integer_value(v) >= 100 &&
+			 json_integer_value(v) <= 600000 ? (uint32_t)json_integer_value(v)
+							 : FC_R_A_TOV_MS;
 	fe_link_init(&t->fl, c, &c->links[0], loop, &fc_link_ops, t);
 	v = json_object_get(cfg, "spin_us");
 	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 10000)

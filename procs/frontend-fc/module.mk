@@ -13,6 +13,9 @@ test-fc-ls_LIBS := -lcmocka -lz
 TEST_PROGS += test-fc-exch
 test-fc-exch_SRCS := tests/unit/test_fc_exch.c $(FC_PURE)
 test-fc-exch_LIBS := -lcmocka -lz
+TEST_PROGS += test-fc-fcoe
+test-fc-fcoe_SRCS := tests/unit/test_fc_fcoe.c $(FC_DIR)/fc_fcoe.c $(FC_PURE)
+test-fc-fcoe_LIBS := -lcmocka -lz -ljansson
 
 PROGS += mtgt-fc
 mtgt-fc_SRCS := $(FC_DIR)/main.c $(FC_DIR)/fc_tgt.c $(FC_DIR)/fc_ls.c $(FC_DIR)/fc_cmd.c \

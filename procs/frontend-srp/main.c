@@ -7,6 +7,7 @@
 #include "common/child.h"
 #include "common/log.h"
 #include "procs/frontend-srp/srp.h"
+#include "procs/frontend-srp/srp_handover.h"
 #include "procs/frontend-srp/srp_sandbox.h"
 
 static struct srp_tgt tgt;
@@ -18,6 +19,8 @@ static void on_shutdown(struct child *c)
 
 static void on_ctl(struct child *c, struct ctl_msg *m)
 {
+	if (srp_handover_ctl(c->user, m))
+		return;
 	if (m->type == CTL_STATS)
 		srp_tgt_stats(c->user);
 	else if (m->type == CTL_LINK_DOWN)
@@ -44,8 +47,13 @@ int main(void)
 	c.on_shutdown = on_shutdown;
 	c.on_ctl = on_ctl;
 	child_watch_ctl(&c, loop);
+	if (srp_handover_attach(&c) < 0) {
+		log_err("handover: cannot attach the link");
+		return 1;
+	}
 	if (srp_tgt_init(&tgt, &c, loop) < 0)
 		return 1;
+	srp_handover_init(&tgt);
 	bool verbs = false;
 
 	for (uint32_t i = 0; i < tgt.nports; i++)

@@ -5,7 +5,8 @@ SRP_PURE := $(SRP_DIR)/srp_iu.c
 PROGS += mtgt-srp
 mtgt-srp_SRCS := $(SRP_DIR)/main.c $(SRP_DIR)/srp_tgt.c $(SRP_DIR)/srp_chan.c \
 	$(SRP_DIR)/srp_cmd.c $(SRP_DIR)/srp_soft.c $(SRP_DIR)/srp_verbs.c \
-	$(SRP_DIR)/srp_sandbox.c $(SRP_PURE)
+	$(SRP_DIR)/srp_sandbox.c $(SRP_DIR)/srp_handover.c \
+	$(SRP_DIR)/srp_handover_state.c $(SRP_PURE)
 mtgt-srp_LIBS := -lev -ljansson -lseccomp -libverbs -lrdmacm
 
 TEST_PROGS += test-srp-iu
@@ -14,4 +15,5 @@ test-srp-iu_LIBS := -lcmocka
 
 # the SRP test initiator on the soft transport (driven by tests/integration/srp*.sh)
 TEST_PROGS += test-srp-ini
-test-srp-ini_SRCS := tests/helpers/srp_ini.c tests/helpers/srp_ini_cases.c $(SRP_PURE)
+test-srp-ini_SRCS := tests/helpers/srp_ini.c tests/helpers/srp_ini_cases.c \
+	tests/helpers/srp_ini_steady.c tests/helpers/srp_ini_limits.c $(SRP_PURE)

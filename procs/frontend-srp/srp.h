@@ -74,6 +74,12 @@ struct srp_cmd {
 	uint32_t want;                  /* XFER_RDY length */
 	bool     rdma_failed;
 	uint32_t moved;
+	uint32_t have;                  /* data-out bytes in buf, from 0 */
+	/* a new core took the command while RDMA READs for the old core's
+	 * XFER_RDY were in flight: they fill `have`, the new core's XFER_RDY
+	 * (pending_want) waits for them */
+	bool     replay_out;
+	uint32_t pending_want;
 };
 
 enum srp_chan_state { CH_LOGIN, CH_LIVE, CH_CLOSING };
@@ -198,6 +204,11 @@ void srp_sess_nexus_added(struct srp_tgt *t, struct srp_sess *s, int result);
 void srp_sess_put(struct srp_sess *s);
 uint32_t srp_chan_take_delta(struct srp_chan *ch);
 void srp_all_close(struct srp_tgt *t, const char *why);
+/* live upgrade (srp_handover.c): what the old instance had */
+struct srp_sess *srp_sess_adopt(struct srp_tgt *t, struct srp_port *p, const uint8_t *ini,
+				uint32_t nexus, uint64_t aer_tag);
+struct srp_chan *srp_chan_adopt(struct srp_port *p, struct srp_xconn *xc, struct srp_sess *s,
+				const struct srp_chan *st);
 
 /* srp_cmd.c */
 void srp_cmd_recv(struct srp_chan *ch, const uint8_t *iu, uint32_t len);
@@ -209,6 +220,7 @@ bool srp_cmd_core_msg(struct srp_tgt *t, const union msg *m, uint8_t kind, void 
 void srp_cmd_retry_waiting(struct srp_tgt *t);
 void srp_cmd_free(struct srp_cmd *cmd);
 void srp_cmd_abandon(struct srp_tgt *t, uint8_t kind, void *obj);
+bool srp_cmd_replay(struct srp_tgt *t, uint8_t kind, void *obj, union msg *m);
 #ifdef MSG_NEXUS_ASYNC
 bool srp_cmd_async_event(struct srp_tgt *t, const union msg *m);
 #endif

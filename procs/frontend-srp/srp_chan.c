@@ -11,7 +11,7 @@
 
 #include "common/log.h"
 
-#define WR_RECV 1ull
+#define WR_RECV ((uint64_t)SRP_WR_RECV_TYPE)
 #define WR_SEND 2ull
 #define WR_RDMA 3ull
 #define WR_TYPE(w) ((w) >> 56)
@@ -359,11 +359,10 @@ static void chan_reject(struct srp_chan *ch, uint32_t reason, const char *why)
 	free(ch);
 }
 
-/* Buffers, receives, then the LOGIN_RSP. */
-static void chan_go_live(struct srp_chan *ch)
+/* IU buffers and posted receives of a channel; false: no memory. */
+static bool chan_buffers(struct srp_chan *ch)
 {
 	struct srp_tgt *t = ch->t;
-	uint8_t iu[SRP_LOGIN_RSP_LEN];
 	size_t bytes;
 
 	ch->nrecv = t->lim.credits + 4; /* slack for I_LOGOUT, CRED_RSP, AER_RSP */
@@ -373,19 +372,28 @@ static void chan_go_live(struct srp_chan *ch)
 	ch->send_free = calloc(ch->nsend, sizeof(uint32_t));
 	ch->send_cmd = calloc(ch->nsend, sizeof(struct srp_cmd *));
 	if (!ch->iu_mem || !ch->send_free || !ch->send_cmd ||
-	    ch->port->ops->reg(ch->port->x, ch->iu_mem, bytes) < 0) {
-		chan_reject(ch, SRP_REJ_NO_RESOURCES, "no memory for the channel's buffers");
-		return;
-	}
+	    ch->port->ops->reg(ch->port->x, ch->iu_mem, bytes) < 0)
+		return false;
 	for (uint32_t i = 0; i < ch->nsend; i++)
 		ch->send_free[ch->nsend_free++] = ch->nsend - 1 - i;
 	for (uint32_t i = 0; i < ch->nrecv; i++) {
 		if (ch->port->ops->post_recv(ch->xc, WR_RECV << 56 | i,
-					     ch->iu_mem + (size_t)i * ch->it_len, ch->it_len) < 0) {
-			chan_reject(ch, SRP_REJ_NO_RESOURCES, "cannot post receives");
-			return;
-		}
+					     ch->iu_mem + (size_t)i * ch->it_len, ch->it_len) < 0)
+			return false;
 		ch->wr_out++;
+	}
+	return true;
+}
+
+/* Buffers, receives, then the LOGIN_RSP. */
+static void chan_go_live(struct srp_chan *ch)
+{
+	struct srp_tgt *t = ch->t;
+	uint8_t iu[SRP_LOGIN_RSP_LEN];
+
+	if (!chan_buffers(ch)) {
+		chan_reject(ch, SRP_REJ_NO_RESOURCES, "no memory for the channel's buffers");
+		return;
 	}
 	ch->req_lim = t->lim.credits;
 	srp_encode_login_rsp(iu, ch->req.tag, t->lim.credits, ch->it_len, ch->ti_len,
@@ -398,6 +406,76 @@ static void chan_go_live(struct srp_chan *ch)
 		 t->lim.credits, ch->it_len, ch->ti_len, ch->imm_off ? ", immediate data" : "");
 	if (ch->port->ops->accept(ch->xc, iu, sizeof(iu)) < 0)
 		srp_chan_close(ch, SRP_TLO_SILENT, "connection gone during login");
+}
+
+/* ---- live upgrade: a session and its channels from the old instance ---- */
+
+struct srp_sess *srp_sess_adopt(struct srp_tgt *t, struct srp_port *p, const uint8_t *ini,
+				uint32_t nexus, uint64_t aer_tag)
+{
+	struct srp_sess *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->t = t;
+	s->port = p;
+	memcpy(s->ini, ini, SRP_PORT_ID_LEN);
+	srp_port_id_str(ini, s->ini_name);
+	s->state = SS_LIVE;
+	s->refs = 1; /* the list's; each channel adds its own */
+	s->nexus = nexus;
+	s->next_aer_tag = aer_tag;
+	s->next = t->sessions;
+	if (t->sessions)
+		t->sessions->prev = s;
+	t->sessions = s;
+	return s;
+}
+
+/* A live channel on an adopted connection: credits as the initiator knows
+ * them, fresh buffers and receives, no LOGIN_RSP (it logged in long ago).
+ * NULL: no memory (the caller refuses the handover). */
+struct srp_chan *srp_chan_adopt(struct srp_port *p, struct srp_xconn *xc, struct srp_sess *s,
+				const struct srp_chan *st)
+{
+	struct srp_tgt *t = p->t;
+	struct srp_chan *ch = calloc(1, sizeof(*ch));
+
+	if (!ch)
+		return NULL;
+	ch->t = t;
+	ch->port = p;
+	ch->xc = xc;
+	ch->id = st->id;
+	ch->req = st->req;
+	ch->it_len = st->it_len;
+	ch->ti_len = st->ti_len;
+	ch->formats = st->formats;
+	ch->imm_off = st->imm_off;
+	ch->rsp_flags = st->rsp_flags;
+	ch->state = CH_LIVE;
+	xc->user = ch;
+	if (!chan_buffers(ch)) {
+		/* The handover is refused and this instance killed: never
+		 * disconnect, the old instance still serves the connection.
+		 * What it posted names ch: it stays. */
+		return NULL;
+	}
+	ch->req_lim = st->req_lim;
+	ch->delta = st->delta;
+	ch->sess = s;
+	s->refs++;
+	ch->snext = s->chans;
+	s->chans = ch;
+	s->nchans++;
+	ch->next = t->chans;
+	if (t->chans)
+		t->chans->prev = ch;
+	t->chans = ch;
+	t->nchans++;
+	if (ch->id > t->next_chan_id)
+		t->next_chan_id = ch->id;
+	return ch;
 }
 
 void srp_sess_nexus_added(struct srp_tgt *t, struct srp_sess *s, int result)
@@ -475,7 +553,7 @@ static void login(struct srp_port *p, struct srp_xconn *xc, const uint8_t *priv,
 		reject(p, xc, req.tag, SRP_REJ_NO_RESOURCES, "too many channels on this target");
 		return;
 	}
-	if (t->shutting_down || !t->fl.ok) {
+	if (t->shutting_down || (!t->fl.ok && !t->fl.held)) {
 		reject(p, xc, req.tag, SRP_REJ_UNABLE_ESTABLISH, t->shutting_down ?
 		       "target shutting down" : "no core (restarting)");
 		return;

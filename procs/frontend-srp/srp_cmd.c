@@ -340,6 +340,7 @@ void srp_cmd_recv(struct srp_chan *ch, const uint8_t *iu, uint32_t len)
 
 	if (b->fmt == SRP_DESC_IMM) {
 		cmd->imm_len = b->total;
+		cmd->have = b->total;
 		if (cmd->imm_len) {
 			cmd->imm = malloc(cmd->imm_len);
 			if (!cmd->imm) {
@@ -407,9 +408,45 @@ static void data_ready(struct srp_cmd *cmd, int result)
 	m.data_ready.result = result;
 	cmd->moved = result < 0 ? 0 : cmd->want;
 	cmd->state = SC_CORE;
-	if (result == 0)
+	if (result == 0) {
 		t->st.bytes_in += cmd->want;
+		if (cmd->want > cmd->have)
+			cmd->have = cmd->want;
+	}
 	fe_link_send(&t->fl, &m);
+}
+
+static void xfer_rdy(struct srp_cmd *cmd, uint32_t want)
+{
+	cmd->want = want;
+	if (cmd->have >= cmd->want || !cmd->ch) {
+		data_ready(cmd, cmd->ch ? 0 : -ECONNRESET);
+		return;
+	}
+	if (cmd->imm_len) {
+		/* immediate data is all an IMM command has */
+		data_ready(cmd, -EIO);
+		return;
+	}
+	cmd->state = SC_DATA_OUT;
+	cmd->rdma_left++; /* hold it while posting */
+	rdma_span(cmd, false, cmd->want);
+	srp_cmd_rdma_done(cmd, false, SRP_WC_OK);
+}
+
+/* The RDMA READs the old core asked for are in: what they brought counts
+ * for the new core, whose XFER_RDY may already be waiting. */
+static void replay_out_done(struct srp_cmd *cmd)
+{
+	uint32_t w = cmd->pending_want;
+
+	cmd->replay_out = false;
+	cmd->pending_want = 0;
+	if (!cmd->rdma_failed && cmd->ch && cmd->want > cmd->have)
+		cmd->have = cmd->want;
+	cmd->state = SC_CORE;
+	if (w)
+		xfer_rdy(cmd, w);
 }
 
 void srp_cmd_rdma_done(struct srp_cmd *cmd, bool write, int status)
@@ -423,6 +460,10 @@ void srp_cmd_rdma_done(struct srp_cmd *cmd, bool write, int status)
 		fetch_done(cmd, cmd->rdma_failed ? SRP_WC_FLUSH : SRP_WC_OK);
 		return;
 	case SC_DATA_OUT:
+		if (cmd->replay_out) {
+			replay_out_done(cmd);
+			return;
+		}
 		data_ready(cmd, cmd->rdma_failed || !cmd->ch ? -ECONNRESET : 0);
 		return;
 	case SC_DONE:
@@ -651,23 +692,16 @@ bool srp_cmd_core_msg(struct srp_tgt *t, const union msg *m, uint8_t kind, void 
 		struct srp_cmd *cmd = obj;
 
 		if (m->h.type == MSG_XFER_RDY) {
-			if (cmd->dir != MSG_DIR_WRITE || cmd->state != SC_CORE ||
-			    m->xfer_rdy.length == 0 || m->xfer_rdy.length > cmd->total)
+			if (cmd->dir != MSG_DIR_WRITE || m->xfer_rdy.length == 0 ||
+			    m->xfer_rdy.length > cmd->total)
 				return false;
-			cmd->want = m->xfer_rdy.length;
-			if (cmd->imm_len >= cmd->want || !cmd->ch) {
-				data_ready(cmd, cmd->ch ? 0 : -ECONNRESET);
+			if (cmd->state == SC_DATA_OUT && cmd->replay_out && !cmd->pending_want) {
+				cmd->pending_want = m->xfer_rdy.length;
 				return true;
 			}
-			if (cmd->imm_len) {
-				/* immediate data is all an IMM command has */
-				data_ready(cmd, -EIO);
-				return true;
-			}
-			cmd->state = SC_DATA_OUT;
-			cmd->rdma_left++; /* hold it while posting */
-			rdma_span(cmd, false, cmd->want);
-			srp_cmd_rdma_done(cmd, false, SRP_WC_OK);
+			if (cmd->state != SC_CORE)
+				return false;
+			xfer_rdy(cmd, m->xfer_rdy.length);
 			return true;
 		}
 		if (m->h.type != MSG_CMD_RSP || (cmd->state != SC_CORE && cmd->state != SC_DATA_OUT) ||
@@ -713,9 +747,8 @@ bool srp_cmd_core_msg(struct srp_tgt *t, const union msg *m, uint8_t kind, void 
 	return false;
 }
 
-/* A new core took over and the old one never answered this request: the
- * channels were closed when the core went (srp_tgt_link_down), so nobody
- * waits for an answer; free what the request held. */
+/* A new core took over, the old one never answered this request, and it is
+ * not sent again (srp_cmd_replay: its channel is gone): free what it held. */
 void srp_cmd_abandon(struct srp_tgt *t, uint8_t kind, void *obj)
 {
 	switch (kind) {
@@ -752,6 +785,37 @@ void srp_cmd_abandon(struct srp_tgt *t, uint8_t kind, void *obj)
 		return;
 	}
 	}
+}
+
+/* A new core took over and the old one never answered this request: the
+ * channels stayed, so it goes to the new core again (fe_link_up sends it with
+ * MSG_FLAG_REPLAY; procs/core/core_replay.c says which commands must not run
+ * twice). A command whose channel is gone is abandoned instead. */
+bool srp_cmd_replay(struct srp_tgt *t, uint8_t kind, void *obj, union msg *m)
+{
+	(void)t;
+	switch (kind) {
+	case SRQ_NEXUS:
+		/* the names are still in s->names until NEXUS_ADDED */
+		return true;
+	case SRQ_CMD: {
+		struct srp_cmd *cmd = obj;
+
+		if (!cmd->ch || m->h.type != MSG_CMD)
+			return false;
+		if (cmd->state == SC_DATA_OUT)
+			cmd->replay_out = true;
+		/* data-out already in the buffer counts as immediate data: the
+		 * same CDB asks the new core for the same bytes */
+		if (cmd->dir == MSG_DIR_WRITE && cmd->have > m->cmd.imm_len &&
+		    cmd->have <= m->cmd.edtl)
+			m->cmd.imm_len = cmd->have;
+		return true;
+	}
+	case SRQ_TMF:
+		return m->h.type == MSG_TMF;
+	}
+	return false;
 }
 
 /* ---- task management ---- */

@@ -32,13 +32,17 @@ static const int srp_verbs_calls[] = {
 	-1
 };
 
+/* soft: a connection's socket and its memory-region memfds (srp_soft.c
+ * bounds both); verbs: a handful per device */
 static const struct sandbox_profile srp_soft_profile = {
 	.kind = "srp",
+	.nofile = 16384,
 	.syscalls = srp_soft_calls,
 };
 
 static const struct sandbox_profile srp_verbs_profile = {
 	.kind = "srp-verbs",
+	.nofile = 16384,
 	.syscalls = srp_verbs_calls,
 };
 

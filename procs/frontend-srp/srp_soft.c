@@ -23,11 +23,13 @@
 #define SOFT_MAX_RECV 1024
 #define SOFT_CQ_MAX   65536
 #define SOFT_MAX_CONNS 1024  /* per port, logged in or not */
+#define SOFT_MAX_MR_FDS 8192 /* memory-region memfds kept open, per port */
 
 struct soft_mr {
 	struct srp_soft_mr d;
 	uint8_t *map;
 	size_t   maplen;
+	int      fd;          /* kept: a live upgrade passes it on */
 };
 
 struct soft_recv {
@@ -61,6 +63,9 @@ struct soft_port {
 	uint32_t nconns;
 	struct srp_wc *cq;
 	uint32_t cq_head, cq_len;
+	bool     paused;      /* live upgrade: no accept, no reads */
+	bool     lfd_full;    /* out of fds: not accepting until one is freed */
+	uint32_t nmr_fds;
 };
 
 /* struct srp_xport is opaque to the protocol code: here it is the port */
@@ -100,7 +105,7 @@ static void cq_push(struct soft_port *p, struct soft_conn *c, uint8_t op, uint8_
 
 static void arm(struct soft_port *p, struct soft_conn *c)
 {
-	bool want = c->state != SC_UP || c->rq_len > 0;
+	bool want = !p->paused && (c->state != SC_UP || c->rq_len > 0);
 	struct epoll_event ev = { .events = want ? EPOLLIN : 0, .data.ptr = c };
 
 	/* a connection that is down is out of the epoll set (its hangup
@@ -140,10 +145,13 @@ static void conn_down(struct soft_port *p, struct soft_conn *c, const char *why)
 	cq_push(p, c, SRP_WC_DISCONNECTED, SRP_WC_OK, 0, 0);
 }
 
-static void unmap_mrs(struct soft_conn *c)
+static void unmap_mrs(struct soft_port *p, struct soft_conn *c)
 {
-	for (uint32_t i = 0; i < c->nmr; i++)
+	for (uint32_t i = 0; i < c->nmr; i++) {
 		munmap(c->mr[i].map, c->mr[i].maplen);
+		close(c->mr[i].fd);
+		p->nmr_fds--;
+	}
 	c->nmr = 0;
 }
 
@@ -159,16 +167,26 @@ static void conn_free(struct soft_port *p, struct soft_conn *c)
 		}
 	epoll_ctl(p->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
-	unmap_mrs(c);
+	unmap_mrs(p, c);
 	free(c);
+	if (p->lfd_full && !p->paused) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+
+		/* an fd is free again: take connections again */
+		p->lfd_full = false;
+		epoll_ctl(p->ep, EPOLL_CTL_MOD, p->lfd, &ev);
+	}
 }
 
-static int add_mr(struct soft_conn *c, const struct srp_soft_mr *d, int fd)
+static int add_mr(struct soft_port *p, struct soft_conn *c, const struct srp_soft_mr *d, int fd)
 {
 	struct stat st;
 	int seals;
 	void *m;
 
+	/* each region keeps its memfd open (a live upgrade passes it on) */
+	if (p->nmr_fds >= SOFT_MAX_MR_FDS)
+		return -EMFILE;
 	if (c->nmr == SRP_SOFT_MAX_MRS || d->length == 0 || d->length > (1ull << 32) ||
 	    d->addr + d->length < d->addr || (d->access & ~3u))
 		return -EINVAL;
@@ -187,15 +205,19 @@ static int add_mr(struct soft_conn *c, const struct srp_soft_mr *d, int fd)
 	c->mr[c->nmr].d = *d;
 	c->mr[c->nmr].map = m;
 	c->mr[c->nmr].maplen = d->length;
+	c->mr[c->nmr].fd = fd;
 	c->nmr++;
+	p->nmr_fds++;
 	return 0;
 }
 
-static void del_mr(struct soft_conn *c, uint32_t rkey)
+static void del_mr(struct soft_port *p, struct soft_conn *c, uint32_t rkey)
 {
 	for (uint32_t i = 0; i < c->nmr; i++)
 		if (c->mr[i].d.rkey == rkey) {
 			munmap(c->mr[i].map, c->mr[i].maplen);
+			close(c->mr[i].fd);
+			p->nmr_fds--;
 			c->mr[i] = c->mr[--c->nmr];
 			return;
 		}
@@ -296,8 +318,9 @@ static bool conn_read(struct soft_port *p, struct soft_conn *c)
 			/* it landed in a posted receive buffer: not an IU, so the
 			 * buffer stays posted */
 		}
-		r2 = add_mr(c, &d, fd);
-		close(fd);
+		r2 = add_mr(p, c, &d, fd); /* keeps fd on success */
+		if (r2 < 0)
+			close(fd);
 		if (r2 < 0) {
 			log_warn("soft: MR rkey %#x refused: %s", d.rkey, strerror(-r2));
 			conn_down(p, c, "bad memory registration");
@@ -313,7 +336,7 @@ static bool conn_read(struct soft_port *p, struct soft_conn *c)
 			return false;
 		}
 		memcpy(&d, c->state == SC_UP && r ? r->buf : buf, sizeof(d));
-		del_mr(c, d.rkey);
+		del_mr(p, c, d.rkey);
 		return true;
 	}
 	case SOFT_SEND:
@@ -347,6 +370,16 @@ static void accept_new(struct soft_port *p)
 		struct soft_conn *c;
 		struct epoll_event ev;
 
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			/* the pending connect would wake us forever: stop
+			 * listening until a connection is freed */
+			log_warn("soft: out of file descriptors: not accepting for now");
+			p->lfd_full = true;
+			ev.events = 0;
+			ev.data.ptr = NULL;
+			epoll_ctl(p->ep, EPOLL_CTL_MOD, p->lfd, &ev);
+			return;
+		}
 		if (fd < 0)
 			return;
 		if (p->nconns >= SOFT_MAX_CONNS) {
@@ -450,6 +483,10 @@ static int soft_poll(struct srp_xport *x, struct srp_wc *wc, int max)
 			for (int k = 0; k < 64 && c->want_in; k++)
 				if (!conn_read(p, c) || (c->state == SC_UP && !c->rq_len))
 					break;
+			/* not reading (paused, or no receive posted): a hangup
+			 * is still reported, and would be again and again */
+			if (!c->want_in && (ev[i].events & (EPOLLHUP | EPOLLERR)))
+				conn_down(p, c, "peer closed");
 			if (c->state == SC_DEAD && !c->xc.user)
 				conn_free(p, c);
 		}
@@ -623,7 +660,115 @@ static void soft_close(struct srp_xport *x)
 	free(x);
 }
 
+static void soft_pause(struct srp_xport *x, bool paused)
+{
+	struct soft_port *p = &x->p;
+	struct epoll_event ev = { .events = paused ? 0 : EPOLLIN, .data.ptr = NULL };
+	uint64_t one = 1;
+
+	p->paused = paused;
+	/* connect requests wait in the listen backlog (for the next instance) */
+	if (!p->lfd_full)
+		epoll_ctl(p->ep, EPOLL_CTL_MOD, p->lfd, &ev);
+	for (struct soft_conn *c = p->conns, *n; c; c = n) {
+		n = c->next;
+		if (paused && c->state == SC_PRE && !c->xc.user) {
+			conn_down(p, c, "target upgrading: connect again");
+			conn_free(p, c);
+			continue;
+		}
+		arm(p, c);
+	}
+	/* resumed reads may have records waiting */
+	if (write(p->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("soft: eventfd: %s", strerror(errno));
+}
+
+static int soft_export(struct srp_xconn *xc, json_t **desc, int *fds, int *nfds, int max)
+{
+	struct soft_conn *c = conn_of(xc);
+	json_t *mrs;
+
+	if (c->state != SC_UP || c->pending)
+		return -EBUSY;
+	if (*nfds + 1 + (int)c->nmr > max)
+		return -ENOSPC;
+	mrs = json_array();
+	fds[(*nfds)++] = c->fd;
+	for (uint32_t i = 0; i < c->nmr; i++) {
+		json_array_append_new(mrs, json_pack("{s:I, s:I, s:I, s:I}", "rkey",
+						     (json_int_t)c->mr[i].d.rkey, "access",
+						     (json_int_t)c->mr[i].d.access, "addr",
+						     (json_int_t)c->mr[i].d.addr, "length",
+						     (json_int_t)c->mr[i].d.length));
+		fds[(*nfds)++] = c->mr[i].fd;
+	}
+	*desc = json_pack("{s:o}", "mrs", mrs);
+	return *desc ? 0 : -ENOMEM;
+}
+
+static struct srp_xconn *soft_import(struct srp_xport *x, json_t *desc, const int *fds, int nfds)
+{
+	struct soft_port *p = &x->p;
+	json_t *mrs = json_object_get(desc, "mrs"), *m;
+	struct epoll_event ev = { .events = 0 };
+	struct soft_conn *c;
+	int type = 0;
+	socklen_t tl = sizeof(type);
+	size_t i;
+
+	if (!json_is_array(mrs) || json_array_size(mrs) > SRP_SOFT_MAX_MRS ||
+	    (size_t)nfds != 1 + json_array_size(mrs) || p->nconns >= SOFT_MAX_CONNS)
+		return NULL;
+	/* the connection must be what soft connections are */
+	if (getsockopt(fds[0], SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_SEQPACKET)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->fd = fds[0];
+	c->xc.x = x;
+	c->state = SC_UP;
+	json_array_foreach(mrs, i, m) {
+		struct srp_soft_mr d;
+		json_t *k = json_object_get(m, "rkey"), *a = json_object_get(m, "access"),
+		       *ad = json_object_get(m, "addr"), *l = json_object_get(m, "length");
+
+		if (!json_is_integer(k) || !json_is_integer(a) || !json_is_integer(ad) ||
+		    !json_is_integer(l) || json_integer_value(k) < 0 ||
+		    json_integer_value(k) > UINT32_MAX || json_integer_value(a) < 0 ||
+		    json_integer_value(a) > 3 || json_integer_value(ad) < 0 ||
+		    json_integer_value(l) < 0)
+			goto fail;
+		d.rkey = (uint32_t)json_integer_value(k);
+		d.access = (uint32_t)json_integer_value(a);
+		d.addr = (uint64_t)json_integer_value(ad);
+		d.length = (uint64_t)json_integer_value(l);
+		/* the same checks as a registration from the initiator */
+		if (add_mr(p, c, &d, fds[1 + i]) < 0)
+			goto fail;
+	}
+	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+	ev.data.ptr = c;
+	if (epoll_ctl(p->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+		goto fail;
+	c->next = p->conns;
+	p->conns = c;
+	p->nconns++;
+	return &c->xc;
+fail:
+	/* the fds stay the caller's: take the mappings back, not the fds */
+	for (uint32_t k = 0; k < c->nmr; k++)
+		munmap(c->mr[k].map, c->mr[k].maplen);
+	p->nmr_fds -= c->nmr;
+	free(c);
+	return NULL;
+}
+
 const struct srp_xport_ops srp_soft_ops = {
+	.export_conn = soft_export,
+	.import_conn = soft_import,
+	.pause = soft_pause,
 	.name = "soft",
 	.open = soft_open,
 	.reg = soft_reg,

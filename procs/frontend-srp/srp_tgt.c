@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "procs/frontend-srp/srp_handover.h"
 
 static uint32_t cfg_u32(json_t *cfg, const char *key, uint32_t def, uint32_t lo, uint32_t hi)
 {
@@ -81,7 +82,13 @@ static void link_abandon(struct fe_link *l, uint8_t kind, void *obj)
 	srp_cmd_abandon(l->user, kind, obj);
 }
 
+static bool link_replay(struct fe_link *l, uint8_t kind, void *obj, union msg *m)
+{
+	return srp_cmd_replay(l->user, kind, obj, m);
+}
+
 static const struct fe_link_ops srp_link_ops = {
+	.replay = link_replay,
 	.msg = link_msg,
 	.keep = link_keep,
 	.dead = link_dead,
@@ -120,6 +127,8 @@ static int port_open(struct srp_tgt *t, struct srp_port *p, json_t *d, size_t i)
 	}
 	snprintf(p->target, sizeof(p->target), "%s", tgt);
 	snprintf(p->name, sizeof(p->name), "srp port %zu (%s)", i, p->ops->name);
+	/* the verbs transport sizes its shared receive buffers by it */
+	json_object_set_new(d, "max_iu", json_integer(t->lim.max_it));
 	r = p->ops->open(&p->x, d, t->arena, t->arena_size);
 	if (r < 0)
 		return r;
@@ -175,7 +184,15 @@ int srp_tgt_init(struct srp_tgt *t, struct child *c, struct ev_loop *loop)
 		return -ENOMEM;
 	for (i = 0; i < json_array_size(ports); i++) {
 		struct srp_port *p = &t->ports[t->nports];
+		const char *tr = json_string_value(json_object_get(json_array_get(ports, i),
+								   "transport"));
 
+		if (srp_handover_incoming(c) && tr && !strcmp(tr, "verbs")) {
+			/* the old instance holds its RDMA CM listener and will
+			 * refuse to hand over: a plain restart follows */
+			log_warn("srp port %zu (verbs): not opened by an upgrade's new instance", i);
+			continue;
+		}
 		r = port_open(t, p, json_array_get(ports, i), i);
 		if (r == -ENODEV) {
 			log_err("srp port %zu (%s): no RDMA devices: this port is not served",
@@ -190,7 +207,7 @@ int srp_tgt_init(struct srp_tgt *t, struct child *c, struct ev_loop *loop)
 		t->nports++;
 		ok++;
 	}
-	if (!ok && unavailable) {
+	if (!ok && unavailable && !srp_handover_incoming(c)) {
 		/* tell the supervisor not to restart us: nothing here can run */
 		log_err("no SRP port can run on this machine (no RDMA devices); exiting as unavailable");
 		exit(SRP_EXIT_UNAVAILABLE);
@@ -198,14 +215,14 @@ int srp_tgt_init(struct srp_tgt *t, struct child *c, struct ev_loop *loop)
 	return 0;
 }
 
-/* The core died and the supervisor keeps us for the next one. SRP sessions
- * do not survive it (no replay of what the dead core held): every channel is
- * closed, initiators log in again once the new core is there, and logins in
- * between are refused (UNABLE TO ESTABLISH). */
+/* The core died and the supervisor keeps us for the next one. Channels and
+ * sessions stay (the core's state segment keeps the nexuses): what the
+ * initiators send meanwhile waits in its request slot, logins included, and
+ * at LINK_UP everything the dead core did not answer goes to the new one
+ * (srp_cmd_replay). The initiator sees a pause, not an error. */
 void srp_tgt_link_down(struct srp_tgt *t)
 {
 	fe_link_down(&t->fl);
-	srp_all_close(t, "core restarting");
 }
 
 void srp_tgt_link_up(struct srp_tgt *t, struct ctl_msg *m)
@@ -215,7 +232,7 @@ void srp_tgt_link_up(struct srp_tgt *t, struct ctl_msg *m)
 		log_err("LINK_UP: malformed or unusable link description");
 		exit(1);
 	}
-	log_info("new core attached: logins accepted again");
+	log_info("new core attached: %u requests in flight", t->fl.inflight);
 }
 
 void srp_tgt_stats(struct srp_tgt *t)

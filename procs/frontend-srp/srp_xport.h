@@ -19,6 +19,10 @@
 #include <stdint.h>
 
 #define SRP_XPORT_PRIV_MAX 56
+/* wr_id >> 56 of every receive the protocol code posts (and of nothing
+ * else): a transport that must tell receives from send-queue work in a
+ * failed completion, whose opcode is undefined, looks at it. */
+#define SRP_WR_RECV_TYPE 1
 
 struct srp_xport;
 struct srp_xconn {
@@ -74,6 +78,22 @@ struct srp_xport_ops {
 	/* After DISCONNECTED: free the connection. */
 	void (*release)(struct srp_xconn *c);
 	void (*close)(struct srp_xport *x);
+	/* Live upgrade (srp_handover.c): stop (true) or resume (false) taking
+	 * new connections and reading on the existing ones; connections nobody
+	 * above knows yet are dropped (their initiators retry). Sends, RDMA and
+	 * disconnects go on. NULL: the transport cannot pause (verbs). */
+	void (*pause)(struct srp_xport *x, bool paused);
+	/* Live upgrade: describe an idle connection (nothing posted but
+	 * receives, no completion queued) for another process: its fds (the
+	 * connection first) into fds[*nfds...] up to max, the rest into *desc.
+	 * -ENOSPC: more fds than max. NULL: connections cannot move. */
+	int  (*export_conn)(struct srp_xconn *c, json_t **desc, int *fds, int *nfds, int max);
+	/* ... and take one over: fds[] are the ones export_conn listed, in
+	 * order, nfds of them; they are the connection's on success (the
+	 * caller closes none of them), untouched on failure. Every field is
+	 * checked as input. NULL on failure. */
+	struct srp_xconn *(*import_conn)(struct srp_xport *x, json_t *desc, const int *fds,
+					 int nfds);
 };
 
 extern const struct srp_xport_ops srp_soft_ops;

@@ -24,6 +24,10 @@ build/fuzz/%: $$(%_SRCS)
 FUZZERS += fuzz-fc
 fuzz-fc_SRCS := tests/fuzz/fuzz_fc.c $(FC_PURE)
 fuzz-fc_LIBS := -lz
+# the software FCoE driver's receive path (fc_fcoe.c)
+FUZZERS += fuzz-fc-port
+fuzz-fc-port_SRCS := tests/fuzz/fuzz_fc_port.c procs/frontend-fc/fc_fcoe.c $(FC_PURE) common/log.c
+fuzz-fc-port_LIBS := -lz -ljansson
 # SRP information units (mtgt-srp)
 FUZZERS += fuzz-srp-iu
 fuzz-srp-iu_SRCS := tests/fuzz/fuzz_srp_iu.c procs/frontend-srp/srp_iu.c

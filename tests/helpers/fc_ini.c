@@ -325,7 +325,7 @@ int fci_cmd_send(struct fci *c, const struct fci_cmd *cmd, uint16_t ox, bool bad
 	return fci_send(c, &h, iu, (uint32_t)n, bad_crc);
 }
 
-static int send_data(struct fci *c, const struct fci_cmd *cmd, const struct fci_rx *xr)
+int fci_send_data(struct fci *c, const struct fci_cmd *cmd, const struct fci_rx *xr)
 {
 	uint32_t off, burst, max = c->tgt_rx_size ? c->tgt_rx_size : 1024, done = 0, frame = 0;
 	struct fc_hdr h;
@@ -394,7 +394,7 @@ int fci_cmd(struct fci *c, struct fci_cmd *cmd, uint16_t ox, int timeout_ms)
 			if (rx->len > c->max_data_payload)
 				c->max_data_payload = rx->len;
 		} else if (rx->h.r_ctl == FC_RCTL_DD_DATA_DESC) {
-			if (!cmd->wr || send_data(c, cmd, rx) < 0) {
+			if (!cmd->wr || fci_send_data(c, cmd, rx) < 0) {
 				r = -EPROTO;
 				break;
 			}

@@ -73,6 +73,8 @@ int  fci_login(struct fci *c);
 /* Run one command to its FCP_RSP. ox: the exchange to use (0: new).
  * Returns 0 with cmd results, -ETIMEDOUT, or -EPROTO. */
 int  fci_cmd(struct fci *c, struct fci_cmd *cmd, uint16_t ox, int timeout_ms);
+/* Answer an XFER_RDY (xr) with the data-out it asks for from cmd->buf. */
+int  fci_send_data(struct fci *c, const struct fci_cmd *cmd, const struct fci_rx *xr);
 /* Send FCP_CMND only (for cases that stop half way). */
 int  fci_cmd_send(struct fci *c, const struct fci_cmd *cmd, uint16_t ox, bool bad_crc);
 void fci_hdr(struct fci *c, struct fc_hdr *h, uint8_t r_ctl, uint8_t type, uint16_t ox,

@@ -366,6 +366,22 @@ static int case_tmf(struct fci *c)
 		return 1;
 	FCI_LOG("TMF: LUN RESET, ABORT TASK SET complete, wrong LUN refused%s",
 		ua ? ", UA reported" : "");
+	/* PRLO ends the image pair, the N_Port login stays: PRLI again */
+	{
+		struct fc_prli_page pg = { .type = FC_TYPE_FCP };
+		struct fci_rx rx;
+		uint8_t p[FC_PRLI_LEN], cmd;
+
+		fc_prli_encode(ELS_PRLO, &pg, p);
+		CHECK(fci_els(c, p, sizeof(p), &rx) == ELS_LS_ACC &&
+		      fc_prli_decode(rx.pl, rx.len, &cmd, &pg) == 0 && ((pg.flags >> 8) & 0xf) == 1,
+		      "PRLO not accepted");
+		CHECK(fci_prli(c, &rx) == ELS_LS_ACC, "PRLI after PRLO");
+		CHECK(fci_prli(c, &rx) == ELS_LS_ACC, "a second PRLI (replaces the image pair)");
+		if (good(c, &k, "TEST UNIT READY after PRLO and PRLI"))
+			return 1;
+		FCI_LOG("PRLO accepted; PRLI again, twice; I/O goes on");
+	}
 	return 0;
 }
 
@@ -475,6 +491,168 @@ static int case_logout(struct fci *c)
 	return 0;
 }
 
+/* A write whose data-out stops half way: the target gives up after its
+ * data_out_timeout_ms with CHECK CONDITION, DATA PHASE ERROR. */
+static int case_stall(struct fci *c)
+{
+	uint8_t buf[8192] = { 0 };
+	struct fci_cmd k = { .buf = buf };
+	struct fci_rx rx;
+	struct fc_hdr h;
+	struct fcp_rsp r;
+	uint16_t ox;
+	bool xrdy = false, got = false;
+
+	if (login_ready(c))
+		return 1;
+	ox = fci_ox(c);
+	cdb_rw10(&k, true, 32, 16);
+	k.dl = sizeof(buf);
+	CHECK(fci_cmd_send(c, &k, ox, false) == 0, "send");
+	for (int i = 0; i < 25 && !xrdy; i++)
+		xrdy = fci_recv(c, &rx, 200) == 1 && rx.h.ox_id == ox &&
+		       rx.h.r_ctl == FC_RCTL_DD_DATA_DESC;
+	CHECK(xrdy, "no XFER_RDY");
+	fci_hdr(c, &h, FC_RCTL_DD_SOL_DATA, FC_TYPE_FCP, ox, rx.h.rx_id, FC_FCTL_REL_OFF);
+	CHECK(fci_send(c, &h, buf, 1024, false) == 0, "send");
+	for (int i = 0; i < 50 && !got; i++)
+		got = fci_recv(c, &rx, 200) == 1 && rx.h.ox_id == ox &&
+		      rx.h.r_ctl == FC_RCTL_DD_CMD_STATUS;
+	CHECK(got, "no FCP_RSP for a write whose data stopped");
+	CHECK(fcp_rsp_decode(rx.pl, rx.len, &r) == 0 && r.status == 0x02 && r.sense_len >= 14 &&
+	      (r.sense[2] & 0xf) == 0x0b && r.sense[12] == 0x4b,
+	      "stalled write: status %02x, sense %02x/%02x", r.status,
+	      r.sense_len > 2 ? r.sense[2] & 0xf : 0, r.sense_len > 12 ? r.sense[12] : 0);
+	cdb_rw10(&k, false, 32, 16);
+	if (good(c, &k, "READ after a stalled write"))
+		return 1;
+	FCI_LOG("stalled data-out: CHECK CONDITION, DATA PHASE ERROR; the LUN goes on");
+	return 0;
+}
+
+/* Queue depth `qd`: many exchanges open at once, writes then reads of a
+ * 8 MiB region, each answered out of order as the target pleases. */
+static int case_qd(struct fci *c, uint32_t qd)
+{
+	enum { CHUNK = 64 << 10, N = 128, BASE = 65536 };
+	struct slot { struct fci_cmd k; uint16_t ox; uint32_t i; bool busy; } *s;
+	struct fci_rx *rx = malloc(sizeof(*rx));
+	uint8_t *mem = malloc((size_t)qd * CHUNK);
+	uint32_t max_open = 0;
+
+	CHECK(rx && mem && qd >= 1 && qd <= 64, "bad qd");
+	s = calloc(qd, sizeof(*s));
+	CHECK(s, "no memory");
+	if (login_ready(c))
+		return 1;
+	for (int wr = 1; wr >= 0; wr--) {
+		uint32_t next = 0, done = 0, open = 0;
+		time_t end = time(NULL) + 30;
+
+		while (done < N) {
+			CHECK(time(NULL) < end, "QD %u %s: %u of %u done in 30 s", qd,
+			      wr ? "writes" : "reads", done, N);
+			for (uint32_t q = 0; q < qd && next < N; q++) {
+				struct slot *sl = &s[q];
+
+				if (sl->busy)
+					continue;
+				sl->k = (struct fci_cmd){ .buf = mem + (size_t)q * CHUNK, .dl = CHUNK };
+				sl->i = next++;
+				for (uint32_t b = 0; wr && b < CHUNK; b++)
+					sl->k.buf[b] = pattern(41, (uint64_t)sl->i * CHUNK + b);
+				cdb_rw10(&sl->k, wr, BASE + sl->i * (CHUNK / 512), CHUNK / 512);
+				sl->ox = fci_ox(c);
+				sl->busy = true;
+				CHECK(fci_cmd_send(c, &sl->k, sl->ox, false) == 0, "send");
+				if (++open > max_open)
+					max_open = open;
+			}
+			int r = fci_recv(c, rx, 2000);
+
+			CHECK(r == 1, "QD %u: no frame for 2 s (%u open)", qd, open);
+			struct slot *sl = NULL;
+
+			for (uint32_t q = 0; q < qd; q++)
+				if (s[q].busy && s[q].ox == rx->h.ox_id)
+					sl = &s[q];
+			if (!sl || rx->h.type != FC_TYPE_FCP)
+				continue;
+			if (rx->h.r_ctl == FC_RCTL_DD_DATA_DESC) {
+				CHECK(wr && fci_send_data(c, &sl->k, rx) == 0, "XFER_RDY");
+			} else if (rx->h.r_ctl == FC_RCTL_DD_SOL_DATA) {
+				CHECK(!wr && rx->h.param + rx->len <= CHUNK, "data-in offset");
+				memcpy(sl->k.buf + rx->h.param, rx->pl, rx->len);
+				sl->k.data_in += rx->len;
+			} else if (rx->h.r_ctl == FC_RCTL_DD_CMD_STATUS) {
+				struct fcp_rsp f;
+
+				CHECK(fcp_rsp_decode(rx->pl, rx->len, &f) == 0 && f.status == 0 &&
+				      !(f.flags & FCP_RSP_LEN_VALID), "QD %u: command %u status %02x",
+				      qd, sl->i, f.status);
+				if (!wr) {
+					CHECK(sl->k.data_in == CHUNK, "read %u: %u bytes", sl->i,
+					      sl->k.data_in);
+					for (uint32_t b = 0; b < CHUNK; b++)
+						CHECK(sl->k.buf[b] == pattern(41, (uint64_t)sl->i * CHUNK + b),
+						      "chunk %u byte %u differs", sl->i, b);
+				}
+				sl->busy = false;
+				open--;
+				done++;
+			}
+		}
+	}
+	free(s);
+	free(mem);
+	free(rx);
+	FCI_LOG("QD %u: %u writes and %u verified reads of %u KiB, up to %u exchanges open", qd,
+		N, N, CHUNK >> 10, max_open);
+	return 0;
+}
+
+/* Point to point: FLOGI to the target; our port name is the lower, so the
+ * target must originate PLOGI (FC-LS-3), which we accept; then PRLI and I/O. */
+static int case_p2p(struct fci *c)
+{
+	struct fc_sparm sp = { .ver_hi = 0x20, .ver_lo = 0x20, .bb_credit = 10,
+			       .features = FC_SP_FT_CIRO, .rx_size = FC_MAX_PAYLOAD, .max_seq = 255,
+			       .rel_off = 0x1f, .e_d_tov = 2000, .port_name = c->wwpn,
+			       .node_name = c->wwnn, .class3 = true,
+			       .c3_options = FC_CPSP_VALID | FC_CPSP_SEQ_DEL,
+			       .c3_rx_size = FC_MAX_PAYLOAD, .c3_conc_seq = 255, .c3_open_seq = 1 };
+	struct fc_sparm t;
+	uint8_t p[FC_SPARM_LEN], cmd, buf[512];
+	struct fci_cmd k = { .buf = buf };
+	struct fci_rx rx;
+	struct fc_hdr h;
+	bool plogi = false;
+
+	fc_sparm_encode(ELS_FLOGI, &sp, p);
+	CHECK(fci_els(c, p, sizeof(p), &rx) == ELS_LS_ACC, "FLOGI not accepted");
+	for (int i = 0; i < 15 && !plogi; i++)
+		plogi = fci_recv(c, &rx, 200) == 1 && rx.h.r_ctl == FC_RCTL_ELS_REQ &&
+			rx.len && rx.pl[0] == ELS_PLOGI;
+	CHECK(plogi, "the target (higher port name) did not send PLOGI after FLOGI");
+	CHECK(fc_sparm_decode(rx.pl, rx.len, &cmd, &t) == 0 && t.class3, "target PLOGI");
+	c->tgt_rx_size = t.rx_size & 0x0fff;
+	fc_sparm_encode(ELS_LS_ACC, &sp, p);
+	fci_hdr(c, &h, FC_RCTL_ELS_REP, FC_TYPE_ELS, rx.h.ox_id, 0x0042,
+		FC_FCTL_EX_CTX | FC_FCTL_LAST_SEQ | FC_FCTL_END_SEQ);
+	CHECK(fci_send(c, &h, p, sizeof(p), false) == 0, "send LS_ACC");
+	CHECK(fci_prli(c, &rx) == ELS_LS_ACC, "PRLI after the target's PLOGI");
+	k.cdb_len = 6;
+	if (good(c, &k, "TEST UNIT READY"))
+		return 1;
+	cdb_rw10(&k, false, 0, 1);
+	k.dl = 512;
+	if (good(c, &k, "READ(10)"))
+		return 1;
+	CHECK(fci_logo(c, &rx) == ELS_LS_ACC, "LOGO");
+	FCI_LOG("point to point: FLOGI accepted, the target sent PLOGI, PRLI and I/O");
+	return 0;
+}
+
 /* I/O for `secs` seconds across target failures: each step writes a chunk
  * and reads it back; after a timeout the initiator joins and logs in again
  * and does the step again. */
@@ -543,6 +721,12 @@ int fci_case(struct fci *c, const char *name, int argc, char **argv)
 		return case_tmf(c);
 	if (!strcmp(name, "faults"))
 		return case_faults(c);
+	if (!strcmp(name, "qd"))
+		return case_qd(c, argc > 0 ? (uint32_t)atoi(argv[0]) : 16);
+	if (!strcmp(name, "p2p"))
+		return case_p2p(c);
+	if (!strcmp(name, "stall"))
+		return case_stall(c);
 	if (!strcmp(name, "logout"))
 		return case_logout(c);
 	if (!strcmp(name, "load"))

@@ -73,6 +73,14 @@ int  ini_scsi(struct ini *i, uint64_t lun, const uint8_t *cdb, uint8_t cdb_len, 
 uint32_t ini_seg_off(uint32_t off, uint32_t len, int nseg, int k, uint32_t *seg_len);
 
 int  ini_case(const char *name, int argc, char **argv);
+/* Log in (0 accepted) and take the unit attentions a new nexus has. */
+int  ini_login_ua(struct ini *i);
+/* srp_ini_steady.c */
+int  ini_case_steady(int secs, int qd);
+int  ini_case_across(int secs, int qd, int min_drops);
+int  ini_case_hold(int n, int secs);
+/* srp_ini_limits.c */
+int  ini_case_limits(const char *which);
 
 #define LUN(n) ((uint64_t)(n) << 48)
 #define FAIL(...) do { fprintf(stderr, "FAIL: " __VA_ARGS__); fprintf(stderr, "\n"); return 1; } while (0)

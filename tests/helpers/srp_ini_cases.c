@@ -39,6 +39,11 @@ static int login_std(struct ini *i, uint8_t flags)
 	return 0;
 }
 
+int ini_login_ua(struct ini *i)
+{
+	return login_std(i, 0);
+}
+
 static void fill(uint8_t *p, uint32_t len, uint32_t seed)
 {
 	for (uint32_t k = 0; k < len; k++)
@@ -818,6 +823,14 @@ int ini_case(const char *name, int argc, char **argv)
 		return case_garbage((unsigned)atoi(argv[0]), atoi(argv[1]));
 	if (!strcmp(name, "aer") && argc == 1)
 		return case_aer(argv[0]);
+	if (!strcmp(name, "steady") && argc == 2)
+		return ini_case_steady(atoi(argv[0]), atoi(argv[1]));
+	if (!strcmp(name, "hold") && argc == 2)
+		return ini_case_hold(atoi(argv[0]), atoi(argv[1]));
+	if (!strcmp(name, "limits") && argc == 1)
+		return ini_case_limits(argv[0]);
+	if (!strcmp(name, "across") && argc == 3)
+		return ini_case_across(atoi(argv[0]), atoi(argv[1]), atoi(argv[2]));
 	if (!strcmp(name, "basic"))
 		return case_basic();
 	if (!strcmp(name, "rejects"))

@@ -49,9 +49,12 @@ done
 grep -q '^ready' "$TL_DIR/state.log" || tl_fail "state setup: $(cat "$TL_DIR/state.log")"
 
 # mixed I/O: A [0,16M) verified, B [32M,48M) rewritten, for the whole run
+# The load runs until the test creates its stop file ($3.stop) after the last
+# fault, or at most 3x the time the faults should take: on a loaded machine
+# the restarts take longer, and a fixed duration ran out before the last kill.
 mixed() { # seconds seed log
-	tl_tio $(( $1 + 60 )) -d "$(tl_secs "$1")" -k -s 16M -S 31 --woffset 32M --wsize 16M \
-		--wseed "$2" -q 16 -T 30 mixed "$U" >"$3" 2>&1
+	tl_tio $(( $1 * 3 + 60 )) -d "$(tl_secs $(( $1 * 3 )))" -k -s 16M -S 31 --woffset 32M \
+		--wsize 16M --wseed "$2" -q 16 -T 30 --until-file "$3.stop" mixed "$U" >"$3" 2>&1
 }
 mixed_ok() { # log what
 	local log=$1 what=$2 errs
@@ -89,6 +92,8 @@ for i in $(seq "$KILLS"); do
 	tl_wait_restarted core "$old" 15 >/dev/null || tl_fail "kill $i: core not back: $(tl_procs | tr '\n' ';')"
 done
 tl_log "$KILLS core kills done"
+sleep 1
+touch "$TL_DIR/mixed1.log.stop"
 wait $pm || tl_fail "I/O across the kills failed: $(tail -3 "$TL_DIR/mixed1.log")"
 mixed_ok "$TL_DIR/mixed1.log" "kills"
 tl_wait_ready || tl_fail "not every process runs after the kills"
@@ -175,6 +180,7 @@ kill -KILL "$old"
 for _ in $(seq 100); do grep -q "core upgrade done.*pid $old -> " "$TL_LOG" && break; sleep 0.1; done
 grep -q "core upgrade done.*pid $old -> " "$TL_LOG" || tl_fail "old core killed during the upgrade: no takeover"
 tl_wait_ready || tl_fail "not running after the takeover"
+touch "$TL_DIR/mixed2.log.stop"
 wait $pm || tl_fail "I/O across the upgrades failed: $(tail -3 "$TL_DIR/mixed2.log")"
 mixed_ok "$TL_DIR/mixed2.log" "upgrades"
 same_pids "after the upgrades"

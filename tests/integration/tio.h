@@ -27,6 +27,7 @@ struct tio_opts {
 	unsigned timeout_s;     /* whole command must finish within this */
 	unsigned task_timeout_s;/* per SCSI task (libiscsi timeout) */
 	unsigned duration_s;    /* mixed: how long to run */
+	const char *until_file; /* mixed: or until this file exists (a test's "enough") */
 	bool tolerate;          /* mixed: count I/O errors instead of failing */
 	bool no_reconnect;      /* mixed: a dropped session is an error, not a reconnect */
 	bool quiet;

@@ -318,7 +318,9 @@ int tio_cmd_mixed(const struct tio_opts *o)
 	}
 	if (tio_connect(&c, o, !o->no_reconnect))
 		return 1;
-	while (tio_now_ms() < end) {
+	/* --until-file lets a test end the load when its faults are done
+	 * instead of guessing a duration that a loaded machine may not meet */
+	while (tio_now_ms() < end && !(o->until_file && access(o->until_file, F_OK) == 0)) {
 		rc = tio_run_region(&c, TIO_VERIFY, o->offset, o->size, o->seed, o, deadline, &a);
 		if (rc)
 			break;

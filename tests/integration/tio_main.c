@@ -28,12 +28,13 @@ static void usage(FILE *f)
 "      --woffset/--wsize/--wseed                  mixed: the rewritten region\n"
 "  -k, --tolerate        mixed: count I/O errors (reported) instead of failing\n"
 "      --no-reconnect    mixed: a dropped session fails instead of reconnecting\n"
+"      --until-file F    mixed: also stop after the pass during which F appeared\n"
 "  -V, --vendor S  -P, --product S                inquiry expectations\n"
 "  -b, --block-size N  -n, --blocks N             capacity expectations\n"
 "sizes take K, M, G, T suffixes (powers of 1024)\n");
 }
 
-enum { OPT_WOFF = 256, OPT_WSIZE, OPT_WSEED, OPT_NORECON };
+enum { OPT_WOFF = 256, OPT_WSIZE, OPT_WSEED, OPT_NORECON, OPT_UNTIL };
 
 static const struct option longopts[] = {
 	{ "initiator", required_argument, NULL, 'i' },
@@ -54,6 +55,7 @@ static const struct option longopts[] = {
 	{ "wsize", required_argument, NULL, OPT_WSIZE },
 	{ "wseed", required_argument, NULL, OPT_WSEED },
 	{ "no-reconnect", no_argument, NULL, OPT_NORECON },
+	{ "until-file", required_argument, NULL, OPT_UNTIL },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -99,6 +101,7 @@ int main(int argc, char **argv)
 		case OPT_WSIZE: bad |= num("wsize", optarg, &o.w_size); break;
 		case OPT_WSEED: bad |= num("wseed", optarg, &o.w_seed); break;
 		case OPT_NORECON: o.no_reconnect = true; break;
+		case OPT_UNTIL: o.until_file = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
