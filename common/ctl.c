@@ -146,6 +146,7 @@ const char *ctl_type_name(uint32_t type)
 		[CTL_SESSION_LOGOUT] = "SESSION_LOGOUT",
 		[CTL_QUIESCE] = "QUIESCE", [CTL_HANDOVER] = "HANDOVER",
 		[CTL_RESUME] = "RESUME", [CTL_RETIRE] = "RETIRE",
+		[CTL_ISNS_CONN] = "ISNS_CONN",
 	};
 	return type < CTL_TYPE_MAX && names[type] ? names[type] : "?";
 }

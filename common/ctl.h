@@ -48,6 +48,8 @@ enum ctl_type {
 	                     * sup -> new: the old one is gone, start serving */
 	CTL_RETIRE,         /* sup -> old: a new instance took over: exit now
 	                     * without touching sockets or rings */
+	CTL_ISNS_CONN,      /* sup -> iSCSI frontend: {"server","entity","scn_addr","scn_port"}
+	                     * + the iSNS connection (and SCN listener): reconnected */
 	CTL_TYPE_MAX
 };
 

@@ -62,6 +62,8 @@ struct sup_proc {
 	char     last_exit[256];
 	struct sup_link link;     /* link to the core (not for the core itself) */
 	json_t  *stats;           /* its latest CTL_STATS answer (sup_stats.c) */
+	double   isns_next;       /* sup_isns.c: next reconnection attempt, and its backoff */
+	double   isns_backoff;
 	char     binary_path[512]; /* set by an upgrade: run this instead of bindir/binary */
 	bool     handover_in;     /* an upgrade's new instance: waits for the old one's state */
 	ev_io    pid_w;
@@ -215,5 +217,8 @@ int  sup_isns_connect(const struct sup_portal *server);
 /* A listening TCP socket on the local address of the iSNS connection fd, for
  * the server's SCN messages; its address in addr, port in *port. */
 int  sup_isns_scn_listener(int fd, char *addr, size_t addrlen, uint16_t *port);
+/* After each CTL_STATS of an iSCSI frontend: if it reports its iSNS
+ * connection down, connect again (with backoff) and hand it over. */
+void sup_isns_check(struct sup *s, struct sup_proc *p);
 
 #endif

@@ -2,16 +2,19 @@
  * opens the TCP connection to the iSNS server and hands it to the iSCSI
  * frontend in CTL_INIT; the frontend, whose sandbox has no connect(), speaks
  * iSNSP on it (procs/frontend-iscsi/iscsi_isns.c). A new connection is made
- * for every frontend start. */
+ * for every frontend start, and again whenever the frontend reports it lost
+ * (sup_isns_check). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/ctl.h"
 #include "common/log.h"
 #include "supervisor/sup.h"
 
@@ -84,4 +87,61 @@ int sup_isns_scn_listener(int fd, char *addr, size_t addrlen, uint16_t *port)
 	*port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
 			((struct sockaddr_in6 *)&ss)->sin6_port);
 	return l;
+}
+
+#define ISNS_BACKOFF_MIN 1.0
+#define ISNS_BACKOFF_MAX 30.0
+
+/* The frontend reports its iSNS connection in CTL_STATS ("isns":
+ * {"state": "down" | "connecting" | "registered"}); the supervisor is the
+ * only one that may connect, so a lost connection (isnsd restarted, the
+ * network cut) is re-made here, with a backoff that doubles up to 30 s
+ * while the server stays away, and handed over in CTL_ISNS_CONN. The
+ * frontend then registers everything again. */
+void sup_isns_check(struct sup *s, struct sup_proc *p)
+{
+	json_t *st = json_object_get(p->stats, "isns");
+	const char *state = json_string_value(json_object_get(st, "state"));
+	double now = sup_now();
+	char addr[64] = "";
+	uint16_t port = 0;
+	int fds[2], nfds = 0, fd, lfd;
+
+	if (!s->cfg.isns_set || p->kind != SUP_FRONTEND || p->ctl < 0 ||
+	    p->state != SUP_ST_RUNNING || !state)
+		return;
+	if (!strcmp(state, "registered"))
+		p->isns_backoff = 0;
+	if (strcmp(state, "down") || now < p->isns_next)
+		return;
+	/* the next try: later each time, until a registration succeeds */
+	p->isns_backoff = p->isns_backoff ? p->isns_backoff * 2 : ISNS_BACKOFF_MIN;
+	if (p->isns_backoff > ISNS_BACKOFF_MAX)
+		p->isns_backoff = ISNS_BACKOFF_MAX;
+	p->isns_next = now + p->isns_backoff;
+	fd = sup_isns_connect(&s->cfg.isns_server);
+	if (fd < 0) {
+		log_info("iSNS: %s: next attempt in %.0f s", p->name, p->isns_backoff);
+		return;
+	}
+	fds[nfds++] = fd;
+	lfd = sup_isns_scn_listener(fd, addr, sizeof(addr), &port);
+	if (lfd >= 0)
+		fds[nfds++] = lfd;
+	json_t *o = json_pack("{s:s, s:s}", "server", s->cfg.isns_server.text, "entity",
+			      s->cfg.isns_entity);
+	char *txt;
+
+	if (o && lfd >= 0) {
+		json_object_set_new(o, "scn_addr", json_string(addr));
+		json_object_set_new(o, "scn_port", json_integer(port));
+	}
+	txt = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (txt && ctl_send(p->ctl, CTL_ISNS_CONN, txt, strlen(txt), fds, nfds) == 0)
+		log_info("iSNS: new connection to %s handed to %s", s->cfg.isns_server.text,
+			 p->name);
+	free(txt);
+	json_decref(o);
+	while (nfds > 0)
+		close(fds[--nfds]); /* the frontend's now (or lost with the message) */
 }

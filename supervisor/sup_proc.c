@@ -427,6 +427,7 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 			break;
 		case CTL_STATS:
 			sup_stats_store(p, m.data);
+			sup_isns_check(s, p); /* its iSNS connection lost: a new one */
 			break;
 		case CTL_VIOLATION:
 			on_violation(s, p, m.data);

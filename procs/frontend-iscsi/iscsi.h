@@ -91,6 +91,7 @@ struct iscsi_cmd {
 	bool     hashed;
 	bool     counted;                 /* holds a CmdSN window slot */
 	bool     in_core;
+	bool     held;                    /* CmdSN ahead of ExpCmdSN: waits its turn (iscsi_cmdsn.c) */
 	struct buf_handle buf;
 	uint8_t *data;                    /* pool buffer, or spill while waiting */
 	uint32_t data_cap;                /* bytes data can take */
@@ -152,6 +153,7 @@ struct iscsi_disc;
 struct iscsi_auth_cfg;
 struct iscsi_portal_cfg;
 struct iscsi_isns;
+struct iscsi_cmdsn_q;
 
 enum { RX_ACT_NONE = 0, RX_ACT_REJECT, RX_ACT_IGNORE, RX_ACT_CLOSE };
 
@@ -200,6 +202,9 @@ struct iscsi_conn {
 	uint64_t txq_bytes;
 	/* session */
 	struct iscsi_session *sess;
+	struct iscsi_conn *snext;         /* sess->conn list (iscsi_mcs.c) */
+	uint32_t mrdsl_tx;                /* the initiator's MaxRecvDataSegmentLength here; 0: the session's */
+	bool     leave_only;              /* closing ends this connection, not its session */
 	uint32_t stat_sn;
 	uint32_t exp_stat_sn;
 	uint16_t cid;
@@ -251,7 +256,8 @@ struct iscsi_conn {
 struct iscsi_session {
 	struct iscsi_tgt *t;
 	struct iscsi_session *prev, *next; /* t->sessions (after login) */
-	struct iscsi_conn *conn;
+	struct iscsi_conn *conn;          /* its connections (linked by snext), first = oldest */
+	uint32_t nconns;
 	struct iscsi_params p;
 	uint8_t  isid[6];
 	uint16_t tsih;
@@ -267,6 +273,7 @@ struct iscsi_session {
 	uint32_t holes[ISCSI_ERL_HOLES];
 	uint8_t  nholes;
 	uint32_t async_sent;              /* SCSI async events sent */
+	struct iscsi_cmdsn_q *oq;         /* PDUs ahead of ExpCmdSN (iscsi_cmdsn.c), or NULL */
 };
 
 /* NEXUS_ADD in flight; outlives its session if that dies meanwhile. */
@@ -419,8 +426,6 @@ void  iscsi_quiesce_release(struct iscsi_cmd *cmd);
 void  iscsi_quiesce_conn_lost(struct iscsi_conn *c);
 /* Fill StatSN (advancing it when `status`), ExpCmdSN, MaxCmdSN at 24/28/32. */
 void  iscsi_fill_sn(struct iscsi_conn *c, uint8_t *bhs, bool status);
-/* CmdSN check of a non-immediate PDU: true if it may be processed. */
-bool  iscsi_cmdsn_accept(struct iscsi_conn *c, uint32_t cmdsn, bool immediate);
 void  iscsi_window_release(struct iscsi_conn *c);
 void  iscsi_send_reject(struct iscsi_conn *c, uint8_t reason, const uint8_t *bhs);
 void  iscsi_rx_nop_out(struct iscsi_conn *c, const uint8_t *data);
@@ -462,6 +467,10 @@ void  iscsi_cmds_conn_lost(struct iscsi_conn *c);
 void  iscsi_cmd_retry_waiters(struct iscsi_tgt *t);
 int   iscsi_cmds_abort_waiting(struct iscsi_conn *c, uint64_t lun, bool all_luns,
 			       uint32_t itt, bool one);
+/* A command dropped without status (it never reached the core). */
+void  iscsi_cmd_drop(struct iscsi_conn *c, struct iscsi_cmd *cmd);
+/* A held command's turn came: to the core, behind commands waiting for a buffer. */
+void  iscsi_cmd_release_held(struct iscsi_tgt *t, struct iscsi_cmd *cmd);
 
 /* ---- iscsi_cmd.c, used by iscsi_erl.c ---- */
 /* Queue Data-In PDUs DataSN [from, to) of a command laid out by its din_*
@@ -495,6 +504,55 @@ void  iscsi_erl_header_lost(struct iscsi_conn *c);
 void  iscsi_erl_hole_add(struct iscsi_session *s, uint32_t cmdsn);
 bool  iscsi_erl_hole_take(struct iscsi_session *s, uint32_t cmdsn);
 
+/* ---- iscsi_cmdsn.c: CmdSN ordering (RFC 7143 3.2.2.1, 4.2.2.1) ---- */
+enum iscsi_sn_verdict { ISCSI_SN_NOW, ISCSI_SN_QUEUE, ISCSI_SN_DROP };
+#define ISCSI_OOQ_BYTES (1u << 20) /* data of queued non-SCSI PDUs per session */
+/* CmdSN check of a SCSI Command: NOW (in order, ExpCmdSN moved past it, or
+ * immediate), QUEUE (ahead of ExpCmdSN inside the window: create it held
+ * and call iscsi_cmdsn_hold) or DROP (outside the window, or taken). */
+enum iscsi_sn_verdict iscsi_cmdsn_check(struct iscsi_conn *c, uint32_t cmdsn, bool immediate);
+void  iscsi_cmdsn_hold(struct iscsi_conn *c, struct iscsi_cmd *cmd);
+/* A held command ends before its turn (aborted, answered locally, gone):
+ * its CmdSN counts as received. */
+void  iscsi_cmdsn_unhold(struct iscsi_conn *c, struct iscsi_cmd *cmd);
+/* CmdSN check of the non-SCSI PDU in c->bhs: true if it may be processed
+ * now; a PDU ahead of ExpCmdSN is kept (header and c->rx_buf) and run in
+ * its turn. */
+bool  iscsi_cmdsn_accept(struct iscsi_conn *c, uint32_t cmdsn, bool immediate);
+/* After each PDU: run what became in order. */
+void  iscsi_cmdsn_drain(struct iscsi_conn *c);
+/* A command in order was dropped (digest error): its CmdSN is wanted again. */
+void  iscsi_cmdsn_unreceive(struct iscsi_conn *c, struct iscsi_cmd *cmd);
+/* ABORT TASK of a command not yet received (RefCmdSN): consider it
+ * received; false if another task holds that CmdSN. */
+bool  iscsi_cmdsn_skip(struct iscsi_conn *c, uint32_t cmdsn);
+/* A multi-task TMF: held commands of the LUN (all_luns: every LUN) with a
+ * CmdSN below the TMF's are dropped, missing CmdSNs below it count as
+ * received. Returns how many commands were dropped. */
+int   iscsi_cmdsn_tmf(struct iscsi_conn *c, uint64_t lun, bool all_luns, uint32_t tmf_cmdsn);
+/* Logout: what waits will never run; drop it (all: the whole session's, or
+ * only what came on c). */
+void  iscsi_cmdsn_flush(struct iscsi_conn *c, bool all);
+/* c left its session (which lives on): its kept PDUs count as received. */
+void  iscsi_cmdsn_conn_gone(struct iscsi_session *s, struct iscsi_conn *c);
+uint32_t iscsi_cmdsn_queued(const struct iscsi_session *s);
+void  iscsi_cmdsn_free(struct iscsi_session *s);
+
+/* ---- iscsi_mcs.c: several connections per session ---- */
+/* A non-leading login (TSIH of a live session): 0 or a login status. */
+int   iscsi_mcs_join_check(struct iscsi_conn *c, uint16_t tsih, const uint8_t isid[6]);
+/* The final response of a non-leading login: the connection joins its
+ * session (the login's own session object is dropped). False if the
+ * session went away meanwhile. */
+bool  iscsi_mcs_join(struct iscsi_conn *c, uint16_t tsih);
+/* The connection closes: leave its session; the last one frees it; at
+ * ErrorRecoveryLevel < 2 a connection that fails takes the session along. */
+void  iscsi_mcs_conn_gone(struct iscsi_conn *c);
+struct iscsi_conn *iscsi_mcs_conn_by_cid(struct iscsi_session *s, uint16_t cid);
+/* A command by ITT on any connection of the session. */
+struct iscsi_cmd *iscsi_mcs_cmd_find(struct iscsi_conn *c, uint32_t itt, struct iscsi_conn **on);
+uint32_t iscsi_conn_mrdsl_tx(const struct iscsi_conn *c);
+
 /* ---- iscsi_async.c: Asynchronous Messages ---- */
 void  iscsi_async_scsi_event(struct iscsi_tgt *t, const struct msg_async_event *m);
 /* Ask the sessions of an initiator (NULL: all) on a target (NULL: all) to
@@ -503,6 +561,8 @@ int   iscsi_async_request_logout(struct iscsi_tgt *t, const char *initiator,
 				 const char *target, uint16_t secs);
 void  iscsi_async_ctl(struct iscsi_tgt *t, const char *json);
 void  iscsi_async_conn_lost(struct iscsi_conn *c);
+/* AsyncEvent 3: tell the initiator we drop its session, then close. */
+void  iscsi_async_drop_session(struct iscsi_conn *c, const char *why);
 
 /* ---- iscsi_tmf.c ---- */
 void  iscsi_rx_tmf(struct iscsi_conn *c);

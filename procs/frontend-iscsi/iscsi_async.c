@@ -83,10 +83,10 @@ int iscsi_async_request_logout(struct iscsi_tgt *t, const char *initiator,
 {
 	int n = 0;
 
-	for (struct iscsi_session *s = t->sessions; s; s = s->next) {
-		struct iscsi_conn *c = s->conn;
-
-		if (!c || c->state != CONN_FFP || c->closing_after_tx || c->logout_asked ||
+	for (struct iscsi_session *s = t->sessions; s; s = s->next)
+	for (struct iscsi_conn *c = s->conn; c; c = c->snext) {
+		/* every connection: AsyncEvent 1 asks for the one it is sent on */
+		if (c->state != CONN_FFP || c->closing_after_tx || c->logout_asked ||
 		    !name_match(initiator, s->p.initiator_name) ||
 		    !name_match(target, s->p.target_name))
 			continue;
@@ -102,6 +102,48 @@ int iscsi_async_request_logout(struct iscsi_tgt *t, const char *initiator,
 		n++;
 	}
 	return n;
+}
+
+static void drop_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct iscsi_conn *c = w->data;
+
+	c->lo_on = false;
+	iscsi_conn_close(c, "session dropped (AsyncEvent 3 not read in time)");
+}
+
+/* AsyncEvent 3 (RFC 7143 11.9.1): the target drops every connection of the
+ * session (an administrator's "session drop", its target removed). Parameter2
+ * Time2Wait, Parameter3 Time2Retain (0: nothing kept). The connection closes
+ * once it is written, or 2 s later if the initiator does not read. */
+void iscsi_async_drop_session(struct iscsi_conn *c, const char *why)
+{
+	struct iscsi_txpdu *p;
+
+	if (c->state != CONN_FFP || c->closing_after_tx || !c->sess) {
+		iscsi_conn_close(c, why);
+		return;
+	}
+	log_info("conn %llu (%s): %s: AsyncEvent 3, then closed", (unsigned long long)c->id,
+		 c->peer, why);
+	p = iscsi_txpdu_new(ISCSI_OP_ASYNC, ISCSI_FLAG_FINAL);
+	iscsi_put32(p->bhs + 16, ISCSI_RSVD_TAG);
+	iscsi_fill_sn(c, p->bhs, true);
+	p->bhs[36] = 3;
+	iscsi_put16(p->bhs + 40, (uint16_t)(c->sess->p.time2wait > 3600 ? 3600 :
+					   c->sess->p.time2wait));
+	iscsi_put16(p->bhs + 42, 0);
+	p->close_after = true;
+	c->closing_after_tx = true;
+	c->drop_sent = true;
+	iscsi_conn_queue(c, p);
+	iscsi_conn_update_rx(c);
+	if (c->lo_on)
+		ev_timer_stop(c->t->loop, &c->lo_timer);
+	ev_timer_init(&c->lo_timer, drop_timer_cb, 2.0, 0);
+	c->lo_timer.data = c;
+	ev_timer_start(c->t->loop, &c->lo_timer);
+	c->lo_on = true;
 }
 
 void iscsi_async_conn_lost(struct iscsi_conn *c)

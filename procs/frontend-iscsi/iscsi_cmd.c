@@ -113,6 +113,8 @@ static void cmd_detach(struct iscsi_cmd *cmd)
 		return;
 	if (cmd->wait_buf)
 		waiter_unlink(c->t, cmd);
+	if (cmd->held)
+		iscsi_cmdsn_unhold(c, cmd);
 	if (cmd->hashed) {
 		struct iscsi_cmd **pp = &c->itt_hash[itt_bucket(cmd->itt)];
 
@@ -220,7 +222,7 @@ static void queue_data_in(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint32_t 
 			  bool with_status, uint8_t status, uint8_t rf, uint32_t residual)
 {
 	const struct iscsi_params *p = &c->sess->p;
-	uint32_t seg = p->mrdsl_tx, n;
+	uint32_t seg = iscsi_conn_mrdsl_tx(c), n;
 
 	c->t->st.bytes_out += len;
 	if (seg == 0)
@@ -574,16 +576,30 @@ int iscsi_cmd_rx_start(struct iscsi_conn *c)
 	cdb_len = iscsi_cdb_extract(b, c->ahs, c->hi.ahs_len, cdb, sizeof(cdb));
 	if (cdb_len < 0)
 		return iscsi_rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_INVALID_FIELD);
-	if (iscsi_cmd_find(c, c->hi.itt))
+	if (iscsi_mcs_cmd_find(c, c->hi.itt, NULL))
 		return iscsi_rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_TASK_IN_PROGRESS);
 	if (c->hi.immediate && c->ncmds >= 2 * ISCSI_QDEPTH)
 		return iscsi_rx_skip(c, RX_ACT_REJECT, ISCSI_REJECT_IMM_CMD);
-	bool wait = false, busy = false;
+	bool wait = false, busy = false, held;
 	uint32_t spill_len = 0;
+	enum iscsi_sn_verdict v = iscsi_cmdsn_check(c, cmdsn, c->hi.immediate);
 
+	if (v == ISCSI_SN_DROP)
+		return iscsi_rx_skip(c, RX_ACT_IGNORE, 0);
+	held = v == ISCSI_SN_QUEUE;
 	if (edtl && !(rbit && wbit) && !t->shutting_down) {
 		if (edtl > t->arena_size / 2) {
 			local_e2big = true;
+		} else if (held) {
+			/* out of order: its pool buffer comes with its turn (a
+			 * gap that never fills must not pin the pool); data that
+			 * arrives before then goes to private memory */
+			if (dlen || (wbit && !c->hi.final && !p->initial_r2t))
+				spill_len = edtl < p->first_burst ? edtl : p->first_burst;
+			if (t->spill_bytes + spill_len > ISCSI_SPILL_MAX) {
+				busy = true;
+				spill_len = 0;
+			}
 		} else {
 			/* behind earlier waiters, so commands reach the core in order */
 			r = t->bw_head ? -ENOMEM : pool_alloc(&t->alloc, edtl, &buf);
@@ -602,11 +618,6 @@ int iscsi_cmd_rx_start(struct iscsi_conn *c)
 				local_e2big = true;
 			}
 		}
-	}
-	if (!iscsi_cmdsn_accept(c, cmdsn, c->hi.immediate)) {
-		if (buf.length)
-			pool_free(&t->alloc, &buf);
-		return iscsi_rx_skip(c, RX_ACT_IGNORE, 0);
 	}
 	cmd = calloc(1, sizeof(*cmd));
 	if (!cmd) {
@@ -634,7 +645,7 @@ int iscsi_cmd_rx_start(struct iscsi_conn *c)
 			return -EFAULT;
 		}
 		cmd->data_cap = buf.length;
-	} else if (wait) {
+	} else if (wait || held) {
 		if (spill_len && !(cmd->spill = malloc(spill_len))) {
 			free(cmd);
 			return -ENOMEM;
@@ -643,18 +654,22 @@ int iscsi_cmd_rx_start(struct iscsi_conn *c)
 		t->spill_bytes += spill_len;
 		cmd->data = cmd->spill;
 		cmd->data_cap = spill_len;
-		cmd->wait_buf = true;
-		if (t->bw_tail)
-			t->bw_tail->wnext = cmd;
-		else
-			t->bw_head = cmd;
-		t->bw_tail = cmd;
+		if (wait) {
+			cmd->wait_buf = true;
+			if (t->bw_tail)
+				t->bw_tail->wnext = cmd;
+			else
+				t->bw_head = cmd;
+			t->bw_tail = cmd;
+		}
 	}
 	if (!cmd->immediate) {
 		cmd->counted = true;
 		c->sess->active++;
 	}
 	cmd_attach(c, cmd);
+	if (held)
+		iscsi_cmdsn_hold(c, cmd);
 	cmd_get(cmd); /* held while its data is read */
 	c->rx_cmd = cmd;
 	c->rx_dst = cmd->data; /* NULL (skip) when answered locally */
@@ -687,7 +702,7 @@ void iscsi_cmd_rx_done(struct iscsi_conn *c)
 		 * the same CmdSN (RFC 7143 7.8), which stays usable */
 		iscsi_send_reject(c, ISCSI_REJECT_DATA_DIGEST, b);
 		if (!cmd->immediate)
-			iscsi_erl_hole_add(c->sess, cmd->cmdsn);
+			iscsi_cmdsn_unreceive(c, cmd);
 		cmd_finish(t, cmd);
 		iscsi_cmd_put(t, cmd);
 		return;
@@ -715,7 +730,7 @@ void iscsi_cmd_rx_done(struct iscsi_conn *c)
 			cmd->unsol_open = false;
 	}
 	cmd->pdu_done = true;
-	if (!cmd->wait_buf)
+	if (!cmd->wait_buf && !cmd->held)
 		cmd_submit(t, cmd);
 	else if (t->bw_head == cmd)
 		iscsi_cmd_retry_waiters(t);
@@ -761,7 +776,9 @@ void iscsi_cmd_retry_waiters(struct iscsi_tgt *t)
 		/* a read into its spill is under way: resume after it */
 		if (cmd->conn && cmd->conn->rx_cmd == cmd)
 			return;
-		if (pool_alloc(&t->alloc, cmd->edtl, &buf) < 0)
+		memset(&buf, 0, sizeof(buf));
+		/* a command without data (released from the CmdSN queue) needs none */
+		if (cmd->edtl && pool_alloc(&t->alloc, cmd->edtl, &buf) < 0)
 			return;
 		t->bw_head = cmd->wnext;
 		if (!t->bw_head)
@@ -769,9 +786,9 @@ void iscsi_cmd_retry_waiters(struct iscsi_tgt *t)
 		cmd->wnext = NULL;
 		cmd->wait_buf = false;
 		cmd->buf = buf;
-		cmd->data = pool_ptr(&t->c->pool, &buf);
+		cmd->data = buf.length ? pool_ptr(&t->c->pool, &buf) : NULL;
 		cmd->data_cap = buf.length;
-		if (cmd->spill) {
+		if (cmd->spill && cmd->data) {
 			/* the slow path's one copy: what arrived while waiting */
 			memcpy(cmd->data, cmd->spill, cmd->rx_off);
 			t->bytes_copied += cmd->rx_off;
@@ -779,9 +796,29 @@ void iscsi_cmd_retry_waiters(struct iscsi_tgt *t)
 			free(cmd->spill);
 			cmd->spill = NULL;
 		}
-		if (cmd->conn && cmd->pdu_done)
+		if (cmd->conn && cmd->pdu_done && !cmd->held)
 			cmd_submit(t, cmd);
 	}
+}
+
+void iscsi_cmd_release_held(struct iscsi_tgt *t, struct iscsi_cmd *cmd)
+{
+	if (!cmd->pdu_done || !cmd->conn)
+		return; /* its PDU is still being read: iscsi_cmd_rx_done submits it */
+	/* behind every command waiting for a buffer, so the core still gets
+	 * this session's commands in CmdSN order */
+	cmd->wait_buf = true;
+	if (t->bw_tail)
+		t->bw_tail->wnext = cmd;
+	else
+		t->bw_head = cmd;
+	t->bw_tail = cmd;
+	iscsi_cmd_retry_waiters(t);
+}
+
+void iscsi_cmd_drop(struct iscsi_conn *c, struct iscsi_cmd *cmd)
+{
+	cmd_finish(c->t, cmd);
 }
 
 
@@ -799,7 +836,8 @@ int iscsi_cmds_abort_waiting(struct iscsi_conn *c, uint64_t lun, bool all_luns,
 
 	for (cmd = c->cmds; cmd; cmd = n) {
 		n = cmd->next;
-		if (!cmd->wait_buf || c->rx_cmd == cmd)
+		/* held commands: by ITT here, by CmdSN in iscsi_cmdsn_tmf() */
+		if (!(cmd->wait_buf || (one && cmd->held)) || c->rx_cmd == cmd)
 			continue;
 		if (one ? cmd->itt != itt : (!all_luns && cmd->lun != lun))
 			continue;

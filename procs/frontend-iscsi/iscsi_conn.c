@@ -359,6 +359,8 @@ static void rx_pdu(struct iscsi_conn *c)
 		c->t->st.protocol_closes++;
 		iscsi_conn_close(c, "protocol error");
 	}
+	if (c->state == CONN_FFP && c->sess)
+		iscsi_cmdsn_drain(c); /* PDUs this one put in order */
 }
 
 static bool rx_can_run(struct iscsi_conn *c)
@@ -680,10 +682,7 @@ void iscsi_conn_close(struct iscsi_conn *c, const char *why)
 	iscsi_discover_orphan(c);
 	iscsi_tmf_orphan(c);
 	iscsi_login_free(c);
-	if (c->sess) {
-		iscsi_session_free(c->sess);
-		c->sess = NULL;
-	}
+	iscsi_mcs_conn_gone(c); /* the last connection frees the session */
 	free(c->rx_buf);
 	c->rx_buf = NULL;
 	iscsi_text_free(&c->txt_in);

@@ -32,7 +32,7 @@ static void text_respond(struct iscsi_conn *c)
 {
 	struct iscsi_txpdu *p = iscsi_txpdu_new(ISCSI_OP_TEXT_RSP, 0);
 	size_t left = c->txt_out.len - c->txt_off;
-	uint32_t max = c->sess->p.mrdsl_tx;
+	uint32_t max = iscsi_conn_mrdsl_tx(c);
 	uint32_t chunk = left > max ? max : (uint32_t)left;
 	bool more = left > chunk;
 

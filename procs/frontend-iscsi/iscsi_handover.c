@@ -168,6 +168,10 @@ static const char *busy_reason(struct iscsi_tgt *t)
 			return "a PDU is partly received";
 		if (c->ncmds || c->cmds)
 			return "commands in progress";
+		if (iscsi_cmdsn_queued(c->sess))
+			return "PDUs wait for a missing CmdSN";
+		if (c->sess->nconns > 1)
+			return "a session has several connections";
 		if (c->txq || c->tx_off)
 			return "PDUs not yet sent";
 		if (c->tmfs || c->disc || c->txt_busy || c->txt_in.len || c->txt_out.len ||

@@ -8,8 +8,13 @@
  * The frontend's sandbox may not create or connect sockets (DESIGN.md: the
  * supervisor owns them), so the supervisor connects to the server and hands
  * the connected TCP socket over in CTL_INIT ("isns": {"fd", "server",
- * "entity"}). A connection the server closes is not re-established (the
- * next frontend start gets a new one); that is logged. */
+ * "entity"}). A connection that is lost (the server restarted, or is
+ * unreachable at start) is reported in CTL_STATS ("isns": {"state":
+ * "down"}); the supervisor connects again with backoff and hands the new one
+ * over in CTL_ISNS_CONN, and everything is registered again. Targets and
+ * portals added or removed live (CTL_CONFIG, CTL_PORTAL_ADD/DEL) are
+ * registered at once: the DevAttrReg replaces the entity's whole
+ * registration, so what is gone is deregistered with it. */
 #include "procs/frontend-iscsi/iscsi.h"
 
 #include <arpa/inet.h>
@@ -88,7 +93,11 @@ struct iscsi_isns {
 	uint16_t xid;
 	uint32_t period;              /* s, from the server; 0: unknown */
 	bool     registered;
+	bool     scn_due;             /* targets changed: SCNReg after the next DevAttrReg */
+	char     dereg_src[224];      /* a name we registered with, for DevDereg */
 	uint64_t scns;
+	uint64_t registrations;       /* DevAttrReg accepted */
+	uint64_t connections;         /* connections handed to us */
 };
 
 /* ---- message building ---- */
@@ -184,9 +193,11 @@ static void chan_close(struct isns_chan *ch, const char *why)
 	ch->fd = -1;
 	ch->tx_len = 0;
 	if (ch == &s->main) {
-		log_warn("iSNS: connection to %s lost (%s): registration no longer kept "
-			 "current", s->server, why);
+		log_warn("iSNS: connection to %s lost (%s): the supervisor reconnects",
+			 s->server, why);
 		ev_timer_stop(s->t->loop, &s->refresh);
+		s->registered = false;
+		ch->rx_have = 0;
 		return;
 	}
 	for (int i = 0; i < ISNS_SCN_PEERS; i++)
@@ -196,10 +207,20 @@ static void chan_close(struct isns_chan *ch, const char *why)
 	free(ch);
 }
 
+static void send_dereg(struct iscsi_isns *s);
+
 static void send_register(struct iscsi_isns *s)
 {
 	static struct isns_buf m;
 
+	if (s->main.fd < 0)
+		return; /* registered when the next connection comes */
+	if (!s->ntargets) {
+		/* nothing to register: the entity (if it was) goes */
+		send_dereg(s);
+		return;
+	}
+	snprintf(s->dereg_src, sizeof(s->dereg_src), "%s", s->targets[0]);
 	m.len = 0;
 	m.overflow = false;
 	put_str(&m, TAG_ISCSI_NAME, s->targets[0]);    /* source */
@@ -285,13 +306,15 @@ static void on_response(struct iscsi_isns *s, uint16_t fn, const uint8_t *p, uin
 		a = len > 4 ? find_attr(p + 4, len - 4, TAG_REG_PERIOD, &alen) : NULL;
 		if (a && alen == 4)
 			s->period = iscsi_get32(a);
-		if (!s->registered)
+		if (!s->registered || s->scn_due)
 			log_info("iSNS: entity %s registered with %s (%u targets, %u portals, "
 				 "period %u s)", s->entity, s->server, s->ntargets, s->nportals,
 				 s->period);
-		if (!s->registered)
+		if (!s->registered || s->scn_due)
 			send_scn_reg(s);
 		s->registered = true;
+		s->scn_due = false;
+		s->registrations++;
 		/* refresh well within the period (RFC 4171 6.2.3) */
 		ev_timer_stop(s->t->loop, &s->refresh);
 		ev_timer_set(&s->refresh, s->period ? s->period * 2.0 / 3.0 : 300.0, 0);
@@ -466,102 +489,230 @@ static bool ip_unspecified(const uint8_t ip[16])
 	return !memcmp(ip, any6, 16) || !memcmp(ip, any4, 16);
 }
 
+/* Targets from a config object ("targets": [{"name"}]). */
+static int set_targets(struct iscsi_isns *s, json_t *cfg)
+{
+	json_t *targets = cfg ? json_object_get(cfg, "targets") : NULL;
+	uint32_t n = json_is_array(targets) ? (uint32_t)json_array_size(targets) : 0;
+	char **v = calloc(n ? n : 1, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		const char *name = json_string_value(json_object_get(json_array_get(targets, i),
+								     "name"));
+
+		if (!(v[i] = strdup(name ? name : ""))) {
+			while (i)
+				free(v[--i]);
+			free(v);
+			return -ENOMEM;
+		}
+	}
+	for (uint32_t i = 0; i < s->ntargets; i++)
+		free(s->targets[i]);
+	free(s->targets);
+	s->targets = v;
+	s->ntargets = n;
+	return 0;
+}
+
+/* Portals from the listeners (deleted ones have fd -1). */
+static int set_portals(struct iscsi_isns *s)
+{
+	struct iscsi_tgt *t = s->t;
+	struct isns_portal *v = calloc(t->nlis ? t->nlis : 1, sizeof(*v));
+	uint32_t n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < t->nlis; i++) {
+		struct isns_portal *p = &v[n];
+
+		/* a wildcard listener has no address an initiator could use */
+		if (t->lis[i].fd < 0 || parse_ip(t->lis[i].addr, p->ip, &p->port) < 0 ||
+		    ip_unspecified(p->ip))
+			continue;
+		p->group = t->lis[i].group;
+		n++;
+	}
+	free(s->portals);
+	s->portals = v;
+	s->nportals = n;
+	return 0;
+}
+
+/* A (new) connection to the server, and maybe an SCN listener on the
+ * address it comes from: replaces what we had, registers everything. */
+static void take_conn(struct iscsi_isns *s, int fd, int scn_fd, const char *scn_addr,
+		      uint16_t scn_port)
+{
+	struct iscsi_tgt *t = s->t;
+	uint16_t dummy;
+	char hp[80];
+
+	chan_close(&s->main, "replaced");
+	s->main.rx_have = 0;
+	for (int i = 0; i < ISNS_SCN_PEERS; i++)
+		if (s->peers[i])
+			chan_close(s->peers[i], "replaced");
+	if (s->scn_fd >= 0) {
+		ev_io_stop(t->loop, &s->scn_w);
+		close(s->scn_fd);
+		s->scn_fd = -1;
+	}
+	chan_start(s, &s->main, fd);
+	s->connections++;
+	snprintf(hp, sizeof(hp), strchr(scn_addr ? scn_addr : "", ':') ? "[%s]:0" : "%s:0",
+		 scn_addr ? scn_addr : "");
+	if (scn_fd >= 0 && scn_addr && parse_ip(hp, s->scn_ip, &dummy) == 0) {
+		s->scn_fd = scn_fd;
+		s->scn_port = scn_port;
+		ev_io_init(&s->scn_w, isns_scn_accept_cb, s->scn_fd, EV_READ);
+		s->scn_w.data = s;
+		ev_io_start(t->loop, &s->scn_w);
+	} else if (scn_fd >= 0) {
+		close(scn_fd);
+	}
+	s->registered = false;
+	send_register(s);
+}
+
 int iscsi_isns_init(struct iscsi_tgt *t, json_t *isns, json_t *cfg)
 {
 	struct iscsi_isns *s;
-	json_t *targets = cfg ? json_object_get(cfg, "targets") : NULL, *fd;
+	json_t *fd, *sfd;
 	const char *server, *entity;
-	size_t i;
 
 	if (!isns)
 		return 0;
 	fd = json_object_get(isns, "fd");
+	sfd = json_object_get(isns, "scn_fd");
 	server = json_string_value(json_object_get(isns, "server"));
 	entity = json_string_value(json_object_get(isns, "entity"));
-	if (!json_is_integer(fd)) {
-		log_warn("iSNS: no connection to %s (the supervisor could not connect): "
-			 "not registered", server ? server : "?");
-		return 0;
-	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->t = t;
 	s->scn_fd = -1;
+	s->main.s = s;
+	s->main.fd = -1;
 	snprintf(s->server, sizeof(s->server), "%s", server ? server : "?");
 	snprintf(s->entity, sizeof(s->entity), "%s", entity && *entity ? entity : "mtgt");
-	s->ntargets = json_is_array(targets) ? (uint32_t)json_array_size(targets) : 0;
-	s->targets = calloc(s->ntargets ? s->ntargets : 1, sizeof(*s->targets));
-	s->portals = calloc(t->nlis ? t->nlis : 1, sizeof(*s->portals));
-	if (!s->targets || !s->portals)
-		return -ENOMEM;
-	for (i = 0; i < s->ntargets; i++) {
-		const char *n = json_string_value(json_object_get(json_array_get(targets, i), "name"));
-
-		s->targets[i] = strdup(n ? n : "");
-	}
-	for (i = 0; i < t->nlis; i++) {
-		struct isns_portal *p = &s->portals[s->nportals];
-
-		/* a wildcard listener has no address an initiator could use */
-		if (parse_ip(t->lis[i].addr, p->ip, &p->port) < 0 || ip_unspecified(p->ip))
-			continue;
-		p->group = t->lis[i].group;
-		s->nportals++;
-	}
-	if (!s->ntargets) {
-		json_t *sfd = json_object_get(isns, "scn_fd");
-
-		log_warn("iSNS: no targets to register");
-		close((int)json_integer_value(fd));
-		if (json_is_integer(sfd))
-			close((int)json_integer_value(sfd));
-		free(s->targets);
-		free(s->portals);
-		free(s);
-		return 0;
-	}
-	chan_start(s, &s->main, (int)json_integer_value(fd));
 	ev_timer_init(&s->refresh, isns_refresh_cb, 300.0, 0);
 	s->refresh.data = s;
-	{
-		json_t *sfd = json_object_get(isns, "scn_fd");
-		const char *sa = json_string_value(json_object_get(isns, "scn_addr"));
-		uint16_t dummy;
-		char hp[80];
-
-		snprintf(hp, sizeof(hp), strchr(sa ? sa : "", ':') ? "[%s]:0" : "%s:0",
-			 sa ? sa : "");
-		if (json_is_integer(sfd) && sa && parse_ip(hp, s->scn_ip, &dummy) == 0) {
-			s->scn_fd = (int)json_integer_value(sfd);
-			s->scn_port = (uint16_t)json_integer_value(json_object_get(isns, "scn_port"));
-			ev_io_init(&s->scn_w, isns_scn_accept_cb, s->scn_fd, EV_READ);
-			s->scn_w.data = s;
-			ev_io_start(t->loop, &s->scn_w);
-		}
-	}
+	if (set_targets(s, cfg) < 0 || set_portals(s) < 0)
+		return -ENOMEM;
 	t->isns = s;
-	send_register(s);
+	if (!s->ntargets)
+		log_warn("iSNS: no targets to register yet");
+	if (!json_is_integer(fd)) {
+		/* reported down in CTL_STATS: the supervisor tries again */
+		log_warn("iSNS: no connection to %s yet (the supervisor could not connect)",
+			 s->server);
+		if (json_is_integer(sfd))
+			close((int)json_integer_value(sfd));
+		return 0;
+	}
+	take_conn(s, (int)json_integer_value(fd), json_is_integer(sfd) ?
+		  (int)json_integer_value(sfd) : -1,
+		  json_string_value(json_object_get(isns, "scn_addr")),
+		  (uint16_t)json_integer_value(json_object_get(isns, "scn_port")));
 	return 0;
 }
 
-/* Deregister the entity (and with it its portals, nodes and portal
- * groups); written at once, the answer is only logged if it comes. */
-void iscsi_isns_shutdown(struct iscsi_tgt *t)
+void iscsi_isns_ctl(struct iscsi_tgt *t, struct ctl_msg *m)
 {
 	struct iscsi_isns *s = t->isns;
+	json_t *root = json_loads(m->data ? m->data : "", 0, NULL);
+	json_t *port = json_object_get(root, "scn_port");
+	const char *addr = json_string_value(json_object_get(root, "scn_addr"));
+
+	if (!s || m->nfds < 1 || t->shutting_down) {
+		log_warn("iSNS: connection handed over but not wanted; closed");
+		json_decref(root);
+		return; /* child.c closes the fds it received */
+	}
+	log_info("iSNS: new connection to %s: registering again", s->server);
+	take_conn(s, m->fds[0], m->nfds > 1 && json_is_integer(port) ? m->fds[1] : -1, addr,
+		  (uint16_t)json_integer_value(port));
+	m->fds[0] = -1; /* ours now */
+	if (m->nfds > 1)
+		m->fds[1] = -1;
+	json_decref(root);
+}
+
+void iscsi_isns_targets_changed(struct iscsi_tgt *t, json_t *cfg)
+{
+	struct iscsi_isns *s = t->isns;
+	bool same;
+
+	if (!s)
+		return;
+	json_t *targets = json_object_get(cfg, "targets");
+
+	same = json_is_array(targets) && json_array_size(targets) == s->ntargets;
+	for (uint32_t i = 0; same && i < s->ntargets; i++)
+		same = !strcmp(json_string_value(json_object_get(json_array_get(targets, i),
+								 "name")) ?: "", s->targets[i]);
+	if (same)
+		return;
+	if (set_targets(s, cfg) < 0)
+		return;
+	log_info("iSNS: targets changed (%u now): registering again", s->ntargets);
+	s->scn_due = true;
+	send_register(s);
+}
+
+void iscsi_isns_portals_changed(struct iscsi_tgt *t)
+{
+	struct iscsi_isns *s = t->isns;
+
+	if (!s || set_portals(s) < 0)
+		return;
+	log_info("iSNS: portals changed (%u now): registering again", s->nportals);
+	send_register(s);
+}
+
+void iscsi_isns_stats(struct iscsi_tgt *t, json_t *j)
+{
+	struct iscsi_isns *s = t->isns;
+
+	if (!s || !j)
+		return;
+	json_object_set_new(j, "isns", json_pack("{s:s, s:I, s:I, s:I}", "state",
+		s->main.fd < 0 ? "down" : s->registered ? "registered" : "connecting",
+		"registrations", (json_int_t)s->registrations,
+		"connections", (json_int_t)s->connections, "scns", (json_int_t)s->scns));
+}
+
+/* Deregister the entity (and with it its portals, nodes and portal
+ * groups). */
+static void send_dereg(struct iscsi_isns *s)
+{
 	static struct isns_buf m;
 
-	if (!s || s->main.fd < 0 || !s->registered)
+	if (s->main.fd < 0 || !s->dereg_src[0])
 		return;
 	m.len = 0;
 	m.overflow = false;
-	put_str(&m, TAG_ISCSI_NAME, s->targets[0]);    /* source */
+	put_str(&m, TAG_ISCSI_NAME, s->dereg_src);     /* source */
 	put_attr(&m, TAG_DELIMITER, NULL, 0);
 	put_str(&m, TAG_EID, s->entity);
 	isns_queue(&s->main, ISNS_DEV_DEREG, ISNS_FLAG_CLIENT, ++s->xid, &m);
-	ev_timer_stop(t->loop, &s->refresh);
+	ev_timer_stop(s->t->loop, &s->refresh);
 	s->registered = false;
-	isns_tx_cb(t->loop, &s->main.ww, 0);
+	s->dereg_src[0] = 0;
 	log_info("iSNS: entity %s deregistered from %s", s->entity, s->server);
+}
+
+/* At shutdown: written at once, the answer is only logged if it comes. */
+void iscsi_isns_shutdown(struct iscsi_tgt *t)
+{
+	struct iscsi_isns *s = t->isns;
+
+	if (!s || s->main.fd < 0 || !s->registered)
+		return;
+	send_dereg(s);
+	isns_tx_cb(t->loop, &s->main.ww, 0);
 }

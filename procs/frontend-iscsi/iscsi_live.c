@@ -35,7 +35,7 @@ static void drop_removed_targets(struct iscsi_tgt *t, json_t *targets)
 			victims[n++] = x->conn;
 	}
 	for (uint32_t i = 0; i < n; i++)
-		iscsi_conn_close(victims[i], "its target was removed");
+		iscsi_async_drop_session(victims[i], "its target was removed");
 }
 
 void iscsi_live_config(struct iscsi_tgt *t, const struct ctl_msg *m)
@@ -61,6 +61,7 @@ void iscsi_live_config(struct iscsi_tgt *t, const struct ctl_msg *m)
 		log_info("configuration %lld applied",
 			 (long long)json_integer_value(json_object_get(root, "seq")));
 		drop_removed_targets(t, json_object_get(cfg, "targets"));
+		iscsi_isns_targets_changed(t, cfg);
 	}
 	json_decref(root);
 }
@@ -72,6 +73,10 @@ json_t *iscsi_live_sessions(struct iscsi_tgt *t)
 	for (struct iscsi_session *x = t->sessions; x; x = x->next) {
 		const struct iscsi_params *p = &x->p;
 		char isid[16];
+		int inflight = 0;
+
+		for (struct iscsi_conn *o = x->conn; o; o = o->snext)
+			inflight += (int)o->ncmds;
 
 		snprintf(isid, sizeof(isid), "%02x%02x%02x%02x%02x%02x", x->isid[0], x->isid[1],
 			 x->isid[2], x->isid[3], x->isid[4], x->isid[5]);
@@ -81,8 +86,8 @@ json_t *iscsi_live_sessions(struct iscsi_tgt *t)
 			"tsih", x->tsih, "isid", isid, "initiator", p->initiator_name,
 			"target", p->target_name, "nexus", x->nexus,
 			"logged_in", x->nexus_added, "peer", x->conn ? x->conn->peer : "",
-			"portal", x->conn ? x->conn->local : "", "connections", x->conn ? 1 : 0,
-			"in_flight", x->conn ? (int)x->conn->ncmds : 0, "params",
+			"portal", x->conn ? x->conn->local : "", "connections", (int)x->nconns,
+			"in_flight", inflight, "params",
 			"header_digest", p->header_digest, "data_digest", p->data_digest,
 			"max_recv_data_segment_length", p->mrdsl_rx,
 			"max_xmit_data_segment_length", p->mrdsl_tx, "max_burst", p->max_burst,
@@ -103,7 +108,7 @@ void iscsi_live_drop(struct iscsi_tgt *t, const struct ctl_msg *m)
 		if (x->tsih == json_integer_value(v) && x->conn) {
 			log_info("session tsih %u (%s): dropped by the administrator", x->tsih,
 				 x->p.initiator_name);
-			iscsi_conn_close(x->conn, "dropped by the administrator");
+			iscsi_async_drop_session(x->conn, "dropped by the administrator");
 			break;
 		}
 	json_decref(root);
@@ -142,5 +147,6 @@ void iscsi_live_portal(struct iscsi_tgt *t, struct ctl_msg *m)
 			log_info("no longer listening on %s", addr);
 		}
 	}
+	iscsi_isns_portals_changed(t);
 	json_decref(root);
 }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 
@@ -26,6 +27,7 @@ struct iscsi_login {
 	bool     transit;         /* the request asked to move on */
 	int      nsg;
 	int      req_csg;
+	bool     join;            /* TSIH of a live session: adds a connection (iscsi_mcs.c) */
 	struct iscsi_auth auth;   /* CHAP exchange (iscsi_chap.c) */
 };
 
@@ -107,6 +109,16 @@ static void login_complete(struct iscsi_conn *c)
 	struct iscsi_login *l = c->login;
 	struct iscsi_session *s = c->sess;
 
+	if (l->join) {
+		/* iscsi_mcs_join() made it a connection of its session */
+		c->state = CONN_FFP;
+		iscsi_conn_arm_timer(c);
+		log_info("conn %llu: connection %u of session tsih %u in full feature phase "
+			 "(MaxRecvDSL out %u, digests %s/%s)", (unsigned long long)c->id, c->cid,
+			 s->tsih, c->mrdsl_tx, l->neg.p.header_digest ? "CRC32C" : "None",
+			 l->neg.p.data_digest ? "CRC32C" : "None");
+		return;
+	}
 	iscsi_neg_finish(&l->neg);
 	s->p = l->neg.p;
 	iscsi_session_list(s);
@@ -154,6 +166,18 @@ void iscsi_login_resume(struct iscsi_conn *c)
 static void login_respond_now(struct iscsi_conn *c)
 {
 	struct iscsi_login *l = c->login;
+
+	if (l->join && l->transit && l->nsg == ISCSI_STAGE_FULL && !c->sess->tsih &&
+	    l->out.len - l->out_off <= ISCSI_LOGIN_DSL) {
+		/* the step into full feature phase of an added connection:
+		 * its session may have gone (or filled up) meanwhile */
+		iscsi_neg_finish(&l->neg);
+		c->sess->p = l->neg.p;
+		if (!iscsi_mcs_join(c, l->tsih)) {
+			iscsi_login_reject(c, ISCSI_LOGIN_NO_SUCH_SESSION);
+			return;
+		}
+	}
 	struct iscsi_txpdu *p = iscsi_txpdu_new(ISCSI_OP_LOGIN_RSP, 0);
 	size_t left = l->out.len - l->out_off;
 	uint32_t chunk = left > ISCSI_LOGIN_DSL ? ISCSI_LOGIN_DSL : (uint32_t)left;
@@ -196,9 +220,10 @@ static void login_respond_now(struct iscsi_conn *c)
 	iscsi_fill_sn(c, p->bhs, true);
 	iscsi_conn_queue(c, p);
 	if (c->state == CONN_FFP) {
-		/* digests start with the first PDU after the final response */
-		c->hdigest = c->sess->p.header_digest;
-		c->ddigest = c->sess->p.data_digest;
+		/* digests start with the first PDU after the final response
+		 * (this connection's: an added one negotiates its own) */
+		c->hdigest = l->neg.p.header_digest;
+		c->ddigest = l->neg.p.data_digest;
 		iscsi_login_free(c);
 	}
 }
@@ -231,8 +256,9 @@ static void login_proceed(struct iscsi_conn *c)
 	}
 	if (!was_ok && iscsi_auth_ok(&l->auth)) {
 		iscsi_auth_succeeded(c, &l->auth);
-		/* only an authenticated login may close the session it replaces */
-		if (l->neg.p.session_type == ISCSI_SESSION_NORMAL)
+		/* only an authenticated login may close the session it replaces
+		 * (an added connection replaces none) */
+		if (l->neg.p.session_type == ISCSI_SESSION_NORMAL && !l->join)
 			iscsi_session_reinstate(c->t, c->sess);
 	}
 	/* declarations for the stage we answer in; when jumping from security
@@ -253,7 +279,7 @@ static void login_proceed(struct iscsi_conn *c)
 		iscsi_login_reject(c, ISCSI_LOGIN_INITIATOR_ERROR);
 		return;
 	}
-	if (l->neg.p.session_type == ISCSI_SESSION_NORMAL && l->transit &&
+	if (l->neg.p.session_type == ISCSI_SESSION_NORMAL && l->transit && !l->join &&
 	    l->nsg == ISCSI_STAGE_FULL &&
 	    (st = iscsi_portal_session_limit(c, l->neg.p.target_name))) {
 		/* checked as the session is born: logins may overlap */
@@ -393,9 +419,12 @@ static int login_first(struct iscsi_conn *c)
 	c->sess->max_cmd_sn = c->sess->exp_cmd_sn + ISCSI_QDEPTH - 1;
 	c->stat_sn = 1;
 	if (l->tsih) {
-		/* adding a connection to a session: one per session only */
-		return iscsi_session_by_tsih(c->t, l->tsih) ?
-			ISCSI_LOGIN_TOO_MANY_CONNS : ISCSI_LOGIN_NO_SUCH_SESSION;
+		/* adding a connection to a session, up to its MaxConnections */
+		int st = iscsi_mcs_join_check(c, l->tsih, l->isid);
+
+		if (st)
+			return st;
+		l->join = true;
 	}
 	return 0;
 }
@@ -475,12 +504,24 @@ int iscsi_rx_login(struct iscsi_conn *c, const uint8_t *data)
 		}
 		if (l->neg.p.session_type == ISCSI_SESSION_DISCOVERY)
 			l->neg.p.target_name[0] = '\0';
+		if (l->join) {
+			/* the names of the session it joins */
+			struct iscsi_session *s0 = iscsi_session_by_tsih(c->t, l->tsih);
+
+			if (!s0 || l->neg.p.session_type != ISCSI_SESSION_NORMAL ||
+			    strcasecmp(s0->p.initiator_name, l->neg.p.initiator_name) ||
+			    strcasecmp(s0->p.target_name, l->neg.p.target_name)) {
+				iscsi_login_reject(c, s0 ? ISCSI_LOGIN_INITIATOR_ERROR :
+						   ISCSI_LOGIN_NO_SUCH_SESSION);
+				return 0;
+			}
+		}
 		c->sess->p = l->neg.p;
 		iscsi_auth_begin(c, &l->auth, l->neg.p.session_type, l->neg.p.target_name);
 	}
 	l->transit = tbit;
 	l->nsg = nsg;
-	if (l->neg.p.session_type == ISCSI_SESSION_NORMAL && !c->sess->nexus_added) {
+	if (l->neg.p.session_type == ISCSI_SESSION_NORMAL && !c->sess->nexus_added && !l->join) {
 		if (nexus_add(c) < 0)
 			iscsi_login_reject(c, ISCSI_LOGIN_OUT_OF_RESOURCES);
 		return 0;

@@ -547,8 +547,9 @@ static int neg_key(struct iscsi_neg *n, int csg, const struct iscsi_kv *kv,
 			R(add_kv(out, kv, "Reject"));
 			break;
 		}
-		p->max_connections = 1; /* min(offer, 1): one connection per session */
-		R(add_num(out, kv, 1));
+		/* min(offer, ours): connections per session (iscsi_mcs.c) */
+		p->max_connections = v < ISCSI_MAX_CONNS ? v : ISCSI_MAX_CONNS;
+		R(add_num(out, kv, p->max_connections));
 		break;
 	case K_SENDTARGETS:
 		/* only meaningful in a full-feature Text Request */

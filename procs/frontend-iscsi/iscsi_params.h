@@ -17,6 +17,8 @@
 enum iscsi_session_type { ISCSI_SESSION_NORMAL = 0, ISCSI_SESSION_DISCOVERY = 1 };
 
 /* What this target offers; the result of each negotiation never exceeds it. */
+#define ISCSI_MAX_CONNS 4 /* MaxConnections we accept per session */
+
 struct iscsi_limits {
 	uint32_t max_recv_dsl;        /* our MaxRecvDataSegmentLength */
 	uint32_t max_burst;

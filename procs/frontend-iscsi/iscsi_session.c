@@ -1,4 +1,4 @@
-/* Sessions (one connection each: MaxConnections=1), TSIH, the CmdSN window and
+/* Sessions (their connections: iscsi_mcs.c), TSIH, the CmdSN window and
  * StatSN, and the small full-feature PDUs: NOP, Logout, Reject. */
 #include "procs/frontend-iscsi/iscsi.h"
 
@@ -16,6 +16,7 @@ struct iscsi_session *iscsi_session_new(struct iscsi_conn *c)
 		return NULL;
 	s->t = c->t;
 	s->conn = c;
+	s->nconns = 1;
 	iscsi_params_defaults(&s->p);
 	return s;
 }
@@ -60,6 +61,7 @@ void iscsi_session_free(struct iscsi_session *s)
 		if (s->next)
 			s->next->prev = s->prev;
 	}
+	iscsi_cmdsn_free(s);
 	if (s->nreq)
 		s->nreq->sess = NULL; /* NEXUS_ADDED will find no one: it deletes */
 	if (s->nexus_added) {
@@ -143,10 +145,10 @@ void iscsi_session_reinstate(struct iscsi_tgt *t, struct iscsi_session *s)
 			continue;
 		log_info("session tsih %u reinstated by a new login from %s",
 			 o->tsih, o->p.initiator_name);
+		for (struct iscsi_conn *oc = o->conn; oc; oc = oc->snext)
+			quiesce_old(s->conn, oc);
 		if (o->conn)
-			quiesce_old(s->conn, o->conn);
-		if (o->conn)
-			iscsi_conn_close(o->conn, "session reinstatement");
+			iscsi_conn_close(o->conn, "session reinstatement"); /* and its others */
 	}
 }
 
@@ -169,40 +171,6 @@ void iscsi_fill_sn(struct iscsi_conn *c, uint8_t *bhs, bool status)
 	s->max_cmd_sn = max;
 	iscsi_put32(bhs + 28, s->exp_cmd_sn);
 	iscsi_put32(bhs + 32, max);
-}
-
-bool iscsi_cmdsn_accept(struct iscsi_conn *c, uint32_t cmdsn, bool immediate)
-{
-	struct iscsi_session *s = c->sess;
-
-	if (immediate)
-		return true; /* immediate PDUs carry CmdSN without using it */
-	/* ERL >= 1: a command lost to a digest error is retried with its
-	 * CmdSN, now behind ExpCmdSN */
-	if (s->nholes && iscsi_sn_lt(cmdsn, s->exp_cmd_sn) && iscsi_erl_hole_take(s, cmdsn)) {
-		log_info("conn %llu: CmdSN %u: retried command accepted",
-			 (unsigned long long)c->id, cmdsn);
-		return true;
-	}
-	if (iscsi_sn_lt(cmdsn, s->exp_cmd_sn) || iscsi_sn_lt(s->max_cmd_sn, cmdsn)) {
-		/* RFC 7143 4.2.2.1: outside the window, silently ignored */
-		log_warn("conn %llu: CmdSN %u outside [%u, %u], ignored",
-			 (unsigned long long)c->id, cmdsn, s->exp_cmd_sn, s->max_cmd_sn);
-		return false;
-	}
-	/* One connection delivers in order, so a gap means the initiator
-	 * skipped numbers; move on rather than wait forever. */
-	if (cmdsn != s->exp_cmd_sn) {
-		log_warn("conn %llu: CmdSN %u, expected %u",
-			 (unsigned long long)c->id, cmdsn, s->exp_cmd_sn);
-		/* ERL >= 1: the skipped ones may come back as retries */
-		for (uint32_t sn = s->exp_cmd_sn, k = 0; sn != cmdsn && k < ISCSI_ERL_HOLES;
-		     sn++, k++)
-			if (iscsi_erl_on(c))
-				iscsi_erl_hole_add(s, sn);
-	}
-	s->exp_cmd_sn = cmdsn + 1;
-	return true;
 }
 
 void iscsi_window_release(struct iscsi_conn *c)
@@ -267,8 +235,8 @@ void iscsi_rx_nop_out(struct iscsi_conn *c, const uint8_t *data)
 		c->rx_buf = NULL;
 		p->data = p->owned;
 		/* never more than the initiator said it can receive */
-		p->dlen = c->hi.data_len < c->sess->p.mrdsl_tx ? c->hi.data_len :
-			  c->sess->p.mrdsl_tx;
+		p->dlen = c->hi.data_len < iscsi_conn_mrdsl_tx(c) ? c->hi.data_len :
+			  iscsi_conn_mrdsl_tx(c);
 	}
 	iscsi_conn_queue(c, p);
 }
@@ -292,7 +260,15 @@ void iscsi_nop_ping(struct iscsi_conn *c)
 
 #define ISCSI_ASYNC_LOGOUT_REQUEST 1
 #define ISCSI_ASYNC_DROP_CONN      2
-#define ISCSI_TIME2WAIT            2  /* our DefaultTime2Wait */
+
+/* Time2Wait in what asks or tells an initiator to go: the DefaultTime2Wait
+ * negotiated for the session (at least our 2 s, RFC 7143 13.15). */
+static uint16_t time2wait(const struct iscsi_conn *c)
+{
+	uint32_t v = c->sess ? c->sess->p.time2wait : 2;
+
+	return (uint16_t)(v > 3600 ? 3600 : v);
+}
 
 static struct iscsi_txpdu *async_new(struct iscsi_conn *c, uint8_t event)
 {
@@ -318,7 +294,7 @@ void iscsi_async_drop(struct iscsi_conn *c)
 	struct iscsi_txpdu *p = async_new(c, ISCSI_ASYNC_DROP_CONN);
 
 	iscsi_put16(p->bhs + 38, c->cid);           /* Parameter1: CID */
-	iscsi_put16(p->bhs + 40, ISCSI_TIME2WAIT);  /* Parameter2: Time2Wait */
+	iscsi_put16(p->bhs + 40, time2wait(c));     /* Parameter2: Time2Wait */
 	iscsi_put16(p->bhs + 42, 0);                /* Parameter3: Time2Retain (ERL 0) */
 	p->close_after = true;
 	c->drop_sent = true;
@@ -341,11 +317,14 @@ void iscsi_logout_try(struct iscsi_conn *c)
 	p->bhs[2] = ISCSI_LOGOUT_RSP_OK;
 	iscsi_put32(p->bhs + 16, c->logout_itt);
 	iscsi_fill_sn(c, p->bhs, true);
-	/* Time2Wait: reconnect at once, unless we are going away */
-	iscsi_put16(p->bhs + 40, c->t->shutting_down ? ISCSI_TIME2WAIT : 0);
+	/* Time2Wait: reconnect at once, unless we are going away or asked it
+	 * to go (then DefaultTime2Wait) */
+	iscsi_put16(p->bhs + 40, c->t->shutting_down || c->logout_asked ? time2wait(c) : 0);
 	iscsi_put16(p->bhs + 42, 0); /* Time2Retain: nothing is kept at ERL 0 */
 	p->close_after = true;
 	c->closing_after_tx = true;
+	/* closing one connection leaves the session to the others */
+	c->leave_only = c->logout_reason == ISCSI_LOGOUT_CLOSE_CONN;
 	iscsi_conn_queue(c, p);
 	iscsi_conn_update_rx(c);
 }
@@ -364,13 +343,24 @@ void iscsi_rx_logout(struct iscsi_conn *c)
 	case ISCSI_LOGOUT_CLOSE_SESSION:
 	case ISCSI_LOGOUT_CLOSE_CONN:
 		if (reason == ISCSI_LOGOUT_CLOSE_CONN && cid != c->cid) {
+			/* another connection of the session (e.g. one that hangs) */
+			struct iscsi_conn *o = iscsi_mcs_conn_by_cid(c->sess, cid);
+
 			rsp = ISCSI_LOGOUT_RSP_NO_CID;
+			if (o) {
+				o->leave_only = true;
+				iscsi_conn_close(o, "logged out from another connection");
+				rsp = ISCSI_LOGOUT_RSP_OK;
+			}
 			break;
 		}
 		if (c->logout_pending) {
 			iscsi_send_reject(c, ISCSI_REJECT_PROTOCOL, b);
 			return;
 		}
+		/* what waits behind a missing CmdSN will never run (all of it,
+		 * or what came on this connection) */
+		iscsi_cmdsn_flush(c, reason == ISCSI_LOGOUT_CLOSE_SESSION);
 		c->logout_pending = true;
 		c->logout_itt = iscsi_get32(b + 16);
 		c->logout_reason = reason;

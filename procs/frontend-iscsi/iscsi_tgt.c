@@ -223,6 +223,7 @@ void iscsi_tgt_stats(struct iscsi_tgt *t)
 	}
 	if (j)
 		json_object_set_new(j, "session_list", iscsi_live_sessions(t));
+	iscsi_isns_stats(t, j);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	if (s)
 		ctl_send(CHILD_CTL_FD, CTL_STATS, s, strlen(s), NULL, 0);
@@ -286,6 +287,11 @@ void iscsi_tgt_shutdown(struct iscsi_tgt *t)
 	/* ask every session to log out (AsyncEvent 1); initiators have
 	 * logout_wait seconds before their connections are dropped */
 	t->drain_deadline = ev_now(t->loop) + t->logout_wait;
+	/* what waits behind a missing CmdSN will never run: it must not keep
+	 * its connection busy (and us from exiting) */
+	for (struct iscsi_conn *c = t->conns; c; c = c->next)
+		if (c->state == CONN_FFP)
+			iscsi_cmdsn_flush(c, true);
 	if (t->logout_wait)
 		for (struct iscsi_conn *c = t->conns; c; c = c->next)
 			if (c->state == CONN_FFP && !c->closing_after_tx)

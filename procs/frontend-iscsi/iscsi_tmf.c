@@ -49,10 +49,11 @@ static uint8_t abort_gone(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint32_t 
 		return ISCSI_TMF_RSP_COMPLETE; /* lost; its retry is now refused */
 	if (iscsi_sn_le(exp0, refcmdsn) && iscsi_sn_le(refcmdsn, max0) &&
 	    iscsi_sn_lt(refcmdsn, cmdsn)) {
-		/* not yet received: skip it, so a late copy is dropped */
-		if (iscsi_sn_le(s->exp_cmd_sn, refcmdsn))
-			s->exp_cmd_sn = refcmdsn + 1;
-		return ISCSI_TMF_RSP_COMPLETE;
+		/* not yet received: it counts as received (what waits behind
+		 * it may run) and a late copy is dropped; another task waiting
+		 * with that CmdSN means RefCmdSN names no task of this ITT */
+		return iscsi_cmdsn_skip(c, refcmdsn) ? ISCSI_TMF_RSP_COMPLETE :
+						     ISCSI_TMF_RSP_NO_TASK;
 	}
 	return ISCSI_TMF_RSP_NO_TASK;
 }
@@ -83,10 +84,12 @@ void iscsi_rx_tmf(struct iscsi_conn *c)
 	m.tmf.lun = iscsi_get64(b + 8);
 	switch (fn) {
 	case ISCSI_TMF_ABORT_TASK: {
-		struct iscsi_cmd *cmd = iscsi_cmd_find(c, rtt);
+		struct iscsi_conn *on;
+		/* the task may be on another connection of the session */
+		struct iscsi_cmd *cmd = iscsi_mcs_cmd_find(c, rtt, &on);
 
-		if (cmd && cmd->wait_buf &&
-		    iscsi_cmds_abort_waiting(c, 0, false, rtt, true)) {
+		if (cmd && (cmd->wait_buf || cmd->held) &&
+		    iscsi_cmds_abort_waiting(on, 0, false, rtt, true)) {
 			tmf_respond(c, itt, ISCSI_TMF_RSP_COMPLETE, false);
 			return;
 		}
@@ -113,8 +116,15 @@ void iscsi_rx_tmf(struct iscsi_conn *c)
 		tmf_respond(c, itt, ISCSI_TMF_RSP_NOT_SUPPORTED, false);
 		return;
 	}
-	if (fn != ISCSI_TMF_ABORT_TASK && fn != ISCSI_TMF_CLEAR_ACA)
-		iscsi_cmds_abort_waiting(c, m.tmf.lun, fn >= ISCSI_TMF_TARGET_WARM_RESET, 0, false);
+	if (fn != ISCSI_TMF_ABORT_TASK && fn != ISCSI_TMF_CLEAR_ACA) {
+		for (struct iscsi_conn *o = c->sess->conn; o; o = o->snext)
+			if (o->state == CONN_FFP)
+				iscsi_cmds_abort_waiting(o, m.tmf.lun,
+							 fn >= ISCSI_TMF_TARGET_WARM_RESET, 0, false);
+		/* commands sent before it but waiting for their CmdSN turn */
+		iscsi_cmdsn_tmf(c, m.tmf.lun, fn >= ISCSI_TMF_TARGET_WARM_RESET,
+				c->hi.immediate ? cmdsn : cmdsn + 1);
+	}
 	tm = calloc(1, sizeof(*tm));
 	if (!tm) {
 		tmf_respond(c, itt, ISCSI_TMF_RSP_REJECTED, false);
@@ -133,6 +143,30 @@ void iscsi_rx_tmf(struct iscsi_conn *c)
 	c->tmfs = tm;
 	log_info("conn %llu: TMF function %u", (unsigned long long)c->id, fn);
 	iscsi_core_send(t, &m);
+}
+
+/* RFC 7143 11.6.1: after a TARGET COLD RESET "the target MUST then close
+ * all of its TCP connections to all initiators (terminates all sessions)".
+ * The requester's connection closes once its response is sent (the other
+ * connections of its session follow it, iscsi_mcs.c); every other session
+ * of the same target node ends now, closing its first connection taking the
+ * rest along (their commands were aborted by
+ * the reset already; their nexuses go with them, so the initiators see
+ * I_T NEXUS LOSS / POWER ON when they log in again). Other target nodes of
+ * this process are separate SCSI target devices and are left alone. */
+static void tmf_cold_reset_close_others(struct iscsi_conn *c)
+{
+	struct iscsi_tgt *t = c->t;
+	struct iscsi_session *s, *next;
+
+	for (s = t->sessions; s; s = next) {
+		next = s->next;
+		if (s == c->sess || !s->conn || s->conn->state == CONN_CLOSED ||
+		    s->p.session_type != ISCSI_SESSION_NORMAL ||
+		    strcmp(s->p.target_name, c->sess->p.target_name) != 0)
+			continue;
+		iscsi_conn_close(s->conn, "target cold reset by another session");
+	}
 }
 
 void iscsi_tmf_done(struct iscsi_tgt *t, void *obj, uint8_t result)
@@ -156,9 +190,12 @@ void iscsi_tmf_done(struct iscsi_tgt *t, void *obj, uint8_t result)
 		case MSG_TMF_NOT_SUPPORTED: rsp = ISCSI_TMF_RSP_NOT_SUPPORTED; break;
 		default: rsp = ISCSI_TMF_RSP_REJECTED; break;
 		}
-		/* a cold reset also drops the connections (SAM: hard reset) */
-		tmf_respond(c, tm->itt, rsp, tm->fn == ISCSI_TMF_TARGET_COLD_RESET &&
-			    rsp == ISCSI_TMF_RSP_COMPLETE);
+		bool cold = tm->fn == ISCSI_TMF_TARGET_COLD_RESET &&
+			    rsp == ISCSI_TMF_RSP_COMPLETE;
+
+		tmf_respond(c, tm->itt, rsp, cold);
+		if (cold && c->sess)
+			tmf_cold_reset_close_others(c);
 	}
 	free(tm);
 }

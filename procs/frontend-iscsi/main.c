@@ -32,6 +32,8 @@ static void on_ctl(struct child *c, struct ctl_msg *m)
 		iscsi_live_drop(c->user, m);
 	else if (m->type == CTL_PORTAL_ADD || m->type == CTL_PORTAL_DEL)
 		iscsi_live_portal(c->user, m);
+	else if (m->type == CTL_ISNS_CONN)
+		iscsi_isns_ctl(c->user, m);
 	else if (m->type == CTL_SESSION_LOGOUT)
 		iscsi_async_ctl(c->user, m->data);
 	else if (m->type == CTL_LINK_DOWN)

@@ -21,6 +21,7 @@ struct rawi {
 	bool     hd, dd;              /* digests in force */
 	uint8_t  isid[6];
 	uint16_t tsih;
+	uint16_t cid;                 /* connection ID sent at login */
 	uint32_t itt;
 	uint32_t cmdsn;               /* next CmdSN */
 	uint32_t expstatsn;           /* what we acknowledge */
@@ -84,5 +85,23 @@ void rawi_rw10(uint8_t *cdb, bool write, uint32_t lba, uint16_t blocks);
 /* Whole-command helpers (no error recovery): 0 on GOOD. */
 int  rawi_write(struct rawi *x, uint32_t lba, uint32_t len, uint32_t seed);
 int  rawi_read_verify(struct rawi *x, uint32_t lba, uint32_t len, uint32_t seed);
+
+/* rawi_cmdsn.c: CmdSN ordering cases (address and target from main) */
+extern const char *rawi_addr, *rawi_target;
+void rawi_case_cmdsn_order(void);
+void rawi_case_cmdsn_window(void);
+void rawi_case_cmdsn_data(void);
+void rawi_case_cmdsn_gap(void);
+void rawi_case_cmdsn_tmf(void);
+void rawi_case_cmdsn_shuffle(void);
+void rawi_case_cmdsn_fuzz(void);
+/* rawi_async.c: what a session sees when the target goes away */
+void rawi_case_shut_logout(void);
+void rawi_case_shut_ignore(void);
+void rawi_case_shut_stuck(void);
+void rawi_case_shut_none(void);
+void rawi_case_shut_drop(void);
+/* rawi_mcs.c: several connections per session */
+void rawi_case_mcs(void);
 
 #endif

@@ -276,6 +276,7 @@ int rawi_login(struct rawi *x, const char *initiator, const char *target,
 	memcpy(bhs + 8, x->isid, 6);
 	iscsi_put16(bhs + 14, x->tsih);
 	iscsi_put32(bhs + 16, x->itt++);
+	iscsi_put16(bhs + 20, x->cid);
 	iscsi_put32(bhs + 24, x->cmdsn);
 	iscsi_put32(bhs + 28, x->expstatsn);
 	x->hd = x->dd = false;

@@ -175,7 +175,7 @@ static void test_operational(void **s)
 	assert_int_equal(neg(&n, ISCSI_STAGE_OPERATIONAL, kv, &out), 0);
 	assert_string_equal(answer(&out, "HeaderDigest"), "None");
 	assert_string_equal(answer(&out, "DataDigest"), "Reject"); /* CRC32C only, not offered */
-	assert_string_equal(answer(&out, "MaxConnections"), "1");
+	assert_string_equal(answer(&out, "MaxConnections"), "4"); /* min(8, ISCSI_MAX_CONNS) */
 	assert_string_equal(answer(&out, "InitialR2T"), "No");
 	assert_string_equal(answer(&out, "ImmediateData"), "Yes");
 	assert_null(answer(&out, "MaxRecvDataSegmentLength"));
