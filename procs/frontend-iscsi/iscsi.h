@@ -414,6 +414,8 @@ struct iscsi_session *iscsi_session_by_tsih(struct iscsi_tgt *t, uint16_t tsih);
 void  iscsi_session_reinstate(struct iscsi_tgt *t, struct iscsi_session *s);
 /* A command of a replaced session came back from the core. */
 void  iscsi_quiesce_release(struct iscsi_cmd *cmd);
+/* The login of nc waits for cmd (in the core) to come back. */
+void  iscsi_quiesce_add(struct iscsi_conn *nc, struct iscsi_cmd *cmd);
 void  iscsi_quiesce_conn_lost(struct iscsi_conn *c);
 /* Fill StatSN (advancing it when `status`), ExpCmdSN, MaxCmdSN at 24/28/32. */
 void  iscsi_fill_sn(struct iscsi_conn *c, uint8_t *bhs, bool status);
@@ -559,5 +561,13 @@ void  iscsi_async_drop_session(struct iscsi_conn *c, const char *why);
 void  iscsi_rx_tmf(struct iscsi_conn *c);
 void  iscsi_tmf_done(struct iscsi_tgt *t, void *obj, uint8_t result);
 void  iscsi_tmf_orphan(struct iscsi_conn *c);
+/* ABORT TASK of cmd in the core on our own behalf (no one is answered). */
+int   iscsi_tmf_abort_quiet(struct iscsi_tgt *t, uint32_t nexus, const struct iscsi_cmd *cmd);
+
+/* ---- iscsi_reinstate.c: connection reinstatement ---- */
+/* The final login response of c, which joins session tsih with the CID of
+ * a live connection: abort and close that one; c->qz then holds the login
+ * until its tasks are back from the core. */
+void  iscsi_reinstate_conn(struct iscsi_conn *c, uint16_t tsih);
 
 #endif

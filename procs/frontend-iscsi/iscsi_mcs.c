@@ -1,7 +1,8 @@
 /* Several connections per session (RFC 7143 3.2, 6.3: MaxConnections up to
  * ISCSI_MAX_CONNS). A login with the TSIH of a live session and its ISID
  * adds a connection (a new CID) or reinstates one (a CID in use: the old
- * connection goes, its tasks end without status). Commands of all the
+ * connection's tasks are aborted in the core and the login waits for them,
+ * iscsi_reinstate.c; the old connection goes). Commands of all the
  * connections share the session's CmdSN window and run in CmdSN order
  * (iscsi_cmdsn.c); each connection keeps its StatSN, digests and the
  * initiator's MaxRecvDataSegmentLength, and the tasks it carries

@@ -80,26 +80,30 @@ void iscsi_session_free(struct iscsi_session *s)
  * race the new session's commands to the medium. The new login's final
  * response waits until each has come back (CMD_RSP, aborted by NEXUS_DEL),
  * so nothing of the old session lands after anything of the new one. */
-static void quiesce_old(struct iscsi_conn *nc, struct iscsi_conn *oc)
+void iscsi_quiesce_add(struct iscsi_conn *nc, struct iscsi_cmd *cmd)
 {
 	struct iscsi_quiesce *qz = nc->qz;
 
-	for (struct iscsi_cmd *cmd = oc->cmds; cmd; cmd = cmd->next) {
-		if (!cmd->in_core || cmd->qz)
-			continue;
-		if (!qz) {
-			qz = calloc(1, sizeof(*qz));
-			if (!qz)
-				return; /* then only the core's abort protects */
-			qz->waiter = nc;
-			nc->qz = qz;
-		}
-		cmd->qz = qz;
-		qz->pending++;
+	if (!cmd->in_core || cmd->qz)
+		return;
+	if (!qz) {
+		qz = calloc(1, sizeof(*qz));
+		if (!qz)
+			return; /* then only the core's abort protects */
+		qz->waiter = nc;
+		nc->qz = qz;
 	}
-	if (qz)
+	cmd->qz = qz;
+	qz->pending++;
+}
+
+static void quiesce_old(struct iscsi_conn *nc, struct iscsi_conn *oc)
+{
+	for (struct iscsi_cmd *cmd = oc->cmds; cmd; cmd = cmd->next)
+		iscsi_quiesce_add(nc, cmd);
+	if (nc->qz)
 		log_info("conn %llu: login waits for %u commands of the replaced session",
-			 (unsigned long long)nc->id, qz->pending);
+			 (unsigned long long)nc->id, nc->qz->pending);
 }
 
 void iscsi_quiesce_release(struct iscsi_cmd *cmd)

@@ -2,6 +2,7 @@
  * with its result. Task reassignment needs ERL 2 and is refused here. */
 #include "procs/frontend-iscsi/iscsi.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,4 +182,27 @@ void iscsi_tmf_orphan(struct iscsi_conn *c)
 		c->tmfs = tm->next;
 		tm->c = NULL;
 	}
+}
+
+int iscsi_tmf_abort_quiet(struct iscsi_tgt *t, uint32_t nexus, const struct iscsi_cmd *cmd)
+{
+	struct iscsi_tmf *tm = calloc(1, sizeof(*tm));
+	union msg m;
+
+	if (!tm)
+		return -ENOMEM;
+	tm->fn = ISCSI_TMF_ABORT_TASK; /* tm->c NULL: the answer goes nowhere */
+	memset(&m, 0, sizeof(m));
+	m.h.type = MSG_TMF;
+	m.h.tag = iscsi_req_new(t, REQ_TMF, tm);
+	if (!m.h.tag) {
+		free(tm);
+		return -EAGAIN;
+	}
+	m.tmf.nexus = nexus;
+	m.tmf.fn = MSG_TMF_ABORT_TASK;
+	m.tmf.lun = cmd->lun;
+	m.tmf.ref_tag = cmd->tag;
+	iscsi_core_send(t, &m);
+	return 0;
 }

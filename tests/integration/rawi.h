@@ -103,5 +103,7 @@ void rawi_case_shut_none(void);
 void rawi_case_shut_drop(void);
 /* rawi_mcs.c: several connections per session */
 void rawi_case_mcs(void);
+/* rawi_reinst.c: connection reinstatement aborts the old tasks first */
+void rawi_case_conn_reinstate(void);
 
 #endif

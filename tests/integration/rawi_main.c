@@ -912,6 +912,7 @@ static const struct {
 	{ "shut-none", rawi_case_shut_none },
 	{ "shut-drop", rawi_case_shut_drop },
 	{ "mcs", rawi_case_mcs },
+	{ "conn-reinstate", rawi_case_conn_reinstate },
 };
 
 int main(int argc, char **argv)
@@ -932,7 +933,8 @@ int main(int argc, char **argv)
 			if (all ? cases[i].fn == case_logout_req || cases[i].fn == case_logout_wait ||
 				  !strncmp(cases[i].name, "cmdsn-", 6) ||
 				  !strncmp(cases[i].name, "shut-", 5) ||
-				  !strcmp(cases[i].name, "mcs")
+				  !strcmp(cases[i].name, "mcs") ||
+				  !strcmp(cases[i].name, "conn-reinstate")
 				: strcmp(argv[a], cases[i].name) != 0)
 				continue;
 			int before = rawi_failures;
