@@ -163,6 +163,8 @@ static const char *busy_reason(struct iscsi_tgt *t)
 			return "PDUs wait for a missing CmdSN";
 		if (c->sess->nconns > 1)
 			return "a session has several connections";
+		if (c->sess->orphans)
+			return "tasks wait for reassignment (ERL 2)";
 		if (c->txq || c->tx_off)
 			return "PDUs not yet sent";
 		if (c->tmfs || c->disc || c->txt_busy || c->txt_in.len || c->txt_out.len ||

@@ -127,9 +127,12 @@ void iscsi_mcs_conn_gone(struct iscsi_conn *c)
 	iscsi_cmdsn_conn_gone(s, c);
 	if (c->leave_only || s->t->shutting_down)
 		return;
+	if (s->p.erl >= 2 && !c->no_recover)
+		return; /* connection recovery: the others go on, its tasks wait */
 	/* ERL < 2: no connection recovery; the session fails with it */
 	for (struct iscsi_conn *o = s->conn; o && n < ISCSI_MAX_CONNS; o = o->snext) {
 		o->leave_only = true; /* closed here, not by a cascade of their own */
+		o->no_recover = true;
 		victims[n++] = o;
 	}
 	log_info("session tsih %u: a connection failed: closing its %u other connections",

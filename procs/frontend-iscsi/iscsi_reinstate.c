@@ -28,6 +28,12 @@ void iscsi_reinstate_conn(struct iscsi_conn *c, uint16_t tsih)
 	old = iscsi_mcs_conn_by_cid(s, c->cid);
 	if (!old || old == c)
 		return;
+	if (s->p.erl >= 2) {
+		/* ERL 2: its tasks wait for TASK REASSIGN (iscsi_erl2.c) */
+		old->leave_only = true;
+		iscsi_conn_close(old, "connection reinstated by a new login (ERL 2)");
+		return;
+	}
 	for (struct iscsi_cmd *cmd = old->cmds; cmd; cmd = cmd->next) {
 		if (!cmd->in_core)
 			continue; /* never reached the core: dropped with the connection */

@@ -1,5 +1,5 @@
 /* Task Management Function requests: mapped to MSG_TMF for the core, answered
- * with its result. Task reassignment needs ERL 2 and is refused here. */
+ * with its result. Task reassignment (ERL 2) is iscsi_erl2.c. */
 #include "procs/frontend-iscsi/iscsi.h"
 
 #include <errno.h>
@@ -111,7 +111,10 @@ void iscsi_rx_tmf(struct iscsi_conn *c)
 	case ISCSI_TMF_TARGET_WARM_RESET: m.tmf.fn = MSG_TMF_TARGET_WARM_RESET; break;
 	case ISCSI_TMF_TARGET_COLD_RESET: m.tmf.fn = MSG_TMF_TARGET_COLD_RESET; break;
 	case ISCSI_TMF_TASK_REASSIGN:
-		tmf_respond(c, itt, ISCSI_TMF_RSP_NO_REASSIGN, false);
+		if (c->sess->p.erl < 2)
+			tmf_respond(c, itt, ISCSI_TMF_RSP_NO_REASSIGN, false);
+		else
+			iscsi_erl2_reassign(c, itt, rtt, iscsi_get32(b + 36));
 		return;
 	default:
 		tmf_respond(c, itt, ISCSI_TMF_RSP_NOT_SUPPORTED, false);
@@ -205,4 +208,9 @@ int iscsi_tmf_abort_quiet(struct iscsi_tgt *t, uint32_t nexus, const struct iscs
 	m.tmf.ref_tag = cmd->tag;
 	iscsi_core_send(t, &m);
 	return 0;
+}
+
+void iscsi_tmf_respond(struct iscsi_conn *c, uint32_t itt, uint8_t rsp)
+{
+	tmf_respond(c, itt, rsp, false);
 }

@@ -105,5 +105,7 @@ void rawi_case_shut_drop(void);
 void rawi_case_mcs(void);
 /* rawi_reinst.c: connection reinstatement aborts the old tasks first */
 void rawi_case_conn_reinstate(void);
+/* rawi_erl2.c: ErrorRecoveryLevel 2, TASK REASSIGN */
+void rawi_case_erl2(void);
 
 #endif
