@@ -107,5 +107,7 @@ void rawi_case_mcs(void);
 void rawi_case_conn_reinstate(void);
 /* rawi_erl2.c: ErrorRecoveryLevel 2, TASK REASSIGN */
 void rawi_case_erl2(void);
+/* rawi_mcsup.c: live upgrade under a session of two connections */
+void rawi_case_mcs_upgrade(void);
 
 #endif

@@ -916,6 +916,7 @@ static const struct {
 	{ "mcs", rawi_case_mcs },
 	{ "conn-reinstate", rawi_case_conn_reinstate },
 	{ "erl2", rawi_case_erl2 },
+	{ "mcs-upgrade", rawi_case_mcs_upgrade },
 };
 
 int main(int argc, char **argv)
@@ -938,7 +939,8 @@ int main(int argc, char **argv)
 				  !strncmp(cases[i].name, "shut-", 5) ||
 				  !strcmp(cases[i].name, "mcs") ||
 				  !strcmp(cases[i].name, "conn-reinstate") ||
-				  !strcmp(cases[i].name, "erl2")
+				  !strcmp(cases[i].name, "erl2") ||
+				  !strcmp(cases[i].name, "mcs-upgrade")
 				: strcmp(argv[a], cases[i].name) != 0)
 				continue;
 			int before = rawi_failures;
