@@ -142,6 +142,12 @@ struct iscsi_cmd {
 	uint32_t din_acked;               /* DataACK: DataSNs below are acknowledged */
 	struct iscsi_cmd *rnext;          /* conn->kept, oldest first */
 	bool     kept;
+	/* ---- ErrorRecoveryLevel 2 (iscsi_erl2.c) ---- */
+	bool     orphan;                  /* its connection failed: waits for TASK REASSIGN */
+	uint16_t o_cid;                   /* the connection it was allegiant to */
+	ev_tstamp o_expire;               /* Time2Wait + Time2Retain after the failure */
+	struct iscsi_cmd *onext;          /* sess->orphans */
+	struct msg_cmd_rsp *o_rsp;        /* the core's answer that came meanwhile */
 };
 
 enum iscsi_rx_state { RX_BHS, RX_AHS, RX_HDIG, RX_HDR_READY, RX_DATA };
@@ -205,6 +211,7 @@ struct iscsi_conn {
 	struct iscsi_conn *snext;         /* sess->conn list (iscsi_mcs.c) */
 	uint32_t mrdsl_tx;                /* the initiator's MaxRecvDataSegmentLength here; 0: the session's */
 	bool     leave_only;              /* closing ends this connection, not its session */
+	bool     no_recover;              /* ERL 2: closing ends its tasks too (logout, session end) */
 	uint32_t stat_sn;
 	uint32_t exp_stat_sn;
 	uint16_t cid;
@@ -274,6 +281,11 @@ struct iscsi_session {
 	uint8_t  nholes;
 	uint32_t async_sent;              /* SCSI async events sent */
 	struct iscsi_cmdsn_q *oq;         /* PDUs ahead of ExpCmdSN (iscsi_cmdsn.c), or NULL */
+	/* ERL 2: tasks of failed connections, until reassigned or Time2Retain */
+	struct iscsi_cmd *orphans;
+	uint32_t norphans;
+	ev_timer t2r;
+	bool     t2r_on;
 };
 
 /* NEXUS_ADD in flight; outlives its session if that dies meanwhile. */
@@ -423,6 +435,8 @@ struct iscsi_session *iscsi_session_by_tsih(struct iscsi_tgt *t, uint16_t tsih);
 void  iscsi_session_reinstate(struct iscsi_tgt *t, struct iscsi_session *s);
 /* A command of a replaced session came back from the core. */
 void  iscsi_quiesce_release(struct iscsi_cmd *cmd);
+/* The login of nc waits for cmd (in the core) to come back. */
+void  iscsi_quiesce_add(struct iscsi_conn *nc, struct iscsi_cmd *cmd);
 void  iscsi_quiesce_conn_lost(struct iscsi_conn *c);
 /* Fill StatSN (advancing it when `status`), ExpCmdSN, MaxCmdSN at 24/28/32. */
 void  iscsi_fill_sn(struct iscsi_conn *c, uint8_t *bhs, bool status);
@@ -568,5 +582,34 @@ void  iscsi_async_drop_session(struct iscsi_conn *c, const char *why);
 void  iscsi_rx_tmf(struct iscsi_conn *c);
 void  iscsi_tmf_done(struct iscsi_tgt *t, void *obj, uint8_t result);
 void  iscsi_tmf_orphan(struct iscsi_conn *c);
+/* ABORT TASK of cmd in the core on our own behalf (no one is answered). */
+int   iscsi_tmf_abort_quiet(struct iscsi_tgt *t, uint32_t nexus, const struct iscsi_cmd *cmd);
+
+/* TMF Response on c (iscsi_erl2.c answers TASK REASSIGN itself). */
+void  iscsi_tmf_respond(struct iscsi_conn *c, uint32_t itt, uint8_t rsp);
+
+/* ---- iscsi_erl2.c: ErrorRecoveryLevel 2, connection recovery ---- */
+/* The connection closes: at ERL 2 its tasks wait for reassignment (true:
+ * taken; the rest of c->cmds is dropped as usual). */
+bool  iscsi_erl2_conn_lost(struct iscsi_conn *c);
+/* CMD_RSP for a task waiting for reassignment: kept for then. */
+bool  iscsi_erl2_rsp(struct iscsi_tgt *t, struct iscsi_cmd *cmd, const struct msg_cmd_rsp *m);
+/* TASK REASSIGN (TMF 14) of task rtt to c, answered and continued. */
+void  iscsi_erl2_reassign(struct iscsi_conn *c, uint32_t itt, uint32_t rtt, uint32_t exp_datasn);
+/* Logout reason 2 for connection cid: a Logout Response code; *close_self
+ * when it is c itself. */
+uint8_t iscsi_erl2_logout(struct iscsi_conn *c, uint16_t cid, bool *close_self);
+void  iscsi_erl2_session_free(struct iscsi_session *s);
+/* iscsi_cmd.c: a reassigned task goes on on c from exp_datasn (saved: the
+ * core's answer that came while it waited). */
+void  iscsi_cmd_reassigned(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint32_t exp_datasn,
+			   const struct msg_cmd_rsp *saved);
+void  iscsi_cmd_detach(struct iscsi_cmd *cmd);
+
+/* ---- iscsi_reinstate.c: connection reinstatement ---- */
+/* The final login response of c, which joins session tsih with the CID of
+ * a live connection: abort and close that one; c->qz then holds the login
+ * until its tasks are back from the core. */
+void  iscsi_reinstate_conn(struct iscsi_conn *c, uint16_t tsih);
 
 #endif

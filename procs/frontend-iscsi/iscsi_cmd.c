@@ -327,6 +327,8 @@ void iscsi_cmd_rsp(struct iscsi_tgt *t, struct iscsi_cmd *cmd, const struct msg_
 	cmd->in_core = false;
 	if (cmd->qz)
 		iscsi_quiesce_release(cmd);
+	if (!c && cmd->orphan && iscsi_erl2_rsp(t, cmd, m))
+		return; /* ERL 2: answered when reassigned */
 	if (c && cmd->data_err && cmd->data_ready_sent && (m->h.flags & MSG_RSP_ABORTED)) {
 		/* we ended it ourselves (DATA_READY with an error): lost data;
 		 * an abort (TMF) that came first still sends no status */
@@ -511,6 +513,8 @@ void iscsi_cmd_xfer_rdy(struct iscsi_tgt *t, struct iscsi_cmd *cmd, uint32_t len
 	cmd->xfer = true;
 	cmd->want = len;
 	if (!cmd->conn) {
+		if (cmd->orphan)
+			return; /* ERL 2: solicited once reassigned */
 		send_data_ready(t, cmd, -ECONNRESET);
 		return;
 	}
@@ -854,6 +858,7 @@ void iscsi_cmds_conn_lost(struct iscsi_conn *c)
 	struct iscsi_tgt *t = c->t;
 	struct iscsi_cmd *cmd;
 
+	iscsi_erl2_conn_lost(c); /* ERL 2: its tasks in the core wait for reassignment */
 	while ((cmd = c->cmds)) {
 		/* the core keeps waiting for data it will never get unless told */
 		if (cmd->in_core && cmd->xfer)
@@ -861,4 +866,77 @@ void iscsi_cmds_conn_lost(struct iscsi_conn *c)
 		cmd_detach(cmd);
 		iscsi_cmd_put(t, cmd);
 	}
+}
+
+void iscsi_cmd_detach(struct iscsi_cmd *cmd)
+{
+	cmd_detach(cmd);
+}
+
+/* ERL 2 (iscsi_erl2.c): a task of a failed connection goes on on c. RFC 7143
+ * 7.2.2: Data-In again from the initiator's ExpDataSN, the status with this
+ * connection's StatSN, and R2Ts for every byte of write data not yet in. */
+void iscsi_cmd_reassigned(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint32_t exp_datasn,
+			  const struct msg_cmd_rsp *saved)
+{
+	struct iscsi_tgt *t = c->t;
+
+	cmd_attach(c, cmd); /* the failed connection's reference moves here */
+	if (cmd->st_sent) {
+		/* answered on the old connection */
+		if (cmd->dir == MSG_DIR_READ && cmd->data && cmd->din_count) {
+			uint32_t from = exp_datasn < cmd->din_count ? exp_datasn : cmd->din_count;
+
+			if (cmd->st_in_datain && from == cmd->din_count)
+				from = cmd->din_count - 1; /* the status rides in the last one */
+			iscsi_datain_emit(c, cmd, from, cmd->din_count, false);
+			t->st.retransmits += cmd->din_count - from;
+		}
+		if (!cmd->st_in_datain || !cmd->data || !cmd->din_count) {
+			uint8_t sense[MSG_SENSE_MAX];
+			uint8_t slen = cmd->st_sense_len <= sizeof(sense) ? cmd->st_sense_len : 0;
+
+			if (slen)
+				memcpy(sense, cmd->st_sense, slen);
+			free(cmd->st_sense); /* queue_scsi_rsp keeps a new copy */
+			cmd->st_sense = NULL;
+			cmd->st_sense_len = 0;
+			queue_scsi_rsp(c, cmd, cmd->st_status, sense, slen, cmd->st_rf,
+				       cmd->st_residual, cmd->st_expdatasn);
+		}
+		cmd_finish(t, cmd);
+		return;
+	}
+	if (saved) {
+		/* the core answered while it waited: answer now, as usual */
+		cmd_get(cmd); /* stands for the core's reference, dropped already */
+		iscsi_cmd_rsp(t, cmd, saved);
+		return;
+	}
+	if (cmd->dir != MSG_DIR_WRITE || cmd->data_ready_sent)
+		return; /* the core's answer comes here */
+	/* data still coming: everything after the part received in order is
+	 * asked for again, on this connection */
+	uint32_t have = cmd->unsol_open || cmd->r2t_next < cmd->rx_off ? cmd->rx_off :
+			cmd->r2t_next;
+
+	for (uint8_t i = 0; i < cmd->nr2t; i++) {
+		const struct iscsi_r2t *r = &cmd->r2t[i];
+		uint32_t lost = r->lost ? r->lost_at : r->off + r->got;
+
+		if (lost < have)
+			have = lost;
+	}
+	if (have > cmd->data_cap)
+		have = cmd->data_cap;
+	cmd->nr2t = 0;
+	cmd->unsol_open = false;
+	cmd->unsol_lost = false;
+	if (cmd->unsol_end > have)
+		cmd->unsol_end = have;
+	cmd->rx_off = have;
+	cmd->rx_bytes = have;
+	cmd->r2t_next = have;
+	if (cmd->xfer)
+		write_progress(t, cmd);
 }

@@ -170,8 +170,8 @@ static const char *busy_reason(struct iscsi_tgt *t)
 			return "commands in progress";
 		if (iscsi_cmdsn_queued(c->sess))
 			return "PDUs wait for a missing CmdSN";
-		if (c->sess->nconns > 1)
-			return "a session has several connections";
+		if (c->sess->orphans)
+			return "tasks wait for reassignment (ERL 2)";
 		if (c->txq || c->tx_off)
 			return "PDUs not yet sent";
 		if (c->tmfs || c->disc || c->txt_busy || c->txt_in.len || c->txt_out.len ||
@@ -224,6 +224,11 @@ static json_t *serialize(struct iscsi_tgt *t, int *fds, int *nfds)
 		struct iscsi_session *s = c->sess;
 		char isid[13], part[2 * ISCSI_BHS_LEN + 1];
 		json_t *sj, *cj, *holes = json_array();
+		/* several connections: each states the digests it negotiated */
+		struct iscsi_params p = s->p;
+
+		p.header_digest = c->hdigest;
+		p.data_digest = c->ddigest;
 
 		hex(s->isid, 6, isid);
 		hex(c->bhs, c->bhs_have, part);
@@ -232,7 +237,7 @@ static json_t *serialize(struct iscsi_tgt *t, int *fds, int *nfds)
 		sj = json_pack("{s:i, s:s, s:I, s:b, s:I, s:I, s:o, s:o, s:I}", "tsih", s->tsih,
 			       "isid", isid, "nexus", (json_int_t)s->nexus, "nexus_added",
 			       s->nexus_added, "exp_cmd_sn", (json_int_t)s->exp_cmd_sn,
-			       "max_cmd_sn", (json_int_t)s->max_cmd_sn, "params", params_json(&s->p),
+			       "max_cmd_sn", (json_int_t)s->max_cmd_sn, "params", params_json(&p),
 			       "holes", holes, "async_sent", (json_int_t)s->async_sent);
 		cj = json_pack("{s:i, s:I, s:s, s:i, s:s, s:s, s:i, s:I, s:I, s:b, s:b, s:I, s:b,"
 			       " s:I, s:f, s:f, s:s, s:o}",
@@ -244,6 +249,7 @@ static json_t *serialize(struct iscsi_tgt *t, int *fds, int *nfds)
 			       c->nop_out, "nop_ttt", (json_int_t)c->nop_ttt, "nop_age",
 			       c->nop_out ? now - c->nop_sent : 0.0, "idle", now - c->last_rx,
 			       "rx_partial", part, "session", sj);
+		json_object_set_new(cj, "mrdsl_tx", json_integer(c->mrdsl_tx));
 		json_array_append_new(conns, cj);
 		fds[(*nfds)++] = c->fd;
 	}
@@ -452,9 +458,12 @@ static void build(struct iscsi_tgt *t, const struct iscsi_ho_state *st, int *fds
 	for (uint32_t i = 0; i < st->n; i++) {
 		const struct iscsi_ho_conn *h = &st->conns[i];
 		struct iscsi_conn *c = iscsi_conn_adopt(t, fds[h->fd], listener_of(t, h));
-		struct iscsi_session *s;
+		/* a further connection of a session already adopted (checked
+		 * by iscsi_ho_parse: same session, another CID) */
+		struct iscsi_session *s = iscsi_session_by_tsih(t, h->tsih);
+		bool join = s != NULL;
 
-		if (!c || !(s = iscsi_session_new(c))) {
+		if (!c || (!s && !(s = iscsi_session_new(c)))) {
 			/* the supervisor sees us die and rolls back */
 			log_err("upgrade: out of memory while adopting connections");
 			_exit(1);
@@ -476,6 +485,21 @@ static void build(struct iscsi_tgt *t, const struct iscsi_ho_state *st, int *fds
 		c->last_rx = now - h->idle;
 		memcpy(c->bhs, h->part, h->part_len);
 		c->bhs_have = h->part_len;
+		c->mrdsl_tx = h->mrdsl_tx;
+		c->sess = s;
+		if (join) {
+			struct iscsi_conn **pp = &s->conn;
+
+			/* oldest first, as logins made it (ids grow) */
+			while (*pp && (*pp)->id < c->id)
+				pp = &(*pp)->snext;
+			c->snext = *pp;
+			*pp = c;
+			s->nconns++;
+			log_info("upgrade: conn %llu (%s) joins session tsih %u (connection %u)",
+				 (unsigned long long)c->id, c->peer, s->tsih, c->cid);
+			continue;
+		}
 		s->p = h->p;
 		memcpy(s->isid, h->isid, 6);
 		s->tsih = h->tsih;

@@ -156,6 +156,14 @@ static bool load_conn(const struct iscsi_ho_limits *lim, json_t *o, int nfds,
 	NEED(get_s(o, "peer", hc->peer, sizeof(hc->peer), false) &&
 	     get_s(o, "local", hc->local, sizeof(hc->local), false), "conn: addresses");
 	NEED(get_hex(o, "rx_partial", hc->part, ISCSI_BHS_LEN, &hc->part_len), "conn.rx_partial");
+	/* optional: the initiator's MaxRecvDataSegmentLength on this
+	 * connection of several (0: the session's) */
+	hc->mrdsl_tx = 0;
+	if (json_object_get(o, "mrdsl_tx")) {
+		NEED(get_u(o, "mrdsl_tx", 0, (1u << 24) - 1, &v) && (v == 0 || v >= 512),
+		     "conn.mrdsl_tx");
+		hc->mrdsl_tx = (uint32_t)v;
+	}
 	NEED(get_u(s, "tsih", 1, 65535, &v), "session.tsih");
 	hc->tsih = (uint16_t)v;
 	NEED(get_hex(s, "isid", hc->isid, 6, &n) && n == 6, "session.isid");
@@ -199,6 +207,25 @@ static bool load_conn(const struct iscsi_ho_limits *lim, json_t *o, int nfds,
 	return true;
 }
 
+/* Two connections name the same session: everything of the session agrees
+ * (the digests are each connection's own). */
+static bool same_session(const struct iscsi_ho_conn *a, const struct iscsi_ho_conn *b)
+{
+	const struct iscsi_params *pa = &a->p, *pb = &b->p;
+
+	return pa->session_type == ISCSI_SESSION_NORMAL && pb->session_type == pa->session_type &&
+	       !memcmp(a->isid, b->isid, 6) && a->nexus == b->nexus &&
+	       a->nexus_added == b->nexus_added && a->exp_cmd_sn == b->exp_cmd_sn &&
+	       a->max_cmd_sn == b->max_cmd_sn && a->group == b->group &&
+	       pa->max_connections == pb->max_connections && pa->erl == pb->erl &&
+	       pa->initial_r2t == pb->initial_r2t && pa->immediate_data == pb->immediate_data &&
+	       pa->max_burst == pb->max_burst && pa->first_burst == pb->first_burst &&
+	       pa->max_outstanding_r2t == pb->max_outstanding_r2t &&
+	       pa->mrdsl_rx == pb->mrdsl_rx &&
+	       !strcmp(pa->initiator_name, pb->initiator_name) &&
+	       !strcmp(pa->target_name, pb->target_name);
+}
+
 /* Check everything first: nothing is built from a document that fails. */
 static bool parse_doc(const struct iscsi_ho_limits *lim, json_t *doc, int nfds,
 		      struct iscsi_ho_state *st, const char **why)
@@ -231,8 +258,19 @@ static bool parse_doc(const struct iscsi_ho_limits *lim, json_t *doc, int nfds,
 		NEED(!used[hc[i].fd], "conn.fd used twice");
 		used[hc[i].fd] = true;
 		NEED(!hc[i].nexus_added || hc[i].nexus < st->next_nexus, "session.nexus");
+		uint32_t nsame = 1;
+
 		for (size_t k = 0; k < i; k++) {
-			NEED(hc[k].tsih != hc[i].tsih, "session.tsih used twice");
+			if (hc[k].tsih == hc[i].tsih) {
+				/* several connections of one session: the same
+				 * session state, another CID, within MaxConnections */
+				NEED(same_session(&hc[k], &hc[i]), "session.tsih used twice");
+				NEED(hc[k].cid != hc[i].cid, "conn.cid used twice in a session");
+				NEED(++nsame <= hc[k].p.max_connections &&
+				     nsame <= ISCSI_MAX_CONNS, "session: too many connections");
+				NEED(hc[k].id != hc[i].id, "conn.id used twice");
+				continue;
+			}
 			NEED(!hc[k].nexus_added || !hc[i].nexus_added || hc[k].nexus != hc[i].nexus,
 			     "session.nexus used twice");
 			NEED(hc[k].id != hc[i].id, "conn.id used twice");

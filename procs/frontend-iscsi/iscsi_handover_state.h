@@ -39,6 +39,7 @@ struct iscsi_ho_conn {
 	char     peer[64], local[64];
 	uint8_t  part[ISCSI_BHS_LEN];   /* a header already read ahead */
 	uint32_t part_len;
+	uint32_t mrdsl_tx;       /* the initiator's, on this connection; 0: the session's */
 	uint16_t tsih;
 	uint8_t  isid[6];
 	uint32_t nexus, exp_cmd_sn, max_cmd_sn;

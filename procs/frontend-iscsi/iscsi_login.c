@@ -140,6 +140,9 @@ static void login_respond(struct iscsi_conn *c)
 {
 	struct iscsi_login *l = c->login;
 
+	if (l->join && l->transit && l->nsg == ISCSI_STAGE_FULL && !c->qz &&
+	    l->out.len - l->out_off <= ISCSI_LOGIN_DSL)
+		iscsi_reinstate_conn(c, l->tsih); /* a CID in use: safely */
 	if (c->qz && l->transit && l->nsg == ISCSI_STAGE_FULL &&
 	    l->out.len - l->out_off <= ISCSI_LOGIN_DSL) {
 		/* safe reinstatement: full feature phase only once the replaced

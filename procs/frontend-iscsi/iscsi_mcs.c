@@ -1,7 +1,8 @@
 /* Several connections per session (RFC 7143 3.2, 6.3: MaxConnections up to
  * ISCSI_MAX_CONNS). A login with the TSIH of a live session and its ISID
  * adds a connection (a new CID) or reinstates one (a CID in use: the old
- * connection goes, its tasks end without status). Commands of all the
+ * connection's tasks are aborted in the core and the login waits for them,
+ * iscsi_reinstate.c; the old connection goes). Commands of all the
  * connections share the session's CmdSN window and run in CmdSN order
  * (iscsi_cmdsn.c); each connection keeps its StatSN, digests and the
  * initiator's MaxRecvDataSegmentLength, and the tasks it carries
@@ -126,9 +127,12 @@ void iscsi_mcs_conn_gone(struct iscsi_conn *c)
 	iscsi_cmdsn_conn_gone(s, c);
 	if (c->leave_only || s->t->shutting_down)
 		return;
+	if (s->p.erl >= 2 && !c->no_recover)
+		return; /* connection recovery: the others go on, its tasks wait */
 	/* ERL < 2: no connection recovery; the session fails with it */
 	for (struct iscsi_conn *o = s->conn; o && n < ISCSI_MAX_CONNS; o = o->snext) {
 		o->leave_only = true; /* closed here, not by a cascade of their own */
+		o->no_recover = true;
 		victims[n++] = o;
 	}
 	log_info("session tsih %u: a connection failed: closing its %u other connections",

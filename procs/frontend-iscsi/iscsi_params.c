@@ -633,9 +633,10 @@ static int neg_key(struct iscsi_neg *n, int csg, const struct iscsi_kv *kv,
 			R(add_kv(out, kv, "Reject"));
 			break;
 		}
-		/* Minimum; at ErrorRecoveryLevel 0 nothing is retained */
-		p->time2retain = 0;
-		R(add_num(out, kv, 0));
+		/* Minimum with ours; tasks are retained only for connection
+		 * recovery, ErrorRecoveryLevel 2 (agreed before this key) */
+		p->time2retain = p->erl < 2 ? 0 : v < ISCSI_T2R_LIMIT ? v : ISCSI_T2R_LIMIT;
+		R(add_num(out, kv, p->time2retain));
 		break;
 	case K_MAXR2T:
 		if (parse_range(kv, 1, 65535, &v) < 0) {
@@ -665,8 +666,8 @@ static int neg_key(struct iscsi_neg *n, int csg, const struct iscsi_kv *kv,
 			R(add_kv(out, kv, "Reject"));
 			break;
 		}
-		/* Minimum with ours, 1: SNACK, recovery R2Ts and digest error
-		 * recovery within a connection; no connection recovery (2) */
+		/* Minimum with ours, 2: SNACK, recovery R2Ts and digest error
+		 * recovery within a connection (1), connection recovery (2) */
 		p->erl = v < ISCSI_ERL_MAX ? v : ISCSI_ERL_MAX;
 		R(add_num(out, kv, p->erl));
 		break;

@@ -33,7 +33,8 @@ struct iscsi_limits {
 	const char *target_alias;     /* NULL: none */
 };
 
-#define ISCSI_ERL_MAX 1 /* highest ErrorRecoveryLevel we agree to */
+#define ISCSI_ERL_MAX 2 /* highest ErrorRecoveryLevel we agree to */
+#define ISCSI_T2R_LIMIT 20 /* DefaultTime2Retain we agree to at most (s), at ERL 2 */
 
 /* Negotiated values; iscsi_params_defaults() gives the RFC defaults. */
 struct iscsi_params {

@@ -62,6 +62,7 @@ void iscsi_session_free(struct iscsi_session *s)
 			s->next->prev = s->prev;
 	}
 	iscsi_cmdsn_free(s);
+	iscsi_erl2_session_free(s);
 	if (s->nreq)
 		s->nreq->sess = NULL; /* NEXUS_ADDED will find no one: it deletes */
 	if (s->nexus_added) {
@@ -80,26 +81,30 @@ void iscsi_session_free(struct iscsi_session *s)
  * race the new session's commands to the medium. The new login's final
  * response waits until each has come back (CMD_RSP, aborted by NEXUS_DEL),
  * so nothing of the old session lands after anything of the new one. */
-static void quiesce_old(struct iscsi_conn *nc, struct iscsi_conn *oc)
+void iscsi_quiesce_add(struct iscsi_conn *nc, struct iscsi_cmd *cmd)
 {
 	struct iscsi_quiesce *qz = nc->qz;
 
-	for (struct iscsi_cmd *cmd = oc->cmds; cmd; cmd = cmd->next) {
-		if (!cmd->in_core || cmd->qz)
-			continue;
-		if (!qz) {
-			qz = calloc(1, sizeof(*qz));
-			if (!qz)
-				return; /* then only the core's abort protects */
-			qz->waiter = nc;
-			nc->qz = qz;
-		}
-		cmd->qz = qz;
-		qz->pending++;
+	if (!cmd->in_core || cmd->qz)
+		return;
+	if (!qz) {
+		qz = calloc(1, sizeof(*qz));
+		if (!qz)
+			return; /* then only the core's abort protects */
+		qz->waiter = nc;
+		nc->qz = qz;
 	}
-	if (qz)
+	cmd->qz = qz;
+	qz->pending++;
+}
+
+static void quiesce_old(struct iscsi_conn *nc, struct iscsi_conn *oc)
+{
+	for (struct iscsi_cmd *cmd = oc->cmds; cmd; cmd = cmd->next)
+		iscsi_quiesce_add(nc, cmd);
+	if (nc->qz)
 		log_info("conn %llu: login waits for %u commands of the replaced session",
-			 (unsigned long long)nc->id, qz->pending);
+			 (unsigned long long)nc->id, nc->qz->pending);
 }
 
 void iscsi_quiesce_release(struct iscsi_cmd *cmd)
@@ -145,8 +150,10 @@ void iscsi_session_reinstate(struct iscsi_tgt *t, struct iscsi_session *s)
 			continue;
 		log_info("session tsih %u reinstated by a new login from %s",
 			 o->tsih, o->p.initiator_name);
-		for (struct iscsi_conn *oc = o->conn; oc; oc = oc->snext)
+		for (struct iscsi_conn *oc = o->conn; oc; oc = oc->snext) {
 			quiesce_old(s->conn, oc);
+			oc->no_recover = true; /* ERL 2: nothing of it is reassigned */
+		}
 		if (o->conn)
 			iscsi_conn_close(o->conn, "session reinstatement"); /* and its others */
 	}
@@ -320,11 +327,12 @@ void iscsi_logout_try(struct iscsi_conn *c)
 	/* Time2Wait: reconnect at once, unless we are going away or asked it
 	 * to go (then DefaultTime2Wait) */
 	iscsi_put16(p->bhs + 40, c->t->shutting_down || c->logout_asked ? time2wait(c) : 0);
-	iscsi_put16(p->bhs + 42, 0); /* Time2Retain: nothing is kept at ERL 0 */
+	iscsi_put16(p->bhs + 42, 0); /* Time2Retain: nothing is kept after a logout */
 	p->close_after = true;
 	c->closing_after_tx = true;
 	/* closing one connection leaves the session to the others */
 	c->leave_only = c->logout_reason == ISCSI_LOGOUT_CLOSE_CONN;
+	c->no_recover = true; /* ERL 2: its tasks end with it */
 	iscsi_conn_queue(c, p);
 	iscsi_conn_update_rx(c);
 }
@@ -336,6 +344,7 @@ void iscsi_rx_logout(struct iscsi_conn *c)
 	uint16_t cid = iscsi_get16(b + 20);
 	struct iscsi_txpdu *p;
 	uint8_t rsp;
+	bool close_self = false;
 
 	if (!iscsi_cmdsn_accept(c, iscsi_get32(b + 24), c->hi.immediate))
 		return;
@@ -367,7 +376,7 @@ void iscsi_rx_logout(struct iscsi_conn *c)
 		iscsi_logout_try(c);
 		return;
 	case ISCSI_LOGOUT_RECOVERY:
-		rsp = ISCSI_LOGOUT_RSP_NO_RECOVERY; /* connection recovery is ERL 2 */
+		rsp = iscsi_erl2_logout(c, cid, &close_self); /* connection recovery, ERL 2 */
 		break;
 	default:
 		iscsi_send_reject(c, ISCSI_REJECT_INVALID_FIELD, b);
@@ -377,6 +386,15 @@ void iscsi_rx_logout(struct iscsi_conn *c)
 	p->bhs[2] = rsp;
 	iscsi_put32(p->bhs + 16, iscsi_get32(b + 16));
 	iscsi_fill_sn(c, p->bhs, true);
+	if (reason == ISCSI_LOGOUT_RECOVERY && rsp == ISCSI_LOGOUT_RSP_OK)
+		iscsi_put16(p->bhs + 42, (uint16_t)c->sess->p.time2retain);
+	if (close_self) {
+		/* its tasks wait for reassignment once it is closed */
+		p->close_after = true;
+		c->closing_after_tx = true;
+		c->leave_only = true;
+		iscsi_conn_update_rx(c);
+	}
 	iscsi_conn_queue(c, p);
 }
 

@@ -1,7 +1,8 @@
 /* Task Management Function requests: mapped to MSG_TMF for the core, answered
- * with its result. Task reassignment needs ERL 2 and is refused here. */
+ * with its result. Task reassignment (ERL 2) is iscsi_erl2.c. */
 #include "procs/frontend-iscsi/iscsi.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,7 +111,10 @@ void iscsi_rx_tmf(struct iscsi_conn *c)
 	case ISCSI_TMF_TARGET_WARM_RESET: m.tmf.fn = MSG_TMF_TARGET_WARM_RESET; break;
 	case ISCSI_TMF_TARGET_COLD_RESET: m.tmf.fn = MSG_TMF_TARGET_COLD_RESET; break;
 	case ISCSI_TMF_TASK_REASSIGN:
-		tmf_respond(c, itt, ISCSI_TMF_RSP_NO_REASSIGN, false);
+		if (c->sess->p.erl < 2)
+			tmf_respond(c, itt, ISCSI_TMF_RSP_NO_REASSIGN, false);
+		else
+			iscsi_erl2_reassign(c, itt, rtt, iscsi_get32(b + 36));
 		return;
 	default:
 		tmf_respond(c, itt, ISCSI_TMF_RSP_NOT_SUPPORTED, false);
@@ -208,4 +212,32 @@ void iscsi_tmf_orphan(struct iscsi_conn *c)
 		c->tmfs = tm->next;
 		tm->c = NULL;
 	}
+}
+
+int iscsi_tmf_abort_quiet(struct iscsi_tgt *t, uint32_t nexus, const struct iscsi_cmd *cmd)
+{
+	struct iscsi_tmf *tm = calloc(1, sizeof(*tm));
+	union msg m;
+
+	if (!tm)
+		return -ENOMEM;
+	tm->fn = ISCSI_TMF_ABORT_TASK; /* tm->c NULL: the answer goes nowhere */
+	memset(&m, 0, sizeof(m));
+	m.h.type = MSG_TMF;
+	m.h.tag = iscsi_req_new(t, REQ_TMF, tm);
+	if (!m.h.tag) {
+		free(tm);
+		return -EAGAIN;
+	}
+	m.tmf.nexus = nexus;
+	m.tmf.fn = MSG_TMF_ABORT_TASK;
+	m.tmf.lun = cmd->lun;
+	m.tmf.ref_tag = cmd->tag;
+	iscsi_core_send(t, &m);
+	return 0;
+}
+
+void iscsi_tmf_respond(struct iscsi_conn *c, uint32_t itt, uint8_t rsp)
+{
+	tmf_respond(c, itt, rsp, false);
 }

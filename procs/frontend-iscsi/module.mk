@@ -12,6 +12,7 @@ mtgt-iscsi_SRCS := $(ISCSI_DIR)/main.c $(ISCSI_DIR)/iscsi_tgt.c $(ISCSI_DIR)/isc
 	$(ISCSI_DIR)/iscsi_auth.c $(ISCSI_DIR)/iscsi_sandbox.c \
 	$(ISCSI_CHAP) $(ISCSI_PURE)
 mtgt-iscsi_SRCS += $(ISCSI_DIR)/iscsi_handover.c $(ISCSI_DIR)/iscsi_handover_state.c $(ISCSI_DIR)/iscsi_cmdsn.c $(ISCSI_DIR)/iscsi_mcs.c
+mtgt-iscsi_SRCS += $(ISCSI_DIR)/iscsi_reinstate.c $(ISCSI_DIR)/iscsi_erl2.c
 mtgt-iscsi_LIBS := -lev -ljansson -lnettle -lseccomp
 
 TEST_PROGS += test-iscsi-params test-iscsi-pdu

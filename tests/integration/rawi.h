@@ -103,5 +103,11 @@ void rawi_case_shut_none(void);
 void rawi_case_shut_drop(void);
 /* rawi_mcs.c: several connections per session */
 void rawi_case_mcs(void);
+/* rawi_reinst.c: connection reinstatement aborts the old tasks first */
+void rawi_case_conn_reinstate(void);
+/* rawi_erl2.c: ErrorRecoveryLevel 2, TASK REASSIGN */
+void rawi_case_erl2(void);
+/* rawi_mcsup.c: live upgrade under a session of two connections */
+void rawi_case_mcs_upgrade(void);
 
 #endif

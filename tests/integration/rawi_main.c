@@ -65,7 +65,9 @@ static void case_login(void)
 
 	CHECK(st == 0, "login status 0x%x", st);
 	v = rawi_key(&P, "ErrorRecoveryLevel");
-	CHECK(v && !strcmp(v, "1"), "ErrorRecoveryLevel=2 offered: answer %s (want 1)", v ? v : "-");
+	CHECK(v && !strcmp(v, "2"), "ErrorRecoveryLevel=2 offered: answer %s (want 2)", v ? v : "-");
+	v = rawi_key(&P, "DefaultTime2Retain");
+	CHECK(v && !strcmp(v, "20"), "DefaultTime2Retain=20 at ERL 2: answer %s (want 20)", v ? v : "-");
 	v = rawi_key(&P, "MaxConnections");
 	CHECK(v && !strcmp(v, "4"), "MaxConnections answer %s (want 4)", v ? v : "-");
 	v = rawi_key(&P, "HeaderDigest");
@@ -912,6 +914,9 @@ static const struct {
 	{ "shut-none", rawi_case_shut_none },
 	{ "shut-drop", rawi_case_shut_drop },
 	{ "mcs", rawi_case_mcs },
+	{ "conn-reinstate", rawi_case_conn_reinstate },
+	{ "erl2", rawi_case_erl2 },
+	{ "mcs-upgrade", rawi_case_mcs_upgrade },
 };
 
 int main(int argc, char **argv)
@@ -932,7 +937,10 @@ int main(int argc, char **argv)
 			if (all ? cases[i].fn == case_logout_req || cases[i].fn == case_logout_wait ||
 				  !strncmp(cases[i].name, "cmdsn-", 6) ||
 				  !strncmp(cases[i].name, "shut-", 5) ||
-				  !strcmp(cases[i].name, "mcs")
+				  !strcmp(cases[i].name, "mcs") ||
+				  !strcmp(cases[i].name, "conn-reinstate") ||
+				  !strcmp(cases[i].name, "erl2") ||
+				  !strcmp(cases[i].name, "mcs-upgrade")
 				: strcmp(argv[a], cases[i].name) != 0)
 				continue;
 			int before = rawi_failures;

@@ -183,11 +183,11 @@ static void test_operational(void **s)
 	assert_string_equal(answer(&out, "MaxBurstLength"), "1048576");
 	assert_string_equal(answer(&out, "FirstBurstLength"), "4096");
 	assert_string_equal(answer(&out, "DefaultTime2Wait"), "5");
-	assert_string_equal(answer(&out, "DefaultTime2Retain"), "0");
+	assert_string_equal(answer(&out, "DefaultTime2Retain"), "0"); /* before ERL=2 */
 	assert_string_equal(answer(&out, "MaxOutstandingR2T"), "4");
 	assert_string_equal(answer(&out, "DataPDUInOrder"), "Yes");
 	assert_string_equal(answer(&out, "DataSequenceInOrder"), "Yes");
-	assert_string_equal(answer(&out, "ErrorRecoveryLevel"), "1"); /* min(2, ours 1) */
+	assert_string_equal(answer(&out, "ErrorRecoveryLevel"), "2"); /* min(2, ours 2) */
 	assert_string_equal(answer(&out, "IFMarker"), "No");
 	assert_string_equal(answer(&out, "OFMarker"), "No");
 	assert_string_equal(answer(&out, "OFMarkInt"), "Irrelevant");
