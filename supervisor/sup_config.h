@@ -83,6 +83,9 @@ struct sup_fc_port {
 	char    *target;
 	uint32_t port_id;      /* VN2VN N_Port id to claim, 0: from the WWPN */
 	json_t  *fip_vlans;    /* answered to FIP VLAN requests, or NULL */
+	/* "mode": "fabric": an ENode logging in through an FCF (fc_fcoe_enode.c) */
+	bool     fabric, spma, vlan_discovery;
+	uint32_t fc_map;       /* the FCF's FC-MAP to accept, 0: any */
 };
 
 /* An SRP target port (sup_srp.c). */
