@@ -27,7 +27,7 @@ mtgt-fc_LIBS := -lev -ljansson -lseccomp -lz
 
 # the FCoE test initiator (driven by tests/integration/fc-fcoe.sh)
 TEST_PROGS += test-fc-ini
-test-fc-ini_SRCS := tests/helpers/fc_ini.c tests/helpers/fc_ini_cases.c $(FC_PURE)
+test-fc-ini_SRCS := tests/helpers/fc_ini.c tests/helpers/fc_ini_cases.c tests/helpers/fc_fcf.c $(FC_PURE)
 test-fc-ini_LIBS := -lz
 
 # VFIO library (issue 10, VFIO part): container, group, device, BARs, config
