@@ -50,6 +50,9 @@ struct fc_port {
 	uint32_t nvlans;
 	uint8_t  seq_id;
 	struct fcoe_enode en;         /* fabric mode (en.on) */
+	/* tests: frames go here instead of the socket */
+	void   (*test_tx)(void *arg, const uint8_t *frame, size_t len);
+	void    *test_tx_arg;
 	struct fcoe_peer peers[FCOE_MAX_PEERS];
 	struct fc_xfer *rx[FCOE_RX_SLOTS];
 	uint8_t  buf[FCOE_MAX_FRAME + 64];
