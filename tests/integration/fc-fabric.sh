@@ -25,6 +25,7 @@ NS_I=mtgtffI$$
 VT=mffT$$
 VI=mffI$$
 fc_net_cleanup() {
+	[ -n "${CAP_PID:-}" ] && kill -TERM "$CAP_PID" 2>/dev/null
 	tl_cleanup
 	ip netns del "$NS_T" 2>/dev/null
 	ip netns del "$NS_I" 2>/dev/null
@@ -49,6 +50,15 @@ TWWPN=0x2000001b32aa0011
 TWWNN=0x2000001b32aa0010
 IWWPN=0x2100001b32bb0011
 IID=0e0101   # the initiator's N_Port id on the fake fabric
+
+CAP=$TL_DIR/fabric.pcap
+if command -v tshark >/dev/null; then
+	ip netns exec "$NS_I" tshark -q -i "$VI" -w "$CAP" -f "ether proto 0x8906 or ether proto 0x8914" \
+		>/dev/null 2>&1 &
+	CAP_PID=$!
+	for ((i = 0; i < 100; i++)); do [ -s "$CAP" ] && break; sleep 0.1; done
+	sleep 0.5
+fi
 
 # the fake FCF must be listening before the target solicits
 READY=$TL_DIR/fabric.ready
@@ -119,5 +129,30 @@ tl_log_clean || tl_fail "sanitizer report or sandbox kill in the log"
 tl_stop || tl_fail "stop failed"
 [ "$TL_EXIT" = 0 ] || tl_fail "mtgtd exit status $TL_EXIT"
 wait "$FCF" || { cat "$TL_DIR/fabric.err" >&2; tl_fail "no FIP LOGO at shutdown"; }
+
+# tshark decodes what the target sent (FIP from its ENode MAC, FCoE from its
+# FPMA MAC) independently of our codecs
+if [ -n "${CAP_PID:-}" ]; then
+	sleep 0.5
+	kill -TERM "$CAP_PID" 2>/dev/null
+	wait "$CAP_PID" 2>/dev/null
+	CAP_PID=
+	TMAC=$(ip -n "$NS_T" -o link show "$VT" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+	from="(eth.src == 0e:fc:00:0e:01:02 || eth.src == $TMAC)"
+	t() { tshark -r "$CAP" -Y "$from && ($1)" 2>/dev/null | wc -l; }
+	bad=$(t "_ws.malformed || _ws.expert.severity >= warning")
+	nsol=$(t "fip.opcode == 1 && fip.disc_subcode == 1")
+	nflogi=$(t "fip.opcode == 2 && fip.ls.subcode == 1 && fcels.opcode == 0x04")
+	nlogo=$(t "fip.opcode == 2 && fcels.opcode == 0x05")
+	nfka=$(t "fip.opcode == 3 && fip.ctrl_subcode == 1")
+	nct=$(t "fcdns")
+	nscr=$(t "fcels.opcode == 0x62")
+	nrft=$(t "fcdns.opcode == 0x217 && fcdns.fc4types.fcp == 1")
+	nrff=$(t "fcdns.opcode == 0x21f && fcdns.fc4features.t == 1 && fcdns.req.fc4type == 8")
+	tl_log "tshark: from the target $nsol solicitations, $nflogi FIP FLOGI, $nlogo FIP LOGO, $nfka keep-alives, $nct name-server CT frames ($nrft RFT_ID FCP, $nrff RFF_ID FCP target), $nscr SCR; $bad malformed or with warnings"
+	[ "$bad" = 0 ] || tl_fail "tshark finds malformed target frames: $(tshark -r "$CAP" -Y "$from && (_ws.malformed || _ws.expert.severity >= warning)" 2>/dev/null | head -3)"
+	[ "$nflogi" -ge 3 ] && [ "$nlogo" = 1 ] && [ "$nfka" -ge 2 ] && [ "$nct" -ge 9 ] &&
+		[ "$nscr" -ge 3 ] && [ "$nrft" -ge 3 ] && [ "$nrff" -ge 3 ] || tl_fail "tshark does not see the fabric login sequence"
+fi
 sed 's/^test-fc-ini: /[fc-fabric] /' "$TL_DIR/fabric.err" | grep -v "^$" >&2
 tl_pass
