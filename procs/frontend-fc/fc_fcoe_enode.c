@@ -351,8 +351,10 @@ static void keep_alive(struct fc_port *p, bool vn_port)
 	uint8_t out[128];
 	struct fip_buf b;
 
-	fip_begin(&b, out, sizeof(out), p->en.fcf.mac, p->enode_mac, 0, FIP_OP_CTRL,
-		  FIP_SC_KEEP_ALIVE, 0);
+	/* a VN_Port's keep-alive comes from the VN_Port's MAC, the ENode's
+	 * from the ENode's; both name the ENode in the MAC descriptor */
+	fip_begin(&b, out, sizeof(out), p->en.fcf.mac, vn_port ? p->vn_mac : p->enode_mac, 0,
+		  FIP_OP_CTRL, FIP_SC_KEEP_ALIVE, 0);
 	fip_put_mac(&b, p->enode_mac);
 	if (vn_port)
 		fip_put_vn_id(&b, p->vn_mac, p->port_id, p->wwpn);

@@ -221,10 +221,16 @@ static void fip_in(struct fci *c, const struct fip_msg *m)
 		}
 		break;
 	case FIP_OP_CTRL:
-		if (m->subcode != 1 || memcmp(m->src, F.enode_mac, 6) || memcmp(m->dst, F.mac, 6))
+		if (m->subcode != 1 || memcmp(m->dst, F.mac, 6) || !FIP_HAS(m, FIP_DT_MAC) ||
+		    memcmp(m->mac, F.enode_mac, 6))
 			break;
 		if (FIP_HAS(m, FIP_DT_VN_ID)) {
+			/* from the VN_Port's MAC, naming it */
+			if (memcmp(m->src, F.tgt_mac, 6) || m->vn_port_id != TGT_NPORT)
+				F.bad++;
 			F.vn_fkas++;
+		} else if (memcmp(m->src, F.enode_mac, 6)) {
+			F.bad++;
 		} else {
 			if (F.up && now_ms() - F.last_fka_ms > FCF_FKA_MS * 5 / 2)
 				F.late_fkas++;

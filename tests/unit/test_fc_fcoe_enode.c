@@ -60,12 +60,18 @@ static void tx(void *arg, const uint8_t *f, size_t len)
 	e->ntx++;
 }
 
-static void last_fip(struct ev *e, struct fip_msg *m, uint16_t op, uint8_t sub)
+static void last_fip_from(struct ev *e, struct fip_msg *m, uint16_t op, uint8_t sub,
+			  const uint8_t *src)
 {
 	assert_int_equal(fip_parse(e->tx, e->tx_len, m), 0);
 	assert_int_equal(m->op, op);
 	assert_int_equal(m->subcode, sub);
-	assert_memory_equal(m->src, enode_mac, 6);
+	assert_memory_equal(m->src, src, 6);
+}
+
+static void last_fip(struct ev *e, struct fip_msg *m, uint16_t op, uint8_t sub)
+{
+	last_fip_from(e, m, op, sub, enode_mac);
 }
 
 static void advert(struct fc_port *p, const uint8_t *mac, uint8_t prio, uint32_t map, bool avail)
@@ -227,7 +233,13 @@ static void test_keep_alive_and_cvl(void **state)
 	fc_fcoe_test_age(p, 90000);
 	advert(p, fcf_mac, 100, MAP, true);
 	fc_fcoe_ops.poll(p);
-	last_fip(&e, &m, FIP_OP_CTRL, 1);
+	{
+		uint8_t fpma[6];
+
+		fcoe_fpma(MAP, NPORT, fpma);
+		last_fip_from(&e, &m, FIP_OP_CTRL, 1, fpma);
+	}
+	assert_memory_equal(m.mac, enode_mac, 6);
 	assert_true(FIP_HAS(&m, FIP_DT_VN_ID));
 	assert_int_equal(m.vn_port_id, NPORT);
 	/* CVL from another MAC, or for another VN_Port: ignored */
