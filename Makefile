@@ -39,7 +39,7 @@ conformance: deps
 	 CONFORMANCE_MULTIPATH=1 bash tests/conformance/run.sh; b=$$?; \
 	 CONFORMANCE_MULTIPATH=1 CONFORMANCE_LUN_JSON='$(CONFORMANCE_MAIN_LUN)' bash tests/conformance/run.sh; c=$$?; \
 	 CONFORMANCE_READONLY=1 bash tests/conformance/run.sh; d=$$?; \
-	 CONFORMANCE_REMOVABLE=1 bash tests/conformance/run.sh; e=$$?; \
+	 CONFORMANCE_REMOVABLE=1 CONFORMANCE_MULTIPATH=1 bash tests/conformance/run.sh; e=$$?; \
 	 CONFORMANCE_512E=1 bash tests/conformance/run.sh; f=$$?; \
 	 CONFORMANCE_SANITIZE_RESET=1 bash tests/conformance/run.sh; g=$$?; \
 	 exit $$((a | b | c | d | e | f | g))

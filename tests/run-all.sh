@@ -80,6 +80,7 @@ if selected conformance-short && [ -f "$LOGS/conformance-short.log" ]; then
 	grep -h '^conformance:' "$LOGS/conformance-short.log" | sed 's/^/    /'
 fi
 CONFORMANCE_READONLY=1 run_one conformance-readonly 120 bash "$ROOT/tests/conformance/run.sh"
+CONFORMANCE_REMOVABLE=1 CONFORMANCE_MULTIPATH=1 run_one conformance-removable 120 bash "$ROOT/tests/conformance/run.sh"
 
 echo "== soak and fuzz (short)"
 run_one soak-short 180 env SOAK_SECONDS=20 bash "$ROOT/tests/soak/soak.sh"

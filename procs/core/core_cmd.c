@@ -725,6 +725,14 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		run_emulated(co, cmd);
 		return;
 	}
+	/* a command of another device type's set (READ(16) on a CD/DVD LU):
+	 * refused as the CDB errors are, so it agrees with REPORT SUPPORTED
+	 * OPERATION CODES (scsi_opcodes.c) */
+	if (!scsi_opcode_of_type(&cmd->lun->lu, cmd->cdb)) {
+		scsi_check(&cmd->res, SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
+		core_cmd_complete(co, cmd);
+		return;
+	}
 	/* SANITIZE IN PROGRESS comes before unit attentions (SBC-3 4.11) */
 	if (core_sanitize_refuse(co, cmd))
 		return;
@@ -738,6 +746,12 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 		return;
 	}
 	if (core_alua_refuse(co, cmd) || core_pr_conflict(co, cmd) || core_media_gate(cmd)) {
+		core_cmd_complete(co, cmd);
+		return;
+	}
+	/* a read-only ACL entry: what would change shared state (scsi_ro.c);
+	 * its media writes are refused by the decoders below */
+	if (nx->readonly && scsi_ro_refuse(&cmd->lun->lu, cmd->cdb, &cmd->res)) {
 		core_cmd_complete(co, cmd);
 		return;
 	}

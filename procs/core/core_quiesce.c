@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "procs/core/core.h"
 #include "procs/core/core_state.h"
+#include "procs/core/core_xcopy.h"
 
 #define PARK_MAX 65536
 
@@ -95,4 +96,6 @@ void core_quiesce_resume(struct core *co)
 			core_handle_frontend(co, cl, &park[i].m);
 	}
 	npark = 0;
+	/* a sanitize paused for the handover goes on */
+	core_sanitize_resume(co);
 }

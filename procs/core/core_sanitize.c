@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "procs/core/core_state.h"
 #include "procs/core/core_xcopy.h"
 #include "shm/pool.h"
 
@@ -144,6 +145,7 @@ static void san_free(struct core_sanitize *s)
 {
 	if (!s)
 		return;
+	core_state_dirty = true;
 	if (s->lun->san == s)
 		s->lun->san = NULL;
 	free(s->pattern);
@@ -182,6 +184,7 @@ static void job_end(struct core_sanitize *s, bool ok)
 		s->job = NULL;
 	}
 	s->running = false;
+	core_state_dirty = true;
 	if (ok) {
 		log_info("LUN %u: sanitize done (%llu bytes)", s->lun->lu.lun,
 			 (unsigned long long)s->done);
@@ -223,9 +226,16 @@ static void issue(struct core_sanitize *s)
 		san_free(s);
 		return;
 	}
-	if (co->shutting_down) {
-		/* the state is not kept across a restart: give up here */
-		job_end(s, false);
+	if (co->shutting_down || co->quiescing) {
+		/* nothing is at the backend between pieces: stop here, still
+		 * running; the state segment holds where, and the next
+		 * incarnation (or CTL_RESUME) resumes it (core_sanitize_resume) */
+		ev_timer_stop(co->loop, &s->pace);
+		core_cmd_free(co, s->job);
+		s->job = NULL;
+		core_state_dirty = true;
+		log_info("LUN %u: sanitize paused at %llu of %llu bytes", s->lun->lu.lun,
+			 (unsigned long long)s->done, (unsigned long long)s->total);
 		return;
 	}
 	if (!bl || bl->role != CORE_ROLE_BACKEND) {
@@ -263,7 +273,7 @@ static void next(struct core_sanitize *s)
 {
 	struct core *co = s->co;
 
-	if (s->rate && s->sa == SANITIZE_SA_OVERWRITE && !co->shutting_down) {
+	if (s->rate && s->sa == SANITIZE_SA_OVERWRITE && !co->shutting_down && !co->quiescing) {
 		double due = s->t0 + (double)s->done / (double)s->rate, now = ev_time();
 
 		if (due > now + 0.001) {
@@ -317,6 +327,7 @@ void core_job_io_done(struct core *co, struct core_cmd *job, const struct msg_io
 	}
 	s->pos += job->io_len;
 	s->done += job->io_len;
+	core_state_lazy = true;        /* a resume redoes at most ~50 ms of pieces */
 	if (s->pos >= s->lu_bytes) {
 		s->pos = 0;
 		if (++s->pass >= s->passes) {
@@ -343,6 +354,35 @@ static bool param_copy(struct core *co, struct core_cmd *cmd, uint8_t **out, uin
 	}
 	memcpy(*out, src, *len);
 	return true;
+}
+
+/* The job's command slot (and for OVERWRITE its pattern buffer, filled for
+ * the current pass). */
+static int job_create(struct core *co, struct core_sanitize *s)
+{
+	struct core_lun *l = s->lun;
+
+	s->job = core_cmd_alloc(co);
+	if (!s->job)
+		return -ENOMEM;
+	s->job->kind = CK_JOB;
+	s->job->fe_link = UINT32_MAX;   /* no frontend's: its loss must not touch it */
+	s->job->state = CS_WAIT;
+	s->job->lun = l;
+	s->job->io.blk = SCSI_BLK_SANITIZE;
+	s->job->be_link = l->link;
+	s->job->be_dev = l->dev;
+	if (s->sa == SANITIZE_SA_OVERWRITE) {
+		/* powers of two: every piece stays whole blocks */
+		if (core_arena_take(co, CORE_VERIFY_CHUNK, l->lu.block_size, &s->job->bbuf)) {
+			core_cmd_free(co, s->job);
+			s->job = NULL;
+			return -EBUSY;
+		}
+		s->job->bbuf_own = true;
+		fill(s);
+	}
+	return 0;
 }
 
 static void busy(struct core_cmd *cmd)
@@ -404,34 +444,16 @@ void core_sanitize_start(struct core *co, struct core_cmd *cmd)
 	s->t0 = ev_time();
 	ev_timer_init(&s->pace, pace_cb, 0., 0.);
 	s->pace.data = s;
-	s->job = core_cmd_alloc(co);
-	if (!s->job) {
+	if (job_create(co, s)) {
 		san_free(s);
-		busy(cmd);
+		busy(cmd);   /* no command slot or the core arena is busy: retry */
 		return;
-	}
-	s->job->kind = CK_JOB;
-	s->job->fe_link = UINT32_MAX;   /* no frontend's: its loss must not touch it */
-	s->job->state = CS_WAIT;
-	s->job->lun = l;
-	s->job->io.blk = SCSI_BLK_SANITIZE;
-	s->job->be_link = l->link;
-	s->job->be_dev = l->dev;
-	if (sa == SANITIZE_SA_OVERWRITE) {
-		/* powers of two: every piece stays whole blocks */
-		if (core_arena_take(co, CORE_VERIFY_CHUNK, l->lu.block_size, &s->job->bbuf)) {
-			core_cmd_free(co, s->job);
-			san_free(s);
-			busy(cmd);   /* the core arena is busy: retry */
-			return;
-		}
-		s->job->bbuf_own = true;
-		fill(s);
 	}
 	/* a sanitize replaces the failure mode of an earlier one */
 	san_free(l->san);
 	l->san = s;
 	s->running = true;
+	core_state_dirty = true;
 	log_info("LUN %u: sanitize (service action %02xh, %u passes) started%s", l->lu.lun, sa,
 		 s->passes, immed ? ", IMMED" : "");
 	issue(s);
@@ -448,5 +470,214 @@ void core_sanitize_start(struct core *co, struct core_cmd *cmd)
 		s->waiter_idx = cmd->idx;
 		s->waiter_gen = cmd->gen;
 		cmd->parked = true;
+	}
+}
+
+/* ---- across core incarnations: key "sanitize" of the state segment ----
+ *
+ * SBC-4 has a sanitize survive resets and power loss: it resumes, or ends in
+ * failure mode; the LU never looks usable with its data half erased. A core
+ * restart is neither to the initiators (their sessions stay), so a running
+ * sanitize resumes where the segment says (its pieces are idempotent; the
+ * progress is saved lazily, so up to ~50 ms of pieces are written twice) and
+ * a failed one stays in failure mode. One that cannot be resumed as saved
+ * (the LU was resized, its block size changed) becomes a failed sanitize:
+ * failure mode, MEDIUM FORMAT CORRUPTED, until a new SANITIZE or EXIT
+ * FAILURE MODE (with AUSE). A non-IMMED SANITIZE that the frontend
+ * re-submits to the new core meets the sanitize in progress (NOT READY,
+ * SANITIZE IN PROGRESS) instead of waiting for its end. */
+
+#define SAN_PATTERN_MAX 65536u
+
+static json_t *san_entry(const struct core_lun *l, const struct core_sanitize *s)
+{
+	char *hex = malloc(2 * (size_t)s->pattern_len + 1);
+	json_t *o;
+
+	if (!hex)
+		return NULL;
+	for (uint32_t i = 0; i < s->pattern_len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", s->pattern[i]);
+	hex[2 * s->pattern_len] = 0;
+	o = json_pack("{s:s, s:i, s:s, s:b, s:i, s:b, s:i, s:i, s:s, s:I, s:I, s:I}",
+		      "target", l->tgt->name, "lun", (int)l->lu.lun,
+		      "state", s->running ? "running" : "failed", "ause", s->ause,
+		      "sa", (int)s->sa, "invert", s->invert, "passes", (int)s->passes,
+		      "pass", (int)s->pass, "pattern", hex, "pos", (json_int_t)s->pos,
+		      "done", (json_int_t)s->done, "lu_bytes", (json_int_t)s->lu_bytes);
+	free(hex);
+	return o;
+}
+
+static json_t *san_save(struct core *co)
+{
+	json_t *a = json_array();
+
+	for (uint32_t t = 0; a && t < co->cfg.ntargets; t++) {
+		struct core_target *tg = &co->cfg.targets[t];
+
+		for (uint32_t i = 0; i < tg->nluns; i++) {
+			const struct core_lun *l = &tg->luns[i];
+			json_t *e;
+
+			if (!l->live || !l->san || l->san->removed)
+				continue;
+			e = san_entry(l, l->san);
+			if (e)
+				json_array_append_new(a, e);
+		}
+	}
+	if (a && !json_array_size(a)) {
+		json_decref(a);
+		a = NULL;
+	}
+	return a;
+}
+
+static bool san_int(json_t *o, const char *key, json_int_t lo, json_int_t hi, json_int_t *v)
+{
+	json_t *j = json_object_get(o, key);
+
+	if (!json_is_integer(j) || json_integer_value(j) < lo || json_integer_value(j) > hi)
+		return false;
+	if (v)
+		*v = json_integer_value(j);
+	return true;
+}
+
+static bool san_hex(const char *hex, uint8_t *out)
+{
+	for (size_t i = 0; hex[2 * i]; i++) {
+		unsigned v;
+
+		if (!hex[2 * i + 1] || sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return false;
+		if (out)
+			out[i] = (uint8_t)v;
+	}
+	return true;
+}
+
+/* Validate everything, apply nothing: a refusal refuses the whole segment. */
+static int san_check(struct core *co, json_t *v)
+{
+	json_t *e;
+	size_t i;
+
+	(void)co;
+	if (!json_is_array(v) || json_array_size(v) > 65536)
+		return -EINVAL;
+	json_array_foreach(v, i, e) {
+		const char *state = json_string_value(json_object_get(e, "state"));
+		const char *tname = json_string_value(json_object_get(e, "target"));
+		const char *hex = json_string_value(json_object_get(e, "pattern"));
+		json_int_t sa, passes, pass, pos, done, bytes;
+		size_t hlen = hex ? strlen(hex) : 0;
+
+		if (!json_is_object(e) || !tname || !*tname || strlen(tname) >= MSG_NAME_MAX ||
+		    !san_int(e, "lun", 0, 16383, NULL) || !state ||
+		    (strcmp(state, "running") && strcmp(state, "failed")) ||
+		    !json_is_boolean(json_object_get(e, "ause")) ||
+		    !json_is_boolean(json_object_get(e, "invert")) ||
+		    !san_int(e, "sa", SANITIZE_SA_OVERWRITE, SANITIZE_SA_BLOCK_ERASE, &sa) ||
+		    !san_int(e, "passes", 1, 31, &passes) || !san_int(e, "pass", 0, passes - 1, &pass) ||
+		    !san_int(e, "lu_bytes", 0, INT64_MAX / 32, &bytes) ||
+		    !san_int(e, "pos", 0, bytes, &pos) || !san_int(e, "done", 0, bytes * passes, &done) ||
+		    !hex || hlen % 2 || hlen / 2 > SAN_PATTERN_MAX || !san_hex(hex, NULL))
+			return -EINVAL;
+		/* what the CDB checks allow: OVERWRITE has a pattern, BLOCK ERASE
+		 * one pass and none */
+		if (sa == SANITIZE_SA_OVERWRITE ? hlen == 0 : (hlen != 0 || passes != 1))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static void san_apply(struct core *co, json_t *v)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(v, i, e) {
+		struct core_target *t = core_config_target(&co->cfg,
+			json_string_value(json_object_get(e, "target")));
+		struct core_lun *l = t ? core_target_lun(t,
+			(uint32_t)json_integer_value(json_object_get(e, "lun"))) : NULL;
+		const char *hex = json_string_value(json_object_get(e, "pattern"));
+		struct core_sanitize *s;
+
+		if (!l || !l->live || l->san)
+			continue;       /* the LU left the configuration meanwhile */
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			continue;
+		s->co = co;
+		s->lun = l;
+		s->sa = (uint8_t)json_integer_value(json_object_get(e, "sa"));
+		s->ause = json_is_true(json_object_get(e, "ause"));
+		s->invert = json_is_true(json_object_get(e, "invert"));
+		s->passes = (uint8_t)json_integer_value(json_object_get(e, "passes"));
+		s->pass = (uint8_t)json_integer_value(json_object_get(e, "pass"));
+		s->pos = (uint64_t)json_integer_value(json_object_get(e, "pos"));
+		s->done = (uint64_t)json_integer_value(json_object_get(e, "done"));
+		s->lu_bytes = l->lu.nblocks << l->lu.block_shift;
+		s->total = s->lu_bytes * s->passes;
+		s->pattern_len = (uint32_t)(strlen(hex) / 2);
+		if (s->pattern_len && (s->pattern = malloc(s->pattern_len)))
+			san_hex(hex, s->pattern);
+		s->rate = pace_rate();
+		ev_timer_init(&s->pace, pace_cb, 0., 0.);
+		s->pace.data = s;
+		s->running = !strcmp(json_string_value(json_object_get(e, "state")), "running");
+		s->failed = !s->running;
+		if (s->running &&
+		    ((uint64_t)json_integer_value(json_object_get(e, "lu_bytes")) != s->lu_bytes ||
+		     s->pos >= s->lu_bytes || s->pos % l->lu.block_size ||
+		     s->pattern_len > l->lu.block_size ||
+		     (s->pattern_len && !s->pattern))) {
+			/* cannot go on as it was: interrupted, so failed */
+			log_warn("LUN %u: the sanitize of the previous core cannot resume here: "
+				 "failure mode", l->lu.lun);
+			s->running = false;
+			s->failed = true;
+		}
+		l->san = s;
+		log_info("LUN %u: sanitize %s from the state segment (%llu of %llu bytes)",
+			 l->lu.lun, s->running ? "to resume" : "failure mode restored",
+			 (unsigned long long)s->done, (unsigned long long)s->total);
+	}
+}
+
+static const struct core_state_ext san_ext = {
+	.key = "sanitize", .save = san_save, .check = san_check, .apply = san_apply,
+};
+
+void core_sanitize_state_register(void)
+{
+	core_state_register(&san_ext);
+}
+
+void core_sanitize_resume(struct core *co)
+{
+	for (uint32_t t = 0; t < co->cfg.ntargets; t++) {
+		struct core_target *tg = &co->cfg.targets[t];
+
+		for (uint32_t i = 0; i < tg->nluns; i++) {
+			struct core_sanitize *s = tg->luns[i].san;
+
+			if (!tg->luns[i].live || !s || !s->running || s->job || s->removed)
+				continue;
+			if (job_create(co, s)) {
+				log_warn("LUN %u: no room to resume the sanitize: failure mode",
+					 s->lun->lu.lun);
+				job_end(s, false);
+				continue;
+			}
+			/* the pace goes on from where it was */
+			s->t0 = ev_time() - (s->rate ? (double)s->done / (double)s->rate : 0.);
+			log_info("LUN %u: sanitize resumed at %llu of %llu bytes", s->lun->lu.lun,
+				 (unsigned long long)s->done, (unsigned long long)s->total);
+			issue(s);
+		}
 	}
 }

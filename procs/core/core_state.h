@@ -59,5 +59,10 @@ struct core_state_ext {
 void core_state_register(const struct core_state_ext *ext);
 /* core_state_alua.c: the ALUA port group states under "alua" */
 void core_state_alua_register(void);
+/* core_sanitize.c: a sanitize running (resumed) or failed, under "sanitize" */
+void core_sanitize_state_register(void);
+/* core_media.c: removable media (loaded/ejected, prevention per I_T nexus),
+ * under "media" */
+void core_media_state_register(void);
 
 #endif

@@ -36,6 +36,9 @@ bool core_sanitize_busy(const struct core_lun *l, struct scsi_result *r);
 void core_sanitize_lun_removed(struct core_lun *l);
 /* An I/O of a CK_JOB command came back. */
 void core_job_io_done(struct core *co, struct core_cmd *job, const struct msg_io_done *d);
+/* Start the jobs of sanitizes that are running without one: restored from
+ * the state segment, or paused by a quiesce that was rolled back. */
+void core_sanitize_resume(struct core *co);
 
 /* core_cmd.c: retry the task set of an LU (commands an LBA range held back) */
 void core_lun_kick(struct core *co, struct core_lun *l);

@@ -10,6 +10,7 @@
 #include "procs/core/core.h"
 #include "procs/core/core_sandbox.h"
 #include "procs/core/core_state.h"
+#include "procs/core/core_xcopy.h"
 
 #define CORE_DEFAULT_CMDS  4096
 /* Measured on the 2-core build machines (QD1 4 KiB through mtgt-iscsi, the
@@ -60,6 +61,8 @@ int main(void)
 		exit(1);
 	core_async_init(&co);
 	core_state_alua_register();
+	core_sanitize_state_register();
+	core_media_state_register();
 	core_state_open(&co, json_object_get(c.init, "state_seg"));
 	core_state_restore(&co);
 	core_verify_buf_init(&co);
@@ -67,6 +70,7 @@ int main(void)
 	c.on_ctl = core_on_ctl;
 	c.on_shutdown = core_on_shutdown;
 	core_loop_start(&co);
+	core_sanitize_resume(&co);
 	child_watch_ctl(&c, co.loop);
 	sandbox_enter(&c, &core_sandbox);
 	child_ready(&c);

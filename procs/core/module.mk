@@ -5,6 +5,7 @@ CORE_SCSI_SRCS := procs/core/scsi_sense.c procs/core/scsi_cdb.c procs/core/scsi_
 	procs/core/scsi_pr.c procs/core/scsi_mode_select.c \
 	procs/core/scsi_blk.c procs/core/scsi_sbc.c procs/core/scsi_alua.c procs/core/scsi_mmc.c \
 	procs/core/scsi_xcopy.c procs/core/scsi_sanitize.c
+CORE_SCSI_SRCS += procs/core/scsi_ro.c
 mtgt-core_SRCS := procs/core/main.c procs/core/core_config.c procs/core/core_link.c procs/core/core_live.c procs/core/core_stats.c \
 	procs/core/core_cmd.c procs/core/core_tmf.c procs/core/core_verify.c \
 	procs/core/core_pr.c procs/core/core_pr_store.c procs/core/core_emul_out.c \
@@ -24,6 +25,10 @@ test-scsi-emul_SRCS := tests/unit/test_scsi_emul.c $(CORE_SCSI_SRCS)
 test-scsi-emul_LIBS := -lcmocka
 test-scsi-rw_SRCS := tests/unit/test_scsi_rw.c $(CORE_SCSI_SRCS)
 test-scsi-rw_LIBS := -lcmocka
+# the read-only ACL entry's refusals (scsi_ro.c)
+TEST_PROGS += test-scsi-ro
+test-scsi-ro_SRCS := tests/unit/test_scsi_ro.c $(CORE_SCSI_SRCS)
+test-scsi-ro_LIBS := -lcmocka
 
 # plays supervisor, frontend and backend around a real mtgt-core process
 TEST_PROGS += test-core-proc

@@ -365,11 +365,23 @@ size_t scsi_ua_take_sense(uint16_t *pending, uint8_t *sense, size_t cap);
 /* ASC/ASCQ of the UA that would be reported next (0: none); clears nothing. */
 uint16_t scsi_ua_peek(uint16_t pending);
 
+/* ---- scsi_ro.c ---- */
+/* For an I_T nexus with a read-only ACL entry: true (DATA PROTECT, WRITE
+ * PROTECTED in r) for the emulated commands that would change the medium or
+ * state the other nexuses share (MODE SELECT, PR OUT, RESERVE, SET TARGET
+ * PORT GROUPS, eject/load, FORMAT UNIT, SANITIZE). */
+bool scsi_ro_refuse(const struct scsi_lu *lu, const uint8_t *cdb, struct scsi_result *r);
+
 /* ---- scsi_opcodes.c ---- */
 void scsi_report_opcodes(const uint8_t *cdb, uint8_t *out, uint32_t cap, struct scsi_result *r);
 /* The same for one LU (NULL: rows every LU offers): some rows are thin-only. */
 void scsi_report_opcodes_lu(const struct scsi_lu *lu, const uint8_t *cdb, uint8_t *out,
 			    uint32_t cap, struct scsi_result *r);
+/* False when the table has the CDB's opcode only for another device type
+ * (e.g. READ(16) on a CD/DVD LU, GET CONFIGURATION on a disk): the command
+ * is then INVALID COMMAND OPERATION CODE, so what runs and what REPORT
+ * SUPPORTED OPERATION CODES lists cannot disagree. */
+bool scsi_opcode_of_type(const struct scsi_lu *lu, const uint8_t *cdb);
 
 /* ---- scsi_emul.c ---- */
 struct scsi_emul_req {

@@ -145,6 +145,30 @@ void iscsi_rx_tmf(struct iscsi_conn *c)
 	iscsi_core_send(t, &m);
 }
 
+/* RFC 7143 11.6.1: after a TARGET COLD RESET "the target MUST then close
+ * all of its TCP connections to all initiators (terminates all sessions)".
+ * The requester's connection closes once its response is sent (the other
+ * connections of its session follow it, iscsi_mcs.c); every other session
+ * of the same target node ends now, closing its first connection taking the
+ * rest along (their commands were aborted by
+ * the reset already; their nexuses go with them, so the initiators see
+ * I_T NEXUS LOSS / POWER ON when they log in again). Other target nodes of
+ * this process are separate SCSI target devices and are left alone. */
+static void tmf_cold_reset_close_others(struct iscsi_conn *c)
+{
+	struct iscsi_tgt *t = c->t;
+	struct iscsi_session *s, *next;
+
+	for (s = t->sessions; s; s = next) {
+		next = s->next;
+		if (s == c->sess || !s->conn || s->conn->state == CONN_CLOSED ||
+		    s->p.session_type != ISCSI_SESSION_NORMAL ||
+		    strcmp(s->p.target_name, c->sess->p.target_name) != 0)
+			continue;
+		iscsi_conn_close(s->conn, "target cold reset by another session");
+	}
+}
+
 void iscsi_tmf_done(struct iscsi_tgt *t, void *obj, uint8_t result)
 {
 	struct iscsi_tmf *tm = obj;
@@ -166,9 +190,12 @@ void iscsi_tmf_done(struct iscsi_tgt *t, void *obj, uint8_t result)
 		case MSG_TMF_NOT_SUPPORTED: rsp = ISCSI_TMF_RSP_NOT_SUPPORTED; break;
 		default: rsp = ISCSI_TMF_RSP_REJECTED; break;
 		}
-		/* a cold reset also drops the connections (SAM: hard reset) */
-		tmf_respond(c, tm->itt, rsp, tm->fn == ISCSI_TMF_TARGET_COLD_RESET &&
-			    rsp == ISCSI_TMF_RSP_COMPLETE);
+		bool cold = tm->fn == ISCSI_TMF_TARGET_COLD_RESET &&
+			    rsp == ISCSI_TMF_RSP_COMPLETE;
+
+		tmf_respond(c, tm->itt, rsp, cold);
+		if (cold && c->sess)
+			tmf_cold_reset_close_others(c);
 	}
 	free(tm);
 }

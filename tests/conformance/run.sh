@@ -28,14 +28,17 @@ if [ "${CONFORMANCE_SHORT:-0}" = 1 ]; then
 elif [ "${CONFORMANCE_READONLY:-0}" = 1 ]; then
 	name=conformance-readonly port=3412 tests=${CONFORMANCE_TESTS:-ALL.ReadOnly} limit=180
 elif [ "${CONFORMANCE_REMOVABLE:-0}" = 1 ]; then
-	# The removable-medium tests need "removable": true, which every other
-	# test must not have (PREVENT ALLOW locks the medium in), and one URL:
-	# with a second URL, PreventAllow.2ITNexuses finds on the second session
-	# the 29/03 that the LUNReset test before it gave every nexus (SAM-5),
-	# where it wants MEDIUM REMOVAL PREVENTED. StartStopUnit.
-	# PwrCnd is left out: it wants GOOD for the POWER CONDITION codes SBC-4
-	# reserves (4-6, 8, 9, Ch-Fh), which we refuse as INVALID FIELD IN CDB, as
-	# LIO does (docs/conformance.md).
+	# The removable-medium tests need "removable": true, which the main run
+	# does not have (StartStopUnit.PwrCnd, below). Run with two URLs
+	# (CONFORMANCE_MULTIPATH=1, as make conformance and make test do),
+	# PreventAllow.2ITNexuses checks that the second session sees the
+	# prevention; it passes only because the ColdReset test before it
+	# closed every session of the target (RFC 7143 11.6.1), so the second
+	# session logs in again and libiscsi eats its unit attentions.
+	# StartStopUnit.PwrCnd is left out: it wants GOOD for the POWER
+	# CONDITION codes SBC-4 reserves (4h, 6h, 8h, 9h, Ch-Fh), which SPC-4
+	# requires us to refuse ("receipt of reserved code values in defined
+	# fields shall be reported as an error"; docs/conformance.md).
 	name=conformance-removable port=3413 limit=300
 	tests=${CONFORMANCE_TESTS:-ALL.PreventAllow,ALL.StartStopUnit.Simple,ALL.StartStopUnit.NoLoej}
 elif [ "${CONFORMANCE_SANITIZE_RESET:-0}" = 1 ]; then

@@ -76,6 +76,9 @@ steps=(
 	"cdb:1b0000000300"                            # 26 load
 	"cdb:4a010000100000000800:in=8"               # 27 GESN: new media
 	"cdb:000000000000"                            # 28 TUR: ready
+	"cdb:88000000000000000010000000010000:in=2048"  # 29 READ(16): not MMC
+	"cdb:a30c01460000000000100000:in=16"          # 30 RSOC one command: GET CONFIGURATION
+	"cdb:a30c01880000000000100000:in=16"          # 31 RSOC one command: READ(16)
 )
 # a second session, there all along, hears that the medium may have changed
 timeout -k 5 90 "$TL_BIN/test-be-probe" -i iqn.2026-11.org.mtgt:other "$(tl_url "" 2)" tur \
@@ -179,6 +182,12 @@ ok(26)
 d = ok(27)
 check(d[4] == 2 and d[5] == 0x02, "GESN after load %s" % d.hex())
 ok(28)
+# the CD/DVD LU runs and lists the MMC set, not the disk-only commands
+sense(29, "5/20/00")
+d = ok(30)
+check(d[1] & 7 == 3 and be(d, 2, 2) == 10 and d[4] == 0x46, "RSOC GET CONFIGURATION %s" % d.hex())
+d = ok(31)
+check(d[1] & 7 == 1, "RSOC READ(16) on a cdrom %s" % d.hex())
 print("ok" if not errs else "; ".join(errs))
 PY
 )

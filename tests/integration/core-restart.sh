@@ -157,10 +157,11 @@ tl_wait_ready || tl_fail "not running after the rollback"
 [ "$(tl_pid core)" = "$old" ] || tl_fail "rollback: core pid $old -> $(tl_pid core)"
 [ "$(tl_proc_field core restarts)" = "$r0" ] || tl_fail "rollback counted as a restart"
 # (proc upgrade of a frontend or a backend is upgrade.sh's)
-# a core killed in the middle of an upgrade, with a new core that takes half
-# a second to start: the new one killed is a rollback (the old one serves on,
+# a core killed in the middle of an upgrade, with a new core that takes 3 s
+# to start (long enough that a loaded machine still kills it mid-start, well
+# inside the supervisor's 10 s start deadline): the new one killed is a rollback (the old one serves on,
 # same pid); the old one killed while the new one starts is a takeover
-printf '#!/bin/sh\nsleep 0.5\nexec "%s" "$@"\n' "$TL_DIR/mtgt-core-new" >"$TL_DIR/slow-core"
+printf '#!/bin/sh\nsleep 3\nexec "%s" "$@"\n' "$TL_DIR/mtgt-core-new" >"$TL_DIR/slow-core"
 chmod +x "$TL_DIR/slow-core"
 sleep 1
 old=$(tl_pid core)
@@ -177,7 +178,7 @@ sleep 1
 C proc upgrade core --binary "$TL_DIR/slow-core" --no-wait >/dev/null || tl_fail "slow upgrade 2 refused"
 for _ in $(seq 50); do [ "$(tl_pid core)" != "$old" ] && break; sleep 0.02; done
 kill -KILL "$old"
-for _ in $(seq 100); do grep -q "core upgrade done.*pid $old -> " "$TL_LOG" && break; sleep 0.1; done
+for _ in $(seq 200); do grep -q "core upgrade done.*pid $old -> " "$TL_LOG" && break; sleep 0.1; done
 grep -q "core upgrade done.*pid $old -> " "$TL_LOG" || tl_fail "old core killed during the upgrade: no takeover"
 tl_wait_ready || tl_fail "not running after the takeover"
 touch "$TL_DIR/mixed2.log.stop"

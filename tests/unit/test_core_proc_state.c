@@ -1,6 +1,7 @@
 /* test-core-proc, continued: the core state segment (procs/core/core_state.c)
  * across SIGKILLs of the core, and what a re-submitted command may do. All on
  * LUN 1 (4 KiB blocks, no reservation from the earlier tests). */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,4 +227,97 @@ void test_state_segment(const char *bin)
 	kill_and_start(bin);
 	CHECK(nexus_add(21, "iqn.2026-11.org.test:replay", DEMO) == 0);
 	CHECK(nexus_add(1, "iqn.2026-11.org.test:one", DEMO) == 0);
+}
+
+static bool lun0_sense(const struct msg_cmd_rsp *r, uint8_t key, uint16_t asc)
+{
+	return r->status == SCSI_CHECK_CONDITION && (r->sense[2] & 0x0f) == key &&
+	       r->sense[12] == asc >> 8 && r->sense[13] == (asc & 0xff);
+}
+
+static struct msg_cmd_rsp tur0(void)
+{
+	uint8_t cdb[6] = { TEST_UNIT_READY };
+
+	return do_cmd(mkcmd(1, 0, cdb, 6, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+}
+
+/* SANITIZE across core restarts (core_sanitize.c, key "sanitize"): a running
+ * OVERWRITE resumes where the segment says, not from the start and not
+ * forgotten; a failed one stays in failure mode. LUN 0, nexus 1. */
+void test_state_sanitize(const char *bin)
+{
+	static const uint8_t ow[8] = { 0x01, 0, 0, 4, 0xfe, 0xed, 0xfa, 0xce };
+	uint8_t san[10] = { SANITIZE, 0x81, 0, 0, 0, 0, 0, 0, 8, 0 };   /* IMMED, OVERWRITE */
+	uint8_t efm[10] = { SANITIZE, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0 };
+	struct buf_handle h = fe_buf(65536, 8);
+	struct msg_cmd_rsp r;
+	struct msg_io io;
+	struct msg_cmd c;
+	union msg m;
+	bool ok = true;
+	int i;
+
+	/* 1 MiB/s: the kill below falls between two pieces */
+	setenv("MTGT_CORE_SANITIZE_MIBS", "1", 1);
+	kill_and_start(bin);
+	for (i = 0; i < 5 && tur0().status != SCSI_GOOD; i++)
+		;
+	memcpy(bufp(h), ow, sizeof(ow));
+	c = mkcmd(1, 0, san, 10, MSG_DIR_WRITE, 8, h);
+	c.imm_len = 8;
+	CHECK(do_cmd(c).status == SCSI_GOOD);
+	io = be_serve(&be, 0);
+	CHECK(io.op == MSG_IO_WRITE && io.offset == 0);
+	usleep(100000);                  /* past CORE_STATE_LAZY_MS: the answer below saves */
+	r = tur0();
+	CHECK(lun0_sense(&r, SK_NOT_READY, 0x041b));
+	kill_and_start(bin);
+	/* the new core goes on at the second piece */
+	{
+		uint32_t first = io.length;
+
+		io = be_serve(&be, 0);
+		CHECK(io.op == MSG_IO_WRITE && io.offset == first);
+	}
+	r = tur0();
+	CHECK(lun0_sense(&r, SK_NOT_READY, 0x041b));
+	for (uint64_t done = io.offset + io.length; done < DISK_BYTES;)
+		done += be_serve(&be, 0).length;
+	usleep(50000);
+	CHECK(tur0().status == SCSI_GOOD);
+	for (uint32_t k = 0; k < DISK_BYTES && ok; k++)
+		ok = disk[k] == ow[4 + (k % 512) % 4];
+	CHECK(ok);
+
+	/* failed without AUSE: failure mode survives, EXIT FAILURE MODE may not
+	 * end it, a good sanitize does */
+	san[1] = 0x01;
+	memcpy(bufp(h), ow, sizeof(ow));   /* each start_core() makes a new pool */
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, san, 10, MSG_DIR_WRITE, 8, h);
+	m.cmd.imm_len = 8;
+	send_msg(&fe, &m);
+	be_serve(&be, -EIO);
+	m = recv_msg(&fe, 2000);
+	CHECK(m.h.type == MSG_CMD_RSP && lun0_sense(&m.cmd_rsp, SK_MEDIUM_ERROR, 0x3103));
+	kill_and_start(bin);
+	r = tur0();
+	CHECK(lun0_sense(&r, SK_MEDIUM_ERROR, 0x3100));
+	r = do_cmd(mkcmd(1, 0, efm, 10, MSG_DIR_NONE, 0, fe_buf(0, 0)));
+	CHECK(lun0_sense(&r, SK_ILLEGAL_REQUEST, 0x2400));
+	setenv("MTGT_CORE_SANITIZE_MIBS", "0", 1);
+	kill_and_start(bin);             /* unpaced from here; still failed */
+	r = tur0();
+	CHECK(lun0_sense(&r, SK_MEDIUM_ERROR, 0x3100));
+	san[1] = 0x81;
+	memcpy(bufp(h), ow, sizeof(ow));
+	c = mkcmd(1, 0, san, 10, MSG_DIR_WRITE, 8, h);
+	c.imm_len = 8;
+	CHECK(do_cmd(c).status == SCSI_GOOD);
+	for (uint64_t done = 0; done < DISK_BYTES;)
+		done += be_serve(&be, 0).length;
+	usleep(50000);
+	CHECK(tur0().status == SCSI_GOOD);
+	unsetenv("MTGT_CORE_SANITIZE_MIBS");
 }

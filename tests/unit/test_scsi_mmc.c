@@ -1,6 +1,7 @@
 /* Unit tests of the CD/DVD and removable-media emulation: the MMC commands
  * (scsi_mmc.c), INQUIRY of a cdrom and of a removable disk, the capabilities
- * mode page, READ CAPACITY(16) of a 512e LU, and LOEJ on a fixed disk. */
+ * mode page, READ CAPACITY(16) of a 512e LU, LOEJ on a fixed disk, and the
+ * per-device-type rows of REPORT SUPPORTED OPERATION CODES. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -239,6 +240,105 @@ static void test_inquiry_mode_capacity(void **state)
 	assert_int_equal(r.status, SCSI_GOOD);
 }
 
+/* Is (op, sa) in the "all commands" list of REPORT SUPPORTED OPERATION CODES? */
+static bool rsoc_lists(const struct scsi_lu *lu, uint8_t op, uint16_t sa)
+{
+	uint8_t cdb[12] = { MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPCODES, 0, 0, 0, 0,
+			    0, 0, 0x10, 0, 0, 0 };
+	struct scsi_result r;
+
+	memset(&r, 0, sizeof(r));
+	scsi_report_opcodes_lu(lu, cdb, out, sizeof(out), &r);
+	assert_int_equal(r.status, SCSI_GOOD);
+	for (uint32_t n = 4; n + 8 <= 4 + scsi_be32(out); n += 8)
+		if (out[n] == op && (!(out[n + 5] & 1) || scsi_be16(out + n + 2) == sa))
+			return true;
+	return false;
+}
+
+/* One command (option 1 / 2): returns the SUPPORT field. */
+static uint8_t rsoc_one(const struct scsi_lu *lu, uint8_t op, bool sa, uint16_t sav)
+{
+	uint8_t cdb[12] = { MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPCODES, sa ? 2 : 1, op,
+			    (uint8_t)(sav >> 8), (uint8_t)sav, 0, 0, 1, 0, 0, 0 };
+	struct scsi_result r;
+
+	memset(&r, 0, sizeof(r));
+	scsi_report_opcodes_lu(lu, cdb, out, sizeof(out), &r);
+	assert_int_equal(r.status, SCSI_GOOD);
+	return out[1] & 0x07;
+}
+
+static void test_opcodes_per_type(void **state)
+{
+	struct scsi_lu cd = mk_cd(100u << 20), disk = mk_cd(100u << 20);
+	static const uint8_t mmc[] = { GET_CONFIGURATION, READ_TOC, GET_EVENT_STATUS,
+				       READ_DISC_INFORMATION, MECHANISM_STATUS };
+	/* SBC-only commands MMC-6 does not define */
+	static const uint8_t sbc_only[] = { READ_6, WRITE_6, READ_16, WRITE_16, VERIFY_12,
+					    VERIFY_16, SYNCHRONIZE_CACHE_16, FORMAT_UNIT,
+					    WRITE_SAME_10, WRITE_SAME_16, UNMAP,
+					    COMPARE_AND_WRITE, ORWRITE_16, WRITE_VERIFY_12,
+					    WRITE_VERIFY_16, PRE_FETCH_10, PRE_FETCH_16,
+					    WRITE_ATOMIC_16, READ_DEFECT_DATA_10,
+					    READ_DEFECT_DATA_12 };
+	/* what both run */
+	static const uint8_t both[] = { TEST_UNIT_READY, INQUIRY, READ_10, READ_12, WRITE_10,
+					WRITE_12, VERIFY_10, WRITE_VERIFY_10,
+					SYNCHRONIZE_CACHE_10, READ_CAPACITY_10, START_STOP_UNIT,
+					PREVENT_ALLOW_MEDIUM_REMOVAL, MODE_SENSE_10, REPORT_LUNS };
+	uint8_t cdb[16];
+
+	(void)state;
+	disk.pdt = 0;
+	disk.block_size = 512;
+	disk.readonly = disk.ro_config = false;
+	disk.thin = true;
+	for (size_t i = 0; i < sizeof(mmc); i++) {
+		assert_true(rsoc_lists(&cd, mmc[i], 0));
+		assert_false(rsoc_lists(&disk, mmc[i], 0));
+		assert_int_equal(rsoc_one(&cd, mmc[i], false, 0), 3);
+		assert_int_equal(rsoc_one(&disk, mmc[i], false, 0), 1);
+		memset(cdb, 0, sizeof(cdb));
+		cdb[0] = mmc[i];
+		assert_true(scsi_opcode_of_type(&cd, cdb));
+		assert_false(scsi_opcode_of_type(&disk, cdb));
+	}
+	for (size_t i = 0; i < sizeof(sbc_only); i++) {
+		assert_false(rsoc_lists(&cd, sbc_only[i], 0));
+		assert_true(rsoc_lists(&disk, sbc_only[i], 0));
+		assert_int_equal(rsoc_one(&cd, sbc_only[i], false, 0), 1);
+		assert_int_equal(rsoc_one(&disk, sbc_only[i], false, 0), 3);
+		memset(cdb, 0, sizeof(cdb));
+		cdb[0] = sbc_only[i];
+		assert_false(scsi_opcode_of_type(&cd, cdb));
+		assert_true(scsi_opcode_of_type(&disk, cdb));
+	}
+	for (size_t i = 0; i < sizeof(both); i++) {
+		assert_true(rsoc_lists(&cd, both[i], 0));
+		assert_true(rsoc_lists(&disk, both[i], 0));
+		memset(cdb, 0, sizeof(cdb));
+		cdb[0] = both[i];
+		assert_true(scsi_opcode_of_type(&cd, cdb));
+	}
+	/* service-action commands: READ CAPACITY(16), GET LBA STATUS, SANITIZE */
+	assert_false(rsoc_lists(&cd, SERVICE_ACTION_IN_16, SAI_READ_CAPACITY_16));
+	assert_true(rsoc_lists(&disk, SERVICE_ACTION_IN_16, SAI_GET_LBA_STATUS));
+	assert_int_equal(rsoc_one(&cd, SERVICE_ACTION_IN_16, true, SAI_READ_CAPACITY_16), 1);
+	assert_int_equal(rsoc_one(&cd, SANITIZE, true, 1), 1);
+	assert_int_equal(rsoc_one(&disk, SANITIZE, true, 1), 3);
+	/* SPC commands stay on both: MAINTENANCE IN, PERSISTENT RESERVE IN */
+	assert_int_equal(rsoc_one(&cd, MAINTENANCE_IN, true, MI_REPORT_SUPPORTED_OPCODES), 3);
+	assert_int_equal(rsoc_one(&cd, 0x5e, true, 0), 3);
+	/* an opcode in no row at all: left to the dispatchers */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x3b;
+	assert_true(scsi_opcode_of_type(&cd, cdb));
+	/* the LU-less device server lists the disk set, no MMC */
+	assert_false(rsoc_lists(NULL, GET_CONFIGURATION, 0));
+	assert_true(rsoc_lists(NULL, READ_16, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_event_status),
 		cmocka_unit_test(test_disc_info_mechanism),
 		cmocka_unit_test(test_inquiry_mode_capacity),
+		cmocka_unit_test(test_opcodes_per_type),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
