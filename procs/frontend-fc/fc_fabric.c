@@ -1,6 +1,6 @@
 /* Fabric login (fc_fabric.h): one request at a time, in order, each retried
- * after 2 x R_A_TOV... shortened to 3 s (a lost frame on a lossless
- * Ethernet is rare; a silent fabric should not hold the port for a minute).
+ * after 3 s, three tries (shorter than 2 x R_A_TOV: a silent fabric should
+ * not hold the registration back for a minute).
  *
  *   PLOGI 0xFFFFFC → RFT_ID (FC-4 type FCP) → RFF_ID (FCP, target) →
  *   RSPN_ID (symbolic port name: the target name) → SCR 0xFFFFFD (full) →

@@ -543,9 +543,28 @@ int fcf_case_fabric(struct fci *c, int argc, char **argv)
 		CHECK(r == 0 && k.rsp.status == 0, "TEST UNIT READY after an RSCN for a port "
 		      "still registered: %d status %02x", r, k.rsp.status);
 	}
-	/* now gone from the name server: the target logs us out */
-	F.ini_registered = false;
-	CHECK(rscn_for_us(c) == 0, "RSCN");
+	/* now gone from the name server, with a write waiting for its data:
+	 * the target logs us out and ends that exchange without a response */
+	{
+		uint8_t buf[32768];
+		struct fci_cmd k = { .buf = buf, .wr = true, .dl = sizeof(buf), .cdb_len = 10 };
+		uint16_t ox = fci_ox(c);
+		bool xrdy = false;
+
+		k.cdb[0] = 0x2a;
+		fc_put16(k.cdb + 7, 64);
+		CHECK(fci_cmd_send(c, &k, ox, false) == 0, "send WRITE");
+		for (int i = 0; i < 25 && !xrdy; i++)
+			xrdy = fci_recv(c, &rx, 200) == 1 && rx.h.ox_id == ox &&
+			       rx.h.r_ctl == FC_RCTL_DD_DATA_DESC;
+		CHECK(xrdy, "no XFER_RDY for the WRITE");
+		F.ini_registered = false;
+		CHECK(rscn_for_us(c) == 0, "RSCN");
+		for (int i = 0; i < 5; i++)
+			CHECK(!(fci_recv(c, &rx, 100) == 1 && rx.h.ox_id == ox &&
+				rx.h.r_ctl == FC_RCTL_DD_CMD_STATUS),
+			      "FCP_RSP for a write of a port logged out by RSCN");
+	}
 	r = fci_prli(c, &rx);
 	CHECK(r == ELS_LS_RJT && rx.pl[6] == LS_EXPL_NO_LOGIN, "PRLI after the RSCN logout: %d "
 	      "(explanation %02x), not LS_RJT (PLOGI required)", r, rx.pl[6]);
