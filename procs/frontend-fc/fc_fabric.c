@@ -274,7 +274,9 @@ bool fc_fabric_recv(struct fc_lport *lp, const struct fc_hdr *h, const uint8_t *
 	if (lp->fab.step == FAB_OFF)
 		return false;
 	if (h->r_ctl == FC_RCTL_ELS_REQ && h->type == FC_TYPE_ELS) {
-		if (h->s_id == FC_FID_FCTRL && len >= 1 && pl[0] == ELS_RSCN && lp->fab.step >= FAB_SCR)
+		/* an RSCN during registration is taken too: its checks wait
+		 * until the registration is done */
+		if (h->s_id == FC_FID_FCTRL && len >= 1 && pl[0] == ELS_RSCN)
 			rscn(lp, h, pl, len);
 		else if (len >= 1 && pl[0] == ELS_LOGO)
 			log_warn("%s: LOGO from the fabric (%06x)", lp->name, h->s_id);
