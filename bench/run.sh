@@ -12,6 +12,7 @@
 # the same binary against both targets.
 #
 #   BENCH_SECONDS=10 BENCH_PAIRS=3 BENCH_CASES="rr4k-null ..." make bench
+#   BENCH_MTGT_EXTRA='"iscsi": {"poll_us": 50},' make bench   (an experiment)
 set -u
 . "$(dirname "$0")/../tests/lib/target.sh"
 
@@ -50,8 +51,11 @@ for f in mtgt tgtd; do
 	cat "$TL_DIR/$f.img" >/dev/null
 done
 
+# BENCH_MTGT_EXTRA: more top-level config keys for an experiment, e.g.
+# '"iscsi": {"poll_us": 50},' (with the trailing comma)
 cat >"$TL_DIR/mtgtd.json" <<EOF
-{ "admin_socket": "$TL_SOCK",
+{ ${BENCH_MTGT_EXTRA:-}
+  "admin_socket": "$TL_SOCK",
   "state_dir": "$TL_DIR/state",
   "portals": ["127.0.0.1:$TL_PORT"],
   "targets": [

@@ -7,20 +7,29 @@
 
 #include "shm/shm_fd.h"
 
-int shm_memfd_create(const char *name, uint64_t size)
+static int shm_memfd_sealed(const char *name, uint64_t size, int seals)
 {
 	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	int err;
 
 	if (fd < 0)
 		return -errno;
-	if (ftruncate(fd, (off_t)size) < 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+	if (ftruncate(fd, (off_t)size) < 0 || fcntl(fd, F_ADD_SEALS, seals) < 0) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
 	return fd;
+}
+
+int shm_memfd_create(const char *name, uint64_t size)
+{
+	return shm_memfd_sealed(name, size, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+}
+
+int shm_memfd_create_growable(const char *name, uint64_t size)
+{
+	return shm_memfd_sealed(name, size, F_SEAL_SHRINK | F_SEAL_SEAL);
 }
 
 /* Free 2 MiB huge pages right now; a hugetlb mapping beyond them would fail. */

@@ -7,6 +7,9 @@
 
 /* Create a memfd of `size` bytes, sealed against shrink, grow and re-sealing. */
 int shm_memfd_create(const char *name, uint64_t size);
+/* A store that may grow but never shrink under its mappings (ram LUNs, which
+ * can be resized: a shrink punches the tail out instead of cutting it). */
+int shm_memfd_create_growable(const char *name, uint64_t size);
 /* The same on 2 MiB huge pages when enough are free now (fewer TLB misses on
  * the data path), else on normal pages. */
 int shm_memfd_create_huge(const char *name, uint64_t size);

@@ -487,7 +487,7 @@ static int parse_backends(struct sup_config *cfg, json_t *j, char *err, size_t e
 {
 	static const char *const common[] = { "spin", "yield", "queue_depth", "batch", NULL };
 	static const char *const file[] = { "spin", "yield", "queue_depth", "batch", "engine",
-					    "fixed_buffers", "write_zeroes", NULL };
+					    "fixed_buffers", "write_zeroes", "sync_writes", NULL };
 	const char *key;
 	json_t *v;
 	char w[64];
@@ -519,9 +519,9 @@ static int parse_backends(struct sup_config *cfg, json_t *j, char *err, size_t e
 				if (!e || (strcmp(e, "auto") && strcmp(e, "io_uring") &&
 					   strcmp(e, "libaio")))
 					return fail(err, errlen, "%s.engine: auto, io_uring or libaio", w);
-			} else if (!strcmp(k2, "fixed_buffers")) {
+			} else if (!strcmp(k2, "fixed_buffers") || !strcmp(k2, "sync_writes")) {
 				if (!json_is_boolean(x))
-					return fail(err, errlen, "%s.fixed_buffers: true or false", w);
+					return fail(err, errlen, "%s.%s: true or false", w, k2);
 			} else if (!strcmp(k2, "write_zeroes")) {
 				const char *e = json_string_value(x);
 

@@ -268,7 +268,7 @@ static int prepare_luns(struct sup *s, struct sup_config *nc, bool dry_run, char
 			if (nl->backend == SUP_BE_FILE) {
 				r = sup_open_file_lun(nt, nl);
 			} else if (nl->backend == SUP_BE_RAM) {
-				nl->fd = shm_memfd_create("mtgt-ram", nl->size);
+				nl->fd = shm_memfd_create_growable("mtgt-ram", nl->size);
 				r = nl->fd < 0 ? nl->fd : 0;
 			} else {
 				nl->fd = -1;

@@ -74,11 +74,6 @@ int sup_lun_resize(struct sup *s, const char *target, uint32_t lun, uint64_t siz
 			 l->phys_block_size);
 		return -EINVAL;
 	}
-	if (l->backend == SUP_BE_RAM) {
-		/* its memfd is mapped at a fixed size in the backend */
-		snprintf(err, errlen, "a ram LUN cannot be resized");
-		return -EOPNOTSUPP;
-	}
 	if (l->readonly && size > l->size) {
 		snprintf(err, errlen, "a read-only LUN cannot grow");
 		return -EROFS;
@@ -92,7 +87,8 @@ int sup_lun_resize(struct sup *s, const char *target, uint32_t lun, uint64_t siz
 				 (unsigned long long)bytes);
 			return -ENOSPC;
 		}
-	} else if (l->fd >= 0 && grow && ftruncate(l->fd, (off_t)size) < 0) {
+	} else if (l->fd >= 0 && grow && (uint64_t)st.st_size < size &&
+		   ftruncate(l->fd, (off_t)size) < 0) {
 		int e = errno;
 
 		snprintf(err, errlen, "cannot grow %s: %s", l->path ? l->path : "the store",
@@ -112,7 +108,10 @@ int sup_lun_resize(struct sup *s, const char *target, uint32_t lun, uint64_t siz
 		sup_lun_tell(s->core, core_msg);
 		sup_lun_tell(sup_lun_backend(s, l->backend), be_msg);
 	}
-	if (l->fd >= 0 && !grow && S_ISREG(st.st_mode) && ftruncate(l->fd, (off_t)size) < 0)
+	/* a ram LUN's memfd cannot shrink (sealed: the backend maps it); the
+	 * backend punches the tail out once it no longer accepts I/O there */
+	if (l->fd >= 0 && !grow && S_ISREG(st.st_mode) && l->backend != SUP_BE_RAM &&
+	    ftruncate(l->fd, (off_t)size) < 0)
 		log_warn("%s LUN %u: cannot shrink %s: %s", t->name, lun,
 			 l->path ? l->path : "the store", strerror(errno));
 	log_info("%s LUN %u: resized from %llu to %llu bytes", t->name, lun,

@@ -99,7 +99,7 @@ int sup_open_backing(struct sup *s)
 			if (l->backend == SUP_BE_FILE) {
 				err = sup_open_file_lun(t, l);
 			} else if (l->backend == SUP_BE_RAM) {
-				l->fd = shm_memfd_create("mtgt-ram", l->size);
+				l->fd = shm_memfd_create_growable("mtgt-ram", l->size);
 				if (l->fd < 0) {
 					err = l->fd;
 					log_err("%s LUN %u: cannot create RAM disk of %llu bytes: %s",

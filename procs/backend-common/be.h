@@ -94,6 +94,10 @@ struct be_ops {
 	 * *unmapped for the run from off; returns 0 or -errno. */
 	int  (*lba_status)(struct be *b, struct be_dev *d, uint64_t off, uint64_t len,
 			   uint64_t *run, bool *unmapped);
+	/* CTL_LUN_RESIZE (optional): the store now holds `size` bytes (grown
+	 * by the supervisor, or to be shrunk by the kind); d->size is still
+	 * the old size. Nonzero keeps the old size. */
+	int  (*dev_resize)(struct be *b, struct be_dev *d, uint64_t size);
 };
 
 /* lba_status for a store whose holes are file holes (file, memfd): SEEK_DATA

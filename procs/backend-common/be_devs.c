@@ -122,9 +122,18 @@ void be_dev_resize(struct be *b, const struct ctl_msg *m)
 	    size % b->devs[dev].block_size) {
 		log_warn("LUN_RESIZE: bad request %s", m->data ? m->data : "");
 	} else {
-		log_info("device %llu: %llu -> %llu bytes", (unsigned long long)dev,
-			 (unsigned long long)b->devs[dev].size, (unsigned long long)size);
-		b->devs[dev].size = size;
+		struct be_dev *d = &b->devs[dev];
+		int rc = b->ops->dev_resize ? b->ops->dev_resize(b, d, size) : 0;
+
+		if (rc) {
+			log_err("device %llu: cannot resize to %llu bytes: %s; keeping %llu",
+				(unsigned long long)dev, (unsigned long long)size, strerror(-rc),
+				(unsigned long long)d->size);
+		} else {
+			log_info("device %llu: %llu -> %llu bytes", (unsigned long long)dev,
+				 (unsigned long long)d->size, (unsigned long long)size);
+			d->size = size;
+		}
 	}
 	json_decref(j);
 }

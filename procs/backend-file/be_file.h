@@ -71,6 +71,7 @@ struct be_file {
 	uint32_t pending;                           /* steps queued, not yet reaped */
 	void    *zeros;                             /* WRITE_ZEROES by writing */
 	bool     zero_by_write;                     /* skip the fallocate tries */
+	bool     sync_writes;                       /* buffered non-FUA writes by pwrite */
 };
 
 extern const struct be_ops be_file_ops;

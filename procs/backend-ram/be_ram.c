@@ -54,6 +54,31 @@ static void be_ram_discard(struct be_dev *d, uint64_t off, uint64_t len)
 		memset(mem + start, 0, end - start);
 }
 
+/* The supervisor grew the memfd before telling us; a shrink is ours to do,
+ * now that nothing past the new end is accepted any more: the tail is punched
+ * out (the memfd itself is sealed against shrinking, so no mapping of it can
+ * ever fault), and reads after a later grow see zeros there. */
+static int be_ram_resize(struct be *b, struct be_dev *d, uint64_t size)
+{
+	struct stat st;
+	void *p;
+
+	(void)b;
+	if (size == d->size)
+		return 0;
+	if (fstat(d->fd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_size < size)
+		return -EINVAL;
+	if (size < d->size && !d->readonly)
+		be_ram_discard(d, size, d->size - size);
+	p = mremap(d->priv, d->size, size, MREMAP_MAYMOVE);
+	if (p == MAP_FAILED)
+		return -errno;
+	d->priv = p;
+	return 0;
+}
+
 /* the memfd's holes are the pages punched out by UNMAP/WRITE_ZEROES */
 static int be_ram_lba_status(struct be *b, struct be_dev *d, uint64_t off, uint64_t len,
 			     uint64_t *run, bool *unmapped)
@@ -92,4 +117,5 @@ const struct be_ops be_ram_ops = {
 	.dev_close = be_ram_close,
 	.submit = be_ram_submit,
 	.lba_status = be_ram_lba_status,
+	.dev_resize = be_ram_resize,
 };

@@ -279,6 +279,7 @@ struct core {
 	uint8_t *scratch;       /* emulation output before it is copied out */
 	uint32_t scratch_len;
 	unsigned spin;          /* empty polls before sleeping */
+	unsigned yield;         /* sched_yield()s for an owed backend completion */
 	ev_prepare prep;
 	ev_check check;
 	ev_idle idle;

@@ -10,6 +10,7 @@
  * flags after the poll.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,7 +165,7 @@ static void maybe_exit(struct core *co)
 static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct core *co = w->data;
-	unsigned idle = 0, rounds = 0, budget;
+	unsigned idle = 0, rounds = 0, budget, yields = 0;
 	bool more = false;
 
 	(void)revents;
@@ -181,9 +182,21 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		 * backend the next message is an initiator round trip away, and
 		 * on a 2-core machine the spin would only take its CPU */
 		budget = backends_busy(co) ? co->spin : co->spin / 8;
-		if (idle++ >= budget)
-			break;
-		ring_pause();
+		if (idle++ < budget) {
+			ring_pause();
+			continue;
+		}
+		/* A backend owes us a completion and may share our CPU: give
+		 * it the CPU rather than sleeping, so its answer needs no
+		 * eventfd write and no wakeup. Alone on a CPU, a yield returns
+		 * at once: a short, bounded spin. */
+		if (yields < co->yield && backends_busy(co)) {
+			yields++;
+			idle = 0;
+			sched_yield();
+			continue;
+		}
+		break;
 	}
 	maybe_exit(co);
 	core_quiesce_poll(co);

@@ -179,6 +179,9 @@ struct iscsi_conn {
 	uint32_t bhs_have;
 	uint8_t  bhs_next[ISCSI_BHS_LEN]; /* read ahead with the data segment */
 	uint32_t next_have;
+	uint8_t  hq[32 * ISCSI_BHS_LEN];  /* headers taken in a batch (iscsi_rxbatch.c) */
+	uint32_t hq_off, hq_len;
+	uint32_t rxb_skip;                /* header reads before batching is tried again */
 	uint8_t  ahs[ISCSI_AHS_MAX];
 	uint32_t ahs_have;
 	struct iscsi_bhs_info hi;
@@ -347,6 +350,8 @@ struct iscsi_tgt {
 	ev_timer tick;
 	uint32_t spin_us;
 	uint32_t poll_us;                 /* busy-poll window after the last command */
+	uint32_t yield_n;                 /* sched_yield()s for owed answers before sleeping */
+	bool     rx_batch;                /* peek for runs of data-less command headers */
 	ev_tstamp poll_until;
 	uint32_t nop_interval;            /* idle seconds before a NOP-In ping; 0: never */
 	uint32_t nop_timeout;             /* seconds to answer it */
@@ -366,6 +371,7 @@ struct iscsi_tgt {
 		uint64_t bytes_out;       /* Data-In payload */
 		uint64_t rejects;
 		uint64_t protocol_closes; /* connections ended for bad input */
+		uint64_t rx_batched;      /* command headers read in batches */
 		uint64_t auth_failures;   /* CHAP refusals (0x0201) */
 		uint64_t snacks;          /* SNACKs served (ERL 1) */
 		uint64_t retransmits;     /* PDUs sent again for them */
@@ -396,6 +402,9 @@ void  iscsi_core_violation(struct iscsi_tgt *t, const char *why);
 void  iscsi_conn_accept(struct iscsi_tgt *t, struct iscsi_listener *l);
 void  iscsi_conn_close(struct iscsi_conn *c, const char *why);
 void  iscsi_conn_update_rx(struct iscsi_conn *c);
+/* iscsi_rxbatch.c: runs of data-less command headers in two syscalls */
+int   iscsi_rxb_fill(struct iscsi_conn *c);
+bool  iscsi_rxb_take(struct iscsi_conn *c);
 void  iscsi_conn_kick(struct iscsi_conn *c);
 /* (Re)arm the full-feature-phase timer: NOP-In pings and their timeout. */
 void  iscsi_conn_arm_timer(struct iscsi_conn *c);

@@ -277,7 +277,7 @@ void iscsi_conn_update_rx(struct iscsi_conn *c)
 		ev_io_start(t->loop, &c->rio);
 		c->rx_on = true;
 		/* a header may already be parsed and waiting for us */
-		if (c->rx_state == RX_HDR_READY || c->bhs_have == ISCSI_BHS_LEN)
+		if (c->rx_state == RX_HDR_READY || c->bhs_have == ISCSI_BHS_LEN || c->hq_len)
 			ev_feed_event(t->loop, &c->rio, EV_READ);
 	} else if (!want && c->rx_on) {
 		ev_io_stop(t->loop, &c->rio);
@@ -399,7 +399,13 @@ static void conn_rx(struct iscsi_conn *c)
 
 		switch (c->rx_state) {
 		case RX_BHS:
-			if (c->bhs_have < ISCSI_BHS_LEN) {
+			if (c->bhs_have < ISCSI_BHS_LEN && !iscsi_rxb_take(c)) {
+				int k = iscsi_rxb_fill(c);
+
+				if (k < 0)
+					return;
+				if (k > 0)
+					continue;
 				iov[0].iov_base = c->bhs + c->bhs_have;
 				iov[0].iov_len = ISCSI_BHS_LEN - c->bhs_have;
 				n = rx_read(c, iov, 1);

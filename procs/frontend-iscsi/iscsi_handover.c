@@ -54,11 +54,20 @@ static struct {
 	ev_timer tick;
 } ho = { .memfd = -1 };
 
+bool iscsi_handover_busy(void)
+{
+	return ho.mode != HO_NONE;
+}
+
 bool iscsi_handover_rx_hold(const struct iscsi_conn *c)
 {
 	const struct iscsi_cmd *cmd;
 
 	if (ho.mode == HO_NONE)
+		return false;
+	/* headers taken off the socket in a batch are not in the handed-over
+	 * state: they run first */
+	if (c->hq_len)
 		return false;
 	if (ho.mode != HO_QUIESCING)
 		return true;
@@ -155,7 +164,7 @@ static const char *busy_reason(struct iscsi_tgt *t)
 	for (struct iscsi_conn *c = t->conns; c; c = c->next) {
 		if (c->state != CONN_FFP || !c->sess)
 			return "a connection is not in full feature phase";
-		if (c->rx_state != RX_BHS || c->rx_on || c->rx_cmd || c->rx_buf)
+		if (c->rx_state != RX_BHS || c->rx_on || c->rx_cmd || c->rx_buf || c->hq_len)
 			return "a PDU is partly received";
 		if (c->ncmds || c->cmds)
 			return "commands in progress";

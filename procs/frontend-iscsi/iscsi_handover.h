@@ -22,6 +22,8 @@ void iscsi_handover_init(struct iscsi_tgt *t);
 bool iscsi_handover_ctl(struct iscsi_tgt *t, struct ctl_msg *m);
 /* Must c stop reading (quiescing, at a PDU boundary, no data-out owed)? */
 bool iscsi_handover_rx_hold(const struct iscsi_conn *c);
+/* An upgrade is under way: read nothing ahead that it would have to carry. */
+bool iscsi_handover_busy(void);
 
 /* iscsi_conn.c: a connection handed over, in full feature phase, not started. */
 struct iscsi_conn *iscsi_conn_adopt(struct iscsi_tgt *t, int fd, struct iscsi_listener *l);

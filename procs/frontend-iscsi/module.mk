@@ -5,7 +5,7 @@ ISCSI_CHAP := $(ISCSI_DIR)/iscsi_chap.c $(ISCSI_DIR)/iscsi_ratelimit.c
 
 PROGS += mtgt-iscsi
 mtgt-iscsi_SRCS := $(ISCSI_DIR)/main.c $(ISCSI_DIR)/iscsi_tgt.c $(ISCSI_DIR)/iscsi_portal.c $(ISCSI_DIR)/iscsi_live.c \
-	$(ISCSI_DIR)/iscsi_core.c $(ISCSI_DIR)/iscsi_conn.c \
+	$(ISCSI_DIR)/iscsi_core.c $(ISCSI_DIR)/iscsi_conn.c $(ISCSI_DIR)/iscsi_rxbatch.c \
 	$(ISCSI_DIR)/iscsi_session.c $(ISCSI_DIR)/iscsi_login.c \
 	$(ISCSI_DIR)/iscsi_discovery.c $(ISCSI_DIR)/iscsi_cmd.c $(ISCSI_DIR)/iscsi_dataout.c \
 	$(ISCSI_DIR)/iscsi_tmf.c $(ISCSI_DIR)/iscsi_erl.c $(ISCSI_DIR)/iscsi_async.c $(ISCSI_DIR)/iscsi_isns.c \
