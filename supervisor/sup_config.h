@@ -88,6 +88,9 @@ struct sup_fc_port {
 	char     pci[16];      /* canonical "dddd:bb:dd.f" */
 	int64_t  iommu_group;  /* -1: mtgt-fc reads it from sysfs */
 	int      msix;         /* 0: the driver's default */
+	/* "mode": "fabric": an ENode logging in through an FCF (fc_fcoe_enode.c) */
+	bool     fabric, spma, vlan_discovery;
+	uint32_t fc_map;       /* the FCF's FC-MAP to accept, 0: any */
 };
 
 /* An SRP target port (sup_srp.c). */

@@ -8,7 +8,8 @@
  *   "fc_options": { "max_io": 1048576, "spin_us": 0, "data_out_timeout_ms": 10000 },
  *   targets[].fc_initiators: [ "0x<16 hex initiator WWPN>", ... ]
  *
- * "mode" is "vn2vn" (FC-BB-6 VN2VN: no FCF needed; the only mode served).
+ * "mode" is "vn2vn" (FC-BB-6 VN2VN: no FCF needed) or "fabric" (an ENode
+ * logging in through an FCF; keys in fabric_parse()).
  * "port_id" is the N_Port id the port claims (default: from the WWPN; a
  * conflict moves it). "fip_vlans": the VLANs named in answers to FIP VLAN
  * requests (none: not answered). The packet socket is opened, bound to the
@@ -109,11 +110,58 @@ static int vfio_parse(struct sup_fc_port *p, json_t *e, size_t i, char *err, siz
 	return 0;
 }
 
+/* "mode": "vn2vn" (default) or "fabric", and the keys of fabric mode:
+ * "fc_map" ("0x" + 6 hex digits: only an FCF with that FC-MAP is used),
+ * "addressing" ("fpma", default, or "spma"), "fip_vlan_discovery" (bool).
+ * An N_Port id to claim or VLANs to answer mean nothing behind an FCF. */
+static int fabric_parse(struct sup_fc_port *p, json_t *e, size_t i, char *err, size_t errlen)
+{
+	json_t *mode = json_object_get(e, "mode"), *x;
+	const char *s = json_string_value(mode);
+
+	if (mode && (!s || (strcmp(s, "vn2vn") && strcmp(s, "fabric"))))
+		return fail(err, errlen, "fc[%zu].mode: \"vn2vn\" or \"fabric\"", i);
+	p->fabric = s && !strcmp(s, "fabric");
+	if (!p->fabric) {
+		if (json_object_get(e, "fc_map") || json_object_get(e, "addressing") ||
+		    json_object_get(e, "fip_vlan_discovery"))
+			return fail(err, errlen, "fc[%zu]: fc_map, addressing and "
+				    "fip_vlan_discovery need \"mode\": \"fabric\"", i);
+		return 0;
+	}
+	if (json_object_get(e, "port_id") || json_object_get(e, "fip_vlans"))
+		return fail(err, errlen, "fc[%zu]: port_id and fip_vlans are VN2VN keys (the "
+			    "fabric assigns the N_Port id)", i);
+	x = json_object_get(e, "fc_map");
+	if (x) {
+		char *end = NULL;
+		unsigned long v;
+
+		s = json_string_value(x);
+		v = s && !strncmp(s, "0x", 2) && strlen(s) == 8 ? strtoul(s + 2, &end, 16) : 0;
+		if (!v || !end || *end)
+			return fail(err, errlen, "fc[%zu].fc_map: \"0x\" and 6 hex digits, not zero",
+				    i);
+		p->fc_map = (uint32_t)v;
+	}
+	x = json_object_get(e, "addressing");
+	s = json_string_value(x);
+	if (x && (!s || (strcmp(s, "fpma") && strcmp(s, "spma"))))
+		return fail(err, errlen, "fc[%zu].addressing: \"fpma\" or \"spma\"", i);
+	p->spma = s && !strcmp(s, "spma");
+	x = json_object_get(e, "fip_vlan_discovery");
+	if (x && !json_is_boolean(x))
+		return fail(err, errlen, "fc[%zu].fip_vlan_discovery: true or false", i);
+	p->vlan_discovery = json_is_true(x);
+	return 0;
+}
+
 static int port_parse(struct sup_config *cfg, struct sup_fc_port *p, json_t *e, size_t i,
 		      char *err, size_t errlen)
 {
 	static const char *const pkeys[] = { "driver", "interface", "mode", "wwpn", "wwnn",
-					     "target", "port_id", "fip_vlans", NULL };
+					     "target", "port_id", "fip_vlans", "fc_map", "addressing",
+					     "fip_vlan_discovery", NULL };
 	const char *key, *s;
 	json_t *x;
 	size_t k;
@@ -136,9 +184,8 @@ static int port_parse(struct sup_config *cfg, struct sup_fc_port *p, json_t *e, 
 	if (!s || !*s || strlen(s) >= IFNAMSIZ || strchr(s, '/'))
 		return fail(err, errlen, "fc[%zu].interface: a network interface name", i);
 	snprintf(p->interface, sizeof(p->interface), "%s", s);
-	s = json_string_value(json_object_get(e, "mode"));
-	if (s && strcmp(s, "vn2vn"))
-		return fail(err, errlen, "fc[%zu].mode: \"vn2vn\" (FCF mode is not served)", i);
+	if (fabric_parse(p, e, i, err, errlen) < 0)
+		return -EINVAL;
 names:
 	if (!wwn_norm(json_string_value(json_object_get(e, "wwpn")), p->wwpn))
 		return fail(err, errlen, "fc[%zu].wwpn: 0x and 16 hex digits, not zero", i);
@@ -386,12 +433,18 @@ void sup_fc_init_doc(struct sup *s, struct sup_proc *p, json_t *doc, int *fds, i
 			continue;
 		}
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "driver", "fcoe", "mode",
-			      "vn2vn", "interface", fp->interface, "wwpn", fp->wwpn, "wwnn",
+			      fp->fabric ? "fabric" : "vn2vn", "interface", fp->interface, "wwpn", fp->wwpn, "wwnn",
 			      fp->wwnn, "target", fp->target);
 		if (fp->port_id)
 			json_object_set_new(o, "port_id", json_integer(fp->port_id));
 		if (fp->fip_vlans)
 			json_object_set(o, "fip_vlans", fp->fip_vlans);
+		if (fp->fabric) {
+			if (fp->fc_map)
+				json_object_set_new(o, "fc_map", json_integer(fp->fc_map));
+			json_object_set_new(o, "addressing", json_string(fp->spma ? "spma" : "fpma"));
+			json_object_set_new(o, "fip_vlan_discovery", json_boolean(fp->vlan_discovery));
+		}
 		if (s->fc_fds[i] >= 0 && *nfds < max_fds) {
 			fds[(*nfds)++] = s->fc_fds[i];
 			json_object_set_new(o, "fd", json_integer(fd_base + *nfds - 1));

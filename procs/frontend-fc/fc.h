@@ -12,6 +12,7 @@
 #include "common/child.h"
 #include "common/fe_link.h"
 #include "procs/frontend-fc/fc_exch.h"
+#include "procs/frontend-fc/fc_fabric.h"
 #include "procs/frontend-fc/fc_fcp.h"
 #include "procs/frontend-fc/fc_port.h"
 #include "shm/msg.h"
@@ -116,6 +117,7 @@ struct fc_lport {
 		uint64_t ms;
 	} reqs[FC_LS_REQS];             /* our PLOGIs waiting for LS_ACC */
 	ev_io    w;
+	struct fc_fabric fab;           /* fabric login (fc_fabric.c) */
 };
 
 struct fc_stats {

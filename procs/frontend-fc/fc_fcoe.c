@@ -27,62 +27,16 @@
 
 #include "common/log.h"
 #include "procs/frontend-fc/fc_bytes.h"
+#include "procs/frontend-fc/fc_ct.h"
 #include "procs/frontend-fc/fc_fcoe.h"
+#include "procs/frontend-fc/fc_fcoe_int.h"
 #include "procs/frontend-fc/fc_fcp.h"
 #include "procs/frontend-fc/fc_fip.h"
 #include "procs/frontend-fc/fc_port.h"
 
-#define VN2VN_FC_MAP      0x0efd00u
-#define FIP_SC_VN_PROBE_REQ  1
-#define FIP_SC_VN_PROBE_REP  2
-#define FIP_SC_VN_CLAIM_NOTIFY 3
-#define FIP_SC_VN_CLAIM_REP  4
-#define FIP_SC_VN_BEACON     5
-#define VN_PROBE_MS       400   /* wait for probe replies before claiming */
-#define VN_BEACON_MS      8000
-#define VN_PEER_TIMEOUT_MS (VN_BEACON_MS * 5 / 2)
-#define FCOE_MAX_PEERS    64
-#define FCOE_RX_SLOTS     4096  /* posted receives by RX_ID index (fc_exch.h) */
-#define FCOE_POLL_BUDGET  256
-
 static const uint8_t all_vn2vn_macs[6] = { 0x01, 0x10, 0x18, 0x01, 0x00, 0x04 };
 
-enum vn_state { VN_PROBING, VN_UP };
-
-struct fcoe_peer {
-	bool     used;
-	uint32_t id;
-	uint64_t wwpn;
-	uint64_t last_ms;
-};
-
-struct fc_port {
-	const struct fc_port_cb *cb;
-	void    *arg;
-	int      fd;
-	char     name[64];
-	uint64_t wwpn, wwnn;
-	uint8_t  enode_mac[6], vn_mac[6];
-	uint32_t port_id;
-	uint32_t max_payload;
-	uint32_t mtu;
-	enum vn_state state;
-	uint64_t state_ms, beacon_ms;
-	uint16_t vlans[FIP_MAX_VLANS];
-	uint32_t nvlans;
-	uint8_t  seq_id;
-	struct fcoe_peer peers[FCOE_MAX_PEERS];
-	struct fc_xfer *rx[FCOE_RX_SLOTS];
-	uint8_t  buf[FCOE_MAX_FRAME + 64];
-	uint8_t  tx[FCOE_MAX_FRAME + 64];
-	struct {
-		uint64_t rx_frames, tx_frames, bad_crc, malformed, not_ours, unsolicited_drop,
-			 stray_data, seq_errors, fip_rx, fip_tx, vlan_reqs, conflicts, tx_errors,
-			 tx_waits;
-	} st;
-};
-
-static uint64_t now_ms(void)
+uint64_t fcoe_now_ms(void)
 {
 	struct timespec ts;
 
@@ -93,8 +47,12 @@ static uint64_t now_ms(void)
 /* A full transmit queue (a burst of data-in on a real NIC) is waited out
  * for a bounded time: dropping a frame would cost the initiator an
  * exchange timeout, a short stall costs nothing. */
-static int raw_send(struct fc_port *p, const uint8_t *frame, size_t len)
+int fcoe_raw_send(struct fc_port *p, const uint8_t *frame, size_t len)
 {
+	if (p->test_tx) {
+		p->test_tx(p->test_tx_arg, frame, len);
+		return 0;
+	}
 	for (int tries = 0; tries < 100; tries++) {
 		ssize_t n = send(p->fd, frame, len, MSG_DONTWAIT);
 		struct pollfd pw = { .fd = p->fd, .events = POLLOUT };
@@ -128,7 +86,7 @@ static void fip_vn_send(struct fc_port *p, uint8_t sub, const uint8_t dst[6])
 						  FCOE_HDR_LEN + FCOE_TRAILER_LEN));
 	}
 	n = fip_end(&b);
-	if (n > 0 && raw_send(p, out, (size_t)n) == 0)
+	if (n > 0 && fcoe_raw_send(p, out, (size_t)n) == 0)
 		p->st.fip_tx++;
 }
 
@@ -141,7 +99,7 @@ static void vn_set_id(struct fc_port *p, uint32_t id)
 static void vn_probe(struct fc_port *p)
 {
 	p->state = VN_PROBING;
-	p->state_ms = now_ms();
+	p->state_ms = fcoe_now_ms();
 	fip_vn_send(p, FIP_SC_VN_PROBE_REQ, all_vn2vn_macs);
 }
 
@@ -224,7 +182,7 @@ static void fip_vn_recv(struct fc_port *p, const struct fip_msg *m)
 				log_info("%s: VN_Port %06x is now %016llx", p->name, m->vn_port_id,
 					 (unsigned long long)m->vn_port_name);
 			pe->wwpn = m->vn_port_name;
-			pe->last_ms = now_ms();
+			pe->last_ms = fcoe_now_ms();
 		}
 		if (p->state == VN_UP)
 			fip_vn_send(p, FIP_SC_VN_CLAIM_REP, m->src);
@@ -234,7 +192,7 @@ static void fip_vn_recv(struct fc_port *p, const struct fip_msg *m)
 		pe = peer_find(p, m->vn_port_id, m->subcode == FIP_SC_VN_CLAIM_REP);
 		if (pe) {
 			pe->wwpn = m->vn_port_name;
-			pe->last_ms = now_ms();
+			pe->last_ms = fcoe_now_ms();
 		} else if (p->state == VN_UP) {
 			/* a beacon from a port we never saw claim: make it claim */
 			fip_vn_send(p, FIP_SC_VN_CLAIM_NOTIFY, all_vn2vn_macs);
@@ -262,7 +220,7 @@ static void fip_vlan_recv(struct fc_port *p, const struct fip_msg *m)
 	for (uint32_t i = 0; i < p->nvlans; i++)
 		fip_put_vlan(&b, p->vlans[i]);
 	n = fip_end(&b);
-	if (n > 0 && raw_send(p, out, (size_t)n) == 0)
+	if (n > 0 && fcoe_raw_send(p, out, (size_t)n) == 0)
 		p->st.fip_tx++;
 }
 
@@ -275,12 +233,15 @@ static void fip_recv(struct fc_port *p, const uint8_t *f, size_t len)
 		p->st.malformed++;
 		return;
 	}
+	if (p->en.on) {
+		fcoe_enode_fip(p, &m);
+		return;
+	}
 	if (m.op == FIP_OP_VN2VN)
 		fip_vn_recv(p, &m);
 	else if (m.op == FIP_OP_VLAN)
 		fip_vlan_recv(p, &m);
-	/* FCF discovery, FIP FLOGI and keep-alives belong to fabric mode:
-	 * not served (no FCF role here) */
+	/* an FCF's frames reach the port only in fabric mode (above) */
 }
 
 /* ---- FCoE frames ---- */
@@ -291,13 +252,17 @@ static int send_frame(struct fc_port *p, const struct fc_hdr *h, uint8_t sof, ui
 	struct fcoe_frame f = { .sof = sof, .eof = eof, .fh = *h };
 	int n;
 
-	fcoe_fpma(VN2VN_FC_MAP, h->d_id, f.dst);
+	/* in front of an FCF every frame goes to the FCF's MAC */
+	if (p->en.on)
+		memcpy(f.dst, p->en.fcf.mac, 6);
+	else
+		fcoe_fpma(VN2VN_FC_MAP, h->d_id, f.dst);
 	memcpy(f.src, p->vn_mac, 6);
 	n = fcoe_encode(&f, pl, len, p->tx, sizeof(p->tx));
 	if (n < 0)
 		return n;
 	p->st.tx_frames++;
-	return raw_send(p, p->tx, (size_t)n);
+	return fcoe_raw_send(p, p->tx, (size_t)n);
 }
 
 static void hdr_for(struct fc_port *p, struct fc_hdr *h, const struct fc_xid *x, uint8_t r_ctl,
@@ -387,7 +352,10 @@ static void fcoe_recv(struct fc_port *p, const uint8_t *in, size_t len)
 		return;
 	}
 	p->st.rx_frames++;
-	fcoe_fpma(VN2VN_FC_MAP, f.fh.s_id, mac);
+	if (p->en.on)
+		memcpy(mac, p->en.fcf.mac, 6); /* everything comes through the FCF */
+	else
+		fcoe_fpma(VN2VN_FC_MAP, f.fh.s_id, mac);
 	if (p->state != VN_UP || f.fh.d_id != p->port_id || memcmp(mac, f.src, 6) ||
 	    f.vlan) {
 		/* a source MAC that is not its N_Port id's is spoofed */
@@ -408,8 +376,12 @@ static void fcoe_recv(struct fc_port *p, const uint8_t *in, size_t len)
 
 static void timers(struct fc_port *p)
 {
-	uint64_t now = now_ms();
+	uint64_t now = fcoe_now_ms();
 
+	if (p->en.on) {
+		fcoe_enode_timers(p, now);
+		return;
+	}
 	if (p->state == VN_PROBING && now - p->state_ms >= VN_PROBE_MS) {
 		p->state = VN_UP;
 		p->beacon_ms = now;
@@ -429,6 +401,16 @@ static void timers(struct fc_port *p)
 	for (int i = 0; i < FCOE_MAX_PEERS; i++)
 		if (p->peers[i].used && now - p->peers[i].last_ms > VN_PEER_TIMEOUT_MS)
 			peer_drop(p, &p->peers[i], "no beacon");
+}
+
+void fcoe_link_lost(struct fc_port *p, const char *why)
+{
+	log_warn("%s: link down: %s", p->name, why);
+	p->state = VN_PROBING;
+	for (uint32_t i = 0; i < FCOE_RX_SLOTS; i++)
+		if (p->rx[i])
+			xfer_end(p, p->rx[i], -ENETDOWN);
+	p->cb->link(p->arg, false, 0, 0);
 }
 
 void fc_fcoe_rx(struct fc_port *p, const uint8_t *frame, size_t len)
@@ -548,7 +530,7 @@ static int fcoe_send_seq(struct fc_port *p, const struct fc_xid *x, uint8_t r_ct
 	h.f_ctl |= FC_FCTL_END_SEQ | FC_FCTL_SEQ_INIT;
 	if (last)
 		h.f_ctl = (h.f_ctl | FC_FCTL_LAST_SEQ) & ~FC_FCTL_SEQ_INIT;
-	if (x->originator && r_ctl == FC_RCTL_ELS_REQ)
+	if (x->originator && (r_ctl == FC_RCTL_ELS_REQ || r_ctl == FC_RCTL_CT_REQ))
 		h.f_ctl |= FC_FCTL_FIRST_SEQ;
 	return send_frame(p, &h, FC_SOF_I3, last ? FC_EOF_T : FC_EOF_N, pl, len);
 }
@@ -576,7 +558,7 @@ static int fcoe_fd(struct fc_port *p)
 
 static void fcoe_stats(struct fc_port *p, char *buf, uint32_t cap)
 {
-	snprintf(buf, cap,
+	int n = snprintf(buf, cap,
 		 "{\"port_id\":%u,\"mtu\":%u,\"max_payload\":%u,\"rx_frames\":%llu,\"tx_frames\":%llu,\"bad_crc\":%llu,"
 		 "\"malformed\":%llu,\"not_ours\":%llu,\"unsolicited_drop\":%llu,"
 		 "\"stray_data\":%llu,\"seq_errors\":%llu,\"fip_rx\":%llu,\"fip_tx\":%llu,"
@@ -590,10 +572,30 @@ static void fcoe_stats(struct fc_port *p, char *buf, uint32_t cap)
 		 (unsigned long long)p->st.fip_tx, (unsigned long long)p->st.vlan_reqs,
 		 (unsigned long long)p->st.conflicts, (unsigned long long)p->st.tx_errors,
 		 (unsigned long long)p->st.tx_waits);
+
+	/* the fabric members go inside the object, before its closing brace */
+	if (p->en.on && n > 1 && (uint32_t)n < cap) {
+		size_t len = (size_t)n - 1;
+
+		len += (size_t)fcoe_enode_stats(p, buf + len, cap - (uint32_t)len);
+		if (len + 2 <= cap) {
+			buf[len] = '}';
+			buf[len + 1] = 0;
+		} else {
+			snprintf(buf, cap, "{}"); /* never a cut object */
+		}
+	}
+}
+
+static bool fcoe_fabric(struct fc_port *p)
+{
+	return p->en.on && p->state == VN_UP;
 }
 
 static void fcoe_close(struct fc_port *p)
 {
+	if (p->en.on)
+		fcoe_enode_logo(p);
 	for (uint32_t i = 0; i < FCOE_RX_SLOTS; i++)
 		if (p->rx[i])
 			xfer_end(p, p->rx[i], -ENETDOWN);
@@ -628,12 +630,33 @@ struct fc_port *fc_fcoe_test_port(const struct fc_port_cb *cb, void *arg, uint64
 	set_mtu(p, mtu);
 	vn_set_id(p, port_id);
 	p->state = VN_UP;
-	p->state_ms = p->beacon_ms = now_ms();
+	p->state_ms = p->beacon_ms = fcoe_now_ms();
+	return p;
+}
+
+struct fc_port *fc_fcoe_test_fabric_port(const struct fc_port_cb *cb, void *arg, uint64_t wwpn,
+					 uint32_t fc_map,
+					 void (*tx)(void *arg, const uint8_t *f, size_t len))
+{
+	struct fc_port *p = fc_fcoe_test_port(cb, arg, wwpn, 0, 2158);
+
+	if (!p)
+		return NULL;
+	p->test_tx = tx;
+	p->test_tx_arg = arg;
+	p->en.on = true;
+	p->en.want_map = fc_map;
+	p->port_id = 0;
+	fcoe_enode_start(p);
 	return p;
 }
 
 void fc_fcoe_test_age(struct fc_port *p, uint64_t ms)
 {
+	p->en.state_ms -= ms;
+	p->en.last_adv_ms -= ms;
+	p->en.enode_fka_ms -= ms;
+	p->en.vn_fka_ms -= ms;
 	for (int i = 0; i < FCOE_MAX_PEERS; i++)
 		if (p->peers[i].used)
 			p->peers[i].last_ms -= ms;
@@ -648,6 +671,7 @@ static int fcoe_open(struct fc_port **out, const struct fc_port_conf *conf,
 	const char *ifname = json_string_value(json_object_get(d, "interface"));
 	struct ifreq ifr;
 	struct fc_port *p;
+	const char *s;
 	size_t i;
 
 	if (conf->fd < 0 || !ifname || strlen(ifname) >= IFNAMSIZ)
@@ -686,6 +710,16 @@ static int fcoe_open(struct fc_port **out, const struct fc_port_conf *conf,
 		if (p->nvlans < FIP_MAX_VLANS && json_is_integer(d))
 			p->vlans[p->nvlans++] = (uint16_t)json_integer_value(d);
 	}
+	s = json_string_value(json_object_get(conf->driver_conf, "mode"));
+	if (s && !strcmp(s, "fabric")) {
+		if (fcoe_enode_conf(p, conf->driver_conf) < 0) {
+			free(p);
+			return -EINVAL;
+		}
+		fcoe_enode_start(p);
+		*out = p;
+		return 0;
+	}
 	v = json_object_get(conf->driver_conf, "port_id");
 	vn_set_id(p, json_is_integer(v) ? (uint32_t)json_integer_value(v)
 					: (uint32_t)(conf->wwpn & 0xffff) | 0x010000u);
@@ -706,4 +740,5 @@ const struct fc_port_ops fc_fcoe_ops = {
 	.abort = fcoe_abort,
 	.stats = fcoe_stats,
 	.close = fcoe_close,
+	.fabric = fcoe_fabric,
 };

@@ -11,7 +11,13 @@
 
 struct fc_port *fc_fcoe_test_port(const struct fc_port_cb *cb, void *arg, uint64_t wwpn,
 				  uint32_t port_id, uint32_t mtu);
-/* Make every VN2VN peer's last beacon ms older (timeouts without waiting). */
+/* A port in fabric mode (an ENode; only FCFs with fc_map, 0: any),
+ * soliciting; what it sends goes to tx. */
+struct fc_port *fc_fcoe_test_fabric_port(const struct fc_port_cb *cb, void *arg, uint64_t wwpn,
+					 uint32_t fc_map,
+					 void (*tx)(void *arg, const uint8_t *f, size_t len));
+/* Make every VN2VN peer's last beacon, and the fabric timers, ms older
+ * (timeouts without waiting). */
 void fc_fcoe_test_age(struct fc_port *p, uint64_t ms);
 /* One received Ethernet frame, as poll() handles it. */
 void fc_fcoe_rx(struct fc_port *p, const uint8_t *frame, size_t len);

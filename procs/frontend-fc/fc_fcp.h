@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define FCP_CMND_MIN_LEN  32
-#define FCP_CDB_MAX       260  /* 16 + the largest additional CDB (63 words) */
+#define FCP_CDB_MAX       268  /* 16 + the largest additional CDB (63 words) */
 #define FCP_XFER_RDY_LEN  12
 #define FCP_RSP_HDR_LEN   24
 

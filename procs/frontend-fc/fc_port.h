@@ -121,6 +121,9 @@ struct fc_port_ops {
 	void (*abort)(struct fc_port *p, const struct fc_xid *x);
 	void (*stats)(struct fc_port *p, char *buf, uint32_t cap);
 	void (*close)(struct fc_port *p);
+	/* Optional: the port logged in to a fabric through an F_Port (the
+	 * stack then registers with the name server). */
+	bool (*fabric)(struct fc_port *p);
 };
 
 /* Drivers known to mtgt-fc, by the config's "driver" name. */

@@ -41,6 +41,7 @@ static void drv_link(void *arg, bool up, uint32_t nport_id, uint32_t max_payload
 		lp->up = false;
 		while (lp->rports)
 			fc_rport_logout(lp->rports, "link down");
+		fc_fabric_link(lp, false);
 		return;
 	}
 	lp->up = true;
@@ -48,12 +49,15 @@ static void drv_link(void *arg, bool up, uint32_t nport_id, uint32_t max_payload
 	lp->max_payload = max_payload < 256 ? 256 : max_payload;
 	log_info("%s: link up, N_Port id %06x, frame payload %u", lp->name, nport_id,
 		 lp->max_payload);
+	fc_fabric_link(lp, true);
 }
 
 static void drv_recv(void *arg, const struct fc_hdr *h, const uint8_t *pl, uint32_t len)
 {
 	struct fc_lport *lp = arg;
 
+	if (h->s_id >= 0xfffff0u && fc_fabric_recv(lp, h, pl, len))
+		return;
 	if (h->r_ctl == FC_RCTL_ELS_REQ && h->type == FC_TYPE_ELS)
 		fc_ls_recv(lp, h, pl, len);
 	else if (h->r_ctl == FC_RCTL_BA_ABTS && h->type == FC_TYPE_BLS)
@@ -162,6 +166,7 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			t->ports[i].ops->poll(t->ports[i].drv);
 		fc_exch_expire(t->ports[i].em, now);
 		fc_cmd_timers(&t->ports[i], now);
+		fc_fabric_tick(&t->ports[i], now);
 	}
 }
 
@@ -362,6 +367,10 @@ static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	fe_link_publish(&t->fl);
 	if (t->fl.inflight == 0 || ticks > 100 || !t->fl.ok) {
 		log_info("shutdown complete");
+		/* a fabric port logs out of the FCF (FIP LOGO) */
+		for (uint32_t i = 0; i < t->nports; i++)
+			if (t->ports[i].ops->fabric && t->ports[i].ops->fabric(t->ports[i].drv))
+				t->ports[i].ops->close(t->ports[i].drv);
 		exit(0);
 	}
 }

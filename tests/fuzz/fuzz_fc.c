@@ -1,4 +1,4 @@
-/* libFuzzer: the FC frame parser (procs/frontend-fc). The first byte picks
+/* libFuzzer: the FC frame parsers (procs/frontend-fc), CT_IU/RSCN included. The first byte picks
  * the decoder, the rest is the frame or payload. Decoders must accept or
  * refuse, never read outside the input (ASan), and whatever they accept must
  * describe bytes inside it. */
@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "procs/frontend-fc/fc_ct.h"
 #include "procs/frontend-fc/fc_els.h"
 #include "procs/frontend-fc/fc_fcp.h"
 #include "procs/frontend-fc/fc_fip.h"
@@ -98,9 +99,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	default: {
 		struct fc_hdr h;
+		struct fc_ct_hdr ct;
+		struct fc_rscn_page pages[FC_RSCN_MAX_PAGES];
+		const uint8_t *pl;
+		size_t pl_len;
+		uint32_t id, types[8], ids[16];
+		uint8_t a, b;
+		int n;
 
 		if (len >= FC_HDR_LEN)
 			(void)fc_hdr_decode(in, &h);
+		/* the fabric's answers and requests (fc_ct.c) */
+		if (fc_ct_decode(in, len, &ct, &pl, &pl_len) == 0) {
+			inside(pl, pl_len, in, len);
+			(void)fc_rft_id_decode(pl, pl_len, &id, types);
+			(void)fc_rff_id_decode(pl, pl_len, &id, &a, &b);
+			(void)fc_port_id_decode(pl, pl_len, &id);
+			(void)fc_gid_ft_decode(pl, pl_len, &a);
+			n = fc_gid_ft_acc_decode(pl, pl_len, ids, 16);
+			if (n > 16)
+				abort();
+		}
+		n = fc_rscn_decode(in, len, pages, FC_RSCN_MAX_PAGES);
+		if (n > FC_RSCN_MAX_PAGES || (n > 0 && (size_t)n * 4 + 4 > len))
+			abort();
+		(void)fc_scr_decode(in, len, &a);
 		break;
 	}
 	}

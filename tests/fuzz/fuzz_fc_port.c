@@ -2,7 +2,8 @@
  * without a socket, with a data-out transfer posted. The first byte picks
  * how the rest is used: 0 as a raw Ethernet frame (FCoE or FIP), else as an
  * FC header + payload wrapped in a valid FCoE frame from the expected peer
- * (valid CRC and MACs), so the fuzzer reaches the logic past the checks. */
+ * (valid CRC and MACs), so the fuzzer reaches the logic past the checks.
+ * Raw frames also go to a port in fabric mode (fc_fcoe_enode.c). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,7 +39,7 @@ static const struct fc_port_cb cb = { cb_link, cb_recv, cb_done, cb_gone };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct fc_port *p;
+	static struct fc_port *p, *fp;
 	static uint8_t f[FCOE_MAX_FRAME + 64];
 
 	if (!p)
@@ -71,6 +72,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (size - 1 <= sizeof(f)) {
 		memcpy(f, data + 1, size - 1);
 		fc_fcoe_rx(p, f, size - 1);
+		/* the same frame to a port in fabric mode (an ENode soliciting,
+		 * choosing, logging in): FIP from hostile FCFs */
+		if (!fp)
+			fp = fc_fcoe_test_fabric_port(&cb, NULL, 0x2000001b32aa0002ull, 0, NULL);
+		if (fp) {
+			memcpy(f, data + 1, size - 1);
+			fc_fcoe_rx(fp, f, size - 1);
+			if (data[0] & 0x80)
+				fc_fcoe_test_age(fp, 1000);
+			fc_fcoe_ops.poll(fp);
+		}
 	}
 	return 0;
 }

@@ -26,7 +26,7 @@ fuzz-fc_SRCS := tests/fuzz/fuzz_fc.c $(FC_PURE)
 fuzz-fc_LIBS := -lz
 # the software FCoE driver's receive path (fc_fcoe.c)
 FUZZERS += fuzz-fc-port
-fuzz-fc-port_SRCS := tests/fuzz/fuzz_fc_port.c procs/frontend-fc/fc_fcoe.c $(FC_PURE) common/log.c
+fuzz-fc-port_SRCS := tests/fuzz/fuzz_fc_port.c procs/frontend-fc/fc_fcoe.c procs/frontend-fc/fc_fcoe_enode.c $(FC_PURE) common/log.c
 fuzz-fc-port_LIBS := -lz -ljansson
 # SRP information units (mtgt-srp)
 FUZZERS += fuzz-srp-iu

@@ -167,15 +167,19 @@ int fci_recv(struct fci *c, struct fci_rx *rx, int timeout_ms)
 
 		if (left <= 0)
 			return 0;
-		if (ms_now() - c->last_beacon_ms >= 4000) {
+		if (c->tick)
+			c->tick(c);
+		if (!c->hook && ms_now() - c->last_beacon_ms >= 4000) {
 			/* the target forgets VN_Ports whose beacons stop */
 			vn_send(c, 5, all_vn2vn);
 			c->last_beacon_ms = ms_now();
 		}
-		if (poll(&p, 1, (int)left) <= 0)
+		if (poll(&p, 1, c->tick && left > 50 ? 50 : (int)left) <= 0)
 			continue;
 		n = recvfrom(c->fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&sll, &sl);
 		if (n < 14 || sll.sll_pkttype == PACKET_OUTGOING)
+			continue;
+		if (c->hook && c->hook(c, buf, (size_t)n))
 			continue;
 		if (fc_get16(buf + 12) == FIP_ETHERTYPE) {
 			struct fip_msg m;
@@ -434,7 +438,8 @@ int main(int argc, char **argv)
 		FCI_LOG("open %s: %s", argv[1], strerror(-r));
 		return 1;
 	}
-	r = fci_vn2vn_join(&c, 15000);
+	/* behind the fake FCF there is no VN2VN */
+	r = strcmp(argv[5], "fabric") ? fci_vn2vn_join(&c, 15000) : 0;
 	if (r < 0) {
 		FCI_LOG("VN2VN join: %s", strerror(-r));
 		return 1;

@@ -9,6 +9,7 @@
 #define MTGT_TESTS_FC_INI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "procs/frontend-fc/fc_fcp.h"
@@ -30,6 +31,10 @@ struct fci {
 	uint32_t last_rx_id;
 	uint64_t last_beacon_ms;
 	uint8_t  frame[FCOE_MAX_FRAME + 64];
+	/* fabric case (fc_fcf.c): every received frame goes to hook first
+	 * (1: it took it), tick runs on every receive loop, no VN2VN beacons */
+	int  (*hook)(struct fci *c, const uint8_t *frame, size_t len);
+	void (*tick)(struct fci *c);
 };
 
 /* a received FC frame (payload copied) */
@@ -82,6 +87,13 @@ void fci_hdr(struct fci *c, struct fc_hdr *h, uint8_t r_ctl, uint8_t type, uint1
 
 /* fc_ini_cases.c */
 int  fci_case(struct fci *c, const char *name, int argc, char **argv);
+int  fci_login_ready(struct fci *c);
+int  fci_io_verify(struct fci *c, uint32_t lun, uint32_t bs, uint64_t bytes, uint32_t chunk,
+		   uint32_t seed);
+
+/* fc_fcf.c: a fake FCF + name server in front of the target, and an
+ * initiator behind it (case "fabric") */
+int  fcf_case_fabric(struct fci *c, int argc, char **argv);
 
 #define FCI_LOG(...) do { fprintf(stderr, "test-fc-ini: " __VA_ARGS__); fputc('\n', stderr); } while (0)
 

@@ -815,9 +815,23 @@ int fci_case(struct fci *c, const char *name, int argc, char **argv)
 		return case_logout(c);
 	if (!strcmp(name, "pr"))
 		return case_pr(c);
+	if (!strcmp(name, "fabric"))
+		return fcf_case_fabric(c, argc, argv);
 	if (!strcmp(name, "load"))
 		return case_load(c, argc > 0 ? (uint32_t)atoi(argv[0]) : 10,
 				 argc > 1 && !strcmp(argv[1], "strict"));
 	FCI_LOG("unknown case %s", name);
 	return 1;
+}
+
+/* for the fabric case (fc_fcf.c) */
+int fci_login_ready(struct fci *c)
+{
+	return login_ready(c);
+}
+
+int fci_io_verify(struct fci *c, uint32_t lun, uint32_t bs, uint64_t bytes, uint32_t chunk,
+		  uint32_t seed)
+{
+	return io_verify(c, lun, bs, bytes, chunk, seed);
 }

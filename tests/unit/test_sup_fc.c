@@ -143,12 +143,47 @@ static void test_vfio(void **state)
 	expect_error(PRE VPORT(",\"pci\":\"81:00.0\",\"wwpn\":\"0x0\"") TGT "}]}", "fc[0]");
 }
 
+/* "mode": "fabric" (an ENode behind an FCF) and its keys */
+static void test_fabric(void **state)
+{
+	struct sup_config cfg;
+	char err[512] = "";
+
+	assert_int_equal(load(PRE PORT(",\"mode\":\"fabric\",\"fc_map\":\"0x0efc00\","
+				       "\"addressing\":\"spma\",\"fip_vlan_discovery\":true")
+			      TGT "}]}", &cfg, err, sizeof(err)), 0);
+	assert_true(cfg.fc[0].fabric);
+	assert_true(cfg.fc[0].spma);
+	assert_true(cfg.fc[0].vlan_discovery);
+	assert_int_equal(cfg.fc[0].fc_map, 0x0efc00);
+	sup_config_free(&cfg);
+	assert_int_equal(load(PRE PORT(",\"mode\":\"fabric\"") TGT "}]}", &cfg, err, sizeof(err)),
+			 0);
+	assert_true(cfg.fc[0].fabric);
+	assert_false(cfg.fc[0].spma);
+	assert_int_equal(cfg.fc[0].fc_map, 0);
+	sup_config_free(&cfg);
+	expect_error(PRE PORT(",\"mode\":\"fabric\",\"fc_map\":\"0x0efc\"") TGT "}]}",
+		     "fc[0].fc_map");
+	expect_error(PRE PORT(",\"mode\":\"fabric\",\"fc_map\":\"0x0efcZZ\"") TGT "}]}",
+		     "fc[0].fc_map");
+	expect_error(PRE PORT(",\"mode\":\"fabric\",\"addressing\":\"mac\"") TGT "}]}",
+		     "fc[0].addressing");
+	expect_error(PRE PORT(",\"mode\":\"fabric\",\"fip_vlan_discovery\":1") TGT "}]}",
+		     "fc[0].fip_vlan_discovery");
+	expect_error(PRE PORT(",\"mode\":\"fabric\",\"port_id\":\"0x010a01\"") TGT "}]}",
+		     "fc[0]: port_id");
+	expect_error(PRE PORT(",\"fc_map\":\"0x0efc00\"") TGT "}]}", "mode");
+	expect_error(PRE PORT(",\"mode\":7") TGT "}]}", "fc[0].mode");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_vfio),
+		cmocka_unit_test(test_fabric),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
