@@ -16,35 +16,8 @@ tl_init fc-fabric 3510
 
 INI=$TL_BIN/test-fc-ini
 [ -x "$INI" ] || tl_fail "build/bin/test-fc-ini missing (make tests)"
-if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null; then
-	echo "SKIP fc-fabric: needs root and iproute2 for network namespaces"
-	exit 0
-fi
-NS_T=mtgtffT$$
-NS_I=mtgtffI$$
-VT=mffT$$
-VI=mffI$$
-fc_net_cleanup() {
-	[ -n "${CAP_PID:-}" ] && kill -TERM "$CAP_PID" 2>/dev/null
-	tl_cleanup
-	ip netns del "$NS_T" 2>/dev/null
-	ip netns del "$NS_I" 2>/dev/null
-}
-trap fc_net_cleanup EXIT
-# namespaces an earlier run of this test left behind (killed before its
-# trap ran): only ours, only those whose script is gone
-for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^mtgtff[TI][0-9]+$/ { print $1 }'); do
-	kill -0 "${ns#mtgtff?}" 2>/dev/null || ip netns del "$ns" 2>/dev/null
-done
-if ! ip netns add "$NS_T" 2>/dev/null || ! ip netns add "$NS_I" 2>/dev/null; then
-	echo "SKIP fc-fabric: cannot create network namespaces"
-	exit 0
-fi
-ip link add "$VT" netns "$NS_T" mtu 2158 type veth peer name "$VI" netns "$NS_I" mtu 2158 ||
-	tl_fail "cannot create the veth pair"
-ip -n "$NS_T" link set lo up && ip -n "$NS_T" link set "$VT" up &&
-	ip -n "$NS_I" link set lo up && ip -n "$NS_I" link set "$VI" up ||
-	tl_fail "cannot bring the links up"
+. "$(dirname "$0")/../lib/fcnet.sh"
+fc_net_up ff
 
 TWWPN=0x2000001b32aa0011
 TWWNN=0x2000001b32aa0010

@@ -28,24 +28,7 @@ timeout -k 5 "$(tl_secs 120)" "$TL_BIN/test-raw-initiator" "127.0.0.1:$TL_PORT" 
 rc=$?
 cat "$TL_DIR/rawi.log" >&2
 [ $rc = 0 ] || tl_fail "test-raw-initiator exit $rc: $(grep -m 3 -E 'FAIL' "$TL_DIR/rawi.log" | tr '\n' ' ')"
-# nothing left behind by held commands and queued PDUs
-ok=
-for _ in $(seq 50); do
-	st=$(timeout 5 "$TL_BIN/mtgtctl" -s "$TL_SOCK" --json stats get 2>/dev/null)
-	if "$TL_PY" - "$st" <<'PY'
-import json, sys
-j = json.loads(sys.argv[1])
-s = j.get("processes", {}).get("iscsi0")
-if not s:
-    sys.exit(1)
-ok = s["sessions"] == 0 and s["in_flight"] == 0 and s["spill_bytes"] == 0 \
-    and s["pool_used"].startswith("0/")
-sys.exit(0 if ok else 1)
-PY
-	then ok=1; break; fi
-	sleep 0.2
-done
-[ -n "$ok" ] || tl_fail "left over after the sessions ended: $(echo "$st" | head -c 600)"
+tl_iscsi_wait_clean
 tl_stop || tl_fail "stop failed"
 [ "$TL_EXIT" = 0 ] || tl_fail "mtgtd exit status $TL_EXIT"
 tl_pass

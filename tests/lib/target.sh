@@ -289,3 +289,26 @@ tl_tio() { # seconds args...
 	shift
 	timeout -k 5 $((secs + 10)) "$TL_BIN/test-initiator" -t "$secs" "$@"
 }
+
+# Wait (10 s at most) until mtgt-iscsi has nothing left of the sessions a test
+# ended: no session, nothing in flight, no private spill memory, no pool page
+# (what held commands, queued PDUs and recovered tasks must give back).
+tl_iscsi_wait_clean() {
+	local st ok= _
+	for _ in $(seq 50); do
+		st=$(timeout 5 "$TL_BIN/mtgtctl" -s "$TL_SOCK" --json stats get 2>/dev/null)
+		if "$TL_PY" - "$st" <<'PY'
+import json, sys
+j = json.loads(sys.argv[1])
+s = j.get("processes", {}).get("iscsi0")
+if not s:
+    sys.exit(1)
+ok = s["sessions"] == 0 and s["in_flight"] == 0 and s["spill_bytes"] == 0 \
+    and s["pool_used"].startswith("0/")
+sys.exit(0 if ok else 1)
+PY
+		then ok=1; break; fi
+		sleep 0.2
+	done
+	[ -n "$ok" ] || tl_fail "left over after the sessions ended: $(echo "$st" | head -c 600)"
+}
