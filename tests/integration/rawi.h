@@ -72,6 +72,14 @@ uint32_t rawi_cmd(struct rawi *x, uint8_t flags, uint64_t lun, const uint8_t *cd
 void rawi_cmd_as(struct rawi *x, uint32_t itt, uint32_t cmdsn, uint8_t flags, uint64_t lun,
 		 const uint8_t *cdb, uint32_t cdblen, uint32_t edtl, const void *imm,
 		 uint32_t immlen, bool nofinal, int corrupt);
+/* SIMPLE command on LUN 0 with the next ITT and this CmdSN: the ITT. */
+uint32_t rawi_cmd_sn(struct rawi *x, uint32_t cmdsn, uint8_t flags, const uint8_t *cdb,
+		     uint32_t edtl, const void *imm, uint32_t immlen);
+/* Receive until itt's status (Data-In with S, or SCSI Response), skipping
+ * other tasks' PDUs; Data-In lands in buf at its offset (largest segment in
+ * *max_seg if not NULL). The SCSI status, or -1 on none. */
+int rawi_status(struct rawi *x, struct rawi_pdu *p, uint32_t itt, uint8_t *buf, size_t buflen,
+		uint32_t *max_seg);
 void rawi_dout(struct rawi *x, uint32_t itt, uint32_t ttt, uint32_t datasn, uint32_t off,
 	       const void *data, uint32_t len, bool final, int corrupt);
 /* NOP-Out ping with an ITT, answered by a NOP-In: true when answered. */

@@ -39,45 +39,10 @@ static int join(struct rawi *x, const char *name, uint16_t tsih, uint16_t cid, c
 	return rawi_login(x, INI, rawi_target, keys, &P);
 }
 
-static uint32_t cmd_sn(struct rawi *x, uint32_t cmdsn, uint8_t flags, const uint8_t *cdb,
-		       uint32_t edtl, const void *imm, uint32_t immlen)
-{
-	uint8_t bhs[ISCSI_BHS_LEN] = { 0 };
-	uint32_t itt = x->itt++;
-
-	bhs[0] = ISCSI_OP_SCSI_CMD;
-	bhs[1] = (uint8_t)(flags | ISCSI_FLAG_FINAL | 1);
-	iscsi_put32(bhs + 16, itt);
-	iscsi_put32(bhs + 20, edtl);
-	iscsi_put32(bhs + 24, cmdsn);
-	iscsi_put32(bhs + 28, x->expstatsn);
-	memcpy(bhs + 32, cdb, 16);
-	rawi_send(x, bhs, NULL, 0, imm, immlen, 0);
-	return itt;
-}
-
 /* Status of itt (a READ's data into rbuf); -1 on none. */
 static int status_of(struct rawi *x, uint32_t itt)
 {
-	for (int k = 0; k < 256; k++) {
-		if (rawi_recv(x, &P, RAWI_TIMEOUT_MS) != 1)
-			return -1;
-		uint8_t op = P.bhs[0] & ISCSI_OP_MASK;
-
-		if (iscsi_get32(P.bhs + 16) != itt)
-			continue;
-		if (op == ISCSI_OP_DATA_IN) {
-			uint32_t off = iscsi_get32(P.bhs + 40);
-
-			if ((uint64_t)off + P.dlen <= sizeof(rbuf))
-				memcpy(rbuf + off, P.data, P.dlen);
-			if (P.bhs[1] & ISCSI_DATAIN_STATUS)
-				return P.bhs[3];
-		} else if (op == ISCSI_OP_SCSI_RSP) {
-			return P.bhs[3];
-		}
-	}
-	return -1;
+	return rawi_status(x, &P, itt, rbuf, sizeof(rbuf), NULL);
 }
 
 /* TASK REASSIGN of rtt on x: the TMF response code, -1 on none. */
@@ -142,11 +107,11 @@ void rawi_case_erl2(void)
 	uint16_t tsih = a.tsih;
 
 	sn = a.cmdsn;
-	status_of(&a, cmd_sn(&a, sn++, 0, tur, 0, NULL, 0)); /* POWER ON */
+	status_of(&a, rawi_cmd_sn(&a, sn++, 0, tur, 0, NULL, 0)); /* POWER ON */
 	/* the blocks the READs fetch: seed 5 */
 	rawi_pattern(want, 6000ull * 512, 32768, 5);
 	rawi_rw10(cdb, true, 6000, 64);
-	CHECK(status_of(&a, cmd_sn(&a, sn++, ISCSI_CMD_WRITE, cdb, 32768, want, 32768)) == 0,
+	CHECK(status_of(&a, rawi_cmd_sn(&a, sn++, ISCSI_CMD_WRITE, cdb, 32768, want, 32768)) == 0,
 	      "first write");
 
 	/* ---- logout for recovery, then TASK REASSIGN of a read and a write ---- */
@@ -156,10 +121,10 @@ void rawi_case_erl2(void)
 		return;
 	b.hold_ack = true; /* the READ's status stays unacknowledged */
 	rawi_rw10(cdb, false, 6000, 64);
-	r1 = cmd_sn(&b, sn++, ISCSI_CMD_READ, cdb, 32768, NULL, 0);
+	r1 = rawi_cmd_sn(&b, sn++, ISCSI_CMD_READ, cdb, 32768, NULL, 0);
 	rawi_pattern(wbuf, 7000ull * 512, 65536, 6);
 	rawi_rw10(cdb, true, 7000, 128);
-	w1 = cmd_sn(&b, sn++, ISCSI_CMD_WRITE, cdb, 65536, wbuf, 16384);
+	w1 = rawi_cmd_sn(&b, sn++, ISCSI_CMD_WRITE, cdb, 65536, wbuf, 16384);
 	CHECK(rawi_expect(&b, ISCSI_OP_R2T, &P, RAWI_TIMEOUT_MS) == 1 &&
 	      iscsi_get32(P.bhs + 16) == w1 && iscsi_get32(P.bhs + 40) == 16384,
 	      "R2T of the write at 16384");
@@ -206,7 +171,7 @@ void rawi_case_erl2(void)
 	CHECK(status_of(&b2, w1) == 0, "the reassigned WRITE's status");
 	rawi_rw10(cdb, false, 7000, 128);
 	memset(rbuf, 0, sizeof(rbuf));
-	CHECK(status_of(&b2, cmd_sn(&b2, sn++, ISCSI_CMD_READ, cdb, 65536, NULL, 0)) == 0,
+	CHECK(status_of(&b2, rawi_cmd_sn(&b2, sn++, ISCSI_CMD_READ, cdb, 65536, NULL, 0)) == 0,
 	      "READ back the reassigned WRITE");
 	CHECK(!memcmp(rbuf, wbuf, 65536), "the reassigned WRITE's data on the medium");
 
@@ -215,7 +180,7 @@ void rawi_case_erl2(void)
 	      "TASK REASSIGN of an unknown task: %u (want 1)", P.bhs[2]);
 	rawi_pattern(wbuf, 8000ull * 512, 32768, 8);
 	rawi_rw10(cdb, true, 8000, 64);
-	w2 = cmd_sn(&a, sn++, ISCSI_CMD_WRITE, cdb, 32768, wbuf, 16384);
+	w2 = rawi_cmd_sn(&a, sn++, ISCSI_CMD_WRITE, cdb, 32768, wbuf, 16384);
 	CHECK(rawi_expect(&a, ISCSI_OP_R2T, &P, RAWI_TIMEOUT_MS) == 1, "R2T on the live connection");
 	uint32_t ttt2 = iscsi_get32(P.bhs + 20);
 
@@ -227,10 +192,10 @@ void rawi_case_erl2(void)
 	/* ---- a killed connection: READ reassigned, WRITE left to Time2Retain ---- */
 	b2.hold_ack = true;
 	rawi_rw10(cdb, false, 6000, 64);
-	r3 = cmd_sn(&b2, sn++, ISCSI_CMD_READ, cdb, 32768, NULL, 0);
+	r3 = rawi_cmd_sn(&b2, sn++, ISCSI_CMD_READ, cdb, 32768, NULL, 0);
 	rawi_pattern(wbuf, 9000ull * 512, 32768, 9);
 	rawi_rw10(cdb, true, 9000, 64);
-	w3 = cmd_sn(&b2, sn++, ISCSI_CMD_WRITE, cdb, 32768, wbuf, 16384);
+	w3 = rawi_cmd_sn(&b2, sn++, ISCSI_CMD_WRITE, cdb, 32768, wbuf, 16384);
 	CHECK(rawi_expect(&b2, ISCSI_OP_R2T, &P, RAWI_TIMEOUT_MS) == 1 &&
 	      iscsi_get32(P.bhs + 16) == w3, "R2T of the write to be abandoned");
 	b2.cmdsn = sn;
@@ -259,10 +224,10 @@ void rawi_case_erl2(void)
 	CHECK(rr == ISCSI_TMF_RSP_NO_TASK, "TASK REASSIGN after Time2Retain: %d (want 1)", rr);
 	rawi_rw10(cdb, false, 9000, 64);
 	memset(rbuf, 0xee, sizeof(rbuf));
-	CHECK(status_of(&b3, cmd_sn(&b3, sn++, ISCSI_CMD_READ, cdb, 32768, NULL, 0)) == 0,
+	CHECK(status_of(&b3, rawi_cmd_sn(&b3, sn++, ISCSI_CMD_READ, cdb, 32768, NULL, 0)) == 0,
 	      "READ of the abandoned write's blocks");
 	CHECK(all_zero(rbuf, 32768), "the abandoned write reached the medium");
-	CHECK(status_of(&a, cmd_sn(&a, sn++, 0, tur, 0, NULL, 0)) == 0,
+	CHECK(status_of(&a, rawi_cmd_sn(&a, sn++, 0, tur, 0, NULL, 0)) == 0,
 	      "the first connection at the end");
 	rawi_close(&b3);
 	rawi_close(&a);

@@ -55,25 +55,7 @@ static uint32_t cmd_at(struct rawi *x, uint32_t cmdsn, uint8_t flags, uint8_t at
 /* The status of itt (reads: data into got); -1 on none. */
 static int status_of(struct rawi *x, uint32_t itt)
 {
-	for (int k = 0; k < 64; k++) {
-		if (rawi_recv(x, &P, RAWI_TIMEOUT_MS) != 1)
-			return -1;
-		uint8_t op = P.bhs[0] & ISCSI_OP_MASK;
-
-		if (iscsi_get32(P.bhs + 16) != itt)
-			continue;
-		if (op == ISCSI_OP_DATA_IN) {
-			uint32_t off = iscsi_get32(P.bhs + 40);
-
-			if ((uint64_t)off + P.dlen <= sizeof(got))
-				memcpy(got + off, P.data, P.dlen);
-			if (P.bhs[1] & ISCSI_DATAIN_STATUS)
-				return P.bhs[3];
-		} else if (op == ISCSI_OP_SCSI_RSP) {
-			return P.bhs[3];
-		}
-	}
-	return -1;
+	return rawi_status(x, &P, itt, got, sizeof(got), NULL);
 }
 
 static int logout(struct rawi *x, uint8_t reason, uint16_t cid, uint32_t cmdsn)

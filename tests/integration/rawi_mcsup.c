@@ -35,47 +35,9 @@ static int join(struct rawi *x, const char *name, uint16_t tsih, uint16_t cid, c
 	return rawi_login(x, INI, rawi_target, keys, &P);
 }
 
-static uint32_t cmd_sn(struct rawi *x, uint32_t cmdsn, uint8_t flags, const uint8_t *cdb,
-		       uint32_t edtl, const void *imm, uint32_t immlen)
-{
-	uint8_t bhs[ISCSI_BHS_LEN] = { 0 };
-	uint32_t itt = x->itt++;
-
-	bhs[0] = ISCSI_OP_SCSI_CMD;
-	bhs[1] = (uint8_t)(flags | ISCSI_FLAG_FINAL | 1);
-	iscsi_put32(bhs + 16, itt);
-	iscsi_put32(bhs + 20, edtl);
-	iscsi_put32(bhs + 24, cmdsn);
-	iscsi_put32(bhs + 28, x->expstatsn);
-	memcpy(bhs + 32, cdb, 16);
-	rawi_send(x, bhs, NULL, 0, imm, immlen, 0);
-	return itt;
-}
-
 static int status_of(struct rawi *x, uint32_t itt)
 {
-	max_seg = 0;
-	for (int k = 0; k < 256; k++) {
-		if (rawi_recv(x, &P, RAWI_TIMEOUT_MS) != 1)
-			return -1;
-		uint8_t op = P.bhs[0] & ISCSI_OP_MASK;
-
-		if (iscsi_get32(P.bhs + 16) != itt)
-			continue;
-		if (op == ISCSI_OP_DATA_IN) {
-			uint32_t off = iscsi_get32(P.bhs + 40);
-
-			if (P.dlen > max_seg)
-				max_seg = P.dlen;
-			if ((uint64_t)off + P.dlen <= sizeof(rbuf))
-				memcpy(rbuf + off, P.data, P.dlen);
-			if (P.bhs[1] & ISCSI_DATAIN_STATUS)
-				return P.bhs[3];
-		} else if (op == ISCSI_OP_SCSI_RSP) {
-			return P.bhs[3];
-		}
-	}
-	return -1;
+	return rawi_status(x, &P, itt, rbuf, sizeof(rbuf), &max_seg);
 }
 
 /* WRITE seed on w, READ it back on r: 0 when it matches. */
@@ -85,12 +47,12 @@ static int write_read(struct rawi *w, struct rawi *r, uint32_t *sn, uint32_t lba
 
 	rawi_pattern(wbuf, (uint64_t)lba * 512, sizeof(wbuf), seed);
 	rawi_rw10(cdb, true, lba, sizeof(wbuf) / 512);
-	if (status_of(w, cmd_sn(w, (*sn)++, ISCSI_CMD_WRITE, cdb, sizeof(wbuf), wbuf,
+	if (status_of(w, rawi_cmd_sn(w, (*sn)++, ISCSI_CMD_WRITE, cdb, sizeof(wbuf), wbuf,
 				sizeof(wbuf))) != 0)
 		return -1;
 	memset(rbuf, 0, sizeof(rbuf));
 	rawi_rw10(cdb, false, lba, sizeof(wbuf) / 512);
-	if (status_of(r, cmd_sn(r, (*sn)++, ISCSI_CMD_READ, cdb, sizeof(rbuf), NULL, 0)) != 0)
+	if (status_of(r, rawi_cmd_sn(r, (*sn)++, ISCSI_CMD_READ, cdb, sizeof(rbuf), NULL, 0)) != 0)
 		return -2;
 	return memcmp(rbuf, wbuf, sizeof(wbuf)) ? -3 : 0;
 }
@@ -111,7 +73,7 @@ void rawi_case_mcs_upgrade(void)
 	if (st)
 		return;
 	sn = a.cmdsn;
-	status_of(&a, cmd_sn(&a, sn++, 0, tur, 0, NULL, 0)); /* POWER ON */
+	status_of(&a, rawi_cmd_sn(&a, sn++, 0, tur, 0, NULL, 0)); /* POWER ON */
 	st = join(&b, "mcsup-b", a.tsih, 1, KEYS_B);
 	CHECK(st == 0, "second connection: 0x%x", st);
 	if (st)

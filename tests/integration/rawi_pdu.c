@@ -493,3 +493,40 @@ out:
 	free(p);
 	return rc;
 }
+
+uint32_t rawi_cmd_sn(struct rawi *x, uint32_t cmdsn, uint8_t flags, const uint8_t *cdb,
+		     uint32_t edtl, const void *imm, uint32_t immlen)
+{
+	uint32_t itt = x->itt++;
+
+	rawi_cmd_as(x, itt, cmdsn, flags, 0, cdb, 16, edtl, imm, immlen, false, 0);
+	return itt;
+}
+
+int rawi_status(struct rawi *x, struct rawi_pdu *p, uint32_t itt, uint8_t *buf, size_t buflen,
+		uint32_t *max_seg)
+{
+	if (max_seg)
+		*max_seg = 0;
+	for (int k = 0; k < 256; k++) {
+		if (rawi_recv(x, p, RAWI_TIMEOUT_MS) != 1)
+			return -1;
+		uint8_t op = p->bhs[0] & ISCSI_OP_MASK;
+
+		if (iscsi_get32(p->bhs + 16) != itt)
+			continue;
+		if (op == ISCSI_OP_DATA_IN) {
+			uint32_t off = iscsi_get32(p->bhs + 40);
+
+			if (max_seg && p->dlen > *max_seg)
+				*max_seg = p->dlen;
+			if (buf && (uint64_t)off + p->dlen <= buflen)
+				memcpy(buf + off, p->data, p->dlen);
+			if (p->bhs[1] & ISCSI_DATAIN_STATUS)
+				return p->bhs[3];
+		} else if (op == ISCSI_OP_SCSI_RSP) {
+			return p->bhs[3];
+		}
+	}
+	return -1;
+}
