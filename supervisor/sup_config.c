@@ -84,6 +84,22 @@ static int check_keys(json_t *obj, const char *const *allowed, const char *where
 	return 0;
 }
 
+/* An optional integer key of object obj within [lo, hi], copied into out
+ * when present. */
+static int opt_uint(json_t *obj, const char *key, uint32_t lo, uint32_t hi, json_t *out,
+		    const char *where, char *err, size_t errlen)
+{
+	json_t *n = json_object_get(obj, key);
+
+	if (!n)
+		return 0;
+	if (!json_is_integer(n) || json_integer_value(n) < lo || json_integer_value(n) > hi)
+		return fail(err, errlen, "%s.%s: must be an integer from %u to %u", where, key,
+			    lo, hi);
+	json_object_set(out, key, n);
+	return 0;
+}
+
 static char *abs_path(const char *p)
 {
 	char cwd[PATH_MAX], *r;
@@ -485,9 +501,11 @@ static int parse_restart(struct sup_config *cfg, json_t *j, char *err, size_t er
  * "config" of each backend's CTL_INIT (docs/backends.md, Tunables). */
 static int parse_backends(struct sup_config *cfg, json_t *j, char *err, size_t errlen)
 {
-	static const char *const common[] = { "spin", "yield", "queue_depth", "batch", NULL };
-	static const char *const file[] = { "spin", "yield", "queue_depth", "batch", "engine",
-					    "fixed_buffers", "write_zeroes", "sync_writes", NULL };
+	static const char *const common[] = { "spin", "yield", "poll_us", "queue_depth", "batch",
+					      NULL };
+	static const char *const file[] = { "spin", "yield", "poll_us", "queue_depth", "batch",
+					    "engine", "fixed_buffers", "write_zeroes", "sync_writes",
+					    "sync_reads", NULL };
 	const char *key;
 	json_t *v;
 	char w[64];
@@ -519,7 +537,8 @@ static int parse_backends(struct sup_config *cfg, json_t *j, char *err, size_t e
 				if (!e || (strcmp(e, "auto") && strcmp(e, "io_uring") &&
 					   strcmp(e, "libaio")))
 					return fail(err, errlen, "%s.engine: auto, io_uring or libaio", w);
-			} else if (!strcmp(k2, "fixed_buffers") || !strcmp(k2, "sync_writes")) {
+			} else if (!strcmp(k2, "fixed_buffers") || !strcmp(k2, "sync_writes") ||
+				   !strcmp(k2, "sync_reads")) {
 				if (!json_is_boolean(x))
 					return fail(err, errlen, "%s.%s: true or false", w, k2);
 			} else if (!strcmp(k2, "write_zeroes")) {
@@ -527,6 +546,11 @@ static int parse_backends(struct sup_config *cfg, json_t *j, char *err, size_t e
 
 				if (!e || (strcmp(e, "fallocate") && strcmp(e, "write")))
 					return fail(err, errlen, "%s.write_zeroes: fallocate or write", w);
+			} else if (!strcmp(k2, "poll_us")) {
+				if (!json_is_integer(x) || json_integer_value(x) < 0 ||
+				    json_integer_value(x) > 10000)
+					return fail(err, errlen, "%s.poll_us: must be 0 (never poll) "
+						    "to 10000", w);
 			} else if (!json_is_integer(x) || json_integer_value(x) < 0 ||
 				   json_integer_value(x) > 10000000) {
 				return fail(err, errlen, "%s.%s: must be a non-negative integer", w, k2);
@@ -581,7 +605,8 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 	static const char *const keys[] = { "admin_socket", "state_dir", "portals", "targets",
 					    "discovery_chap", "chap_algorithms", "iscsi", "restart",
 					    "heartbeat", "sandbox", "backends", "admin", "start_backends",
-					    "isns", "srp", "srp_options", "fc", "fc_options", NULL };
+					    "isns", "srp", "srp_options", "fc", "fc_options", "core",
+					    NULL };
 	static const char *const algs[] = { "SHA3-256", "SHA-256", "MD5" };
 	char w[64];
 	json_t *v, *e;
@@ -644,11 +669,11 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 	cfg->nop_interval_s = 30;
 	cfg->nop_timeout_s = 30;
 	cfg->shutdown_logout_s = 3;
-	cfg->poll_us = 0;
 	if (v) {
 		static const char *const ikeys[] = { "nop_interval_s", "nop_timeout_s",
 						     "shutdown_logout_s", "require_header_digest",
-						     "require_data_digest", "poll_us", NULL };
+						     "require_data_digest", "poll_us", "yield",
+						     "rx_batch", NULL };
 		json_t *n;
 
 		if (!json_is_object(v))
@@ -681,12 +706,37 @@ int sup_config_load_json(struct sup_config *cfg, json_t *root, char *err, size_t
 		if (n && !json_is_boolean(n))
 			return fail(err, errlen, "iscsi.require_data_digest: must be true or false");
 		cfg->require_data_digest = json_is_true(n);
-		n = json_object_get(v, "poll_us");
-		if (n && (!json_is_integer(n) || json_integer_value(n) < 0 ||
-			  json_integer_value(n) > 10000))
-			return fail(err, errlen, "iscsi.poll_us: must be 0 (never poll) to 10000");
+		/* the frontend's idle policy (procs/frontend-iscsi/iscsi_core.c):
+		 * passed on only when set, the defaults live with the code */
+		cfg->iscsi_tuning = json_object();
+		if ((r = opt_uint(v, "poll_us", 0, 10000, cfg->iscsi_tuning, "iscsi", err,
+				  errlen)) ||
+		    (r = opt_uint(v, "yield", 0, 1000, cfg->iscsi_tuning, "iscsi", err, errlen)))
+			return r;
+		n = json_object_get(v, "rx_batch");
+		if (n && !json_is_boolean(n))
+			return fail(err, errlen, "iscsi.rx_batch: must be true or false");
 		if (n)
-			cfg->poll_us = (uint32_t)json_integer_value(n);
+			json_object_set_new(cfg->iscsi_tuning, "rx_batch",
+					    json_integer(json_is_true(n)));
+	}
+
+	/* "core": the core's idle policy and command table (procs/core/main.c),
+	 * passed on only when set */
+	v = json_object_get(root, "core");
+	if (v) {
+		static const char *const ckeys[] = { "poll_us", "yield", "spin", "commands", NULL };
+
+		if (!json_is_object(v))
+			return fail(err, errlen, "core: must be an object");
+		cfg->core_tuning = json_object();
+		if ((r = check_keys(v, ckeys, "core", err, errlen)) ||
+		    (r = opt_uint(v, "poll_us", 0, 10000, cfg->core_tuning, "core", err, errlen)) ||
+		    (r = opt_uint(v, "yield", 0, 1000, cfg->core_tuning, "core", err, errlen)) ||
+		    (r = opt_uint(v, "spin", 0, 1000000, cfg->core_tuning, "core", err, errlen)) ||
+		    (r = opt_uint(v, "commands", 1, 1u << 20, cfg->core_tuning, "core", err,
+				  errlen)))
+			return r;
 	}
 
 	v = json_object_get(root, "isns");
@@ -863,6 +913,8 @@ void sup_config_free(struct sup_config *cfg)
 	chap_free(&cfg->discovery_chap);
 	for (int b = 0; b < SUP_BE_COUNT; b++)
 		json_decref(cfg->backend_cfg[b]);
+	json_decref(cfg->iscsi_tuning);
+	json_decref(cfg->core_tuning);
 	for (uint32_t i = 0; i < cfg->nchap_algs; i++)
 		free(cfg->chap_algs[i]);
 	free(cfg->targets);

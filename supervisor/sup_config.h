@@ -158,7 +158,8 @@ struct sup_config {
 	bool     require_header_digest;
 	bool     require_data_digest;
 	json_t  *backend_cfg[SUP_BE_COUNT]; /* "backends": {"file": {...}}: tunables */
-	uint32_t poll_us;             /* frontend busy-poll window after I/O */
+	json_t  *iscsi_tuning; /* "iscsi": poll_us, yield, rx_batch as set (or NULL) */
+	json_t  *core_tuning;  /* "core": poll_us, yield, spin, commands as set (or NULL) */
 	/* "isns": {"server": "IP:port", "entity": "..."}: the supervisor
 	 * connects, the frontend registers (procs/frontend-iscsi/iscsi_isns.c) */
 	bool     isns_set;

@@ -88,7 +88,11 @@ json_t *sup_core_config(struct sup *s)
 			json_object_set(o, "alua", t->alua);
 		json_array_append_new(targets, o);
 	}
-	return json_pack("{s:o}", "targets", targets);
+	json_t *cfg = json_pack("{s:o}", "targets", targets);
+
+	if (s->cfg.core_tuning)
+		json_object_set(cfg, "tuning", s->cfg.core_tuning);
+	return cfg;
 }
 
 static json_t *chap_json(const struct sup_chap *c)
@@ -130,12 +134,14 @@ json_t *sup_frontend_config(struct sup *s)
 	}
 	for (uint32_t i = 0; i < s->cfg.nchap_algs; i++)
 		json_array_append_new(algs, json_string(s->cfg.chap_algs[i]));
-	cfg = json_pack("{s:o, s:o, s:i, s:i, s:i, s:i, s:i, s:i}", "targets", targets,
+	cfg = json_pack("{s:o, s:o, s:i, s:i, s:i, s:i, s:i}", "targets", targets,
 			"chap_algorithms", algs, "nop_interval_s", s->cfg.nop_interval_s,
 			"nop_timeout_s", s->cfg.nop_timeout_s, "shutdown_logout_s",
 			s->cfg.shutdown_logout_s, "require_header_digest",
 			s->cfg.require_header_digest, "require_data_digest",
-			s->cfg.require_data_digest, "poll_us", s->cfg.poll_us);
+			s->cfg.require_data_digest);
+	if (s->cfg.iscsi_tuning)
+		json_object_update(cfg, s->cfg.iscsi_tuning);
 	if (s->cfg.discovery_chap.set)
 		json_object_set_new(cfg, "discovery_chap", chap_json(&s->cfg.discovery_chap));
 	return cfg;

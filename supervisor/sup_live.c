@@ -135,7 +135,7 @@ static const char *frozen_key(json_t *old, json_t *nw)
 {
 	static const char *const keys[] = { "admin_socket", "state_dir", "iscsi",
 					    "restart", "heartbeat", "sandbox", "backends", "start_backends",
-					    "srp", "srp_options", "fc", "fc_options", NULL };
+					    "srp", "srp_options", "fc", "fc_options", "core", NULL };
 
 	for (const char *const *k = keys; *k; k++)
 		if (json_differs(json_object_get(old, *k), json_object_get(nw, *k)))

@@ -28,14 +28,20 @@
 #define BE_MAX_DEVS      4096
 #define BE_DEF_QD        128     /* I/Os in flight per process */
 #define BE_MAX_QD        4096
-/* Idle passes before sleeping, with a sched_yield() every BE_DEF_YIELD of
- * them. Measured by bench-ring on the 2-core VMs: a cross-CPU wakeup costs
- * ~30 us, so a spin shorter than that sleeps on every message at queue depth
- * 1; a long pure spin is a disaster when the peer shares our CPU (it cannot
- * run until our slice ends); spinning ~50 us while yielding gives 0.15 us
- * round trips across CPUs and ~3 us on one CPU. */
-#define BE_DEF_SPIN      1000
+/* Idle policy (be_loop.c, be_run). After the last I/O the loop polls for
+ * BE_DEF_POLL_US, yielding the CPU on every idle pass, then sleeps.
+ * Optionally it first spins `spin` passes with `pause`, yielding every
+ * `yield`-th. Measured on the 2-vCPU bench machines (perf sched timehist,
+ * QD1 4 KiB reads through iSCSI, all of the target on one CPU): the former
+ * default, 1000 pause passes with a yield every 16, kept the CPU 15-20 us
+ * after the frontend had been woken for the next command (a woken task does
+ * not preempt a spinner under EEVDF), a third of each round trip; yielding
+ * on every pass hands it over at once (QD1 17-20K -> 20-21K IOPS). Sleeping
+ * at once instead makes every command from the core a wakeup, across CPUs
+ * an IPI of 15-30 us there. */
+#define BE_DEF_SPIN      0
 #define BE_DEF_YIELD     16
+#define BE_DEF_POLL_US   200
 #define BE_DEF_BATCH     64      /* submissions taken per link per pass */
 
 struct be;
@@ -110,6 +116,7 @@ int be_lba_status_seek(int fd, uint32_t block_size, uint64_t off, uint64_t len,
 struct be_tune {
 	uint32_t spin;          /* idle passes before sleeping */
 	uint32_t yield;         /* sched_yield() every N idle passes (0: never) */
+	uint32_t poll_us;       /* then poll, yielding every pass, this long */
 	uint32_t queue_depth;
 	uint32_t batch;
 };

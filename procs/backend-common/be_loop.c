@@ -249,10 +249,12 @@ void be_link_watch(struct be *b, struct be_link *bl)
 void be_run(struct be *b)
 {
 	uint32_t idle = 0, since_ev = 0;
+	uint64_t poll_end = 0;
 
 	for (;;) {
 		if (be_pass(b)) {
 			idle = 0;
+			poll_end = 0;
 			/* Keep the control channel served under load too. */
 			if (++since_ev >= 256) {
 				since_ev = 0;
@@ -271,8 +273,25 @@ void be_run(struct be *b)
 				ring_pause();
 			continue;
 		}
+		/* The poll window, timed from the first idle pass after work:
+		 * yield on every pass so that a peer on our CPU runs at once. */
+		if (b->tune.poll_us) {
+			uint64_t now = hist_now_ns();
+
+			if (!poll_end)
+				poll_end = now + b->tune.poll_us * 1000ull;
+			if (now < poll_end) {
+				sched_yield();
+				if (++since_ev >= 256) {
+					since_ev = 0;
+					ev_run(b->loop, EVRUN_NOWAIT);
+				}
+				continue;
+			}
+		}
 		idle = 0;
 		since_ev = 0;
+		poll_end = 0;
 		be_sleep(b);
 	}
 }

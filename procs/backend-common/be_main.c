@@ -67,6 +67,7 @@ static void be_tune_load(struct be *b)
 
 	b->tune.spin = be_tune_get(cfg, "spin", BE_DEF_SPIN, 0, 10000000);
 	b->tune.yield = be_tune_get(cfg, "yield", BE_DEF_YIELD, 0, 10000000);
+	b->tune.poll_us = be_tune_get(cfg, "poll_us", BE_DEF_POLL_US, 0, 10000);
 	b->tune.queue_depth = be_tune_get(cfg, "queue_depth", BE_DEF_QD, 1, BE_MAX_QD);
 	b->tune.batch = be_tune_get(cfg, "batch", BE_DEF_BATCH, 1, BE_MAX_QD);
 }
@@ -265,8 +266,8 @@ int be_main(int argc, char **argv, const struct be_ops *ops)
 	child_watch_ctl(&b->c, b->loop);
 	be_sandbox_enter(b);
 	child_ready(&b->c);
-	log_info("serving %u link(s), queue depth %u, spin %u, yield %u", b->nlinks,
-		 b->tune.queue_depth, b->tune.spin, b->tune.yield);
+	log_info("serving %u link(s), queue depth %u, spin %u, yield %u, poll %u us", b->nlinks,
+		 b->tune.queue_depth, b->tune.spin, b->tune.yield, b->tune.poll_us);
 
 	be_run(b);
 

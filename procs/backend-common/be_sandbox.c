@@ -15,13 +15,14 @@
 
 static const int be_sandbox_calls[] = {
 	SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register), SCMP_SYS(fallocate),
-	SCMP_SYS(ftruncate), SCMP_SYS(sync_file_range),
+	SCMP_SYS(ftruncate), SCMP_SYS(sync_file_range), SCMP_SYS(preadv2),
 	-1
 };
 
 /* The framework's own needs when the kind lists its engine's. */
 static const int be_sandbox_base[] = {
-	SCMP_SYS(fallocate), SCMP_SYS(ftruncate), SCMP_SYS(sync_file_range), -1
+	SCMP_SYS(fallocate), SCMP_SYS(ftruncate), SCMP_SYS(sync_file_range), SCMP_SYS(preadv2),
+	-1
 };
 
 static int be_sandbox_rules(void *ctx)

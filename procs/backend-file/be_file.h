@@ -72,6 +72,7 @@ struct be_file {
 	void    *zeros;                             /* WRITE_ZEROES by writing */
 	bool     zero_by_write;                     /* skip the fallocate tries */
 	bool     sync_writes;                       /* buffered non-FUA writes by pwrite */
+	bool     sync_reads;                        /* cached reads by preadv2(RWF_NOWAIT) */
 };
 
 extern const struct be_ops be_file_ops;

@@ -281,6 +281,8 @@ struct core {
 	uint32_t scratch_len;
 	unsigned spin;          /* empty polls before sleeping */
 	unsigned yield;         /* sched_yield()s for an owed backend completion */
+	unsigned poll_us;       /* poll window after the last message (core_link.c) */
+	double   poll_until;    /* ev_now() until which prepare_cb does not sleep */
 	ev_prepare prep;
 	ev_check check;
 	ev_idle idle;

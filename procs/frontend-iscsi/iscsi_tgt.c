@@ -45,20 +45,12 @@ static uint32_t cfg_u32(json_t *cfg, const char *key, uint32_t def, uint32_t lo,
 /* sched_yield()s before sleeping while answers are owed (iscsi_core.c).
  * Measured with bench/cost.sh (4 KiB reads at QD 32 from a null LUN, targets
  * on one CPU): 8.1 us of target CPU and 3.4 syscalls per I/O without, 5.3-5.4
- * us and 2.3 with 4 to 16. MTGT_ISCSI_YIELD sets it (0: sleep at once). */
+ * us and 2.3 with 4 to 16. Config iscsi.yield (0: sleep at once). */
 #define ISCSI_DEFAULT_YIELD 8
-
-static uint32_t iscsi_env_yield(void)
-{
-	const char *s = getenv("MTGT_ISCSI_YIELD");
-	char *end;
-	unsigned long v;
-
-	if (!s || !*s)
-		return ISCSI_DEFAULT_YIELD;
-	v = strtoul(s, &end, 10);
-	return *end || v > 1000 ? ISCSI_DEFAULT_YIELD : (uint32_t)v;
-}
+/* The adaptive poll window (iscsi_core.c, idle_poll). 200 us covers an
+ * initiator's turn-around at queue depth 1 on these machines (25-40 us) with
+ * room to spare; config iscsi.poll_us (0: never poll). */
+#define ISCSI_DEFAULT_POLL_US 200
 
 int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 {
@@ -98,10 +90,10 @@ int iscsi_tgt_init(struct iscsi_tgt *t, struct child *c, struct ev_loop *loop)
 	t->lim.immediate_data = cfg_u32(cfg, "immediate_data", 1, 0, 1);
 	t->lim.tpgt = (uint16_t)cfg_u32(cfg, "tpgt", 1, 1, 65535);
 	t->spin_us = cfg_u32(cfg, "spin_us", 0, 0, 10000);
-	t->poll_us = cfg_u32(cfg, "poll_us", 0, 0, 10000);
-	t->yield_n = iscsi_env_yield();
-	/* MTGT_ISCSI_RX_BATCH=0 reads every header on its own */
-	t->rx_batch = !getenv("MTGT_ISCSI_RX_BATCH") || strcmp(getenv("MTGT_ISCSI_RX_BATCH"), "0");
+	t->poll_us = cfg_u32(cfg, "poll_us", ISCSI_DEFAULT_POLL_US, 0, 10000);
+	t->yield_n = cfg_u32(cfg, "yield", ISCSI_DEFAULT_YIELD, 0, 1000);
+	/* rx_batch 0 reads every header on its own */
+	t->rx_batch = cfg_u32(cfg, "rx_batch", 1, 0, 1);
 	t->nop_interval = cfg_u32(cfg, "nop_interval_s", 30, 0, 86400);
 	t->nop_timeout = cfg_u32(cfg, "nop_timeout_s", 30, 1, 86400);
 	t->logout_wait = cfg_u32(cfg, "shutdown_logout_s", 3, 0, 60);

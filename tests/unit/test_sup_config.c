@@ -272,6 +272,47 @@ static void test_iscsi_names(void **state)
 }
 
 /* ACL entries: names, maps, read-only; maps must name LUNs that exist */
+#define TUNED(x) "{\"admin_socket\":\"/tmp/x.sock\"," x ",\"portals\":[\"127.0.0.1:3260\"]," \
+	"\"targets\":[{\"name\":\"iqn.2026-11.org.t:a\",\"initiators\":[\"*\"]," \
+	"\"luns\":[{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"}]}]}"
+
+/* The idle policy of the frontend, the core and the backends: set keys are
+ * passed on as given, out of range or unknown ones name their field. */
+static void test_tuning(void **state)
+{
+	struct sup_config cfg;
+	char err[512];
+	json_t *root = json_loads("{\"admin_socket\":\"/tmp/x.sock\","
+		"\"iscsi\":{\"poll_us\":0,\"yield\":3,\"rx_batch\":false},"
+		"\"core\":{\"poll_us\":500,\"commands\":64},"
+		"\"backends\":{\"file\":{\"poll_us\":50,\"sync_reads\":false}},"
+		"\"portals\":[\"127.0.0.1:3260\"],\"targets\":[{\"name\":\"iqn.2026-11.org.t:a\","
+		"\"initiators\":[\"*\"],\"luns\":[{\"lun\":0,\"backend\":\"null\",\"size\":\"1G\"}]}]}",
+		0, NULL);
+
+	assert_int_equal(sup_config_load_json(&cfg, root, err, sizeof(err)), 0);
+	assert_int_equal(json_integer_value(json_object_get(cfg.iscsi_tuning, "poll_us")), 0);
+	assert_int_equal(json_integer_value(json_object_get(cfg.iscsi_tuning, "yield")), 3);
+	assert_int_equal(json_integer_value(json_object_get(cfg.iscsi_tuning, "rx_batch")), 0);
+	assert_int_equal(json_integer_value(json_object_get(cfg.core_tuning, "poll_us")), 500);
+	assert_int_equal(json_integer_value(json_object_get(cfg.core_tuning, "commands")), 64);
+	assert_null(json_object_get(cfg.core_tuning, "yield"));
+	sup_config_free(&cfg);
+	json_decref(root);
+
+	expect_error(TUNED("\"core\":{\"poll_us\":10001}"), "core.poll_us");
+	expect_error(TUNED("\"core\":{\"poll_us\":-1}"), "core.poll_us");
+	expect_error(TUNED("\"core\":{\"commands\":0}"), "core.commands");
+	expect_error(TUNED("\"core\":{\"spinn\":1}"), "spinn");
+	expect_error(TUNED("\"core\":[]"), "core");
+	expect_error(TUNED("\"iscsi\":{\"poll_us\":\"200\"}"), "iscsi.poll_us");
+	expect_error(TUNED("\"iscsi\":{\"yield\":1001}"), "iscsi.yield");
+	expect_error(TUNED("\"iscsi\":{\"rx_batch\":1}"), "iscsi.rx_batch");
+	expect_error(TUNED("\"backends\":{\"file\":{\"poll_us\":20000}}"), "backends.file.poll_us");
+	expect_error(TUNED("\"backends\":{\"null\":{\"sync_reads\":true}}"), "sync_reads");
+	expect_error(TUNED("\"backends\":{\"file\":{\"sync_reads\":1}}"), "backends.file.sync_reads");
+}
+
 static void test_acls(void **state)
 {
 	struct sup_config cfg;
@@ -335,6 +376,7 @@ int main(void)
 		cmocka_unit_test(test_portals_and_login),
 		cmocka_unit_test(test_iscsi_names),
 		cmocka_unit_test(test_acls),
+		cmocka_unit_test(test_tuning),
 	};
 	return cmocka_run_group_tests_name("sup_config", tests, NULL, NULL);
 }
