@@ -286,6 +286,11 @@ struct iscsi_session {
 	uint32_t norphans;
 	ev_timer t2r;
 	bool     t2r_on;
+	/* ERL 2, its last connection failed: kept without one until held_until
+	 * (Time2Wait + Time2Retain) for a new connection to log into it */
+	bool     held;
+	ev_tstamp held_until;
+	uint16_t group;                   /* portal group of its connections */
 };
 
 /* NEXUS_ADD in flight; outlives its session if that dies meanwhile. */
@@ -600,6 +605,15 @@ void  iscsi_erl2_reassign(struct iscsi_conn *c, uint32_t itt, uint32_t rtt, uint
  * when it is c itself. */
 uint8_t iscsi_erl2_logout(struct iscsi_conn *c, uint16_t cid, bool *close_self);
 void  iscsi_erl2_session_free(struct iscsi_session *s);
+/* The last connection c of s closes: keep the session (true) for a new
+ * connection within Time2Wait + Time2Retain, or not (the caller frees it). */
+bool  iscsi_erl2_hold(struct iscsi_session *s, struct iscsi_conn *c);
+/* A new connection joined a held session. */
+void  iscsi_erl2_unhold(struct iscsi_session *s);
+/* A held session ends now (reinstated, dropped, target gone, shutdown):
+ * its tasks aborted in the core, the session freed. */
+void  iscsi_erl2_end(struct iscsi_session *s, const char *why);
+void  iscsi_erl2_end_all(struct iscsi_tgt *t, const char *target, const char *why);
 /* iscsi_cmd.c: a reassigned task goes on on c from exp_datasn (saved: the
  * core's answer that came while it waited). */
 void  iscsi_cmd_reassigned(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint32_t exp_datasn,

@@ -120,6 +120,7 @@ void iscsi_async_drop_session(struct iscsi_conn *c, const char *why)
 {
 	struct iscsi_txpdu *p;
 
+	c->no_recover = true; /* ERL 2: the session ends, nothing is kept */
 	if (c->state != CONN_FFP || c->closing_after_tx || !c->sess) {
 		iscsi_conn_close(c, why);
 		return;

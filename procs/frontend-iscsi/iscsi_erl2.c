@@ -10,9 +10,18 @@
  * from the initiator's ExpDataSN: Data-In sent again from the buffer, the
  * status with the new connection's StatSN, R2Ts for the write data not yet
  * received. What is not reassigned within Time2Wait + Time2Retain is aborted
- * in the core and dropped. Only a session that keeps at least one
- * connection recovers: the last connection's failure still ends the
- * session. */
+ * in the core and dropped.
+ *
+ * When the failed connection was the session's last one (RFC 7143 6.3.6
+ * session continuation, 8.2 session state FAILED), the session is *held*:
+ * no connection, no new commands, its tasks waiting as above, its nexus in
+ * the core, findable by TSIH. A login with its ISID, TSIH, InitiatorName and
+ * TargetName within Time2Wait + Time2Retain adds a connection (the same or a
+ * new CID), which then reassigns the tasks. Past that time the tasks are
+ * aborted in the core and the session ends (NEXUS_DEL). A logout (close the
+ * session or its last connection), a session reinstatement, an
+ * administrator's drop, the target's removal, a cold reset and shutdown end
+ * a session instead of holding it. */
 #include "procs/frontend-iscsi/iscsi.h"
 
 #include <stdlib.h>
@@ -34,7 +43,7 @@ static void orphan_unlink(struct iscsi_session *s, struct iscsi_cmd *cmd)
 	}
 	cmd->onext = NULL;
 	cmd->orphan = false;
-	if (!s->orphans && s->t2r_on) {
+	if (!s->orphans && !s->held && s->t2r_on) {
 		ev_timer_stop(s->t->loop, &s->t2r);
 		s->t2r_on = false;
 	}
@@ -69,6 +78,25 @@ static void on_t2r(struct ev_loop *loop, ev_timer *w, int revents)
 			 "Time2Retain: aborted", s->tsih, cmd->itt, cmd->o_cid);
 		orphan_drop(s, cmd);
 	}
+	if (s->held && s->held_until <= now)
+		iscsi_erl2_end(s, "no connection within Time2Wait + Time2Retain");
+}
+
+static void t2r_start(struct iscsi_session *s)
+{
+	if (s->t2r_on)
+		return;
+	ev_timer_init(&s->t2r, on_t2r, ERL2_TICK, ERL2_TICK);
+	s->t2r.data = s;
+	ev_timer_start(s->t->loop, &s->t2r);
+	s->t2r_on = true;
+}
+
+/* The session can outlive its last connection: it exists for the initiator
+ * (listed, nexus in the core) and the initiator wants state retained. */
+static bool can_hold(const struct iscsi_session *s)
+{
+	return s->listed && s->nexus_added && s->p.time2retain > 0;
 }
 
 static void orphan_add(struct iscsi_session *s, struct iscsi_conn *c, struct iscsi_cmd *cmd)
@@ -81,12 +109,7 @@ static void orphan_add(struct iscsi_session *s, struct iscsi_conn *c, struct isc
 	cmd->onext = s->orphans;
 	s->orphans = cmd;
 	s->norphans++;
-	if (!s->t2r_on) {
-		ev_timer_init(&s->t2r, on_t2r, ERL2_TICK, ERL2_TICK);
-		s->t2r.data = s;
-		ev_timer_start(t->loop, &s->t2r);
-		s->t2r_on = true;
-	}
+	t2r_start(s);
 }
 
 bool iscsi_erl2_conn_lost(struct iscsi_conn *c)
@@ -96,8 +119,8 @@ bool iscsi_erl2_conn_lost(struct iscsi_conn *c)
 	uint32_t n = 0;
 
 	/* the session must outlive this connection for anyone to reassign */
-	if (!s || s->p.erl < 2 || c->no_recover || c->t->shutting_down || s->nconns < 2 ||
-	    s->p.session_type != ISCSI_SESSION_NORMAL)
+	if (!s || s->p.erl < 2 || c->no_recover || c->t->shutting_down ||
+	    s->p.session_type != ISCSI_SESSION_NORMAL || (s->nconns < 2 && !can_hold(s)))
 		return false;
 	for (cmd = c->cmds; cmd; cmd = next) {
 		next = cmd->next;
@@ -184,8 +207,9 @@ uint8_t iscsi_erl2_logout(struct iscsi_conn *c, uint16_t cid, bool *close_self)
 	if (s->p.erl < 2)
 		return ISCSI_LOGOUT_RSP_NO_RECOVERY;
 	if (cid == c->cid) {
-		/* its tasks wait once the response is out and it closes */
-		if (s->nconns < 2)
+		/* its tasks wait once the response is out and it closes (the
+		 * last connection: the session is held for a new one) */
+		if (s->nconns < 2 && !can_hold(s))
 			return ISCSI_LOGOUT_RSP_NO_RECOVERY; /* nothing would be left to recover on */
 		*close_self = true;
 		return ISCSI_LOGOUT_RSP_OK;
@@ -217,5 +241,61 @@ void iscsi_erl2_session_free(struct iscsi_session *s)
 	if (s->t2r_on) {
 		ev_timer_stop(s->t->loop, &s->t2r);
 		s->t2r_on = false;
+	}
+}
+
+bool iscsi_erl2_hold(struct iscsi_session *s, struct iscsi_conn *c)
+{
+	struct iscsi_tgt *t = s->t;
+
+	if (s->p.erl < 2 || c->no_recover || t->shutting_down ||
+	    s->p.session_type != ISCSI_SESSION_NORMAL || !can_hold(s))
+		return false;
+	s->conn = NULL;
+	s->held = true;
+	s->group = c->group;
+	s->held_until = ev_now(t->loop) + s->p.time2wait + s->p.time2retain;
+	t2r_start(s);
+	log_info("session tsih %u: its last connection (%u) failed: session kept %u s for a "
+		 "new connection, %u tasks wait for reassignment", s->tsih, c->cid,
+		 s->p.time2wait + s->p.time2retain, s->norphans);
+	return true;
+}
+
+void iscsi_erl2_unhold(struct iscsi_session *s)
+{
+	if (!s->held)
+		return;
+	s->held = false;
+	log_info("session tsih %u: continued on a new connection, %u tasks to reassign",
+		 s->tsih, s->norphans);
+	if (!s->orphans && s->t2r_on) {
+		ev_timer_stop(s->t->loop, &s->t2r);
+		s->t2r_on = false;
+	}
+}
+
+void iscsi_erl2_end(struct iscsi_session *s, const char *why)
+{
+	struct iscsi_cmd *cmd;
+
+	if (!s->held || s->conn)
+		return;
+	log_info("session tsih %u (%s) ends: %s; %u tasks aborted", s->tsih,
+		 s->p.initiator_name, why, s->norphans);
+	while ((cmd = s->orphans))
+		orphan_drop(s, cmd);
+	s->held = false;
+	iscsi_session_free(s); /* NEXUS_DEL */
+}
+
+void iscsi_erl2_end_all(struct iscsi_tgt *t, const char *target, const char *why)
+{
+	struct iscsi_session *s, *next;
+
+	for (s = t->sessions; s; s = next) {
+		next = s->next;
+		if (s->held && (!target || !strcmp(s->p.target_name, target)))
+			iscsi_erl2_end(s, why);
 	}
 }

@@ -156,6 +156,12 @@ static const char *busy_reason(struct iscsi_tgt *t)
 {
 	static char why[128];
 
+	/* ERL 2: the state has no place for a session without a connection
+	 * (nor for tasks waiting for TASK REASSIGN); once Time2Retain ends it
+	 * the upgrade goes on, past the deadline it falls back to a restart */
+	for (struct iscsi_session *s = t->sessions; s; s = s->next)
+		if (s->held)
+			return "a session waits for a new connection (ERL 2)";
 	if (t->inflight || t->bl_len || t->bw_head || t->pushed) {
 		snprintf(why, sizeof(why), "%u requests at the core, %u queued", t->inflight,
 			 t->bl_len);

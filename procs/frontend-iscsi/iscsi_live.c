@@ -19,23 +19,28 @@
 static void drop_removed_targets(struct iscsi_tgt *t, json_t *targets)
 {
 	struct iscsi_conn *victims[256];
-	uint32_t n = 0;
+	struct iscsi_session *held[256];
+	uint32_t n = 0, nh = 0;
 
-	for (struct iscsi_session *x = t->sessions; x && n < 256; x = x->next) {
+	for (struct iscsi_session *x = t->sessions; x && n < 256 && nh < 256; x = x->next) {
 		bool found = false;
 		size_t i;
 		json_t *e;
 
-		if (x->p.session_type != ISCSI_SESSION_NORMAL || !x->conn)
+		if (x->p.session_type != ISCSI_SESSION_NORMAL || (!x->conn && !x->held))
 			continue;
 		json_array_foreach(targets, i, e)
 			found |= !strcasecmp(json_string_value(json_object_get(e, "name")) ?: "",
 					     x->p.target_name);
-		if (!found)
+		if (!found && x->conn)
 			victims[n++] = x->conn;
+		else if (!found)
+			held[nh++] = x; /* ERL 2, without a connection */
 	}
 	for (uint32_t i = 0; i < n; i++)
 		iscsi_async_drop_session(victims[i], "its target was removed");
+	for (uint32_t i = 0; i < nh; i++)
+		iscsi_erl2_end(held[i], "its target was removed");
 }
 
 void iscsi_live_config(struct iscsi_tgt *t, const struct ctl_msg *m)
@@ -105,10 +110,13 @@ void iscsi_live_drop(struct iscsi_tgt *t, const struct ctl_msg *m)
 	json_t *v = json_object_get(root, "tsih");
 
 	for (struct iscsi_session *x = t->sessions; json_is_integer(v) && x; x = x->next)
-		if (x->tsih == json_integer_value(v) && x->conn) {
+		if (x->tsih == json_integer_value(v) && (x->conn || x->held)) {
 			log_info("session tsih %u (%s): dropped by the administrator", x->tsih,
 				 x->p.initiator_name);
-			iscsi_async_drop_session(x->conn, "dropped by the administrator");
+			if (x->conn)
+				iscsi_async_drop_session(x->conn, "dropped by the administrator");
+			else
+				iscsi_erl2_end(x, "dropped by the administrator");
 			break;
 		}
 	json_decref(root);

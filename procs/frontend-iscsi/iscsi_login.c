@@ -508,13 +508,17 @@ int iscsi_rx_login(struct iscsi_conn *c, const uint8_t *data)
 		if (l->neg.p.session_type == ISCSI_SESSION_DISCOVERY)
 			l->neg.p.target_name[0] = '\0';
 		if (l->join) {
-			/* the names of the session it joins */
+			/* the names of the session it joins: a session is named
+			 * by InitiatorName, ISID and TargetName with its TSIH, so
+			 * other names mean no such session (and tell an initiator
+			 * nothing about another's sessions) */
 			struct iscsi_session *s0 = iscsi_session_by_tsih(c->t, l->tsih);
 
 			if (!s0 || l->neg.p.session_type != ISCSI_SESSION_NORMAL ||
 			    strcasecmp(s0->p.initiator_name, l->neg.p.initiator_name) ||
 			    strcasecmp(s0->p.target_name, l->neg.p.target_name)) {
-				iscsi_login_reject(c, s0 ? ISCSI_LOGIN_INITIATOR_ERROR :
+				iscsi_login_reject(c, s0 && l->neg.p.session_type !=
+						   ISCSI_SESSION_NORMAL ? ISCSI_LOGIN_INITIATOR_ERROR :
 						   ISCSI_LOGIN_NO_SUCH_SESSION);
 				return 0;
 			}

@@ -6,10 +6,13 @@
  * connections share the session's CmdSN window and run in CmdSN order
  * (iscsi_cmdsn.c); each connection keeps its StatSN, digests and the
  * initiator's MaxRecvDataSegmentLength, and the tasks it carries
- * (connection allegiance). ErrorRecoveryLevel stays <= 1, so there is no
+ * (connection allegiance). At ErrorRecoveryLevel <= 1 there is no
  * connection recovery: a connection that fails takes its session along
  * (the other connections are closed, the initiator reinstates the session);
- * one that logs out (close the connection) or is reinstated leaves alone. */
+ * one that logs out (close the connection) or is reinstated leaves alone.
+ * At ERL 2 a failed connection's tasks wait for TASK REASSIGN
+ * (iscsi_erl2.c), and a session whose last connection failed is held for a
+ * new one: a login may join a session that has no connection. */
 #include "procs/frontend-iscsi/iscsi.h"
 
 #include <string.h>
@@ -54,15 +57,16 @@ int iscsi_mcs_join_check(struct iscsi_conn *c, uint16_t tsih, const uint8_t isid
 	struct iscsi_session *s = iscsi_session_by_tsih(c->t, tsih);
 
 	if (!s || memcmp(s->isid, isid, 6) || s->p.session_type != ISCSI_SESSION_NORMAL ||
-	    !s->conn || s->conn->state != CONN_FFP)
+	    (s->conn ? s->conn->state != CONN_FFP : !s->held))
 		return ISCSI_LOGIN_NO_SUCH_SESSION;
 	struct iscsi_conn *old = iscsi_mcs_conn_by_cid(s, c->cid);
 
 	/* a CID in use is reinstated only beside another connection: at
-	 * ERL < 2 nothing of a session outlives its last connection */
-	if (old ? s->nconns < 2 : s->nconns >= s->p.max_connections)
+	 * ERL < 2 nothing of a session outlives its last connection (at ERL 2
+	 * the session is held meanwhile, iscsi_erl2.c) */
+	if (old ? s->nconns < 2 && s->p.erl < 2 : s->nconns >= s->p.max_connections)
 		return ISCSI_LOGIN_TOO_MANY_CONNS;
-	if (c->group != s->conn->group)
+	if (c->group != (s->conn ? s->conn->group : s->group))
 		return ISCSI_LOGIN_NOT_FOUND; /* one portal group per session */
 	return 0;
 }
@@ -72,7 +76,7 @@ bool iscsi_mcs_join(struct iscsi_conn *c, uint16_t tsih)
 	struct iscsi_session *tmp = c->sess, *s = iscsi_session_by_tsih(c->t, tsih);
 	struct iscsi_conn *old, **pp;
 
-	if (!s || memcmp(s->isid, tmp->isid, 6) || !s->conn ||
+	if (!s || memcmp(s->isid, tmp->isid, 6) || (!s->conn && !s->held) ||
 	    strcasecmp(s->p.initiator_name, tmp->p.initiator_name) ||
 	    strcasecmp(s->p.target_name, tmp->p.target_name))
 		return false;
@@ -98,6 +102,7 @@ bool iscsi_mcs_join(struct iscsi_conn *c, uint16_t tsih)
 		;
 	*pp = c;
 	s->nconns++;
+	iscsi_erl2_unhold(s);
 	log_info("conn %llu: connection %u joins session tsih %u (%u of %u)",
 		 (unsigned long long)c->id, c->cid, s->tsih, s->nconns, s->p.max_connections);
 	return true;
@@ -119,12 +124,13 @@ void iscsi_mcs_conn_gone(struct iscsi_conn *c)
 		s->nconns--;
 	}
 	c->snext = NULL;
+	iscsi_cmdsn_conn_gone(s, c);
 	if (!s->nconns) {
 		s->conn = NULL;
-		iscsi_session_free(s);
+		if (!iscsi_erl2_hold(s, c))
+			iscsi_session_free(s);
 		return;
 	}
-	iscsi_cmdsn_conn_gone(s, c);
 	if (c->leave_only || s->t->shutting_down)
 		return;
 	if (s->p.erl >= 2 && !c->no_recover)

@@ -185,7 +185,7 @@ int iscsi_portal_session_limit(struct iscsi_conn *c, const char *target)
 		return 0;
 	for (struct iscsi_session *s = c->t->sessions; s; s = s->next) {
 		/* sessions going away (reinstated, dropped) no longer count */
-		if (s == c->sess || !s->conn || s->conn->state == CONN_CLOSED ||
+		if (s == c->sess || (s->conn ? s->conn->state == CONN_CLOSED : !s->held) ||
 		    s->p.session_type != ISCSI_SESSION_NORMAL ||
 		    strcmp(s->p.target_name, target))
 			continue;

@@ -21,7 +21,7 @@ void iscsi_reinstate_conn(struct iscsi_conn *c, uint16_t tsih)
 	struct iscsi_conn *old;
 	uint32_t aborted = 0;
 
-	if (!s || !tmp || memcmp(s->isid, tmp->isid, 6) || !s->conn ||
+	if (!s || !tmp || memcmp(s->isid, tmp->isid, 6) || !s->conn || s->held ||
 	    strcasecmp(s->p.initiator_name, tmp->p.initiator_name) ||
 	    strcasecmp(s->p.target_name, tmp->p.target_name))
 		return; /* iscsi_mcs_join() refuses it */

@@ -154,8 +154,15 @@ void iscsi_session_reinstate(struct iscsi_tgt *t, struct iscsi_session *s)
 			quiesce_old(s->conn, oc);
 			oc->no_recover = true; /* ERL 2: nothing of it is reassigned */
 		}
-		if (o->conn)
+		if (o->conn) {
 			iscsi_conn_close(o->conn, "session reinstatement"); /* and its others */
+		} else if (o->held) {
+			/* ERL 2, no connection: its tasks in the core are aborted
+			 * and waited for like a live session's */
+			for (struct iscsi_cmd *cmd = o->orphans; cmd; cmd = cmd->onext)
+				iscsi_quiesce_add(s->conn, cmd);
+			iscsi_erl2_end(o, "session reinstatement");
+		}
 	}
 }
 

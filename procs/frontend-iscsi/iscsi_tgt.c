@@ -279,6 +279,7 @@ void iscsi_tgt_shutdown(struct iscsi_tgt *t)
 	/* ask every session to log out (AsyncEvent 1); initiators have
 	 * logout_wait seconds before their connections are dropped */
 	t->drain_deadline = ev_now(t->loop) + t->logout_wait;
+	iscsi_erl2_end_all(t, NULL, "shutting down"); /* ERL 2: sessions without a connection */
 	/* what waits behind a missing CmdSN will never run: it must not keep
 	 * its connection busy (and us from exiting) */
 	for (struct iscsi_conn *c = t->conns; c; c = c->next)

@@ -163,12 +163,14 @@ static void tmf_cold_reset_close_others(struct iscsi_conn *c)
 	struct iscsi_tgt *t = c->t;
 	struct iscsi_session *s, *next;
 
+	iscsi_erl2_end_all(t, c->sess->p.target_name, "target cold reset");
 	for (s = t->sessions; s; s = next) {
 		next = s->next;
 		if (s == c->sess || !s->conn || s->conn->state == CONN_CLOSED ||
 		    s->p.session_type != ISCSI_SESSION_NORMAL ||
 		    strcmp(s->p.target_name, c->sess->p.target_name) != 0)
 			continue;
+		s->conn->no_recover = true; /* ERL 2: the session ends */
 		iscsi_conn_close(s->conn, "target cold reset by another session");
 	}
 }
@@ -197,6 +199,8 @@ void iscsi_tmf_done(struct iscsi_tgt *t, void *obj, uint8_t result)
 		bool cold = tm->fn == ISCSI_TMF_TARGET_COLD_RESET &&
 			    rsp == ISCSI_TMF_RSP_COMPLETE;
 
+		if (cold)
+			c->no_recover = true;
 		tmf_respond(c, tm->itt, rsp, cold);
 		if (cold && c->sess)
 			tmf_cold_reset_close_others(c);

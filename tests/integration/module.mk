@@ -30,6 +30,7 @@ test-raw-initiator_SRCS := tests/integration/rawi_main.c tests/integration/rawi_
                           tests/integration/rawi_cmdsn.c tests/integration/rawi_async.c \
                           tests/integration/rawi_mcs.c tests/integration/rawi_reinst.c \
                           tests/integration/rawi_erl2.c tests/integration/rawi_mcsup.c \
+                          tests/integration/rawi_erl2one.c \
                           procs/frontend-iscsi/iscsi_crc32c.c procs/frontend-iscsi/iscsi_pdu.c
 # N concurrent libiscsi sessions with verified I/O (iscsi-scale.sh)
 TEST_PROGS += test-iscsi-scale

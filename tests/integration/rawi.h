@@ -115,6 +115,10 @@ void rawi_case_mcs(void);
 void rawi_case_conn_reinstate(void);
 /* rawi_erl2.c: ErrorRecoveryLevel 2, TASK REASSIGN */
 void rawi_case_erl2(void);
+/* rawi_erl2one.c: ERL 2, a session whose only connection fails */
+void rawi_case_erl2_one(void);
+void rawi_case_erl2_hold(void);
+void rawi_case_erl2_gone(void);
 /* rawi_mcsup.c: live upgrade under a session of two connections */
 void rawi_case_mcs_upgrade(void);
 

@@ -917,6 +917,9 @@ static const struct {
 	{ "conn-reinstate", rawi_case_conn_reinstate },
 	{ "erl2", rawi_case_erl2 },
 	{ "mcs-upgrade", rawi_case_mcs_upgrade },
+	{ "erl2-one", rawi_case_erl2_one },
+	{ "erl2-hold", rawi_case_erl2_hold },
+	{ "erl2-gone", rawi_case_erl2_gone },
 };
 
 int main(int argc, char **argv)
@@ -939,7 +942,7 @@ int main(int argc, char **argv)
 				  !strncmp(cases[i].name, "shut-", 5) ||
 				  !strcmp(cases[i].name, "mcs") ||
 				  !strcmp(cases[i].name, "conn-reinstate") ||
-				  !strcmp(cases[i].name, "erl2") ||
+				  !strncmp(cases[i].name, "erl2", 4) ||
 				  !strcmp(cases[i].name, "mcs-upgrade")
 				: strcmp(argv[a], cases[i].name) != 0)
 				continue;
