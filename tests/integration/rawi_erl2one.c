@@ -6,7 +6,10 @@
  * connection with the session's ISID and TSIH then joins it, reassigns both
  * tasks and both are verified. The same again with nobody coming back:
  * past Time2Wait + Time2Retain the session is gone (0x020a), the abandoned
- * write never reached the medium. "erl2-hold" leaves a held session behind
+ * write never reached the medium. Logout for recovery (reason 2) of the
+ * only connection holds the session too, and a session reinstatement (TSIH
+ * 0, same ISID) ends a held session: its write is aborted before the new
+ * session runs. "erl2-hold" leaves a held session behind
  * for a live upgrade, "erl2-gone" checks afterwards that it did not survive
  * and that its write did not land. */
 #include "tests/integration/rawi.h"
@@ -204,6 +207,7 @@ void rawi_case_erl2_one(void)
 	if (st)
 		return;
 	CHECK(c.tsih != 0, "a new session's TSIH");
+	tsih = c.tsih;
 	sn = c.cmdsn;
 	status_of(&c, rawi_cmd_sn(&c, sn++, 0, tur, 0, NULL, 0)); /* I_T NEXUS LOSS */
 	CHECK(reassign(&c, sn, w2, 0) == ISCSI_TMF_RSP_NO_TASK,
@@ -213,6 +217,48 @@ void rawi_case_erl2_one(void)
 	CHECK(status_of(&c, rawi_cmd_sn(&c, sn++, ISCSI_CMD_READ, cdb, 32768, NULL, 0)) == 0,
 	      "READ of the abandoned write's blocks");
 	CHECK(all_zero(rbuf, 32768), "the abandoned write reached the medium");
+
+	/* ---- Logout for recovery of the only connection, then a session
+	 * reinstatement (TSIH 0) ends the held session: its write aborted ---- */
+	rawi_pattern(wbuf, 12000ull * 512, 32768, 12);
+	rawi_rw10(cdb, true, 12000, 64);
+	w2 = rawi_cmd_sn(&c, sn++, ISCSI_CMD_WRITE, cdb, 32768, wbuf, 16384);
+	CHECK(rawi_expect(&c, ISCSI_OP_R2T, &P, RAWI_TIMEOUT_MS) == 1 &&
+	      iscsi_get32(P.bhs + 16) == w2, "R2T of the write left to the reinstatement");
+	rawi_dout(&c, w2, iscsi_get32(P.bhs + 20), 0, 16384, wbuf + 16384, 8192, false, 0);
+	{
+		uint8_t bhs[ISCSI_BHS_LEN] = { ISCSI_OP_LOGOUT_REQ | ISCSI_OP_IMMEDIATE,
+					       ISCSI_FLAG_FINAL | ISCSI_LOGOUT_RECOVERY };
+		uint32_t itt = c.itt++;
+		int r = 1;
+
+		iscsi_put32(bhs + 16, itt);
+		iscsi_put16(bhs + 20, 0);
+		iscsi_put32(bhs + 24, sn);
+		iscsi_put32(bhs + 28, c.expstatsn);
+		rawi_send(&c, bhs, NULL, 0, NULL, 0, 0);
+		CHECK(rawi_expect(&c, ISCSI_OP_LOGOUT_RSP, &P, RAWI_TIMEOUT_MS) == 1 &&
+		      iscsi_get32(P.bhs + 16) == itt && P.bhs[2] == 0,
+		      "logout of the only connection for recovery: response %u", P.bhs[2]);
+		CHECK(iscsi_get16(P.bhs + 42) == 2, "logout response Time2Retain %u (want 2)",
+		      iscsi_get16(P.bhs + 42));
+		for (int i = 0; i < 64 && r == 1; i++)
+			r = rawi_recv(&c, &P, 3000);
+		CHECK(r == -1, "the connection logged out for recovery is still open (%d)", r);
+	}
+	rawi_close(&c);
+	st = login(&c, "one-d", INI, ISID, 0, 0, KEYS_LEAD("2"));
+	CHECK(st == 0, "session reinstatement of the held session: 0x%x", st);
+	if (st)
+		return;
+	CHECK(c.tsih != tsih, "the reinstated session's TSIH %u", c.tsih);
+	sn = c.cmdsn;
+	status_of(&c, rawi_cmd_sn(&c, sn++, 0, tur, 0, NULL, 0));
+	rawi_rw10(cdb, false, 12000, 64);
+	memset(rbuf, 0xee, sizeof(rbuf));
+	CHECK(status_of(&c, rawi_cmd_sn(&c, sn++, ISCSI_CMD_READ, cdb, 32768, NULL, 0)) == 0,
+	      "READ of the reinstated session's write");
+	CHECK(all_zero(rbuf, 32768), "the held session's write landed after its reinstatement");
 	CHECK(logout(&c, sn) == 0, "logout of the new session");
 	rawi_close(&c);
 	(void)r2;
