@@ -6,8 +6,9 @@
 # half-written WRITE (both verified); left alone, the session ends after
 # Time2Wait + Time2Retain (0x020a, the write never lands). Then a live
 # upgrade of mtgt-iscsi with a held session falls back to a plain restart
-# (the state has no place for it), the session does not survive it, and
-# nothing is left over (sessions, in-flight requests, pool).
+# (the state has no place for it), the session does not survive it; an
+# administrator's drop ends a held session at once; and nothing is left
+# over (sessions, in-flight requests, pool).
 . "$(dirname "$0")/../lib/target.sh"
 tl_init iscsi-erl2-one 3555
 
@@ -41,6 +42,20 @@ grep -q 'continued on a new connection, 2 tasks to reassign' "$TL_LOG" ||
 [ "$(grep -c 'reassigned here' "$TL_LOG")" = 2 ] || tl_fail "not 2 tasks reassigned in the log"
 grep -q 'ends: no connection within Time2Wait + Time2Retain' "$TL_LOG" ||
 	tl_fail "the held session did not end after Time2Retain"
+tl_iscsi_wait_clean
+
+# ---- an administrator drops a held session: it ends at once ----
+rawi hold0 erl2-hold
+tsih=$(awk '$1 == "tsih" { print $2 }' "$TL_DIR/hold0.log")
+[ -n "$tsih" ] || tl_fail "no TSIH from erl2-hold"
+# the supervisor's session list is refreshed each second
+for _ in $(seq 30); do
+	"$TL_BIN/mtgtctl" -s "$TL_SOCK" session drop "$tsih" >/dev/null 2>&1 && { dropped=1; break; }
+	sleep 0.2
+done
+[ -n "${dropped:-}" ] || tl_fail "session drop $tsih failed"
+grep -q "session tsih $tsih (.*) ends: dropped by the administrator; 2 tasks aborted" "$TL_LOG" ||
+	tl_fail "the held session was not ended by the drop"
 tl_iscsi_wait_clean
 
 # ---- a live upgrade while a session is held: plain restart instead ----
