@@ -3,7 +3,9 @@
 # (test-raw-initiator erl2-one): the session is held without a connection;
 # logins with a wrong TSIH, ISID or InitiatorName get 0x020a; a new
 # connection with its ISID and TSIH joins it and reassigns a READ and a
-# half-written WRITE (both verified); left alone, the session ends after
+# half-written WRITE (both verified); a login with the CID of the only
+# connection while it is up reinstates it (its READ reassigned); left
+# alone, the session ends after
 # Time2Wait + Time2Retain (0x020a, the write never lands). Then a live
 # upgrade of mtgt-iscsi with a held session falls back to a plain restart
 # (the state has no place for it), the session does not survive it; an
@@ -39,7 +41,9 @@ grep -q 'its last connection (0) failed: session kept' "$TL_LOG" ||
 	tl_fail "no held session in the log"
 grep -q 'continued on a new connection, 2 tasks to reassign' "$TL_LOG" ||
 	tl_fail "the new connection did not continue the session with its 2 tasks"
-[ "$(grep -c 'reassigned here' "$TL_LOG")" = 2 ] || tl_fail "not 2 tasks reassigned in the log"
+[ "$(grep -c 'reassigned here' "$TL_LOG")" = 3 ] || tl_fail "not 3 tasks reassigned in the log"
+grep -q 'closing: connection reinstated by a new login (ERL 2)' "$TL_LOG" ||
+	tl_fail "the only connection was not reinstated"
 grep -q 'ends: no connection within Time2Wait + Time2Retain' "$TL_LOG" ||
 	tl_fail "the held session did not end after Time2Retain"
 tl_iscsi_wait_clean

@@ -4,7 +4,9 @@
  * outstanding. While the target holds the session, logins with a wrong
  * TSIH, ISID or InitiatorName are refused (0x020a) and change nothing; a new
  * connection with the session's ISID and TSIH then joins it, reassigns both
- * tasks and both are verified. The same again with nobody coming back:
+ * tasks and both are verified. A login with the CID of the session's only
+ * connection while it is still up reinstates it, and its READ is
+ * reassigned. The same again with nobody coming back:
  * past Time2Wait + Time2Retain the session is gone (0x020a), the abandoned
  * write never reached the medium. Logout for recovery (reason 2) of the
  * only connection holds the session too, and a session reinstatement (TSIH
@@ -195,6 +197,33 @@ void rawi_case_erl2_one(void)
 	CHECK(status_of(&b, rawi_cmd_sn(&b, sn++, ISCSI_CMD_READ, cdb, 65536, NULL, 0)) == 0,
 	      "READ back the reassigned WRITE");
 	CHECK(!memcmp(rbuf, wbuf, 65536), "the reassigned WRITE's data on the medium");
+
+	/* ---- connection reinstatement of the only connection (its CID while
+	 * the target still has it): the session is held in between ---- */
+	{
+		struct rawi b2;
+		int r = 1;
+
+		b.hold_ack = true;
+		rawi_rw10(cdb, false, 6000, 64);
+		r2 = rawi_cmd_sn(&b, sn++, ISCSI_CMD_READ, cdb, 32768, NULL, 0);
+		b.cmdsn = sn;
+		CHECK(rawi_ping(&b, 0), "ping before the reinstatement");
+		st = login(&b2, "one-b2", INI, ISID, tsih, 0, KEYS_JOIN);
+		CHECK(st == 0, "reinstating the only connection at ERL 2: 0x%x", st);
+		if (st)
+			return;
+		for (int i = 0; i < 64 && r == 1; i++)
+			r = rawi_recv(&b, &P, 3000);
+		CHECK(r == -1, "the reinstated connection is still open (%d)", r);
+		rawi_close(&b);
+		CHECK(reassign(&b2, sn, r2, 0) == 0, "TASK REASSIGN after the reinstatement: %d",
+		      P.bhs[2]);
+		memset(rbuf, 0, sizeof(rbuf));
+		CHECK(status_of(&b2, r2) == 0, "the READ reassigned after the reinstatement");
+		CHECK(!memcmp(rbuf, want, 32768), "its data");
+		b = b2;
+	}
 
 	/* ---- it fails again and nobody comes back within Time2Retain ---- */
 	leave_two(&b, &sn, 9000, 32768, 9, &r2, &w2);
