@@ -154,15 +154,14 @@ void iscsi_session_reinstate(struct iscsi_tgt *t, struct iscsi_session *s)
 			quiesce_old(s->conn, oc);
 			oc->no_recover = true; /* ERL 2: nothing of it is reassigned */
 		}
-		if (o->conn) {
+		/* ERL 2: tasks of failed connections still in the core are
+		 * waited for like those of live ones */
+		for (struct iscsi_cmd *cmd = o->orphans; cmd; cmd = cmd->onext)
+			iscsi_quiesce_add(s->conn, cmd);
+		if (o->conn)
 			iscsi_conn_close(o->conn, "session reinstatement"); /* and its others */
-		} else if (o->held) {
-			/* ERL 2, no connection: its tasks in the core are aborted
-			 * and waited for like a live session's */
-			for (struct iscsi_cmd *cmd = o->orphans; cmd; cmd = cmd->onext)
-				iscsi_quiesce_add(s->conn, cmd);
-			iscsi_erl2_end(o, "session reinstatement");
-		}
+		else
+			iscsi_erl2_end(o, "session reinstatement"); /* held: no connection */
 	}
 }
 
