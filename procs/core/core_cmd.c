@@ -334,6 +334,7 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 	struct scsi_emul_req q = {
 		.lu = cmd->lun ? core_alua_lu_view(cmd, &view) : NULL,
 		.wlun = kind == SCSI_LUN_WLUN_REPORT_LUNS,
+		.proto = cmd->nexus ? cmd->nexus->proto : MSG_PROTO_ISCSI,
 		.cdb = cmd->cdb,
 		.luns = cmd->nexus ? cmd->nexus->view_ilun : NULL,
 		.nluns = cmd->nexus ? cmd->nexus->nview : 0,
