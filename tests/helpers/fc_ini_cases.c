@@ -149,6 +149,9 @@ static int case_basic(struct fci *c, uint32_t mib)
 		return 1;
 	CHECK((buf[0] & 0x1f) == 0 && k.data_in >= 36, "INQUIRY: type %u, %u bytes", buf[0] & 0x1f,
 	      k.data_in);
+	/* the version descriptor of this nexus' transport: FCP-4 (0A40h), not iSCSI */
+	CHECK(k.data_in >= 66 && (buf[64] << 8 | buf[65]) == 0x0a40,
+	      "INQUIRY: transport version descriptor %02x%02xh", buf[64], buf[65]);
 	FCI_LOG("INQUIRY: %.8s %.16s", (char *)buf + 8, (char *)buf + 16);
 	/* READ CAPACITY(16) */
 	memset(k.cdb, 0, 16);
