@@ -685,6 +685,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 	cmd->fe_link = cl->id;
 	cmd->fe_gen = cl->gen;
 	cmd->fe_tag = m->h.tag;
+	cmd->replayed = m->h.flags & MSG_FLAG_REPLAY;
 	cmd->nexus = nx;
 	clist_push_back(&nx->cmds, &cmd->nnode);
 	cmd->in_nexus = true;
