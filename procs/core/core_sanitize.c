@@ -724,6 +724,14 @@ static void san_apply(struct core *co, json_t *v)
 		s->pace.data = s;
 		s->running = !strcmp(json_string_value(json_object_get(e, "state")), "running");
 		s->failed = !s->running;
+		if (s->running && json_object_get(e, "waiter")) {
+			json_t *w = json_object_get(e, "waiter");
+
+			s->expect = true;
+			s->w_link = (uint32_t)json_integer_value(json_object_get(w, "link"));
+			s->w_nexus = (uint32_t)json_integer_value(json_object_get(w, "nexus"));
+			s->w_tag = (uint64_t)json_integer_value(json_object_get(w, "tag"));
+		}
 		if (s->running &&
 		    ((uint64_t)json_integer_value(json_object_get(e, "lu_bytes")) != s->lu_bytes ||
 		     s->pos >= s->lu_bytes || s->pos % l->lu.block_size ||
@@ -734,14 +742,7 @@ static void san_apply(struct core *co, json_t *v)
 				 "failure mode", l->lu.lun);
 			s->running = false;
 			s->failed = true;
-		}
-		if (s->running && json_object_get(e, "waiter")) {
-			json_t *w = json_object_get(e, "waiter");
-
-			s->expect = true;
-			s->w_link = (uint32_t)json_integer_value(json_object_get(w, "link"));
-			s->w_nexus = (uint32_t)json_integer_value(json_object_get(w, "nexus"));
-			s->w_tag = (uint64_t)json_integer_value(json_object_get(w, "tag"));
+			answer_waiter(s, false);   /* its waiter learns it failed */
 		}
 		l->san = s;
 		log_info("LUN %u: sanitize %s from the state segment (%llu of %llu bytes)",
