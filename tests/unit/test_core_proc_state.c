@@ -326,7 +326,8 @@ void test_state_sanitize(const char *bin)
  * the first piece, a new (unpaced) core started: returns the command as the
  * frontend re-submits it (same tag, MSG_FLAG_REPLAY). Returns the bytes the
  * first piece wrote in *first. */
-static union msg san_parked_then_kill(const char *bin, uint32_t *first)
+static union msg san_parked_then_kill_edit(const char *bin, uint32_t *first,
+					  void (*edit)(void))
 {
 	static const uint8_t ow[8] = { 0x01, 0, 0, 4, 0x5a, 0xa5, 0x0f, 0xf0 };
 	uint8_t san[10] = { SANITIZE, 0x01, 0, 0, 0, 0, 0, 0, 8, 0 };   /* OVERWRITE */
@@ -349,10 +350,38 @@ static union msg san_parked_then_kill(const char *bin, uint32_t *first)
 	r = tur0();                      /* this answer saves the progress */
 	CHECK(lun0_sense(&r, SK_NOT_READY, 0x041b));
 	setenv("MTGT_CORE_SANITIZE_MIBS", "0", 1);
-	kill_and_start(bin);
+	kill(core_pid, SIGKILL);
+	waitpid(core_pid, NULL, 0);
+	core_pid = -1;
+	close(ctl);
+	if (edit)
+		edit();
+	start_core(bin);
 	memcpy(bufp(h), ow, sizeof(ow)); /* each start_core() makes a new pool */
 	m.cmd.h.flags = MSG_FLAG_REPLAY;
 	return m;
+}
+
+static union msg san_parked_then_kill(const char *bin, uint32_t *first)
+{
+	return san_parked_then_kill_edit(bin, first, NULL);
+}
+
+/* The LU "was resized" while no core ran: the saved sanitize names another
+ * size, so the new core cannot resume it. */
+static void san_edit_size(void)
+{
+	uint64_t gen;
+	size_t len;
+	char *seg, *p, *q;
+
+	REQUIRE(pr_store_read(seg_fd, &gen, &seg, &len) == 0);
+	p = strstr(seg, "\"lu_bytes\":4194304");
+	REQUIRE(p);
+	q = p + strlen("\"lu_bytes\":");
+	memcpy(q, "8388608", 7);         /* same length: 8 MiB */
+	REQUIRE(pr_store_write(seg_fd, gen + 1, seg, len) == 0);
+	free(seg);
 }
 
 static bool san_disk_ok(void)
@@ -433,6 +462,17 @@ void test_state_sanitize_replay(const char *bin)
 	a = recv_msg(&fe, 2000);
 	CHECK(a.h.type == MSG_CMD_RSP && a.h.tag == m.h.tag &&
 	      lun0_sense(&a.cmd_rsp, SK_MEDIUM_ERROR, 0x3103));
+	r = tur0();
+	CHECK(lun0_sense(&r, SK_MEDIUM_ERROR, 0x3100));
+
+	/* 4: the job cannot resume in the new core (the LU changed size): the
+	 * re-submitted command says it failed, nothing is written */
+	m = san_parked_then_kill_edit(bin, &first, san_edit_size);
+	send_msg(&fe, &m);
+	a = recv_msg(&fe, 2000);
+	CHECK(a.h.type == MSG_CMD_RSP && a.h.tag == m.h.tag &&
+	      lun0_sense(&a.cmd_rsp, SK_MEDIUM_ERROR, 0x3103));
+	CHECK(quiet(&be, 100));
 	r = tur0();
 	CHECK(lun0_sense(&r, SK_MEDIUM_ERROR, 0x3100));
 	/* a good sanitize ends the failure mode */
