@@ -234,7 +234,8 @@ names:
 
 int sup_fc_config(struct sup_config *cfg, json_t *root, char *err, size_t errlen)
 {
-	static const char *const okeys[] = { "max_io", "spin_us", "data_out_timeout_ms", NULL };
+	static const char *const okeys[] = { "max_io", "spin_us", "data_out_timeout_ms",
+					     "pool_bytes", "wait_queue", NULL };
 	json_t *v = json_object_get(root, "fc"), *o = json_object_get(root, "fc_options");
 	json_t *e;
 	size_t i;
@@ -357,6 +358,14 @@ int sup_fc_bind(struct sup *s)
 			if (fd >= 0)
 				close(fd);
 			return e;
+		}
+		/* our own data-in frames would fill the receive buffer and push
+		 * out initiators' frames (mtgt-fc drops them anyway): the kernel
+		 * leaves them out (Linux 4.20; older kernels: the driver's check) */
+		{
+			int one = 1;
+
+			setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
 		}
 		/* bursts of data-out frames wait here while mtgt-fc is busy */
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
