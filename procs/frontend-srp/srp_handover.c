@@ -41,7 +41,10 @@
 
 #define HO_TICK 0.005
 
-enum ho_mode { HO_NONE = 0, HO_QUIESCING, HO_PASSIVE, HO_INCOMING, HO_LOADED };
+/* HO_REFUSED: the new instance refused the state; what it may have
+ * adopted before it found the fault is never served (the supervisor kills
+ * it, the old instance serves on) */
+enum ho_mode { HO_NONE = 0, HO_QUIESCING, HO_PASSIVE, HO_INCOMING, HO_LOADED, HO_REFUSED };
 
 static struct {
 	enum ho_mode mode;
@@ -294,6 +297,7 @@ static void on_handover(struct srp_tgt *t, struct ctl_msg *m)
 		    pread(m->fds[0], txt, (size_t)len, 0) != (ssize_t)len ||
 		    srp_ho_load(t, txt, (size_t)len, m->fds + 1, m->nfds - 1, &why) < 0) {
 			free(txt);
+			ho.mode = HO_REFUSED;
 			snprintf(msg, sizeof(msg), "invalid state: %s", why);
 			log_warn("upgrade: %s", msg);
 			reply(false, msg, NULL);
@@ -334,6 +338,8 @@ static void on_resume(struct srp_tgt *t)
 		core_watchers(t, true);
 		ports(t, true);
 		log_info("upgrade: serving %u channels", t->nchans);
+	} else if (ho.mode == HO_REFUSED) {
+		log_warn("RESUME after a refused handover: ignored");
 	} else if (ho.mode == HO_QUIESCING || ho.mode == HO_PASSIVE) {
 		log_info("upgrade rolled back: serving on");
 		serve_again(t);
