@@ -2,6 +2,7 @@
 #include "common/fe_link.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,14 @@ static void link_dead(struct fe_link *l, const char *why)
 void fe_link_violation(struct fe_link *l, const char *why)
 {
 	link_dead(l, why);
+}
+
+/* Every request to the core and every answer keeps the poll window open for
+ * poll_us more (prepare_cb). */
+static void poll_window_open(struct fe_link *l)
+{
+	if (l->poll_us)
+		l->poll_until = ev_now(l->loop) + l->poll_us * 1e-6;
 }
 
 uint64_t fe_req_new(struct fe_link *l, uint8_t kind, void *obj)
@@ -55,6 +64,7 @@ uint64_t fe_req_new(struct fe_link *l, uint8_t kind, void *obj)
 	s->obj = obj;
 	s->seq = 0;
 	l->inflight++;
+	poll_window_open(l);
 	return (uint64_t)s->gen << 32 | i;
 }
 
@@ -88,6 +98,7 @@ void fe_req_free(struct fe_link *l, uint64_t tag)
 	s->next_free = l->free_slot;
 	l->free_slot = (uint32_t)(s - l->slots);
 	l->inflight--;
+	poll_window_open(l);
 }
 
 static bool backlog_flush(struct fe_link *l)
@@ -287,7 +298,11 @@ static void wake_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* Before libev blocks: hand the transport what completed, publish the
  * batch, then arm NEED_WAKEUP (an optional spin first, off by default: on 2
- * cores a spinner steals the CPU the core or the initiator needs). */
+ * cores a spinner steals the CPU the core or the initiator needs). Within
+ * the poll window (poll_us after the last request or answer) libev then
+ * polls without blocking and idle_cb yields the CPU on each turn, as in
+ * mtgt-iscsi (iscsi_core.c, idle_poll): the initiator's next command finds
+ * us awake instead of paying a wakeup, an IPI across CPUs. */
 static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct fe_link *l = w->data;
@@ -319,6 +334,8 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 			continue;
 		if (ring_cons_prepare_sleep(&l->link->rx)) {
 			l->cons_sleeping = true;
+			if (l->poll_us && ev_now(loop) < l->poll_until)
+				ev_idle_start(loop, &l->idle);
 			return;
 		}
 	}
@@ -339,6 +356,11 @@ static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
 
 static void idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
+	struct fe_link *l = w->data;
+
+	/* polling: give a core or backend on our CPU its turn */
+	if (l->poll_us && !l->inflight)
+		sched_yield();
 }
 
 void fe_link_down(struct fe_link *l)
@@ -489,6 +511,7 @@ int fe_link_init(struct fe_link *l, struct child *c, struct link *lk, struct ev_
 	l->user = user;
 	l->free_slot = SLOT_NONE;
 	l->ok = true;
+	l->poll_us = FE_LINK_POLL_US;
 	ev_io_init(&l->wake_w, wake_cb, lk->wake_self, EV_READ);
 	l->wake_w.data = l;
 	ev_io_start(loop, &l->wake_w);

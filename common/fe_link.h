@@ -65,6 +65,8 @@ struct fe_link {
 	void    *user;
 	bool     ok;
 	uint32_t spin_us;
+	uint32_t poll_us;        /* poll window after a request or an answer (0: off) */
+	ev_tstamp poll_until;
 	uint32_t inflight;
 	struct fe_req_slot *slots;
 	uint32_t nslots, free_slot;
@@ -81,6 +83,9 @@ struct fe_link {
 	ev_check chk;
 	ev_idle  idle;
 };
+
+/* The default poll window: see fe_link.c, prepare_cb. */
+#define FE_LINK_POLL_US 200
 
 int  fe_link_init(struct fe_link *l, struct child *c, struct link *lk, struct ev_loop *loop,
 		  const struct fe_link_ops *ops, void *user);

@@ -234,7 +234,8 @@ names:
 
 int sup_fc_config(struct sup_config *cfg, json_t *root, char *err, size_t errlen)
 {
-	static const char *const okeys[] = { "max_io", "spin_us", "data_out_timeout_ms", NULL };
+	static const char *const okeys[] = { "max_io", "spin_us", "data_out_timeout_ms", "poll_us",
+					     NULL };
 	json_t *v = json_object_get(root, "fc"), *o = json_object_get(root, "fc_options");
 	json_t *e;
 	size_t i;

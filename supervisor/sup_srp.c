@@ -63,7 +63,8 @@ int sup_srp_config(struct sup_config *cfg, json_t *root, char *err, size_t errle
 					     "address", NULL };
 	static const char *const okeys[] = { "queue_depth", "max_it_iu_len", "max_ti_iu_len",
 					     "max_channels", "multichannel", "immediate_data",
-					     "max_io", "spin_us", "max_total_channels", NULL };
+					     "max_io", "spin_us", "max_total_channels", "poll_us",
+					     NULL };
 	json_t *v = json_object_get(root, "srp"), *o = json_object_get(root, "srp_options");
 	json_t *e;
 	size_t i;

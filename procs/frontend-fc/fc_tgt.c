@@ -270,6 +270,9 @@ int fc_tgt_init(struct fc_tgt *t, struct child *c, struct ev_loop *loop)
 	v = json_object_get(cfg, "spin_us");
 	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 10000)
 		t->fl.spin_us = (uint32_t)json_integer_value(v);
+	v = json_object_get(cfg, "poll_us");
+	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 10000)
+		t->fl.poll_us = (uint32_t)json_integer_value(v);
 	if (!json_is_array(ports) || !json_array_size(ports)) {
 		log_err("no FC ports in the init message");
 		return -EINVAL;

@@ -174,6 +174,7 @@ int srp_tgt_init(struct srp_tgt *t, struct child *c, struct ev_loop *loop)
 
 	fe_link_init(&t->fl, c, &c->links[0], loop, &srp_link_ops, t);
 	t->fl.spin_us = cfg_u32(cfg, "spin_us", 0, 0, 10000);
+	t->fl.poll_us = cfg_u32(cfg, "poll_us", FE_LINK_POLL_US, 0, 10000);
 
 	if (!json_is_array(ports) || !json_array_size(ports)) {
 		log_err("no SRP ports in the init message");
