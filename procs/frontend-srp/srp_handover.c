@@ -154,6 +154,45 @@ static void go_passive(struct srp_tgt *t)
 	ho.mode = HO_PASSIVE;
 }
 
+#ifdef MTGT_TEST_HOOKS
+/* Test builds: MTGT_TEST_HANDOVER_CORRUPT=cycle in the environment spoils
+ * the state of the first five handovers, each in another way, so the tests
+ * can see the new instance refuse it and this one serve on. */
+static void test_corrupt(char **txt)
+{
+	static unsigned n;
+	const char *e = getenv("MTGT_TEST_HANDOVER_CORRUPT");
+	json_t *doc, *c0, *s0;
+	char *out;
+
+	if (!e || strcmp(e, "cycle") || n >= 5)
+		return;
+	doc = json_loads(*txt, 0, NULL);
+	c0 = json_array_get(json_object_get(doc, "channels"), 0);
+	s0 = json_array_get(json_object_get(doc, "sessions"), 0);
+	if (!c0 || !s0) {
+		json_decref(doc);
+		return;
+	}
+	switch (n++) {
+	case 0: json_object_set_new(c0, "req_lim", json_integer(100000)); break;
+	case 1: json_object_set_new(c0, "fd", json_integer(1)); break;
+	case 2: json_object_set(s0, "nexus", json_object_get(doc, "next_nexus")); break;
+	case 3: json_object_set_new(json_array_get(json_object_get(json_object_get(c0, "conn"),
+								   "mrs"), 0),
+				    "length", json_integer(0)); break;
+	default: (*txt)[strlen(*txt) / 2] = 0; json_decref(doc); doc = NULL; break;
+	}
+	log_warn("upgrade: test hook: handing over a spoiled state");
+	out = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	if (out) {
+		free(*txt);
+		*txt = out;
+	}
+}
+#endif
+
 /* Hand the channels themselves over (every port's transport can move its
  * connections): 0 done, -EBUSY not yet, other: they cannot move. */
 static int try_move(struct srp_tgt *t)
@@ -169,6 +208,9 @@ static int try_move(struct srp_tgt *t)
 	r = srp_ho_serialize(t, &txt, fds, &nfds, CTL_MAX_FDS - 1);
 	if (r < 0)
 		return r;
+#ifdef MTGT_TEST_HOOKS
+	test_corrupt(&txt);
+#endif
 	len = strlen(txt);
 	if (len > ho.max || pwrite(ho.memfd, txt, len, 0) != (ssize_t)len) {
 		free(txt);

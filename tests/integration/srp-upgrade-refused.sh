@@ -1,14 +1,19 @@
 #!/bin/bash
-# A live upgrade of mtgt-srp whose new instance refuses the state it is
-# handed (srp_handover_state.c checks it as untrusted input): here the new
-# binary cannot map the initiator's memory regions (an address-space limit
-# below what the regions need), so it refuses in the middle of adopting the
-# channels, after sessions and maybe channels were built. It must refuse
-# cleanly: never serve, read or disconnect what it adopted, answer "invalid
-# state"; the supervisor kills it and rolls back, and the old instance,
-# which still holds every connection, serves on. The initiator notices
-# nothing (the strict `steady` load: one login, every command GOOD, data
-# verified), and a normal upgrade afterwards moves the channels.
+# Live upgrades of mtgt-srp whose new instance refuses the state it is
+# handed (srp_handover_parse.c checks it as untrusted input), under the
+# strict `steady` load (one login, every command GOOD, data verified): the
+# initiator notices nothing.
+# 1-5: the old instance spoils the state (test hook
+#   MTGT_TEST_HANDOVER_CORRUPT=cycle: credits above the request limit, fds out
+#   of order, a nexus id not below next_nexus, a memory region of length 0,
+#   a truncated document): refused before anything is built.
+# 6: a clean state, but the new binary cannot map the initiator's memory
+#   regions (an address-space limit below what they need): refused in the
+#   middle of adopting the channels, after sessions were built.
+# Each time the new instance must refuse cleanly (never serve, read or
+# disconnect what it adopted; "invalid state: <field>"), the supervisor kills
+# it and rolls back, and the old instance, which still holds every
+# connection, serves on. 7: a normal upgrade afterwards moves the channels.
 . "$(dirname "$0")/../lib/target.sh"
 tl_init srp-upgrade-refused 3545
 
@@ -17,6 +22,9 @@ IPORT=0x0000000000000000aabbccddeeff0006
 SOCK=$TL_DIR/srp0.sock
 INI=$TL_BIN/test-srp-ini
 [ -x "$INI" ] || tl_fail "build/bin/test-srp-ini missing (make tests)"
+# the hook exists only in the test build of the target (make tests)
+TL_SERVER_BIN=$TL_ROOT/build/hooks/bin
+[ -x "$TL_SERVER_BIN/mtgtd" ] || tl_fail "build/hooks/bin missing (make tests)"
 # an address-space limit and ASan's shadow reservations do not mix
 [ "${SAN:-0}" = 1 ] && { tl_log "skipped under SAN=1 (RLIMIT_AS)"; tl_pass; }
 CTL() { timeout 60 "$TL_BIN/mtgtctl" -s "$TL_SOCK" "$@"; }
@@ -32,16 +40,29 @@ cat >"$TL_DIR/mtgtd.json" <<JSON
       "luns": [ {"lun": 0, "backend": "ram", "size": "64M", "block_size": 512} ],
       "initiators": ["*"] } ] }
 JSON
-tl_start "$TL_DIR/mtgtd.json"
+MTGT_TEST_HANDOVER_CORRUPT=cycle tl_start "$TL_DIR/mtgtd.json"
 tl_wait_ready || tl_fail "target not ready"
 
-secs=$(tl_secs 8)
+secs=$(tl_secs 16)
 timeout $(( secs + 60 )) "$INI" "$SOCK" "$TPORT" "$IPORT" steady "$secs" 8 \
 	>"$TL_DIR/steady.log" 2>&1 &
 pl=$!
 TL_BG_PIDS+=($pl)
 sleep "$(tl_secs 2)"
 kill -0 $pl 2>/dev/null || tl_fail "load ended early: $(tail -3 "$TL_DIR/steady.log")"
+
+old=$(tl_pid srp0)
+for why in "channel credits above the request limit" "channel.fd" "session.nexus" \
+	   "channel.conn" "not a handover"; do
+	out=$(CTL --json proc upgrade srp0) && tl_fail "upgrade with a spoiled state succeeded: $out"
+	grep -q '"state": "rolled_back"' <<<"$out" || tl_fail "spoiled state not rolled back: $out"
+	grep -q "refused the state: invalid state: $why\"" <<<"$out" ||
+		tl_fail "spoiled state not refused for $why: $out"
+	[ "$(tl_pid srp0)" = "$old" ] || tl_fail "srp0 changed pid in a rollback"
+	kill -0 $pl 2>/dev/null || tl_fail "load ended: $(tail -3 "$TL_DIR/steady.log")"
+	tl_log "spoiled state refused: $why"
+	sleep 0.5
+done
 
 # The old instance maps the initiator's regions (64 MiB + 1 MiB each
 # channel); the new one starts without them. 32 MiB more than the old one
@@ -76,8 +97,10 @@ cat "$TL_DIR/steady.log" >&2
 grep -q '^steady: .* 0 errors' "$TL_DIR/steady.log" || tl_fail "no summary from the initiator"
 grep -q 'upgrade: invalid state: a connection the transport refused' "$TL_LOG" ||
 	tl_fail "the new instance did not log its refusal"
-[ "$(grep -c 'channels of [0-9]* sessions handed over' "$TL_LOG")" = 2 ] ||
-	tl_fail "channels were not handed over twice (refused, then done)"
+[ "$(grep -c 'channels of [0-9]* sessions handed over' "$TL_LOG")" = 7 ] ||
+	tl_fail "channels were not handed over 7 times (6 refused, then done)"
+[ "$(grep -c 'upgrade: test hook: handing over a spoiled state' "$TL_LOG")" = 5 ] ||
+	tl_fail "the test hook did not spoil 5 states"
 ! grep -q 'closing: target upgrading' "$TL_LOG" || tl_fail "a channel was ended by an upgrade"
 tl_stop || tl_fail "stop"
 tl_pass
