@@ -4,10 +4,12 @@
  * (supervisor/sup_upgrade_iscsi.c): the new instance starts beside the old
  * one on the same core link, epoch and CM sockets, with "handover": true.
  *
- * What crosses over is less than iSCSI's: the RDMA channels are closed, not
- * handed over. A channel is an RC connection with posted receives, memory
- * registrations and credits; on the soft transport all of that could be
- * serialized, on verbs a queue pair cannot leave its process. So:
+ When every port's transport can export its connections (soft), the
+ * channels themselves move (try_move: srp_handover_state.c writes them, the
+ * new instance checks them in srp_handover_parse.c before adopting any). A
+ * channel is an RC connection with posted receives, memory registrations
+ * and credits; on verbs a queue pair cannot leave its process, so there, or
+ * when the channels cannot move, they are closed instead:
  *
  * Old instance, on CTL_QUIESCE: stops taking connections and reading IUs
  *   (what initiators send next waits in their sockets, unread: those
