@@ -68,8 +68,9 @@ static int parse_chan(const struct srp_ho_limits *lim, struct srp_ho_state *st, 
 	NEED(int_in(o, "it", SRP_MIN_IU_LEN, lim->max_it, &it), "channel.it");
 	NEED(int_in(o, "ti", SRP_MIN_IU_LEN, 4096, &ti), "channel.ti");
 	NEED(int_in(o, "fmt", 1, fmts, &fmt) && !(fmt & ~fmts), "channel.fmt");
-	NEED(int_in(o, "imm", 0, it - 1, &imm) && (imm == 0 || imm >= SRP_CMD_LEN),
-	     "channel.imm");
+	/* a 16-bit field of the login: larger would wrap below SRP_CMD_LEN */
+	NEED(int_in(o, "imm", 0, it - 1 < UINT16_MAX ? it - 1 : UINT16_MAX, &imm) &&
+	     (imm == 0 || imm >= SRP_CMD_LEN), "channel.imm");
 	NEED(int_in(o, "flags", 0, 255, &fl) && int_in(o, "lflags", 0, 255, &lfl) &&
 	     int_in(o, "tag", 0, INT64_MAX, &tag), "channel.flags or tag");
 	NEED(int_in(o, "req_lim", 0, lim->credits, &rl) && int_in(o, "delta", 0, lim->credits, &d) &&

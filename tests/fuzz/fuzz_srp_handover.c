@@ -64,7 +64,7 @@ static void check(const struct srp_ho_limits *lim, const struct srp_ho_state *st
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct srp_ho_limits lim = { .nports = 2, .max_it = 8448, .credits = 64,
+	static struct srp_ho_limits lim = { .nports = 2, .max_it = 262144, .credits = 64,
 					    .max_chans = 4, .max_total = 256 };
 	static struct srp_ho_state st;
 	const char *why = NULL;

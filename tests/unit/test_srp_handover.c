@@ -93,6 +93,12 @@ static void test_refused(void **s)
 	assert_string_equal(parse_edit("\"id\":3", "\"id\":4", 9), "channel.id used twice");
 	assert_string_equal(parse_edit("\"it\":8260", "\"it\":9000", 9), "channel.it");
 	assert_string_equal(parse_edit("\"imm\":68", "\"imm\":20", 9), "channel.imm");
+	/* the offset is 16 bits wide: 65546 must not become 10 */
+	lim.max_it = 262144;
+	assert_string_equal(parse_edit("\"it\":8260,\"ti\":256,\"fmt\":6,\"imm\":68",
+				       "\"it\":70000,\"ti\":256,\"fmt\":6,\"imm\":65546", 9),
+			    "channel.imm");
+	lim.max_it = 8448;
 	assert_string_equal(parse_edit("\"fmt\":6", "\"fmt\":7", 9), "channel.fmt");
 	assert_string_equal(parse_edit("\"delta\":4", "\"delta\":5", 9),
 			    "channel credits above the request limit");
