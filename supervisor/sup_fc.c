@@ -5,7 +5,8 @@
  *             "port_id": "0x010203", "fip_vlans": [ 1002 ] },
  *           { "driver": "vfio", "pci": "0000:03:00.0", "iommu_group": 7,
  *             "msix": 4, "wwpn": ..., "wwnn": ..., "target": ... } ],
- *   "fc_options": { "max_io": 1048576, "spin_us": 0, "data_out_timeout_ms": 10000 },
+ *   "fc_options": { "max_io": 1048576, "spin_us": 0, "data_out_timeout_ms": 10000,
+ *                   "pool_bytes": 0, "wait_queue": 256 },
  *   targets[].fc_initiators: [ "0x<16 hex initiator WWPN>", ... ]
  *
  * "mode" is "vn2vn" (FC-BB-6 VN2VN: no FCF needed) or "fabric" (an ENode
@@ -235,7 +236,7 @@ names:
 int sup_fc_config(struct sup_config *cfg, json_t *root, char *err, size_t errlen)
 {
 	static const char *const okeys[] = { "max_io", "spin_us", "data_out_timeout_ms", "poll_us",
-					     NULL };
+					     "pool_bytes", "wait_queue", NULL };
 	json_t *v = json_object_get(root, "fc"), *o = json_object_get(root, "fc_options");
 	json_t *e;
 	size_t i;
@@ -252,6 +253,14 @@ int sup_fc_config(struct sup_config *cfg, json_t *root, char *err, size_t errlen
 				return fail(err, errlen, "fc_options.%s: unknown field", key);
 			if (!json_is_integer(x) || json_integer_value(x) < 0)
 				return fail(err, errlen, "fc_options.%s: a number >= 0", key);
+			/* the FCP share of mtgt-fc's arena (0: all of it), and how
+			 * many commands per port wait for it before TASK SET FULL */
+			if (!strcmp(key, "pool_bytes") && json_integer_value(x) &&
+			    json_integer_value(x) < 65536)
+				return fail(err, errlen, "fc_options.pool_bytes: 0 (the whole arena) "
+					    "or at least 65536");
+			if (!strcmp(key, "wait_queue") && json_integer_value(x) > 4096)
+				return fail(err, errlen, "fc_options.wait_queue: 0..4096");
 		}
 		cfg->fc_options = json_incref(o);
 	}
@@ -358,6 +367,14 @@ int sup_fc_bind(struct sup *s)
 			if (fd >= 0)
 				close(fd);
 			return e;
+		}
+		/* our own data-in frames would fill the receive buffer and push
+		 * out initiators' frames (mtgt-fc drops them anyway): the kernel
+		 * leaves them out (Linux 4.20; older kernels: the driver's check) */
+		{
+			int one = 1;
+
+			setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
 		}
 		/* bursts of data-out frames wait here while mtgt-fc is busy */
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)

@@ -52,6 +52,14 @@ struct core_lun {
 	struct scsi_pr pr;      /* reservations (core_pr.c) */
 	struct core_target *tgt;
 	struct core_sanitize *san; /* core_sanitize.c: a sanitize running or failed */
+	/* core_sanitize.c: how a resumed sanitize ended before the command
+	 * waiting for it was re-submitted to this core (that command's nexus
+	 * and frontend tag), so the re-submission still gets the outcome */
+	struct core_san_late {
+		bool     valid, ok;
+		uint32_t link, nexus;
+		uint64_t tag;
+	} san_late;
 	/* core_qd.c: "queue_depth" (0: none), commands running, TASK SET FULLs */
 	uint32_t qd, running, qd_pass;
 	uint64_t qd_full;
@@ -213,6 +221,7 @@ struct core_cmd {
 	bool     bunmapped;
 	bool     bfua;             /* COMPARE AND WRITE: FUA for the write */
 	bool     parked;           /* SANITIZE: answered when its LU job ends */
+	bool     replayed;         /* re-submitted to this core (MSG_FLAG_REPLAY) */
 	struct core_xcopy *xc;     /* EXTENDED COPY state (core_xcopy.c) */
 	/* core_lbalock.c */
 	struct clist_node xnode;  /* lun->lba_excl or lun->lba_running */

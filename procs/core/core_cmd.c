@@ -334,6 +334,7 @@ static void run_emulated(struct core *co, struct core_cmd *cmd)
 	struct scsi_emul_req q = {
 		.lu = cmd->lun ? core_alua_lu_view(cmd, &view) : NULL,
 		.wlun = kind == SCSI_LUN_WLUN_REPORT_LUNS,
+		.proto = cmd->nexus ? cmd->nexus->proto : MSG_PROTO_ISCSI,
 		.cdb = cmd->cdb,
 		.luns = cmd->nexus ? cmd->nexus->view_ilun : NULL,
 		.nluns = cmd->nexus ? cmd->nexus->nview : 0,
@@ -684,6 +685,7 @@ static void fe_cmd(struct core *co, struct core_link *cl, const struct msg_cmd *
 	cmd->fe_link = cl->id;
 	cmd->fe_gen = cl->gen;
 	cmd->fe_tag = m->h.tag;
+	cmd->replayed = m->h.flags & MSG_FLAG_REPLAY;
 	cmd->nexus = nx;
 	clist_push_back(&nx->cmds, &cmd->nnode);
 	cmd->in_nexus = true;

@@ -55,6 +55,14 @@ struct core_sanitize {
 	struct core_cmd *job;
 	bool     waiter;
 	uint32_t waiter_idx, waiter_gen;
+	/* the waiting command as its frontend names it (nexus link and id,
+	 * frontend tag): kept in the state segment, so that its re-submission
+	 * to the next core (MSG_FLAG_REPLAY, same tag) waits for the resumed
+	 * job instead of meeting SANITIZE IN PROGRESS. expect: restored, not
+	 * re-submitted yet */
+	bool     expect;
+	uint32_t w_link, w_nexus;
+	uint64_t w_tag;
 	bool     removed;         /* the LU left the configuration */
 };
 
@@ -99,6 +107,8 @@ bool core_sanitize_refuse(struct core *co, struct core_cmd *cmd)
 	struct core_sanitize *s = cmd->lun ? cmd->lun->san : NULL;
 	uint8_t op = cmd->cdb[0];
 
+	if (core_sanitize_rejoin(co, cmd))
+		return true;
 	if (!s || op == INQUIRY || op == REPORT_LUNS)
 		return false;
 	if (op == REQUEST_SENSE) {
@@ -152,11 +162,34 @@ static void san_free(struct core_sanitize *s)
 	free(s);
 }
 
+/* The parked SANITIZE, or NULL when it was aborted or answered meanwhile. */
+static struct core_cmd *waiter_cmd(const struct core_sanitize *s)
+{
+	struct core_cmd *w;
+
+	if (!s->waiter)
+		return NULL;
+	w = &s->co->cmds[s->waiter_idx];
+	if (w->gen != s->waiter_gen || !w->parked || w->aborted || w->state == CS_FREE ||
+	    w->state == CS_DONE)
+		return NULL;
+	return w;
+}
+
 static void answer_waiter(struct core_sanitize *s, bool ok)
 {
 	struct core *co = s->co;
 	struct core_cmd *w;
 
+	if (s->expect) {
+		/* ended before the frontend re-submitted its command: keep the
+		 * outcome for it (core_sanitize_rejoin) */
+		s->lun->san_late = (struct core_san_late){
+			.valid = true, .ok = ok, .link = s->w_link, .nexus = s->w_nexus,
+			.tag = s->w_tag,
+		};
+		s->expect = false;
+	}
 	if (!s->waiter)
 		return;
 	s->waiter = false;
@@ -452,6 +485,7 @@ void core_sanitize_start(struct core *co, struct core_cmd *cmd)
 	/* a sanitize replaces the failure mode of an earlier one */
 	san_free(l->san);
 	l->san = s;
+	l->san_late.valid = false;
 	s->running = true;
 	core_state_dirty = true;
 	log_info("LUN %u: sanitize (service action %02xh, %u passes) started%s", l->lu.lun, sa,
@@ -469,8 +503,52 @@ void core_sanitize_start(struct core *co, struct core_cmd *cmd)
 		s->waiter = true;
 		s->waiter_idx = cmd->idx;
 		s->waiter_gen = cmd->gen;
+		if (cmd->nexus) {
+			s->w_link = cmd->nexus->link;
+			s->w_nexus = cmd->nexus->id;
+		}
+		s->w_tag = cmd->fe_tag;
 		cmd->parked = true;
 	}
+}
+
+bool core_sanitize_rejoin(struct core *co, struct core_cmd *cmd)
+{
+	struct core_lun *l = cmd->lun;
+	struct core_sanitize *s = l ? l->san : NULL;
+	struct core_san_late *late = l ? &l->san_late : NULL;
+	const struct core_nexus *nx = cmd->nexus;
+
+	/* only the command the previous core parked, as its frontend re-sends
+	 * it: a new SANITIZE meets the one in progress (SBC-4) */
+	if (!l || !nx || !cmd->replayed || cmd->cdb[0] != SANITIZE || (cmd->cdb[1] & 0x80))
+		return false;
+	if (s && s->running && s->expect && !s->waiter && s->w_link == nx->link &&
+	    s->w_nexus == nx->id && s->w_tag == cmd->fe_tag && (cmd->cdb[1] & 0x1f) == s->sa) {
+		s->expect = false;
+		s->waiter = true;
+		s->waiter_idx = cmd->idx;
+		s->waiter_gen = cmd->gen;
+		cmd->parked = true;
+		cmd->started = true;
+		log_info("LUN %u: the re-submitted SANITIZE waits for the resumed job",
+			 l->lu.lun);
+		return true;
+	}
+	if (late->valid && late->link == nx->link && late->nexus == nx->id &&
+	    late->tag == cmd->fe_tag) {
+		late->valid = false;
+		cmd->started = true;
+		if (late->ok) {
+			scsi_result_good(&cmd->res);
+			cmd->res.data_len = 0;
+		} else {
+			scsi_check(&cmd->res, SK_MEDIUM_ERROR, ASC_SANITIZE_COMMAND_FAILED);
+		}
+		core_cmd_complete(co, cmd);
+		return true;
+	}
+	return false;
 }
 
 /* ---- across core incarnations: key "sanitize" of the state segment ----
@@ -483,9 +561,11 @@ void core_sanitize_start(struct core *co, struct core_cmd *cmd)
  * a failed one stays in failure mode. One that cannot be resumed as saved
  * (the LU was resized, its block size changed) becomes a failed sanitize:
  * failure mode, MEDIUM FORMAT CORRUPTED, until a new SANITIZE or EXIT
- * FAILURE MODE (with AUSE). A non-IMMED SANITIZE that the frontend
- * re-submits to the new core meets the sanitize in progress (NOT READY,
- * SANITIZE IN PROGRESS) instead of waiting for its end. */
+ * FAILURE MODE (with AUSE). The non-IMMED SANITIZE that waited for the job
+ * is named in the entry ("waiter": nexus link and id, frontend tag); when
+ * its frontend re-submits it to the new core (MSG_FLAG_REPLAY, same tag) it
+ * waits for the resumed job and gets its outcome, even when the job ended
+ * before it arrived (core_lun.san_late). */
 
 #define SAN_PATTERN_MAX 65536u
 
@@ -499,6 +579,11 @@ static json_t *san_entry(const struct core_lun *l, const struct core_sanitize *s
 	for (uint32_t i = 0; i < s->pattern_len; i++)
 		snprintf(hex + 2 * i, 3, "%02x", s->pattern[i]);
 	hex[2 * s->pattern_len] = 0;
+	json_t *w = NULL;
+
+	if (s->running && (waiter_cmd(s) || s->expect))
+		w = json_pack("{s:I, s:I, s:I}", "link", (json_int_t)s->w_link,
+			      "nexus", (json_int_t)s->w_nexus, "tag", (json_int_t)s->w_tag);
 	o = json_pack("{s:s, s:i, s:s, s:b, s:i, s:b, s:i, s:i, s:s, s:I, s:I, s:I}",
 		      "target", l->tgt->name, "lun", (int)l->lu.lun,
 		      "state", s->running ? "running" : "failed", "ause", s->ause,
@@ -506,6 +591,9 @@ static json_t *san_entry(const struct core_lun *l, const struct core_sanitize *s
 		      "pass", (int)s->pass, "pattern", hex, "pos", (json_int_t)s->pos,
 		      "done", (json_int_t)s->done, "lu_bytes", (json_int_t)s->lu_bytes);
 	free(hex);
+	if (o && w)
+		json_object_set(o, "waiter", w);
+	json_decref(w);
 	return o;
 }
 
@@ -585,6 +673,12 @@ static int san_check(struct core *co, json_t *v)
 		    !san_int(e, "pos", 0, bytes, &pos) || !san_int(e, "done", 0, bytes * passes, &done) ||
 		    !hex || hlen % 2 || hlen / 2 > SAN_PATTERN_MAX || !san_hex(hex, NULL))
 			return -EINVAL;
+		json_t *w = json_object_get(e, "waiter");
+
+		if (w && (!json_is_object(w) || !san_int(w, "link", 0, UINT32_MAX, NULL) ||
+			  !san_int(w, "nexus", 0, UINT32_MAX, NULL) ||
+			  !json_is_integer(json_object_get(w, "tag"))))
+			return -EINVAL;
 		/* what the CDB checks allow: OVERWRITE has a pattern, BLOCK ERASE
 		 * one pass and none */
 		if (sa == SANITIZE_SA_OVERWRITE ? hlen == 0 : (hlen != 0 || passes != 1))
@@ -630,6 +724,14 @@ static void san_apply(struct core *co, json_t *v)
 		s->pace.data = s;
 		s->running = !strcmp(json_string_value(json_object_get(e, "state")), "running");
 		s->failed = !s->running;
+		if (s->running && json_object_get(e, "waiter")) {
+			json_t *w = json_object_get(e, "waiter");
+
+			s->expect = true;
+			s->w_link = (uint32_t)json_integer_value(json_object_get(w, "link"));
+			s->w_nexus = (uint32_t)json_integer_value(json_object_get(w, "nexus"));
+			s->w_tag = (uint64_t)json_integer_value(json_object_get(w, "tag"));
+		}
 		if (s->running &&
 		    ((uint64_t)json_integer_value(json_object_get(e, "lu_bytes")) != s->lu_bytes ||
 		     s->pos >= s->lu_bytes || s->pos % l->lu.block_size ||
@@ -640,6 +742,7 @@ static void san_apply(struct core *co, json_t *v)
 				 "failure mode", l->lu.lun);
 			s->running = false;
 			s->failed = true;
+			answer_waiter(s, false);   /* its waiter learns it failed */
 		}
 		l->san = s;
 		log_info("LUN %u: sanitize %s from the state segment (%llu of %llu bytes)",

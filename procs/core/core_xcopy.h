@@ -30,6 +30,10 @@ void core_sanitize_start(struct core *co, struct core_cmd *cmd);
 /* While an LU sanitizes (or after a failed sanitize) most commands are
  * refused: answers and completes cmd and returns true for those. */
 bool core_sanitize_refuse(struct core *co, struct core_cmd *cmd);
+/* The non-IMMED SANITIZE a previous core parked, re-submitted by its
+ * frontend (MSG_FLAG_REPLAY, same nexus and tag): parks it on the resumed
+ * job, or answers the outcome of a job that already ended; true then. */
+bool core_sanitize_rejoin(struct core *co, struct core_cmd *cmd);
 /* The same condition as sense for a copy that names the LU (false: usable). */
 bool core_sanitize_busy(const struct core_lun *l, struct scsi_result *r);
 /* The LU left the configuration: its sanitize stops, its state goes. */

@@ -227,8 +227,9 @@ void scsi_report_luns(const uint8_t *cdb, const uint32_t *luns, uint32_t nluns,
 
 /* ---- scsi_inquiry.c ---- */
 /* lu == NULL: the LUN does not exist (peripheral qualifier 011b); wlun: the
- * REPORT LUNS well-known LU. */
-void scsi_inquiry(const struct scsi_lu *lu, bool wlun, const uint8_t *cdb,
+ * REPORT LUNS well-known LU; proto (enum msg_proto): the asking nexus'
+ * transport, whose version descriptor standard INQUIRY lists. */
+void scsi_inquiry(const struct scsi_lu *lu, bool wlun, uint8_t proto, const uint8_t *cdb,
 		  uint8_t *out, uint32_t cap, struct scsi_result *r);
 /* Fill naa/serial from the target name and LUN (FNV-1a, stable across runs). */
 void scsi_lu_make_ids(struct scsi_lu *lu);
@@ -387,6 +388,7 @@ bool scsi_opcode_of_type(const struct scsi_lu *lu, const uint8_t *cdb);
 struct scsi_emul_req {
 	const struct scsi_lu *lu;  /* NULL: no such LUN */
 	bool     wlun;             /* addressed to the REPORT LUNS well-known LUN */
+	uint8_t  proto;            /* the nexus' transport (enum msg_proto) */
 	const uint8_t *cdb;
 	const uint32_t *luns;      /* LUNs visible to this nexus, sorted */
 	uint32_t nluns;

@@ -57,7 +57,7 @@ void scsi_emulate(const struct scsi_emul_req *q, struct scsi_result *r)
 		request_sense(q, r);
 		return;
 	case INQUIRY:
-		scsi_inquiry(q->lu, q->wlun, cdb, q->out, q->cap, r);
+		scsi_inquiry(q->lu, q->wlun, q->proto, cdb, q->out, q->cap, r);
 		return;
 	case REPORT_LUNS:
 		scsi_report_luns(cdb, q->luns, q->nluns, q->out, q->cap, r);

@@ -51,13 +51,37 @@ void scsi_lu_make_ids(struct scsi_lu *lu)
 	snprintf(lu->serial, sizeof(lu->serial), "%016llx", (unsigned long long)h1);
 }
 
-static uint32_t inquiry_standard(const struct scsi_lu *lu, bool wlun, uint8_t *b)
+/* Version descriptors, from the T10 list (SPC-4 table "Version descriptor
+ * values", t10.org/lists/stds.htm): each "(no version claimed)" code, since
+ * no particular revision is tested against. */
+#define VD_SAM5   0x00a0  /* SAM-5 */
+#define VD_SPC4   0x0460  /* SPC-4 */
+#define VD_SBC3   0x04c0  /* SBC-3 */
+#define VD_MMC5   0x02a0  /* MMC-5 */
+#define VD_FCP4   0x0a40  /* FCP-4 */
+#define VD_SRP    0x0940  /* SRP */
+#define VD_ISCSI  0x0960  /* iSCSI */
+
+/* The transport's own descriptor: the I_T nexus asking decides, so an FC or
+ * SRP initiator does not read that it talks iSCSI. */
+static uint16_t version_transport(uint8_t proto)
 {
-	static const uint16_t versions[] = {
-		0x00a0, /* SAM-5 (no version claimed) */
-		0x0460, /* SPC-4 (no version claimed) */
-		0x04c0, /* SBC-3 (no version claimed) */
-		0x0960, /* iSCSI (no version claimed) */
+	switch (proto) {
+	case MSG_PROTO_FCP:
+		return VD_FCP4;
+	case MSG_PROTO_SRP:
+		return VD_SRP;
+	default:
+		return VD_ISCSI;
+	}
+}
+
+static uint32_t inquiry_standard(const struct scsi_lu *lu, bool wlun, uint8_t proto,
+				 uint8_t *b)
+{
+	bool cd = lu && !wlun && lu->pdt == SCSI_PDT_CDROM;
+	const uint16_t versions[] = {
+		VD_SAM5, VD_SPC4, cd ? VD_MMC5 : VD_SBC3, version_transport(proto),
 	};
 	uint32_t len = 74, i;
 
@@ -79,13 +103,10 @@ static uint32_t inquiry_standard(const struct scsi_lu *lu, bool wlun, uint8_t *b
 		b[5] |= 0x08;           /* 3PC: EXTENDED COPY (core_xcopy.c) */
 	b[7] = 0x02;                    /* CMDQUE */
 	memcpy(b + 8, INQ_VENDOR, 8);
-	memcpy(b + 16, lu && !wlun && lu->pdt == SCSI_PDT_CDROM ? "VIRTUAL-CDROM   " : INQ_PRODUCT,
-	       16);
+	memcpy(b + 16, cd ? "VIRTUAL-CDROM   " : INQ_PRODUCT, 16);
 	memcpy(b + 32, INQ_REVISION, 4);
 	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
 		scsi_put16(b + 58 + 2 * i, versions[i]);
-	if (lu && !wlun && lu->pdt == SCSI_PDT_CDROM)
-		scsi_put16(b + 62, 0x02a0);     /* MMC-5 (no version claimed), not SBC */
 	return len;
 }
 
@@ -213,7 +234,7 @@ static uint32_t vpd_block_chars(const struct scsi_lu *lu, uint8_t *b)
 	return 64;
 }
 
-void scsi_inquiry(const struct scsi_lu *lu, bool wlun, const uint8_t *cdb,
+void scsi_inquiry(const struct scsi_lu *lu, bool wlun, uint8_t proto, const uint8_t *cdb,
 		  uint8_t *out, uint32_t cap, struct scsi_result *r)
 {
 	uint8_t b[512];
@@ -234,7 +255,7 @@ void scsi_inquiry(const struct scsi_lu *lu, bool wlun, const uint8_t *cdb,
 			scsi_invalid_cdb(r, 2, -1);
 			return;
 		}
-		len = inquiry_standard(lu, wlun, b);
+		len = inquiry_standard(lu, wlun, proto, b);
 		scsi_emit(b, len, alloc, out, cap, r);
 		return;
 	}

@@ -31,6 +31,7 @@ struct fc_lport;
 struct fc_rport;
 
 enum fc_cmd_state {
+	FCS_WAIT,       /* waiting for pool space (fc_wait.c), not at the core */
 	FCS_CORE,       /* at the core */
 	FCS_DATA_OUT,   /* XFER_RDY sent, data-out arriving */
 	FCS_DONE,
@@ -63,6 +64,13 @@ struct fc_cmd {
 	uint8_t *data;
 	struct fc_xfer xfer;
 	struct msg_cmd_rsp rsp;         /* kept while data-in is sent */
+	/* FCS_WAIT: queued on rp->wait_head until a buffer is free; what the
+	 * core will be sent then */
+	struct fc_cmd *wnext;
+	bool     waiting;
+	uint8_t  attr;                  /* MSG_TASK_* */
+	uint8_t  cdb_len;
+	uint8_t  cdb[MSG_CDB_MAX];
 };
 
 /* A TMF (FCP_CMND with a task management flag) at the core. */
@@ -93,6 +101,11 @@ struct fc_rport {
 	uint32_t refs;                  /* commands, TMFs, the login itself */
 	struct fc_cmd *cmds;
 	uint32_t ncmds;                 /* in cmds */
+	/* commands waiting for pool space, oldest first (fc_wait.c) */
+	struct fc_cmd *wait_head, *wait_tail;
+	uint32_t nwait;
+	struct fc_rport *wrp_next;      /* lp->wait_rr, while nwait > 0 */
+	bool     wrp_linked;
 };
 
 /* Open commands one initiator may hold before TASK SET FULL: the exchange
@@ -118,11 +131,17 @@ struct fc_lport {
 	} reqs[FC_LS_REQS];             /* our PLOGIs waiting for LS_ACC */
 	ev_io    w;
 	struct fc_fabric fab;           /* fabric login (fc_fabric.c) */
+	/* initiators with commands waiting for pool space, served in turn */
+	struct fc_rport *wait_rr, *wait_rr_tail;
+	uint32_t nwait;                 /* commands waiting on this port */
 };
 
 struct fc_stats {
 	uint64_t plogi, prli, logo, prlo, ls_rjt, abts, ba_rjt, commands, tmfs,
 		 bytes_in, bytes_out, bad_cmnd, busy, dropped;
+	/* fc_wait.c: commands that waited for pool space, TASK SET FULL
+	 * because the wait queue was full, the most waiting at once */
+	uint64_t waited, wait_full, wait_peak;
 };
 
 struct fc_tgt {
@@ -135,6 +154,11 @@ struct fc_tgt {
 	uint32_t next_nexus;
 	uint32_t max_io;
 	uint32_t data_out_ms;           /* fc_options.data_out_timeout_ms */
+	uint64_t pool_limit;            /* fc_options.pool_bytes, 0: the arena */
+	uint64_t pool_used;             /* bytes of buffers held by commands */
+	uint32_t wait_max;              /* fc_options.wait_queue, per port */
+	uint32_t nwait;                 /* waiting on every port */
+	uint32_t wait_port;             /* the port served first next time */
 	bool     intake_paused;
 	bool     shutting_down;
 	ev_timer tick;
@@ -174,6 +198,22 @@ void fc_cmd_free(struct fc_cmd *cmd);
 /* Every tick: data-out that stopped coming for t->data_out_ms ends the
  * command with CHECK CONDITION, DATA PHASE ERROR. */
 void fc_cmd_timers(struct fc_lport *lp, uint64_t now_ms);
+/* a buffer for cmd (from the pool, within pool_limit): 0, -ENOMEM (wait),
+ * -E2BIG (never fits) */
+int  fc_cmd_buf_get(struct fc_tgt *t, struct fc_cmd *cmd);
+/* send a command that has its buffer to the core (false: no request slot,
+ * it was answered TASK SET FULL and freed) */
+bool fc_cmd_submit(struct fc_cmd *cmd);
+void fc_cmd_busy(struct fc_cmd *cmd);
+
+/* fc_wait.c: commands waiting for pool space (DESIGN.md: when the pool is
+ * exhausted commands wait) */
+void fc_wait_add(struct fc_cmd *cmd);
+void fc_wait_del(struct fc_cmd *cmd);
+/* start waiting commands while buffers can be had (once per loop turn) */
+void fc_wait_kick(struct fc_tgt *t);
+/* a TMF of rp: its waiting commands in the TMF's scope go (lun, or all) */
+void fc_wait_tmf(struct fc_rport *rp, bool all_luns, uint64_t lun);
 
 /* fc_sandbox.c */
 struct sandbox_profile;

@@ -90,10 +90,14 @@ void fc_cmd_free(struct fc_cmd *cmd)
 	struct fc_lport *lp = rp->lp;
 
 	cmd_unlink(cmd);
+	if (cmd->waiting)
+		fc_wait_del(cmd);
 	if (cmd->x)
 		fc_exch_done(lp->em, cmd->x, fc_now_ms());
-	if (cmd->buf.length)
+	if (cmd->buf.length) {
+		lp->t->pool_used -= cmd->buf.length;
 		pool_free(&lp->t->alloc, &cmd->buf);
+	}
 	free(cmd);
 	fc_rport_put(rp);
 }
@@ -192,6 +196,12 @@ static void tmf_recv(struct fc_lport *lp, struct fc_rport *rp, struct fc_exch *e
 	tm->fn = tmf_fn(c->tmf);
 	ex->owner = tm;
 	rp->refs++;
+	/* This initiator's commands still waiting for pool space came before
+	 * the TMF and never reached the task set: they go here, as the core
+	 * aborts the ones it holds. (Other initiators' waiting commands enter
+	 * the task set after it and see its unit attention.) */
+	if (tm->fn && tm->fn != MSG_TMF_CLEAR_ACA)
+		fc_wait_tmf(rp, tm->fn == MSG_TMF_TARGET_WARM_RESET, c->lun);
 	tmf_send(lp->t, tm, c->lun, 0);
 }
 
@@ -203,7 +213,6 @@ void fc_cmd_recv(struct fc_lport *lp, const struct fc_hdr *h, const uint8_t *pl,
 	struct fcp_cmnd c;
 	struct fc_exch *ex;
 	struct fc_cmd *cmd;
-	union msg m = { 0 };
 	uint8_t dir;
 
 	if (!rp) {
@@ -253,20 +262,17 @@ void fc_cmd_recv(struct fc_lport *lp, const struct fc_hdr *h, const uint8_t *pl,
 		check_rsp(lp, rp, ex, &x, 0x28, 0, 0, 0, c.dl);
 		return;
 	}
-	if (dir != MSG_DIR_NONE && pool_alloc(&t->alloc, c.dl, &cmd->buf) < 0) {
-		/* the arena is full: TASK SET FULL, the initiator retries */
-		free(cmd);
-		t->st.busy++;
-		check_rsp(lp, rp, ex, &x, 0x28, 0, 0, 0, c.dl);
-		return;
-	}
 	cmd->rp = rp;
 	cmd->x = ex;
 	cmd->xid = x;
 	cmd->dir = dir;
 	cmd->dl = c.dl;
 	cmd->lun = c.lun;
-	cmd->data = cmd->buf.length ? pool_ptr(&t->c->pool, &cmd->buf) : NULL;
+	cmd->attr = c.attr == FCP_ATTR_HEAD ? MSG_TASK_HEAD_OF_QUEUE
+		    : c.attr == FCP_ATTR_ORDERED ? MSG_TASK_ORDERED
+		    : c.attr == FCP_ATTR_ACA ? MSG_TASK_ACA : MSG_TASK_SIMPLE;
+	cmd->cdb_len = (uint8_t)c.cdb_len;
+	memcpy(cmd->cdb, c.cdb, c.cdb_len);
 	cmd->state = FCS_CORE;
 	ex->owner = cmd;
 	rp->refs++;
@@ -277,29 +283,86 @@ void fc_cmd_recv(struct fc_lport *lp, const struct fc_hdr *h, const uint8_t *pl,
 	cmd->linked = true;
 	rp->ncmds++;
 
+	/* Commands already waiting for pool space go first (FIFO): a new one
+	 * queues behind them even when its buffer would fit now, or a stream
+	 * of small commands could starve a large one. */
+	int r = t->nwait ? -ENOMEM : fc_cmd_buf_get(t, cmd);
+
+	if (r == -ENOMEM && lp->nwait < t->wait_max) {
+		fc_wait_add(cmd);
+		return;
+	}
+	if (r < 0) {
+		/* the wait queue is full too (or it can never fit): TASK SET
+		 * FULL, the initiator retries */
+		if (r == -ENOMEM)
+			t->st.wait_full++;
+		fc_cmd_busy(cmd);
+		return;
+	}
+	fc_cmd_submit(cmd);
+}
+
+int fc_cmd_buf_get(struct fc_tgt *t, struct fc_cmd *cmd)
+{
+	int r;
+
+	if (cmd->dir == MSG_DIR_NONE)
+		return 0;
+	if (t->pool_limit) {
+		if (cmd->dl > t->pool_limit)
+			return -E2BIG;
+		if (t->pool_used + cmd->dl > t->pool_limit)
+			return -ENOMEM;
+	}
+	r = pool_alloc(&t->alloc, cmd->dl, &cmd->buf);
+	if (r < 0)
+		return r;
+	t->pool_used += cmd->buf.length;
+	cmd->data = pool_ptr(&t->c->pool, &cmd->buf);
+	return 0;
+}
+
+/* TASK SET FULL on the command's exchange, which ends with it. */
+void fc_cmd_busy(struct fc_cmd *cmd)
+{
+	struct fc_rport *rp = cmd->rp;
+	struct fc_lport *lp = rp->lp;
+	struct fc_exch *ex = cmd->x;
+
+	lp->t->st.busy++;
+	cmd_unlink(cmd);
+	cmd->x = NULL;
+	if (ex)
+		check_rsp(lp, rp, ex, &cmd->xid, 0x28, 0, 0, 0, cmd->dl);
+	fc_cmd_free(cmd);
+}
+
+bool fc_cmd_submit(struct fc_cmd *cmd)
+{
+	struct fc_rport *rp = cmd->rp;
+	struct fc_tgt *t = rp->lp->t;
+	union msg m = { 0 };
+
+	cmd->state = FCS_CORE;
 	m.cmd.h.type = MSG_CMD;
 	m.cmd.h.epoch = t->c->epoch;
 	m.cmd.h.tag = fe_req_new(&t->fl, FRQ_CMD, cmd);
 	m.cmd.nexus = rp->nexus;
-	m.cmd.dir = dir;
-	m.cmd.attr = c.attr == FCP_ATTR_HEAD ? MSG_TASK_HEAD_OF_QUEUE
-		     : c.attr == FCP_ATTR_ORDERED ? MSG_TASK_ORDERED
-		     : c.attr == FCP_ATTR_ACA ? MSG_TASK_ACA : MSG_TASK_SIMPLE;
-	m.cmd.cdb_len = (uint8_t)c.cdb_len;
-	memcpy(m.cmd.cdb, c.cdb, c.cdb_len);
-	m.cmd.lun = c.lun;
-	m.cmd.edtl = dir == MSG_DIR_NONE ? 0 : c.dl;
+	m.cmd.dir = cmd->dir;
+	m.cmd.attr = cmd->attr;
+	m.cmd.cdb_len = cmd->cdb_len;
+	memcpy(m.cmd.cdb, cmd->cdb, cmd->cdb_len);
+	m.cmd.lun = cmd->lun;
+	m.cmd.edtl = cmd->dir == MSG_DIR_NONE ? 0 : cmd->dl;
 	m.cmd.buf = cmd->buf;
 	if (!m.cmd.h.tag) {
-		cmd_unlink(cmd);
-		cmd->x = NULL;
-		t->st.busy++;
-		check_rsp(lp, rp, ex, &x, 0x28, 0, 0, 0, c.dl);
-		fc_cmd_free(cmd);
-		return;
+		fc_cmd_busy(cmd);
+		return false;
 	}
 	cmd->core_tag = m.cmd.h.tag;
 	fe_link_send(&t->fl, &m);
+	return true;
 }
 
 static void final_rsp(struct fc_cmd *cmd)

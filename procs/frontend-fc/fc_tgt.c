@@ -125,7 +125,8 @@ static void link_blocked(struct fe_link *l, bool blocked)
 
 static void link_flush(struct fe_link *l)
 {
-	(void)l;
+	/* once per loop turn: buffers freed meanwhile start waiting commands */
+	fc_wait_kick(l->user);
 }
 
 static void link_abandon(struct fe_link *l, uint8_t kind, void *obj)
@@ -262,6 +263,19 @@ int fc_tgt_init(struct fc_tgt *t, struct child *c, struct ev_loop *loop)
 		    json_integer_value(v) <= (1 << 26) ? (uint32_t)json_integer_value(v) : 1u << 20;
 	if (t->max_io > c->pool.arenas[c->own_arena].size / 2)
 		t->max_io = (uint32_t)(c->pool.arenas[c->own_arena].size / 2);
+	/* fc_options.pool_bytes: the part of the arena FCP commands may hold
+	 * (a smaller budget for this transport); beyond it commands wait in a
+	 * queue of fc_options.wait_queue per port, then TASK SET FULL */
+	v = json_object_get(cfg, "pool_bytes");
+	if (json_is_integer(v) && json_integer_value(v) >= 65536 &&
+	    (uint64_t)json_integer_value(v) < c->pool.arenas[c->own_arena].size) {
+		t->pool_limit = (uint64_t)json_integer_value(v);
+		if (t->max_io > t->pool_limit)
+			t->max_io = (uint32_t)t->pool_limit;
+	}
+	v = json_object_get(cfg, "wait_queue");
+	t->wait_max = json_is_integer(v) && json_integer_value(v) >= 0 &&
+		      json_integer_value(v) <= 4096 ? (uint32_t)json_integer_value(v) : 256;
 	v = json_object_get(cfg, "data_out_timeout_ms");
 	t->data_out_ms = json_is_integer(v) && json_integer_value(v) >= 100 &&
 			 json_integer_value(v) <= 600000 ? (uint32_t)json_integer_value(v)
@@ -354,6 +368,18 @@ void fc_tgt_stats(struct fc_tgt *t)
 		      "tmfs", (json_int_t)t->st.tmfs, "bytes_in", (json_int_t)t->st.bytes_in,
 		      "bytes_out", (json_int_t)t->st.bytes_out, "bad_cmnd", (json_int_t)t->st.bad_cmnd,
 		      "busy", (json_int_t)t->st.busy, "ports", ports);
+	if (j) {
+		json_t *w = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "waiting",
+				      (json_int_t)t->nwait, "waited", (json_int_t)t->st.waited,
+				      "wait_full", (json_int_t)t->st.wait_full, "wait_peak",
+				      (json_int_t)t->st.wait_peak, "pool_used",
+				      (json_int_t)t->pool_used, "pool_limit",
+				      (json_int_t)(t->pool_limit ? t->pool_limit
+						   : t->c->pool.arenas[t->c->own_arena].size));
+
+		json_object_update(j, w);
+		json_decref(w);
+	}
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	if (s)
 		ctl_send(CHILD_CTL_FD, CTL_STATS, s, strlen(s), NULL, 0);

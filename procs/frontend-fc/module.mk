@@ -24,13 +24,13 @@ test-fc-fcoe_SRCS := tests/unit/test_fc_fcoe.c $(FC_DIR)/fc_fcoe.c $(FC_DIR)/fc_
 test-fc-fcoe_LIBS := -lcmocka -lz -ljansson
 
 PROGS += mtgt-fc
-mtgt-fc_SRCS := $(FC_DIR)/main.c $(FC_DIR)/fc_tgt.c $(FC_DIR)/fc_ls.c $(FC_DIR)/fc_fabric.c $(FC_DIR)/fc_cmd.c \
+mtgt-fc_SRCS := $(FC_DIR)/main.c $(FC_DIR)/fc_tgt.c $(FC_DIR)/fc_ls.c $(FC_DIR)/fc_fabric.c $(FC_DIR)/fc_cmd.c $(FC_DIR)/fc_wait.c \
 	$(FC_DIR)/fc_fcoe.c $(FC_DIR)/fc_fcoe_enode.c $(FC_DIR)/fc_sandbox.c $(FC_PURE)
 mtgt-fc_LIBS := -lev -ljansson -lseccomp -lz
 
 # the FCoE test initiator (driven by tests/integration/fc-fcoe.sh)
 TEST_PROGS += test-fc-ini
-test-fc-ini_SRCS := tests/helpers/fc_ini.c tests/helpers/fc_ini_cases.c tests/helpers/fc_fcf.c $(FC_PURE)
+test-fc-ini_SRCS := tests/helpers/fc_ini.c tests/helpers/fc_ini_cases.c tests/helpers/fc_ini_wait.c tests/helpers/fc_fcf.c $(FC_PURE)
 test-fc-ini_LIBS := -lz
 
 # VFIO library (issue 10, VFIO part): container, group, device, BARs, config

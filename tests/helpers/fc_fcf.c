@@ -8,10 +8,15 @@
  * available for login, one with a better priority and another FC-MAP; the
  * target must log in through ours.
  *
- *   test-fc-ini IFACE - OUR_ID OUR_WWPN fabric TARGET_WWPN [READY_FILE]
+ *   test-fc-ini IFACE - OUR_ID OUR_WWPN fabric TARGET_WWPN [READY_FILE [KILL_FILE]]
  *
  * With READY_FILE, the case ends by writing it and waiting for the target's
- * FIP LOGO (the script stops mtgtd then). */
+ * FIP LOGO (the script stops mtgtd then). With KILL_FILE, after the first
+ * I/O it writes that file and keeps writing until the target stops
+ * answering (the script kills mtgt-fc with SIGKILL), then expects the
+ * restarted mtgt-fc to FLOGI again from the same ENode (the FCF takes that
+ * as an implicit logout of the old VN_Port), register again, and serve a
+ * new login with every acknowledged write intact. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -54,6 +59,8 @@ struct fcf {
 	bool     ns_plogi, rft_fcp, rff_target, rspn, scr;
 	bool     ini_registered;
 	uint32_t rscn_acks;
+	uint32_t implicit_logos;    /* re-FLOGI from an ENode already logged in */
+	uint32_t fka_timeouts;      /* ENode keep-alives stopped: VN_Port cleared */
 	/* counts */
 	uint32_t vlan_reqs, solicits, flogis, fkas, vn_fkas, logos, gpn_ids, late_fkas,
 		 decoy_flogis, bad;
@@ -143,6 +150,18 @@ static void flogi(struct fci *c, const struct fip_msg *m)
 		F.bad++;
 		FCI_LOG("bad FIP FLOGI (d_id %06x s_id %06x flags %04x)", h.d_id, h.s_id, m->flags);
 		return;
+	}
+	if (F.up && !memcmp(F.enode_mac, m->src, 6)) {
+		/* FC-LS-3 (FLOGI with S_ID 0 on an F_Port that has a login),
+		 * as FC-BB-6 has the FCF apply it to the ENode's virtual link:
+		 * an implicit logout of the VN_Port logged in from that ENode
+		 * (its name-server entries go), then the FLOGI is served as a
+		 * new one. The ENode restarted without a LOGO (a crash, or
+		 * kill -9 of mtgt-fc); a real FCF would also time it out
+		 * after 2.5 keep-alive periods without its ENode FKA. */
+		F.implicit_logos++;
+		FCI_LOG("fake FCF: FLOGI from ENode %02x:..:%02x, already logged in as %06x: "
+			"implicit logout, then the new login", m->src[4], m->src[5], TGT_NPORT);
 	}
 	F.flogis++;
 	memcpy(F.enode_mac, m->src, 6);
@@ -415,9 +434,31 @@ static int hook(struct fci *c, const uint8_t *frame, size_t len)
 	return 0;
 }
 
+static void cvl(struct fci *c)
+{
+	uint8_t out[128];
+	struct fip_buf b;
+
+	fip_begin(&b, out, sizeof(out), F.enode_mac, F.mac, 0, FIP_OP_CTRL, 2, 0);
+	fip_put_mac(&b, F.mac);
+	fip_put_name(&b, FCF_SWITCH);
+	fip_put_vn_id(&b, F.tgt_mac, TGT_NPORT, F.tgt_wwpn);
+	fip_out(c, &b);
+}
+
 static void tick(struct fci *c)
 {
 	uint64_t now = now_ms();
+
+	/* FC-BB-6: no ENode keep-alive for 2.5 periods: the FCF ends the
+	 * ENode's virtual links (its VN_Port logged out, CVL to the ENode) */
+	if (F.up && F.adverts && now - F.last_fka_ms > FCF_FKA_MS * 5 / 2) {
+		F.up = false;
+		F.fka_timeouts++;
+		FCI_LOG("fake FCF: no ENode keep-alive for %llu ms: VN_Port %06x logged out, CVL sent",
+			(unsigned long long)(now - F.last_fka_ms), TGT_NPORT);
+		cvl(c);
+	}
 
 	if (F.adverts && now - F.last_adv_ms >= FCF_FKA_MS) {
 		F.last_adv_ms = now;
@@ -501,10 +542,90 @@ static int rscn_for_us(struct fci *c)
 	return 0;
 }
 
+static uint8_t kill_byte(uint32_t i, uint32_t b)
+{
+	return (uint8_t)(i * 29u + b * 13u + (b >> 8) + 1);
+}
+
+/* kill -9 of mtgt-fc under I/O (the script does it when KILL_FILE
+ * appears): writes of 64 KiB to 64 slots go on until one is not answered;
+ * then the new mtgt-fc must log in to the fabric and register again, and
+ * every write acknowledged before the kill reads back. */
+static int kill_step(struct fci *c, const char *kill_file, uint64_t tgt_wwpn)
+{
+	enum { SLOT_BLOCKS = 128, SLOT = SLOT_BLOCKS * 512, SLOTS = 64, BASE = 8192 };
+	uint8_t *buf = malloc(SLOT);
+	uint32_t flogis = F.flogis, logos = F.implicit_logos, tmo = F.fka_timeouts, i, acked = 0;
+	uint64_t end = now_ms() + 30000, t0 = 0;
+	FILE *fp;
+	int r = 0;
+
+	CHECK(buf, "no memory");
+	fp = fopen(kill_file, "w");
+	CHECK(fp, "cannot write %s", kill_file);
+	fclose(fp);
+	for (i = 0; now_ms() < end; i++) {
+		struct fci_cmd k = { .buf = buf, .wr = true, .dl = SLOT, .cdb_len = 10 };
+
+		k.cdb[0] = 0x2a;
+		fc_put32(k.cdb + 2, BASE + (i % SLOTS) * SLOT_BLOCKS);
+		fc_put16(k.cdb + 7, SLOT_BLOCKS);
+		for (uint32_t b = 0; b < SLOT; b++)
+			buf[b] = kill_byte(i, b);
+		r = fci_cmd(c, &k, 0, 1500);
+		if (r < 0)
+			break;          /* mtgt-fc is gone */
+		CHECK(k.rsp.status == 0, "write %u before the kill: status %02x", i, k.rsp.status);
+		acked++;
+		t0 = now_ms();
+	}
+	CHECK(r < 0, "the target kept answering for 30 s: not killed?");
+	CHECK(acked > 0, "no write was acknowledged before the kill");
+	end = now_ms() + 20000;
+	while (now_ms() < end && !(F.flogis > flogis && registered()))
+		serve(c, 100, NULL);
+	CHECK(F.flogis > flogis && registered(), "the restarted mtgt-fc did not log in to the "
+	      "fabric and register again: FLOGI %u (was %u), PLOGI %d, RFT_ID %d, RFF_ID %d, "
+	      "RSPN_ID %d, SCR %d", F.flogis, flogis, F.ns_plogi, F.rft_fcp, F.rff_target,
+	      F.rspn, F.scr);
+	/* the old VN_Port ended either way: the new FLOGI came while the FCF
+	 * still had it (the usual case, a restart takes well under the 2.5 s
+	 * keep-alive timeout) or the timeout ended it first */
+	CHECK(F.implicit_logos > logos || F.fka_timeouts > tmo, "the re-FLOGI did not end the "
+	      "old VN_Port");
+	FCI_LOG("kill -9: %u writes acknowledged, the one in flight unanswered; the new mtgt-fc "
+		"logged in to the fabric from the same ENode (%s) and registered within %llu ms "
+		"of the last acknowledged write", acked, F.implicit_logos > logos ?
+		"implicit logout of the old VN_Port by the re-FLOGI" :
+		"after the FCF timed out the old VN_Port", (unsigned long long)(now_ms() - t0));
+	CHECK(discover(c, tgt_wwpn) == 0, "discovery after the restart");
+	CHECK(fci_login_ready(c) == 0, "login after the restart");
+	/* the last write to each slot that was acknowledged (not the one that
+	 * was in flight, which may or may not have landed) */
+	for (uint32_t j = i >= SLOTS - 1 ? i - (SLOTS - 1) : 0; j < i; j++) {
+		struct fci_cmd k = { .buf = buf, .rd = true, .dl = SLOT, .cdb_len = 10 };
+
+		k.cdb[0] = 0x28;
+		fc_put32(k.cdb + 2, BASE + (j % SLOTS) * SLOT_BLOCKS);
+		fc_put16(k.cdb + 7, SLOT_BLOCKS);
+		memset(buf, 0, SLOT);
+		r = fci_cmd(c, &k, 0, 5000);
+		CHECK(r == 0 && k.rsp.status == 0 && k.data_in == SLOT, "read back of write %u: "
+		      "%d status %02x, %u bytes", j, r, k.rsp.status, k.data_in);
+		for (uint32_t b = 0; b < SLOT; b++)
+			CHECK(buf[b] == kill_byte(j, b), "acknowledged write %u lost (byte %u)", j, b);
+	}
+	free(buf);
+	CHECK(fci_io_verify(c, 0, 512, 1u << 20, 65536, 23) == 0, "I/O after the restart");
+	FCI_LOG("kill -9: every acknowledged write read back, 1 MiB more verified");
+	return 0;
+}
+
 int fcf_case_fabric(struct fci *c, int argc, char **argv)
 {
 	uint64_t tgt_wwpn = argc > 0 ? strtoull(argv[0], NULL, 16) : 0;
 	const char *ready = argc > 1 ? argv[1] : NULL;
+	const char *kill_file = argc > 2 ? argv[2] : NULL;
 	struct fci_rx rx;
 	uint32_t fkas, flogis;
 	uint64_t t0;
@@ -526,6 +647,8 @@ int fcf_case_fabric(struct fci *c, int argc, char **argv)
 	CHECK(discover(c, tgt_wwpn) == 0, "discovery");
 	CHECK(fci_login_ready(c) == 0, "login through the fabric");
 	CHECK(fci_io_verify(c, 0, 512, 4u << 20, 65536, 21) == 0, "I/O through the fabric");
+	if (kill_file && kill_step(c, kill_file, tgt_wwpn))
+		return 1;
 
 	/* keep-alives: one per FKA_ADV_PERIOD, none late */
 	fkas = F.fkas;
@@ -573,18 +696,9 @@ int fcf_case_fabric(struct fci *c, int argc, char **argv)
 	FCI_LOG("RSCN: kept while registered, logged out once gone from the name server");
 
 	/* Clear Virtual Links: the target logs in again, I/O resumes */
-	{
-		uint8_t out[128];
-		struct fip_buf b;
-
-		flogis = F.flogis;
-		fip_begin(&b, out, sizeof(out), F.enode_mac, F.mac, 0, FIP_OP_CTRL, 2, 0);
-		fip_put_mac(&b, F.mac);
-		fip_put_name(&b, FCF_SWITCH);
-		fip_put_vn_id(&b, F.tgt_mac, TGT_NPORT, F.tgt_wwpn);
-		fip_out(c, &b);
-		F.up = false;
-	}
+	flogis = F.flogis;
+	cvl(c);
+	F.up = false;
 	t0 = now_ms();
 	CHECK(wait_registered(c, 20000) == 0 && F.flogis > flogis, "no new login after CVL");
 	FCI_LOG("Clear Virtual Links: the target logged in again in %llu ms",
@@ -611,8 +725,10 @@ int fcf_case_fabric(struct fci *c, int argc, char **argv)
 	}
 	CHECK(!F.bad && !F.decoy_flogis, "%u malformed or wrong frames, %u FLOGIs to decoys",
 	      F.bad, F.decoy_flogis);
-	FCI_LOG("fabric: FLOGIs %u, ENode keep-alives %u, VN_Port keep-alives %u, GPN_ID %u, "
-		"VLAN requests %u", F.flogis, F.fkas, F.vn_fkas, F.gpn_ids, F.vlan_reqs);
+	FCI_LOG("fabric: FLOGIs %u (%u implicit logouts by re-FLOGI, %u keep-alive timeouts), "
+		"ENode keep-alives %u, VN_Port keep-alives %u, GPN_ID %u, VLAN requests %u",
+		F.flogis, F.implicit_logos, F.fka_timeouts, F.fkas, F.vn_fkas, F.gpn_ids,
+		F.vlan_reqs);
 
 	if (ready) {
 		FILE *fp;

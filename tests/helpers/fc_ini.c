@@ -3,6 +3,7 @@
  *   test-fc-ini IFACE TARGET_PORT_ID OUR_PORT_ID OUR_WWPN CASE [ARGS]
  */
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -47,6 +48,8 @@ int fci_open(struct fci *c, const char *ifname, uint32_t id, uint32_t tgt_id, ui
 	    getsockname(c->fd, (struct sockaddr *)&a, &sl) < 0)
 		return -errno;
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf));
+	/* our own frames (a write's data-out) would crowd the receive buffer */
+	setsockopt(c->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &(int){ 1 }, sizeof(int));
 	memcpy(c->mac, a.sll_addr, 6);
 	c->id = id;
 	c->tgt_id = tgt_id;
@@ -204,6 +207,50 @@ int fci_recv(struct fci *c, struct fci_rx *rx, int timeout_ms)
 		memcpy(rx->pl, f.payload, f.payload_len);
 		return 1;
 	}
+}
+
+/* VN2VN: take only frames for our VN_Port or ENode MAC and multicast (FIP)
+ * into the socket: with two initiators on one link, each other's data-in
+ * would fill the receive buffer and push out our own frames. */
+static void own_frames_only(struct fci *c)
+{
+	const uint8_t *v = c->vn_mac, *e = c->mac;
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 1, 6, 0),          /* multicast */
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 4),
+		BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+			 (uint32_t)v[0] << 24 | v[1] << 16 | v[2] << 8 | v[3], 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+			 (uint32_t)e[0] << 24 | e[1] << 16 | e[2] << 8 | e[3], 4, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0x40000),
+		/* vn_mac's first four bytes matched: the last two */
+		BPF_STMT(BPF_MISC | BPF_TXA, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)v[4] << 8 | v[5], 3, 2),
+		/* the ENode MAC's */
+		BPF_STMT(BPF_MISC | BPF_TXA, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)e[4] << 8 | e[5], 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0x40000),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	setsockopt(c->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+}
+
+unsigned fci_drops(struct fci *c)
+{
+	static unsigned total;
+	struct tpacket_stats st = { 0 };
+	socklen_t len = sizeof(st);
+
+	/* the kernel resets the counters on every read */
+	if (getsockopt(c->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+		total += st.tp_drops;
+	return total;
 }
 
 uint16_t fci_ox(struct fci *c)
@@ -439,6 +486,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* behind the fake FCF there is no VN2VN */
+	if (strcmp(argv[5], "fabric"))
+		own_frames_only(&c);
 	r = strcmp(argv[5], "fabric") ? fci_vn2vn_join(&c, 15000) : 0;
 	if (r < 0) {
 		FCI_LOG("VN2VN join: %s", strerror(-r));

@@ -68,6 +68,8 @@ int  fci_send(struct fci *c, const struct fc_hdr *h, const uint8_t *pl, uint32_t
  * 0: timeout */
 int  fci_recv(struct fci *c, struct fci_rx *rx, int timeout_ms);
 uint16_t fci_ox(struct fci *c);
+/* frames the kernel dropped on our socket (receive buffer full) so far */
+unsigned fci_drops(struct fci *c);
 /* ELS request; returns the reply's first byte (LS_ACC 2 / LS_RJT 1) and
  * the reply in rx, or -ETIMEDOUT */
 int  fci_els(struct fci *c, const uint8_t *pl, uint32_t len, struct fci_rx *rx);
@@ -90,6 +92,10 @@ int  fci_case(struct fci *c, const char *name, int argc, char **argv);
 int  fci_login_ready(struct fci *c);
 int  fci_io_verify(struct fci *c, uint32_t lun, uint32_t bs, uint64_t bytes, uint32_t chunk,
 		   uint32_t seed);
+
+/* fc_ini_wait.c: commands waiting for pool space (a 1 MiB pool): FIFO
+ * start as buffers free, ABTS, LUN RESET and LOGO of waiting commands */
+int  fci_case_waitq(struct fci *c);
 
 /* fc_fcf.c: a fake FCF + name server in front of the target, and an
  * initiator behind it (case "fabric") */

@@ -149,6 +149,9 @@ static int case_basic(struct fci *c, uint32_t mib)
 		return 1;
 	CHECK((buf[0] & 0x1f) == 0 && k.data_in >= 36, "INQUIRY: type %u, %u bytes", buf[0] & 0x1f,
 	      k.data_in);
+	/* the version descriptor of this nexus' transport: FCP-4 (0A40h), not iSCSI */
+	CHECK(k.data_in >= 66 && (buf[64] << 8 | buf[65]) == 0x0a40,
+	      "INQUIRY: transport version descriptor %02x%02xh", buf[64], buf[65]);
 	FCI_LOG("INQUIRY: %.8s %.16s", (char *)buf + 8, (char *)buf + 16);
 	/* READ CAPACITY(16) */
 	memset(k.cdb, 0, 16);
@@ -531,15 +534,20 @@ static int case_stall(struct fci *c)
 }
 
 /* Queue depth `qd`: many exchanges open at once, writes then reads of a
- * 8 MiB region, each answered out of order as the target pleases. */
-static int case_qd(struct fci *c, uint32_t qd)
+ * region (8 MiB, or `mib`) in `chunk`-byte commands from `base` (LBA of 512
+ * bytes), each answered out of order as the target pleases. TASK SET FULL
+ * is retried after a pause, as an initiator's midlayer does, and counted. */
+static int case_qd(struct fci *c, uint32_t qd, uint32_t chunk, uint32_t base, uint32_t mib)
 {
-	enum { CHUNK = 64 << 10, N = 128, BASE = 65536 };
-	struct slot { struct fci_cmd k; uint16_t ox; uint32_t i; bool busy; } *s;
+	struct slot { struct fci_cmd k; uint16_t ox; uint32_t i; bool busy, resend; } *s;
 	struct fci_rx *rx = malloc(sizeof(*rx));
-	uint8_t *mem = malloc((size_t)qd * CHUNK);
-	uint32_t max_open = 0;
+	uint8_t *mem;
+	uint32_t max_open = 0, tsf = 0, n, seed = 41 + base;
 
+	CHECK(chunk >= 4096 && chunk <= (1u << 20) && chunk % 512 == 0 && mib >= 1 && mib <= 64,
+	      "bad chunk or size");
+	n = (uint32_t)(((uint64_t)mib << 20) / chunk);
+	mem = malloc((size_t)qd * chunk);
 	CHECK(rx && mem && qd >= 1 && qd <= 64, "bad qd");
 	s = calloc(qd, sizeof(*s));
 	CHECK(s, "no memory");
@@ -547,54 +555,71 @@ static int case_qd(struct fci *c, uint32_t qd)
 		return 1;
 	for (int wr = 1; wr >= 0; wr--) {
 		uint32_t next = 0, done = 0, open = 0;
-		time_t end = time(NULL) + 30;
+		time_t end = time(NULL) + 60;
 
-		while (done < N) {
-			CHECK(time(NULL) < end, "QD %u %s: %u of %u done in 30 s", qd,
-			      wr ? "writes" : "reads", done, N);
-			for (uint32_t q = 0; q < qd && next < N; q++) {
+		while (done < n) {
+			CHECK(time(NULL) < end, "QD %u %s: %u of %u done in 60 s", qd,
+			      wr ? "writes" : "reads", done, n);
+			for (uint32_t q = 0; q < qd; q++) {
 				struct slot *sl = &s[q];
 
-				if (sl->busy)
+				if (sl->busy && !sl->resend)
 					continue;
-				sl->k = (struct fci_cmd){ .buf = mem + (size_t)q * CHUNK, .dl = CHUNK };
-				sl->i = next++;
-				for (uint32_t b = 0; wr && b < CHUNK; b++)
-					sl->k.buf[b] = pattern(41, (uint64_t)sl->i * CHUNK + b);
-				cdb_rw10(&sl->k, wr, BASE + sl->i * (CHUNK / 512), CHUNK / 512);
+				if (!sl->busy) {
+					if (next >= n)
+						continue;
+					sl->k = (struct fci_cmd){ .buf = mem + (size_t)q * chunk, .dl = chunk };
+					sl->i = next++;
+					for (uint32_t b = 0; wr && b < chunk; b++)
+						sl->k.buf[b] = pattern(seed, (uint64_t)sl->i * chunk + b);
+					cdb_rw10(&sl->k, wr, base + sl->i * (chunk / 512),
+						 (uint16_t)(chunk / 512));
+					sl->busy = true;
+					if (++open > max_open)
+						max_open = open;
+				}
+				sl->resend = false;
+				sl->k.data_in = 0;
 				sl->ox = fci_ox(c);
-				sl->busy = true;
 				CHECK(fci_cmd_send(c, &sl->k, sl->ox, false) == 0, "send");
-				if (++open > max_open)
-					max_open = open;
 			}
 			int r = fci_recv(c, rx, 2000);
 
-			CHECK(r == 1, "QD %u: no frame for 2 s (%u open)", qd, open);
+			CHECK(r == 1, "QD %u %s: no frame for 2 s (%u open, %u of %u done; %u frames "
+			      "dropped by our socket)", qd, wr ? "writes" : "reads", open, done, n,
+			      fci_drops(c));
 			struct slot *sl = NULL;
 
 			for (uint32_t q = 0; q < qd; q++)
-				if (s[q].busy && s[q].ox == rx->h.ox_id)
+				if (s[q].busy && !s[q].resend && s[q].ox == rx->h.ox_id)
 					sl = &s[q];
 			if (!sl || rx->h.type != FC_TYPE_FCP)
 				continue;
 			if (rx->h.r_ctl == FC_RCTL_DD_DATA_DESC) {
 				CHECK(wr && fci_send_data(c, &sl->k, rx) == 0, "XFER_RDY");
 			} else if (rx->h.r_ctl == FC_RCTL_DD_SOL_DATA) {
-				CHECK(!wr && rx->h.param + rx->len <= CHUNK, "data-in offset");
+				CHECK(!wr && rx->h.param + rx->len <= chunk, "data-in offset");
 				memcpy(sl->k.buf + rx->h.param, rx->pl, rx->len);
 				sl->k.data_in += rx->len;
 			} else if (rx->h.r_ctl == FC_RCTL_DD_CMD_STATUS) {
 				struct fcp_rsp f;
 
-				CHECK(fcp_rsp_decode(rx->pl, rx->len, &f) == 0 && f.status == 0 &&
-				      !(f.flags & FCP_RSP_LEN_VALID), "QD %u: command %u status %02x",
-				      qd, sl->i, f.status);
+				CHECK(fcp_rsp_decode(rx->pl, rx->len, &f) == 0 &&
+				      !(f.flags & FCP_RSP_LEN_VALID), "QD %u: bad FCP_RSP", qd);
+				if (f.status == 0x28) {
+					/* TASK SET FULL: again in a moment */
+					tsf++;
+					sl->resend = true;
+					usleep(2000);
+					continue;
+				}
+				CHECK(f.status == 0, "QD %u: command %u status %02x", qd, sl->i,
+				      f.status);
 				if (!wr) {
-					CHECK(sl->k.data_in == CHUNK, "read %u: %u bytes", sl->i,
+					CHECK(sl->k.data_in == chunk, "read %u: %u bytes", sl->i,
 					      sl->k.data_in);
-					for (uint32_t b = 0; b < CHUNK; b++)
-						CHECK(sl->k.buf[b] == pattern(41, (uint64_t)sl->i * CHUNK + b),
+					for (uint32_t b = 0; b < chunk; b++)
+						CHECK(sl->k.buf[b] == pattern(seed, (uint64_t)sl->i * chunk + b),
 						      "chunk %u byte %u differs", sl->i, b);
 				}
 				sl->busy = false;
@@ -606,8 +631,8 @@ static int case_qd(struct fci *c, uint32_t qd)
 	free(s);
 	free(mem);
 	free(rx);
-	FCI_LOG("QD %u: %u writes and %u verified reads of %u KiB, up to %u exchanges open", qd,
-		N, N, CHUNK >> 10, max_open);
+	FCI_LOG("QD %u: %u writes and %u verified reads of %u KiB, up to %u exchanges open, "
+		"%u TASK SET FULL retried", qd, n, n, chunk >> 10, max_open, tsf);
 	return 0;
 }
 
@@ -806,7 +831,12 @@ int fci_case(struct fci *c, const char *name, int argc, char **argv)
 	if (!strcmp(name, "faults"))
 		return case_faults(c);
 	if (!strcmp(name, "qd"))
-		return case_qd(c, argc > 0 ? (uint32_t)atoi(argv[0]) : 16);
+		return case_qd(c, argc > 0 ? (uint32_t)atoi(argv[0]) : 16,
+			       argc > 1 ? (uint32_t)atoi(argv[1]) << 10 : 64 << 10,
+			       argc > 2 ? (uint32_t)atoi(argv[2]) : 65536,
+			       argc > 3 ? (uint32_t)atoi(argv[3]) : 8);
+	if (!strcmp(name, "waitq"))
+		return fci_case_waitq(c);
 	if (!strcmp(name, "p2p"))
 		return case_p2p(c);
 	if (!strcmp(name, "stall"))

@@ -148,6 +148,9 @@ static int case_basic(void)
 	cdb[4] = 96;
 	st = ini_scsi(&i, LUN(1), cdb, 6, 1, 0, 96, M_DIRECT, 1, &r);
 	CHECK(st == 0 && i.mem[0] == 0, "INQUIRY status %d type %u", st, i.mem[0]);
+	/* the version descriptor of this nexus' transport: SRP (0940h), not iSCSI */
+	CHECK((i.mem[64] << 8 | i.mem[65]) == 0x0940, "INQUIRY: transport version descriptor %02x%02xh",
+	      i.mem[64], i.mem[65]);
 	/* overflow: the CDB asks more than the buffer offers */
 	cdb[4] = 200;
 	st = ini_scsi(&i, LUN(1), cdb, 6, 1, 0, 96, M_DIRECT, 1, &r);

@@ -8,7 +8,9 @@
 #  - a SANITIZE OVERWRITE (IMMED) paced over several seconds on a thin LUN is
 #    still in progress after a restart (NOT READY, SANITIZE IN PROGRESS),
 #    resumes from where it was (the log says so), is paused and resumed by a
-#    live upgrade of the core, ends, and every block holds its pattern.
+#    live upgrade of the core, ends, and every block holds its pattern;
+#  - a non-IMMED SANITIZE waiting for its job across a kill of the core ends
+#    GOOD when the resumed job does (the frontend re-submits it).
 . "$(dirname "$0")/../lib/target.sh"
 tl_init core-restart-media 3403
 
@@ -107,6 +109,34 @@ for lba in 0 4095 8191 16383; do
 		tl_fail "read $lba: $(tail -1 "$TL_DIR/rd.log")"
 	grep "^step 1 " "$TL_DIR/rd.log" | grep -q "status=0 data=\(deadbeef\)\{128\}$" ||
 		tl_fail "LBA $lba does not hold the pattern: $(grep '^step 1 ' "$TL_DIR/rd.log" | cut -c1-120)"
+done
+
+# a non-IMMED SANITIZE: the core is killed while the command waits for the
+# job; the frontend re-submits it, it waits for the resumed job and ends with
+# its outcome (GOOD), not with SANITIZE IN PROGRESS
+PAT2=01000004cafef00d
+nstart=$(grep -c 'sanitize (service action 01h' "$TL_LOG")
+probe "$TL_DIR/san4.log" iqn.2026-11.org.mtgt:san 1 tur "cdb:48010000000000000800:out=$PAT2" &
+p4=$!
+TL_BG_PIDS+=($p4)
+for _ in $(seq 100); do
+	[ "$(grep -c 'sanitize (service action 01h' "$TL_LOG")" -gt "$nstart" ] && break
+	sleep 0.05
+done
+[ "$(grep -c 'sanitize (service action 01h' "$TL_LOG")" -gt "$nstart" ] ||
+	tl_fail "the non-IMMED SANITIZE did not start: $(tail -2 "$TL_DIR/san4.log")"
+sleep 0.3
+kill_core
+wait $p4 || tl_fail "non-IMMED sanitize probe: $(tail -2 "$TL_DIR/san4.log")"
+step_is "$TL_DIR/san4.log" 1 "status=0 " "the re-submitted non-IMMED SANITIZE"
+grep -q 'the re-submitted SANITIZE waits for the resumed job' "$TL_LOG" ||
+	tl_fail "the re-submitted SANITIZE did not wait for the job: $(grep -i sanitize "$TL_LOG" | tail -5)"
+for lba in 0 16383; do
+	probe "$TL_DIR/rd.log" iqn.2026-11.org.mtgt:san 1 tur \
+		"cdb:8800000000000000$(printf '%04x' "$lba")000000010000:in=512" ||
+		tl_fail "read $lba: $(tail -1 "$TL_DIR/rd.log")"
+	grep "^step 1 " "$TL_DIR/rd.log" | grep -q "status=0 data=\(cafef00d\)\{128\}$" ||
+		tl_fail "LBA $lba does not hold the second pattern: $(grep '^step 1 ' "$TL_DIR/rd.log" | cut -c1-120)"
 done
 tl_stop || tl_fail "stop failed"
 tl_pass

@@ -7,7 +7,10 @@
 # keep-alive checking), the directory server (RFT_ID/RFF_ID/RSPN_ID,
 # GID_FT/GPN_ID), the fabric controller (SCR, RSCN) and an initiator that
 # finds the target through the name server, logs in and runs verified I/O;
-# then RSCNs, Clear Virtual Links (the target logs in again, I/O resumes),
+# then kill -9 of mtgt-fc under I/O (the restarted one logs in to the
+# fabric again from the same ENode, registers, serves a new login, every
+# acknowledged write reads back), RSCNs, Clear Virtual Links (the target
+# logs in again, I/O resumes),
 # stopped advertisements (link down), and FIP LOGO when mtgtd stops. This is
 # a fake FCF in a test, not a real FCoE switch. Skips (prints SKIP, passes)
 # where network namespaces cannot be made.
@@ -35,8 +38,9 @@ fi
 
 # the fake FCF must be listening before the target solicits
 READY=$TL_DIR/fabric.ready
-ip netns exec "$NS_I" timeout "$(tl_secs 120)" "$INI" "$VI" - "$IID" "$IWWPN" fabric "$TWWPN" \
-	"$READY" >"$TL_DIR/fabric.out" 2>"$TL_DIR/fabric.err" &
+KILLNOW=$TL_DIR/fabric.kill
+ip netns exec "$NS_I" timeout "$(tl_secs 150)" "$INI" "$VI" - "$IID" "$IWWPN" fabric "$TWWPN" \
+	"$READY" "$KILLNOW" >"$TL_DIR/fabric.out" 2>"$TL_DIR/fabric.err" &
 FCF=$!
 TL_BG_PIDS+=($FCF)
 sleep 0.3
@@ -60,6 +64,22 @@ tl_portal_open() { ip netns exec "$NS_T" timeout 2 bash -c "exec 3<>/dev/tcp/127
 tl_wait_ready || tl_fail "target not ready"
 [ "$(tl_proc_field fc0 state)" = running ] || tl_fail "fc0 not running: $(tl_procs | tr '\n' ';')"
 FC_PID=$(tl_pid fc0)
+
+# kill -9 of mtgt-fc under I/O once the first login has run I/O: the
+# supervisor restarts it on the same packet socket, and the new process
+# (which sent no LOGO) logs in to the fabric again from the same ENode MAC;
+# the fake FCF takes that FLOGI as an implicit logout of the old VN_Port.
+for ((i = 0; i < $(tl_secs 60) * 10; i++)); do
+	[ -e "$KILLNOW" ] && break
+	kill -0 "$FCF" 2>/dev/null || break
+	sleep 0.1
+done
+[ -e "$KILLNOW" ] || { cat "$TL_DIR/fabric.err" >&2; tl_fail "case fabric did not reach the kill"; }
+sleep 0.5
+kill -KILL "$FC_PID" 2>/dev/null || tl_fail "kill mtgt-fc"
+NEW=$(tl_wait_restarted fc0 "$FC_PID" 10) || tl_fail "mtgt-fc not restarted"
+tl_log "kill -9 of mtgt-fc $FC_PID in fabric mode under I/O: restarted as $NEW"
+FC_PID=$NEW
 
 # the case runs to the point where it waits for the FIP LOGO
 for ((i = 0; i < $(tl_secs 100) * 10; i++)); do

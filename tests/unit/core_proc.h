@@ -64,5 +64,6 @@ void test_async_event(void);
 /* test_core_proc_state.c: the state segment across core restarts */
 void test_state_segment(const char *bin);
 void test_state_sanitize(const char *bin);
+void test_state_sanitize_replay(const char *bin);
 
 #endif

@@ -1453,9 +1453,14 @@ int main(int argc, char **argv)
 	test_live_config();
 	test_state_segment(bin);
 	test_state_sanitize(bin);
+	test_state_sanitize_replay(bin);
 	REQUIRE(ctl_send(ctl, CTL_SHUTDOWN, NULL, 0, NULL, 0) == 0);
 	for (int i = 0; i < 200; i++) {
 		if (waitpid(core_pid, &status, WNOHANG) == core_pid) {
+			if (!WIFEXITED(status) || WEXITSTATUS(status))
+				fprintf(stderr, "core at shutdown: %s %d\n",
+					WIFEXITED(status) ? "exit" : "signal",
+					WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 			CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 			core_pid = -1;
 			break;

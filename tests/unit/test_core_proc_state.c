@@ -321,3 +321,167 @@ void test_state_sanitize(const char *bin)
 	CHECK(tur0().status == SCSI_GOOD);
 	unsetenv("MTGT_CORE_SANITIZE_MIBS");
 }
+
+/* A non-IMMED SANITIZE OVERWRITE parked on its job, the core killed after
+ * the first piece, a new (unpaced) core started: returns the command as the
+ * frontend re-submits it (same tag, MSG_FLAG_REPLAY). Returns the bytes the
+ * first piece wrote in *first. */
+static union msg san_parked_then_kill_edit(const char *bin, uint32_t *first,
+					  void (*edit)(void))
+{
+	static const uint8_t ow[8] = { 0x01, 0, 0, 4, 0x5a, 0xa5, 0x0f, 0xf0 };
+	uint8_t san[10] = { SANITIZE, 0x01, 0, 0, 0, 0, 0, 0, 8, 0 };   /* OVERWRITE */
+	struct buf_handle h = fe_buf(65536, 8);
+	struct msg_cmd_rsp r;
+	union msg m;
+	int i;
+
+	setenv("MTGT_CORE_SANITIZE_MIBS", "1", 1);   /* the kill falls between pieces */
+	kill_and_start(bin);
+	for (i = 0; i < 5 && tur0().status != SCSI_GOOD; i++)
+		;
+	memcpy(bufp(h), ow, sizeof(ow));
+	memset(&m, 0, sizeof(m));
+	m.cmd = mkcmd(1, 0, san, 10, MSG_DIR_WRITE, 8, h);
+	m.cmd.imm_len = 8;
+	send_msg(&fe, &m);
+	*first = be_serve(&be, 0).length;
+	CHECK(quiet(&fe, 150));          /* parked; past CORE_STATE_LAZY_MS: */
+	r = tur0();                      /* this answer saves the progress */
+	CHECK(lun0_sense(&r, SK_NOT_READY, 0x041b));
+	setenv("MTGT_CORE_SANITIZE_MIBS", "0", 1);
+	kill(core_pid, SIGKILL);
+	waitpid(core_pid, NULL, 0);
+	core_pid = -1;
+	close(ctl);
+	if (edit)
+		edit();
+	start_core(bin);
+	memcpy(bufp(h), ow, sizeof(ow)); /* each start_core() makes a new pool */
+	m.cmd.h.flags = MSG_FLAG_REPLAY;
+	return m;
+}
+
+static union msg san_parked_then_kill(const char *bin, uint32_t *first)
+{
+	return san_parked_then_kill_edit(bin, first, NULL);
+}
+
+/* The LU "was resized" while no core ran: the saved sanitize names another
+ * size, so the new core cannot resume it. */
+static void san_edit_size(void)
+{
+	uint64_t gen;
+	size_t len;
+	char *seg, *p, *q;
+
+	REQUIRE(pr_store_read(seg_fd, &gen, &seg, &len) == 0);
+	p = strstr(seg, "\"lu_bytes\":4194304");
+	REQUIRE(p);
+	q = p + strlen("\"lu_bytes\":");
+	memcpy(q, "8388608", 7);         /* same length: 8 MiB */
+	REQUIRE(pr_store_write(seg_fd, gen + 1, seg, len) == 0);
+	free(seg);
+}
+
+static bool san_disk_ok(void)
+{
+	static const uint8_t pat[4] = { 0x5a, 0xa5, 0x0f, 0xf0 };
+
+	for (uint32_t k = 0; k < DISK_BYTES; k++)
+		if (disk[k] != pat[k % 4])
+			return false;
+	return true;
+}
+
+/* The non-IMMED SANITIZE re-submitted after a core restart (core_sanitize.c,
+ * "waiter" of the "sanitize" state entry): it waits for the resumed job and
+ * gets its outcome (GOOD, or MEDIUM ERROR 31/03), also when the job ended
+ * before it arrived; a new SANITIZE meanwhile still meets SANITIZE IN
+ * PROGRESS, and a re-submission that names another tag is not the waiter. */
+void test_state_sanitize_replay(const char *bin)
+{
+	uint8_t san[10] = { SANITIZE, 0x01, 0, 0, 0, 0, 0, 0, 8, 0 };
+	uint8_t san_immed[10] = { SANITIZE, 0x81, 0, 0, 0, 0, 0, 0, 8, 0 };
+	struct buf_handle h = fe_buf(65536, 8);
+	struct msg_cmd_rsp r;
+	struct msg_cmd c;
+	uint32_t first;
+	union msg m, a;
+
+	/* 1: re-submitted while the resumed job runs, answered at its end */
+	memset(disk, 0, DISK_BYTES);
+	m = san_parked_then_kill(bin, &first);
+	send_msg(&fe, &m);
+	CHECK(quiet(&fe, 100));                          /* parked again */
+	c = mkcmd(1, 0, san, 10, MSG_DIR_WRITE, 8, h);   /* a new one: refused */
+	c.imm_len = 8;
+	r = do_cmd(c);
+	CHECK(lun0_sense(&r, SK_NOT_READY, 0x041b));
+	c = m.cmd;                                       /* another tag: not the waiter */
+	c.h.tag = next_tag++;
+	r = do_cmd(c);
+	CHECK(lun0_sense(&r, SK_NOT_READY, 0x041b));
+	{
+		struct msg_io io = be_serve(&be, 0);
+
+		CHECK(io.op == MSG_IO_WRITE && io.offset == first);   /* resumed, not restarted */
+		for (uint64_t done = io.offset + io.length; done < DISK_BYTES;)
+			done += be_serve(&be, 0).length;
+	}
+	a = recv_msg(&fe, 2000);
+	CHECK(a.h.type == MSG_CMD_RSP && a.h.tag == m.h.tag && a.cmd_rsp.status == SCSI_GOOD);
+	CHECK(san_disk_ok());
+	CHECK(tur0().status == SCSI_GOOD);
+
+	/* 2: the resumed job ended before the re-submission: its outcome,
+	 * nothing run again */
+	memset(disk, 0, DISK_BYTES);
+	m = san_parked_then_kill(bin, &first);
+	for (uint64_t done = first; done < DISK_BYTES;)
+		done += be_serve(&be, 0).length;
+	CHECK(quiet(&fe, 50));
+	send_msg(&fe, &m);
+	a = recv_msg(&fe, 2000);
+	CHECK(a.h.type == MSG_CMD_RSP && a.h.tag == m.h.tag && a.cmd_rsp.status == SCSI_GOOD);
+	CHECK(quiet(&be, 100));
+	CHECK(san_disk_ok());
+	for (int i = 0; i < 5 && tur0().status != SCSI_GOOD; i++)
+		;
+	send_msg(&fe, &m);                               /* answered once only: now a new one */
+	for (uint64_t done = 0; done < DISK_BYTES;)
+		done += be_serve(&be, 0).length;
+	a = recv_msg(&fe, 2000);
+	CHECK(a.h.type == MSG_CMD_RSP && a.h.tag == m.h.tag && a.cmd_rsp.status == SCSI_GOOD);
+
+	/* 3: the resumed job fails: the re-submitted command says so */
+	m = san_parked_then_kill(bin, &first);
+	send_msg(&fe, &m);
+	CHECK(quiet(&fe, 100));
+	be_serve(&be, -EIO);
+	a = recv_msg(&fe, 2000);
+	CHECK(a.h.type == MSG_CMD_RSP && a.h.tag == m.h.tag &&
+	      lun0_sense(&a.cmd_rsp, SK_MEDIUM_ERROR, 0x3103));
+	r = tur0();
+	CHECK(lun0_sense(&r, SK_MEDIUM_ERROR, 0x3100));
+
+	/* 4: the job cannot resume in the new core (the LU changed size): the
+	 * re-submitted command says it failed, nothing is written */
+	m = san_parked_then_kill_edit(bin, &first, san_edit_size);
+	send_msg(&fe, &m);
+	a = recv_msg(&fe, 2000);
+	CHECK(a.h.type == MSG_CMD_RSP && a.h.tag == m.h.tag &&
+	      lun0_sense(&a.cmd_rsp, SK_MEDIUM_ERROR, 0x3103));
+	CHECK(quiet(&be, 100));
+	r = tur0();
+	CHECK(lun0_sense(&r, SK_MEDIUM_ERROR, 0x3100));
+	/* a good sanitize ends the failure mode */
+	c = mkcmd(1, 0, san_immed, 10, MSG_DIR_WRITE, 8, h);
+	c.imm_len = 8;
+	CHECK(do_cmd(c).status == SCSI_GOOD);
+	for (uint64_t done = 0; done < DISK_BYTES;)
+		done += be_serve(&be, 0).length;
+	usleep(50000);
+	CHECK(tur0().status == SCSI_GOOD);
+	unsetenv("MTGT_CORE_SANITIZE_MIBS");
+}

@@ -260,9 +260,9 @@ static void test_inquiry(void **st)
 	lu.tpgs = ALUA_TPGS_EXPLICIT;
 	lu.tpg_id = 3;
 	scsi_lu_make_ids(&lu);
-	scsi_inquiry(&lu, false, std, out, sizeof(out), &r);
+	scsi_inquiry(&lu, false, MSG_PROTO_ISCSI, std, out, sizeof(out), &r);
 	assert_int_equal((out[5] >> 4) & 3, 2);
-	scsi_inquiry(&lu, false, v83, out, sizeof(out), &r);
+	scsi_inquiry(&lu, false, MSG_PROTO_ISCSI, v83, out, sizeof(out), &r);
 	for (uint32_t off = 4; off < r.data_len; off += 4 + out[off + 3]) {
 		if ((out[off + 1] & 0x3f) == 0x14) {
 			rtp = true;
@@ -276,9 +276,9 @@ static void test_inquiry(void **st)
 	assert_true(rtp && tpg);
 	/* ALUA off: TPGS 0 and no group designator */
 	lu.tpgs = 0;
-	scsi_inquiry(&lu, false, std, out, sizeof(out), &r);
+	scsi_inquiry(&lu, false, MSG_PROTO_ISCSI, std, out, sizeof(out), &r);
 	assert_int_equal(out[5] & 0x30, 0);
-	scsi_inquiry(&lu, false, v83, out, sizeof(out), &r);
+	scsi_inquiry(&lu, false, MSG_PROTO_ISCSI, v83, out, sizeof(out), &r);
 	for (uint32_t off = 4; off < r.data_len; off += 4 + out[off + 3])
 		assert_int_not_equal(out[off + 1] & 0x3f, 0x15);
 }

@@ -81,6 +81,68 @@ static void test_inquiry_standard(void **st)
 	assert_int_equal(out[5], 0xee);
 }
 
+/* Standard INQUIRY data of lu as a nexus of transport proto sees it. */
+static void inquiry_as(const struct scsi_lu *lu, bool wlun, uint8_t proto, struct scsi_result *r)
+{
+	static const uint8_t cdb[6] = { INQUIRY, 0, 0, 0, 96, 0 };
+	struct scsi_emul_req q = {
+		.lu = lu, .wlun = wlun, .proto = proto, .cdb = cdb,
+		.out = out, .cap = sizeof(out),
+	};
+
+	memset(out, 0xee, sizeof(out));
+	memset(r, 0, sizeof(*r));
+	scsi_emulate(&q, r);
+	assert_int_equal(r->status, SCSI_GOOD);
+	assert_int_equal(r->data_len, 74);
+}
+
+/* Each transport reads its own descriptor (T10 codes: FCP-4 0A40h, SRP
+ * 0940h, iSCSI 0960h), next to SAM-5, SPC-4 and SBC-3 or MMC-5; nothing of
+ * another transport, and the unused descriptor slots stay zero. */
+static void test_inquiry_versions_per_transport(void **st)
+{
+	static const struct {
+		uint8_t proto;
+		uint16_t vd;
+	} t[] = {
+		{ MSG_PROTO_ISCSI, 0x0960 },
+		{ MSG_PROTO_FCP, 0x0a40 },
+		{ MSG_PROTO_SRP, 0x0940 },
+	};
+	struct scsi_lu disk = mk_lu(0, 1 << 30, 512, false);
+	struct scsi_lu cd = mk_lu(1, 1 << 30, 2048, true);
+	struct scsi_result r;
+	unsigned i, k;
+
+	(void)st;
+	cd.pdt = SCSI_PDT_CDROM;
+	cd.removable = true;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		inquiry_as(&disk, false, t[i].proto, &r);
+		assert_int_equal(scsi_be16(out + 58), 0x00a0);
+		assert_int_equal(scsi_be16(out + 60), 0x0460);
+		assert_int_equal(scsi_be16(out + 62), 0x04c0);
+		assert_int_equal(scsi_be16(out + 64), t[i].vd);
+		for (k = 66; k < 74; k++)
+			assert_int_equal(out[k], 0);
+
+		inquiry_as(&cd, false, t[i].proto, &r);
+		assert_int_equal(out[0], SCSI_PDT_CDROM);
+		assert_int_equal(scsi_be16(out + 62), 0x02a0);  /* MMC-5, not SBC-3 */
+		assert_int_equal(scsi_be16(out + 64), t[i].vd);
+
+		/* the REPORT LUNS well-known LU and a missing LUN name the
+		 * transport too (the target port answers them) */
+		inquiry_as(&disk, true, t[i].proto, &r);
+		assert_int_equal(out[0], 0x1e);
+		assert_int_equal(scsi_be16(out + 64), t[i].vd);
+		inquiry_as(NULL, false, t[i].proto, &r);
+		assert_int_equal(out[0], 0x7f);
+		assert_int_equal(scsi_be16(out + 64), t[i].vd);
+	}
+}
+
 static void test_inquiry_missing_lun(void **st)
 {
 	uint8_t cdb[6] = { INQUIRY, 0, 0, 0, 36, 0 };
@@ -461,6 +523,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inquiry_standard),
+		cmocka_unit_test(test_inquiry_versions_per_transport),
 		cmocka_unit_test(test_inquiry_missing_lun),
 		cmocka_unit_test(test_inquiry_bad_fields),
 		cmocka_unit_test(test_vpd_pages),

@@ -202,7 +202,7 @@ static void test_inquiry_mode_capacity(void **state)
 
 	(void)state;
 	memset(&r, 0, sizeof(r));
-	scsi_inquiry(&cd, false, inq, out, sizeof(out), &r);
+	scsi_inquiry(&cd, false, MSG_PROTO_ISCSI, inq, out, sizeof(out), &r);
 	assert_int_equal(out[0], 5);
 	assert_int_equal(out[1], 0x80);
 	assert_memory_equal(out + 16, "VIRTUAL-CDROM", 13);

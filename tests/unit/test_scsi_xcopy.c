@@ -347,10 +347,10 @@ static void test_vpd_third_party_copy(void **st)
 	assert_int_equal(off, n);
 	assert_true(cmds && params && rcr_status);
 	/* through INQUIRY, and 3PC in the standard data */
-	scsi_inquiry(&lu, false, inq, b, sizeof(b), &r);
+	scsi_inquiry(&lu, false, MSG_PROTO_ISCSI, inq, b, sizeof(b), &r);
 	assert_int_equal(r.status, SCSI_GOOD);
 	assert_int_equal(b[1], 0x8f);
-	scsi_inquiry(&lu, false, std, b, sizeof(b), &r);
+	scsi_inquiry(&lu, false, MSG_PROTO_ISCSI, std, b, sizeof(b), &r);
 	assert_true(b[5] & 0x08);
 }
 
@@ -515,9 +515,9 @@ static void test_sanitize_opcode_rows(void **st)
 	uint8_t inq[6] = { INQUIRY, 1, 0xb1, 0, 64, 0 }, b[64];
 	struct scsi_result r;
 
-	scsi_inquiry(&thin, false, inq, b, sizeof(b), &r);
+	scsi_inquiry(&thin, false, MSG_PROTO_ISCSI, inq, b, sizeof(b), &r);
 	assert_int_equal(b[7] >> 6, 1);
-	scsi_inquiry(&full, false, inq, b, sizeof(b), &r);
+	scsi_inquiry(&full, false, MSG_PROTO_ISCSI, inq, b, sizeof(b), &r);
 	assert_int_equal(b[7] >> 6, 0);
 }
 

@@ -46,7 +46,8 @@ static void test_good(void **state)
 
 	assert_int_equal(load(PRE PORT(",\"mode\":\"vn2vn\",\"port_id\":\"0x010a01\","
 				       "\"fip_vlans\":[1002]")
-			      "\"fc_options\":{\"max_io\":1048576}," TGT
+			      "\"fc_options\":{\"max_io\":1048576,\"pool_bytes\":1048576,"
+			      "\"wait_queue\":12}," TGT
 			      ",\"fc_initiators\":[\"0x2100001B32BB0001\"]}]}",
 			      &cfg, err, sizeof(err)), 0);
 	assert_int_equal(cfg.nfc, 1);
@@ -85,6 +86,10 @@ static void test_bad(void **state)
 		     "\"wwpn\":\"0x2000001b32aa0001\",\"wwnn\":\"0x2000001b32aa0000\","
 		     "\"target\":\"iqn.2026-11.org.t:a\"}]," TGT "}]}", "fc[1].wwpn");
 	expect_error(PRE PORT("") "\"fc_options\":{\"queue\":1}," TGT "}]}", "fc_options.queue");
+	expect_error(PRE PORT("") "\"fc_options\":{\"pool_bytes\":4096}," TGT "}]}",
+		     "fc_options.pool_bytes");
+	expect_error(PRE PORT("") "\"fc_options\":{\"wait_queue\":5000}," TGT "}]}",
+		     "fc_options.wait_queue");
 	expect_error(PRE PORT("") TGT ",\"fc_initiators\":[\"2100001b32bb0001\"]}]}",
 		     "fc_initiators[0]");
 }
