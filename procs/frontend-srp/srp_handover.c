@@ -4,10 +4,12 @@
  * (supervisor/sup_upgrade_iscsi.c): the new instance starts beside the old
  * one on the same core link, epoch and CM sockets, with "handover": true.
  *
- * What crosses over is less than iSCSI's: the RDMA channels are closed, not
- * handed over. A channel is an RC connection with posted receives, memory
- * registrations and credits; on the soft transport all of that could be
- * serialized, on verbs a queue pair cannot leave its process. So:
+ When every port's transport can export its connections (soft), the
+ * channels themselves move (try_move: srp_handover_state.c writes them, the
+ * new instance checks them in srp_handover_parse.c before adopting any). A
+ * channel is an RC connection with posted receives, memory registrations
+ * and credits; on verbs a queue pair cannot leave its process, so there, or
+ * when the channels cannot move, they are closed instead:
  *
  * Old instance, on CTL_QUIESCE: stops taking connections and reading IUs
  *   (what initiators send next waits in their sockets, unread: those
@@ -41,7 +43,10 @@
 
 #define HO_TICK 0.005
 
-enum ho_mode { HO_NONE = 0, HO_QUIESCING, HO_PASSIVE, HO_INCOMING, HO_LOADED };
+/* HO_REFUSED: the new instance refused the state; what it may have
+ * adopted before it found the fault is never served (the supervisor kills
+ * it, the old instance serves on) */
+enum ho_mode { HO_NONE = 0, HO_QUIESCING, HO_PASSIVE, HO_INCOMING, HO_LOADED, HO_REFUSED };
 
 static struct {
 	enum ho_mode mode;
@@ -151,6 +156,45 @@ static void go_passive(struct srp_tgt *t)
 	ho.mode = HO_PASSIVE;
 }
 
+#ifdef MTGT_TEST_HOOKS
+/* Test builds: MTGT_TEST_HANDOVER_CORRUPT=cycle in the environment spoils
+ * the state of the first five handovers, each in another way, so the tests
+ * can see the new instance refuse it and this one serve on. */
+static void test_corrupt(char **txt)
+{
+	static unsigned n;
+	const char *e = getenv("MTGT_TEST_HANDOVER_CORRUPT");
+	json_t *doc, *c0, *s0;
+	char *out;
+
+	if (!e || strcmp(e, "cycle") || n >= 5)
+		return;
+	doc = json_loads(*txt, 0, NULL);
+	c0 = json_array_get(json_object_get(doc, "channels"), 0);
+	s0 = json_array_get(json_object_get(doc, "sessions"), 0);
+	if (!c0 || !s0) {
+		json_decref(doc);
+		return;
+	}
+	switch (n++) {
+	case 0: json_object_set_new(c0, "req_lim", json_integer(100000)); break;
+	case 1: json_object_set_new(c0, "fd", json_integer(1)); break;
+	case 2: json_object_set(s0, "nexus", json_object_get(doc, "next_nexus")); break;
+	case 3: json_object_set_new(json_array_get(json_object_get(json_object_get(c0, "conn"),
+								   "mrs"), 0),
+				    "length", json_integer(0)); break;
+	default: (*txt)[strlen(*txt) / 2] = 0; json_decref(doc); doc = NULL; break;
+	}
+	log_warn("upgrade: test hook: handing over a spoiled state");
+	out = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	if (out) {
+		free(*txt);
+		*txt = out;
+	}
+}
+#endif
+
 /* Hand the channels themselves over (every port's transport can move its
  * connections): 0 done, -EBUSY not yet, other: they cannot move. */
 static int try_move(struct srp_tgt *t)
@@ -166,6 +210,9 @@ static int try_move(struct srp_tgt *t)
 	r = srp_ho_serialize(t, &txt, fds, &nfds, CTL_MAX_FDS - 1);
 	if (r < 0)
 		return r;
+#ifdef MTGT_TEST_HOOKS
+	test_corrupt(&txt);
+#endif
 	len = strlen(txt);
 	if (len > ho.max || pwrite(ho.memfd, txt, len, 0) != (ssize_t)len) {
 		free(txt);
@@ -294,6 +341,7 @@ static void on_handover(struct srp_tgt *t, struct ctl_msg *m)
 		    pread(m->fds[0], txt, (size_t)len, 0) != (ssize_t)len ||
 		    srp_ho_load(t, txt, (size_t)len, m->fds + 1, m->nfds - 1, &why) < 0) {
 			free(txt);
+			ho.mode = HO_REFUSED;
 			snprintf(msg, sizeof(msg), "invalid state: %s", why);
 			log_warn("upgrade: %s", msg);
 			reply(false, msg, NULL);
@@ -334,6 +382,8 @@ static void on_resume(struct srp_tgt *t)
 		core_watchers(t, true);
 		ports(t, true);
 		log_info("upgrade: serving %u channels", t->nchans);
+	} else if (ho.mode == HO_REFUSED) {
+		log_warn("RESUME after a refused handover: ignored");
 	} else if (ho.mode == HO_QUIESCING || ho.mode == HO_PASSIVE) {
 		log_info("upgrade rolled back: serving on");
 		serve_again(t);

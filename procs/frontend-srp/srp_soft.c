@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "procs/frontend-srp/srp_soft.h"
+#include "procs/frontend-srp/srp_soft_desc.h"
 #include "procs/frontend-srp/srp_xport.h"
 
 #define SOFT_MAX_RECV 1024
@@ -710,15 +711,14 @@ static int soft_export(struct srp_xconn *xc, json_t **desc, int *fds, int *nfds,
 static struct srp_xconn *soft_import(struct srp_xport *x, json_t *desc, const int *fds, int nfds)
 {
 	struct soft_port *p = &x->p;
-	json_t *mrs = json_object_get(desc, "mrs"), *m;
+	struct srp_soft_mr mrs[SRP_SOFT_MAX_MRS];
 	struct epoll_event ev = { .events = 0 };
 	struct soft_conn *c;
 	int type = 0;
 	socklen_t tl = sizeof(type);
-	size_t i;
+	uint32_t nmr;
 
-	if (!json_is_array(mrs) || json_array_size(mrs) > SRP_SOFT_MAX_MRS ||
-	    (size_t)nfds != 1 + json_array_size(mrs) || p->nconns >= SOFT_MAX_CONNS)
+	if (srp_soft_desc_parse(desc, nfds, mrs, &nmr) < 0 || p->nconns >= SOFT_MAX_CONNS)
 		return NULL;
 	/* the connection must be what soft connections are */
 	if (getsockopt(fds[0], SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_SEQPACKET)
@@ -729,25 +729,10 @@ static struct srp_xconn *soft_import(struct srp_xport *x, json_t *desc, const in
 	c->fd = fds[0];
 	c->xc.x = x;
 	c->state = SC_UP;
-	json_array_foreach(mrs, i, m) {
-		struct srp_soft_mr d;
-		json_t *k = json_object_get(m, "rkey"), *a = json_object_get(m, "access"),
-		       *ad = json_object_get(m, "addr"), *l = json_object_get(m, "length");
-
-		if (!json_is_integer(k) || !json_is_integer(a) || !json_is_integer(ad) ||
-		    !json_is_integer(l) || json_integer_value(k) < 0 ||
-		    json_integer_value(k) > UINT32_MAX || json_integer_value(a) < 0 ||
-		    json_integer_value(a) > 3 || json_integer_value(ad) < 0 ||
-		    json_integer_value(l) < 0)
+	/* the same checks as a registration from the initiator */
+	for (uint32_t i = 0; i < nmr; i++)
+		if (add_mr(p, c, &mrs[i], fds[1 + i]) < 0)
 			goto fail;
-		d.rkey = (uint32_t)json_integer_value(k);
-		d.access = (uint32_t)json_integer_value(a);
-		d.addr = (uint64_t)json_integer_value(ad);
-		d.length = (uint64_t)json_integer_value(l);
-		/* the same checks as a registration from the initiator */
-		if (add_mr(p, c, &d, fds[1 + i]) < 0)
-			goto fail;
-	}
 	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
 	ev.data.ptr = c;
 	if (epoll_ctl(p->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
@@ -768,6 +753,7 @@ fail:
 const struct srp_xport_ops srp_soft_ops = {
 	.export_conn = soft_export,
 	.import_conn = soft_import,
+	.check_conn = srp_soft_desc_check,
 	.pause = soft_pause,
 	.name = "soft",
 	.open = soft_open,

@@ -94,6 +94,9 @@ struct srp_xport_ops {
 	 * checked as input. NULL on failure. */
 	struct srp_xconn *(*import_conn)(struct srp_xport *x, json_t *desc, const int *fds,
 					 int nfds);
+	/* ... and check such a description without the fds, before anything
+	 * is built (0 or -EINVAL); NULL: only import_conn checks it. */
+	int  (*check_conn)(const json_t *desc, int nfds);
 };
 
 extern const struct srp_xport_ops srp_soft_ops;

@@ -36,3 +36,8 @@ FUZZERS += fuzz-handover
 fuzz-handover_SRCS := tests/fuzz/fuzz_handover.c procs/frontend-iscsi/iscsi_handover_state.c \
 	procs/frontend-iscsi/iscsi_params.c procs/frontend-iscsi/iscsi_pdu.c
 fuzz-handover_LIBS := -ljansson
+# the state a live upgrade hands to the new SRP frontend (untrusted input)
+FUZZERS += fuzz-srp-handover
+fuzz-srp-handover_SRCS := tests/fuzz/fuzz_srp_handover.c procs/frontend-srp/srp_handover_parse.c \
+	procs/frontend-srp/srp_soft_desc.c procs/frontend-srp/srp_iu.c
+fuzz-srp-handover_LIBS := -ljansson

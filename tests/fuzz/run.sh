@@ -10,6 +10,8 @@ for f in "$@"; do
   seeds=tests/fuzz/seeds/$f
   args=("$corpus")
   [ -d "$seeds" ] && args+=("$seeds")
+  # a harness may come with a dictionary of its format's tokens
+  [ -f "tests/fuzz/$f.dict" ] && args=("-dict=tests/fuzz/$f.dict" "${args[@]}")
   if build/fuzz/$f "$limit" -timeout=10 -rss_limit_mb=2048 \
        -artifact_prefix=build/fuzz/ "${args[@]}" > build/fuzz/$f.log 2>&1; then
     echo "PASS fuzz $f ($(grep -o 'Done [0-9]* runs' build/fuzz/$f.log | tail -1))"
