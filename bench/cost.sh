@@ -11,6 +11,7 @@
 # syscalls per I/O, and the sum over the target's processes.
 set -u
 . "$(dirname "$0")/../tests/lib/target.sh"
+. "$(dirname "$0")/lib.sh"
 
 COST_SECONDS=${COST_SECONDS:-5}
 COST_CASES=${COST_CASES:-"qd1-read qd32-null qd32-write"}
@@ -24,25 +25,12 @@ tl_init cost 3444
 dd if=/dev/zero of="$TL_DIR/lun.img" bs=1M count=256 status=none || tl_fail "dd"
 cat "$TL_DIR/lun.img" >/dev/null
 
-cat >"$TL_DIR/mtgtd.json" <<EOF
-{ "admin_socket": "$TL_SOCK",
-  "state_dir": "$TL_DIR/state",
-  "portals": ["127.0.0.1:$TL_PORT"],
-  ${COST_EXTRA_CONFIG:-}
-  "targets": [
-    { "name": "$IQN",
-      "luns": [ {"lun": 1, "backend": "file", "path": "$TL_DIR/lun.img", "block_size": 512},
-                {"lun": 2, "backend": "null", "size": "1T", "block_size": 512} ],
-      "initiators": ["*"] } ] }
-EOF
-
+bench_mtgt_config "$IQN" "$TL_DIR/lun.img" "${COST_EXTRA_CONFIG:-}"
 if [ -n "${COST_UNPINNED:-}" ]; then
-	"$TL_BIN/mtgtd" -c "$TL_DIR/mtgtd.json" -f >>"$TL_LOG" 2>&1 &
+	bench_start_mtgt ""
 else
-	${COST_WRAP:-} taskset -c "$TARGET_CPU" "$TL_BIN/mtgtd" -c "$TL_DIR/mtgtd.json" -f >>"$TL_LOG" 2>&1 &
+	bench_start_mtgt "$TARGET_CPU" ${COST_WRAP:-}
 fi
-TL_PID=$!
-tl_wait_ready || tl_fail "mtgt not ready"
 
 # utime+stime of each child in clock ticks, dead threads (io-wq workers)
 # included, which perf's per-thread counters attached at the start miss

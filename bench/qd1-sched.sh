@@ -10,15 +10,18 @@
 # The initiator's own time and that wait are what the target cannot change;
 # the rest is the target's path. Tracing adds a little to every switch.
 #
-#   QD1_LUN=2 (null) | 1 (file, default)   QD1_TRACE_S=1   QD1_EXTRA='"core": {"poll_us": 0},'
+#   QD1_LUN=2 (null) | 1 (file, default)   QD1_TRACE_S=1 (whole seconds)
+#   QD1_EXTRA='"core": {"poll_us": 0},' (a config fragment)
 set -u
 . "$(dirname "$0")/../tests/lib/target.sh"
+. "$(dirname "$0")/lib.sh"
 
 TARGET_CPU=${BENCH_TARGET_CPU:-1}
 INIT_CPU=${BENCH_INIT_CPU:-0}
 IQN=iqn.2026-11.org.mtgt:qd1
 LUN=${QD1_LUN:-1}
 TRACE_S=${QD1_TRACE_S:-1}
+case $TRACE_S in ''|*[!0-9]*) echo "qd1-sched: QD1_TRACE_S must be whole seconds" >&2; exit 1 ;; esac
 
 command -v perf >/dev/null || { echo "qd1-sched: perf not installed" >&2; exit 1; }
 [ -x "$TL_BIN/bench-load" ] || { echo "qd1-sched: build/bin/bench-load missing (make tests)" >&2; exit 1; }
@@ -26,20 +29,8 @@ tl_init qd1-sched 3445
 
 dd if=/dev/zero of="$TL_DIR/lun.img" bs=1M count=256 status=none || tl_fail "dd"
 cat "$TL_DIR/lun.img" >/dev/null
-cat >"$TL_DIR/mtgtd.json" <<EOF
-{ ${QD1_EXTRA:-}
-  "admin_socket": "$TL_SOCK",
-  "state_dir": "$TL_DIR/state",
-  "portals": ["127.0.0.1:$TL_PORT"],
-  "targets": [
-    { "name": "$IQN",
-      "luns": [ {"lun": 1, "backend": "file", "path": "$TL_DIR/lun.img", "block_size": 512},
-                {"lun": 2, "backend": "null", "size": "1T", "block_size": 512} ],
-      "initiators": ["*"] } ] }
-EOF
-taskset -c "$TARGET_CPU" "$TL_BIN/mtgtd" -c "$TL_DIR/mtgtd.json" -f >>"$TL_LOG" 2>&1 &
-TL_PID=$!
-tl_wait_ready || tl_fail "mtgt not ready"
+bench_mtgt_config "$IQN" "$TL_DIR/lun.img" "${QD1_EXTRA:-}"
+bench_start_mtgt "$TARGET_CPU"
 
 secs=$((TRACE_S + 3))
 taskset -c "$INIT_CPU" "$TL_BIN/bench-load" -r -q 1 -b 4096 -t "$secs" \
@@ -73,6 +64,6 @@ perf sched timehist -i "$TL_DIR/sched.data" 2>/dev/null | awk '
 		for (k in r)
 			printf "  %-18s %9.2f %9.2f %12.2f\n", k, r[k] * 1000 / ios, c[k] / ios,
 				d[k] * 1000 / ios | "sort -k2,2nr"
-	}'
+	}' || tl_fail "no initiator runs traced (see $TL_DIR)"
 tl_stop || tl_fail "mtgt did not stop cleanly"
 tl_pass

@@ -12,9 +12,10 @@
 # the same binary against both targets.
 #
 #   BENCH_SECONDS=10 BENCH_PAIRS=3 BENCH_CASES="rr4k-null ..." make bench
-#   BENCH_MTGT_EXTRA='"iscsi": {"poll_us": 50},' make bench   (an experiment)
+#   BENCH_MTGT_EXTRA='"iscsi": {"poll_us": 0},' make bench   (an experiment)
 set -u
 . "$(dirname "$0")/../tests/lib/target.sh"
+. "$(dirname "$0")/lib.sh"
 
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_PAIRS=${BENCH_PAIRS:-3}
@@ -52,22 +53,9 @@ for f in mtgt tgtd; do
 done
 
 # BENCH_MTGT_EXTRA: more top-level config keys for an experiment, e.g.
-# '"iscsi": {"poll_us": 50},' (with the trailing comma)
-cat >"$TL_DIR/mtgtd.json" <<EOF
-{ ${BENCH_MTGT_EXTRA:-}
-  "admin_socket": "$TL_SOCK",
-  "state_dir": "$TL_DIR/state",
-  "portals": ["127.0.0.1:$TL_PORT"],
-  "targets": [
-    { "name": "$IQN",
-      "luns": [ {"lun": 1, "backend": "file", "path": "$TL_DIR/mtgt.img", "block_size": 512},
-                {"lun": 2, "backend": "null", "size": "1T", "block_size": 512} ],
-      "initiators": ["*"] } ] }
-EOF
-
-taskset -c "$TARGET_CPU" "$TL_BIN/mtgtd" -c "$TL_DIR/mtgtd.json" -f >>"$TL_LOG" 2>&1 &
-TL_PID=$!
-tl_wait_ready || tl_fail "mtgt not ready"
+# '"iscsi": {"poll_us": 0},' (with the trailing comma)
+bench_mtgt_config "$IQN" "$TL_DIR/mtgt.img" "${BENCH_MTGT_EXTRA:-}"
+bench_start_mtgt "$TARGET_CPU"
 
 taskset -c "$TARGET_CPU" tgtd -f -C "$TGT_CTL" --iscsi portal=127.0.0.1:$TGT_PORT \
 	>"$TL_DIR/tgtd.log" 2>&1 &

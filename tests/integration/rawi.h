@@ -80,6 +80,14 @@ uint32_t rawi_cmd_sn(struct rawi *x, uint32_t cmdsn, uint8_t flags, const uint8_
  * *max_seg if not NULL). The SCSI status, or -1 on none. */
 int rawi_status(struct rawi *x, struct rawi_pdu *p, uint32_t itt, uint8_t *buf, size_t buflen,
 		uint32_t *max_seg);
+/* Logout with this reason (ISCSI_LOGOUT_*), CID and CmdSN, sent immediate:
+ * the response code, -1 on none. */
+int rawi_logout(struct rawi *x, struct rawi_pdu *p, uint8_t reason, uint16_t cid,
+		uint32_t cmdsn);
+/* TASK REASSIGN of rtt (ERL 2), sent immediate with CmdSN sn: the TMF
+ * response code, -1 on none. */
+int rawi_task_reassign(struct rawi *x, struct rawi_pdu *p, uint32_t sn, uint32_t rtt,
+		       uint32_t expdatasn);
 void rawi_dout(struct rawi *x, uint32_t itt, uint32_t ttt, uint32_t datasn, uint32_t off,
 	       const void *data, uint32_t len, bool final, int corrupt);
 /* NOP-Out ping with an ITT, answered by a NOP-In: true when answered. */

@@ -45,25 +45,6 @@ static int status_of(struct rawi *x, uint32_t itt)
 	return rawi_status(x, &P, itt, rbuf, sizeof(rbuf), NULL);
 }
 
-/* TASK REASSIGN of rtt on x: the TMF response code, -1 on none. */
-static int reassign(struct rawi *x, uint32_t sn, uint32_t rtt, uint32_t expdatasn)
-{
-	uint8_t bhs[ISCSI_BHS_LEN] = { ISCSI_OP_TMF_REQ | ISCSI_OP_IMMEDIATE,
-				       ISCSI_FLAG_FINAL | ISCSI_TMF_TASK_REASSIGN };
-	uint32_t itt = x->itt++;
-
-	iscsi_put32(bhs + 16, itt);
-	iscsi_put32(bhs + 20, rtt);
-	iscsi_put32(bhs + 24, sn);
-	iscsi_put32(bhs + 28, x->expstatsn);
-	iscsi_put32(bhs + 36, expdatasn);
-	rawi_send(x, bhs, NULL, 0, NULL, 0, 0);
-	if (rawi_expect(x, ISCSI_OP_TMF_RSP, &P, RAWI_TIMEOUT_MS) != 1 ||
-	    iscsi_get32(P.bhs + 16) != itt)
-		return -1;
-	return P.bhs[2];
-}
-
 /* Answer the R2T for itt (data from wbuf at the R2T's offset): the offset
  * asked for, or -1. */
 static long answer_r2t(struct rawi *x, uint32_t itt)
@@ -159,11 +140,11 @@ void rawi_case_erl2(void)
 	if (st)
 		return;
 	CHECK(b2.cmdsn == sn, "new connection: ExpCmdSN %u, want %u", b2.cmdsn, sn);
-	CHECK(reassign(&b2, sn, r1, 0) == 0, "TASK REASSIGN of the READ: %d", P.bhs[2]);
+	CHECK(rawi_task_reassign(&b2, &P, sn, r1, 0) == 0, "TASK REASSIGN of the READ: %d", P.bhs[2]);
 	memset(rbuf, 0, sizeof(rbuf));
 	CHECK(status_of(&b2, r1) == 0, "the reassigned READ's status");
 	CHECK(!memcmp(rbuf, want, 32768), "the reassigned READ's data");
-	CHECK(reassign(&b2, sn, w1, 0) == 0, "TASK REASSIGN of the WRITE: %d", P.bhs[2]);
+	CHECK(rawi_task_reassign(&b2, &P, sn, w1, 0) == 0, "TASK REASSIGN of the WRITE: %d", P.bhs[2]);
 	long off = answer_r2t(&b2, w1);
 
 	CHECK(off >= 16384 && off <= 24576, "R2T after TASK REASSIGN at %ld (want 16384..24576)",
@@ -176,7 +157,7 @@ void rawi_case_erl2(void)
 	CHECK(!memcmp(rbuf, wbuf, 65536), "the reassigned WRITE's data on the medium");
 
 	/* ---- refusals ---- */
-	CHECK(reassign(&b2, sn, 0x0badbeef, 0) == ISCSI_TMF_RSP_NO_TASK,
+	CHECK(rawi_task_reassign(&b2, &P, sn, 0x0badbeef, 0) == ISCSI_TMF_RSP_NO_TASK,
 	      "TASK REASSIGN of an unknown task: %u (want 1)", P.bhs[2]);
 	rawi_pattern(wbuf, 8000ull * 512, 32768, 8);
 	rawi_rw10(cdb, true, 8000, 64);
@@ -184,7 +165,7 @@ void rawi_case_erl2(void)
 	CHECK(rawi_expect(&a, ISCSI_OP_R2T, &P, RAWI_TIMEOUT_MS) == 1, "R2T on the live connection");
 	uint32_t ttt2 = iscsi_get32(P.bhs + 20);
 
-	CHECK(reassign(&b2, sn, w2, 0) == ISCSI_TMF_RSP_ALLEGIANT,
+	CHECK(rawi_task_reassign(&b2, &P, sn, w2, 0) == ISCSI_TMF_RSP_ALLEGIANT,
 	      "TASK REASSIGN of a task on a live connection: %u (want 3)", P.bhs[2]);
 	rawi_dout(&a, w2, ttt2, 0, 16384, wbuf + 16384, 16384, true, 0);
 	CHECK(status_of(&a, w2) == 0, "the live connection's write after the refusal");
@@ -209,7 +190,7 @@ void rawi_case_erl2(void)
 
 	/* the target notices the dead socket on its own time */
 	for (int i = 0; i < 30; i++) {
-		rr = reassign(&b3, sn, r3, 0);
+		rr = rawi_task_reassign(&b3, &P, sn, r3, 0);
 		if (rr != ISCSI_TMF_RSP_ALLEGIANT)
 			break;
 		usleep(100000);
@@ -220,7 +201,7 @@ void rawi_case_erl2(void)
 	CHECK(!memcmp(rbuf, want, 32768), "the killed connection's READ data");
 	/* Time2Wait 2 (ours) + Time2Retain 1 */
 	usleep(4000000);
-	rr = reassign(&b3, sn, w3, 0);
+	rr = rawi_task_reassign(&b3, &P, sn, w3, 0);
 	CHECK(rr == ISCSI_TMF_RSP_NO_TASK, "TASK REASSIGN after Time2Retain: %d (want 1)", rr);
 	rawi_rw10(cdb, false, 9000, 64);
 	memset(rbuf, 0xee, sizeof(rbuf));

@@ -55,41 +55,12 @@ static int status_of(struct rawi *x, uint32_t itt)
 	return rawi_status(x, &P, itt, rbuf, sizeof(rbuf), NULL);
 }
 
-/* TASK REASSIGN of rtt on x: the TMF response code, -1 on none. */
-static int reassign(struct rawi *x, uint32_t sn, uint32_t rtt, uint32_t expdatasn)
+/* Logout closing the session, every status acknowledged: the response
+ * code, -1 on none. */
+static int erl2one_logout(struct rawi *x, uint32_t sn)
 {
-	uint8_t bhs[ISCSI_BHS_LEN] = { ISCSI_OP_TMF_REQ | ISCSI_OP_IMMEDIATE,
-				       ISCSI_FLAG_FINAL | ISCSI_TMF_TASK_REASSIGN };
-	uint32_t itt = x->itt++;
-
-	iscsi_put32(bhs + 16, itt);
-	iscsi_put32(bhs + 20, rtt);
-	iscsi_put32(bhs + 24, sn);
-	iscsi_put32(bhs + 28, x->expstatsn);
-	iscsi_put32(bhs + 36, expdatasn);
-	rawi_send(x, bhs, NULL, 0, NULL, 0, 0);
-	if (rawi_expect(x, ISCSI_OP_TMF_RSP, &P, RAWI_TIMEOUT_MS) != 1 ||
-	    iscsi_get32(P.bhs + 16) != itt)
-		return -1;
-	return P.bhs[2];
-}
-
-/* Logout (close the session): the response code, -1 on none. */
-static int logout(struct rawi *x, uint32_t sn)
-{
-	uint8_t bhs[ISCSI_BHS_LEN] = { ISCSI_OP_LOGOUT_REQ | ISCSI_OP_IMMEDIATE,
-				       ISCSI_FLAG_FINAL | ISCSI_LOGOUT_CLOSE_SESSION };
-	uint32_t itt = x->itt++;
-
 	x->hold_ack = false;
-	iscsi_put32(bhs + 16, itt);
-	iscsi_put32(bhs + 24, sn);
-	iscsi_put32(bhs + 28, x->expstatsn);
-	rawi_send(x, bhs, NULL, 0, NULL, 0, 0);
-	if (rawi_expect(x, ISCSI_OP_LOGOUT_RSP, &P, RAWI_TIMEOUT_MS) != 1 ||
-	    iscsi_get32(P.bhs + 16) != itt)
-		return -1;
-	return P.bhs[2];
+	return rawi_logout(x, &P, ISCSI_LOGOUT_CLOSE_SESSION, 0, sn);
 }
 
 static bool all_zero(const uint8_t *b, size_t n)
@@ -169,7 +140,7 @@ void rawi_case_erl2_one(void)
 	CHECK(b.cmdsn == sn, "new connection: ExpCmdSN %u, want %u", b.cmdsn, sn);
 	/* the target may see the old socket close after the login */
 	for (int i = 0; i < 30; i++) {
-		rr = reassign(&b, sn, r1, 0);
+		rr = rawi_task_reassign(&b, &P, sn, r1, 0);
 		if (rr != ISCSI_TMF_RSP_ALLEGIANT)
 			break;
 		usleep(100000);
@@ -178,7 +149,7 @@ void rawi_case_erl2_one(void)
 	memset(rbuf, 0, sizeof(rbuf));
 	CHECK(status_of(&b, r1) == 0, "the reassigned READ's status");
 	CHECK(!memcmp(rbuf, want, 32768), "the reassigned READ's data");
-	CHECK(reassign(&b, sn, w1, 0) == 0, "TASK REASSIGN of the WRITE: %d", P.bhs[2]);
+	CHECK(rawi_task_reassign(&b, &P, sn, w1, 0) == 0, "TASK REASSIGN of the WRITE: %d", P.bhs[2]);
 	if (rawi_expect(&b, ISCSI_OP_R2T, &P, RAWI_TIMEOUT_MS) == 1 &&
 	    iscsi_get32(P.bhs + 16) == w1) {
 		uint32_t ttt = iscsi_get32(P.bhs + 20), off = iscsi_get32(P.bhs + 40);
@@ -217,7 +188,7 @@ void rawi_case_erl2_one(void)
 			r = rawi_recv(&b, &P, 3000);
 		CHECK(r == -1, "the reinstated connection is still open (%d)", r);
 		rawi_close(&b);
-		CHECK(reassign(&b2, sn, r2, 0) == 0, "TASK REASSIGN after the reinstatement: %d",
+		CHECK(rawi_task_reassign(&b2, &P, sn, r2, 0) == 0, "TASK REASSIGN after the reinstatement: %d",
 		      P.bhs[2]);
 		memset(rbuf, 0, sizeof(rbuf));
 		CHECK(status_of(&b2, r2) == 0, "the READ reassigned after the reinstatement");
@@ -239,7 +210,7 @@ void rawi_case_erl2_one(void)
 	tsih = c.tsih;
 	sn = c.cmdsn;
 	status_of(&c, rawi_cmd_sn(&c, sn++, 0, tur, 0, NULL, 0)); /* I_T NEXUS LOSS */
-	CHECK(reassign(&c, sn, w2, 0) == ISCSI_TMF_RSP_NO_TASK,
+	CHECK(rawi_task_reassign(&c, &P, sn, w2, 0) == ISCSI_TMF_RSP_NO_TASK,
 	      "TASK REASSIGN of the expired session's WRITE: %u (want 1)", P.bhs[2]);
 	rawi_rw10(cdb, false, 9000, 64);
 	memset(rbuf, 0xee, sizeof(rbuf));
@@ -288,7 +259,7 @@ void rawi_case_erl2_one(void)
 	CHECK(status_of(&c, rawi_cmd_sn(&c, sn++, ISCSI_CMD_READ, cdb, 32768, NULL, 0)) == 0,
 	      "READ of the reinstated session's write");
 	CHECK(all_zero(rbuf, 32768), "the held session's write landed after its reinstatement");
-	CHECK(logout(&c, sn) == 0, "logout of the new session");
+	CHECK(erl2one_logout(&c, sn) == 0, "logout of the new session");
 	rawi_close(&c);
 	(void)r2;
 }
@@ -342,6 +313,6 @@ void rawi_case_erl2_gone(void)
 	CHECK(status_of(&a, rawi_cmd_sn(&a, sn++, ISCSI_CMD_READ, cdb, 32768, NULL, 0)) == 0,
 	      "READ of the held session's write");
 	CHECK(all_zero(rbuf, 32768), "the held session's unfinished write reached the medium");
-	CHECK(logout(&a, sn) == 0, "logout");
+	CHECK(erl2one_logout(&a, sn) == 0, "logout");
 	rawi_close(&a);
 }

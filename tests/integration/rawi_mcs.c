@@ -58,24 +58,6 @@ static int status_of(struct rawi *x, uint32_t itt)
 	return rawi_status(x, &P, itt, got, sizeof(got), NULL);
 }
 
-static int logout(struct rawi *x, uint8_t reason, uint16_t cid, uint32_t cmdsn)
-{
-	uint8_t bhs[ISCSI_BHS_LEN] = { 0 };
-	uint32_t itt = x->itt++;
-
-	bhs[0] = ISCSI_OP_LOGOUT_REQ | ISCSI_OP_IMMEDIATE;
-	bhs[1] = ISCSI_FLAG_FINAL | reason;
-	iscsi_put32(bhs + 16, itt);
-	iscsi_put16(bhs + 20, cid);
-	iscsi_put32(bhs + 24, cmdsn);
-	iscsi_put32(bhs + 28, x->expstatsn);
-	rawi_send(x, bhs, NULL, 0, NULL, 0, 0);
-	if (rawi_expect(x, ISCSI_OP_LOGOUT_RSP, &P, RAWI_TIMEOUT_MS) != 1 ||
-	    iscsi_get32(P.bhs + 16) != itt)
-		return -1;
-	return P.bhs[2];
-}
-
 void rawi_case_mcs(void)
 {
 	struct rawi a, b, c, d, e, b2;
@@ -148,9 +130,9 @@ void rawi_case_mcs(void)
 	CHECK(st == 0x0206, "fifth connection: login 0x%x, want 0x0206", st);
 	rawi_close(&e);
 	/* d logs itself out; a logs out c by its CID */
-	CHECK(logout(&d, ISCSI_LOGOUT_CLOSE_CONN, 3, sn) == 0, "d: logout (close connection)");
+	CHECK(rawi_logout(&d, &P, ISCSI_LOGOUT_CLOSE_CONN, 3, sn) == 0, "d: logout (close connection)");
 	CHECK(rawi_recv(&d, &P, 3000) == -1, "d open after its logout");
-	CHECK(logout(&a, ISCSI_LOGOUT_CLOSE_CONN, 2, sn) == 0, "a: logout of c's CID");
+	CHECK(rawi_logout(&a, &P, ISCSI_LOGOUT_CLOSE_CONN, 2, sn) == 0, "a: logout of c's CID");
 	CHECK(rawi_recv(&c, &P, 3000) == -1, "c open after a logged it out");
 	rawi_close(&c);
 	rawi_close(&d);

@@ -503,6 +503,44 @@ uint32_t rawi_cmd_sn(struct rawi *x, uint32_t cmdsn, uint8_t flags, const uint8_
 	return itt;
 }
 
+int rawi_logout(struct rawi *x, struct rawi_pdu *p, uint8_t reason, uint16_t cid,
+		uint32_t cmdsn)
+{
+	uint8_t bhs[ISCSI_BHS_LEN] = { 0 };
+	uint32_t itt = x->itt++;
+
+	bhs[0] = ISCSI_OP_LOGOUT_REQ | ISCSI_OP_IMMEDIATE;
+	bhs[1] = ISCSI_FLAG_FINAL | reason;
+	iscsi_put32(bhs + 16, itt);
+	iscsi_put16(bhs + 20, cid);
+	iscsi_put32(bhs + 24, cmdsn);
+	iscsi_put32(bhs + 28, x->expstatsn);
+	rawi_send(x, bhs, NULL, 0, NULL, 0, 0);
+	if (rawi_expect(x, ISCSI_OP_LOGOUT_RSP, p, RAWI_TIMEOUT_MS) != 1 ||
+	    iscsi_get32(p->bhs + 16) != itt)
+		return -1;
+	return p->bhs[2];
+}
+
+int rawi_task_reassign(struct rawi *x, struct rawi_pdu *p, uint32_t sn, uint32_t rtt,
+		       uint32_t expdatasn)
+{
+	uint8_t bhs[ISCSI_BHS_LEN] = { ISCSI_OP_TMF_REQ | ISCSI_OP_IMMEDIATE,
+				       ISCSI_FLAG_FINAL | ISCSI_TMF_TASK_REASSIGN };
+	uint32_t itt = x->itt++;
+
+	iscsi_put32(bhs + 16, itt);
+	iscsi_put32(bhs + 20, rtt);
+	iscsi_put32(bhs + 24, sn);
+	iscsi_put32(bhs + 28, x->expstatsn);
+	iscsi_put32(bhs + 36, expdatasn);
+	rawi_send(x, bhs, NULL, 0, NULL, 0, 0);
+	if (rawi_expect(x, ISCSI_OP_TMF_RSP, p, RAWI_TIMEOUT_MS) != 1 ||
+	    iscsi_get32(p->bhs + 16) != itt)
+		return -1;
+	return p->bhs[2];
+}
+
 int rawi_status(struct rawi *x, struct rawi_pdu *p, uint32_t itt, uint8_t *buf, size_t buflen,
 		uint32_t *max_seg)
 {
