@@ -310,7 +310,7 @@ static int be_file_write_now(struct be_io *io)
  * the core and the frontend). What is not cached, and O_DIRECT devices, go
  * through the engine from where the cached part ended. Returns true when
  * the read is complete. */
-static bool be_file_read_now(const struct be_file *f, struct be_io *io)
+static bool be_file_read_now(struct be_file *f, struct be_io *io)
 {
 	const struct be_file_dev *fd = io->dev->priv;
 	uint64_t len = io->req.length;
@@ -331,6 +331,11 @@ static bool be_file_read_now(const struct be_file *f, struct be_io *io)
 	}
 	if (r > 0)
 		io->done = (uint64_t)r;
+	else if (errno == EOPNOTSUPP) {
+		/* a file system without RWF_NOWAIT reads: stop trying */
+		log_info("preadv2(RWF_NOWAIT) not supported here: reads go through the engine");
+		f->sync_reads = false;
+	}
 	return io->done == len;
 }
 
